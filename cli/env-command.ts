@@ -1,0 +1,196 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../core/errors';
+import { Environment } from '../environment/environment';
+import { isAlive } from '../environment/managed-process';
+import { provisionAll } from '../environment/provision';
+import { clearCurrentState, endRecordedProcesses, readCurrentState, writeCurrentState } from '../environment/state';
+import type { EnvironmentDescription, StartedEnvironment } from '../environment/types';
+
+export const ENV_HELP = `Usage: eda-harness env <up|status|down|provision> [options]
+
+  up         start brokers and print how to connect (they keep running after the command
+             returns; use --foreground to stay attached and tear down on Ctrl-C)
+  status     show the environment started by \`env up\` and whether its processes are alive
+  down       stop every process \`env up\` started (by pid) and remove its run directory
+  provision  install everything the native provider needs (apt packages, Kafka jars, Toxiproxy)
+             without starting anything; later runs reuse the caches
+
+Options for up:
+  --kafka <n>          Kafka nodes: 0, 1 (default) or 3 (replication factor 3, min.insync.replicas 2)
+  --rabbitmq           start RabbitMQ (default when no service flag is given)
+  --toxiproxy          put a Toxiproxy proxy in front of every broker (default on; --no-toxiproxy)
+  --prometheus         start Prometheus too
+  --provider <p>       auto (default), external, containers or native
+  --kafka-version <v>  Kafka release for the native provider (default ${'$'}EDA_HARNESS_KAFKA_VERSION or 4.4.0)
+  --run-dir <dir>      where data and logs go (default: a new folder under $TMPDIR/eda-harness)
+  --foreground         stay attached; Ctrl-C stops everything
+  --json               print the environment description as JSON on stdout
+
+Environment variables: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL name
+existing services (external provider); EDA_HARNESS_PROVIDER forces a provider; EDA_HARNESS_CACHE
+is where jars and binaries are cached (default ~/.cache/eda-harness); EDA_HARNESS_KEEP_RUNS=1
+keeps run directories after a clean stop.
+
+Example:
+  eda-harness env up --kafka 3 --rabbitmq --toxiproxy
+  eda-harness env status
+  eda-harness env down`;
+
+export function formatDescription(d: EnvironmentDescription): string {
+  const lines: string[] = [];
+  if (d.kafka) {
+    lines.push(`Kafka (${d.kafka.provider}, ${d.kafka.version})`, `  KAFKA_BROKERS=${d.kafka.brokers.join(',')}`);
+    for (const n of d.kafka.nodes) lines.push(`  ${n.name}: ${n.address}${n.pid ? ` (pid ${n.pid})` : ''}`);
+  }
+  if (d.rabbitmq) {
+    lines.push(`RabbitMQ (${d.rabbitmq.provider})`, `  AMQP_URL=${d.rabbitmq.amqpUrl}`);
+    if (d.rabbitmq.managementUrl) lines.push(`  RABBITMQ_MANAGEMENT_URL=${d.rabbitmq.managementUrl}  (guest / guest)`);
+    if (d.rabbitmq.metricsUrl) lines.push(`  metrics: ${d.rabbitmq.metricsUrl}`);
+  }
+  if (d.toxiproxy) {
+    lines.push(`Toxiproxy`, `  TOXIPROXY_URL=${d.toxiproxy.apiUrl}`);
+    for (const p of d.toxiproxy.proxies) lines.push(`  proxy ${p.name}: ${p.listen} → ${p.upstream}`);
+  }
+  if (d.prometheus) lines.push(`Prometheus (${d.prometheus.provider})`, `  PROMETHEUS_URL=${d.prometheus.url}`);
+  lines.push(`Run directory (logs, data): ${d.runDir}`);
+  return lines.join('\n');
+}
+
+export interface UpFlags {
+  kafka: number;
+  rabbitmq: boolean;
+  toxiproxy: boolean;
+  prometheus: boolean;
+  provider: string | undefined;
+  kafkaVersion: string | undefined;
+  runDir: string | undefined;
+}
+
+export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; json: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kafka: { type: 'string' },
+      rabbitmq: { type: 'boolean' },
+      toxiproxy: { type: 'boolean' },
+      'no-toxiproxy': { type: 'boolean' },
+      prometheus: { type: 'boolean' },
+      provider: { type: 'string' },
+      'kafka-version': { type: 'string' },
+      'run-dir': { type: 'string' },
+      foreground: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const anyService = values.kafka !== undefined || values.rabbitmq || values.prometheus;
+  const kafka = values.kafka === undefined ? (anyService ? 0 : 1) : Number(values.kafka);
+  if (!Number.isInteger(kafka) || kafka < 0 || kafka > 9) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
+  return {
+    kafka,
+    rabbitmq: values.rabbitmq ?? !anyService,
+    toxiproxy: values['no-toxiproxy'] ? false : (values.toxiproxy ?? true),
+    prometheus: values.prometheus ?? false,
+    provider: values.provider,
+    kafkaVersion: values['kafka-version'],
+    runDir: values['run-dir'],
+    foreground: values.foreground ?? false,
+    json: values.json ?? false,
+  };
+}
+
+export function buildEnvironment(flags: UpFlags): Environment {
+  const env = new Environment().withToxiproxy(flags.toxiproxy);
+  if (flags.kafka > 0) env.withKafka({ nodes: flags.kafka, ...(flags.kafkaVersion ? { version: flags.kafkaVersion } : {}) });
+  if (flags.rabbitmq) env.withRabbitMq();
+  if (flags.prometheus) env.withPrometheus();
+  if (flags.provider) env.withProvider(flags.provider as 'auto');
+  if (flags.runDir) env.withRunDir(flags.runDir);
+  return env;
+}
+
+/** Resolves on SIGINT / SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+async function up(argv: string[]): Promise<number> {
+  const flags = parseUpFlags(argv);
+  const existing = readCurrentState();
+  if (!flags.foreground && existing && existing.processes.some((p) => isAlive(p.pid, p.startTicks))) {
+    throw new ConfigError(`an environment is already up (run directory ${existing.runDir})`, {
+      hint: 'Run `eda-harness env down` first, or `env status` to see it.',
+    });
+  }
+  const started = Date.now();
+  const env: StartedEnvironment = await buildEnvironment(flags).withCleanupOnExit(flags.foreground).start();
+  const description = env.describe();
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (flags.json) console.log(JSON.stringify(description, null, 2));
+  else console.log(`${formatDescription(description)}\nReady in ${seconds} s.`);
+  if (!flags.foreground) {
+    writeCurrentState(description);
+    if (!flags.json) console.log('The brokers keep running: `eda-harness env status` shows them, `eda-harness env down` stops them.');
+    return 0;
+  }
+  console.log('Press Ctrl-C to stop.');
+  await untilSignal();
+  console.log('stopping…');
+  await env.stop();
+  return 0;
+}
+
+async function status(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, strict: true });
+  const d = readCurrentState();
+  if (!d) {
+    console.log('No environment is up (start one with `eda-harness env up`).');
+    return 3;
+  }
+  const procs = d.processes.map((p) => ({ ...p, alive: isAlive(p.pid, p.startTicks) }));
+  if (values.json) {
+    console.log(JSON.stringify({ ...d, processes: procs }, null, 2));
+  } else {
+    console.log(formatDescription(d));
+    console.log('Processes:');
+    for (const p of procs) console.log(`  ${p.alive ? 'up  ' : 'DOWN'}  ${p.name.padEnd(11)} pid ${p.pid}  log ${p.logFile}`);
+  }
+  return procs.every((p) => p.alive) ? 0 : 1;
+}
+
+async function down(): Promise<number> {
+  const d = readCurrentState();
+  if (!d) {
+    console.log('No environment is up.');
+    return 0;
+  }
+  const ended = await endRecordedProcesses(d);
+  console.log(ended.length > 0 ? `Stopped ${ended.join(', ')}.` : 'Its processes had already exited.');
+  const { rmSync } = await import('node:fs');
+  if (process.env['EDA_HARNESS_KEEP_RUNS'] !== '1') rmSync(d.runDir, { recursive: true, force: true });
+  else console.log(`Kept ${d.runDir}.`);
+  clearCurrentState();
+  return 0;
+}
+
+export async function envCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'up':
+      return up(rest);
+    case 'status':
+      return status(rest);
+    case 'down':
+      return down();
+    case 'provision':
+      await provisionAll();
+      console.log('Everything the native provider needs is installed.');
+      return 0;
+    default:
+      console.error(sub ? `unknown env subcommand "${sub}"\n\n${ENV_HELP}` : ENV_HELP);
+      return 2;
+  }
+}

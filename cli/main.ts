@@ -1,0 +1,69 @@
+import { EdaHarnessError, errorMessage } from '../core/errors';
+import { packageVersion } from '../core/package-info';
+import { envCommand, ENV_HELP } from './env-command';
+import { startCommand, START_HELP } from './start-command';
+
+export const VERSION: string = packageVersion();
+
+/** A CLI command: takes its own argv (after the command word) and returns an exit code. */
+export type Command = (argv: string[]) => Promise<number>;
+
+interface CommandEntry {
+  readonly run: Command;
+  readonly summary: string;
+  readonly help: string;
+}
+
+const commands: Record<string, CommandEntry> = {
+  env: { run: envCommand, summary: 'start, inspect and stop real Kafka / RabbitMQ / Toxiproxy / Prometheus', help: ENV_HELP },
+  start: { run: startCommand, summary: 'bring the embedded environment up and keep it running (npm start)', help: START_HELP },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    `eda-harness ${VERSION}: observability and contract testing for event-driven services on Kafka and RabbitMQ`,
+    '',
+    'Usage: eda-harness <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `eda-harness <command> --help` for the options of one command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(VERSION);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`eda-harness: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof EdaHarnessError) {
+      console.error(`eda-harness ${name}: ${err.describe()}`);
+      return err.code === 'CONFIG_INVALID' ? 2 : 1;
+    }
+    if (err instanceof TypeError && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`eda-harness ${name}: ${errorMessage(err)}\n\n${command.help}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+

@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { ProcessError, ConfigError } from '../../core/errors';
+import { waitFor } from '../../core/wait-for';
+import type { ProgressSink } from '../../core/progress';
+import type { KafkaRuntime } from '../provision';
+import type { KafkaNodeHandle, KafkaOptions, ProxyFaults, StartedKafka } from '../types';
+import { nativeNodeHandle } from './native-node';
+import type { ManagedProcess } from '../managed-process';
+
+export interface NativeKafkaPorts {
+  /** Where the CLIENT listener binds. */
+  readonly client: number;
+  readonly internal: number;
+  readonly controller: number;
+  /** What clients are told (the proxy's port when Toxiproxy is on, else `client`). */
+  readonly advertised: number;
+}
+
+/** Kafka's cluster ids are 16 random bytes in URL-safe base64 that must not start with '-'. */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+export function serverProperties(opts: {
+  nodeId: number;
+  ports: NativeKafkaPorts;
+  voters: readonly { nodeId: number; controller: number }[];
+  logDir: string;
+  clusterSize: number;
+  extra?: KafkaOptions['serverProperties'];
+}): string {
+  const n = opts.clusterSize;
+  const minIsr = Math.min(2, n);
+  const props: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': opts.nodeId,
+    'controller.quorum.voters': opts.voters.map((v) => `${v.nodeId}@127.0.0.1:${v.controller}`).join(','),
+    // Three listeners: CLIENT (what clients reach, advertised as the proxy so every client byte
+    // crosses Toxiproxy), INTERNAL (replication, direct, so a client-side fault does not also
+    // split the cluster) and CONTROLLER (KRaft quorum).
+    listeners: `CLIENT://127.0.0.1:${opts.ports.client},INTERNAL://127.0.0.1:${opts.ports.internal},CONTROLLER://127.0.0.1:${opts.ports.controller}`,
+    'advertised.listeners': `CLIENT://127.0.0.1:${opts.ports.advertised},INTERNAL://127.0.0.1:${opts.ports.internal}`,
+    'listener.security.protocol.map': 'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name': 'INTERNAL',
+    'controller.listener.names': 'CONTROLLER',
+    'log.dirs': opts.logDir,
+    'num.partitions': 1,
+    'default.replication.factor': n,
+    'min.insync.replicas': minIsr,
+    'offsets.topic.replication.factor': n,
+    // Fewer internal partitions than the default 50: start-up and coordinator loading are much
+    // faster on a small machine, and tests never need 50 coordinators.
+    'offsets.topic.num.partitions': 10,
+    'transaction.state.log.replication.factor': n,
+    'transaction.state.log.min.isr': minIsr,
+    'transaction.state.log.num.partitions': 10,
+    'share.coordinator.state.topic.replication.factor': n,
+    'share.coordinator.state.topic.min.isr': minIsr,
+    'group.initial.rebalance.delay.ms': 0,
+    'auto.create.topics.enable': true,
+    'unclean.leader.election.enable': false,
+    // Quicker fencing of a killed node than the 9 s default, so failover scenarios stay short.
+    'broker.heartbeat.interval.ms': 1000,
+    'broker.session.timeout.ms': 6000,
+    'log.segment.bytes': 16 * 1024 * 1024,
+    ...(opts.extra ?? {}),
+  };
+  return Object.entries(props)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('\n')
+    .concat('\n');
+}
+
+const LOG4J2 = `Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: WARN
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.server.KafkaRaftServer
+        level: INFO
+      - name: kafka.server.BrokerServer
+        level: INFO
+      - name: org.apache.kafka.controller
+        level: INFO
+`;
+
+const RELOAD4J = `log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+`;
+
+function javaArgs(runtime: KafkaRuntime, dir: string, heap: string): string[] {
+  const logging =
+    runtime.log4j === 'log4j2'
+      ? [`-Dlog4j2.configurationFile=${join(dir, 'log4j2.yaml')}`]
+      : [`-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`];
+  return [
+    `-Xms${heap}`,
+    `-Xmx${heap}`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    ...logging,
+    '-cp',
+    runtime.classpath,
+  ];
+}
+
+async function runToCompletion(cmd: string, args: string[], logFile: string, what: string): Promise<void> {
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync(logFile, 'a');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new ProcessError(`${what} failed with exit code ${code}; log: ${logFile}`, { logFile })),
+      );
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Admin client probe: resolves with the node ids the cluster reports through `address`. */
+export async function kafkaBrokerIds(address: string): Promise<number[]> {
+  const kafka = new Kafka({
+    clientId: 'eda-harness-probe',
+    brokers: [address],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1500,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.map((b) => b.nodeId);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export interface NativeKafkaCluster extends StartedKafka {
+  readonly processes: () => ManagedProcess[];
+  stopAll(graceMs: number): Promise<void>;
+}
+
+/**
+ * Starts `size` combined broker+controller nodes in KRaft mode from Kafka's jars, formats their
+ * storage with one cluster id, and waits until every node is registered (a metadata request
+ * through each node's advertised address lists all of them).
+ */
+export async function startNativeKafka(opts: {
+  runtime: KafkaRuntime;
+  runDir: string;
+  size: number;
+  ports: readonly NativeKafkaPorts[];
+  proxies: readonly (ProxyFaults | undefined)[];
+  options: KafkaOptions;
+  progress: ProgressSink;
+}): Promise<NativeKafkaCluster> {
+  const { runtime, size } = opts;
+  if (size < 1) throw new ConfigError(`Kafka needs at least one node (got ${size}).`);
+  const heap = opts.options.heap ?? (size > 1 ? '384m' : '512m');
+  const clusterId = newClusterId();
+  const voters = opts.ports.slice(0, size).map((p, i) => ({ nodeId: i + 1, controller: p.controller }));
+  const handles: (KafkaNodeHandle & { process(): ManagedProcess })[] = [];
+
+  const nodeDirs = Array.from({ length: size }, (_, i) => join(opts.runDir, `kafka-${i + 1}`));
+  await Promise.all(
+    nodeDirs.map(async (dir, i) => {
+      const ports = opts.ports[i];
+      if (!ports) throw new ConfigError(`no ports allocated for Kafka node ${i + 1}`);
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      writeFileSync(
+        join(dir, 'server.properties'),
+        serverProperties({ nodeId: i + 1, ports, voters, logDir: join(dir, 'data'), clusterSize: size, extra: opts.options.serverProperties }),
+      );
+      writeFileSync(join(dir, runtime.log4j === 'log4j2' ? 'log4j2.yaml' : 'log4j.properties'), runtime.log4j === 'log4j2' ? LOG4J2 : RELOAD4J);
+      if (!existsSync(join(dir, 'data', 'meta.properties'))) {
+        await runToCompletion(
+          runtime.java,
+          [...javaArgs(runtime, dir, '256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')],
+          join(dir, 'format.log'),
+          `formatting Kafka node ${i + 1}'s storage`,
+        );
+      }
+    }),
+  );
+
+  for (let i = 0; i < size; i++) {
+    const nodeId = i + 1;
+    const dir = nodeDirs[i] as string;
+    const ports = opts.ports[i] as NativeKafkaPorts;
+    const address = `127.0.0.1:${ports.advertised}`;
+    const base = nativeNodeHandle(
+      `kafka-${nodeId}`,
+      () => ({
+        name: `kafka-${nodeId}`,
+        command: runtime.java,
+        args: [...javaArgs(runtime, dir, heap), 'kafka.Kafka', join(dir, 'server.properties')],
+        logFile: join(dir, 'kafka.log'),
+        cwd: dir,
+      }),
+      async (proc) => {
+        // Ready when this node answers a metadata request and lists itself as a registered broker.
+        await waitFor(async () => (await kafkaBrokerIds(address)).includes(nodeId), {
+          description: `Kafka node ${nodeId} at ${address} to serve metadata (log: ${join(dir, 'kafka.log')})`,
+          timeoutMs: 120_000,
+          intervalMs: 250,
+          abortIf: () => proc.assertRunning(),
+        });
+      },
+      // A node holding partition leadership hands it over on SIGTERM (controlled shutdown).
+      30_000,
+    );
+    handles.push(Object.assign(base, { nodeId, address, proxy: opts.proxies[i] }));
+  }
+
+  opts.progress(`starting ${size} Kafka ${runtime.version} node(s) in ${opts.runDir}`);
+  for (const h of handles) h.process().start();
+  // Wait for all in parallel: in a cluster no node is ready before a quorum of controllers is up.
+  await Promise.all(
+    handles.map(async (h) => {
+      const proc = h.process();
+      await waitFor(async () => (await kafkaBrokerIds(h.address)).length === size, {
+        description: `Kafka node ${h.nodeId} at ${h.address} to see all ${size} node(s) (log: ${proc.spec.logFile})`,
+        timeoutMs: 120_000,
+        intervalMs: 250,
+        abortIf: () => proc.assertRunning(),
+      });
+    }),
+  );
+
+  const brokers = handles.map((h) => h.address);
+  const cluster: NativeKafkaCluster = {
+    provider: 'native',
+    version: runtime.version,
+    brokers,
+    nodes: handles,
+    node(nodeId) {
+      const h = handles.find((x) => x.nodeId === nodeId);
+      if (!h) throw new ConfigError(`no Kafka node ${nodeId}: this cluster has nodes ${handles.map((x) => x.nodeId).join(', ')}`);
+      return h;
+    },
+    async leaderOf(topic, partition) {
+      const live = handles.filter((h) => h.running).map((h) => h.address);
+      const kafka = new Kafka({ clientId: 'eda-harness-probe', brokers: live, logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        const p = meta.topics[0]?.partitions.find((x) => x.partitionId === partition);
+        if (!p) throw new ConfigError(`topic ${topic} has no partition ${partition}`);
+        return cluster.node(p.leader);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+    processes: () => handles.map((h) => h.process()),
+    async stopAll(graceMs) {
+      await Promise.all(handles.map((h) => h.process().stop(graceMs)));
+    },
+  };
+  return cluster;
+}

@@ -1,0 +1,94 @@
+import { ToxiproxyError } from '../core/errors';
+import type { ProxyFaults, ToxicDirection } from './types';
+
+/**
+ * A small client for Toxiproxy's HTTP API (v2), on Node's fetch: create proxies, add and remove
+ * toxics, enable and disable proxies. Every non-2xx answer becomes a ToxiproxyError naming the call.
+ */
+export class ToxiproxyClient {
+  constructor(readonly apiUrl: string) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.apiUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (err) {
+      throw new ToxiproxyError(`Toxiproxy API ${method} ${path} is unreachable at ${this.apiUrl}`, { cause: err, retriable: true });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      throw new ToxiproxyError(`Toxiproxy API ${method} ${path} answered ${res.status}: ${text.trim()}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async version(): Promise<string> {
+    const res = await fetch(`${this.apiUrl}/version`, { signal: AbortSignal.timeout(2_000) });
+    return (await res.text()).trim();
+  }
+
+  async createProxy(name: string, listen: string, upstream: string): Promise<void> {
+    await this.request('POST', '/proxies', { name, listen, upstream, enabled: true });
+  }
+
+  async setEnabled(name: string, enabled: boolean): Promise<void> {
+    await this.request('POST', `/proxies/${encodeURIComponent(name)}`, { enabled });
+  }
+
+  async addToxic(proxy: string, toxic: { name: string; type: string; stream: ToxicDirection; toxicity?: number; attributes: Record<string, number> }): Promise<void> {
+    await this.request('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, { toxicity: 1, ...toxic });
+  }
+
+  async listToxics(proxy: string): Promise<{ name: string; type: string; stream: string; attributes: Record<string, number> }[]> {
+    return this.request('GET', `/proxies/${encodeURIComponent(proxy)}/toxics`);
+  }
+
+  async removeToxic(proxy: string, toxic: string): Promise<void> {
+    await this.request('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`);
+  }
+
+  /** Re-enables every proxy and removes every toxic. */
+  async reset(): Promise<void> {
+    await this.request('POST', '/reset');
+  }
+
+  /** Fault handles for one proxy. */
+  faults(name: string, listenPort: number, upstream: string): ProxyFaults {
+    // Toxic names are unique per proxy; a counter keeps repeated faults of one kind apart.
+    let seq = 0;
+    const add = async (type: string, stream: ToxicDirection, attributes: Record<string, number>): Promise<string> => {
+      const toxicName = `${type}_${stream}_${++seq}`;
+      await this.addToxic(name, { name: toxicName, type, stream, attributes });
+      return toxicName;
+    };
+    const both = async (type: string, direction: ToxicDirection | 'both', attributes: Record<string, number>): Promise<void> => {
+      if (direction === 'both') {
+        await add(type, 'upstream', attributes);
+        await add(type, 'downstream', attributes);
+      } else {
+        await add(type, direction, attributes);
+      }
+    };
+    return {
+      name,
+      host: '127.0.0.1',
+      port: listenPort,
+      upstream,
+      latency: (ms, opts = {}) => both('latency', opts.direction ?? 'downstream', { latency: ms, jitter: opts.jitterMs ?? 0 }),
+      bandwidth: (kbPerSecond, opts = {}) => both('bandwidth', opts.direction ?? 'downstream', { rate: kbPerSecond }),
+      timeout: (ms = 0, opts = {}) => both('timeout', opts.direction ?? 'both', { timeout: ms }),
+      resetPeer: (ms = 0, opts = {}) => both('reset_peer', opts.direction ?? 'downstream', { timeout: ms }),
+      down: () => this.setEnabled(name, false),
+      up: () => this.setEnabled(name, true),
+      clear: async () => {
+        for (const t of await this.listToxics(name)) await this.removeToxic(name, t.name);
+        await this.setEnabled(name, true);
+      },
+    };
+  }
+}

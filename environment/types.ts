@@ -1,0 +1,149 @@
+/** Public types of the environment layer. */
+
+export type ProviderKind = 'external' | 'containers' | 'native';
+export type ProviderChoice = ProviderKind | 'auto';
+
+/**
+ * Faults for one broker node (a Kafka node, the RabbitMQ node, Prometheus). Every method resolves
+ * once the effect holds: `start()` and `restart()` wait until the broker answers again.
+ */
+export interface NodeHandle {
+  /** "kafka-1", "rabbitmq", "prometheus". */
+  readonly name: string;
+  /** The OS pid (native provider only). */
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  /** Orderly shutdown (SIGTERM), waiting for exit. */
+  stop(): Promise<void>;
+  /** Starts a stopped or killed node again with its data, and waits until it serves. */
+  start(): Promise<void>;
+  /** Crash: SIGKILL, no chance to flush or hand over leadership. */
+  kill(): Promise<void>;
+  /** Freeze (SIGSTOP): sockets stay open, nothing answers. */
+  pause(): Promise<void>;
+  /** Unfreeze (SIGCONT). */
+  resume(): Promise<void>;
+  /** stop() then start(). */
+  restart(): Promise<void>;
+}
+
+export type ToxicDirection = 'upstream' | 'downstream';
+
+export interface ToxicOptions {
+  /** Which way the toxic acts: toward the broker (upstream), toward the client (downstream), or both. */
+  readonly direction?: ToxicDirection | 'both';
+}
+
+/** Network faults on the Toxiproxy proxy in front of one broker node. */
+export interface ProxyFaults {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly upstream: string;
+  /** Adds `ms` of latency (default direction: downstream, so a request/response round trip pays it once). */
+  latency(ms: number, options?: ToxicOptions & { jitterMs?: number }): Promise<void>;
+  /** Limits throughput to `kbPerSecond` KB/s. */
+  bandwidth(kbPerSecond: number, options?: ToxicOptions): Promise<void>;
+  /** Blackhole: data is swallowed; with `ms` > 0 the connection is closed after that time. */
+  timeout(ms?: number, options?: ToxicOptions): Promise<void>;
+  /** TCP RST to the client (after `ms`). */
+  resetPeer(ms?: number, options?: ToxicOptions): Promise<void>;
+  /** Disables the proxy: existing connections are closed and new ones refused. */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  /** Removes every toxic and enables the proxy. */
+  clear(): Promise<void>;
+}
+
+export interface KafkaNodeHandle extends NodeHandle {
+  readonly nodeId: number;
+  /** host:port clients use for this node (its proxy when Toxiproxy is on). */
+  readonly address: string;
+  /** The proxy in front of this node, when Toxiproxy is on. */
+  readonly proxy: ProxyFaults | undefined;
+}
+
+export interface StartedKafka {
+  readonly provider: ProviderKind;
+  readonly version: string;
+  /** Bootstrap addresses for clients (through the proxies when Toxiproxy is on). */
+  readonly brokers: readonly string[];
+  readonly nodes: readonly KafkaNodeHandle[];
+  node(nodeId: number): KafkaNodeHandle;
+  /** The node currently leading `topic`/`partition`, from a fresh metadata request. */
+  leaderOf(topic: string, partition: number): Promise<KafkaNodeHandle>;
+}
+
+export interface StartedRabbitMq {
+  readonly provider: ProviderKind;
+  readonly amqpUrl: string;
+  readonly managementUrl: string | undefined;
+  /** RabbitMQ's own Prometheus endpoint (rabbitmq_prometheus plugin). */
+  readonly metricsUrl: string | undefined;
+  readonly node: NodeHandle;
+  readonly proxy: ProxyFaults | undefined;
+}
+
+export interface StartedToxiproxy {
+  readonly apiUrl: string;
+  readonly proxies: readonly ProxyFaults[];
+  proxy(name: string): ProxyFaults;
+  /** Removes every toxic and re-enables every proxy. */
+  clearAll(): Promise<void>;
+}
+
+export interface StartedPrometheus {
+  readonly provider: ProviderKind;
+  readonly url: string;
+  readonly node: NodeHandle;
+  readonly configFile: string | undefined;
+  /** Re-reads the configuration and rule files (native: lifecycle API). */
+  reload(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  /** Scrape targets as host:port, or job name → targets. */
+  readonly scrapeTargets?: readonly string[] | Readonly<Record<string, readonly string[]>>;
+  readonly ruleFiles?: readonly string[];
+  readonly scrapeIntervalSeconds?: number;
+  readonly evaluationIntervalSeconds?: number;
+}
+
+export interface KafkaOptions {
+  /** 1 (combined node) or 3 (three combined nodes, replication factor 3, min.insync.replicas 2). */
+  readonly nodes?: number;
+  readonly version?: string;
+  /** Extra server.properties entries for every node. */
+  readonly serverProperties?: Readonly<Record<string, string | number | boolean>>;
+  /** JVM heap per node, e.g. "512m". */
+  readonly heap?: string;
+}
+
+/** A JSON-able description of a started environment, written to `environment.json` in its run directory. */
+export interface EnvironmentDescription {
+  readonly runDir: string;
+  readonly startedAt: string;
+  readonly ownerPid: number;
+  readonly kafka?: { provider: ProviderKind; version: string; brokers: readonly string[]; nodes: readonly { name: string; nodeId: number; address: string; pid?: number }[] };
+  readonly rabbitmq?: { provider: ProviderKind; amqpUrl: string; managementUrl?: string; metricsUrl?: string; pid?: number };
+  readonly toxiproxy?: { apiUrl: string; proxies: readonly { name: string; listen: string; upstream: string }[] };
+  readonly prometheus?: { provider: ProviderKind; url: string; pid?: number };
+  /** Every process started, for `env down` from another program. */
+  readonly processes: readonly { name: string; pid: number; startTicks?: number; logFile: string }[];
+}
+
+export interface StartedEnvironment extends AsyncDisposable {
+  readonly runDir: string;
+  readonly kafka: StartedKafka | undefined;
+  readonly rabbitmq: StartedRabbitMq | undefined;
+  readonly toxiproxy: StartedToxiproxy | undefined;
+  readonly prometheus: StartedPrometheus | undefined;
+  /** Kafka bootstrap list; throws a ConfigError when Kafka was not asked for. */
+  getKafkaBrokers(): string[];
+  getAmqpUrl(): string;
+  getRabbitMqManagementUrl(): string;
+  getPrometheusUrl(): string;
+  describe(): EnvironmentDescription;
+  /** Ends every process started (by pid), and removes the run directory unless asked to keep it. */
+  stop(): Promise<void>;
+}
