@@ -1,0 +1,32 @@
+import { messagingMetrics } from './metrics';
+import { LABEL } from './semconv';
+import type { DlqReason, MessagingSystem } from './semconv';
+import type { Registry } from 'prom-client';
+
+export interface DeadLetterEvent {
+  readonly system: MessagingSystem;
+  /** The topic or queue the message was consumed from. */
+  readonly source: string;
+  /** The dead-letter topic, queue or exchange it was sent to. */
+  readonly dlq: string;
+  readonly reason: DlqReason;
+  readonly count?: number;
+  readonly registry?: Registry;
+}
+
+/**
+ * Counts an application-level dead-lettering in eda_dlq_messages_total, for cases the wrappers
+ * cannot see (a Kafka consumer that republishes a poison message to `orders.DLT`). AMQP nack/reject
+ * toward a dead-letter exchange is counted automatically; do not count those twice.
+ */
+export function recordDeadLetter(event: DeadLetterEvent): void {
+  try {
+    messagingMetrics(event.registry ? { registry: event.registry } : {}).inc(
+      'DLQ_MESSAGES',
+      { [LABEL.MESSAGING_SYSTEM]: event.system, [LABEL.SOURCE]: event.source, [LABEL.DLQ]: event.dlq, [LABEL.REASON]: event.reason },
+      event.count ?? 1,
+    );
+  } catch {
+    /* telemetry never throws into the caller */
+  }
+}

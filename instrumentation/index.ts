@@ -1,0 +1,16 @@
+export { instrumentKafka, uninstrumentKafka, kafkaHandle, instrumentKafkaProducer, instrumentKafkaConsumer } from './kafka';
+export { kafkaMessageContext, traceKafkaMessage } from './kafka-consumer';
+export { instrumentAmqp, uninstrumentAmqp, amqpHandle } from './amqp';
+export { KafkaJsInstrumentation } from './kafkajs-instrumentation';
+export type { KafkaJsInstrumentationConfig } from './kafkajs-instrumentation';
+export { AmqplibInstrumentation } from './amqplib-instrumentation';
+export type { AmqplibInstrumentationConfig } from './amqplib-instrumentation';
+export { startTelemetry } from './start-telemetry';
+export type { TelemetryOptions, TelemetryHandle } from './start-telemetry';
+export { recordDeadLetter } from './dead-letter';
+export type { DeadLetterEvent } from './dead-letter';
+export { messagingMetrics, SeriesLimiter } from './metrics';
+export type { MessagingMetrics, MessagingMetricsOptions, MetricLabels } from './metrics';
+export { extractContext, injectHeaders, readProducedAt, readHeader, decodeHeaderValue, headerGetter } from './header-codec';
+export * from './semconv';
+export type * from './types';

@@ -1,0 +1,298 @@
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
+import { isUtf8 } from 'node:buffer';
+import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
+import { extractContext, readProducedAt } from './header-codec';
+import type { KafkaRuntime } from './kafka-runtime';
+import type { MetricLabels } from './metrics';
+import { ATTR, KAFKA_CONSUMER_EVENT, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from './semconv';
+import { errorType, failSpan, processParent, recordE2e } from './tap';
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+const MAX_KEY_ATTRIBUTE_LENGTH = 1024;
+const DEFAULT_MAX_BATCH_LINKS = 1000;
+
+/** The group a consumer belongs to: from consumer({ groupId }) or, failing that, its GROUP_JOIN event. */
+interface GroupHolder {
+  groupId: string | undefined;
+}
+
+/** What the batch wrapper knows about each message, for {@link kafkaMessageContext} / {@link traceKafkaMessage}. */
+interface BatchMessageTrace {
+  readonly k: KafkaRuntime;
+  readonly producer: Context;
+  readonly batchSpan: Span;
+  readonly topic: string;
+  readonly partition: number;
+  readonly labels: MetricLabels;
+  readonly producedAt: number | undefined;
+  processedRecorded: boolean;
+}
+
+// Keyed by the message objects kafkajs hands to eachBatch: nothing is added to the caller's objects.
+const batchMessages = new WeakMap<object, BatchMessageTrace>();
+
+/** Wraps run() of one consumer and subscribes to its instrumentation events. */
+export function instrumentConsumer(consumer: Consumer, k: KafkaRuntime, groupId?: string): void {
+  const group: GroupHolder = { groupId };
+  k.patcher.wrap(consumer, 'run', (original) => getRunPatch(k, original, group));
+  listenToEvents(consumer, k, group);
+}
+
+function getRunPatch(k: KafkaRuntime, original: AnyFunction, group: GroupHolder): AnyFunction {
+  return function tracedRun(this: unknown, ...args: unknown[]): unknown {
+    const config = args[0];
+    const replaced = k.tap.guard.run('kafka.run', () => {
+      if (typeof config !== 'object' || config === null) return undefined;
+      // A copy: the caller's config object keeps its own handlers.
+      const copy: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+      if (typeof copy['eachMessage'] === 'function') copy['eachMessage'] = wrapEachMessage(k, copy['eachMessage'] as AnyFunction, group);
+      if (typeof copy['eachBatch'] === 'function') copy['eachBatch'] = wrapEachBatch(k, copy['eachBatch'] as AnyFunction, group);
+      return copy;
+    });
+    return original.apply(this, replaced ? [replaced, ...args.slice(1)] : args);
+  };
+}
+
+function baseLabels(topic: string, group: GroupHolder): MetricLabels {
+  return {
+    [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA,
+    [LABEL.MESSAGING_DESTINATION_NAME]: topic,
+    [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: group.groupId,
+  };
+}
+
+function processAttributes(k: KafkaRuntime, topic: string, partition: number, group: GroupHolder): Attributes {
+  const a: Attributes = {
+    ...k.commonAttributes,
+    [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_PROCESS,
+    [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.PROCESS,
+    [ATTR.MESSAGING_DESTINATION_NAME]: topic,
+    [ATTR.MESSAGING_DESTINATION_PARTITION_ID]: String(partition),
+  };
+  if (group.groupId) a[ATTR.MESSAGING_CONSUMER_GROUP_NAME] = group.groupId;
+  return a;
+}
+
+/** Offset, key and tombstone of one message, as the conventions type them. */
+function messageAttributes(message: KafkaMessage, into: Attributes): void {
+  const offset = Number(message.offset);
+  if (Number.isSafeInteger(offset)) into[ATTR.MESSAGING_KAFKA_OFFSET] = offset;
+  const key = keyAttribute(message.key);
+  if (key !== undefined) into[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = key;
+  if (message.value === null) into[ATTR.MESSAGING_KAFKA_MESSAGE_TOMBSTONE] = true;
+}
+
+/** The key as text when it has an unambiguous text form (UTF-8); binary keys are left out. */
+export function keyAttribute(key: unknown): string | undefined {
+  if (typeof key === 'string') return key.length <= MAX_KEY_ATTRIBUTE_LENGTH ? key : undefined;
+  if (Buffer.isBuffer(key) && key.length <= MAX_KEY_ATTRIBUTE_LENGTH && isUtf8(key)) return key.toString('utf8');
+  return undefined;
+}
+
+/** produced-at header, else the record timestamp (CreateTime by default). */
+function producedAt(message: KafkaMessage): number | undefined {
+  const fromHeader = readProducedAt(message.headers);
+  if (fromHeader !== undefined) return fromHeader;
+  const ts = Number(message.timestamp);
+  return Number.isSafeInteger(ts) && ts > 0 ? ts : undefined;
+}
+
+interface ProcessRun {
+  readonly ctx: Context;
+  end(err: unknown): void;
+}
+
+function wrapEachMessage(k: KafkaRuntime, handler: AnyFunction, group: GroupHolder): AnyFunction {
+  return async function tracedEachMessage(this: unknown, payload: unknown): Promise<unknown> {
+    const run = k.tap.guard.run('kafka.eachMessage.start', () => startMessage(k, payload as EachMessagePayload, group));
+    if (!run) return handler.call(this, payload);
+    try {
+      const result = await context.with(run.ctx, () => handler.call(this, payload));
+      k.tap.guard.run('kafka.eachMessage.end', () => run.end(undefined));
+      return result;
+    } catch (err) {
+      k.tap.guard.run('kafka.eachMessage.end', () => run.end(err));
+      throw err;
+    }
+  };
+}
+
+function startMessage(k: KafkaRuntime, payload: EachMessagePayload, group: GroupHolder): ProcessRun {
+  const { topic, partition, message } = payload;
+  const started = performance.now();
+  const producer = extractContext(message.headers);
+  const { parent, links } = processParent(k.tap.processContext, producer, context.active());
+  const attributes = processAttributes(k, topic, partition, group);
+  messageAttributes(message, attributes);
+  const at = producedAt(message);
+  const now = Date.now();
+  if (at !== undefined) attributes[ATTR.EDA_E2E_LATENCY_MS] = now - at;
+  const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaProcess(topic), { kind: SpanKind.CONSUMER, attributes, links }, parent);
+  if (k.options.consumerHook) {
+    const hook = k.options.consumerHook;
+    k.tap.guard.run('kafka.consumerHook', () => hook(span, { topic, partition, messageCount: 1 }));
+  }
+  const labels = baseLabels(topic, group);
+  const sc = span.spanContext();
+  k.tap.record((m) => m.add('IN_FLIGHT', labels, 1));
+  recordE2e(k.tap, labels, at, 'received', now, sc);
+  return {
+    ctx: trace.setSpan(parent, span),
+    end(err) {
+      const type = err === undefined ? undefined : errorType(err);
+      if (err !== undefined) failSpan(span, err, type);
+      span.end();
+      const seconds = (performance.now() - started) / 1000;
+      k.tap.record((m) => {
+        m.add('IN_FLIGHT', labels, -1);
+        m.inc('CONSUMED_MESSAGES', { ...labels, [LABEL.ERROR_TYPE]: type });
+        m.observe('PROCESS_DURATION', { ...labels, [LABEL.ERROR_TYPE]: type }, seconds, sc);
+      });
+      recordE2e(k.tap, labels, at, 'processed', Date.now(), sc);
+    },
+  };
+}
+
+function wrapEachBatch(k: KafkaRuntime, handler: AnyFunction, group: GroupHolder): AnyFunction {
+  return async function tracedEachBatch(this: unknown, payload: unknown): Promise<unknown> {
+    const run = k.tap.guard.run('kafka.eachBatch.start', () => startBatch(k, payload as EachBatchPayload, group));
+    if (!run) return handler.call(this, payload);
+    try {
+      const result = await context.with(run.ctx, () => handler.call(this, payload));
+      k.tap.guard.run('kafka.eachBatch.end', () => run.end(undefined));
+      return result;
+    } catch (err) {
+      k.tap.guard.run('kafka.eachBatch.end', () => run.end(err));
+      throw err;
+    }
+  };
+}
+
+/**
+ * One process span for the whole batch, linking every message's creation context (up to
+ * maxBatchLinks). The handler runs with this span active; per-message work gets its own span or
+ * context through traceKafkaMessage() / kafkaMessageContext().
+ */
+function startBatch(k: KafkaRuntime, payload: EachBatchPayload, group: GroupHolder): ProcessRun {
+  const { topic, partition, messages } = payload.batch;
+  const started = performance.now();
+  const now = Date.now();
+  const maxLinks = k.options.maxBatchLinks ?? DEFAULT_MAX_BATCH_LINKS;
+  const producers = messages.map((m) => extractContext(m.headers));
+  const links: Link[] = [];
+  for (const p of producers) {
+    if (links.length >= maxLinks) break;
+    const sc = trace.getSpanContext(p);
+    if (sc && trace.isSpanContextValid(sc)) links.push({ context: sc });
+  }
+  // Many producers, so none of them can be the parent: the batch span starts where the handler is called.
+  const parent = context.active();
+  const attributes = processAttributes(k, topic, partition, group);
+  attributes[ATTR.MESSAGING_BATCH_MESSAGE_COUNT] = messages.length;
+  const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaProcess(topic), { kind: SpanKind.CONSUMER, attributes, links }, parent);
+  if (k.options.consumerHook) {
+    const hook = k.options.consumerHook;
+    k.tap.guard.run('kafka.consumerHook', () => hook(span, { topic, partition, messageCount: messages.length }));
+  }
+  const labels = baseLabels(topic, group);
+  const sc = span.spanContext();
+  const traces: BatchMessageTrace[] = messages.map((message, i) => {
+    const t: BatchMessageTrace = { k, producer: producers[i] ?? parent, batchSpan: span, topic, partition, labels, producedAt: producedAt(message), processedRecorded: false };
+    batchMessages.set(message, t);
+    recordE2e(k.tap, labels, t.producedAt, 'received', now, sc);
+    return t;
+  });
+  k.tap.record((m) => m.add('IN_FLIGHT', labels, messages.length));
+  return {
+    ctx: trace.setSpan(parent, span),
+    end(err) {
+      const type = err === undefined ? undefined : errorType(err);
+      if (err !== undefined) failSpan(span, err, type);
+      span.end();
+      const seconds = (performance.now() - started) / 1000;
+      const endMs = Date.now();
+      k.tap.record((m) => {
+        m.add('IN_FLIGHT', labels, -messages.length);
+        m.inc('CONSUMED_MESSAGES', { ...labels, [LABEL.ERROR_TYPE]: type }, messages.length);
+        // One observation per batch: a batch is one process operation; per-message durations
+        // would all be the batch's (exactly what must not happen).
+        m.observe('PROCESS_DURATION', { ...labels, [LABEL.ERROR_TYPE]: type }, seconds, sc);
+      });
+      for (const t of traces) {
+        if (!t.processedRecorded) recordE2e(k.tap, labels, t.producedAt, 'processed', endMs, sc);
+      }
+    },
+  };
+}
+
+/**
+ * Inside an instrumented eachBatch: the context of `message`'s producer (so work started in it
+ * joins that message's trace). Elsewhere, or for an unknown message: the active context.
+ */
+export function kafkaMessageContext(message: KafkaMessage): Context {
+  const t = batchMessages.get(message);
+  if (!t) return context.active();
+  return trace.getSpanContext(t.producer) ? t.producer : context.active();
+}
+
+/**
+ * Runs `fn` for one message of an instrumented eachBatch inside its own `process {topic}` span:
+ * a child of the message's producer (linked to the batch span), timed from this call to `fn`'s
+ * end, so per-message timing is that message's, not the batch's. Outside eachBatch it just runs fn.
+ */
+export async function traceKafkaMessage<T>(message: KafkaMessage, fn: () => T | Promise<T>): Promise<T> {
+  const t = batchMessages.get(message);
+  if (!t) return fn();
+  const { k } = t;
+  const started = k.tap.guard.run('kafka.traceMessage.start', () => {
+    const { parent, links } = processParent(k.tap.processContext, t.producer, trace.getSpanContext(t.producer) ? t.producer : context.active());
+    links.push({ context: t.batchSpan.spanContext() });
+    const attributes: Attributes = { ...k.commonAttributes, [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_PROCESS, [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.PROCESS, [ATTR.MESSAGING_DESTINATION_NAME]: t.topic, [ATTR.MESSAGING_DESTINATION_PARTITION_ID]: String(t.partition) };
+    const groupName = t.labels[LABEL.MESSAGING_CONSUMER_GROUP_NAME];
+    if (groupName) attributes[ATTR.MESSAGING_CONSUMER_GROUP_NAME] = groupName;
+    messageAttributes(message, attributes);
+    const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaProcess(t.topic), { kind: SpanKind.CONSUMER, attributes, links }, parent);
+    return { span, ctx: trace.setSpan(parent, span) };
+  });
+  if (!started) return fn();
+  const finish = (err: unknown) =>
+    k.tap.guard.run('kafka.traceMessage.end', () => {
+      if (err !== undefined) failSpan(started.span, err);
+      started.span.end();
+      t.processedRecorded = true;
+      recordE2e(k.tap, t.labels, t.producedAt, 'processed', Date.now(), started.span.spanContext());
+    });
+  try {
+    const result = await context.with(started.ctx, fn);
+    finish(undefined);
+    return result;
+  } catch (err) {
+    finish(err);
+    throw err;
+  }
+}
+
+/** Offset commits, group joins, rebalances, crashes and stops, from kafkajs's own events. */
+function listenToEvents(consumer: Consumer, k: KafkaRuntime, group: GroupHolder): void {
+  const events = (consumer as { events?: Record<string, string> }).events;
+  if (!events || typeof consumer.on !== 'function') return;
+  const count = (event: string) => k.tap.record((m) => m.inc('KAFKA_CONSUMER_EVENTS', { [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: group.groupId, [LABEL.EVENT]: event }));
+  const subscribe = (name: string | undefined, listener: (e: { payload?: Record<string, unknown> }) => void) => {
+    if (!name) return;
+    const remove = k.tap.guard.run('kafka.events.subscribe', () =>
+      consumer.on(name as never, ((e: { payload?: Record<string, unknown> }) => k.tap.guard.run(`kafka.events.${name}`, () => listener(e))) as never),
+    );
+    if (typeof remove === 'function') k.listeners.push(remove);
+  };
+  subscribe(events['GROUP_JOIN'], (e) => {
+    const id = e.payload?.['groupId'];
+    if (typeof id === 'string') group.groupId = id;
+    count(KAFKA_CONSUMER_EVENT.GROUP_JOIN);
+  });
+  subscribe(events['COMMIT_OFFSETS'], () => count(KAFKA_CONSUMER_EVENT.COMMIT_OFFSETS));
+  subscribe(events['REBALANCING'], () => count(KAFKA_CONSUMER_EVENT.REBALANCING));
+  subscribe(events['STOP'], () => count(KAFKA_CONSUMER_EVENT.STOP));
+  subscribe(events['CRASH'], () => count(KAFKA_CONSUMER_EVENT.CRASH));
+}

@@ -1,0 +1,37 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { Patcher } from './patcher';
+import { ATTR, MESSAGING_SYSTEM } from './semconv';
+import { createTap } from './tap';
+import type { Tap } from './tap';
+import type { KafkaInstrumentationOptions } from './types';
+
+/** Shared state of one instrumentKafka / instrumentProducer / instrumentConsumer call. */
+export interface KafkaRuntime {
+  readonly tap: Tap;
+  readonly options: KafkaInstrumentationOptions;
+  readonly patcher: Patcher;
+  /** Attributes every Kafka span carries: system, client id, server address/port. */
+  readonly commonAttributes: Attributes;
+  /** Removers of the kafkajs instrumentation-event listeners we added. */
+  readonly listeners: Array<() => void>;
+}
+
+export function createKafkaRuntime(options: KafkaInstrumentationOptions, patcher: Patcher): KafkaRuntime {
+  const commonAttributes: Attributes = { [ATTR.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA };
+  if (options.clientId) commonAttributes[ATTR.MESSAGING_CLIENT_ID] = options.clientId;
+  const server = parseHostPort(options.brokers?.[0]);
+  if (server) {
+    commonAttributes[ATTR.SERVER_ADDRESS] = server.host;
+    commonAttributes[ATTR.SERVER_PORT] = server.port;
+  }
+  return { tap: createTap(options), options, patcher, commonAttributes, listeners: [] };
+}
+
+export function parseHostPort(address: string | undefined): { host: string; port: number } | undefined {
+  if (!address) return undefined;
+  const i = address.lastIndexOf(':');
+  if (i <= 0) return undefined;
+  const port = Number(address.slice(i + 1));
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ''), port };
+}

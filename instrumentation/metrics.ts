@@ -1,0 +1,130 @@
+import { Counter, Gauge, Histogram, Registry, register as globalRegister } from 'prom-client';
+import type { Metric } from 'prom-client';
+import { trace, isSpanContextValid } from '@opentelemetry/api';
+import type { SpanContext } from '@opentelemetry/api';
+import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL_OVERFLOW_VALUE, METRIC } from './semconv';
+import type { LabelName, MetricDefinition, MetricKey } from './semconv';
+
+export type MetricLabels = Partial<Record<LabelName, string | undefined>>;
+
+/** The instrumentation's metrics, recorded only through these methods (cardinality-capped). */
+export interface MessagingMetrics {
+  readonly registry: Registry;
+  readonly exemplars: boolean;
+  inc(key: MetricKey, labels: MetricLabels, value?: number): void;
+  observe(key: MetricKey, labels: MetricLabels, value: number, exemplarFrom?: SpanContext): void;
+  add(key: MetricKey, labels: MetricLabels, delta: number): void;
+}
+
+export interface MessagingMetricsOptions {
+  readonly registry?: Registry;
+  readonly exemplars?: boolean;
+  readonly maxSeriesPerMetric?: number;
+}
+
+type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
+
+/**
+ * Bounds the number of label combinations of one metric: once `max` distinct combinations have
+ * been seen, every new one is recorded with all its label values replaced by `_overflow`, so a
+ * bug upstream (a message id used as a topic name…) cannot explode a Prometheus server.
+ */
+export class SeriesLimiter {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max: number) {}
+
+  limit(labels: Record<string, string>): Record<string, string> {
+    const key = Object.keys(labels)
+      .sort()
+      .map((k) => `${k}\u0000${labels[k] ?? ''}`)
+      .join('\u0001');
+    if (this.seen.has(key)) return labels;
+    if (this.seen.size < this.max) {
+      this.seen.add(key);
+      return labels;
+    }
+    const overflow: Record<string, string> = {};
+    for (const k of Object.keys(labels)) overflow[k] = LABEL_OVERFLOW_VALUE;
+    return overflow;
+  }
+}
+
+const byRegistry = new WeakMap<Registry, MessagingMetrics>();
+
+/**
+ * The metrics for `registry` (default prom-client's global one), created once per registry and
+ * shared by every instrumented client, because prom-client refuses a second metric of one name.
+ */
+export function messagingMetrics(options: MessagingMetricsOptions = {}): MessagingMetrics {
+  const registry = options.registry ?? globalRegister;
+  const existing = byRegistry.get(registry);
+  if (existing) return existing;
+  const created = createMessagingMetrics(registry, options);
+  byRegistry.set(registry, created);
+  return created;
+}
+
+function createMessagingMetrics(registry: Registry, options: MessagingMetricsOptions): MessagingMetrics {
+  const exemplars = options.exemplars ?? (registry.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE;
+  const max = Math.max(1, options.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES_PER_METRIC);
+  const metrics = new Map<MetricKey, { metric: AnyMetric; def: MetricDefinition; limiter: SeriesLimiter }>();
+
+  const get = (key: MetricKey) => {
+    let entry = metrics.get(key);
+    if (!entry) {
+      const def: MetricDefinition = METRIC[key];
+      entry = { metric: createOrReuse(registry, def, exemplars), def, limiter: new SeriesLimiter(max) };
+      metrics.set(key, entry);
+    }
+    return entry;
+  };
+
+  const prepare = (def: MetricDefinition, limiter: SeriesLimiter, labels: MetricLabels): Record<string, string> => {
+    const clean: Record<string, string> = {};
+    for (const name of def.labels) {
+      const v = labels[name];
+      if (v !== undefined) clean[name] = v;
+    }
+    return limiter.limit(clean);
+  };
+
+  return {
+    registry,
+    exemplars,
+    inc(key, labels, value = 1) {
+      const { metric, def, limiter } = get(key);
+      (metric as Counter<string>).inc(prepare(def, limiter, labels), value);
+    },
+    add(key, labels, delta) {
+      const { metric, def, limiter } = get(key);
+      (metric as Gauge<string>).inc(prepare(def, limiter, labels), delta);
+    },
+    observe(key, labels, value, exemplarFrom) {
+      const { metric, def, limiter } = get(key);
+      const h = metric as Histogram<string>;
+      const l = prepare(def, limiter, labels);
+      if ((h as unknown as { enableExemplars?: boolean }).enableExemplars) {
+        const ctx = exemplarFrom ?? trace.getActiveSpan()?.spanContext();
+        const exemplarLabels = ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+        h.observe({ labels: l, value, exemplarLabels });
+      } else {
+        h.observe(l, value);
+      }
+    },
+  };
+}
+
+function createOrReuse(registry: Registry, def: MetricDefinition, exemplars: boolean): AnyMetric {
+  // An OpenMetrics registry renames counters to drop "_total" once scraped; look for both names.
+  const found: Metric | undefined = registry.getSingleMetric(def.name) ?? registry.getSingleMetric(def.name.replace(/_total$/, ''));
+  if (found) return found as AnyMetric;
+  const base = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
+  switch (def.type) {
+    case 'counter':
+      return new Counter(base);
+    case 'gauge':
+      return new Gauge(base);
+    case 'histogram':
+      return new Histogram({ ...base, buckets: [...(def.buckets ?? [])], enableExemplars: exemplars });
+  }
+}

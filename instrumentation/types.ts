@@ -1,0 +1,101 @@
+import type { Span, TracerProvider } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+
+/** Where instrumentation failures go. They are never thrown into the host application. */
+export interface InstrumentationLogger {
+  warn(message: string, error?: unknown): void;
+}
+
+/**
+ * How a consumer's process span relates to the producer's context.
+ * - `auto` (default): link to the producer's creation context (the conventions' SHOULD) and also
+ *   make it the parent, unless an ambient span is active, in which case that span stays the parent
+ *   (the conventions advise against re-parenting under an ambient span).
+ * - `link`: link only; the parent is the ambient context (usually none: a new trace).
+ * - `parent`: the producer's context is the parent; an ambient span, if any, is added as a link.
+ */
+export type ProcessContextMode = 'auto' | 'link' | 'parent';
+
+export interface CommonInstrumentationOptions {
+  /** Defaults to the globally registered provider (looked up lazily, so registering later works). */
+  readonly tracerProvider?: TracerProvider;
+  /** prom-client registry for the metrics; defaults to prom-client's global `register`. */
+  readonly registry?: Registry;
+  /** Record prom-client metrics (default true). */
+  readonly metrics?: boolean;
+  /**
+   * Attach `trace_id`/`span_id` exemplars to histograms. Default: on when the registry's content
+   * type is OpenMetrics (the only format that can carry exemplars).
+   */
+  readonly exemplars?: boolean;
+  /** Cap on label combinations per metric; further combinations collapse into `_overflow`. Default 1000. */
+  readonly maxSeriesPerMetric?: number;
+  /** Default: console.warn for the first failure of each hook, then silence. */
+  readonly logger?: InstrumentationLogger;
+  /** Default `auto`; see {@link ProcessContextMode}. */
+  readonly processContext?: ProcessContextMode;
+}
+
+export interface KafkaProducerHookInfo {
+  readonly topic: string;
+  readonly messageCount: number;
+}
+
+export interface KafkaConsumerHookInfo {
+  readonly topic: string;
+  readonly partition: number;
+  /** Number of messages the span covers (1 for eachMessage). */
+  readonly messageCount: number;
+}
+
+export interface KafkaInstrumentationOptions extends CommonInstrumentationOptions {
+  /** Bootstrap brokers, for `server.address` / `server.port` (kafkajs does not expose its config). */
+  readonly brokers?: readonly string[];
+  /** kafkajs clientId, for `messaging.client.id`. */
+  readonly clientId?: string;
+  /**
+   * One short `create {topic}` span per message, each message carrying its own creation context;
+   * the send span (then CLIENT) links to every one. Default false: the send span itself is the
+   * creation context of every message it sends, which is cheaper and what most users want.
+   */
+  readonly perMessageCreateSpans?: boolean;
+  /** Most links an eachBatch process span carries (default 1000); the rest are counted, not linked. */
+  readonly maxBatchLinks?: number;
+  /** Called after a send span starts; failures are logged. */
+  readonly producerHook?: (span: Span, info: KafkaProducerHookInfo) => void;
+  /** Called after a process span starts; failures are logged. */
+  readonly consumerHook?: (span: Span, info: KafkaConsumerHookInfo) => void;
+}
+
+export interface AmqpPublishHookInfo {
+  readonly exchange: string;
+  readonly routingKey: string;
+}
+
+export interface AmqpConsumeHookInfo {
+  readonly queue: string;
+  readonly deliveryTag: number;
+}
+
+export interface AmqpInstrumentationOptions extends CommonInstrumentationOptions {
+  /**
+   * Dead-letter exchange per queue, for queues whose DLX comes from a broker policy. DLXs set
+   * through `assertQueue` arguments on an instrumented channel are learned automatically.
+   */
+  readonly deadLetterExchanges?: Readonly<Record<string, string>>;
+  /**
+   * A delivery not settled within this time ends its span with error.type=timeout, so a handler
+   * that forgets to ack cannot leak spans forever. Default 300 000 ms.
+   */
+  readonly settleTimeoutMs?: number;
+  /** Most unsettled deliveries tracked per channel (default 10 000); the oldest is ended beyond that. */
+  readonly maxPendingDeliveries?: number;
+  readonly publishHook?: (span: Span, info: AmqpPublishHookInfo) => void;
+  readonly consumeHook?: (span: Span, info: AmqpConsumeHookInfo) => void;
+}
+
+/** Returned by the explicit wrappers: undoes exactly what they did. */
+export interface InstrumentationHandle {
+  /** Restores every method the wrapper replaced and removes its event listeners. */
+  uninstrument(): void;
+}
