@@ -1,0 +1,36 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+/** A global OTel setup for unit tests: in-memory spans, async context, W3C propagators. */
+export interface OtelFixture {
+  readonly exporter: InMemorySpanExporter;
+  readonly provider: BasicTracerProvider;
+  spans(name?: string): ReadableSpan[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export function installOtel(): OtelFixture {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const cm = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(cm);
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  return {
+    exporter,
+    provider,
+    spans: (name) => exporter.getFinishedSpans().filter((s) => name === undefined || s.name === name),
+    reset: () => exporter.reset(),
+    close: async () => {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+      cm.disable();
+    },
+  };
+}
