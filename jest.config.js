@@ -1,7 +1,7 @@
 // Two projects: `unit` needs nothing but Node; `integration` talks to real brokers
 // (the environment layer provisions and starts them) and runs in one worker so the
 // 2-core machines this runs on are not oversubscribed by several broker sets at once.
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -19,7 +19,7 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 180000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
       slowTestThreshold: 60,
     },
   ],

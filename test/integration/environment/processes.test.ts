@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Environment } from '../../../environment';
+import { isAlive } from '../../../environment/managed-process';
+import { readCurrentState } from '../../../environment/state';
+import type { EnvironmentDescription } from '../../../environment';
+
+const run = promisify(execFile);
+const cli = join(__dirname, '..', '..', '..', 'bin', 'eda-harness.js');
+
+it('stop() ends every process it started (checked by pid) and removes the run directory', async () => {
+  const env = await new Environment().withRabbitMq().withToxiproxy().withPrometheus().start();
+  const procs = env.describe().processes;
+  expect(procs.map((p) => p.name).sort()).toEqual(['epmd', 'prometheus', 'rabbitmq', 'toxiproxy']);
+  for (const p of procs) expect(isAlive(p.pid, p.startTicks)).toBe(true);
+  const res = await fetch(`${env.getPrometheusUrl()}/api/v1/status/buildinfo`);
+  expect(res.ok).toBe(true);
+  await env.stop();
+  for (const p of procs) expect(isAlive(p.pid, p.startTicks)).toBe(false);
+  expect(existsSync(env.runDir)).toBe(false);
+}, 120_000);
+
+it('`await using` tears the environment down at the end of the block', async () => {
+  let description: EnvironmentDescription | undefined;
+  {
+    await using env = await new Environment().withRabbitMq().withToxiproxy(false).start();
+    description = env.describe();
+    expect(description.processes.length).toBe(2);
+  }
+  for (const p of description.processes) expect(isAlive(p.pid, p.startTicks)).toBe(false);
+}, 120_000);
+
+it('`env up` leaves brokers running for `env status`, and `env down` ends them by pid', async () => {
+  const runs = join(require('node:os').tmpdir(), `eda-cli-${process.pid}`);
+  const cliEnv = { ...process.env, EDA_HARNESS_RUNS: runs, EDA_HARNESS_QUIET: '1' };
+  const up = await run('node', [cli, 'env', 'up', '--kafka', '1', '--toxiproxy', '--json'], { env: cliEnv, timeout: 180_000 });
+  const described = JSON.parse(up.stdout) as EnvironmentDescription;
+  expect(described.kafka?.brokers).toHaveLength(1);
+  expect(described.processes.map((p) => p.name).sort()).toEqual(['kafka-1', 'toxiproxy']);
+  // The CLI has exited; the brokers are still there.
+  for (const p of described.processes) expect(isAlive(p.pid, p.startTicks)).toBe(true);
+
+  const prev = process.env['EDA_HARNESS_RUNS'];
+  process.env['EDA_HARNESS_RUNS'] = runs;
+  try {
+    expect(readCurrentState()?.runDir).toBe(described.runDir);
+  } finally {
+    if (prev === undefined) delete process.env['EDA_HARNESS_RUNS'];
+    else process.env['EDA_HARNESS_RUNS'] = prev;
+  }
+  const status = await run('node', [cli, 'env', 'status'], { env: cliEnv });
+  expect(status.stdout).toMatch(/up\s+kafka-1/);
+  expect(status.stdout).toContain(described.runDir);
+
+  const down = await run('node', [cli, 'env', 'down'], { env: cliEnv });
+  expect(down.stdout).toMatch(/Stopped .*kafka-1/);
+  for (const p of described.processes) expect(isAlive(p.pid, p.startTicks)).toBe(false);
+  const after = await run('node', [cli, 'env', 'status'], { env: cliEnv }).catch((e: { code: number; stdout: string }) => e);
+  expect('code' in after ? after.code : 0).toBe(3);
+}, 240_000);
