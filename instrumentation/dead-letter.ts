@@ -1,7 +1,7 @@
 import { messagingMetrics } from './metrics';
 import { LABEL } from './semconv';
 import type { DlqReason, MessagingSystem } from './semconv';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 
 export interface DeadLetterEvent {
   readonly system: MessagingSystem;
@@ -11,7 +11,7 @@ export interface DeadLetterEvent {
   readonly dlq: string;
   readonly reason: DlqReason;
   readonly count?: number;
-  readonly registry?: Registry;
+  readonly registry?: Registry<RegistryContentType>;
 }
 
 /**

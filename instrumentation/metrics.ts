@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, register as globalRegister } from 'prom-client';
-import type { Metric } from 'prom-client';
+import type { Metric, RegistryContentType } from 'prom-client';
+
+type AnyRegistry = Registry<RegistryContentType>;
 import { trace, isSpanContextValid } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
 import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL_OVERFLOW_VALUE, METRIC } from './semconv';
@@ -9,7 +11,7 @@ export type MetricLabels = Partial<Record<LabelName, string | undefined>>;
 
 /** The instrumentation's metrics, recorded only through these methods (cardinality-capped). */
 export interface MessagingMetrics {
-  readonly registry: Registry;
+  readonly registry: Registry<RegistryContentType>;
   readonly exemplars: boolean;
   inc(key: MetricKey, labels: MetricLabels, value?: number): void;
   observe(key: MetricKey, labels: MetricLabels, value: number, exemplarFrom?: SpanContext): void;
@@ -17,7 +19,7 @@ export interface MessagingMetrics {
 }
 
 export interface MessagingMetricsOptions {
-  readonly registry?: Registry;
+  readonly registry?: Registry<RegistryContentType>;
   readonly exemplars?: boolean;
   readonly maxSeriesPerMetric?: number;
 }
@@ -49,14 +51,14 @@ export class SeriesLimiter {
   }
 }
 
-const byRegistry = new WeakMap<Registry, MessagingMetrics>();
+const byRegistry = new WeakMap<AnyRegistry, MessagingMetrics>();
 
 /**
  * The metrics for `registry` (default prom-client's global one), created once per registry and
  * shared by every instrumented client, because prom-client refuses a second metric of one name.
  */
 export function messagingMetrics(options: MessagingMetricsOptions = {}): MessagingMetrics {
-  const registry = options.registry ?? globalRegister;
+  const registry: AnyRegistry = options.registry ?? globalRegister;
   const existing = byRegistry.get(registry);
   if (existing) return existing;
   const created = createMessagingMetrics(registry, options);
@@ -64,7 +66,7 @@ export function messagingMetrics(options: MessagingMetricsOptions = {}): Messagi
   return created;
 }
 
-function createMessagingMetrics(registry: Registry, options: MessagingMetricsOptions): MessagingMetrics {
+function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetricsOptions): MessagingMetrics {
   const exemplars = options.exemplars ?? (registry.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE;
   const max = Math.max(1, options.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES_PER_METRIC);
   const metrics = new Map<MetricKey, { metric: AnyMetric; def: MetricDefinition; limiter: SeriesLimiter }>();
@@ -114,7 +116,7 @@ function createMessagingMetrics(registry: Registry, options: MessagingMetricsOpt
   };
 }
 
-function createOrReuse(registry: Registry, def: MetricDefinition, exemplars: boolean): AnyMetric {
+function createOrReuse(registry: AnyRegistry, def: MetricDefinition, exemplars: boolean): AnyMetric {
   // An OpenMetrics registry renames counters to drop "_total" once scraped; look for both names.
   const found: Metric | undefined = registry.getSingleMetric(def.name) ?? registry.getSingleMetric(def.name.replace(/_total$/, ''));
   if (found) return found as AnyMetric;

@@ -7,7 +7,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter, SpanProcessor, Sampler } from '@opentelemetry/sdk-trace-base';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { register as globalRegister } from 'prom-client';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 
 export interface TelemetryOptions {
   /** `service.name` of every span (OTEL_SERVICE_NAME, if set, wins as usual for resources from env). */
@@ -19,7 +19,7 @@ export interface TelemetryOptions {
   /** Default "/metrics". */
   readonly metricsPath?: string;
   /** Registry to serve (default prom-client's global one, which the wrappers use by default). */
-  readonly registry?: Registry;
+  readonly registry?: Registry<RegistryContentType>;
   /**
    * Span exporter. Default: OTLP/HTTP (JSON) configured by the standard OTEL_EXPORTER_OTLP_* variables,
    * unless OTEL_TRACES_EXPORTER is set, in which case the SDK builds the exporters it names.
@@ -36,7 +36,7 @@ export interface TelemetryHandle extends AsyncDisposable {
   /** http://host:port/metrics, or undefined without a metrics server. */
   readonly metricsUrl: string | undefined;
   readonly metricsPort: number | undefined;
-  readonly registry: Registry;
+  readonly registry: Registry<RegistryContentType>;
   /** Exports every finished span now. */
   forceFlush(): Promise<void>;
   /** Flushes spans, shuts the SDK down and closes the metrics server. */

@@ -1,5 +1,5 @@
 import type { Span, TracerProvider } from '@opentelemetry/api';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 
 /** Where instrumentation failures go. They are never thrown into the host application. */
 export interface InstrumentationLogger {
@@ -20,7 +20,7 @@ export interface CommonInstrumentationOptions {
   /** Defaults to the globally registered provider (looked up lazily, so registering later works). */
   readonly tracerProvider?: TracerProvider;
   /** prom-client registry for the metrics; defaults to prom-client's global `register`. */
-  readonly registry?: Registry;
+  readonly registry?: Registry<RegistryContentType>;
   /** Record prom-client metrics (default true). */
   readonly metrics?: boolean;
   /**

@@ -101,7 +101,7 @@ describe('Kafka producer', () => {
       expect(String(m.headers?.['traceparent'])).toContain(span.spanContext().spanId);
       expect(Number(m.headers?.[HEADER.PRODUCED_AT])).toBeGreaterThan(0);
     }
-    expect(out.messages[0]!.headers?.['keep']).toBe(messages[0]!.headers.keep);
+    expect(out.messages[0]!.headers?.['keep']).toBe((messages[0] as { headers: { keep: Buffer } }).headers.keep);
     expect(messages[1]).toEqual({ key: 'b', value: '2' }); // caller's objects untouched
     expect(await metricValue(registry, METRIC.SENT_MESSAGES.name, { messaging_destination_name: 'orders' })).toBe(3);
     expect(await metricValue(registry, METRIC.OPERATION_DURATION.name, { messaging_operation_name: 'send' }, `${METRIC.OPERATION_DURATION.name}_count`)).toBe(1);

@@ -34,7 +34,8 @@ describe('metrics', () => {
   });
 
   it('attaches trace exemplars to histograms in an OpenMetrics registry', async () => {
-    const registry = new Registry<OpenMetricsContentType>(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     const m = messagingMetrics({ registry });
     expect(m.exemplars).toBe(true);
     const sc = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
