@@ -192,14 +192,20 @@ export class ManagedProcess {
   async stop(graceMs = 15_000): Promise<void> {
     if (!this.running) return;
     this.expectedExit = true;
+    // While we wait for the exit, the child must keep the event loop alive: it was unref'd so
+    // that a running broker does not hold a CLI open, but a program whose last act is stop()
+    // would otherwise exit mid-teardown (and its exit hook would SIGKILL instead).
+    this.child?.ref();
     // A stopped (paused) process cannot handle SIGTERM: continue it first.
     this.signal('SIGCONT');
     if (this.spec.terminateLeaderOnly && this.pid !== undefined) process.kill(this.pid, 'SIGTERM');
     else this.signal('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
     const exited = await Promise.race([
       this.exitPromise.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref()),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
     ]);
+    clearTimeout(timer);
     if (!exited) await this.kill();
     await this.reapGroup();
   }
@@ -208,6 +214,7 @@ export class ManagedProcess {
   async kill(): Promise<void> {
     if (!this.running) return;
     this.expectedExit = true;
+    this.child?.ref();
     this.signal('SIGKILL');
     await this.exitPromise;
     await this.reapGroup();

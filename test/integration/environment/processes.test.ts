@@ -60,3 +60,18 @@ it('`env up` leaves brokers running for `env status`, and `env down` ends them b
   const after = await run('node', [cli, 'env', 'status'], { env: cliEnv }).catch((e: { code: number; stdout: string }) => e);
   expect('code' in after ? after.code : 0).toBe(3);
 }, 240_000);
+
+it('a program whose last act is stop() waits for the teardown instead of exiting mid-way', async () => {
+  // Brokers are unref'd so they never hold a CLI open; stop() must still keep the program alive
+  // until every process has exited (a regression here made the exit hook SIGKILL everything).
+  const dist = join(__dirname, '..', '..', '..', 'dist', 'environment');
+  const script = `
+    const { Environment } = require(${JSON.stringify(dist)});
+    new Environment().withPrometheus().withToxiproxy(false).start()
+      .then((env) => { console.log(JSON.stringify(env.describe().processes)); return env.stop(); })
+      .then(() => console.log('stopped'));`;
+  const { stdout } = await run('node', ['-e', script], { env: { ...process.env, EDA_HARNESS_QUIET: '1' }, timeout: 60_000 });
+  const [first, second] = stdout.trim().split('\n');
+  expect(second).toBe('stopped');
+  for (const p of JSON.parse(first ?? '[]') as { pid: number; startTicks?: number }[]) expect(isAlive(p.pid, p.startTicks)).toBe(false);
+}, 60_000);
