@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { ProcessError } from '../core/errors';
 import { waitFor } from '../core/wait-for';
+import { stderrProgress } from '../core/progress';
 
 export interface ProcessSpec {
   /** Short label used in messages and the pid ledger ("kafka-1", "rabbitmq"). */
@@ -152,6 +153,10 @@ export class ManagedProcess {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
         live.delete(this);
+        // A broker dying on its own mid-run must not go unnoticed: say which, how, and where its log is.
+        if (!this.expectedExit) {
+          stderrProgress(`${this.name} (pid ${child.pid}) exited unexpectedly (${this.exitDescription}); its log: ${this.spec.logFile}`);
+        }
         resolve();
       });
       child.once('error', (err) => {
