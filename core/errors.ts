@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'UNSUPPORTED'
   | 'TOXIPROXY_API'
   | 'STATE_NOT_FOUND'
-  | 'BROKER_UNREACHABLE';
+  | 'BROKER_UNREACHABLE'
+  | 'CONTRACT_INVALID';
 
 export interface EdaHarnessErrorOptions {
   readonly retriable?: boolean;
@@ -89,6 +90,13 @@ export class UnsupportedError extends EdaHarnessError {
 export class ToxiproxyError extends EdaHarnessError {
   constructor(message: string, options: EdaHarnessErrorOptions = {}) {
     super('TOXIPROXY_API', message, options);
+  }
+}
+
+/** A message contract cannot be evaluated: no pact files, an unreadable pact, a provider definition missing. */
+export class ContractError extends EdaHarnessError {
+  constructor(message: string, options: EdaHarnessErrorOptions = {}) {
+    super('CONTRACT_INVALID', message, options);
   }
 }
 

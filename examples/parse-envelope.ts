@@ -1,0 +1,55 @@
+import { InvalidMessageError } from './invalid-message-error';
+import type { MessageEnvelope } from './types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Reads a field's value and complains with its path: the error names what a producer broke. */
+export type FieldReader = (value: unknown, path: string) => unknown;
+
+/**
+ * Decodes and checks the envelope of a message (JSON bytes), then the payload with `readPayload`.
+ * Only what this service relies on is checked: unknown fields are ignored, so producers can add
+ * fields without breaking it (the tolerant-reader half of the schema-evolution rules).
+ */
+export function parseEnvelope<P>(raw: Buffer | string | null, expectedType: string, supportedVersion: number, readPayload: (payload: unknown) => P): MessageEnvelope<P> {
+  if (raw === null) throw new InvalidMessageError('$', 'is empty (tombstone)');
+  let body: unknown;
+  try {
+    body = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  } catch {
+    throw new InvalidMessageError('$', 'is not JSON');
+  }
+  const b = object(body, '$');
+  const eventId = string(b['eventId'], '$.eventId');
+  if (!UUID.test(eventId)) throw new InvalidMessageError('$.eventId', 'is not a uuid');
+  const eventType = string(b['eventType'], '$.eventType');
+  if (eventType !== expectedType) throw new InvalidMessageError('$.eventType', `is ${eventType}, expected ${expectedType}`);
+  const occurredAt = string(b['occurredAt'], '$.occurredAt');
+  if (!ISO_8601.test(occurredAt) || Number.isNaN(Date.parse(occurredAt))) throw new InvalidMessageError('$.occurredAt', 'is not an ISO 8601 date-time');
+  const version = integer(b['version'], '$.version');
+  if (version !== supportedVersion) throw new InvalidMessageError('$.version', `is ${version}, this service reads version ${supportedVersion}`);
+  const metadata = object(b['metadata'], '$.metadata');
+  const correlationId = string(metadata['correlationId'], '$.metadata.correlationId');
+  return { eventId, eventType, occurredAt, version, payload: readPayload(b['payload']), metadata: { correlationId } };
+}
+
+export function object(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidMessageError(path, value === undefined ? 'is missing' : 'is not an object');
+  return value as Record<string, unknown>;
+}
+
+export function string(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value === '') throw new InvalidMessageError(path, value === undefined ? 'is missing' : 'is not a non-empty string');
+  return value;
+}
+
+export function integer(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InvalidMessageError(path, value === undefined ? 'is missing' : 'is not an integer');
+  return value;
+}
+
+export function array(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value) || value.length === 0) throw new InvalidMessageError(path, value === undefined ? 'is missing' : 'is not a non-empty array');
+  return value;
+}

@@ -1,0 +1,112 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { Options } from 'amqplib';
+import { createFakeEmailSender } from './notification-service/email-sender';
+import { startInventoryService } from './inventory-service/inventory-service';
+import type { InventoryService } from './inventory-service/inventory-service';
+import { startNotificationService } from './notification-service/notification-service';
+import type { NotificationService } from './notification-service/notification-service';
+import type { PlacedOrder } from './order-service/order-service';
+import { startOrderService } from './order-service/start-order-service';
+import type { RunningOrderService } from './order-service/start-order-service';
+import { referenceNames } from './reference-names';
+import { sampleOrder } from './sample-orders';
+import type { Order, ReferenceInstrumentation, ReferenceNames, ServiceLogger } from './types';
+
+export interface ReferenceSystemOptions {
+  readonly kafkaBrokers: readonly string[];
+  readonly amqpUrl: string;
+  /** Names of topics, queues, ...; default: the production names, or prefixed ones when `prefix` is set. */
+  readonly names?: ReferenceNames;
+  readonly prefix?: string;
+  /** Partitions of the orders topic when it has to be created (default 3). */
+  readonly partitions?: number;
+  /** Deliveries of an email command before it is dead-lettered (default 3). */
+  readonly maxAttempts?: number;
+  /** Recipient domains whose emails always fail (default `bounce.invalid`). */
+  readonly failingDomains?: readonly string[];
+  readonly instrumentation?: ReferenceInstrumentation;
+  readonly logger?: ServiceLogger;
+}
+
+export interface ReferenceSystem {
+  readonly names: ReferenceNames;
+  readonly orderService: RunningOrderService;
+  readonly inventory: InventoryService;
+  readonly notification: NotificationService;
+  /** Places an order (a sample one by default): OrderPlaced to Kafka, SendEmail to RabbitMQ. */
+  placeOrder(order?: Order): Promise<PlacedOrder>;
+  /** Publishes raw bytes as an email command, as a buggy producer would: how poison messages are made. */
+  publishEmailCommand(content: Buffer, options?: Options.Publish): Promise<void>;
+  /** Stops the three services (consumers first); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the three services of the reference system against real brokers: the default system
+ * under test for contracts, dashboards and chaos. Creates the orders topic if it is missing;
+ * the notification service declares its own queues.
+ */
+export async function startReferenceSystem(options: ReferenceSystemOptions): Promise<ReferenceSystem> {
+  const names = options.names ?? referenceNames(options.prefix);
+  await ensureTopic(options.kafkaBrokers, names.ordersTopic, options.partitions ?? 3);
+  const common = { ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}), ...(options.logger ? { logger: options.logger } : {}) };
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    const notification = await startNotificationService({
+      amqpUrl: options.amqpUrl,
+      names,
+      ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+      ...(options.failingDomains ? { sender: createFakeEmailSender({ failingDomains: options.failingDomains }) } : {}),
+      ...common,
+    });
+    started.push(notification);
+    const inventory = await startInventoryService({ brokers: options.kafkaBrokers, topic: names.ordersTopic, groupId: names.inventoryGroup, ...common });
+    started.push(inventory);
+    const orderService = await startOrderService({
+      brokers: options.kafkaBrokers,
+      amqpUrl: options.amqpUrl,
+      ordersTopic: names.ordersTopic,
+      notificationsExchange: names.notificationsExchange,
+      emailRoutingKey: names.emailRoutingKey,
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
+    });
+    started.push(orderService);
+    let counter = 0;
+    let stopping: Promise<void> | undefined;
+    return {
+      names,
+      orderService,
+      inventory,
+      notification,
+      placeOrder: (order) => orderService.placeOrder(order ?? sampleOrder(counter++)),
+      publishEmailCommand: (content, publishOptions = {}) =>
+        new Promise<void>((resolve, reject) => {
+          orderService.channel.publish(names.notificationsExchange, names.emailRoutingKey, content, publishOptions, (err) =>
+            err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+          );
+        }),
+      stop: () => (stopping ??= stopAll(started)),
+    };
+  } catch (err) {
+    await stopAll(started);
+    throw err;
+  }
+}
+
+/** Stops in reverse start order; one failing stop does not keep the others running. */
+async function stopAll(started: readonly { stop(): Promise<void> }[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const s of [...started].reverse()) await s.stop().catch((err: unknown) => errors.push(err));
+  if (errors.length > 0) throw new AggregateError(errors, 'reference system: some services did not stop cleanly');
+}
+
+async function ensureTopic(brokers: readonly string[], topic: string, partitions: number): Promise<void> {
+  const admin = new Kafka({ clientId: 'reference-system-admin', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}

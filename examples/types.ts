@@ -1,0 +1,79 @@
+import type { Channel, ConfirmChannel } from 'amqplib';
+import type { Producer } from 'kafkajs';
+import type { Registry, RegistryContentType } from 'prom-client';
+import type { TracerProvider } from '@opentelemetry/api';
+
+/**
+ * The envelope every message of the reference system travels in (Kafka events and RabbitMQ
+ * commands alike): identity and time for idempotency and latency, a type and version for
+ * routing and evolution, and a correlation id that ties an order's messages together.
+ */
+export interface MessageEnvelope<P> {
+  readonly eventId: string;
+  readonly eventType: string;
+  /** ISO 8601 with milliseconds, UTC (`Date#toISOString`). */
+  readonly occurredAt: string;
+  readonly version: number;
+  readonly payload: P;
+  readonly metadata: { readonly correlationId: string };
+}
+
+export interface OrderLine {
+  readonly sku: string;
+  readonly quantity: number;
+  /** Minor currency units (cents), so amounts are integers. */
+  readonly unitPrice: number;
+}
+
+export interface Order {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly email: string;
+  readonly currency: string;
+  readonly lines: readonly OrderLine[];
+}
+
+export interface OrderPlacedPayload {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly lines: readonly OrderLine[];
+  readonly total: { readonly amount: number; readonly currency: string };
+}
+
+export interface SendEmailPayload {
+  readonly to: string;
+  readonly template: string;
+  readonly orderId: string;
+  readonly subject: string;
+}
+
+export type OrderPlacedEvent = MessageEnvelope<OrderPlacedPayload>;
+export type SendEmailCommand = MessageEnvelope<SendEmailPayload>;
+
+/** Where the reference system's messages go; every name can be overridden (tests use random ones). */
+export interface ReferenceNames {
+  readonly ordersTopic: string;
+  readonly inventoryGroup: string;
+  readonly notificationsExchange: string;
+  readonly emailRoutingKey: string;
+  readonly emailQueue: string;
+  readonly deadLetterExchange: string;
+  readonly deadLetterQueue: string;
+}
+
+/** What the order service needs from its transports: only the calls it makes. */
+export interface OrderServiceTransports {
+  readonly producer: Pick<Producer, 'send'>;
+  readonly channel: Pick<Channel | ConfirmChannel, 'publish'>;
+}
+
+/** Passed through to instrumentKafka / instrumentAmqp, so tests and the demo choose where telemetry goes. */
+export interface ReferenceInstrumentation {
+  readonly registry?: Registry<RegistryContentType>;
+  readonly tracerProvider?: TracerProvider;
+}
+
+export interface ServiceLogger {
+  info(message: string): void;
+  warn(message: string, error?: unknown): void;
+}

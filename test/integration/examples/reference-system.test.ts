@@ -1,0 +1,92 @@
+import { connect } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
+import { Registry } from 'prom-client';
+import { Environment } from '../../../environment';
+import type { StartedEnvironment } from '../../../environment';
+import { waitFor } from '../../../core/wait-for';
+import { poisonEmailCommand, startReferenceSystem, startTraffic } from '../../../examples';
+import type { ReferenceSystem } from '../../../examples';
+import { sampleOrder } from '../../../examples/sample-orders';
+import { uniqueName } from '../../support/names';
+
+let env: StartedEnvironment;
+let system: ReferenceSystem | undefined;
+let observer: ChannelModel | undefined;
+
+beforeAll(async () => {
+  env = await new Environment().withKafka().withRabbitMq().withToxiproxy(false).start();
+}, 180_000);
+
+afterAll(async () => {
+  await system?.stop();
+  await observer?.close();
+  await env?.stop();
+});
+
+/** Sum of a counter's samples whose labels include `labels`. */
+async function counterValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((sum, v) => sum + v.value, 0);
+}
+
+test('orders reach inventory once each, emails are sent, and poison and undeliverable commands end in the DLQ', async () => {
+  const registry = new Registry();
+  system = await startReferenceSystem({
+    kafkaBrokers: env.getKafkaBrokers(),
+    amqpUrl: env.getAmqpUrl(),
+    prefix: uniqueName('ref'),
+    maxAttempts: 3,
+    instrumentation: { registry },
+  });
+  const { names } = system;
+
+  // 12 orders, the 7th for a recipient whose email always fails, and a poison command after every 4th.
+  const traffic = startTraffic(system, { ordersPerSecond: 20, maxOrders: 12, poisonEvery: 4, bouncingEvery: 6 });
+  const stats = await traffic.done;
+  expect(stats).toEqual({ orders: 11, poison: 3, bouncing: 1, errors: 0 });
+
+  // Every order (bouncing ones too) reserved stock exactly once, in the inventory consumer group.
+  const inventory = system.inventory.store;
+  await waitFor(() => inventory.reservations().length === 12, { description: '12 reservations', timeoutMs: 60_000 });
+
+  // Redelivery of an event already applied (at-least-once Kafka) changes nothing: idempotent by eventId.
+  const placed = await system.placeOrder(sampleOrder(99));
+  await waitFor(() => inventory.hasProcessed(placed.event.eventId), { description: 'the 13th order to be reserved', timeoutMs: 30_000 });
+  const before = inventory.reservedQuantity(placed.event.payload.lines[0]!.sku);
+  const { message } = (await import('../../../examples/order-service/order-placed-message')).orderPlacedMessage(sampleOrder(99, { orderId: placed.event.payload.orderId }), {
+    eventId: placed.event.eventId,
+    occurredAt: new Date(placed.event.occurredAt),
+    correlationId: placed.event.metadata.correlationId,
+  });
+  await system.orderService.producer.send({ topic: names.ordersTopic, messages: [message] });
+  // A later, distinct order on the same partition key proves the duplicate was consumed (and skipped) before it.
+  const marker = await system.placeOrder(sampleOrder(100, { orderId: placed.event.payload.orderId }));
+  await waitFor(() => inventory.hasProcessed(marker.event.eventId), { description: 'the marker order after the duplicate', timeoutMs: 30_000 });
+  expect(inventory.reservations()).toHaveLength(13);
+  expect(inventory.reservedQuantity(placed.event.payload.lines[0]!.sku)).toBe(before + (marker.event.payload.lines.find((l) => l.sku === placed.event.payload.lines[0]!.sku)?.quantity ?? 0));
+  expect(inventory.rejected).toBe(0);
+
+  // Emails: one per deliverable order (11 from the traffic + 2 placed above); the bouncing one tried 3 times.
+  const sender = system.notification.sender;
+  await waitFor(() => sender.sent().length === 13, { description: '13 emails sent', timeoutMs: 30_000 });
+
+  // The DLQ holds exactly the 3 poison commands and the one command whose retries ran out.
+  observer = await connect(env.getAmqpUrl());
+  const ch = await observer.createChannel();
+  await waitFor(async () => (await ch.checkQueue(names.deadLetterQueue)).messageCount === 4, { description: '4 messages in the DLQ', timeoutMs: 30_000 });
+  expect(sender.attempts).toBe(13 + 3);
+  const dead: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const m = await ch.get(names.deadLetterQueue, { noAck: true });
+    if (m) dead.push(String(m.properties.headers?.['x-first-death-reason']) + ':' + String(m.properties.headers?.['x-attempt'] ?? 1));
+  }
+  // Poison is dead-lettered on its first delivery; an undeliverable email after its third.
+  expect(dead.sort()).toEqual(['rejected:1', 'rejected:1', 'rejected:1', 'rejected:3']);
+  expect(poisonEmailCommand(0).toString()).not.toContain('"to"');
+
+  // The instrumentation (as every service uses it) counted exactly those dead letters.
+  await waitFor(async () => (await counterValue(registry, 'eda_dlq_messages_total')) === 4, { description: 'eda_dlq_messages_total = 4', timeoutMs: 10_000 });
+  expect(await counterValue(registry, 'messaging_client_consumed_messages_total', { messaging_destination_name: names.ordersTopic })).toBeGreaterThanOrEqual(15);
+});
