@@ -2,6 +2,13 @@
 // (the environment layer provisions and starts them) and runs in one worker so the
 // 2-core machines this runs on are not oversubscribed by several broker sets at once.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+// @pact-foundation/pact 16 requires https-proxy-agent, agent-base and proxy-agent-negotiate,
+// which are ESM-only; Jest on Node 20 loads CommonJS only, so those three (and nothing else in
+// node_modules) are transpiled to CommonJS by ts-jest with allowJs.
+const esmOnly = ['https-proxy-agent', 'agent-base', 'proxy-agent-negotiate'];
+const jsToCommonJs = ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true, isolatedModules: true } }];
+const transform = { '^.+\\.tsx?$': tsJest, '^.+\\.jsx?$': jsToCommonJs };
+const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -9,13 +16,15 @@ module.exports = {
     {
       displayName: 'unit',
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
-      transform: { '^.+\\.[tj]sx?$': tsJest },
+      transform,
+      transformIgnorePatterns,
       testEnvironment: 'node',
     },
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      transform: { '^.+\\.[tj]sx?$': tsJest },
+      transform,
+      transformIgnorePatterns,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,0 +1,38 @@
+import type { EachMessagePayload, IHeaders } from 'kafkajs';
+import { ContractError } from '../../core/errors';
+import { METADATA_KEY } from '../metadata-keys';
+import type { PactMessage } from '../types';
+import { messageBody, metadataText, prefixedEntries } from './message-body';
+
+export interface EachMessagePayloadOptions {
+  readonly partition?: number;
+  readonly offset?: string;
+  /** Record timestamp (ms); default now. */
+  readonly timestamp?: number;
+}
+
+/**
+ * A Pact message as kafkajs hands it to `eachMessage`: topic and key from the metadata, headers
+ * as Buffers (as kafkajs delivers them), the value as bytes. Heartbeat and pause are inert.
+ */
+export function toEachMessagePayload(message: PactMessage, options: EachMessagePayloadOptions = {}): EachMessagePayload {
+  const topic = metadataText(message.metadata, METADATA_KEY.KAFKA_TOPIC);
+  if (topic === undefined) throw new ContractError(`a Kafka message contract needs the "${METADATA_KEY.KAFKA_TOPIC}" metadata`, { hint: 'declare it with expectKafkaMessage({ topic, ... })' });
+  const key = metadataText(message.metadata, METADATA_KEY.KAFKA_KEY);
+  const headers: IHeaders = {};
+  for (const [name, value] of prefixedEntries(message.metadata, METADATA_KEY.KAFKA_HEADER_PREFIX)) headers[name] = Buffer.from(value);
+  return {
+    topic,
+    partition: options.partition ?? 0,
+    message: {
+      key: key === undefined ? null : Buffer.from(key),
+      value: messageBody(message),
+      headers,
+      timestamp: String(options.timestamp ?? Date.now()),
+      attributes: 0,
+      offset: options.offset ?? '0',
+    },
+    heartbeat: async () => undefined,
+    pause: () => () => undefined,
+  };
+}

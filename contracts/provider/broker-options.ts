@@ -1,0 +1,53 @@
+import { ConfigError } from '../../core/errors';
+import type { PactBrokerOptions } from '../types';
+
+/** Selectors used when none are configured: the consumers' main branches and whatever is deployed or released. */
+export const DEFAULT_CONSUMER_VERSION_SELECTORS: readonly Record<string, unknown>[] = [{ mainBranch: true }, { matchingBranch: true }, { deployedOrReleased: true }];
+
+/**
+ * Pact Broker settings from the standard variables, or undefined when PACT_BROKER_BASE_URL is
+ * unset (local pact files are verified then). PACT_BROKER_TOKEN or PACT_BROKER_USERNAME /
+ * PACT_BROKER_PASSWORD authenticate; PACT_CONSUMER_VERSION_SELECTORS (a JSON array) picks the
+ * pacts; PACT_PUBLISH_VERIFICATION_RESULTS=true publishes results for PACT_PROVIDER_VERSION on
+ * PACT_PROVIDER_BRANCH; PACT_ENABLE_PENDING and PACT_INCLUDE_WIP_PACTS_SINCE as in Pact.
+ */
+export function brokerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PactBrokerOptions | undefined {
+  const url = env['PACT_BROKER_BASE_URL'];
+  if (!url) return undefined;
+  let selectors = DEFAULT_CONSUMER_VERSION_SELECTORS;
+  const raw = env['PACT_CONSUMER_VERSION_SELECTORS'];
+  if (raw) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'object' && s !== null)) throw new Error('not an array of objects');
+      selectors = parsed as Record<string, unknown>[];
+    } catch (err) {
+      throw new ConfigError(`PACT_CONSUMER_VERSION_SELECTORS is not a JSON array of selectors: ${(err as Error).message}`, {
+        hint: 'for example [{"mainBranch":true},{"deployedOrReleased":true}]',
+      });
+    }
+  }
+  const publish = env['PACT_PUBLISH_VERIFICATION_RESULTS'] === 'true';
+  const providerVersion = env['PACT_PROVIDER_VERSION'];
+  if (publish && !providerVersion) throw new ConfigError('PACT_PUBLISH_VERIFICATION_RESULTS=true needs PACT_PROVIDER_VERSION (for example the git commit)');
+  const opt = (name: string) => env[name] || undefined;
+  const token = opt('PACT_BROKER_TOKEN');
+  const username = opt('PACT_BROKER_USERNAME');
+  const password = opt('PACT_BROKER_PASSWORD');
+  const branch = opt('PACT_PROVIDER_BRANCH');
+  const wip = opt('PACT_INCLUDE_WIP_PACTS_SINCE');
+  const buildUrl = opt('PACT_BUILD_URL');
+  return {
+    url,
+    consumerVersionSelectors: selectors,
+    publishVerificationResult: publish,
+    enablePending: env['PACT_ENABLE_PENDING'] === 'true',
+    ...(token ? { token } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(providerVersion ? { providerVersion } : {}),
+    ...(branch ? { providerVersionBranch: branch } : {}),
+    ...(wip ? { includeWipPactsSince: wip } : {}),
+    ...(buildUrl ? { buildUrl } : {}),
+  };
+}

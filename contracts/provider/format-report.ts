@@ -1,0 +1,24 @@
+import type { VerificationReport } from '../types';
+
+/**
+ * A verification report as CI logs show it: one line per interaction, grouped by consumer, and
+ * under each failure every mismatch with where it is (JSONPath or metadata key).
+ */
+export function formatReport(report: VerificationReport): string {
+  const lines: string[] = [`Verifying provider "${report.provider}" against ${report.sources.length} pact source(s):`, ...report.sources.map((s) => `  ${s}`), ''];
+  const consumers = [...new Set(report.interactions.map((i) => i.consumer))];
+  for (const consumer of consumers) {
+    lines.push(`${consumer} -> ${report.provider}`);
+    for (const i of report.interactions.filter((x) => x.consumer === consumer)) {
+      const given = i.states.length > 0 ? ` (given ${i.states.join(', ')})` : '';
+      const status = i.passed ? 'PASS' : i.pending ? 'PEND' : 'FAIL';
+      lines.push(`  ${status}  "${i.description}"${given}`);
+      for (const m of i.mismatches) lines.push(`        ${consumer}: "${i.description}": ${m.where}: ${m.message}`);
+    }
+  }
+  const failed = report.interactions.filter((i) => !i.passed && !i.pending).length;
+  const pending = report.interactions.filter((i) => i.pending).length;
+  const passed = report.interactions.length - failed - pending;
+  lines.push('', `${report.interactions.length} interaction(s): ${passed} passed, ${failed} failed${pending > 0 ? `, ${pending} pending (not failing the build)` : ''}. ${report.passed ? 'Contract verified.' : 'Contract BROKEN.'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,96 @@
+import type { InteractionResult, Mismatch, PactSummary } from '../types';
+
+interface RawMismatch {
+  readonly type?: string;
+  readonly path?: string;
+  readonly key?: string;
+  readonly expected?: unknown;
+  readonly actual?: unknown;
+  readonly mismatch?: string;
+}
+
+interface RawError {
+  readonly interaction?: string;
+  readonly mismatch?: { readonly type?: string; readonly mismatches?: readonly RawMismatch[]; readonly message?: string };
+}
+
+/** The JSON the Pact verifier returns (pactffi_verifier_json). */
+export interface RawVerification {
+  readonly result?: boolean;
+  readonly interactionResults?: readonly { readonly description?: string; readonly result?: unknown }[];
+  readonly errors?: readonly RawError[];
+  readonly pendingErrors?: readonly RawError[];
+  readonly output?: readonly string[];
+}
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/**
+ * Turns the verifier's JSON into one result per interaction: passed, or each mismatch with where
+ * it is (a JSONPath in the body, or a metadata key). `factoryErrors` are failures of our own
+ * message factories, which the verifier only sees as an HTTP 500.
+ */
+export function parseVerification(raw: RawVerification, pact: PactSummary | undefined, factoryErrors: ReadonlyMap<string, string>): InteractionResult[] {
+  const errors = raw.errors ?? [];
+  const pendingErrors = raw.pendingErrors ?? [];
+  const interactions =
+    pact?.interactions.map((i) => ({ description: i.description, states: i.states })) ??
+    (raw.interactionResults ?? []).map((r) => ({ description: String(r.description ?? ''), states: [] as readonly string[] }));
+  const consumers = consumersFromOutput(raw.output ?? []);
+  return interactions.map((i, index) => {
+    const mine = (list: readonly RawError[]) => list.filter((e) => typeof e.interaction === 'string' && (e.interaction.endsWith(` - ${i.description}`) || e.interaction === i.description));
+    const failed = mine(errors);
+    const pending = mine(pendingErrors);
+    const mismatches = [...failed, ...pending].flatMap(toMismatches);
+    const factoryError = factoryErrors.get(i.description);
+    if (factoryError !== undefined) {
+      // The verifier's own text for this case is an HTTP status; ours says what went wrong.
+      mismatches.splice(0, mismatches.length, ...mismatches.filter((m) => m.kind !== 'error'), { kind: 'error', where: 'message factory', message: factoryError });
+    }
+    const consumer = pact?.consumer ?? consumerOf(failed[0]?.interaction ?? pending[0]?.interaction) ?? consumers[index] ?? 'unknown consumer';
+    return { consumer, description: i.description, states: i.states, passed: failed.length === 0 && pending.length === 0 && factoryError === undefined, pending: pending.length > 0 && failed.length === 0, mismatches };
+  });
+}
+
+function toMismatches(e: RawError): Mismatch[] {
+  const m = e.mismatch;
+  if (!m) return [{ kind: 'error', where: 'verification', message: 'failed without details' }];
+  if (m.type !== 'mismatches') return [{ kind: 'error', where: 'message', message: clean(m.message ?? String(m.type)) }];
+  return (m.mismatches ?? []).map((x) => {
+    const kind = x.type === 'MetadataMismatch' ? 'metadata' : x.type === 'BodyMismatch' || x.type === 'BodyTypeMismatch' ? 'body' : 'error';
+    const out: Mismatch = {
+      kind,
+      where: kind === 'metadata' ? `metadata "${x.key ?? '?'}"` : (x.path ?? '$'),
+      message: clean(x.mismatch ?? 'mismatch'),
+      ...(x.expected === undefined ? {} : { expected: text(x.expected) }),
+      ...(x.actual === undefined ? {} : { actual: text(x.actual) }),
+    };
+    return out;
+  });
+}
+
+function consumerOf(interaction: string | undefined): string | undefined {
+  return interaction ? /between (.+?) and /.exec(interaction)?.[1] : undefined;
+}
+
+/** Broker runs: which consumer each interaction belongs to, from the order of the verifier's output. */
+function consumersFromOutput(output: readonly string[]): string[] {
+  const out: string[] = [];
+  let current: string | undefined;
+  for (const chunk of output) {
+    for (const line of clean(chunk).split('\n')) {
+      const header = /Verifying a pact between (.+?) and /.exec(line);
+      if (header) current = header[1];
+      else if (current && /^ {2}\S.*\(.*verification\)/.test(line)) out.push(current);
+    }
+  }
+  return out;
+}
+
+function clean(s: string): string {
+  return s.replace(ANSI, '');
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
