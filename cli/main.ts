@@ -1,5 +1,6 @@
 import { EdaHarnessError, errorMessage } from '../core/errors';
 import { packageVersion } from '../core/package-info';
+import { contractsCommand, CONTRACTS_HELP } from './contracts-command';
 import { envCommand, ENV_HELP } from './env-command';
 import { startCommand, START_HELP } from './start-command';
 
@@ -16,6 +17,7 @@ interface CommandEntry {
 
 const commands: Record<string, CommandEntry> = {
   env: { run: envCommand, summary: 'start, inspect and stop real Kafka / RabbitMQ / Toxiproxy / Prometheus', help: ENV_HELP },
+  contracts: { run: contractsCommand, summary: 'verify message providers against Pact contracts; list pact files', help: CONTRACTS_HELP },
   start: { run: startCommand, summary: 'bring the embedded environment up and keep it running (npm start)', help: START_HELP },
 };
 

@@ -23,7 +23,8 @@ export interface RawVerification {
   readonly output?: readonly string[];
 }
 
-const ANSI = /\u001b\[[0-9;]*m/g;
+// The verifier colours its output; the escape character is built, not written, to keep the regex readable.
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /**
  * Turns the verifier's JSON into one result per interaction: passed, or each mismatch with where
@@ -56,7 +57,13 @@ function toMismatches(e: RawError): Mismatch[] {
   const m = e.mismatch;
   if (!m) return [{ kind: 'error', where: 'verification', message: 'failed without details' }];
   if (m.type !== 'mismatches') return [{ kind: 'error', where: 'message', message: clean(m.message ?? String(m.type)) }];
-  return (m.mismatches ?? []).map((x) => {
+  return (m.mismatches ?? []).flatMap((x): Mismatch[] => {
+    // Pact reports a removed field at its parent ("$.a: Actual map is missing the following keys: b, c");
+    // one mismatch per field, at the field's own path, names exactly what the provider dropped.
+    const missing = /missing the following keys: (.+)$/.exec(x.mismatch ?? '');
+    if (x.type === 'BodyMismatch' && missing?.[1]) {
+      return missing[1].split(/,\s*/).map((key) => ({ kind: 'body', where: `${x.path ?? '$'}.${key}`, message: 'missing: the consumer relies on this field' }));
+    }
     const kind = x.type === 'MetadataMismatch' ? 'metadata' : x.type === 'BodyMismatch' || x.type === 'BodyTypeMismatch' ? 'body' : 'error';
     const out: Mismatch = {
       kind,
@@ -65,7 +72,7 @@ function toMismatches(e: RawError): Mismatch[] {
       ...(x.expected === undefined ? {} : { expected: text(x.expected) }),
       ...(x.actual === undefined ? {} : { actual: text(x.actual) }),
     };
-    return out;
+    return [out];
   });
 }
 

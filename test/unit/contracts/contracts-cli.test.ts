@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { main } from '../../../cli/main';
+import { writeReferencePacts } from './reference-pacts';
+
+let pacts: string;
+
+beforeAll(async () => {
+  pacts = await writeReferencePacts();
+});
+
+/** Runs the CLI in-process and returns its exit code and what it printed. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.ts`);
+
+test('verify: the real order service passes both consumers\u2019 pacts and exits 0', async () => {
+  const { code, out } = await cli('contracts', 'verify', '--pacts', pacts, '--no-broker');
+  expect(out).toContain('PASS  "an OrderPlaced event" (given a customer places an order with two lines)');
+  expect(out).toContain('PASS  "a SendEmail command for an order confirmation"');
+  expect(out).toContain('2 interaction(s): 2 passed, 0 failed. Contract verified.');
+  expect(code).toBe(0);
+});
+
+test('verify: a producer that drops a required field exits 1, naming the consumer, interaction and field', async () => {
+  const { code, out } = await cli('contracts', 'verify', '--pacts', pacts, '--no-broker', '--provider-module', fixture('drops-required-field'));
+  expect(code).toBe(1);
+  expect(out).toContain('FAIL  "an OrderPlaced event"');
+  expect(out).toContain('inventory-service: "an OrderPlaced event": $.payload.lines[0].quantity: missing: the consumer relies on this field');
+  // The other consumer does not use that field: its contract still holds.
+  expect(out).toContain('PASS  "a SendEmail command for an order confirmation"');
+});
+
+test('verify: a producer that renames the topic exits 1, naming the interaction and the metadata key', async () => {
+  const { code, out } = await cli('contracts', 'verify', '--pacts', pacts, '--no-broker', '--provider-module', fixture('renames-topic'));
+  expect(code).toBe(1);
+  expect(out).toMatch(/inventory-service: "an OrderPlaced event": metadata "kafka_topic": .*orders\.placed.*orders\.created/);
+});
+
+test('verify: a producer that changes a field\u2019s type exits 1, naming the field and the type', async () => {
+  const { code, out } = await cli('contracts', 'verify', '--pacts', pacts, '--no-broker', '--provider-module', fixture('changes-field-type'));
+  expect(code).toBe(1);
+  expect(out).toContain(`inventory-service: "an OrderPlaced event": $.payload.lines[0].quantity: Expected '1' (String) to be an integer`);
+});
+
+test('verify: nothing to verify (no pacts, or a provider name the module does not define) exits 2', async () => {
+  const missing = await cli('contracts', 'verify', '--pacts', join(pacts, 'nope'), '--no-broker');
+  expect(missing.code).toBe(2);
+  expect(missing.err).toContain('no pact file or directory');
+  const wrong = await cli('contracts', 'verify', '--pacts', pacts, '--no-broker', '--provider', 'billing-service');
+  expect(wrong.code).toBe(2);
+  expect(wrong.err).toContain('does not match the provider module');
+});
+
+test('list: shows each pact with its interactions and transport', async () => {
+  const { code, out } = await cli('contracts', 'list', '--pacts', pacts);
+  expect(code).toBe(0);
+  expect(out).toContain('inventory-service -> order-service  (pact 4.0, 1 interaction(s))');
+  expect(out).toContain('- "an OrderPlaced event"  [kafka orders.placed (keyed)]  given a customer places an order with two lines');
+  expect(out).toContain('- "a SendEmail command for an order confirmation"  [amqp notifications / email.send]');
+});
