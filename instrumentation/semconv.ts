@@ -204,6 +204,18 @@ export const KAFKA_CONSUMER_EVENT = {
 /** eda_kafka_consumer_status values (Burrow-style evaluation), exported as numbers. */
 export const KAFKA_CONSUMER_STATUS = { OK: 0, WARN: 1, STALL: 2, STOP: 3, ERR: 4 } as const;
 
+/** `target` values of the eda_exporter_* health metrics: one per broker the exporter polls. */
+export const EXPORTER_TARGET = { KAFKA: 'kafka', RABBITMQ: 'rabbitmq' } as const;
+
+/** `state` values of eda_rabbitmq_queue_messages. */
+export const QUEUE_MESSAGE_STATE = { READY: 'ready', UNACKED: 'unacked' } as const;
+
+/** `messaging_operation_name` values of eda_rabbitmq_queue_message_rate (management API message_stats). */
+export const RABBITMQ_QUEUE_OPERATION = { PUBLISH: 'publish', DELIVER: 'deliver', ACK: 'ack', REDELIVER: 'redeliver' } as const;
+
+/** `source` of a dead-letter destination whose origin cannot be told (several candidates, or none). */
+export const DLQ_SOURCE_UNKNOWN = '_unknown' as const;
+
 /** Semantic-conventions bucket advice for messaging durations, in seconds. */
 export const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
 
@@ -415,6 +427,70 @@ export const METRIC = {
     help: 'Failed collections from the target.',
     unit: '{error}',
     labels: [L.TARGET],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_COMMITTED_OFFSET: {
+    name: 'eda_kafka_consumer_committed_offset',
+    type: 'gauge',
+    help: 'Offset the group last committed per partition (the next record it will read); partitions without a commit are not exported (see eda_kafka_consumer_uncommitted_partitions).',
+    unit: '{offset}',
+    labels: [L.GROUP, L.TOPIC, L.PARTITION],
+    producedBy: 'exporter',
+  },
+  KAFKA_PARTITION_HIGH_WATERMARK: {
+    name: 'eda_kafka_partition_high_watermark',
+    type: 'gauge',
+    help: 'Log-end offset (high watermark) of a partition the exporter watches, read after the committed offsets so lag is not under-reported.',
+    unit: '{offset}',
+    labels: [L.TOPIC, L.PARTITION],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_UNCOMMITTED_PARTITIONS: {
+    name: 'eda_kafka_consumer_uncommitted_partitions',
+    type: 'gauge',
+    help: 'Partitions assigned to the group that have no committed offset yet (reported here instead of as -1 or a huge lag).',
+    unit: '{partition}',
+    labels: [L.GROUP, L.TOPIC],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_LAG_CLAMPED: {
+    name: 'eda_kafka_consumer_lag_clamped_total',
+    type: 'counter',
+    help: 'Times a committed offset was seen above the high watermark (read at different moments) and the lag was clamped to 0.',
+    unit: '{event}',
+    labels: [L.GROUP, L.TOPIC],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_GROUP_STATE: {
+    name: 'eda_kafka_consumer_group_state',
+    type: 'gauge',
+    help: 'Consumer group state as reported by the coordinator (Stable, Empty, PreparingRebalance, …): 1 for the current state.',
+    unit: '1',
+    labels: [L.GROUP, L.STATE],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_GROUP_MEMBERS: {
+    name: 'eda_kafka_consumer_group_members',
+    type: 'gauge',
+    help: 'Members of the consumer group (no member host or client id labels: they churn on every rebalance).',
+    unit: '{member}',
+    labels: [L.GROUP],
+    producedBy: 'exporter',
+  },
+  RABBITMQ_QUEUE_MESSAGE_RATE: {
+    name: 'eda_rabbitmq_queue_message_rate',
+    type: 'gauge',
+    help: 'Per-queue publish / deliver / ack / redeliver rate as computed by the RabbitMQ management API (messages per second).',
+    unit: '{message}/s',
+    labels: [L.QUEUE, L.MESSAGING_OPERATION_NAME],
+    producedBy: 'exporter',
+  },
+  DLQ_INFLOW: {
+    name: 'eda_dlq_inflow_messages_total',
+    type: 'counter',
+    help: 'Messages that entered a dead-letter topic or queue since the exporter started, attributed to the source topic or queue (_unknown when it cannot be told).',
+    unit: '{message}',
+    labels: [L.SYSTEM, L.DLQ, L.SOURCE],
     producedBy: 'exporter',
   },
 } as const satisfies Record<string, MetricDefinition>;
