@@ -180,6 +180,8 @@ export interface VerificationReport {
   /** Where the pacts came from (files, or the broker URL). */
   readonly sources: readonly string[];
   readonly interactions: readonly InteractionResult[];
+  /** Failures not tied to one interaction (a pact that could not be fetched or read, a broker error). */
+  readonly problems: readonly string[];
 }
 
 /** One pact file, summarised for `contracts list`. */

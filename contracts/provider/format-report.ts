@@ -16,6 +16,8 @@ export function formatReport(report: VerificationReport): string {
       for (const m of i.mismatches) lines.push(`        ${consumer}: "${i.description}": ${m.where}: ${m.message}`);
     }
   }
+  for (const p of report.problems) lines.push(`  ERROR  ${p}`);
+  if (report.interactions.length === 0 && report.problems.length === 0) lines.push('  (no interactions found)');
   const failed = report.interactions.filter((i) => !i.passed && !i.pending).length;
   const pending = report.interactions.filter((i) => i.pending).length;
   const passed = report.interactions.length - failed - pending;

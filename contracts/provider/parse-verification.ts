@@ -31,15 +31,16 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
  * it is (a JSONPath in the body, or a metadata key). `factoryErrors` are failures of our own
  * message factories, which the verifier only sees as an HTTP 500.
  */
-export function parseVerification(raw: RawVerification, pact: PactSummary | undefined, factoryErrors: ReadonlyMap<string, string>): InteractionResult[] {
+export function parseVerification(raw: RawVerification, pact: PactSummary | undefined, factoryErrors: ReadonlyMap<string, string>): { interactions: InteractionResult[]; problems: string[] } {
   const errors = raw.errors ?? [];
   const pendingErrors = raw.pendingErrors ?? [];
   const interactions =
     pact?.interactions.map((i) => ({ description: i.description, states: i.states })) ??
     (raw.interactionResults ?? []).map((r) => ({ description: String(r.description ?? ''), states: [] as readonly string[] }));
   const consumers = consumersFromOutput(raw.output ?? []);
-  return interactions.map((i, index) => {
-    const mine = (list: readonly RawError[]) => list.filter((e) => typeof e.interaction === 'string' && (e.interaction.endsWith(` - ${i.description}`) || e.interaction === i.description));
+  const belongsTo = (e: RawError, description: string) => typeof e.interaction === 'string' && (e.interaction.endsWith(` - ${description}`) || e.interaction === description);
+  const results = interactions.map((i, index) => {
+    const mine = (list: readonly RawError[]) => list.filter((e) => belongsTo(e, i.description));
     const failed = mine(errors);
     const pending = mine(pendingErrors);
     const mismatches = [...failed, ...pending].flatMap(toMismatches);
@@ -51,6 +52,10 @@ export function parseVerification(raw: RawVerification, pact: PactSummary | unde
     const consumer = pact?.consumer ?? consumerOf(failed[0]?.interaction ?? pending[0]?.interaction) ?? consumers[index] ?? 'unknown consumer';
     return { consumer, description: i.description, states: i.states, passed: failed.length === 0 && pending.length === 0 && factoryError === undefined, pending: pending.length > 0 && failed.length === 0, mismatches };
   });
+  const problems = errors
+    .filter((e) => !interactions.some((i) => belongsTo(e, i.description)))
+    .map((e) => clean([e.interaction, e.mismatch?.message].filter(Boolean).join(': ')));
+  return { interactions: results, problems };
 }
 
 function toMismatches(e: RawError): Mismatch[] {

@@ -26,10 +26,15 @@ export async function verifyProvider(definition: MessageProviderDefinition, opti
   process.env['PACT_DO_NOT_TRACK'] ??= 'true';
   const broker = options.broker === false ? undefined : (options.broker ?? brokerOptionsFromEnv());
   const interactions: InteractionResult[] = [];
+  const problems: string[] = [];
   const sources: string[] = [];
+  const collect = (r: { interactions: InteractionResult[]; problems: string[] }) => {
+    interactions.push(...r.interactions);
+    problems.push(...r.problems);
+  };
   if (broker) {
     sources.push(broker.url);
-    interactions.push(...(await runVerifier(definition, { ...brokerVerifierOptions(broker), ...(options.consumers ? { consumerFilters: [...options.consumers] } : {}) }, undefined, options)));
+    collect(await runVerifier(definition, { ...brokerVerifierOptions(broker), ...(options.consumers ? { consumerFilters: [...options.consumers] } : {}) }, undefined, options));
   } else {
     const paths = options.pacts ?? [defaultPactDir()];
     const urls = paths.filter(isUrl);
@@ -42,14 +47,14 @@ export async function verifyProvider(definition: MessageProviderDefinition, opti
     // One verifier run per pact file: each result is attributed to its consumer without guessing.
     for (const pact of pacts) {
       sources.push(pact.file);
-      interactions.push(...(await runVerifier(definition, { pactUrls: [pact.file] }, pact, options)));
+      collect(await runVerifier(definition, { pactUrls: [pact.file] }, pact, options));
     }
     for (const url of urls) {
       sources.push(url);
-      interactions.push(...(await runVerifier(definition, { pactUrls: [url] }, undefined, options)));
+      collect(await runVerifier(definition, { pactUrls: [url] }, undefined, options));
     }
   }
-  return { provider: definition.provider, passed: interactions.length > 0 && interactions.every((i) => i.passed || i.pending), sources, interactions };
+  return { provider: definition.provider, passed: problems.length === 0 && interactions.length > 0 && interactions.every((i) => i.passed || i.pending), sources, interactions, problems };
 }
 
 function brokerVerifierOptions(b: PactBrokerOptions): Record<string, unknown> {
@@ -68,7 +73,7 @@ function brokerVerifierOptions(b: PactBrokerOptions): Record<string, unknown> {
   };
 }
 
-async function runVerifier(definition: MessageProviderDefinition, source: Record<string, unknown>, pact: PactSummary | undefined, options: VerifyProviderOptions): Promise<InteractionResult[]> {
+async function runVerifier(definition: MessageProviderDefinition, source: Record<string, unknown>, pact: PactSummary | undefined, options: VerifyProviderOptions): Promise<{ interactions: InteractionResult[]; problems: string[] }> {
   const factoryErrors = new Map<string, string>();
   const stateErrors: string[] = [];
   const stateHandlers: Record<string, { setup: (params?: unknown) => Promise<undefined>; teardown: (params?: unknown) => Promise<undefined> }> = {};
