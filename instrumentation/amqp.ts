@@ -293,8 +293,10 @@ function getConsumePatch(rt: AmqpRuntime, state: ChannelState, original: AnyFunc
         throw err; // unchanged, to amqplib (its 'handler-error' event or the connection)
       }
       if (isThenable(result)) {
-        // Observe without swallowing: a rejection stays unhandled (same reason) as it was before.
-        result.then(
+        // Observe without swallowing: amqplib ignores the handler's promise, so its rejection was
+        // unhandled before we came; rethrowing keeps it unhandled, with the same reason.
+        // Promise.resolve: a foreign thenable cannot call back (and throw) synchronously into us.
+        void Promise.resolve(result).then(
           () => {
             if (noAck) rt.tap.guard.run('amqp.consume.end', () => finishDelivery(rt, state, pending.record, 'auto', undefined, undefined));
           },

@@ -8,6 +8,7 @@ export type { AmqplibInstrumentationConfig } from './amqplib-instrumentation';
 export { startTelemetry } from './start-telemetry';
 export type { TelemetryOptions, TelemetryHandle } from './start-telemetry';
 export { recordDeadLetter } from './dead-letter';
+export { renderTelemetryTables } from './telemetry-tables';
 export type { DeadLetterEvent } from './dead-letter';
 export { messagingMetrics, SeriesLimiter } from './metrics';
 export type { MessagingMetrics, MessagingMetricsOptions, MetricLabels } from './metrics';
