@@ -8,7 +8,7 @@ export { messageContext } from './message-context';
 export type { MessageContext, MessageContextSource } from './message-context';
 export { InvalidMessageError } from './invalid-message-error';
 export { parseEnvelope } from './parse-envelope';
-export { createOrderService } from './order-service/order-service';
+export { createOrderService, PLACE_ORDER_SPAN } from './order-service/order-service';
 export type { OrderService, OrderServiceOptions, PlacedOrder } from './order-service/order-service';
 export { startOrderService } from './order-service/start-order-service';
 export type { RunningOrderService, OrderServiceRuntimeOptions } from './order-service/start-order-service';
@@ -29,3 +29,7 @@ export type { NotificationTopologyNames } from './notification-service/notificat
 export { startNotificationService } from './notification-service/notification-service';
 export type { NotificationService, NotificationServiceOptions } from './notification-service/notification-service';
 export type * from './types';
+export { orderServiceProvider } from './contracts/order-service-provider';
+export type { OrderServiceProviderOptions } from './contracts/order-service-provider';
+export { orderPlacedExpectation, INVENTORY_CONSUMER, ORDER_SERVICE_PROVIDER, ORDER_PLACED_DESCRIPTION, STATE_ORDER_WITH_TWO_LINES } from './contracts/inventory-contract';
+export { sendEmailExpectation, NOTIFICATION_CONSUMER, SEND_EMAIL_DESCRIPTION } from './contracts/notification-contract';

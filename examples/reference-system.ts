@@ -10,7 +10,7 @@ import { startOrderService } from './order-service/start-order-service';
 import type { RunningOrderService } from './order-service/start-order-service';
 import { referenceNames } from './reference-names';
 import { sampleOrder } from './sample-orders';
-import type { Order, ReferenceInstrumentation, ReferenceNames, ServiceLogger } from './types';
+import type { Order, ReferenceInstrumentation, ReferenceNames, ReferenceServiceName, ServiceLogger } from './types';
 
 export interface ReferenceSystemOptions {
   readonly kafkaBrokers: readonly string[];
@@ -24,7 +24,11 @@ export interface ReferenceSystemOptions {
   readonly maxAttempts?: number;
   /** Recipient domains whose emails always fail (default `bounce.invalid`). */
   readonly failingDomains?: readonly string[];
-  readonly instrumentation?: ReferenceInstrumentation;
+  /**
+   * Registry and tracer provider for the instrumentation; a function gives each service its own
+   * (a tracer provider per service gives each its own service.name in traces).
+   */
+  readonly instrumentation?: ReferenceInstrumentation | ((service: ReferenceServiceName) => ReferenceInstrumentation);
   readonly logger?: ServiceLogger;
 }
 
@@ -49,7 +53,11 @@ export interface ReferenceSystem {
 export async function startReferenceSystem(options: ReferenceSystemOptions): Promise<ReferenceSystem> {
   const names = options.names ?? referenceNames(options.prefix);
   await ensureTopic(options.kafkaBrokers, names.ordersTopic, options.partitions ?? 3);
-  const common = { ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}), ...(options.logger ? { logger: options.logger } : {}) };
+  const instrumentationOf = (service: ReferenceServiceName): { instrumentation?: ReferenceInstrumentation } => {
+    const i = typeof options.instrumentation === 'function' ? options.instrumentation(service) : options.instrumentation;
+    return i ? { instrumentation: i } : {};
+  };
+  const logger = options.logger ? { logger: options.logger } : {};
   const started: { stop(): Promise<void> }[] = [];
   try {
     const notification = await startNotificationService({
@@ -57,10 +65,11 @@ export async function startReferenceSystem(options: ReferenceSystemOptions): Pro
       names,
       ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
       ...(options.failingDomains ? { sender: createFakeEmailSender({ failingDomains: options.failingDomains }) } : {}),
-      ...common,
+      ...instrumentationOf('notification-service'),
+      ...logger,
     });
     started.push(notification);
-    const inventory = await startInventoryService({ brokers: options.kafkaBrokers, topic: names.ordersTopic, groupId: names.inventoryGroup, ...common });
+    const inventory = await startInventoryService({ brokers: options.kafkaBrokers, topic: names.ordersTopic, groupId: names.inventoryGroup, ...instrumentationOf('inventory-service'), ...logger });
     started.push(inventory);
     const orderService = await startOrderService({
       brokers: options.kafkaBrokers,
@@ -68,7 +77,7 @@ export async function startReferenceSystem(options: ReferenceSystemOptions): Pro
       ordersTopic: names.ordersTopic,
       notificationsExchange: names.notificationsExchange,
       emailRoutingKey: names.emailRoutingKey,
-      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
+      ...instrumentationOf('order-service'),
     });
     started.push(orderService);
     let counter = 0;

@@ -67,6 +67,8 @@ export interface OrderServiceTransports {
   readonly channel: Pick<Channel | ConfirmChannel, 'publish'>;
 }
 
+export type ReferenceServiceName = 'order-service' | 'inventory-service' | 'notification-service';
+
 /** Passed through to instrumentKafka / instrumentAmqp, so tests and the demo choose where telemetry goes. */
 export interface ReferenceInstrumentation {
   readonly registry?: Registry<RegistryContentType>;

@@ -38,7 +38,8 @@ export async function startOrderService(options: OrderServiceRuntimeOptions): Pr
   const connection: ChannelModel = instrumentAmqp(await connect(options.amqpUrl), { ...options.instrumentation });
   const channel = await connection.createConfirmChannel();
   await channel.assertExchange(options.notificationsExchange, 'direct', { durable: true });
-  const service = createOrderService({ ...options, producer, channel });
+  const tracerProvider = options.instrumentation?.tracerProvider;
+  const service = createOrderService({ ...options, producer, channel, ...(tracerProvider ? { tracer: tracerProvider.getTracer(clientId) } : {}) });
   return {
     ...service,
     producer,

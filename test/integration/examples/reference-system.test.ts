@@ -1,3 +1,8 @@
+import { SpanKind, context, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { Registry } from 'prom-client';
@@ -11,6 +16,7 @@ import { uniqueName } from '../../support/names';
 
 let env: StartedEnvironment;
 let system: ReferenceSystem | undefined;
+let traced: ReferenceSystem | undefined;
 let observer: ChannelModel | undefined;
 
 beforeAll(async () => {
@@ -19,6 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await system?.stop();
+  await traced?.stop();
   await observer?.close();
   await env?.stop();
 });
@@ -89,4 +96,48 @@ test('orders reach inventory once each, emails are sent, and poison and undelive
   // The instrumentation (as every service uses it) counted exactly those dead letters.
   await waitFor(async () => (await counterValue(registry, 'eda_dlq_messages_total')) === 4, { description: 'eda_dlq_messages_total = 4', timeoutMs: 10_000 });
   expect(await counterValue(registry, 'messaging_client_consumed_messages_total', { messaging_destination_name: names.ordersTopic })).toBeGreaterThanOrEqual(15);
+});
+
+test('one order is one trace across the three services, each with its own tracer provider (service.name)', async () => {
+  // What an application's OTel setup provides: async context and the W3C propagator.
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const exporter = new InMemorySpanExporter();
+  const providers = new Map<string, BasicTracerProvider>();
+  try {
+    traced = await startReferenceSystem({
+      kafkaBrokers: env.getKafkaBrokers(),
+      amqpUrl: env.getAmqpUrl(),
+      prefix: uniqueName('trace'),
+      instrumentation: (service) => {
+        const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+        providers.set(service, provider);
+        return { registry: new Registry(), tracerProvider: provider };
+      },
+    });
+    await traced.placeOrder();
+    const spans = await waitFor(
+      () => {
+        const all = exporter.getFinishedSpans();
+        const root = all.find((s) => s.name === 'place order');
+        if (!root) return undefined;
+        const inTrace = all.filter((s) => s.spanContext().traceId === root.spanContext().traceId);
+        const consumers = inTrace.filter((s) => s.kind === SpanKind.CONSUMER);
+        return consumers.length >= 2 ? inTrace : undefined;
+      },
+      { description: 'the order\u2019s trace to reach both consumers', timeoutMs: 30_000 },
+    );
+    const byService = (s: (typeof spans)[number]) => `${String(s.resource.attributes['service.name'])} ${SpanKind[s.kind]} ${String(s.attributes['messaging.system'] ?? '')}`.trim();
+    expect(spans.map(byService).sort()).toEqual(
+      ['inventory-service CONSUMER kafka', 'notification-service CONSUMER rabbitmq', 'order-service PRODUCER kafka', 'order-service PRODUCER rabbitmq', 'order-service SERVER'].sort(),
+    );
+  } finally {
+    await traced?.stop();
+    traced = undefined;
+    for (const p of providers.values()) await p.shutdown();
+    propagation.disable();
+    context.disable();
+    contextManager.disable();
+  }
 });
