@@ -1,4 +1,4 @@
-import { SpanKind, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, SpanContext } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage, GetMessage, Message, Options, Replies } from 'amqplib';
 import { extractContext, injectHeaders, readProducedAt } from './header-codec';
@@ -322,7 +322,9 @@ function startDelivery(rt: AmqpRuntime, state: ChannelState, queue: string, msg:
   const now = Date.now();
   const headers = msg.properties?.headers;
   const producer = extractContext(headers);
-  const { parent, links } = processParent(rt.tap.processContext, producer, context.active());
+  // Push delivery: the context amqplib's socket callbacks carry (whatever was active at connect())
+  // is not the message's; only the producer's context counts.
+  const { parent, links } = processParent(rt.tap.processContext, producer, ROOT_CONTEXT);
   const attributes = deliveryAttributes(queue, msg, state, 'process');
   const producedAt = readProducedAt(headers);
   if (producedAt !== undefined) attributes[ATTR.EDA_E2E_LATENCY_MS] = now - producedAt;

@@ -1,4 +1,4 @@
-import { SpanKind, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import { isUtf8 } from 'node:buffer';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
@@ -16,6 +16,18 @@ const DEFAULT_MAX_BATCH_LINKS = 1000;
 /** The group a consumer belongs to: from consumer({ groupId }) or, failing that, its GROUP_JOIN event. */
 interface GroupHolder {
   groupId: string | undefined;
+  /** Highest offset handed to a handler per topic/partition, to notice re-consumption. */
+  readonly highest: Map<string, number>;
+}
+
+/** True when this consumer already handed out `offset` (a retry after a handler error, a rebalance back). */
+function isRedelivery(group: GroupHolder, topic: string, partition: number, offset: string): boolean {
+  const n = Number(offset);
+  if (!Number.isSafeInteger(n)) return false;
+  const key = `${topic}\u0000${partition}`;
+  const highest = group.highest.get(key);
+  if (highest === undefined || n > highest) group.highest.set(key, n);
+  return highest !== undefined && n <= highest;
 }
 
 /** What the batch wrapper knows about each message, for {@link kafkaMessageContext} / {@link traceKafkaMessage}. */
@@ -35,7 +47,7 @@ const batchMessages = new WeakMap<object, BatchMessageTrace>();
 
 /** Wraps run() of one consumer and subscribes to its instrumentation events. */
 export function instrumentConsumer(consumer: Consumer, k: KafkaRuntime, groupId?: string): void {
-  const group: GroupHolder = { groupId };
+  const group: GroupHolder = { groupId, highest: new Map() };
   k.patcher.wrap(consumer, 'run', (original) => getRunPatch(k, original, group));
   listenToEvents(consumer, k, group);
 }
@@ -123,7 +135,9 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, group: Group
   const { topic, partition, message } = payload;
   const started = performance.now();
   const producer = extractContext(message.headers);
-  const { parent, links } = processParent(k.tap.processContext, producer, context.active());
+  // Push delivery has no ambient span of its own: the context kafkajs's fetch loop carries is
+  // whatever was active at consumer.run(), not something this message belongs to.
+  const { parent, links } = processParent(k.tap.processContext, producer, ROOT_CONTEXT);
   const attributes = processAttributes(k, topic, partition, group);
   messageAttributes(message, attributes);
   const at = producedAt(message);
@@ -136,7 +150,11 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, group: Group
   }
   const labels = baseLabels(topic, group);
   const sc = span.spanContext();
-  k.tap.record((m) => m.add('IN_FLIGHT', labels, 1));
+  const redelivered = isRedelivery(group, topic, partition, message.offset);
+  k.tap.record((m) => {
+    m.add('IN_FLIGHT', labels, 1);
+    if (redelivered) m.inc('REDELIVERIES', labels);
+  });
   recordE2e(k.tap, labels, at, 'received', now, sc);
   return {
     ctx: trace.setSpan(parent, span),
@@ -187,8 +205,8 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, group: GroupHold
     const sc = trace.getSpanContext(p);
     if (sc && trace.isSpanContextValid(sc)) links.push({ context: sc });
   }
-  // Many producers, so none of them can be the parent: the batch span starts where the handler is called.
-  const parent = context.active();
+  // Many producers, so none of them can be the parent: the batch span is a root linking them all.
+  const parent = ROOT_CONTEXT;
   const attributes = processAttributes(k, topic, partition, group);
   attributes[ATTR.MESSAGING_BATCH_MESSAGE_COUNT] = messages.length;
   const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaProcess(topic), { kind: SpanKind.CONSUMER, attributes, links }, parent);
@@ -204,7 +222,11 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, group: GroupHold
     recordE2e(k.tap, labels, t.producedAt, 'received', now, sc);
     return t;
   });
-  k.tap.record((m) => m.add('IN_FLIGHT', labels, messages.length));
+  const redeliveries = messages.filter((m) => isRedelivery(group, topic, partition, m.offset)).length;
+  k.tap.record((m) => {
+    m.add('IN_FLIGHT', labels, messages.length);
+    if (redeliveries > 0) m.inc('REDELIVERIES', labels, redeliveries);
+  });
   return {
     ctx: trace.setSpan(parent, span),
     end(err) {
@@ -247,7 +269,11 @@ export async function traceKafkaMessage<T>(message: KafkaMessage, fn: () => T | 
   if (!t) return fn();
   const { k } = t;
   const started = k.tap.guard.run('kafka.traceMessage.start', () => {
-    const { parent, links } = processParent(k.tap.processContext, t.producer, trace.getSpanContext(t.producer) ? t.producer : context.active());
+    // Child of the message's producer (unless links only were asked for), linked to it and to the batch span.
+    const producerSc = trace.getSpanContext(t.producer);
+    const hasProducer = producerSc !== undefined && trace.isSpanContextValid(producerSc);
+    const parent = hasProducer && k.tap.processContext !== 'link' ? t.producer : context.active();
+    const links: Link[] = hasProducer ? [{ context: producerSc }] : [];
     links.push({ context: t.batchSpan.spanContext() });
     const attributes: Attributes = { ...k.commonAttributes, [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_PROCESS, [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.PROCESS, [ATTR.MESSAGING_DESTINATION_NAME]: t.topic, [ATTR.MESSAGING_DESTINATION_PARTITION_ID]: String(t.partition) };
     const groupName = t.labels[LABEL.MESSAGING_CONSUMER_GROUP_NAME];

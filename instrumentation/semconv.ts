@@ -303,7 +303,7 @@ export const METRIC = {
   REDELIVERIES: {
     name: 'eda_message_redeliveries_total',
     type: 'counter',
-    help: 'Deliveries flagged as redelivered by the broker (AMQP redelivered).',
+    help: 'Redeliveries: AMQP deliveries flagged redelivered; Kafka offsets a consumer receives again after it already handed them to its handler (retry after a handler error, rebalance back), as seen by that process.',
     unit: '{message}',
     labels: [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME],
     producedBy: 'instrumentation',

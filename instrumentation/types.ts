@@ -8,11 +8,15 @@ export interface InstrumentationLogger {
 
 /**
  * How a consumer's process span relates to the producer's context.
- * - `auto` (default): link to the producer's creation context (the conventions' SHOULD) and also
- *   make it the parent, unless an ambient span is active, in which case that span stays the parent
- *   (the conventions advise against re-parenting under an ambient span).
- * - `link`: link only; the parent is the ambient context (usually none: a new trace).
- * - `parent`: the producer's context is the parent; an ambient span, if any, is added as a link.
+ * - `auto` (default) and `parent`: the producer's creation context is the parent (the span joins
+ *   the producer's trace) and is also linked, as the conventions ask of process spans.
+ * - `link`: link only; the process span starts a new trace.
+ *
+ * Push consumers (eachMessage, eachBatch, amqplib consume) have no ambient span of their own:
+ * the context a client library's internals happen to carry (the span active when consumer.run()
+ * or connect() was called) is ignored, so a start-up span never becomes every message's parent.
+ * eachBatch spans always link (many producers cannot all be the parent); use traceKafkaMessage()
+ * for a per-message span in each producer's trace.
  */
 export type ProcessContextMode = 'auto' | 'link' | 'parent';
 

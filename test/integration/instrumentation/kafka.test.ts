@@ -212,6 +212,8 @@ describe('kafkajs instrumentation against a real broker, spans over OTLP/HTTP', 
     const text = await scrape(telemetry.metricsUrl!);
     expect(sample(text, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: topic, error_type: 'PoisonError' })).toBe(1);
     expect(sample(text, `${METRIC.PROCESS_DURATION.name}_count`, { messaging_destination_name: topic, error_type: 'PoisonError' })).toBe(1);
+    // The retry re-consumed offset 0: one redelivery.
+    expect(sample(text, METRIC.REDELIVERIES.name, { messaging_destination_name: topic })).toBe(1);
   });
 
   it('traces sends inside a transaction', async () => {

@@ -117,22 +117,30 @@ describe('amqplib wrappers (span shapes with a fake channel)', () => {
     expect(last.attributes[ATTR.ERROR_TYPE]).toBe('channel_closed');
   });
 
-  it('uses the producer\'s context as parent by default, and the ambient span with a link when one is active', async () => {
+  it('parents the process span on the producer even if the client\'s internals carry another active span; link mode starts a new trace', async () => {
     const ch = instrumentAmqp(new FakeChannel(), { registry });
     ch.sendToQueue('q', Buffer.from('x'), {});
     const headers = ch.published[0]!.options.headers!;
     const publish = otel.spans('publish q')[0]!;
     await ch.consume('q', () => undefined);
-    ch.deliver('q', 1, headers);
-    trace.getTracer('t').startActiveSpan('ambient', (ambient) => {
-      ch.deliver('q', 2, headers);
-      ambient.end();
+    // As if connect() had been called inside a start-up span: deliveries would inherit it.
+    trace.getTracer('t').startActiveSpan('startup', (startup) => {
+      ch.deliver('q', 1, headers);
+      startup.end();
     });
     ch.ackAll();
-    const [first, second] = otel.spans('process q').sort((a, b) => Number(a.attributes[ATTR.MESSAGING_RABBITMQ_DELIVERY_TAG]) - Number(b.attributes[ATTR.MESSAGING_RABBITMQ_DELIVERY_TAG]));
-    expect(first!.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
-    expect(second!.parentSpanContext?.spanId).toBe(otel.spans('ambient')[0]!.spanContext().spanId);
-    expect(second!.links[0]?.context.spanId).toBe(publish.spanContext().spanId);
+    const processSpan = otel.spans('process q')[0]!;
+    expect(processSpan.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+    expect(processSpan.links.map((l) => l.context.spanId)).toEqual([publish.spanContext().spanId]);
+
+    const linkOnly = instrumentAmqp(new FakeChannel(), { registry, processContext: 'link' });
+    await linkOnly.consume('q', () => undefined);
+    linkOnly.deliver('q', 1, headers);
+    linkOnly.ackAll();
+    const linked = otel.spans('process q')[1]!;
+    expect(linked.spanContext().traceId).not.toBe(publish.spanContext().traceId);
+    expect(linked.parentSpanContext).toBeUndefined();
+    expect(linked.links[0]?.context.spanId).toBe(publish.spanContext().spanId);
   });
 
   it('is idempotent and reversible', () => {
