@@ -1,4 +1,5 @@
-export { messagePact, defaultPactDir } from './consumer/message-pact';
+export { messagePact } from './consumer/message-pact';
+export { defaultPactDir } from './consumer/default-pact-dir';
 export { eventEnvelope, ISO_8601_DATE_TIME } from './consumer/envelope-matchers';
 export type { EnvelopeSpec } from './consumer/envelope-matchers';
 export { kafkaMetadata } from './consumer/kafka-metadata';
@@ -21,6 +22,7 @@ export type { ProviderMessage } from './provider/to-provider-message';
 export { verifyProvider } from './provider/verify-provider';
 export { brokerOptionsFromEnv, DEFAULT_CONSUMER_VERSION_SELECTORS } from './provider/broker-options';
 export { formatReport } from './provider/format-report';
-export { findPactFiles, readPact } from './pact-files';
+export { findPactFiles } from './find-pact-files';
+export { readPact } from './read-pact';
 export { METADATA_KEY, JSON_CONTENT_TYPE } from './metadata-keys';
 export type * from './types';

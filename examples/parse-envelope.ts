@@ -1,3 +1,4 @@
+import { integer, object, string } from './field-readers';
 import { InvalidMessageError } from './invalid-message-error';
 import type { MessageEnvelope } from './types';
 
@@ -32,24 +33,4 @@ export function parseEnvelope<P>(raw: Buffer | string | null, expectedType: stri
   const metadata = object(b['metadata'], '$.metadata');
   const correlationId = string(metadata['correlationId'], '$.metadata.correlationId');
   return { eventId, eventType, occurredAt, version, payload: readPayload(b['payload']), metadata: { correlationId } };
-}
-
-export function object(value: unknown, path: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidMessageError(path, value === undefined ? 'is missing' : 'is not an object');
-  return value as Record<string, unknown>;
-}
-
-export function string(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value === '') throw new InvalidMessageError(path, value === undefined ? 'is missing' : 'is not a non-empty string');
-  return value;
-}
-
-export function integer(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InvalidMessageError(path, value === undefined ? 'is missing' : 'is not an integer');
-  return value;
-}
-
-export function array(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value) || value.length === 0) throw new InvalidMessageError(path, value === undefined ? 'is missing' : 'is not a non-empty array');
-  return value;
 }

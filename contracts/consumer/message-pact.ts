@@ -5,16 +5,12 @@ import type { Metadata } from '@pact-foundation/pact';
 import { ContractError } from '../../core/errors';
 import type { MessagePact, MessagePactOptions, PactMessage, ProviderStateSpec } from '../types';
 import { amqpMetadata } from './amqp-metadata';
+import { defaultPactDir } from './default-pact-dir';
 import { kafkaMetadata } from './kafka-metadata';
 import { runAmqpHandler } from './run-amqp-handler';
 import { runKafkaHandler } from './run-kafka-handler';
 import { toConsumeMessage } from './to-consume-message';
 import { toEachMessagePayload } from './to-each-message-payload';
-
-/** The directory pact files go to: `$PACT_DIR`, else `pacts/` under the working directory. */
-export function defaultPactDir(): string {
-  return resolve(process.env['PACT_DIR'] ?? 'pacts');
-}
 
 /**
  * Declares a consumer's message contract with a provider. Each expectation is recorded as a V4

@@ -2,7 +2,8 @@ import type { ConsumeMessage } from 'amqplib';
 import { ContractError } from '../../core/errors';
 import { METADATA_KEY } from '../metadata-keys';
 import type { PactMessage } from '../types';
-import { messageBody, metadataText, prefixedEntries } from './message-body';
+import { messageBody } from './message-body';
+import { metadataText, prefixedEntries } from './metadata-text';
 
 export interface ConsumeMessageOptions {
   readonly deliveryTag?: number;

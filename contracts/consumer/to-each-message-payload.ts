@@ -2,7 +2,8 @@ import type { EachMessagePayload, IHeaders } from 'kafkajs';
 import { ContractError } from '../../core/errors';
 import { METADATA_KEY } from '../metadata-keys';
 import type { PactMessage } from '../types';
-import { messageBody, metadataText, prefixedEntries } from './message-body';
+import { messageBody } from './message-body';
+import { metadataText, prefixedEntries } from './metadata-text';
 
 export interface EachMessagePayloadOptions {
   readonly partition?: number;

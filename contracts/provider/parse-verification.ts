@@ -46,8 +46,8 @@ export function parseVerification(raw: RawVerification, pact: PactSummary | unde
     const mismatches = [...failed, ...pending].flatMap(toMismatches);
     const factoryError = factoryErrors.get(i.description);
     if (factoryError !== undefined) {
-      // The verifier's own text for this case is an HTTP status; ours says what went wrong.
-      mismatches.splice(0, mismatches.length, ...mismatches.filter((m) => m.kind !== 'error'), { kind: 'error', where: 'message factory', message: factoryError });
+      // No message was produced: the verifier's mismatches only describe an HTTP 500; ours says why.
+      mismatches.splice(0, mismatches.length, { kind: 'error', where: 'message factory', message: factoryError });
     }
     const consumer = pact?.consumer ?? consumerOf(failed[0]?.interaction ?? pending[0]?.interaction) ?? consumers[index] ?? 'unknown consumer';
     return { consumer, description: i.description, states: i.states, passed: failed.length === 0 && pending.length === 0 && factoryError === undefined, pending: pending.length > 0 && failed.length === 0, mismatches };

@@ -1,8 +1,9 @@
 import { Verifier } from '@pact-foundation/pact';
 import type { MessageDescriptor, MessageProviders, VerifierOptions } from '@pact-foundation/pact';
 import { ContractError, errorMessage } from '../../core/errors';
-import { defaultPactDir } from '../consumer/message-pact';
-import { findPactFiles, readPact } from '../pact-files';
+import { defaultPactDir } from '../consumer/default-pact-dir';
+import { findPactFiles } from '../find-pact-files';
+import { readPact } from '../read-pact';
 import type { MessageProviderDefinition, PactBrokerOptions, PactSummary, StateParams, VerificationReport, VerifyProviderOptions, InteractionResult } from '../types';
 import { brokerOptionsFromEnv } from './broker-options';
 import { parseVerification } from './parse-verification';

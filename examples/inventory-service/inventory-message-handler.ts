@@ -1,6 +1,7 @@
 import type { EachMessagePayload, IHeaders } from 'kafkajs';
 import { InvalidMessageError } from '../invalid-message-error';
-import { array, integer, object, parseEnvelope, string } from '../parse-envelope';
+import { array, integer, object, string } from '../field-readers';
+import { parseEnvelope } from '../parse-envelope';
 import type { InventoryStore } from './inventory-store';
 
 /** What the handler did with one message (returned for tests; kafkajs ignores it). */

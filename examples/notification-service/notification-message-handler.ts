@@ -1,6 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { InvalidMessageError } from '../invalid-message-error';
-import { object, parseEnvelope, string } from '../parse-envelope';
+import { object, string } from '../field-readers';
+import { parseEnvelope } from '../parse-envelope';
 import type { ServiceLogger } from '../types';
 import type { EmailSender } from './email-sender';
 
