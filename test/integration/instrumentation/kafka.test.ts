@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
+import type { OpenMetricsContentType } from 'prom-client';
 import { Environment } from '../../../environment';
 import type { StartedEnvironment } from '../../../environment';
 import { waitFor } from '../../../core/wait-for';
@@ -19,7 +20,7 @@ class PoisonError extends Error {}
 let env: StartedEnvironment;
 let receiver: OtlpReceiver;
 let telemetry: TelemetryHandle;
-let registry: Registry;
+let registry: Registry<OpenMetricsContentType>;
 let kafka: Kafka;
 let admin: Admin;
 let producer: Producer;
@@ -29,7 +30,9 @@ const handlerErrorsSeenByKafkajs: unknown[] = [];
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  registry = new Registry();
+  // OpenMetrics, so histograms carry trace exemplars on /metrics.
+  registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   // OTLP/HTTP JSON to the in-test receiver (see OtlpJsonHttpExporter for why not the stock exporter in Jest).
   telemetry = await startTelemetry({ serviceName: 'kafka-it', metricsPort: 0, metricsHost: '127.0.0.1', registry, traceExporter: new OtlpJsonHttpExporter(receiver.url) });
   env = await new Environment().withKafka().withToxiproxy(false).start();
@@ -135,6 +138,10 @@ describe('kafkajs instrumentation against a real broker, spans over OTLP/HTTP', 
     // Produced before the consumer even joined the group: positive, and bounded by the test's own duration.
     expect(latency).toBeGreaterThan(0);
     expect(latency).toBeLessThanOrEqual((Date.now() - sentAt) / 1000);
+    // A latency sample leads to its trace: the bucket's exemplar names the process span.
+    const exemplarLine = text.split('\n').find((l) => l.startsWith(`${METRIC.E2E_LATENCY.name}_bucket{`) && l.includes(`messaging_destination_name="${topic}"`) && l.includes(' # {'));
+    expect(exemplarLine).toContain(`trace_id="${processSpan.traceId}"`);
+    expect(exemplarLine).toContain(`span_id="${processSpan.spanId}"`);
     expect(sample(text, METRIC.SENT_MESSAGES.name, { messaging_destination_name: topic })).toBe(1);
     expect(sample(text, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: topic, messaging_consumer_group_name: groupId })).toBe(1);
     expect(sample(text, `${METRIC.PROCESS_DURATION.name}_count`, { messaging_destination_name: topic })).toBe(1);
