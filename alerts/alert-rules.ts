@@ -1,0 +1,324 @@
+import { LABEL as L, METRIC, MESSAGING_SYSTEM, QUEUE_MESSAGE_STATE, E2E_STAGE } from '../instrumentation/semconv';
+import type { AlertsConfig } from './alerts-config';
+
+/**
+ * The alert pack, defined once. {@link alertPack} turns a configuration into rule groups; the
+ * Prometheus rule files and the Grafana provisioning files are both rendered from its output
+ * (`alerts/render-*.ts`), so the two formats cannot drift apart.
+ *
+ * Conventions every rule follows (the promtool tests in alerts/tests hold them to it):
+ * - counters are only ever read through rate()/increase(), so no alert fires forever on a total;
+ * - every expression is a filter: it returns nothing on absent input and nothing for an idle,
+ *   caught-up consumer (lag 0, no traffic); division by a zero rate yields no series, never +Inf;
+ * - alerts aggregate away `partition`, `job` and `instance` so one incident is one alert;
+ * - annotations use `$value` and `$labels` only; the Grafana renderer maps `$value` to `$values.A.Value`.
+ * Runbook links are not written here: the renderers add them, for every rule, in one place.
+ */
+
+export type Severity = 'warning' | 'critical';
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly severity: Severity;
+  readonly expr: string;
+  /** Prometheus duration. */
+  readonly for: string;
+  readonly summary: string;
+  readonly description: string;
+}
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+}
+
+export interface RuleGroup {
+  /** Also the rule file's base name: alerts/prometheus/<file>.yml, alerts/grafana/<file>.yml. */
+  readonly file: string;
+  readonly name: string;
+  readonly recordingRules: readonly RecordingRule[];
+  readonly alertRules: readonly AlertRule[];
+}
+
+/** Prometheus duration for a whole number of seconds, in the largest unit that divides it. */
+export function duration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+/** A number as PromQL reads it, without float noise (14.4 * 0.01 → 0.144). */
+function num(x: number): string {
+  return String(Number(x.toPrecision(12)));
+}
+
+function pct(ratio: number): string {
+  return `${num(ratio * 100)}%`;
+}
+
+/** RabbitMQ consumers have no group: name it only when the series carries one. */
+const BY_GROUP = `{{ if $labels.${L.MESSAGING_CONSUMER_GROUP_NAME} }} by group {{ $labels.${L.MESSAGING_CONSUMER_GROUP_NAME} }}{{ end }}`;
+
+const by = (...labels: string[]): string => `by (${labels.join(', ')})`;
+const on = (...labels: string[]): string => `on (${labels.join(', ')})`;
+
+export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
+  const t = config.thresholds;
+  const forOf = (alert: string, severity: Severity, fallback: string): string =>
+    config.for[`${alert}:${severity}`] ?? config.for[alert] ?? fallback;
+  const rule = (r: AlertRule): AlertRule => ({ ...r, for: forOf(r.alert, r.severity, r.for) });
+
+  // ---------------------------------------------------------------- Kafka consumer groups
+  const lagMessages = METRIC.KAFKA_CONSUMER_LAG_MESSAGES.name;
+  const lagSeconds = METRIC.KAFKA_CONSUMER_LAG_SECONDS.name;
+  const lastCommit = METRIC.KAFKA_CONSUMER_LAST_COMMIT.name;
+  const committed = METRIC.KAFKA_CONSUMER_COMMITTED_OFFSET.name;
+  const members = METRIC.KAFKA_CONSUMER_GROUP_MEMBERS.name;
+  const consumed = METRIC.CONSUMED_MESSAGES.name;
+  const GTP = [L.GROUP, L.TOPIC, L.PARTITION];
+
+  /** Partitions with lag whose committed offset has not moved for `after` seconds. */
+  const noProgress = (after: number): string =>
+    `(time() - max ${by(...GTP)} (${lastCommit}) > ${after}) and ${on(...GTP)} (max ${by(...GTP)} (${lagMessages}) > 0)`;
+  // The instrumentation sees deliveries the exporter cannot: a consumer handed the same message
+  // again and again (handler throws, kafkajs restarts) is alive but stalled, not stopped. The
+  // instrumentation's labels are renamed to the exporter's so the two can be joined.
+  const kafkaDeliveries =
+    `label_replace(label_replace(` +
+    `sum ${by(L.MESSAGING_CONSUMER_GROUP_NAME, L.MESSAGING_DESTINATION_NAME)} (rate(${consumed}{${L.MESSAGING_SYSTEM}="${MESSAGING_SYSTEM.KAFKA}"}[5m])) > 0, ` +
+    `"${L.GROUP}", "$1", "${L.MESSAGING_CONSUMER_GROUP_NAME}", "(.*)"), "${L.TOPIC}", "$1", "${L.MESSAGING_DESTINATION_NAME}", "(.*)")`;
+
+  const lagHigh = (severity: Severity, threshold: number): AlertRule =>
+    rule({
+      alert: 'KafkaConsumerLagSecondsHigh',
+      severity,
+      expr: `max ${by(L.GROUP, L.TOPIC)} (${lagSeconds}) > ${threshold}`,
+      for: '5m',
+      summary: 'Consumer group {{ $labels.group }} is {{ $value | humanizeDuration }} behind on topic {{ $labels.topic }}.',
+      description: `The oldest message group {{ $labels.group }} has not yet consumed from topic {{ $labels.topic }} is {{ $value | humanizeDuration }} old (${severity} above ${duration(threshold)}).`,
+    });
+
+  const kafka: RuleGroup = {
+    file: 'kafka-consumers',
+    name: 'eda-harness.kafka-consumers',
+    recordingRules: [],
+    alertRules: [
+      lagHigh('warning', t.kafkaLagSecondsWarning),
+      lagHigh('critical', t.kafkaLagSecondsCritical),
+      rule({
+        alert: 'KafkaConsumerStopped',
+        severity: 'critical',
+        expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(t.kafkaStoppedAfterSeconds)}) unless ${on(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
+        for: '5m',
+        summary: 'Consumer group {{ $labels.group }} stopped consuming topic {{ $labels.topic }}.',
+        description: `{{ $value }} partition(s) of topic {{ $labels.topic }} have messages waiting, and group {{ $labels.group }} has neither moved its committed offset for ${duration(t.kafkaStoppedAfterSeconds)} nor received a message.`,
+      }),
+      rule({
+        alert: 'KafkaConsumerStalled',
+        severity: 'critical',
+        expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(t.kafkaStalledAfterSeconds)}) and ${on(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
+        for: '5m',
+        summary: 'Consumer group {{ $labels.group }} receives messages from topic {{ $labels.topic }} but makes no progress.',
+        description: `Group {{ $labels.group }} is still being handed messages, yet the committed offset of {{ $value }} partition(s) with lag has not moved for ${duration(t.kafkaStalledAfterSeconds)}: a message that keeps failing, or a handler that never returns.`,
+      }),
+      rule({
+        alert: 'KafkaConsumerFallingBehind',
+        severity: 'warning',
+        expr:
+          `count ${by(L.GROUP, L.TOPIC)} ((min_over_time(${lagMessages}[${duration(t.kafkaFallingBehindWindowSeconds)}]) > 0) ` +
+          `and (deriv(${lagMessages}[${duration(t.kafkaFallingBehindWindowSeconds)}]) > 0))`,
+        for: '10m',
+        summary: 'Consumer group {{ $labels.group }} is falling behind on topic {{ $labels.topic }}.',
+        description: `On {{ $value }} partition(s) of topic {{ $labels.topic }}, the lag of group {{ $labels.group }} has not reached zero and kept growing over ${duration(t.kafkaFallingBehindWindowSeconds)}: messages arrive faster than they are consumed.`,
+      }),
+      rule({
+        alert: 'KafkaTimeToDrainHigh',
+        severity: 'warning',
+        expr:
+          `sum ${by(L.GROUP, L.TOPIC)} (${lagMessages}) / ` +
+          `(sum ${by(L.GROUP, L.TOPIC)} (deriv(${committed}[5m])) > 0) > ${t.kafkaTimeToDrainSeconds}`,
+        for: '10m',
+        summary: 'Group {{ $labels.group }} needs {{ $value | humanizeDuration }} to drain topic {{ $labels.topic }}.',
+        description: `At its current consumption rate, group {{ $labels.group }} needs {{ $value | humanizeDuration }} to consume the messages waiting on topic {{ $labels.topic }} (threshold ${duration(t.kafkaTimeToDrainSeconds)}).`,
+      }),
+      rule({
+        alert: 'KafkaConsumerGroupEmptyWithLag',
+        severity: 'critical',
+        expr: `sum ${by(L.GROUP)} (${lagMessages}) > 0 and ${on(L.GROUP)} (max ${by(L.GROUP)} (${members}) == 0)`,
+        for: '5m',
+        summary: 'Consumer group {{ $labels.group }} has no members while {{ $value }} messages wait.',
+        description: 'Group {{ $labels.group }} has no live consumer, and {{ $value }} messages wait on its partitions: nothing will consume them until a consumer joins.',
+      }),
+    ],
+  };
+
+  // ---------------------------------------------------------------- dead letters
+  const inflow = METRIC.DLQ_INFLOW.name;
+  const dlqMessages = METRIC.DLQ_MESSAGES.name;
+  const dlqWindow = duration(t.dlqArrivingWindowSeconds);
+  const SDS = [L.SYSTEM, L.DLQ, L.SOURCE];
+  const deadLetters: RuleGroup = {
+    file: 'dead-letters',
+    name: 'eda-harness.dead-letters',
+    recordingRules: [],
+    alertRules: [
+      rule({
+        alert: 'DeadLetterMessagesArriving',
+        severity: 'warning',
+        // The second branch catches the first message of a counter that is created on its
+        // first increment: increase() needs two samples and would never see that one.
+        expr:
+          `sum ${by(...SDS)} (increase(${inflow}[${dlqWindow}])) > ${t.dlqArrivingMessages} ` +
+          `or sum ${by(...SDS)} (${inflow} unless ${inflow} offset ${dlqWindow}) > ${t.dlqArrivingMessages}`,
+        for: '1m',
+        summary: '{{ $value | humanize }} message(s) from {{ $labels.source }} reached dead-letter destination {{ $labels.dlq }}.',
+        description: `{{ $value | humanize }} message(s) from {{ $labels.source }} entered {{ $labels.system }} dead-letter destination {{ $labels.dlq }} in the last ${dlqWindow}. They will not be processed until someone looks at them.`,
+      }),
+      rule({
+        alert: 'DeadLetterRatioHigh',
+        severity: 'warning',
+        expr:
+          `sum ${by(L.MESSAGING_SYSTEM, L.SOURCE)} (rate(${dlqMessages}[5m])) / ${on(L.MESSAGING_SYSTEM, L.SOURCE)} ` +
+          `sum ${by(L.MESSAGING_SYSTEM, L.SOURCE)} (label_replace(rate(${consumed}[5m]), "${L.SOURCE}", "$1", "${L.MESSAGING_DESTINATION_NAME}", "(.*)")) > ${num(t.dlqRatio)}`,
+        for: '10m',
+        summary: '{{ $value | humanizePercentage }} of messages consumed from {{ $labels.source }} go to a dead-letter destination.',
+        description: `Consumers of {{ $labels.source }} ({{ $labels.messaging_system }}) dead-letter {{ $value | humanizePercentage }} of the messages they receive (threshold ${pct(t.dlqRatio)}).`,
+      }),
+    ],
+  };
+
+  // ---------------------------------------------------------------- RabbitMQ queues
+  const queueMessages = METRIC.RABBITMQ_QUEUE_MESSAGES.name;
+  const queueConsumers = METRIC.RABBITMQ_QUEUE_CONSUMERS.name;
+  const ready = `${queueMessages}{${L.STATE}="${QUEUE_MESSAGE_STATE.READY}"}`;
+  // Dead-letter queues have no consumer and grow by design; the DLQ alerts cover them. The
+  // exporter finds them by DLX arguments, so no queue name is hard-coded here.
+  const notDlq = `unless ${on(L.QUEUE)} label_replace(max ${by(L.DLQ)} (${METRIC.DLQ_DEPTH.name}{${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}"}), "${L.QUEUE}", "$1", "${L.DLQ}", "(.*)")`;
+  const growWindow = duration(t.rabbitmqQueueGrowingWindowSeconds);
+  const rabbit: RuleGroup = {
+    file: 'rabbitmq-queues',
+    name: 'eda-harness.rabbitmq-queues',
+    recordingRules: [],
+    alertRules: [
+      rule({
+        alert: 'RabbitMqQueueWithoutConsumers',
+        severity: 'critical',
+        expr: `sum ${by(L.QUEUE)} (${ready}) > 0 and ${on(L.QUEUE)} (max ${by(L.QUEUE)} (${queueConsumers}) == 0) ${notDlq}`,
+        for: '5m',
+        summary: 'Queue {{ $labels.queue }} has no consumer while {{ $value }} messages wait.',
+        description: 'Queue {{ $labels.queue }} holds {{ $value }} ready messages and no consumer is attached: nothing will process them.',
+      }),
+      rule({
+        alert: 'RabbitMqQueueGrowing',
+        severity: 'warning',
+        expr:
+          `max ${by(L.QUEUE)} (${ready} and (min_over_time(${ready}[${growWindow}]) > 0) and (deriv(${ready}[${growWindow}]) > 0)) ${notDlq}`,
+        for: '10m',
+        summary: 'Queue {{ $labels.queue }} keeps growing ({{ $value }} ready messages).',
+        description: `The ready messages of queue {{ $labels.queue }} have not reached zero and kept growing over ${growWindow}; {{ $value }} wait now. Consumers are slower than producers.`,
+      }),
+    ],
+  };
+
+  // ---------------------------------------------------------------- messaging (instrumentation)
+  const e2eBucket = `${METRIC.E2E_LATENCY.name}_bucket`;
+  const e2eCount = `${METRIC.E2E_LATENCY.name}_count`;
+  const SDG = [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME];
+  const budget = 1 - t.e2eLatencySloTarget;
+  const sloWindows = ['5m', '30m', '1h', '6h'] as const;
+  const sloRecord = (w: (typeof sloWindows)[number]): string => `eda:message_e2e_latency_slo_errors:ratio_rate${w}`;
+  // Share of messages slower than the objective, per window (the SRE workbook's error ratio).
+  const sloRecording: RecordingRule[] = sloWindows.map((w) => ({
+    record: sloRecord(w),
+    expr:
+      `1 - sum ${by(...SDG)} (rate(${e2eBucket}{${L.STAGE}="${E2E_STAGE.PROCESSED}", le="${num(t.e2eLatencySloSeconds)}"}[${w}])) / ` +
+      `sum ${by(...SDG)} (rate(${e2eCount}{${L.STAGE}="${E2E_STAGE.PROCESSED}"}[${w}]))`,
+  }));
+  const burn = (severity: Severity, rate: number, long: '1h' | '6h', short: '5m' | '30m', forDefault: string): AlertRule =>
+    rule({
+      alert: 'MessageLatencySloBurn',
+      severity,
+      expr: `${sloRecord(long)} > ${num(rate * budget)} and ${sloRecord(short)} > ${num(rate * budget)}`,
+      for: forDefault,
+      summary: `Messages to {{ $labels.messaging_destination_name }} miss the ${duration(t.e2eLatencySloSeconds)} end-to-end objective ${num(rate)}x faster than the budget allows.`,
+      description:
+        `{{ $value | humanizePercentage }} of the messages processed from {{ $labels.messaging_destination_name }}${BY_GROUP} over the last ${long} took longer than ${duration(t.e2eLatencySloSeconds)} from produce to processed ` +
+        `(objective: ${pct(t.e2eLatencySloTarget)} within ${duration(t.e2eLatencySloSeconds)}; burn rate above ${num(rate)} over ${long} and ${short}).`,
+    });
+  const sent = METRIC.SENT_MESSAGES.name;
+  const negative = METRIC.E2E_NEGATIVE_LATENCY.name;
+  const SD = [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME];
+  const received = `${e2eCount}{${L.STAGE}="${E2E_STAGE.RECEIVED}"}`;
+  const messaging: RuleGroup = {
+    file: 'messaging',
+    name: 'eda-harness.messaging',
+    recordingRules: sloRecording,
+    alertRules: [
+      burn('critical', t.e2eFastBurnRate, '1h', '5m', '2m'),
+      burn('warning', t.e2eSlowBurnRate, '6h', '30m', '15m'),
+      rule({
+        alert: 'ProducerErrorRatioHigh',
+        severity: 'warning',
+        expr: `sum ${by(...SD)} (rate(${sent}{${L.ERROR_TYPE}!=""}[5m])) / sum ${by(...SD)} (rate(${sent}[5m])) > ${num(t.producerErrorRatio)}`,
+        for: '5m',
+        summary: '{{ $value | humanizePercentage }} of sends to {{ $labels.messaging_destination_name }} fail.',
+        description: `Producers fail to send {{ $value | humanizePercentage }} of their messages to {{ $labels.messaging_system }} destination {{ $labels.messaging_destination_name }} (threshold ${pct(t.producerErrorRatio)}).`,
+      }),
+      rule({
+        alert: 'ProcessingErrorRatioHigh',
+        severity: 'warning',
+        expr: `sum ${by(...SDG)} (rate(${consumed}{${L.ERROR_TYPE}!=""}[5m])) / sum ${by(...SDG)} (rate(${consumed}[5m])) > ${num(t.processingErrorRatio)}`,
+        for: '5m',
+        summary: '{{ $value | humanizePercentage }} of messages from {{ $labels.messaging_destination_name }} fail in their handler.',
+        description: `Consumers fail to process {{ $value | humanizePercentage }} of the messages from {{ $labels.messaging_destination_name }}${BY_GROUP} (threshold ${pct(t.processingErrorRatio)}).`,
+      }),
+      rule({
+        alert: 'ClockSkewSuspected',
+        severity: 'warning',
+        // The denominator falls back to 0 when every message was negative (no histogram series).
+        expr:
+          `sum ${by(...SDG)} (rate(${negative}[10m])) / (sum ${by(...SDG)} (rate(${negative}[10m])) + ` +
+          `(sum ${by(...SDG)} (rate(${received}[10m])) or 0 * sum ${by(...SDG)} (rate(${negative}[10m])))) > ${num(t.clockSkewRatio)}`,
+        for: '10m',
+        summary: 'Producer and consumer clocks disagree for {{ $labels.messaging_destination_name }}.',
+        description: `{{ $value | humanizePercentage }} of the messages received from {{ $labels.messaging_destination_name }}${BY_GROUP} carry a produced-at time in the consumer's future, so end-to-end latency there is unreliable. Check NTP on producer and consumer hosts.`,
+      }),
+    ],
+  };
+
+  // ---------------------------------------------------------------- the exporter itself
+  const exporter: RuleGroup = {
+    file: 'exporter',
+    name: 'eda-harness.exporter',
+    recordingRules: [],
+    alertRules: [
+      rule({
+        alert: 'EdaExporterDown',
+        severity: 'critical',
+        expr: `up{job="${config.exporterJob}"} == 0`,
+        for: '2m',
+        summary: 'Prometheus cannot scrape the eda-harness exporter at {{ $labels.instance }}.',
+        description: 'The lag, DLQ and queue metrics come from this exporter; while it is down, every alert that depends on them is blind.',
+      }),
+      rule({
+        alert: 'EdaExporterStale',
+        severity: 'warning',
+        expr: `time() - max ${by(L.TARGET)} (${METRIC.EXPORTER_LAST_SUCCESS.name}) > ${t.exporterStaleSeconds}`,
+        for: '2m',
+        summary: 'The exporter has not collected from {{ $labels.target }} for {{ $value | humanizeDuration }}.',
+        description: `The exporter still answers scrapes, but its last successful collection from {{ $labels.target }} was {{ $value | humanizeDuration }} ago (threshold ${duration(t.exporterStaleSeconds)}): the values it serves are old.`,
+      }),
+    ],
+  };
+
+  return [kafka, deadLetters, rabbit, messaging, exporter];
+}
+
+/** Anchor of an alert's section in alerts/runbook.md (GitHub's heading slug). */
+export function runbookAnchor(alert: string): string {
+  return alert.toLowerCase();
+}
+
+export function runbookUrl(config: AlertsConfig, alert: string): string {
+  return `${config.runbookUrl}#${runbookAnchor(alert)}`;
+}

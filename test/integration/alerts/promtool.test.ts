@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { alertFiles, inlineRecordingRules, ruleAnnotations, ruleLabels } from '../../../alerts/alert-files';
+import { alertPack } from '../../../alerts/alert-rules';
+import { DEFAULT_ALERTS_CONFIG } from '../../../alerts/alerts-config';
+import { main } from '../../../cli/main';
+import { ensurePrometheus } from '../../../environment';
+
+const root = join(__dirname, '..', '..', '..');
+const alertsDir = join(root, 'alerts');
+const testFiles = readdirSync(join(alertsDir, 'tests')).filter((f) => f.endsWith('.test.yml'));
+let promtool: string;
+
+function run(args: string[], cwd: string): { code: number | null; output: string } {
+  const res = spawnSync(promtool, args, { cwd, encoding: 'utf8' });
+  return { code: res.status, output: `${res.stdout}${res.stderr}` };
+}
+
+beforeAll(async () => {
+  ({ promtool } = await ensurePrometheus());
+});
+
+describe('promtool', () => {
+  it('check rules passes on every Prometheus rule file', () => {
+    const files = readdirSync(join(alertsDir, 'prometheus')).map((f) => join('prometheus', f));
+    expect(files.length).toBe(alertPack(DEFAULT_ALERTS_CONFIG).length);
+    const res = run(['check', 'rules', ...files], alertsDir);
+    expect(res).toEqual({ code: 0, output: expect.not.stringMatching(/FAILED/) });
+  });
+
+  it.each(testFiles)('test rules %s', (file) => {
+    const res = run(['test', 'rules', file], join(alertsDir, 'tests'));
+    expect(res.output).toContain('SUCCESS');
+    expect(res.code).toBe(0);
+  });
+
+  it('test rules fails when an expectation is wrong (the tests can fail)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eda-promtool-'));
+    try {
+      const text = readFileSync(join(alertsDir, 'tests', 'kafka-consumers.test.yml'), 'utf8')
+        .replace(/\.\.\/prometheus\//g, `${join(alertsDir, 'prometheus')}/`)
+        .replace('- eval_time: 10m\n        alertname: KafkaConsumerLagSecondsHigh', '- eval_time: 6m\n        alertname: KafkaConsumerLagSecondsHigh\n        exp_alerts: [{exp_labels: {severity: warning, group: inventory, topic: orders}}]');
+      writeFileSync(join(dir, 'broken.test.yml'), text);
+      const res = run(['test', 'rules', 'broken.test.yml'], dir);
+      expect(res.code).not.toBe(0);
+      expect(res.output).toContain('FAILED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the Grafana rules (recording rules inlined) pass the same tests as the Prometheus rules', () => {
+    // Grafana evaluates the inlined PromQL; running it through the same promtool cases proves
+    // the two formats agree on when each alert fires, with which labels and values.
+    const dir = mkdtempSync(join(tmpdir(), 'eda-grafana-equiv-'));
+    try {
+      for (const group of alertPack(DEFAULT_ALERTS_CONFIG)) {
+        const doc = {
+          groups: [
+            {
+              name: group.name,
+              rules: group.alertRules.map((r) => ({
+                alert: r.alert,
+                expr: inlineRecordingRules(r.expr, group.recordingRules),
+                for: r.for,
+                labels: ruleLabels(DEFAULT_ALERTS_CONFIG, r),
+                annotations: ruleAnnotations(DEFAULT_ALERTS_CONFIG, r),
+              })),
+            },
+          ],
+        };
+        writeFileSync(join(dir, `${group.file}.yml`), stringify(doc, { lineWidth: 0 }));
+      }
+      for (const file of testFiles) {
+        writeFileSync(join(dir, file), readFileSync(join(alertsDir, 'tests', file), 'utf8').replace(/\.\.\/prometheus\//g, './'));
+        const res = run(['test', 'rules', file], dir);
+        expect({ file, code: res.code, output: res.output }).toEqual({ file, code: 0, output: expect.stringContaining('SUCCESS') });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('`eda-harness alerts build --config` writes rule files promtool accepts, with the configured thresholds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eda-alerts-build-'));
+    try {
+      const config = join(dir, 'alerts.json');
+      writeFileSync(config, JSON.stringify({ thresholds: { kafkaLagSecondsWarning: 42, kafkaLagSecondsCritical: 84 }, labels: { team: 'orders' } }));
+      const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+      try {
+        expect(await main(['alerts', 'build', '--config', config, '--out', dir])).toBe(0);
+      } finally {
+        log.mockRestore();
+      }
+      const expected = alertFiles({ ...DEFAULT_ALERTS_CONFIG });
+      expect(readdirSync(join(dir, 'alerts', 'prometheus')).length).toBe([...expected.keys()].filter((k) => k.includes('/prometheus/')).length);
+      const kafka = readFileSync(join(dir, 'alerts', 'prometheus', 'kafka-consumers.yml'), 'utf8');
+      expect(kafka).toContain('max by (group, topic) (eda_kafka_consumer_lag_seconds) > 42');
+      expect(kafka).toContain('team: orders');
+      const res = run(['check', 'rules', ...readdirSync(join(dir, 'alerts', 'prometheus')).map((f) => join('alerts', 'prometheus', f))], dir);
+      expect(res.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
