@@ -1,0 +1,195 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { RegistryContentType } from 'prom-client';
+import { errorMessage } from '../core/errors';
+import { EXPORTER_TARGET, METRIC } from '../instrumentation/semconv';
+import type { MetricDefinition, MetricKey } from '../instrumentation/semconv';
+import { createKafkaCollector } from './kafka-collector';
+import { createRabbitMqCollector } from './rabbitmq-collector';
+import { renderSamples } from './render-samples';
+import type { TargetHealth } from './render-samples';
+import type { Collector, ExporterConfig, KafkaSnapshot, RabbitMqSnapshot } from './types';
+
+type AnyRegistry = Registry<RegistryContentType>;
+
+export interface ExporterLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Logs to stderr; the standalone command uses it. */
+export const consoleLogger: ExporterLogger = {
+  info: (m) => console.error(`[eda-exporter] ${m}`),
+  warn: (m) => console.error(`[eda-exporter] warning: ${m}`),
+};
+export const silentLogger: ExporterLogger = { info: () => undefined, warn: () => undefined };
+
+export interface ExporterDeps {
+  readonly config: ExporterConfig;
+  /** Where the metrics go (default: a new registry, see {@link Exporter.registry}). */
+  readonly registry?: AnyRegistry;
+  readonly logger?: ExporterLogger;
+  /** Replaces the collectors built from `config` (tests). */
+  readonly collectors?: { readonly kafka?: Collector<KafkaSnapshot>; readonly rabbitmq?: Collector<RabbitMqSnapshot> };
+}
+
+export interface Exporter {
+  readonly registry: AnyRegistry;
+  /** Starts collecting on the interval (the first collection begins at once). Idempotent. */
+  start(): void;
+  /** Stops the loop, waits for running collections and closes broker connections. */
+  stop(): Promise<void>;
+  /** Runs one collection of every target now (in parallel) and updates the metrics. */
+  collectNow(): Promise<void>;
+  health(): readonly TargetHealth[];
+  readonly latest: { readonly kafka: KafkaSnapshot | undefined; readonly rabbitmq: RabbitMqSnapshot | undefined };
+}
+
+interface TargetState<S> {
+  readonly collector: Collector<S>;
+  health: TargetHealth;
+  snapshot: S | undefined;
+  running: Promise<void> | undefined;
+  timer: NodeJS.Timeout | undefined;
+  lastError: string | undefined;
+}
+
+/**
+ * The exporter loop. Each target (Kafka, RabbitMQ) is collected on its own timer, so a slow or
+ * unreachable broker delays nothing else; results are cached and written to the registry in one
+ * synchronous step, so a scrape never waits for a broker and never sees half a collection. A
+ * failed collection marks its target down (eda_exporter_up 0, errors counted) and keeps the last
+ * good values; the next interval simply tries again with a fresh connection.
+ */
+export function createExporter(deps: ExporterDeps): Exporter {
+  const { config } = deps;
+  const registry = deps.registry ?? new Registry();
+  const logger = deps.logger ?? silentLogger;
+  const intervalMs = Math.max(0.1, config.intervalSeconds ?? 15) * 1000;
+  const timeoutMs = Math.max(1, config.collectTimeoutSeconds ?? Math.max(5, intervalMs / 1000)) * 1000;
+  const granularity = config.granularity ?? 'partition';
+  const metrics = createMetricObjects(registry);
+
+  const kafkaCollector = deps.collectors?.kafka ?? (config.kafka ? createKafkaCollector({ config: config.kafka }) : undefined);
+  const rabbitCollector =
+    deps.collectors?.rabbitmq ?? (config.rabbitmq ? createRabbitMqCollector({ config: config.rabbitmq }) : undefined);
+  const kafka = kafkaCollector ? newState(kafkaCollector, EXPORTER_TARGET.KAFKA) : undefined;
+  const rabbit = rabbitCollector ? newState(rabbitCollector, EXPORTER_TARGET.RABBITMQ) : undefined;
+  const targets = [kafka, rabbit].filter((t): t is TargetState<KafkaSnapshot> | TargetState<RabbitMqSnapshot> => t !== undefined);
+  let started = false;
+  let stopped = false;
+
+  const render = (): void => {
+    const samples = renderSamples({
+      granularity,
+      kafka: kafka?.snapshot,
+      rabbitmq: rabbit?.snapshot,
+      health: targets.map((t) => t.health),
+    });
+    // Reset and refill synchronously: series of vanished groups and queues disappear, and no
+    // scrape can run in between.
+    for (const m of metrics.values()) m.reset();
+    for (const s of samples) {
+      const metric = metrics.get(s.key);
+      if (metric instanceof Counter) metric.inc(s.labels, s.value);
+      else metric?.set(s.labels, s.value);
+    }
+  };
+
+  const runTarget = async <S>(t: TargetState<S>): Promise<void> => {
+    if (t.running) return t.running;
+    const run = async (): Promise<void> => {
+      const startedAt = process.hrtime.bigint();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`collection took longer than ${timeoutMs} ms`)), timeoutMs);
+        });
+        const snapshot = await Promise.race([t.collector.collect(), timeout]);
+        const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+        t.snapshot = snapshot;
+        if (!t.health.up && t.lastError !== undefined) logger.info(`${t.health.target}: collecting again`);
+        t.health = { ...t.health, up: true, lastDurationSeconds: seconds, lastSuccessMs: Date.now() };
+        t.lastError = undefined;
+        const warnings = (snapshot as { warnings?: readonly string[] }).warnings ?? [];
+        for (const w of warnings) logger.warn(`${t.health.target}: ${w}`);
+      } catch (err) {
+        const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+        const message = errorMessage(err);
+        if (t.lastError !== message) logger.warn(`${t.health.target}: collection failed: ${message}`);
+        t.lastError = message;
+        t.health = { ...t.health, up: false, lastDurationSeconds: seconds, errors: t.health.errors + 1 };
+        // A timed-out collection may still hold connections: drop them, the next run reconnects.
+        if (message.startsWith('collection took longer')) await t.collector.close().catch(() => undefined);
+      } finally {
+        if (timer) clearTimeout(timer);
+        render();
+      }
+    };
+    t.running = run().finally(() => {
+      t.running = undefined;
+    });
+    return t.running;
+  };
+
+  const schedule = <S>(t: TargetState<S>): void => {
+    if (stopped) return;
+    t.timer = setTimeout(() => {
+      void runTarget(t).then(() => schedule(t));
+    }, intervalMs);
+    t.timer.unref?.();
+  };
+
+  render();
+  return {
+    registry,
+    start() {
+      if (started || stopped) return;
+      started = true;
+      for (const t of targets) void runTarget(t as TargetState<unknown>).then(() => schedule(t as TargetState<unknown>));
+    },
+    async stop() {
+      stopped = true;
+      for (const t of targets) if (t.timer) clearTimeout(t.timer);
+      await Promise.allSettled(targets.map((t) => t.running));
+      await Promise.allSettled(targets.map((t) => t.collector.close()));
+    },
+    async collectNow() {
+      await Promise.all(targets.map((t) => runTarget(t as TargetState<unknown>)));
+    },
+    health: () => targets.map((t) => t.health),
+    get latest() {
+      return { kafka: kafka?.snapshot, rabbitmq: rabbit?.snapshot };
+    },
+  };
+}
+
+/**
+ * Registers the exporter's metrics on a user's prom-client registry and starts collecting:
+ * the embeddable form of `eda-harness exporter`. Call `stop()` on the result at shutdown.
+ */
+export function registerExporter(registry: AnyRegistry, config: ExporterConfig, options: { logger?: ExporterLogger } = {}): Exporter {
+  const exporter = createExporter({ config, registry, ...(options.logger ? { logger: options.logger } : {}) });
+  exporter.start();
+  return exporter;
+}
+
+function newState<S>(collector: Collector<S>, target: string): TargetState<S> {
+  return {
+    collector,
+    health: { target, up: false, lastDurationSeconds: undefined, lastSuccessMs: undefined, errors: 0 },
+    snapshot: undefined,
+    running: undefined,
+    timer: undefined,
+    lastError: undefined,
+  };
+}
+
+function createMetricObjects(registry: AnyRegistry): Map<MetricKey, Gauge | Counter> {
+  const result = new Map<MetricKey, Gauge | Counter>();
+  for (const [key, def] of Object.entries(METRIC) as [MetricKey, MetricDefinition][]) {
+    if (def.producedBy !== 'exporter') continue;
+    const options = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
+    result.set(key, def.type === 'counter' ? new Counter(options) : new Gauge(options));
+  }
+  return result;
+}

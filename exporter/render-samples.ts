@@ -1,0 +1,138 @@
+import { KAFKA_CONSUMER_STATUS, LABEL, QUEUE_MESSAGE_STATE } from '../instrumentation/semconv';
+import type { MetricKey } from '../instrumentation/semconv';
+import { exportable } from './lag';
+import type { Granularity, KafkaSnapshot, PartitionLagSample, RabbitMqSnapshot } from './types';
+
+/** One value to export. */
+export interface MetricSample {
+  readonly key: MetricKey;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** Health of one target, kept by the exporter loop. */
+export interface TargetHealth {
+  readonly target: string;
+  readonly up: boolean;
+  readonly lastDurationSeconds: number | undefined;
+  readonly lastSuccessMs: number | undefined;
+  readonly errors: number;
+}
+
+export interface RenderInput {
+  readonly granularity: Granularity;
+  readonly kafka: KafkaSnapshot | undefined;
+  readonly rabbitmq: RabbitMqSnapshot | undefined;
+  readonly health: readonly TargetHealth[];
+}
+
+/**
+ * Turns the cached snapshots into the samples of one scrape. Pure, so the rules that matter to
+ * Prometheus users are unit-tested here: every value is finite and non-negative or left out (no
+ * NaN, no -1, ever), topic granularity sums message counts and takes the maximum of ages and
+ * times, and no label comes from anything that churns on a rebalance.
+ */
+export function renderSamples(input: RenderInput): MetricSample[] {
+  const out: MetricSample[] = [];
+  const push = (key: MetricKey, labels: Record<string, string>, value: number | undefined): void => {
+    const v = exportable(value);
+    if (v !== undefined) out.push({ key, labels, value: v });
+  };
+
+  for (const h of input.health) {
+    const target = { [LABEL.TARGET]: h.target };
+    push('EXPORTER_UP', target, h.up ? 1 : 0);
+    push('EXPORTER_COLLECT_DURATION', target, h.lastDurationSeconds);
+    push('EXPORTER_LAST_SUCCESS', target, h.lastSuccessMs === undefined ? undefined : h.lastSuccessMs / 1000);
+    push('EXPORTER_COLLECT_ERRORS', target, h.errors);
+  }
+
+  const k = input.kafka;
+  if (k) {
+    for (const row of aggregatePartitions(k.partitions, input.granularity)) {
+      const labels: Record<string, string> = { [LABEL.GROUP]: row.group, [LABEL.TOPIC]: row.topic };
+      if (row.partition !== undefined) labels[LABEL.PARTITION] = String(row.partition);
+      push('KAFKA_CONSUMER_LAG_MESSAGES', labels, row.lagMessages);
+      push('KAFKA_CONSUMER_LAG_SECONDS', labels, row.lagSeconds);
+      push('KAFKA_CONSUMER_LAST_COMMIT', labels, row.lastCommitMs / 1000);
+      push('KAFKA_CONSUMER_COMMITTED_OFFSET', labels, row.committedOffset);
+    }
+    const highs = new Map<string, { topic: string; partition: number | undefined; high: number }>();
+    for (const w of k.watermarks) {
+      const partition = input.granularity === 'partition' ? w.partition : undefined;
+      const key = `${w.topic}\u0000${partition ?? ''}`;
+      const e = highs.get(key) ?? { topic: w.topic, partition, high: 0 };
+      highs.set(key, { ...e, high: e.high + w.high });
+    }
+    for (const h of highs.values()) {
+      const labels: Record<string, string> = { [LABEL.TOPIC]: h.topic };
+      if (h.partition !== undefined) labels[LABEL.PARTITION] = String(h.partition);
+      push('KAFKA_PARTITION_HIGH_WATERMARK', labels, h.high);
+    }
+    for (const g of k.groups) {
+      push('KAFKA_CONSUMER_STATUS', { [LABEL.GROUP]: g.group }, KAFKA_CONSUMER_STATUS[g.status]);
+      push('KAFKA_CONSUMER_GROUP_MEMBERS', { [LABEL.GROUP]: g.group }, g.members);
+      push('KAFKA_CONSUMER_GROUP_STATE', { [LABEL.GROUP]: g.group, [LABEL.STATE]: g.state }, 1);
+      for (const [topic, count] of g.uncommitted) push('KAFKA_CONSUMER_UNCOMMITTED_PARTITIONS', { [LABEL.GROUP]: g.group, [LABEL.TOPIC]: topic }, count);
+    }
+    for (const c of k.clamps) push('KAFKA_CONSUMER_LAG_CLAMPED', { ...c.labels }, c.value);
+    for (const c of k.dlqInflow) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'kafka', ...c.labels }, c.value);
+    for (const d of k.dlqs) {
+      push('DLQ_DEPTH', { [LABEL.SYSTEM]: d.system, [LABEL.DLQ]: d.dlq }, d.depth);
+      push('DLQ_OLDEST_AGE', { [LABEL.SYSTEM]: d.system, [LABEL.DLQ]: d.dlq }, d.oldestAgeSeconds);
+    }
+  }
+
+  const r = input.rabbitmq;
+  if (r) {
+    for (const q of r.queues) {
+      const queue = { [LABEL.QUEUE]: q.queue };
+      push('RABBITMQ_QUEUE_MESSAGES', { ...queue, [LABEL.STATE]: QUEUE_MESSAGE_STATE.READY }, q.ready);
+      push('RABBITMQ_QUEUE_MESSAGES', { ...queue, [LABEL.STATE]: QUEUE_MESSAGE_STATE.UNACKED }, q.unacked);
+      push('RABBITMQ_QUEUE_CONSUMERS', queue, q.consumers);
+      for (const [operation, rate] of Object.entries(q.rates)) {
+        push('RABBITMQ_QUEUE_MESSAGE_RATE', { ...queue, [LABEL.MESSAGING_OPERATION_NAME]: operation }, rate);
+      }
+    }
+    for (const d of r.dlqs) {
+      push('DLQ_DEPTH', { [LABEL.SYSTEM]: d.system, [LABEL.DLQ]: d.dlq }, d.depth);
+      push('DLQ_OLDEST_AGE', { [LABEL.SYSTEM]: d.system, [LABEL.DLQ]: d.dlq }, d.oldestAgeSeconds);
+    }
+    for (const c of r.dlqInflow) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'rabbitmq', ...c.labels }, c.value);
+  }
+  return out;
+}
+
+interface AggregateRow {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number | undefined;
+  readonly lagMessages: number;
+  readonly lagSeconds: number;
+  readonly lastCommitMs: number;
+  readonly committedOffset: number;
+}
+
+/** Partition rows as they are, or one row per group and topic: counts summed, ages and times maxed. */
+export function aggregatePartitions(samples: readonly PartitionLagSample[], granularity: Granularity): AggregateRow[] {
+  if (granularity === 'partition') return samples.map((s) => ({ ...s }));
+  const rows = new Map<string, AggregateRow>();
+  for (const s of samples) {
+    const key = `${s.group}\u0000${s.topic}`;
+    const e = rows.get(key);
+    rows.set(
+      key,
+      e === undefined
+        ? { group: s.group, topic: s.topic, partition: undefined, lagMessages: s.lagMessages, lagSeconds: s.lagSeconds, lastCommitMs: s.lastCommitMs, committedOffset: s.committedOffset }
+        : {
+            ...e,
+            lagMessages: e.lagMessages + s.lagMessages,
+            lagSeconds: Math.max(e.lagSeconds, s.lagSeconds),
+            lastCommitMs: Math.max(e.lastCommitMs, s.lastCommitMs),
+            committedOffset: e.committedOffset + s.committedOffset,
+          },
+    );
+  }
+  return [...rows.values()];
+}
+

@@ -1,0 +1,144 @@
+/** Public types of the lag / DLQ / queue-depth exporter. */
+import type { ConsumerStatus } from './consumer-status';
+import type { NameFilterConfig } from './name-filter';
+
+export type { ConsumerStatus } from './consumer-status';
+export type { NameFilterConfig } from './name-filter';
+
+/** `partition`: one series per partition; `topic`: per-partition series summed (lag) or maxed (seconds) per topic. */
+export type Granularity = 'partition' | 'topic';
+
+export interface KafkaTargetConfig {
+  /** Bootstrap brokers, host:port. */
+  readonly brokers: readonly string[];
+  readonly clientId?: string;
+  readonly groups?: NameFilterConfig;
+  readonly topics?: NameFilterConfig;
+  /** Dead-letter topic patterns; `*` captures the source topic's name. */
+  readonly dlqPatterns?: readonly string[];
+  /** Wall-time window of the consumer status evaluation (default 600 s). */
+  readonly statusWindowSeconds?: number;
+  /** Groups whose offsets are fetched at once (default 16). */
+  readonly concurrency?: number;
+  /** Per-request timeout of the Kafka client (default 10 000 ms). */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface RabbitMqTargetConfig {
+  /** AMQP URL: used for depth and consumers when the management API is unavailable. */
+  readonly amqpUrl?: string;
+  /** Management plugin base URL (http://host:15672); credentials in the URL or below. */
+  readonly managementUrl?: string;
+  readonly managementUser?: string;
+  readonly managementPassword?: string;
+  /** Only this vhost (default: every vhost the user sees). */
+  readonly vhost?: string;
+  readonly queues?: NameFilterConfig;
+  /** Dead-letter queue patterns, in addition to queues bound to a dead-letter exchange. */
+  readonly dlqPatterns?: readonly string[];
+  /**
+   * Queues to check with an AMQP passive declare when the management API does not answer (AMQP
+   * cannot list queues). Defaults to the literal names in `queues.allow`.
+   */
+  readonly fallbackQueues?: readonly string[];
+  /** HTTP and AMQP timeout per request (default 5 000 ms). */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface ExporterConfig {
+  readonly kafka?: KafkaTargetConfig;
+  readonly rabbitmq?: RabbitMqTargetConfig;
+  /** Seconds between collections (default 15). Scrapes read the last result; they never wait. */
+  readonly intervalSeconds?: number;
+  /** A collection taking longer than this counts as failed (default: the interval, at least 5 s). */
+  readonly collectTimeoutSeconds?: number;
+  readonly granularity?: Granularity;
+}
+
+/** One partition of one group, as of a collection. */
+export interface PartitionLagSample {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly committedOffset: number;
+  readonly highWatermark: number;
+  readonly lagMessages: number;
+  readonly lagSeconds: number;
+  /** How lagSeconds was obtained. */
+  readonly lagSecondsSource: 'caught-up' | 'record' | 'interpolated' | 'lower-bound';
+  /** When the committed offset was last seen to move (ms). */
+  readonly lastCommitMs: number;
+}
+
+export interface GroupSample {
+  readonly group: string;
+  readonly state: string;
+  readonly members: number;
+  readonly status: ConsumerStatus;
+  /** Assigned partitions without a committed offset, per topic. */
+  readonly uncommitted: ReadonlyMap<string, number>;
+}
+
+export interface HighWatermarkSample {
+  readonly topic: string;
+  readonly partition: number;
+  readonly high: number;
+}
+
+export interface DlqSample {
+  readonly system: 'kafka' | 'rabbitmq';
+  readonly dlq: string;
+  /** Sources (topics / queues) that dead-letter into it; empty when unknown. */
+  readonly sources: readonly string[];
+  readonly depth: number;
+  /** Age of the oldest message waiting, when known. */
+  readonly oldestAgeSeconds: number | undefined;
+}
+
+/** A cumulative count with its labels (exported as a counter). */
+export interface CountSample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+export interface KafkaSnapshot {
+  readonly atMs: number;
+  readonly groups: readonly GroupSample[];
+  readonly partitions: readonly PartitionLagSample[];
+  readonly watermarks: readonly HighWatermarkSample[];
+  readonly dlqs: readonly DlqSample[];
+  /** eda_kafka_consumer_lag_clamped_total by group and topic. */
+  readonly clamps: readonly CountSample[];
+  /** eda_dlq_inflow_messages_total by dlq and source. */
+  readonly dlqInflow: readonly CountSample[];
+  /** Non-fatal problems of this collection (one group's offsets could not be read…). */
+  readonly warnings: readonly string[];
+}
+
+export interface QueueSample {
+  readonly vhost: string;
+  readonly queue: string;
+  readonly ready: number;
+  /** Undefined when only an AMQP passive declare was possible (it reports ready messages only). */
+  readonly unacked: number | undefined;
+  readonly consumers: number;
+  /** Per-second rates from the management API, by operation. */
+  readonly rates: Readonly<Partial<Record<'publish' | 'deliver' | 'ack' | 'redeliver', number>>>;
+}
+
+export interface RabbitMqSnapshot {
+  readonly atMs: number;
+  /** `management` (HTTP API) or `amqp` (passive declares, the fallback). */
+  readonly via: 'management' | 'amqp';
+  readonly queues: readonly QueueSample[];
+  readonly dlqs: readonly DlqSample[];
+  readonly dlqInflow: readonly CountSample[];
+  readonly warnings: readonly string[];
+}
+
+/** A collector of one target: each call returns a fresh snapshot or throws. */
+export interface Collector<S> {
+  readonly target: string;
+  collect(): Promise<S>;
+  close(): Promise<void>;
+}
