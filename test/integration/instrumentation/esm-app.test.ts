@@ -12,6 +12,7 @@ import { sample } from './scrape';
 
 const root = join(__dirname, '..', '..', '..');
 const app = join(root, 'test', 'fixtures', 'esm-app', 'app.mjs');
+const autoApp = join(root, 'test', 'fixtures', 'esm-app', 'auto-instrumented.cjs');
 
 /** The app imports the built package (dist/): build it when the sources are newer. */
 function ensureBuilt(): void {
@@ -37,9 +38,9 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-function runApp(extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runApp(script: string, extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [app], { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -57,7 +58,7 @@ function runApp(extraEnv: Record<string, string>): Promise<{ code: number | null
 it('an ESM (.mjs) app using the wrappers from the built package exports connected traces with the stock OTLP/HTTP exporter', async () => {
   const topic = uniqueName('esm-topic');
   const queue = uniqueName('esm-queue');
-  const result = await runApp({
+  const result = await runApp(app, {
     KAFKA_BROKERS: env.getKafkaBrokers().join(','),
     AMQP_URL: env.getAmqpUrl(),
     TOPIC: topic,
@@ -84,6 +85,36 @@ it('an ESM (.mjs) app using the wrappers from the built package exports connecte
     expect(p.serviceName).toBe('esm-app');
     expect(p.kind).toBe(OTLP_KIND.PRODUCER);
     expect(c.kind).toBe(OTLP_KIND.CONSUMER);
+    expect(c.traceId).toBe(p.traceId);
+    expect(c.parentSpanId).toBe(p.spanId);
+  }
+});
+
+it('a CommonJS app using registerInstrumentations (KafkaJsInstrumentation, AmqplibInstrumentation) gets the same traces without wrapper calls', async () => {
+  const topic = uniqueName('auto-topic');
+  const queue = uniqueName('auto-queue');
+  const result = await runApp(autoApp, {
+    KAFKA_BROKERS: env.getKafkaBrokers().join(','),
+    AMQP_URL: env.getAmqpUrl(),
+    TOPIC: topic,
+    GROUP: uniqueName('auto-group'),
+    QUEUE: queue,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+  });
+  expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+  const out = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { kafkaValue: string; amqpValue: string; metrics: string };
+  expect([out.kafkaValue, out.amqpValue]).toEqual(['auto', 'auto']);
+  expect(sample(out.metrics, METRIC.CONSUMED_MESSAGES.name, { messaging_system: 'kafka', messaging_destination_name: topic })).toBe(1);
+  expect(sample(out.metrics, METRIC.CONSUMED_MESSAGES.name, { messaging_system: 'rabbitmq', messaging_destination_name: queue })).toBe(1);
+  const spans = await waitFor(() => (receiver.spans.some((s) => s.name === `process ${queue}`) && receiver.spans.some((s) => s.name === `process ${topic}`) ? receiver.spans : undefined), {
+    description: 'the auto-instrumented app\'s spans at the receiver',
+    timeoutMs: 10_000,
+  });
+  for (const [producerName, consumerName] of [[`send ${topic}`, `process ${topic}`], [`publish ${queue}`, `process ${queue}`]] as const) {
+    const p = spans.find((s) => s.name === producerName)!;
+    const c = spans.find((s) => s.name === consumerName)!;
+    expect(p.serviceName).toBe('auto-app');
     expect(c.traceId).toBe(p.traceId);
     expect(c.parentSpanId).toBe(p.spanId);
   }
