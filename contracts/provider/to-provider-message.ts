@@ -25,6 +25,7 @@ export function toProviderMessage(captured: CapturedMessage): ProviderMessage {
     metadata[METADATA_KEY.AMQP_EXCHANGE] = captured.exchange;
     metadata[METADATA_KEY.AMQP_ROUTING_KEY] = captured.routingKey;
     for (const [name, value] of Object.entries((captured.properties.headers ?? {}) as Record<string, unknown>)) {
+      if (value === undefined || value === null) continue; // amqplib drops them too
       metadata[`${METADATA_KEY.AMQP_HEADER_PREFIX}${name}`] = Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'string' ? value : JSON.stringify(value);
     }
     body = captured.content.toString('utf8');

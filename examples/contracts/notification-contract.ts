@@ -9,7 +9,8 @@ export const SEND_EMAIL_DESCRIPTION = 'a SendEmail command for an order confirma
 
 /**
  * What the notification service needs from an email command: published to the notifications
- * exchange with the routing key its queue is bound with, JSON, and a recipient, subject,
+ * exchange with the routing key its queue is bound with, JSON, typed by the x-message-type
+ * header, and a recipient, subject,
  * template and order id.
  */
 export const sendEmailExpectation: AmqpMessageExpectation = {
@@ -18,6 +19,8 @@ export const sendEmailExpectation: AmqpMessageExpectation = {
   exchange: REFERENCE_NAMES.notificationsExchange,
   routingKey: REFERENCE_NAMES.emailRoutingKey,
   contentType: 'application/json',
+  // The header the service routes commands on.
+  headers: { 'x-message-type': 'SendEmail' },
   content: eventEnvelope({
     eventType: 'SendEmail',
     version: 1,

@@ -9,6 +9,8 @@ export const SEND_EMAIL_TYPE = 'SendEmail';
 export const SEND_EMAIL_SUPPORTED_VERSION = 1;
 /** Header counting deliveries of one command across our retries (classic queues do not count them). */
 export const ATTEMPT_HEADER = 'x-attempt';
+/** Header naming the command: the queue may carry several kinds, this service handles SendEmail only. */
+export const MESSAGE_TYPE_HEADER = 'x-message-type';
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
 /** What the handler did with one delivery. */
@@ -28,7 +30,8 @@ export interface NotificationHandlerOptions {
 /**
  * The notification service's amqplib consume callback. Settles every delivery exactly once:
  * - a valid command is emailed, then acked;
- * - an invalid one (poison) is nacked without requeue at once: the queue's dead-letter exchange
+ * - one that is not a SendEmail command (by its {@link MESSAGE_TYPE_HEADER} header) or is invalid
+ *   (poison) is nacked without requeue at once: the queue's dead-letter exchange
  *   takes it, since no retry can fix it;
  * - a failed send is retried by re-publishing a copy with {@link ATTEMPT_HEADER} + 1 and acking
  *   the original (requeue would spin on the same message with no count), and dead-lettered once
@@ -42,6 +45,9 @@ export function createNotificationMessageHandler(options: NotificationHandlerOpt
     if (msg === null) return 'ignored';
     let email;
     try {
+      const type: unknown = msg.properties.headers?.[MESSAGE_TYPE_HEADER];
+      const typeText = Buffer.isBuffer(type) ? type.toString('utf8') : type;
+      if (typeText !== SEND_EMAIL_TYPE) throw new InvalidMessageError(`headers.${MESSAGE_TYPE_HEADER}`, typeText === undefined ? 'is missing' : `is ${String(typeText)}, this service handles ${SEND_EMAIL_TYPE}`);
       const command = parseEnvelope(msg.content, SEND_EMAIL_TYPE, SEND_EMAIL_SUPPORTED_VERSION, readSendEmail);
       if (msg.properties.contentType !== 'application/json') throw new InvalidMessageError('contentType', `is ${String(msg.properties.contentType)}, expected application/json`);
       email = { ...command.payload, messageId: command.eventId };

@@ -2,7 +2,7 @@ import { verifyProvider } from '../../../contracts';
 import type { InteractionResult, VerificationReport } from '../../../contracts';
 import { orderServiceProvider } from '../../../examples/contracts/order-service-provider';
 import type { OrderServiceOptions, OrderService } from '../../../examples/order-service/order-service';
-import { changedEmailCommand, changedOrderService, linesOf, payloadOf } from './fixtures/producer-change';
+import { changedEmailCommand, changedEmailOptions, changedOrderService, linesOf, payloadOf } from './fixtures/producer-change';
 import { writeReferencePacts } from './reference-pacts';
 
 // The rule set of contracts/SCHEMA-EVOLUTION.md, each rule checked against the reference consumers' pacts.
@@ -68,6 +68,12 @@ test('rule 4: retyping a field a consumer uses fails, naming the consumer, the f
 test('rule 5: values the contract pins (eventType, version) cannot change in place: a new version is a new interaction', async () => {
   const report = await verifyWith(changedOrderService((event) => (event['version'] = 2)));
   expect(failure(report, 'inventory-service').mismatches).toContainEqual(expect.objectContaining({ where: '$.version' }));
+});
+
+test('rule 5, transport: dropping a header a consumer routes on fails at that metadata key', async () => {
+  const report = await verifyWith(changedEmailOptions(({ headers, ...rest }) => ({ ...rest, headers: { ...(headers as object), 'x-message-type': undefined } })));
+  expect(failure(report, 'notification-service').mismatches).toContainEqual(expect.objectContaining({ kind: 'metadata', where: 'metadata "amqp_header_x-message-type"' }));
+  expect(failure(report, 'inventory-service').passed).toBe(true);
 });
 
 test('rule 6: a renamed field is a removal for the consumers that use it', async () => {

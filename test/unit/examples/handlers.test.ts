@@ -27,7 +27,7 @@ test('inventory: reserves once per eventId (a redelivered event is a duplicate),
 });
 
 function emailDelivery(command: unknown, attempt?: number, tag = 1) {
-  const metadata: Record<string, string> = { amqp_exchange: 'notifications', amqp_routing_key: 'email.send', contentType: 'application/json' };
+  const metadata: Record<string, string> = { amqp_exchange: 'notifications', amqp_routing_key: 'email.send', contentType: 'application/json', 'amqp_header_x-message-type': 'SendEmail' };
   if (attempt !== undefined) metadata[`amqp_header_${ATTEMPT_HEADER}`] = String(attempt);
   return toConsumeMessage({ contents: { content: command }, metadata }, { deliveryTag: tag });
 }
@@ -47,6 +47,11 @@ test('notification: poison is dead-lettered at once; a failing send is retried w
   expect(c.published[0]).toMatchObject({ exchange: '', routingKey: 'q', properties: { headers: { [ATTEMPT_HEADER]: 2 }, persistent: true } });
   expect(await handle(emailDelivery(bouncing, 3, 3))).toBe('dead-lettered');
   expect(c.settlementOf(3)).toEqual({ kind: 'nack', requeue: false });
+
+  // Not a SendEmail (or untyped): dead-lettered without a retry.
+  const untyped = toConsumeMessage({ contents: { content: bouncing }, metadata: { amqp_exchange: 'notifications', amqp_routing_key: 'email.send', contentType: 'application/json' } }, { deliveryTag: 5 });
+  expect(await handle(untyped)).toBe('dead-lettered');
+  expect(c.published).toHaveLength(1);
 
   const fine = emailCommandMessage(order, messageContext()).command;
   expect(await handle(emailDelivery(fine, undefined, 4))).toBe('sent');
