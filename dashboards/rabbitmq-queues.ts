@@ -1,0 +1,57 @@
+import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { E2E_STAGE, LABEL as L, MESSAGING_SYSTEM, METRIC, RABBITMQ_QUEUE_OPERATION } from '../instrumentation/semconv';
+import { build, dashboard, labelVariable, row, timeseries } from './dashboard-kit';
+
+/** RabbitMQ queues: depth by state, consumers, message rates, redeliveries, waiting time, dead-lettering. */
+export function rabbitmqQueues(): Dashboard {
+  const q = `${L.QUEUE}=~"$queue"`;
+  const rate = METRIC.RABBITMQ_QUEUE_MESSAGE_RATE.name;
+  const consumedHere = `${L.MESSAGING_SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}", ${L.MESSAGING_DESTINATION_NAME}=~"$queue"`;
+  return build(
+    dashboard('eda-rabbitmq-queues', 'eda-harness / RabbitMQ queues', 'Ready and unacknowledged messages, consumers, publish / deliver / ack rates, redeliveries, time in queue and dead-lettering per queue.')
+      .withVariable(labelVariable('queue', L.QUEUE, METRIC.RABBITMQ_QUEUE_MESSAGES.name, 'Queue'))
+      .withRow(row('Depth'))
+      .withPanel(
+        timeseries('Messages by state', 'Ready (waiting for a consumer) and unacked (delivered, not yet settled).', 'short', [
+          { expr: `sum by (${L.QUEUE}, ${L.STATE}) (${METRIC.RABBITMQ_QUEUE_MESSAGES.name}{${q}})`, legend: `{{${L.QUEUE}}} {{${L.STATE}}}` },
+        ]),
+      )
+      .withPanel(
+        timeseries('Consumers', 'Consumers attached to each queue.', 'short', [{ expr: `max by (${L.QUEUE}) (${METRIC.RABBITMQ_QUEUE_CONSUMERS.name}{${q}})`, legend: `{{${L.QUEUE}}}` }]),
+      )
+      .withRow(row('Flow'))
+      .withPanel(
+        timeseries('Publish / deliver / ack rate', 'Per-queue rates computed by the RabbitMQ management API.', 'short', [
+          {
+            expr: `max by (${L.QUEUE}, ${L.MESSAGING_OPERATION_NAME}) (${rate}{${q}, ${L.MESSAGING_OPERATION_NAME}=~"${RABBITMQ_QUEUE_OPERATION.PUBLISH}|${RABBITMQ_QUEUE_OPERATION.DELIVER}|${RABBITMQ_QUEUE_OPERATION.ACK}"})`,
+            legend: `{{${L.QUEUE}}} {{${L.MESSAGING_OPERATION_NAME}}}`,
+          },
+        ]),
+      )
+      .withPanel(
+        timeseries('Redelivery ratio', 'Share of deliveries flagged redelivered (a handler that nacks with requeue makes this climb); 0 when none.', 'percentunit', [
+          {
+            expr: `(sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${METRIC.REDELIVERIES.name}{${consumedHere}}[$__rate_interval])) or 0 * sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${METRIC.CONSUMED_MESSAGES.name}{${consumedHere}}[$__rate_interval]))) / sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${METRIC.CONSUMED_MESSAGES.name}{${consumedHere}}[$__rate_interval]))`,
+            legend: `{{${L.MESSAGING_DESTINATION_NAME}}}`,
+          },
+        ]),
+      )
+      .withPanel(
+        timeseries('Time in queue before delivery (p99)', 'Produced-at to handler start for RabbitMQ consumers: how long the oldest messages waited. Exemplars link to traces.', 's', [
+          {
+            expr: `histogram_quantile(0.99, sum by (le, ${L.MESSAGING_DESTINATION_NAME}) (rate(${METRIC.E2E_LATENCY.name}_bucket{${consumedHere}, ${L.STAGE}="${E2E_STAGE.RECEIVED}"}[$__rate_interval])))`,
+            legend: `{{${L.MESSAGING_DESTINATION_NAME}}}`,
+            exemplar: true,
+          },
+        ]),
+      )
+      .withPanel(
+        timeseries('Dead-lettered by source queue', 'Messages that entered a RabbitMQ dead-letter queue, attributed to the queue they came from (exporter).', 'short', [
+          {
+            expr: `sum by (${L.SOURCE}, ${L.DLQ}) (rate(${METRIC.DLQ_INFLOW.name}{${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}"}[$__rate_interval]))`,
+            legend: `{{${L.SOURCE}}} → {{${L.DLQ}}}`,
+          },
+        ]),
+      ),
+  );
+}
