@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the SDK subpaths need the ambient shims under moduleResolution node10 (see that file)
 /// <reference path="./grafana-foundation-sdk.d.ts" />
 import {
   DashboardBuilder,
