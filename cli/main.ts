@@ -4,6 +4,7 @@ import { contractsCommand, CONTRACTS_HELP } from './contracts-command';
 import { alertsCommand, ALERTS_HELP } from './alerts-command';
 import { dashboardsCommand, DASHBOARDS_HELP } from './dashboards-command';
 import { envCommand, ENV_HELP } from './env-command';
+import { exporterCommand, EXPORTER_HELP } from './exporter-command';
 import { startCommand, START_HELP } from './start-command';
 
 export const VERSION: string = packageVersion();
@@ -21,8 +22,9 @@ const commands: Record<string, CommandEntry> = {
   env: { run: envCommand, summary: 'start, inspect and stop real Kafka / RabbitMQ / Toxiproxy / Prometheus', help: ENV_HELP },
   contracts: { run: contractsCommand, summary: 'verify message providers against Pact contracts; list pact files', help: CONTRACTS_HELP },
   alerts: { run: alertsCommand, summary: 'generate the Prometheus and Grafana alert rule files (thresholds from --config)', help: ALERTS_HELP },
+  exporter: { run: exporterCommand, summary: 'serve Kafka lag, consumer status, DLQ and queue depth for Prometheus (/metrics)', help: EXPORTER_HELP },
   dashboards: { run: dashboardsCommand, summary: 'generate the Grafana dashboards (dashboards/*.json)', help: DASHBOARDS_HELP },
-  start: { run: startCommand, summary: 'bring the embedded environment up and keep it running (npm start)', help: START_HELP },
+  start: { run: startCommand, summary: 'the demo: brokers + reference system under traffic, live summary (npm start)', help: START_HELP },
 };
 
 export function usage(): string {

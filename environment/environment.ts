@@ -72,6 +72,7 @@ export class Environment {
   private keepRunDir = process.env['EDA_HARNESS_KEEP_RUNS'] === '1';
   private progress: ProgressSink = stderrProgress;
   private cleanupOnExit = true;
+  private signalHandlers = true;
   private teardownGraceMs = 3_000;
 
   withKafka(options: KafkaOptions = {}): this {
@@ -130,6 +131,16 @@ export class Environment {
     return this;
   }
 
+  /**
+   * Whether this environment installs SIGINT/SIGTERM handlers that tear it down and exit (default
+   * true). A program with its own orderly shutdown on those signals turns this off; the exit hook
+   * (SIGKILL of every process on exit) stays.
+   */
+  withSignalHandlers(enabled: boolean): this {
+    this.signalHandlers = enabled;
+    return this;
+  }
+
   /** How long teardown waits after SIGTERM before SIGKILL (default 3 s; data is discarded anyway). */
   withTeardownGrace(ms: number): this {
     this.teardownGraceMs = ms;
@@ -164,7 +175,7 @@ export class Environment {
     const progress = this.progress;
     const env = new RunningEnvironment(runDir, this.keepRunDir, this.teardownGraceMs, this.cleanupOnExit);
     started.add(env);
-    installExitHook(killAllNow, stopAllEnvironments);
+    installExitHook(killAllNow, this.cleanupOnExit && this.signalHandlers ? stopAllEnvironments : undefined);
 
     try {
       // Provision what the native provider needs before allocating ports (installs can take minutes).

@@ -293,21 +293,27 @@ export function readPidLedger(file: string): { pid: number; startTicks: number |
 }
 
 let exitHookInstalled = false;
+let signalHooksInstalled = false;
 
 /**
  * Makes sure processes started in this Node process do not outlive it: on exit `killNow` SIGKILLs
- * what must not survive (synchronously: nothing async runs in an exit handler); on SIGINT/SIGTERM
- * `onSignal` tears down in order first, then the process exits with the conventional code.
+ * what must not survive (synchronously: nothing async runs in an exit handler). With `onSignal`,
+ * SIGINT/SIGTERM first run that orderly teardown, then exit with the conventional code; programs
+ * that handle those signals themselves (the demo) pass none.
  */
-export function installExitHook(killNow: () => void, onSignal: () => Promise<void>): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', killNow);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      onSignal()
-        .catch(() => undefined)
-        .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-    });
+export function installExitHook(killNow: () => void, onSignal?: () => Promise<void>): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', killNow);
+  }
+  if (onSignal && !signalHooksInstalled) {
+    signalHooksInstalled = true;
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        onSignal()
+          .catch(() => undefined)
+          .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+      });
+    }
   }
 }

@@ -340,6 +340,22 @@ export async function ensurePrometheus(options: ProvisionOptions = {}): Promise<
   return rt;
 }
 
+// ----------------------------------------------------------------------------- docker-compose
+
+/**
+ * Debian's docker-compose (1.29): `docker-compose config -q` validates docker-compose.yml with no
+ * Docker engine, which is all the tests use it for. Returns the binary's path.
+ */
+export async function ensureDockerCompose(options: ProvisionOptions = {}): Promise<string> {
+  let bin = which('docker-compose');
+  if (!bin) {
+    await aptInstall(['docker-compose'], 'docker-compose (to validate docker-compose.yml)', 'install docker-compose yourself', options);
+    bin = which('docker-compose');
+  }
+  if (!bin) throw new PrerequisiteError('docker-compose was installed but is not on PATH.');
+  return bin;
+}
+
 /** Everything the native provider may need, installed in one go (used by `eda-harness env provision` and CI). */
 export async function provisionAll(options: ProvisionOptions & { kafkaVersion?: string } = {}): Promise<void> {
   // apt first, in one transaction, so a fresh machine pays for one `apt-get update`.
