@@ -251,8 +251,21 @@ function queueLabel(queue: string): string {
   return isAnonymousQueue(queue) ? '(anonymous)' : queue;
 }
 
+const labelsByQueue = new Map<string, MetricLabels>();
+
+/** Per-queue label object, reused for every delivery (the metrics layer caches by identity too). */
 function consumeLabels(queue: string): MetricLabels {
-  return { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.MESSAGING_DESTINATION_NAME]: queueLabel(queue) };
+  let labels = labelsByQueue.get(queue);
+  if (!labels) {
+    if (labelsByQueue.size >= 10_000) labelsByQueue.clear();
+    labels = { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.MESSAGING_DESTINATION_NAME]: queueLabel(queue) };
+    labelsByQueue.set(queue, labels);
+  }
+  return labels;
+}
+
+function withError(labels: MetricLabels, type: string | undefined): MetricLabels {
+  return type === undefined ? labels : { ...labels, [LABEL.ERROR_TYPE]: type };
 }
 
 function deliveryAttributes(queue: string, msg: Message, state: ChannelState, operation: 'process' | 'receive'): Attributes {
@@ -385,9 +398,10 @@ function endRecord(rt: AmqpRuntime, record: Pending, how: Settlement, type: stri
   const sc = span.spanContext();
   const seconds = (performance.now() - record.startedPerf) / 1000;
   rt.tap.record((m) => {
+    const outcome = withError(record.labels, type);
     m.add('IN_FLIGHT', record.labels, -1);
-    m.inc('CONSUMED_MESSAGES', { ...record.labels, [LABEL.ERROR_TYPE]: type });
-    m.observe('PROCESS_DURATION', { ...record.labels, [LABEL.ERROR_TYPE]: type }, seconds, sc);
+    m.inc('CONSUMED_MESSAGES', outcome);
+    m.observe('PROCESS_DURATION', outcome, seconds, sc);
   });
   if (how === 'ack' || how === 'auto') recordE2e(rt.tap, record.labels, record.producedAt, 'processed', Date.now(), sc);
 }

@@ -77,7 +77,8 @@ function rawHeader(carrier: unknown, key: string): unknown {
   const n = Math.min(keys.length, MAX_HEADER_KEYS_SCANNED);
   for (let i = 0; i < n; i++) {
     const k = keys[i];
-    if (k !== undefined && k !== key && k.toLowerCase() === wanted) return safeGet(carrier, k);
+    // Length first: most keys differ in length, and that costs no lower-casing allocation.
+    if (k !== undefined && k.length === key.length && k !== key && k.toLowerCase() === wanted) return safeGet(carrier, k);
   }
   return undefined;
 }
@@ -123,21 +124,28 @@ export function readProducedAt(headers: unknown): number | undefined {
 }
 
 /**
- * A copy of `headers` with the trace context of `ctx` and the produced-at timestamp added.
- * Returns `headers` itself, untouched, when it is neither absent nor an object (the client will
- * reject or encode it as it always did; the instrumentation must not change that). Existing
- * headers that the propagator is about to set, in any letter case, are replaced in the copy.
+ * The header names injection writes (the propagator's fields and produced-at), lower-cased.
+ * Producers compute it once per send call and pass it to {@link injectHeaders} for every message.
  */
-export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: number): unknown {
-  if (headers !== undefined && headers !== null && !isObjectCarrier(headers)) return headers;
-  const copy: Carrier = {};
-  const fields = new Set<string>();
+export function injectedFields(): ReadonlySet<string> {
+  const fields = new Set<string>([HEADER.PRODUCED_AT]);
   try {
     for (const f of propagation.fields()) fields.add(f.toLowerCase());
   } catch {
     /* a broken propagator: carry on without replacing */
   }
-  fields.add(HEADER.PRODUCED_AT);
+  return fields;
+}
+
+/**
+ * A copy of `headers` with the trace context of `ctx` and the produced-at timestamp added.
+ * Returns `headers` itself, untouched, when it is neither absent nor an object (the client will
+ * reject or encode it as it always did; the instrumentation must not change that). Existing
+ * headers that the propagator is about to set, in any letter case, are replaced in the copy.
+ */
+export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: number, fields: ReadonlySet<string> = injectedFields()): unknown {
+  if (headers !== undefined && headers !== null && !isObjectCarrier(headers)) return headers;
+  const copy: Carrier = {};
   for (const key of safeKeys(headers)) {
     if (fields.has(key.toLowerCase())) continue;
     defineHeader(copy, key, safeGet(headers as Carrier, key));

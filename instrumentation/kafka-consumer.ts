@@ -18,6 +18,7 @@ interface GroupHolder {
   groupId: string | undefined;
   /** Highest offset handed to a handler per topic/partition, to notice re-consumption. */
   readonly highest: Map<string, number>;
+  readonly shapes: Map<string, PartitionShape>;
 }
 
 /** True when this consumer already handed out `offset` (a retry after a handler error, a rebalance back). */
@@ -47,7 +48,7 @@ const batchMessages = new WeakMap<object, BatchMessageTrace>();
 
 /** Wraps run() of one consumer and subscribes to its instrumentation events. */
 export function instrumentConsumer(consumer: Consumer, k: KafkaRuntime, groupId?: string): void {
-  const group: GroupHolder = { groupId, highest: new Map() };
+  const group: GroupHolder = { groupId, highest: new Map(), shapes: new Map() };
   k.patcher.wrap(consumer, 'run', (original) => getRunPatch(k, original, group));
   listenToEvents(consumer, k, group);
 }
@@ -67,24 +68,47 @@ function getRunPatch(k: KafkaRuntime, original: AnyFunction, group: GroupHolder)
   };
 }
 
-function baseLabels(topic: string, group: GroupHolder): MetricLabels {
-  return {
-    [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA,
-    [LABEL.MESSAGING_DESTINATION_NAME]: topic,
-    [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: group.groupId,
-  };
+/** What is the same for every message of one topic/partition: computed once, not per message. */
+interface PartitionShape {
+  readonly groupId: string | undefined;
+  readonly name: string;
+  readonly attributes: Readonly<Attributes>;
+  readonly labels: MetricLabels;
 }
 
-function processAttributes(k: KafkaRuntime, topic: string, partition: number, group: GroupHolder): Attributes {
-  const a: Attributes = {
+const MAX_CACHED_PARTITIONS = 10_000;
+
+function partitionShape(k: KafkaRuntime, topic: string, partition: number, group: GroupHolder): PartitionShape {
+  const key = `${topic}\u0000${partition}`;
+  const cached = group.shapes.get(key);
+  // The group id can be learned late (GROUP_JOIN), so a shape built before it is rebuilt.
+  if (cached && cached.groupId === group.groupId) return cached;
+  const attributes: Attributes = {
     ...k.commonAttributes,
     [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_PROCESS,
     [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.PROCESS,
     [ATTR.MESSAGING_DESTINATION_NAME]: topic,
     [ATTR.MESSAGING_DESTINATION_PARTITION_ID]: String(partition),
   };
-  if (group.groupId) a[ATTR.MESSAGING_CONSUMER_GROUP_NAME] = group.groupId;
-  return a;
+  if (group.groupId) attributes[ATTR.MESSAGING_CONSUMER_GROUP_NAME] = group.groupId;
+  const shape: PartitionShape = {
+    groupId: group.groupId,
+    name: SPAN_NAME.kafkaProcess(topic),
+    attributes,
+    labels: {
+      [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA,
+      [LABEL.MESSAGING_DESTINATION_NAME]: topic,
+      [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: group.groupId,
+    },
+  };
+  if (group.shapes.size >= MAX_CACHED_PARTITIONS) group.shapes.clear();
+  group.shapes.set(key, shape);
+  return shape;
+}
+
+/** `labels` plus error_type, without copying on the (usual) success path. */
+function withError(labels: MetricLabels, type: string | undefined): MetricLabels {
+  return type === undefined ? labels : { ...labels, [LABEL.ERROR_TYPE]: type };
 }
 
 /** Offset, key and tombstone of one message, as the conventions type them. */
@@ -138,17 +162,18 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, group: Group
   // Push delivery has no ambient span of its own: the context kafkajs's fetch loop carries is
   // whatever was active at consumer.run(), not something this message belongs to.
   const { parent, links } = processParent(k.tap.processContext, producer, ROOT_CONTEXT);
-  const attributes = processAttributes(k, topic, partition, group);
+  const shape = partitionShape(k, topic, partition, group);
+  const attributes: Attributes = { ...shape.attributes };
   messageAttributes(message, attributes);
   const at = producedAt(message);
   const now = Date.now();
   if (at !== undefined) attributes[ATTR.EDA_E2E_LATENCY_MS] = now - at;
-  const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaProcess(topic), { kind: SpanKind.CONSUMER, attributes, links }, parent);
+  const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes, links }, parent);
   if (k.options.consumerHook) {
     const hook = k.options.consumerHook;
     k.tap.guard.run('kafka.consumerHook', () => hook(span, { topic, partition, messageCount: 1 }));
   }
-  const labels = baseLabels(topic, group);
+  const labels = shape.labels;
   const sc = span.spanContext();
   const redelivered = isRedelivery(group, topic, partition, message.offset);
   k.tap.record((m) => {
@@ -164,9 +189,10 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, group: Group
       span.end();
       const seconds = (performance.now() - started) / 1000;
       k.tap.record((m) => {
+        const outcome = withError(labels, type);
         m.add('IN_FLIGHT', labels, -1);
-        m.inc('CONSUMED_MESSAGES', { ...labels, [LABEL.ERROR_TYPE]: type });
-        m.observe('PROCESS_DURATION', { ...labels, [LABEL.ERROR_TYPE]: type }, seconds, sc);
+        m.inc('CONSUMED_MESSAGES', outcome);
+        m.observe('PROCESS_DURATION', outcome, seconds, sc);
       });
       recordE2e(k.tap, labels, at, 'processed', Date.now(), sc);
     },
@@ -207,14 +233,14 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, group: GroupHold
   }
   // Many producers, so none of them can be the parent: the batch span is a root linking them all.
   const parent = ROOT_CONTEXT;
-  const attributes = processAttributes(k, topic, partition, group);
-  attributes[ATTR.MESSAGING_BATCH_MESSAGE_COUNT] = messages.length;
-  const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaProcess(topic), { kind: SpanKind.CONSUMER, attributes, links }, parent);
+  const shape = partitionShape(k, topic, partition, group);
+  const attributes: Attributes = { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: messages.length };
+  const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes, links }, parent);
   if (k.options.consumerHook) {
     const hook = k.options.consumerHook;
     k.tap.guard.run('kafka.consumerHook', () => hook(span, { topic, partition, messageCount: messages.length }));
   }
-  const labels = baseLabels(topic, group);
+  const labels = shape.labels;
   const sc = span.spanContext();
   const traces: BatchMessageTrace[] = messages.map((message, i) => {
     const t: BatchMessageTrace = { k, producer: producers[i] ?? parent, batchSpan: span, topic, partition, labels, producedAt: producedAt(message), processedRecorded: false };
@@ -237,10 +263,10 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, group: GroupHold
       const endMs = Date.now();
       k.tap.record((m) => {
         m.add('IN_FLIGHT', labels, -messages.length);
-        m.inc('CONSUMED_MESSAGES', { ...labels, [LABEL.ERROR_TYPE]: type }, messages.length);
+        m.inc('CONSUMED_MESSAGES', withError(labels, type), messages.length);
         // One observation per batch: a batch is one process operation; per-message durations
         // would all be the batch's (exactly what must not happen).
-        m.observe('PROCESS_DURATION', { ...labels, [LABEL.ERROR_TYPE]: type }, seconds, sc);
+        m.observe('PROCESS_DURATION', withError(labels, type), seconds, sc);
       });
       for (const t of traces) {
         if (!t.processedRecorded) recordE2e(k.tap, labels, t.producedAt, 'processed', endMs, sc);

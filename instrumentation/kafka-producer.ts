@@ -1,7 +1,7 @@
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
-import { injectHeaders } from './header-codec';
+import { injectHeaders, injectedFields } from './header-codec';
 import type { KafkaRuntime } from './kafka-runtime';
 import { Patcher } from './patcher';
 import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from './semconv';
@@ -112,12 +112,13 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
     k.tap.guard.run('kafka.producerHook', () => hook(span, { topic: single ?? topics.join(','), messageCount: count }));
   }
 
+  const fields = injectedFields();
   const rewritten = groups.map((g, gi) => ({
     ...g,
     messages: g.messages.map((m, mi) => {
       if (typeof m !== 'object' || m === null) return m;
       const msgCtx = createSpans ? (messageContexts[gi]?.[mi] ?? ctx) : ctx;
-      return { ...(m as object), headers: injectHeaders((m as { headers?: unknown }).headers, msgCtx, now) };
+      return { ...(m as object), headers: injectHeaders((m as { headers?: unknown }).headers, msgCtx, now, fields) };
     }),
   }));
   const args = call === 'send' ? { ...(arg as object), messages: rewritten[0]?.messages ?? [] } : { ...(arg as object), topicMessages: rewritten };

@@ -69,42 +69,59 @@ export function messagingMetrics(options: MessagingMetricsOptions = {}): Messagi
 function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetricsOptions): MessagingMetrics {
   const exemplars = options.exemplars ?? (registry.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE;
   const max = Math.max(1, options.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES_PER_METRIC);
-  const metrics = new Map<MetricKey, { metric: AnyMetric; def: MetricDefinition; limiter: SeriesLimiter }>();
+  interface Entry {
+    readonly metric: AnyMetric;
+    readonly def: MetricDefinition;
+    readonly limiter: SeriesLimiter;
+    /** label values (in declaration order) → the label object prom-client gets, cap applied once. */
+    readonly prepared: Map<string, Record<string, string>>;
+  }
+  const metrics = new Map<MetricKey, Entry>();
 
-  const get = (key: MetricKey) => {
+  const get = (key: MetricKey): Entry => {
     let entry = metrics.get(key);
     if (!entry) {
       const def: MetricDefinition = METRIC[key];
-      entry = { metric: createOrReuse(registry, def, exemplars), def, limiter: new SeriesLimiter(max) };
+      entry = { metric: createOrReuse(registry, def, exemplars), def, limiter: new SeriesLimiter(max), prepared: new Map() };
       metrics.set(key, entry);
     }
     return entry;
   };
 
-  const prepare = (def: MetricDefinition, limiter: SeriesLimiter, labels: MetricLabels): Record<string, string> => {
+  // Hot path (several calls per message): one short join to find the prepared label object; the
+  // sorting, copying and cap bookkeeping happen once per label combination.
+  const prepare = (entry: Entry, labels: MetricLabels): Record<string, string> => {
+    const names = entry.def.labels;
+    let cacheKey = '';
+    for (let i = 0; i < names.length; i++) cacheKey += `${labels[names[i] as LabelName] ?? '\u0002'}\u0001`;
+    const cached = entry.prepared.get(cacheKey);
+    if (cached) return cached;
     const clean: Record<string, string> = {};
-    for (const name of def.labels) {
+    for (const name of names) {
       const v = labels[name];
       if (v !== undefined) clean[name] = v;
     }
-    return limiter.limit(clean);
+    const limited = entry.limiter.limit(clean);
+    // Overflowed combinations are not cached, so the cache is bounded by the cap too.
+    if (limited === clean) entry.prepared.set(cacheKey, clean);
+    return limited;
   };
 
   return {
     registry,
     exemplars,
     inc(key, labels, value = 1) {
-      const { metric, def, limiter } = get(key);
-      (metric as Counter<string>).inc(prepare(def, limiter, labels), value);
+      const entry = get(key);
+      (entry.metric as Counter<string>).inc(prepare(entry, labels), value);
     },
     add(key, labels, delta) {
-      const { metric, def, limiter } = get(key);
-      (metric as Gauge<string>).inc(prepare(def, limiter, labels), delta);
+      const entry = get(key);
+      (entry.metric as Gauge<string>).inc(prepare(entry, labels), delta);
     },
     observe(key, labels, value, exemplarFrom) {
-      const { metric, def, limiter } = get(key);
-      const h = metric as Histogram<string>;
-      const l = prepare(def, limiter, labels);
+      const entry = get(key);
+      const h = entry.metric as Histogram<string>;
+      const l = prepare(entry, labels);
       if ((h as unknown as { enableExemplars?: boolean }).enableExemplars) {
         const ctx = exemplarFrom ?? trace.getActiveSpan()?.spanContext();
         const exemplarLabels = ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};

@@ -101,6 +101,18 @@ export function startSpan(tap: Tap, name: string, kind: SpanKind, attributes: At
   return { span, ctx: trace.setSpan(parent, span) };
 }
 
+const stageLabels = new WeakMap<MetricLabels, { received: MetricLabels; processed: MetricLabels }>();
+
+/** `labels` + stage, built once per label object (callers reuse theirs per topic / queue). */
+function withStage(labels: MetricLabels, stage: 'received' | 'processed'): MetricLabels {
+  let pair = stageLabels.get(labels);
+  if (!pair) {
+    pair = { received: { ...labels, [LABEL.STAGE]: E2E_STAGE.RECEIVED }, processed: { ...labels, [LABEL.STAGE]: E2E_STAGE.PROCESSED } };
+    stageLabels.set(labels, pair);
+  }
+  return pair[stage];
+}
+
 /** Records produced-at → now in the e2e histogram, or counts it as negative (clock skew). */
 export function recordE2e(tap: Tap, labels: MetricLabels, producedAtMs: number | undefined, stage: 'received' | 'processed', nowMs: number, exemplar?: SpanContext): void {
   if (producedAtMs === undefined) return;
@@ -110,7 +122,7 @@ export function recordE2e(tap: Tap, labels: MetricLabels, producedAtMs: number |
       if (stage === E2E_STAGE.RECEIVED) m.inc('E2E_NEGATIVE_LATENCY', labels);
       return;
     }
-    m.observe('E2E_LATENCY', { ...labels, [LABEL.STAGE]: stage }, seconds, exemplar);
+    m.observe('E2E_LATENCY', withStage(labels, stage), seconds, exemplar);
   });
 }
 
