@@ -48,7 +48,11 @@ export function kafkaConsumerGroups(): Dashboard {
       )
       .withPanel(
         timeseries('Partitions without a commit', 'Assigned partitions that have no committed offset yet (not reported as lag).', 'short', [
-          { expr: `sum by (${L.GROUP}, ${L.TOPIC}) (${METRIC.KAFKA_CONSUMER_UNCOMMITTED_PARTITIONS.name}{${gt}})`, legend: `{{${L.GROUP}}} {{${L.TOPIC}}}` },
+          {
+            // The exporter writes the series only while there are such partitions: 0 for every other group.
+            expr: `sum by (${L.GROUP}, ${L.TOPIC}) (${METRIC.KAFKA_CONSUMER_UNCOMMITTED_PARTITIONS.name}{${gt}}) or 0 * sum by (${L.GROUP}, ${L.TOPIC}) (${lagMessages}{${gt}})`,
+            legend: `{{${L.GROUP}}} {{${L.TOPIC}}}`,
+          },
         ]),
       )
       .withPanel(
