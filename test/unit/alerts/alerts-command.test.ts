@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alertFiles } from '../../../alerts/alert-files';
+import { alertPack } from '../../../alerts/alert-rules';
+import { DEFAULT_ALERTS_CONFIG, resolveAlertsConfig } from '../../../alerts/alerts-config';
+import { main } from '../../../cli/main';
+
+/** Runs the CLI, capturing what it prints. */
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('eda-harness alerts', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'eda-alerts-cli-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('build --config writes exactly the files the configuration generates', async () => {
+    const partial = { thresholds: { dlqRatio: 0.05 }, grafana: { datasourceUid: 'my-prom' } };
+    writeFileSync(join(dir, 'alerts.json'), JSON.stringify(partial));
+    const res = await cli(['alerts', 'build', '--config', join(dir, 'alerts.json'), '--out', dir]);
+    expect(res.code).toBe(0);
+    const expected = alertFiles(resolveAlertsConfig(partial));
+    expect(res.out.split('\n').sort()).toEqual([...expected.keys()].map((k) => join(dir, k)).sort());
+    for (const [rel, content] of expected) expect(readFileSync(join(dir, rel), 'utf8')).toBe(content);
+    expect(readFileSync(join(dir, 'alerts/grafana/dead-letters.yml'), 'utf8')).toContain('datasourceUid: my-prom');
+  });
+
+  it('a config with an unknown key is a usage error (exit 2) naming the key', async () => {
+    writeFileSync(join(dir, 'alerts.json'), JSON.stringify({ thresholds: { lagSeconds: 3 } }));
+    const res = await cli(['alerts', 'build', '--config', join(dir, 'alerts.json'), '--out', dir]);
+    expect(res.code).toBe(2);
+    expect(res.err).toContain('lagSeconds');
+  });
+
+  it('list prints every rule; --defaults prints the default configuration', async () => {
+    const list = await cli(['alerts', 'list']);
+    expect(list.code).toBe(0);
+    const rules = alertPack(DEFAULT_ALERTS_CONFIG).flatMap((g) => [...g.alertRules, ...g.recordingRules]);
+    expect(list.out.split('\n')).toHaveLength(rules.length);
+    const defaults = await cli(['alerts', '--defaults']);
+    expect(JSON.parse(defaults.out)).toEqual(DEFAULT_ALERTS_CONFIG);
+  });
+
+  it('an unknown subcommand is a usage error', async () => {
+    expect((await cli(['alerts', 'deploy'])).code).toBe(2);
+  });
+});
