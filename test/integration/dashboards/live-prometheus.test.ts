@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { alertFiles } from '../../../alerts/alert-files';
 import { resolveAlertsConfig } from '../../../alerts/alerts-config';
@@ -37,6 +38,7 @@ let exporter: Exporter | undefined;
 let exporterServer: MetricsServer | undefined;
 let appServer: Server | undefined;
 let rulesDir: string | undefined;
+let appMetricsUrl = '';
 
 beforeAll(async () => {
   const [appPort, exporterPort] = await allocatePorts(2);
@@ -65,12 +67,14 @@ beforeAll(async () => {
     );
   });
   await new Promise<void>((resolve) => appServer!.listen(appPort, '127.0.0.1', resolve));
+  appMetricsUrl = `http://127.0.0.1:${appPort}/metrics`;
   system = await startReferenceSystem({
     kafkaBrokers: env.getKafkaBrokers(),
     amqpUrl: env.getAmqpUrl(),
     prefix: uniqueName('live'),
     maxAttempts: 2,
-    instrumentation: { registry },
+    // Spans are recorded (not exported): their ids become the histograms' exemplars.
+    instrumentation: { registry, tracerProvider: new BasicTracerProvider() },
   });
   traffic = startTraffic(system, { ordersPerSecond: 10, poisonEvery: 10, bouncingEvery: 15 });
 
@@ -130,6 +134,18 @@ test('every dashboard panel query returns data from the live system', async () =
     { description: 'every dashboard query to return data', timeoutMs: 150_000, intervalMs: 2000 },
   );
 }, 200_000);
+
+test('the latency histogram the latency panels read carries trace-id exemplars on /metrics', async () => {
+  const latencyPanels = dashboardQueries().filter((q) => q.expr.includes('eda_message_e2e_latency_seconds_bucket'));
+  expect(latencyPanels.length).toBeGreaterThan(0);
+  // OpenMetrics exemplar syntax: `<bucket sample> # {trace_id="…",span_id="…"} <value>`.
+  const exemplar = /^eda_message_e2e_latency_seconds_bucket\{[^}]*\} \d+ # \{[^}]*trace_id="[0-9a-f]{32}"/m;
+  await waitFor(async () => exemplar.test(await (await fetch(appMetricsUrl)).text()), {
+    description: 'an exemplar with a trace id on the end-to-end latency histogram',
+    timeoutMs: 30_000,
+    intervalMs: 1000,
+  });
+});
 
 interface ActiveAlert {
   labels: Record<string, string>;
