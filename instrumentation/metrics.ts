@@ -75,6 +75,8 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
     readonly limiter: SeriesLimiter;
     /** label values (in declaration order) → the label object prom-client gets, cap applied once. */
     readonly prepared: Map<string, Record<string, string>>;
+    /** Counter/gauge deltas not yet handed to prom-client (flushed when it collects). */
+    readonly pending: Map<Record<string, string>, number> | undefined;
   }
   const metrics = new Map<MetricKey, Entry>();
 
@@ -82,7 +84,8 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
     let entry = metrics.get(key);
     if (!entry) {
       const def: MetricDefinition = METRIC[key];
-      entry = { metric: createOrReuse(registry, def, exemplars), def, limiter: new SeriesLimiter(max), prepared: new Map() };
+      const { metric, pending } = createOrReuse(registry, def, exemplars);
+      entry = { metric, def, limiter: new SeriesLimiter(max), prepared: new Map(), pending };
       metrics.set(key, entry);
     }
     return entry;
@@ -112,11 +115,15 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
     exemplars,
     inc(key, labels, value = 1) {
       const entry = get(key);
-      (entry.metric as Counter<string>).inc(prepare(entry, labels), value);
+      const l = prepare(entry, labels);
+      if (entry.pending) entry.pending.set(l, (entry.pending.get(l) ?? 0) + value);
+      else (entry.metric as Counter<string>).inc(l, value);
     },
     add(key, labels, delta) {
       const entry = get(key);
-      (entry.metric as Gauge<string>).inc(prepare(entry, labels), delta);
+      const l = prepare(entry, labels);
+      if (entry.pending) entry.pending.set(l, (entry.pending.get(l) ?? 0) + delta);
+      else (entry.metric as Gauge<string>).inc(l, delta);
     },
     observe(key, labels, value, exemplarFrom) {
       const entry = get(key);
@@ -133,17 +140,28 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
   };
 }
 
-function createOrReuse(registry: AnyRegistry, def: MetricDefinition, exemplars: boolean): AnyMetric {
+/**
+ * Counters and gauges are bumped per message; prom-client hashes the label set on every call. Ours
+ * add to a Map keyed by the (cached, identical) label object instead and hand prom-client the sums
+ * when it collects, i.e. on every scrape, so what Prometheus reads is exact and the hot path cheap.
+ * A metric of the same name registered by someone else is reused and updated directly.
+ */
+function createOrReuse(registry: AnyRegistry, def: MetricDefinition, exemplars: boolean): { metric: AnyMetric; pending: Map<Record<string, string>, number> | undefined } {
   // An OpenMetrics registry renames counters to drop "_total" once scraped; look for both names.
   const found: Metric | undefined = registry.getSingleMetric(def.name) ?? registry.getSingleMetric(def.name.replace(/_total$/, ''));
-  if (found) return found as AnyMetric;
+  if (found) return { metric: found as AnyMetric, pending: undefined };
   const base = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
+  const pending = new Map<Record<string, string>, number>();
+  function flush(this: Counter<string> | Gauge<string>): void {
+    for (const [labels, delta] of pending) this.inc(labels, delta);
+    pending.clear();
+  }
   switch (def.type) {
     case 'counter':
-      return new Counter(base);
+      return { metric: new Counter({ ...base, collect: flush }), pending };
     case 'gauge':
-      return new Gauge(base);
+      return { metric: new Gauge({ ...base, collect: flush }), pending };
     case 'histogram':
-      return new Histogram({ ...base, buckets: [...(def.buckets ?? [])], enableExemplars: exemplars });
+      return { metric: new Histogram({ ...base, buckets: [...(def.buckets ?? [])], enableExemplars: exemplars }), pending: undefined };
   }
 }

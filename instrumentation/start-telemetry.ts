@@ -1,9 +1,6 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter, SpanProcessor, Sampler } from '@opentelemetry/sdk-trace-base';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { register as globalRegister } from 'prom-client';
@@ -49,6 +46,11 @@ export interface TelemetryHandle extends AsyncDisposable {
  * package are prom-client's, and a default OTLP metrics exporter would only log connection errors.
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<TelemetryHandle> {
+  // Loaded here, not at import: the SDK and exporter are ~0.5 s of module loading that services
+  // using only the wrappers (with their own SDK set-up) should not pay.
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const registry = options.registry ?? globalRegister;
   const processors: SpanProcessor[] = [];
   const fromEnv = options.traceExporter === undefined && (process.env['OTEL_TRACES_EXPORTER'] ?? '') !== '';
