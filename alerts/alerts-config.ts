@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors';
 import { E2E_LATENCY_BUCKETS_SECONDS } from '../instrumentation/semconv';
+import { alertPack } from './alert-rules';
 
 /**
  * Everything an operator may tune in the alert pack. `eda-harness alerts build --config file.json`
@@ -150,6 +151,11 @@ function validate(c: AlertsConfig, source: string): void {
   if (t.kafkaLagSecondsCritical < t.kafkaLagSecondsWarning) throw new ConfigError(`${source}: thresholds.kafkaLagSecondsCritical must not be below kafkaLagSecondsWarning`);
   for (const k of ['kafkaFallingBehindWindowSeconds', 'rabbitmqQueueGrowingWindowSeconds', 'dlqArrivingWindowSeconds'] as const) {
     if (t[k] < 1 || !Number.isInteger(t[k])) throw new ConfigError(`${source}: thresholds.${k} must be a whole number of seconds >= 1`);
+  }
+  // A misspelt alert name in `for` would silently keep the default duration.
+  const known = new Set(alertPack(c).flatMap((g) => g.alertRules.flatMap((r) => [r.alert, `${r.alert}:${r.severity}`])));
+  for (const k of Object.keys(c.for)) {
+    if (!known.has(k)) throw new ConfigError(`${source}: for.${k} names no alert rule`, { hint: `Use an alert name or AlertName:severity, e.g. ${[...known].slice(0, 2).join(', ')}` });
   }
   for (const [k, v] of Object.entries(c.for)) {
     if (!DURATION.test(v) && v !== '0s') throw new ConfigError(`${source}: for.${k} must be a Prometheus duration such as "30s" or "5m", got "${v}"`);

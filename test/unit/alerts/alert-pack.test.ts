@@ -88,6 +88,9 @@ describe('alert pack', () => {
     expect(() => resolveAlertsConfig({ thresholds: { kafkaLagSeconds: 5 } })).toThrow(ConfigError);
     expect(() => resolveAlertsConfig({ thresold: {} })).toThrow(/unknown key/);
     expect(() => resolveAlertsConfig({ for: { KafkaConsumerStopped: 'soon' } })).toThrow(/duration/);
+    expect(() => resolveAlertsConfig({ for: { KafkaConsumerStoped: '1m' } })).toThrow(/names no alert rule/);
+    expect(() => resolveAlertsConfig({ for: { 'KafkaConsumerStopped:warning': '1m' } })).toThrow(/names no alert rule/);
+    expect(resolveAlertsConfig({ for: { 'KafkaConsumerStopped:critical': '1m' } }).for).toEqual({ 'KafkaConsumerStopped:critical': '1m' });
     expect(() => resolveAlertsConfig({ thresholds: { e2eLatencySloSeconds: 0.7 } })).toThrow(/bucket/);
     expect(() => resolveAlertsConfig({ thresholds: { dlqRatio: 1.5 } })).toThrow(/ratio/);
     expect(() => resolveAlertsConfig({ thresholds: { kafkaLagSecondsWarning: 1000 } })).toThrow(/Critical/);
