@@ -27,7 +27,7 @@ import { uniqueName } from '../../support/names';
 const LAG_THRESHOLD_SECONDS = 5;
 const alertsConfig = resolveAlertsConfig({
   thresholds: { kafkaLagSecondsWarning: LAG_THRESHOLD_SECONDS, kafkaLagSecondsCritical: 3600 },
-  for: { KafkaConsumerLagSecondsHigh: '3s' },
+  for: { KafkaConsumerLagSecondsHigh: '3s', DeadLetterMessagesArriving: '2s' },
   evaluationInterval: '1s',
 });
 
@@ -152,10 +152,22 @@ interface ActiveAlert {
   state: string;
 }
 
-async function lagAlerts(group: string): Promise<ActiveAlert[]> {
+async function activeAlerts(alertname: string, labels: Record<string, string>): Promise<ActiveAlert[]> {
   const data = await prometheus<{ alerts: ActiveAlert[] }>('/api/v1/alerts');
-  return data.alerts.filter((a) => a.labels['alertname'] === 'KafkaConsumerLagSecondsHigh' && a.labels['group'] === group);
+  return data.alerts.filter((a) => a.labels['alertname'] === alertname && Object.entries(labels).every(([k, v]) => a.labels[k] === v));
 }
+
+const lagAlerts = (group: string): Promise<ActiveAlert[]> => activeAlerts('KafkaConsumerLagSecondsHigh', { group });
+
+test('poison messages reaching the RabbitMQ dead-letter queue fire DeadLetterMessagesArriving, attributed to their source queue', async () => {
+  const { names } = system!;
+  const firing = await waitFor(async () => (await activeAlerts('DeadLetterMessagesArriving', { dlq: names.deadLetterQueue })).find((a) => a.state === 'firing'), {
+    description: 'DeadLetterMessagesArriving for the notification DLQ',
+    timeoutMs: 90_000,
+    intervalMs: 1000,
+  });
+  expect(firing.labels).toEqual({ alertname: 'DeadLetterMessagesArriving', severity: 'warning', system: 'rabbitmq', dlq: names.deadLetterQueue, source: names.emailQueue });
+});
 
 test('pausing the consumer fires KafkaConsumerLagSecondsHigh; resuming resolves it', async () => {
   const { inventory, names } = system!;
