@@ -11,7 +11,7 @@ import { startTelemetry, ATTR, LABEL, METRIC } from '../instrumentation';
 import { formatDescription } from './env-command';
 import { counterTotal, histogramBuckets, histogramQuantile, renderTraceTree } from './demo-report';
 
-export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>]
+export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>] [--metrics-host <ip>]
 
 The demo. Brings up the embedded environment (Kafka, RabbitMQ, Toxiproxy in front of both), runs
 the reference system (order service → Kafka → inventory service; order service → RabbitMQ →
@@ -24,6 +24,7 @@ Options:
   --rate <n>           orders per second (default 10)
   --duration <s>       stop by itself after this many seconds (default: run until Ctrl-C)
   --metrics-port <p>   port of /metrics (default 9464, or any free port if 9464 is taken)
+  --metrics-host <ip>  interface /metrics listens on (default 127.0.0.1; 0.0.0.0 in a container)
   --interval <s>       seconds between summary lines (default 3)
 
 Spans also go to an OTLP/HTTP endpoint when OTEL_EXPORTER_OTLP_ENDPOINT (or
@@ -78,7 +79,13 @@ function ms(seconds: number | undefined): string {
 export async function startCommand(argv: string[] = []): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { rate: { type: 'string' }, duration: { type: 'string' }, 'metrics-port': { type: 'string' }, interval: { type: 'string' } },
+    options: {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      interval: { type: 'string' },
+    },
     strict: true,
   });
   const num = (name: string, raw: string | undefined, fallback: number): number => {
@@ -109,9 +116,10 @@ export async function startCommand(argv: string[] = []): Promise<number> {
     const otlpConfigured = Boolean(process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
     const collector = new DemoSpanCollector(otlpConfigured ? new OTLPTraceExporter() : undefined);
     const wanted = values['metrics-port'] === undefined ? 9464 : num('metrics-port', values['metrics-port'], 9464);
-    const telemetry = await startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: wanted, metricsHost: '127.0.0.1', traceExporter: collector }).catch(() =>
+    const metricsHost = values['metrics-host'] ?? '127.0.0.1';
+    const telemetry = await startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: wanted, metricsHost, traceExporter: collector }).catch(() =>
       // 9464 taken (another demo, an exporter): any free port rather than failing the demo.
-      startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: 0, metricsHost: '127.0.0.1', traceExporter: collector }),
+      startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: 0, metricsHost, traceExporter: collector }),
     );
     steps.push(() => telemetry.shutdown());
     const providers = new Map<ReferenceServiceName, BasicTracerProvider>();
