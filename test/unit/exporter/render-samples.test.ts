@@ -1,0 +1,92 @@
+import { renderSamples } from '../../../exporter/render-samples';
+import type { RenderInput } from '../../../exporter/render-samples';
+import type { KafkaSnapshot, PartitionLagSample } from '../../../exporter/types';
+
+const part = (partition: number, lagMessages: number, lagSeconds: number, lastCommitMs: number): PartitionLagSample => ({
+  group: 'g',
+  topic: 't',
+  partition,
+  committedOffset: 100 * partition,
+  highWatermark: 100 * partition + lagMessages,
+  lagMessages,
+  lagSeconds,
+  lagSecondsSource: lagMessages === 0 ? 'caught-up' : 'record',
+  lastCommitMs,
+});
+
+const kafka = (partitions: PartitionLagSample[]): KafkaSnapshot => ({
+  atMs: 0,
+  groups: [{ group: 'g', state: 'Stable', members: 2, status: 'STALL', uncommitted: new Map([['t', 1]]) }],
+  partitions,
+  watermarks: [
+    { topic: 't', partition: 0, high: 10 },
+    { topic: 't', partition: 1, high: 20 },
+  ],
+  dlqs: [{ system: 'kafka', dlq: 't.dlq', sources: ['t'], depth: 0, oldestAgeSeconds: 0 }],
+  clamps: [{ labels: { group: 'g', topic: 't' }, value: 2 }],
+  dlqInflow: [{ labels: { dlq: 't.dlq', source: 't' }, value: 5 }],
+  warnings: [],
+});
+
+const input = (over: Partial<RenderInput>): RenderInput => ({ granularity: 'partition', kafka: undefined, rabbitmq: undefined, health: [], ...over });
+
+describe('renderSamples', () => {
+  it('exports one lag series per partition at partition granularity', () => {
+    const out = renderSamples(input({ kafka: kafka([part(0, 5, 3, 1_000), part(1, 7, 9, 2_000)]) }));
+    const lag = out.filter((s) => s.key === 'KAFKA_CONSUMER_LAG_MESSAGES');
+    expect(lag).toEqual([
+      { key: 'KAFKA_CONSUMER_LAG_MESSAGES', labels: { group: 'g', topic: 't', partition: '0' }, value: 5 },
+      { key: 'KAFKA_CONSUMER_LAG_MESSAGES', labels: { group: 'g', topic: 't', partition: '1' }, value: 7 },
+    ]);
+    expect(out.find((s) => s.key === 'KAFKA_CONSUMER_STATUS')).toEqual({ key: 'KAFKA_CONSUMER_STATUS', labels: { group: 'g' }, value: 2 });
+    expect(out.find((s) => s.key === 'KAFKA_CONSUMER_UNCOMMITTED_PARTITIONS')?.value).toBe(1);
+    expect(out.find((s) => s.key === 'DLQ_INFLOW')).toEqual({ key: 'DLQ_INFLOW', labels: { system: 'kafka', dlq: 't.dlq', source: 't' }, value: 5 });
+  });
+
+  it('at topic granularity sums messages and offsets, and takes the maximum age and commit time', () => {
+    const out = renderSamples(input({ granularity: 'topic', kafka: kafka([part(0, 5, 3, 1_000), part(1, 7, 9, 2_000)]) }));
+    const get = (key: string) => out.filter((s) => s.key === key);
+    expect(get('KAFKA_CONSUMER_LAG_MESSAGES')).toEqual([{ key: 'KAFKA_CONSUMER_LAG_MESSAGES', labels: { group: 'g', topic: 't' }, value: 12 }]);
+    expect(get('KAFKA_CONSUMER_LAG_SECONDS')[0]?.value).toBe(9);
+    expect(get('KAFKA_CONSUMER_LAST_COMMIT')[0]?.value).toBe(2);
+    expect(get('KAFKA_PARTITION_HIGH_WATERMARK')).toEqual([{ key: 'KAFKA_PARTITION_HIGH_WATERMARK', labels: { topic: 't' }, value: 30 }]);
+  });
+
+  it('never exports a negative, NaN or infinite value', () => {
+    const bad = [part(0, 5, Number.NaN, 1_000), part(1, -1, -3, Number.POSITIVE_INFINITY)];
+    const out = renderSamples(
+      input({
+        kafka: kafka(bad),
+        health: [{ target: 'kafka', up: false, lastDurationSeconds: Number.NaN, lastSuccessMs: undefined, errors: 3 }],
+      }),
+    );
+    for (const s of out) expect(Number.isFinite(s.value) && s.value >= 0).toBe(true);
+    expect(out.some((s) => s.key === 'KAFKA_CONSUMER_LAG_SECONDS')).toBe(false);
+    expect(out.find((s) => s.key === 'EXPORTER_UP')?.value).toBe(0);
+    expect(out.some((s) => s.key === 'EXPORTER_LAST_SUCCESS')).toBe(false);
+  });
+
+  it('uses no label that churns on a rebalance (member, host, client id)', () => {
+    const out = renderSamples(input({ kafka: kafka([part(0, 1, 1, 1)]) }));
+    const labelNames = new Set(out.flatMap((s) => Object.keys(s.labels)));
+    expect([...labelNames].sort()).toEqual(['dlq', 'group', 'partition', 'source', 'state', 'system', 'topic']);
+  });
+
+  it('omits unacked when only AMQP could be asked', () => {
+    const out = renderSamples(
+      input({
+        rabbitmq: {
+          atMs: 0,
+          via: 'amqp',
+          queues: [{ vhost: '/', queue: 'q', ready: 4, unacked: undefined, consumers: 1, rates: {} }],
+          dlqs: [],
+          dlqInflow: [],
+          warnings: [],
+        },
+      }),
+    );
+    expect(out.filter((s) => s.key === 'RABBITMQ_QUEUE_MESSAGES')).toEqual([
+      { key: 'RABBITMQ_QUEUE_MESSAGES', labels: { queue: 'q', state: 'ready' }, value: 4 },
+    ]);
+  });
+});
