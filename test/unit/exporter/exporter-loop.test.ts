@@ -1,0 +1,117 @@
+import { Registry } from 'prom-client';
+import { createExporter } from '../../../exporter/exporter';
+import type { Collector, KafkaSnapshot, RabbitMqSnapshot } from '../../../exporter/types';
+import { settingsFromFlags } from '../../../cli/exporter-command';
+
+const snapshot = (lag: number): KafkaSnapshot => ({
+  atMs: 1,
+  groups: [{ group: 'g', state: 'Stable', members: 1, status: 'OK', uncommitted: new Map() }],
+  partitions: [
+    { group: 'g', topic: 't', partition: 0, committedOffset: 1, highWatermark: 1 + lag, lagMessages: lag, lagSeconds: lag, lagSecondsSource: 'record', lastCommitMs: 1_000 },
+  ],
+  watermarks: [],
+  dlqs: [],
+  clamps: [],
+  dlqInflow: [],
+  warnings: [],
+});
+
+/** A collector whose next results are scripted: a snapshot, an error, or a promise that never settles. */
+function scripted<S>(target: string, results: (S | Error | 'hang')[]): Collector<S> & { closed: number } {
+  const c = {
+    target,
+    closed: 0,
+    collect: () => {
+      const next = results.shift();
+      if (next === undefined) throw new Error('script exhausted');
+      if (next === 'hang') return new Promise<S>(() => undefined);
+      return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+    },
+    close: async () => {
+      c.closed++;
+    },
+  };
+  return c;
+}
+
+const value = async (registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> => {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const v = metric?.values.find((x) => Object.entries(labels).every(([k, l]) => String(x.labels[k]) === l));
+  return v?.value;
+};
+
+describe('exporter loop', () => {
+  it('caches the last good snapshot, marks the target down on failure and counts the error', async () => {
+    const kafka = scripted<KafkaSnapshot>('kafka', [snapshot(5), new Error('broker gone'), snapshot(0)]);
+    const exporter = createExporter({ config: { intervalSeconds: 60 }, registry: new Registry(), collectors: { kafka } });
+    const r = exporter.registry as Registry;
+
+    await exporter.collectNow();
+    expect(await value(r, 'eda_exporter_up', { target: 'kafka' })).toBe(1);
+    expect(await value(r, 'eda_kafka_consumer_lag_messages', { group: 'g', partition: '0' })).toBe(5);
+
+    await exporter.collectNow();
+    expect(await value(r, 'eda_exporter_up', { target: 'kafka' })).toBe(0);
+    expect(await value(r, 'eda_exporter_collect_errors_total', { target: 'kafka' })).toBe(1);
+    // The last good values stay: alerts on them do not flap because one poll failed.
+    expect(await value(r, 'eda_kafka_consumer_lag_messages', { group: 'g', partition: '0' })).toBe(5);
+
+    await exporter.collectNow();
+    expect(await value(r, 'eda_exporter_up', { target: 'kafka' })).toBe(1);
+    expect(await value(r, 'eda_kafka_consumer_lag_messages', { group: 'g', partition: '0' })).toBe(0);
+    expect(await value(r, 'eda_exporter_collect_errors_total', { target: 'kafka' })).toBe(1);
+    await exporter.stop();
+  });
+
+  it('one failing target does not take the other down', async () => {
+    const kafka = scripted<KafkaSnapshot>('kafka', [new Error('no kafka')]);
+    const rabbitmq = scripted<RabbitMqSnapshot>('rabbitmq', [
+      { atMs: 1, via: 'management', queues: [{ vhost: '/', queue: 'q', ready: 3, unacked: 0, consumers: 1, rates: {} }], dlqs: [], dlqInflow: [], warnings: [] },
+    ]);
+    const exporter = createExporter({ config: {}, collectors: { kafka, rabbitmq } });
+    await exporter.collectNow();
+    const r = exporter.registry as Registry;
+    expect(await value(r, 'eda_exporter_up', { target: 'kafka' })).toBe(0);
+    expect(await value(r, 'eda_exporter_up', { target: 'rabbitmq' })).toBe(1);
+    expect(await value(r, 'eda_rabbitmq_queue_messages', { queue: 'q', state: 'ready' })).toBe(3);
+    await exporter.stop();
+  });
+
+  it('a hanging collection times out, counts as a failure and drops its connections', async () => {
+    const kafka = scripted<KafkaSnapshot>('kafka', ['hang']);
+    const exporter = createExporter({ config: { collectTimeoutSeconds: 1 }, collectors: { kafka } });
+    const started = Date.now();
+    await exporter.collectNow();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(exporter.health()[0]).toMatchObject({ up: false, errors: 1 });
+    expect(kafka.closed).toBe(1);
+    await exporter.stop();
+  });
+
+  it('series of a group that disappeared are removed at the next collection', async () => {
+    const empty: KafkaSnapshot = { ...snapshot(0), groups: [], partitions: [] };
+    const kafka = scripted<KafkaSnapshot>('kafka', [snapshot(2), empty]);
+    const exporter = createExporter({ config: {}, collectors: { kafka } });
+    const r = exporter.registry as Registry;
+    await exporter.collectNow();
+    expect(await value(r, 'eda_kafka_consumer_status', { group: 'g' })).toBe(0);
+    await exporter.collectNow();
+    expect(await value(r, 'eda_kafka_consumer_status', { group: 'g' })).toBeUndefined();
+    await exporter.stop();
+  });
+});
+
+describe('exporter command flags', () => {
+  it('maps flags to settings; repeatable filters accept commas too', () => {
+    const { settings, config, once } = settingsFromFlags([
+      '--kafka-brokers', 'a:1,b:2', '--port', '9500', '--group-deny', 'tmp-*', '--group-deny', 'x,y', '--granularity', 'topic', '--config', 'c.json', '--once',
+    ]);
+    expect(settings).toEqual({ kafkaBrokers: ['a:1', 'b:2'], port: 9500, groupDeny: ['tmp-*', 'x', 'y'], granularity: 'topic' });
+    expect(config).toBe('c.json');
+    expect(once).toBe(true);
+  });
+
+  it('rejects unknown flags', () => {
+    expect(() => settingsFromFlags(['--kafka', 'x'])).toThrow();
+  });
+});
