@@ -258,7 +258,7 @@ function consumeLabels(queue: string): MetricLabels {
   let labels = labelsByQueue.get(queue);
   if (!labels) {
     if (labelsByQueue.size >= 10_000) labelsByQueue.clear();
-    labels = { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.MESSAGING_DESTINATION_NAME]: queueLabel(queue) };
+    labels = Object.freeze({ [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.MESSAGING_DESTINATION_NAME]: queueLabel(queue) });
     labelsByQueue.set(queue, labels);
   }
   return labels;

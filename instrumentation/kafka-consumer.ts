@@ -95,11 +95,12 @@ function partitionShape(k: KafkaRuntime, topic: string, partition: number, group
     groupId: group.groupId,
     name: SPAN_NAME.kafkaProcess(topic),
     attributes,
-    labels: {
+    // Frozen: the metrics layer may then cache its prepared labels by this object's identity.
+    labels: Object.freeze({
       [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA,
       [LABEL.MESSAGING_DESTINATION_NAME]: topic,
       [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: group.groupId,
-    },
+    }),
   };
   if (group.shapes.size >= MAX_CACHED_PARTITIONS) group.shapes.clear();
   group.shapes.set(key, shape);

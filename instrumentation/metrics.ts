@@ -75,6 +75,8 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
     readonly limiter: SeriesLimiter;
     /** label values (in declaration order) → the label object prom-client gets, cap applied once. */
     readonly prepared: Map<string, Record<string, string>>;
+    /** Same lookup by the label object itself, for frozen ones (the wrappers freeze and reuse one per topic/queue). */
+    readonly byIdentity: WeakMap<MetricLabels, Record<string, string>>;
     /** Counter/gauge deltas not yet handed to prom-client (flushed when it collects). */
     readonly pending: Map<Record<string, string>, number> | undefined;
   }
@@ -85,7 +87,7 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
     if (!entry) {
       const def: MetricDefinition = METRIC[key];
       const { metric, pending } = createOrReuse(registry, def, exemplars);
-      entry = { metric, def, limiter: new SeriesLimiter(max), prepared: new Map(), pending };
+      entry = { metric, def, limiter: new SeriesLimiter(max), prepared: new Map(), byIdentity: new WeakMap(), pending };
       metrics.set(key, entry);
     }
     return entry;
@@ -94,11 +96,17 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
   // Hot path (several calls per message): one short join to find the prepared label object; the
   // sorting, copying and cap bookkeeping happen once per label combination.
   const prepare = (entry: Entry, labels: MetricLabels): Record<string, string> => {
+    const known = entry.byIdentity.get(labels);
+    if (known) return known;
     const names = entry.def.labels;
     let cacheKey = '';
     for (let i = 0; i < names.length; i++) cacheKey += `${labels[names[i] as LabelName] ?? '\u0002'}\u0001`;
     const cached = entry.prepared.get(cacheKey);
-    if (cached) return cached;
+    const frozen = Object.isFrozen(labels);
+    if (cached) {
+      if (frozen) entry.byIdentity.set(labels, cached);
+      return cached;
+    }
     const clean: Record<string, string> = {};
     for (const name of names) {
       const v = labels[name];
@@ -106,7 +114,10 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
     }
     const limited = entry.limiter.limit(clean);
     // Overflowed combinations are not cached, so the cache is bounded by the cap too.
-    if (limited === clean) entry.prepared.set(cacheKey, clean);
+    if (limited === clean) {
+      entry.prepared.set(cacheKey, clean);
+      if (frozen) entry.byIdentity.set(labels, clean);
+    }
     return limited;
   };
 

@@ -107,7 +107,7 @@ const stageLabels = new WeakMap<MetricLabels, { received: MetricLabels; processe
 function withStage(labels: MetricLabels, stage: 'received' | 'processed'): MetricLabels {
   let pair = stageLabels.get(labels);
   if (!pair) {
-    pair = { received: { ...labels, [LABEL.STAGE]: E2E_STAGE.RECEIVED }, processed: { ...labels, [LABEL.STAGE]: E2E_STAGE.PROCESSED } };
+    pair = { received: Object.freeze({ ...labels, [LABEL.STAGE]: E2E_STAGE.RECEIVED }), processed: Object.freeze({ ...labels, [LABEL.STAGE]: E2E_STAGE.PROCESSED }) };
     stageLabels.set(labels, pair);
   }
   return pair[stage];

@@ -28,6 +28,21 @@ describe('metrics', () => {
     expect(await metricValue(registry, METRIC.SENT_MESSAGES.name, { messaging_destination_name: LABEL_OVERFLOW_VALUE })).toBe(7);
   });
 
+  it('respects a label object the caller changes between calls (only frozen ones are cached by identity)', async () => {
+    const registry = new Registry();
+    const m = messagingMetrics({ registry });
+    const labels: Record<string, string> = { messaging_system: 'kafka', messaging_destination_name: 'a' };
+    m.inc('SENT_MESSAGES', labels);
+    labels['messaging_destination_name'] = 'b';
+    m.inc('SENT_MESSAGES', labels);
+    const frozen = Object.freeze({ messaging_system: 'kafka', messaging_destination_name: 'c' });
+    m.inc('SENT_MESSAGES', frozen);
+    m.inc('SENT_MESSAGES', frozen);
+    expect(await metricValue(registry, METRIC.SENT_MESSAGES.name, { messaging_destination_name: 'a' })).toBe(1);
+    expect(await metricValue(registry, METRIC.SENT_MESSAGES.name, { messaging_destination_name: 'b' })).toBe(1);
+    expect(await metricValue(registry, METRIC.SENT_MESSAGES.name, { messaging_destination_name: 'c' })).toBe(2);
+  });
+
   it('is created once per registry and shared', () => {
     const registry = new Registry();
     expect(messagingMetrics({ registry })).toBe(messagingMetrics({ registry }));
