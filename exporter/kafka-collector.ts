@@ -103,11 +103,16 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
   };
 
   const collect = async (): Promise<KafkaSnapshot> => {
+    const current = await connect();
     try {
-      return await collectOnce(await connect());
+      return await collectOnce(current);
     } catch (err) {
       await reset();
       throw err;
+    } finally {
+      // Reset while this collection was still running (it timed out): kafkajs reconnects lazily,
+      // so the requests it made after the reset may have opened new sockets. Close them too.
+      if (connection !== current) await Promise.allSettled([current.admin.disconnect(), current.cluster?.disconnect()]);
     }
   };
 
