@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { Environment } from '../../../environment';
@@ -6,8 +9,9 @@ import { waitFor } from '../../../core/wait-for';
 import { createExporter, serveMetrics } from '../../../exporter';
 import type { Exporter, MetricsServer } from '../../../exporter';
 import { KAFKA_CONSUMER_STATUS, METRIC } from '../../../instrumentation/semconv';
+import { exporterCommand } from '../../../cli/exporter-command';
 import { uniqueName } from '../../support/names';
-import { createCheckedScraper, valueOf } from './scrape-checks';
+import { createCheckedScraper, invalidSamples, parseExposition, valueOf } from './scrape-checks';
 import type { CheckedScraper, Sample } from './scrape-checks';
 
 const WINDOW_SECONDS = 4;
@@ -246,6 +250,41 @@ describe('Kafka dead-letter topics', () => {
     // A group consuming the DLQ takes messages out of its depth.
     await admin.setOffsets({ groupId: `${prefix}-dlq-reader`, topic: dlq, partitions: [{ partition: 0, offset: '2' }] });
     await until('DLQ depth 1 after a reader consumed 2', (s) => valueOf(s, M.dlqDepth, { system: 'kafka', dlq }) === 1);
+  });
+});
+
+describe('eda-harness exporter (the command)', () => {
+  it('--once: settings from flags, environment and a config file; prints a valid page and exits 0', async () => {
+    const topic = await createTopic(`${prefix}-cli`);
+    const group = `${prefix}-cli-g`;
+    await send(topic, 6);
+    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '2' }] });
+    const dir = mkdtempSync(join(tmpdir(), 'exporter-cli-'));
+    const file = join(dir, 'exporter.json');
+    // The file narrows the groups to this one; the environment names the brokers; a flag picks granularity.
+    writeFileSync(file, JSON.stringify({ kafka: { groups: { allow: [group] }, topics: { allow: [`${prefix}*`] } } }));
+    const saved = process.env['KAFKA_BROKERS'];
+    process.env['KAFKA_BROKERS'] = env.getKafkaBrokers().join(',');
+    const out: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    let code: number;
+    try {
+      code = await exporterCommand(['--config', file, '--granularity', 'topic', '--once']);
+    } finally {
+      write.mockRestore();
+      if (saved === undefined) delete process.env['KAFKA_BROKERS'];
+      else process.env['KAFKA_BROKERS'] = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(code).toBe(0);
+    const samples = parseExposition(out.join(''));
+    expect(invalidSamples(samples)).toEqual([]);
+    // Topic granularity: no partition label; the config file's group filter applied.
+    expect(valueOf(samples, M.lag, { group, topic })).toBe(4);
+    expect(samples.filter((s) => s.name === M.lag).every((s) => s.labels['partition'] === undefined && s.labels['group'] === group)).toBe(true);
   });
 });
 
