@@ -18,7 +18,8 @@ import { KAFKA_CONSUMER_STATUS } from '../instrumentation/semconv';
  * 5. The offset moves but lag never decreased across the window and ended higher → WARN.
  * 6. Otherwise OK.
  *
- * A group's status is its worst partition's; ERR marks a group whose offsets could not be read.
+ * A group's status is its worst partition's; ERR marks a group whose offsets or membership could
+ * not be read in the last collection.
  */
 export type ConsumerStatus = keyof typeof KAFKA_CONSUMER_STATUS;
 

@@ -293,12 +293,14 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
     for (const group of groupIds) {
       const description = descriptions.get(group);
       const members = description?.members.length ?? 0;
-      const failed = failedGroups.has(group);
+      // Without a description membership is unknown, and it is what tells STALL from STOP.
+      const failed = failedGroups.has(group) || description === undefined;
       // A group that could not be read keeps its last samples (with status ERR), rather than
       // vanishing from the page and breaking every alert on it.
-      const samples = failed ? (lastPartitionsByGroup.get(group) ?? []) : (partitionsByGroup.get(group) ?? []);
-      if (!failed) lastPartitionsByGroup.set(group, samples);
-      if (failed) for (const s of samples) seenCommits.add(commitKey(group, s.topic, s.partition));
+      const unreadable = failedGroups.has(group);
+      const samples = unreadable ? (lastPartitionsByGroup.get(group) ?? []) : (partitionsByGroup.get(group) ?? []);
+      if (!unreadable) lastPartitionsByGroup.set(group, samples);
+      else for (const s of samples) seenCommits.add(commitKey(group, s.topic, s.partition));
       const statuses: ConsumerStatus[] = failed
         ? []
         : samples.flatMap((s) => {
@@ -324,12 +326,13 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
       groups.push({
         group,
         state: description?.state || 'Unknown',
-        members,
+        members: description === undefined ? undefined : members,
         status: groupStatus(statuses, failed),
         uncommitted,
       });
     }
-    for (const g of lastPartitionsByGroup.keys()) if (!groupIds.includes(g)) lastPartitionsByGroup.delete(g);
+    const listedGroups = new Set(groupIds);
+    for (const g of lastPartitionsByGroup.keys()) if (!listedGroups.has(g)) lastPartitionsByGroup.delete(g);
 
     // 7. Dead-letter topics.
     const dlqs: DlqSample[] = [];
@@ -355,7 +358,8 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
       const entry = dlqInflow.get(inflowKey) ?? { dlq: topic, source: source ?? DLQ_SOURCE_UNKNOWN, count: 0 };
       dlqInflow.set(inflowKey, { ...entry, count: entry.count + (previous === undefined ? 0 : Math.max(0, highSum - previous)) });
     }
-    for (const t of lastDlqHigh.keys()) if (!dlqTopics.includes(t)) lastDlqHigh.delete(t);
+    const dlqSet = new Set(dlqTopics);
+    for (const t of lastDlqHigh.keys()) if (!dlqSet.has(t)) lastDlqHigh.delete(t);
 
     history.retain(seenCommits, seenPartitions);
     for (const key of recordCache.keys()) {

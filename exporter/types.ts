@@ -73,7 +73,8 @@ export interface PartitionLagSample {
 export interface GroupSample {
   readonly group: string;
   readonly state: string;
-  readonly members: number;
+  /** Undefined when the group could not be described. */
+  readonly members: number | undefined;
   readonly status: ConsumerStatus;
   /** Assigned partitions without a committed offset, per topic. */
   readonly uncommitted: ReadonlyMap<string, number>;
