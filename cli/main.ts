@@ -5,7 +5,6 @@ import { alertsCommand, ALERTS_HELP } from './alerts-command';
 import { dashboardsCommand, DASHBOARDS_HELP } from './dashboards-command';
 import { envCommand, ENV_HELP } from './env-command';
 import { exporterCommand, EXPORTER_HELP } from './exporter-command';
-import { exporterCommand, EXPORTER_HELP } from './exporter-command';
 import { startCommand, START_HELP } from './start-command';
 
 export const VERSION: string = packageVersion();
@@ -25,7 +24,6 @@ const commands: Record<string, CommandEntry> = {
   alerts: { run: alertsCommand, summary: 'generate the Prometheus and Grafana alert rule files (thresholds from --config)', help: ALERTS_HELP },
   exporter: { run: exporterCommand, summary: 'serve Kafka lag, consumer status, DLQ and queue depth for Prometheus (/metrics)', help: EXPORTER_HELP },
   dashboards: { run: dashboardsCommand, summary: 'generate the Grafana dashboards (dashboards/*.json)', help: DASHBOARDS_HELP },
-  exporter: { run: exporterCommand, summary: 'serve Kafka lag, consumer status, DLQ and queue depth for Prometheus (/metrics)', help: EXPORTER_HELP },
   start: { run: startCommand, summary: 'the demo: brokers + reference system under traffic, live summary (npm start)', help: START_HELP },
 };
 
