@@ -1,6 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
-import { isUtf8 } from 'node:buffer';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { extractContext, readProducedAt } from './header-codec';
 import type { KafkaRuntime } from './kafka-runtime';
@@ -112,20 +111,26 @@ function withError(labels: MetricLabels, type: string | undefined): MetricLabels
   return type === undefined ? labels : { ...labels, [LABEL.ERROR_TYPE]: type };
 }
 
-/** Offset, key and tombstone of one message, as the conventions type them. */
-function messageAttributes(message: KafkaMessage, into: Attributes): void {
+/**
+ * Offset, key and tombstone of one message, as the conventions type them, set on the span: the
+ * per-partition attributes went in at start (samplers see them); copying them into a fresh
+ * object per message just to add these three cost more than the span itself.
+ */
+function setMessageAttributes(span: Span, message: KafkaMessage): void {
   const offset = Number(message.offset);
-  if (Number.isSafeInteger(offset)) into[ATTR.MESSAGING_KAFKA_OFFSET] = offset;
+  if (Number.isSafeInteger(offset)) span.setAttribute(ATTR.MESSAGING_KAFKA_OFFSET, offset);
   const key = keyAttribute(message.key);
-  if (key !== undefined) into[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = key;
-  if (message.value === null) into[ATTR.MESSAGING_KAFKA_MESSAGE_TOMBSTONE] = true;
+  if (key !== undefined) span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_KEY, key);
+  if (message.value === null) span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_TOMBSTONE, true);
 }
 
 /** The key as text when it has an unambiguous text form (UTF-8); binary keys are left out. */
 export function keyAttribute(key: unknown): string | undefined {
   if (typeof key === 'string') return key.length <= MAX_KEY_ATTRIBUTE_LENGTH ? key : undefined;
-  if (Buffer.isBuffer(key) && key.length <= MAX_KEY_ATTRIBUTE_LENGTH && isUtf8(key)) return key.toString('utf8');
-  return undefined;
+  if (!Buffer.isBuffer(key) || key.length > MAX_KEY_ATTRIBUTE_LENGTH) return undefined;
+  // One decode: invalid UTF-8 shows up as U+FFFD (a key really containing U+FFFD is dropped too, fine).
+  const text = key.toString('utf8');
+  return text.includes('\uFFFD') ? undefined : text;
 }
 
 /** produced-at header, else the record timestamp (CreateTime by default). */
@@ -164,12 +169,11 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, group: Group
   // whatever was active at consumer.run(), not something this message belongs to.
   const { parent, links } = processParent(k.tap.processContext, producer, ROOT_CONTEXT);
   const shape = partitionShape(k, topic, partition, group);
-  const attributes: Attributes = { ...shape.attributes };
-  messageAttributes(message, attributes);
+  const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes: shape.attributes, links }, parent);
+  setMessageAttributes(span, message);
   const at = producedAt(message);
   const now = Date.now();
-  if (at !== undefined) attributes[ATTR.EDA_E2E_LATENCY_MS] = now - at;
-  const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes, links }, parent);
+  if (at !== undefined) span.setAttribute(ATTR.EDA_E2E_LATENCY_MS, now - at);
   if (k.options.consumerHook) {
     const hook = k.options.consumerHook;
     k.tap.guard.run('kafka.consumerHook', () => hook(span, { topic, partition, messageCount: 1 }));
@@ -305,8 +309,8 @@ export async function traceKafkaMessage<T>(message: KafkaMessage, fn: () => T | 
     const attributes: Attributes = { ...k.commonAttributes, [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_PROCESS, [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.PROCESS, [ATTR.MESSAGING_DESTINATION_NAME]: t.topic, [ATTR.MESSAGING_DESTINATION_PARTITION_ID]: String(t.partition) };
     const groupName = t.labels[LABEL.MESSAGING_CONSUMER_GROUP_NAME];
     if (groupName) attributes[ATTR.MESSAGING_CONSUMER_GROUP_NAME] = groupName;
-    messageAttributes(message, attributes);
     const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaProcess(t.topic), { kind: SpanKind.CONSUMER, attributes, links }, parent);
+    setMessageAttributes(span, message);
     return { span, ctx: trace.setSpan(parent, span) };
   });
   if (!started) return fn();

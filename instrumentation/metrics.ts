@@ -1,9 +1,11 @@
-import { Counter, Gauge, Histogram, Registry, register as globalRegister } from 'prom-client';
+import { Counter, Gauge, Registry, register as globalRegister } from 'prom-client';
+import type { Histogram } from 'prom-client';
 import type { Metric, RegistryContentType } from 'prom-client';
 
 type AnyRegistry = Registry<RegistryContentType>;
 import { trace, isSpanContextValid } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
+import { BucketHistogram } from './bucket-histogram';
 import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL_OVERFLOW_VALUE, METRIC } from './semconv';
 import type { LabelName, MetricDefinition, MetricKey } from './semconv';
 
@@ -24,7 +26,7 @@ export interface MessagingMetricsOptions {
   readonly maxSeriesPerMetric?: number;
 }
 
-type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
+type AnyMetric = Counter<string> | Gauge<string> | Histogram<string> | BucketHistogram;
 
 /**
  * Bounds the number of label combinations of one metric: once `max` distinct combinations have
@@ -33,6 +35,7 @@ type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
  */
 export class SeriesLimiter {
   private readonly seen = new Set<string>();
+  private readonly overflow = new Map<string, Record<string, string>>();
   constructor(private readonly max: number) {}
 
   limit(labels: Record<string, string>): Record<string, string> {
@@ -45,8 +48,14 @@ export class SeriesLimiter {
       this.seen.add(key);
       return labels;
     }
-    const overflow: Record<string, string> = {};
-    for (const k of Object.keys(labels)) overflow[k] = LABEL_OVERFLOW_VALUE;
+    // One object per label-name set, so identity-keyed consumers see one overflow series.
+    const names = Object.keys(labels).sort().join('\u0000');
+    let overflow = this.overflow.get(names);
+    if (!overflow) {
+      overflow = {};
+      for (const k of Object.keys(labels)) overflow[k] = LABEL_OVERFLOW_VALUE;
+      this.overflow.set(names, overflow);
+    }
     return overflow;
   }
 }
@@ -86,7 +95,7 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
     let entry = metrics.get(key);
     if (!entry) {
       const def: MetricDefinition = METRIC[key];
-      const { metric, pending } = createOrReuse(registry, def, exemplars);
+      const { metric, pending } = createOrReuse(registry, def);
       entry = { metric, def, limiter: new SeriesLimiter(max), prepared: new Map(), byIdentity: new WeakMap(), pending };
       metrics.set(key, entry);
     }
@@ -112,6 +121,8 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
       const v = labels[name];
       if (v !== undefined) clean[name] = v;
     }
+    // Frozen: it becomes a series key (by identity) and prom-client's shared-label cache key.
+    Object.freeze(clean);
     const limited = entry.limiter.limit(clean);
     // Overflowed combinations are not cached, so the cache is bounded by the cap too.
     if (limited === clean) {
@@ -138,15 +149,21 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
     },
     observe(key, labels, value, exemplarFrom) {
       const entry = get(key);
-      const h = entry.metric as Histogram<string>;
       const l = prepare(entry, labels);
-      if ((h as unknown as { enableExemplars?: boolean }).enableExemplars) {
+      const exemplarsOn = entry.metric instanceof BucketHistogram ? exemplars : (entry.metric as unknown as { enableExemplars?: boolean }).enableExemplars === true;
+      let exemplarLabels: Record<string, string> | undefined;
+      if (exemplarsOn) {
         const ctx = exemplarFrom ?? trace.getActiveSpan()?.spanContext();
-        const exemplarLabels = ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
-        h.observe({ labels: l, value, exemplarLabels });
-      } else {
-        h.observe(l, value);
+        if (ctx && isSpanContextValid(ctx)) exemplarLabels = { trace_id: ctx.traceId, span_id: ctx.spanId };
       }
+      if (entry.metric instanceof BucketHistogram) {
+        entry.metric.observe(l, value, exemplarLabels);
+        return;
+      }
+      // A histogram of this name registered elsewhere: prom-client's own API.
+      const h = entry.metric as Histogram<string>;
+      if (exemplarsOn) h.observe({ labels: l, value, exemplarLabels: exemplarLabels ?? {} });
+      else h.observe(l, value);
     },
   };
 }
@@ -157,7 +174,7 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
  * when it collects, i.e. on every scrape, so what Prometheus reads is exact and the hot path cheap.
  * A metric of the same name registered by someone else is reused and updated directly.
  */
-function createOrReuse(registry: AnyRegistry, def: MetricDefinition, exemplars: boolean): { metric: AnyMetric; pending: Map<Record<string, string>, number> | undefined } {
+function createOrReuse(registry: AnyRegistry, def: MetricDefinition): { metric: AnyMetric; pending: Map<Record<string, string>, number> | undefined } {
   // An OpenMetrics registry renames counters to drop "_total" once scraped; look for both names.
   const found: Metric | undefined = registry.getSingleMetric(def.name) ?? registry.getSingleMetric(def.name.replace(/_total$/, ''));
   if (found) return { metric: found as AnyMetric, pending: undefined };
@@ -173,6 +190,6 @@ function createOrReuse(registry: AnyRegistry, def: MetricDefinition, exemplars: 
     case 'gauge':
       return { metric: new Gauge({ ...base, collect: flush }), pending };
     case 'histogram':
-      return { metric: new Histogram({ ...base, buckets: [...(def.buckets ?? [])], enableExemplars: exemplars }), pending: undefined };
+      return { metric: new BucketHistogram(def.name, def.help, def.labels, def.buckets ?? [], registry), pending: undefined };
   }
 }

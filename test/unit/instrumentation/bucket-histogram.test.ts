@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { Histogram, Registry } from 'prom-client';
+import type { OpenMetricsContentType } from 'prom-client';
+import { BucketHistogram } from '../../../instrumentation/bucket-histogram';
+
+const BUCKETS = [0.005, 0.01, 0.1, 1, 10];
+
+describe('BucketHistogram', () => {
+  it('renders exactly what prom-client\'s Histogram renders for the same observations (text and JSON)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.double({ min: 0, max: 20, noNaN: true })), { maxLength: 50 }), async (observations) => {
+        const ours = new Registry();
+        const theirs = new Registry();
+        const h = new BucketHistogram('h_seconds', 'help', ['topic'], BUCKETS, ours);
+        const p = new Histogram({ name: 'h_seconds', help: 'help', labelNames: ['topic'], buckets: BUCKETS, registers: [theirs] });
+        const labelObjects = new Map<string, Readonly<Record<string, string>>>();
+        const order: string[] = [];
+        for (const [topic, value] of observations) {
+          if (!labelObjects.has(topic)) {
+            labelObjects.set(topic, Object.freeze({ topic }));
+            order.push(topic);
+          }
+          h.observe(labelObjects.get(topic)!, value);
+          p.observe({ topic }, value);
+        }
+        expect(await ours.metrics()).toBe(await theirs.metrics());
+        expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('carries exemplars in the OpenMetrics output on the bucket that got the observation', async () => {
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const h = new BucketHistogram('lat_seconds', 'help', ['q'], BUCKETS, registry);
+    h.observe(Object.freeze({ q: 'x' }), 0.05, { trace_id: 'abc', span_id: 'def' });
+    const text = await registry.metrics();
+    expect(text).toMatch(/lat_seconds_bucket\{le="0.1",q="x"\} 1 # \{trace_id="abc",span_id="def"\} 0.05 \d+/);
+    expect(text).toMatch(/lat_seconds_bucket\{le="0.01",q="x"\} 0\n/);
+    h.reset();
+    expect(await registry.metrics()).not.toContain('q="x"');
+  });
+});
