@@ -109,11 +109,19 @@ export function buildEnvironment(flags: UpFlags): Environment {
   return env;
 }
 
-/** Resolves on SIGINT / SIGTERM. */
+/**
+ * Resolves on SIGINT / SIGTERM. Holds the event loop open meanwhile: the brokers are unref'd child
+ * processes, so without a ref'd handle Node would exit at once (and its exit hook kill them).
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    const done = (sig: NodeJS.Signals): void => {
+      clearInterval(keepAlive);
+      resolve(sig);
+    };
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
   });
 }
 
@@ -126,7 +134,11 @@ async function up(argv: string[]): Promise<number> {
     });
   }
   const started = Date.now();
-  const env: StartedEnvironment = await buildEnvironment(flags).withCleanupOnExit(flags.foreground).start();
+  const env: StartedEnvironment = await buildEnvironment(flags)
+    .withCleanupOnExit(flags.foreground)
+    // In the foreground we handle Ctrl-C ourselves below: an orderly stop, then exit 0.
+    .withSignalHandlers(false)
+    .start();
   const description = env.describe();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (flags.json) console.log(JSON.stringify(description, null, 2));

@@ -75,3 +75,26 @@ it('a program whose last act is stop() waits for the teardown instead of exiting
   expect(second).toBe('stopped');
   for (const p of JSON.parse(first ?? '[]') as { pid: number; startTicks?: number }[]) expect(isAlive(p.pid, p.startTicks)).toBe(false);
 }, 60_000);
+
+it('`env up --foreground` stays up until Ctrl-C, then stops everything and exits 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('node', [cli, 'env', 'up', '--rabbitmq', '--no-toxiproxy', '--foreground', '--json'], {
+    env: { ...process.env, EDA_HARNESS_QUIET: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) => child.once('exit', (code) => ((exitCode = code), resolve())));
+  const { waitFor } = await import('../../../core/wait-for');
+  await waitFor(() => out.includes('Press Ctrl-C'), { description: 'env up --foreground to be ready', timeoutMs: 120_000 });
+  const described = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1)) as EnvironmentDescription;
+  // Still serving a while later: nothing but the signal may end it (a regression exited at once).
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(exitCode).toBeUndefined();
+  for (const p of described.processes) expect(isAlive(p.pid, p.startTicks)).toBe(true);
+  child.kill('SIGINT');
+  await exited;
+  expect(exitCode).toBe(0);
+  for (const p of described.processes) expect(isAlive(p.pid, p.startTicks)).toBe(false);
+}, 180_000);
