@@ -146,19 +146,28 @@ interface ProcessRun {
   end(err: unknown): void;
 }
 
-function wrapEachMessage(k: KafkaRuntime, handler: AnyFunction, group: GroupHolder): AnyFunction {
-  return async function tracedEachMessage(this: unknown, payload: unknown): Promise<unknown> {
-    const run = k.tap.guard.run('kafka.eachMessage.start', () => startMessage(k, payload as EachMessagePayload, group));
+/**
+ * Runs a kafkajs handler inside a process run: `start` and `end` are guarded (telemetry failures
+ * never reach the handler, and a failed start just runs the handler bare); the handler's own
+ * result or error passes through unchanged. Shared by eachMessage and eachBatch.
+ */
+function traceHandler<P>(k: KafkaRuntime, hook: string, handler: AnyFunction, start: (payload: P) => ProcessRun): AnyFunction {
+  return async function tracedHandler(this: unknown, payload: unknown): Promise<unknown> {
+    const run = k.tap.guard.run(`${hook}.start`, () => start(payload as P));
     if (!run) return handler.call(this, payload);
     try {
       const result = await context.with(run.ctx, () => handler.call(this, payload));
-      k.tap.guard.run('kafka.eachMessage.end', () => run.end(undefined));
+      k.tap.guard.run(`${hook}.end`, () => run.end(undefined));
       return result;
     } catch (err) {
-      k.tap.guard.run('kafka.eachMessage.end', () => run.end(err));
+      k.tap.guard.run(`${hook}.end`, () => run.end(err));
       throw err;
     }
   };
+}
+
+function wrapEachMessage(k: KafkaRuntime, handler: AnyFunction, group: GroupHolder): AnyFunction {
+  return traceHandler<EachMessagePayload>(k, 'kafka.eachMessage', handler, (payload) => startMessage(k, payload, group));
 }
 
 function startMessage(k: KafkaRuntime, payload: EachMessagePayload, group: GroupHolder): ProcessRun {
@@ -205,18 +214,7 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, group: Group
 }
 
 function wrapEachBatch(k: KafkaRuntime, handler: AnyFunction, group: GroupHolder): AnyFunction {
-  return async function tracedEachBatch(this: unknown, payload: unknown): Promise<unknown> {
-    const run = k.tap.guard.run('kafka.eachBatch.start', () => startBatch(k, payload as EachBatchPayload, group));
-    if (!run) return handler.call(this, payload);
-    try {
-      const result = await context.with(run.ctx, () => handler.call(this, payload));
-      k.tap.guard.run('kafka.eachBatch.end', () => run.end(undefined));
-      return result;
-    } catch (err) {
-      k.tap.guard.run('kafka.eachBatch.end', () => run.end(err));
-      throw err;
-    }
-  };
+  return traceHandler<EachBatchPayload>(k, 'kafka.eachBatch', handler, (payload) => startBatch(k, payload, group));
 }
 
 /**
