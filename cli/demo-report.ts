@@ -74,7 +74,8 @@ const KIND: Record<number, string> = {
   [SpanKind.INTERNAL]: 'internal',
 };
 
-function parentId(span: ReadableSpan): string | undefined {
+/** The span's parent span id (SDK 2 `parentSpanContext`, older SDKs `parentSpanId`). */
+export function parentId(span: ReadableSpan): string | undefined {
   const s = span as ReadableSpan & { parentSpanId?: string; parentSpanContext?: { spanId: string } };
   return s.parentSpanContext?.spanId ?? s.parentSpanId;
 }

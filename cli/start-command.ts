@@ -9,7 +9,7 @@ import { Environment } from '../environment/environment';
 import { startReferenceSystem, startTraffic, type ReferenceServiceName } from '../examples';
 import { startTelemetry, ATTR, LABEL, METRIC } from '../instrumentation';
 import { formatDescription } from './env-command';
-import { counterTotal, histogramBuckets, histogramQuantile, renderTraceTree } from './demo-report';
+import { counterTotal, histogramBuckets, histogramQuantile, parentId, renderTraceTree } from './demo-report';
 
 export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>] [--metrics-host <ip>]
 
@@ -48,13 +48,20 @@ class DemoSpanCollector implements SpanExporter {
     else done({ code: ExportResultCode.SUCCESS });
   }
 
-  /** The most recent trace in which an order crossed both brokers and every consumer finished. */
+  /**
+   * The most recent trace in which an order crossed both brokers, every consumer finished, and
+   * every span has arrived. Each service exports through its own batch processor, so a trace's
+   * consumer spans can arrive before its producer and root spans: it counts only once it is
+   * connected, with one root and every other span's parent present.
+   */
   sampleTrace(): ReadableSpan[] | undefined {
-    const complete = [...this.traces.values()].reverse().find((spans) => {
+    return [...this.traces.values()].reverse().find((spans) => {
       const systems = new Set(spans.filter((s) => s.kind === SpanKind.CONSUMER && s.status.code !== 2).map((s) => s.attributes[ATTR.MESSAGING_SYSTEM]));
-      return systems.has('kafka') && systems.has('rabbitmq');
+      if (!systems.has('kafka') || !systems.has('rabbitmq')) return false;
+      const ids = new Set(spans.map((s) => s.spanContext().spanId));
+      const roots = spans.filter((s) => parentId(s) === undefined);
+      return roots.length === 1 && spans.every((s) => parentId(s) === undefined || ids.has(parentId(s) as string));
     });
-    return complete;
   }
 
   async shutdown(): Promise<void> {
