@@ -4,6 +4,8 @@ import { errorMessage } from '../core/errors';
 import { DLQ_SOURCE_UNKNOWN, RABBITMQ_QUEUE_OPERATION } from '../instrumentation/semconv';
 import { deadLetterRoutes } from './dead-letter-topology';
 import { ageSeconds } from './lag';
+import { addSample, EMPTY_INDEX, estimateWriteTime } from './offset-time-index';
+import type { OffsetTimeIndex } from './offset-time-index';
 import { createNameFilter, matchDlqPattern } from './name-filter';
 import { createManagementClient } from './rabbitmq-management';
 import type { ManagementClient, ManagementQueue } from './rabbitmq-management';
@@ -63,6 +65,10 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
 
   let amqp: ChannelModel | undefined;
   const lastDlqCounts = new Map<string, number>();
+  // Per DLQ: cumulative arrivals (depth + taken out) over wall time, for the head's age when the
+  // publisher set no `timestamp` property (RabbitMQ's dead-lettering keeps the original properties,
+  // and most publishers set none).
+  const arrivals = new Map<string, OffsetTimeIndex>();
   const inflow = new Map<string, { dlq: string; source: string; count: number }>();
 
   const viaManagement = async (client: ManagementClient): Promise<RabbitMqSnapshot> => {
@@ -95,13 +101,15 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
       seen.add(key);
       const sources = fromTopology ? [...fromTopology].sort() : fromName?.source ? [fromName.source] : [];
       const depth = num(q.messages ?? num(q.messages_ready) + num(q.messages_unacknowledged));
-      const head = typeof q.head_message_timestamp === 'number' ? q.head_message_timestamp * 1000 : undefined;
-      dlqs.push({ system: 'rabbitmq', dlq: q.name, sources, depth, oldestAgeSeconds: depth === 0 ? 0 : ageSeconds(atMs, head) });
-
       // Inflow = depth growth + messages taken out, since the previous collection.
       const stats = q.message_stats ?? {};
       const out = OUTFLOW_FIELDS.reduce((sum, f) => sum + num(stats[f]), 0);
       const total = depth + out;
+      const index = addSample(arrivals.get(key) ?? EMPTY_INDEX, total, atMs);
+      arrivals.set(key, index);
+      const head = typeof q.head_message_timestamp === 'number' ? q.head_message_timestamp * 1000 : undefined;
+      dlqs.push({ system: 'rabbitmq', dlq: q.name, sources, depth, oldestAgeSeconds: depth === 0 ? 0 : (ageSeconds(atMs, head) ?? headAgeFromArrivals(index, total - depth, atMs)) });
+
       const previous = lastDlqCounts.get(key);
       lastDlqCounts.set(key, total);
       const source = sources.length === 1 ? sources[0]! : DLQ_SOURCE_UNKNOWN;
@@ -110,6 +118,7 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
       inflow.set(inflowKey, { ...entry, count: entry.count + (previous === undefined ? 0 : Math.max(0, total - previous)) });
     }
     for (const k of lastDlqCounts.keys()) if (!seen.has(k)) lastDlqCounts.delete(k);
+    for (const k of arrivals.keys()) if (!seen.has(k)) arrivals.delete(k);
     return { atMs, via: 'management', queues: samples, dlqs, dlqInflow: inflowSamples(), warnings };
   };
 
@@ -181,4 +190,18 @@ function ratesOf(q: ManagementQueue): QueueSample['rates'] {
     if (typeof rate === 'number' && Number.isFinite(rate) && rate >= 0) rates[operation] = rate;
   }
   return rates;
+}
+
+/**
+ * The head message's age from the arrival history, for a DLQ whose messages carry no `timestamp`.
+ * A DLQ is read in order, so its head is arrival number `headIndex` (0-based, the count of messages
+ * taken out so far), and it arrived when cumulative arrivals first passed that number. Older than
+ * every sample gives a lower bound (time since the first sample), reported once it is above 0; a
+ * purge or an expiry (arrivals going down) restarts the history. Undefined when nothing is known.
+ */
+export function headAgeFromArrivals(index: OffsetTimeIndex, headIndex: number, nowMs: number): number | undefined {
+  const estimate = estimateWriteTime(index, headIndex);
+  if (estimate === undefined) return undefined;
+  const age = Math.max(0, (nowMs - estimate.atMs) / 1000);
+  return estimate.kind === 'lower-bound' && age === 0 ? undefined : age;
 }

@@ -115,11 +115,18 @@ describe('RabbitMQ dead-letter queues', () => {
     const dlq = `${source}.dlq`;
     await channel.assertQueue(dlq);
     await until('the empty DLQ', (s) => valueOf(s, M.dlqDepth, { system: 'rabbitmq', dlq }) === 0);
+    const sentAtMs = Date.now();
+    // No `timestamp` property (as from most publishers): the age comes from the arrival history.
     channel.sendToQueue(dlq, Buffer.from('x'));
     channel.sendToQueue(dlq, Buffer.from('y'));
     await until('DLQ depth 2 from the source in its name', (s) =>
       valueOf(s, M.dlqDepth, { system: 'rabbitmq', dlq }) === 2 && valueOf(s, M.dlqInflow, { system: 'rabbitmq', dlq, source }) === 2,
     );
+    const age = await until('an oldest-message age for the DLQ without publisher timestamps', (s) => {
+      const v = valueOf(s, M.dlqAge, { system: 'rabbitmq', dlq });
+      return v !== undefined && v > 0 ? v : undefined;
+    });
+    expect(age).toBeLessThanOrEqual((Date.now() - sentAtMs) / 1000 + 1);
   });
 });
 
