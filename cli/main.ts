@@ -2,6 +2,7 @@ import { EdaHarnessError, errorMessage } from '../core/errors';
 import { packageVersion } from '../core/package-info';
 import { contractsCommand, CONTRACTS_HELP } from './contracts-command';
 import { alertsCommand, ALERTS_HELP } from './alerts-command';
+import { chaosCommand, CHAOS_HELP } from './chaos-command';
 import { dashboardsCommand, DASHBOARDS_HELP } from './dashboards-command';
 import { envCommand, ENV_HELP } from './env-command';
 import { exporterCommand, EXPORTER_HELP } from './exporter-command';
@@ -24,6 +25,7 @@ const commands: Record<string, CommandEntry> = {
   alerts: { run: alertsCommand, summary: 'generate the Prometheus and Grafana alert rule files (thresholds from --config)', help: ALERTS_HELP },
   exporter: { run: exporterCommand, summary: 'serve Kafka lag, consumer status, DLQ and queue depth for Prometheus (/metrics)', help: EXPORTER_HELP },
   dashboards: { run: dashboardsCommand, summary: 'generate the Grafana dashboards (dashboards/*.json)', help: DASHBOARDS_HELP },
+  chaos: { run: chaosCommand, summary: 'run broker-chaos scenarios (kill, restart, pause, failover, latency, partition, poison) and write a report', help: CHAOS_HELP },
   start: { run: startCommand, summary: 'the demo: brokers + reference system under traffic, live summary (npm start)', help: START_HELP },
 };
 

@@ -24,6 +24,11 @@ it('exposes the environment API by name to ESM importers', () => {
   expect(out.trim()).toBe('function function');
 });
 
+it('exposes the chaos builders by name to ESM importers', () => {
+  const out = execFileSync('node', ['--input-type=module', '-e', "import { ChaosScenario, Fault, Invariant, Workload } from 'eda-harness/chaos'; console.log(typeof ChaosScenario, typeof Fault.brokerKill, typeof Invariant.noAckedLoss, typeof Workload.kafka)"], { cwd: root, encoding: 'utf8' });
+  expect(out.trim()).toBe('function function function function');
+});
+
 it('the bin prints usage', () => {
   const out = execFileSync('node', [join(root, 'bin', 'eda-harness.js'), '--help'], { encoding: 'utf8' });
   expect(out).toContain('Usage: eda-harness <command>');

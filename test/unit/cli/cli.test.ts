@@ -1,13 +1,8 @@
 import { main, usage } from '../../../cli/main';
 import { parseUpFlags } from '../../../cli/env-command';
+import { captureConsole } from '../../support/console-capture';
 
-function capture(): { out: string[]; err: string[]; restore: () => void } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  return { out, err, restore: () => (log.mockRestore(), error.mockRestore()) };
-}
+const capture = captureConsole;
 
 describe('cli', () => {
   it('lists its commands in --help', async () => {

@@ -1,0 +1,56 @@
+import { ConfigError } from '../core/errors';
+import { Fault } from './faults';
+import { Invariant, defaultInvariants } from './invariants';
+import { ChaosScenario, DEFAULT_RECOVERY_LIMIT_MS } from './scenario';
+import { Workload } from './workloads';
+
+/**
+ * The scenarios `eda-harness chaos run` knows by name: the release suite. Each is a plain
+ * builder chain, so a team copies one and changes the workload, the fault or the limits.
+ * Every scenario checks: no acknowledged message lost, nothing phantom, duplicates counted,
+ * per-key order, recovery in time and traces intact; the poison ones also check dead-lettering.
+ */
+const builders: Record<string, () => ChaosScenario> = {
+  'kafka-broker-restart': () => new ChaosScenario('kafka-broker-restart').withWorkload(Workload.kafka()).withFault(Fault.brokerRestart()),
+  'kafka-broker-kill': () => new ChaosScenario('kafka-broker-kill').withWorkload(Workload.kafka()).withFault(Fault.brokerKill()),
+  'kafka-broker-pause': () => new ChaosScenario('kafka-broker-pause').withWorkload(Workload.kafka()).withFault(Fault.brokerPause()),
+  'kafka-leader-failover': () => new ChaosScenario('kafka-leader-failover').withWorkload(Workload.kafka({ cluster: true })).withFault(Fault.leaderFailover()),
+  'kafka-latency': () => new ChaosScenario('kafka-latency').withWorkload(Workload.kafka()).withFault(Fault.latency(300)),
+  'kafka-network-partition': () => new ChaosScenario('kafka-network-partition').withWorkload(Workload.kafka()).withFault(Fault.networkPartition()),
+  'kafka-poison-messages': () =>
+    new ChaosScenario('kafka-poison-messages')
+      .withWorkload(Workload.kafka())
+      .withFault(Fault.poisonMessages(5))
+      .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.poisonDeadLettered()),
+  'rabbitmq-restart': () => new ChaosScenario('rabbitmq-restart').withWorkload(Workload.rabbitmq()).withFault(Fault.brokerRestart({ system: 'rabbitmq' })),
+  'rabbitmq-kill': () => new ChaosScenario('rabbitmq-kill').withWorkload(Workload.rabbitmq()).withFault(Fault.brokerKill({ system: 'rabbitmq' })),
+  'rabbitmq-latency': () => new ChaosScenario('rabbitmq-latency').withWorkload(Workload.rabbitmq()).withFault(Fault.latency(300, { system: 'rabbitmq' })),
+  'rabbitmq-network-partition': () => new ChaosScenario('rabbitmq-network-partition').withWorkload(Workload.rabbitmq()).withFault(Fault.networkPartition({ system: 'rabbitmq' })),
+  'rabbitmq-poison-messages': () =>
+    new ChaosScenario('rabbitmq-poison-messages')
+      .withWorkload(Workload.rabbitmq())
+      .withFault(Fault.poisonMessages(5, { system: 'rabbitmq' }))
+      .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.poisonDeadLettered()),
+};
+
+export const SCENARIO_NAMES: readonly string[] = Object.keys(builders);
+
+/** A fresh scenario by name (builders are not shared: a scenario holds its fault's target). */
+export function scenarioByName(name: string): ChaosScenario {
+  const build = builders[name];
+  if (!build) throw new ConfigError(`unknown chaos scenario "${name}"`, { hint: `known scenarios: ${SCENARIO_NAMES.join(', ')}` });
+  return build();
+}
+
+/** Names matching `patterns` (exact, or a `*` wildcard such as `kafka-*`), in catalog order. */
+export function selectScenarios(patterns: readonly string[]): string[] {
+  if (patterns.length === 0) return [...SCENARIO_NAMES];
+  const out = new Set<string>();
+  for (const p of patterns) {
+    const re = new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const hits = SCENARIO_NAMES.filter((n) => re.test(n));
+    if (hits.length === 0) throw new ConfigError(`no chaos scenario matches "${p}"`, { hint: `known scenarios: ${SCENARIO_NAMES.join(', ')}` });
+    for (const h of hits) out.add(h);
+  }
+  return SCENARIO_NAMES.filter((n) => out.has(n));
+}

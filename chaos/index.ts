@@ -1,0 +1,10 @@
+export { ChaosScenario, DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS, countsOf, timelineOf } from './scenario';
+export type { RunOptions } from './scenario';
+export { Fault } from './faults';
+export type { KafkaNodeChoice, SystemOption } from './faults';
+export { Invariant, defaultInvariants } from './invariants';
+export { Workload } from './workloads';
+export type { WorkloadOptions, KafkaWorkloadOptions, RabbitMqWorkloadOptions } from './workloads';
+export { SCENARIO_NAMES, scenarioByName, selectScenarios } from './catalog';
+export { renderJson, renderJUnit, renderHtml, writeReports, summarize } from './report';
+export type * from './types';

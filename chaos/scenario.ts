@@ -1,0 +1,275 @@
+import { SpanKind, propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ConfigError, errorMessage } from '../core/errors';
+import { silentProgress, type ProgressSink } from '../core/progress';
+import { Environment, type StartedEnvironment } from '../environment';
+import { defaultInvariants } from './invariants';
+import type {
+  ChaosFault,
+  ChaosWorkload,
+  EnvironmentNeeds,
+  FaultWindow,
+  InvariantCheck,
+  Observations,
+  RunningWorkload,
+  ScenarioCounts,
+  ScenarioResult,
+  ScenarioTiming,
+  SpanRecord,
+  TimelinePoint,
+} from './types';
+
+export const DEFAULT_TIMING: ScenarioTiming = { warmupMs: 3000, faultMs: 5000, recoveryMs: 8000, drainTimeoutMs: 60_000 };
+
+/** Recovery limit when a scenario sets none: generous enough for a broker restart on a busy 2-core machine. */
+export const DEFAULT_RECOVERY_LIMIT_MS = 45_000;
+
+export interface RunOptions {
+  /** Run in this environment instead of starting one (it must have what the scenario needs). */
+  readonly env?: StartedEnvironment;
+  readonly progress?: ProgressSink;
+}
+
+/**
+ * One chaos scenario: a workload, a fault with a window, and the invariants checked afterwards.
+ * Built like the environment (`withX()`), run with `run()`, which always returns a result: a
+ * scenario that cannot run to the end is a failed result with the reason, not an exception, so
+ * one broken scenario does not hide the report of the others.
+ */
+export class ChaosScenario {
+  private description = '';
+  private workload: ChaosWorkload | undefined;
+  private readonly faults: ChaosFault[] = [];
+  private invariants: InvariantCheck[] | undefined;
+  private timing: ScenarioTiming = DEFAULT_TIMING;
+  private recoveryLimitMs = DEFAULT_RECOVERY_LIMIT_MS;
+
+  constructor(readonly name: string) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new ConfigError(`scenario name "${name}" must be lower-case letters, digits and dashes`);
+  }
+
+  withDescription(text: string): this {
+    this.description = text;
+    return this;
+  }
+
+  withWorkload(workload: ChaosWorkload): this {
+    this.workload = workload;
+    return this;
+  }
+
+  /** Faults are injected together at the end of warm-up and healed together after `faultMs`. */
+  withFault(...faults: ChaosFault[]): this {
+    this.faults.push(...faults);
+    return this;
+  }
+
+  /** Replaces the default invariants (no acked loss, no phantoms, duplicates, order, recovery, traces). */
+  withInvariants(...invariants: InvariantCheck[]): this {
+    this.invariants = invariants;
+    return this;
+  }
+
+  withTiming(timing: Partial<ScenarioTiming>): this {
+    this.timing = { ...this.timing, ...timing };
+    return this;
+  }
+
+  /** The limit of the default recovery invariant. */
+  withRecoveryLimit(ms: number): this {
+    this.recoveryLimitMs = ms;
+    return this;
+  }
+
+  /** What the environment must provide: the union of the workload's and the faults' needs. */
+  needs(): EnvironmentNeeds {
+    const all = [this.requireWorkload().needs, ...this.faults.map((f) => f.needs)];
+    const kafkaNodes = Math.max(0, ...all.map((n) => n.kafkaNodes ?? 0));
+    return {
+      ...(kafkaNodes > 0 ? { kafkaNodes: kafkaNodes === 3 ? 3 : 1 } : {}),
+      rabbitmq: all.some((n) => n.rabbitmq === true),
+      toxiproxy: all.some((n) => n.toxiproxy === true),
+    };
+  }
+
+  get system(): ChaosWorkload['system'] {
+    return this.requireWorkload().system;
+  }
+
+  summary(): string {
+    return this.description || [this.requireWorkload().description, ...this.faults.map((f) => f.description)].join('; ');
+  }
+
+  private requireWorkload(): ChaosWorkload {
+    if (!this.workload) throw new ConfigError(`scenario ${this.name} has no workload`, { hint: 'add one with withWorkload(Workload.kafka()) or withWorkload(Workload.rabbitmq())' });
+    return this.workload;
+  }
+
+  async run(options: RunOptions = {}): Promise<ScenarioResult> {
+    const progress = options.progress ?? silentProgress;
+    const workload = this.requireWorkload();
+    for (const f of this.faults) {
+      if (f.system !== workload.system) throw new ConfigError(`scenario ${this.name}: fault ${f.name} acts on ${f.system} but the workload runs on ${workload.system}`);
+    }
+    const started = Date.now();
+    const base = { name: this.name, description: this.summary(), system: workload.system, startedAt: new Date(started).toISOString() };
+    const windows: FaultWindow[] = [];
+    let ownEnv: StartedEnvironment | undefined;
+    let running: RunningWorkload | undefined;
+    // The wrappers inject through the global propagator; a process with no SDK has a no-op one.
+    // Registering W3C is refused (harmlessly) when the host already registered its own.
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const exporter = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    let error: string | undefined;
+    let spans: SpanRecord[] = [];
+    try {
+      const env = options.env ?? (ownEnv = await this.startEnvironment(progress));
+      progress(`scenario ${this.name}: starting the workload`);
+      const prefix = `chaos-${this.name}-${randomBytes(3).toString('hex')}`;
+      running = await workload.start({ env, tracerProvider, progress, prefix });
+      const live = running;
+      const faultCtx = { env, destination: live.destination, progress, sendPoison: (n: number) => live.sendPoison(n) };
+
+      await delay(this.timing.warmupMs);
+      error = await this.faultWindow(faultCtx, windows);
+      progress(`scenario ${this.name}: recovery traffic for ${this.timing.recoveryMs} ms`);
+      await delay(this.timing.recoveryMs);
+      await live.stopSending();
+      progress(`scenario ${this.name}: sending stopped (${live.sent().length} sent); waiting for consumption`);
+      await this.drain(live);
+    } catch (err) {
+      error = `${error ? `${error}; ` : ''}${errorMessage(err)}`;
+    } finally {
+      if (running) await running.close().catch((err: unknown) => (error = `${error ? `${error}; ` : ''}closing the workload: ${errorMessage(err)}`));
+      // Read before shutdown: the in-memory exporter forgets its spans when shut down.
+      await tracerProvider.forceFlush().catch(() => undefined);
+      spans = exporter.getFinishedSpans().map(toSpanRecord);
+      await tracerProvider.shutdown().catch(() => undefined);
+      if (ownEnv) await ownEnv.stop().catch((err: unknown) => (error = `${error ? `${error}; ` : ''}stopping the environment: ${errorMessage(err)}`));
+    }
+
+    const ended = Date.now();
+    const observations: Observations = {
+      scenario: this.name,
+      system: workload.system,
+      startedMs: started,
+      endedMs: ended,
+      sent: running?.sent() ?? [],
+      consumed: running?.consumed() ?? [],
+      faults: windows,
+      spans,
+      events: running?.events() ?? [],
+    };
+    const checks = this.invariants ?? defaultInvariants(this.recoveryLimitMs);
+    const invariants = checks.map((c) => {
+      try {
+        return c.check(observations);
+      } catch (err) {
+        return { name: c.name, passed: false, summary: `the check itself failed: ${errorMessage(err)}`, figures: {}, examples: [] };
+      }
+    });
+    return {
+      ...base,
+      passed: error === undefined && invariants.every((i) => i.passed),
+      durationMs: ended - started,
+      counts: countsOf(observations),
+      faults: windows,
+      invariants,
+      timeline: timelineOf(observations),
+      events: observations.events,
+      error,
+    };
+  }
+
+  /** Injects every fault, holds, heals every fault; returns an error text when one could not be healed. */
+  private async faultWindow(ctx: Parameters<ChaosFault['inject']>[0], windows: FaultWindow[]): Promise<string | undefined> {
+    const injected: { fault: ChaosFault; startMs: number }[] = [];
+    let failure: string | undefined;
+    for (const fault of this.faults) {
+      const startMs = Date.now();
+      try {
+        await fault.inject(ctx);
+        injected.push({ fault, startMs });
+      } catch (err) {
+        failure = `injecting ${fault.name}: ${errorMessage(err)}`;
+        windows.push({ name: fault.name, description: fault.description, startMs, endMs: Date.now(), error: failure });
+      }
+    }
+    await delay(this.timing.faultMs);
+    for (const { fault, startMs } of injected) {
+      try {
+        await fault.heal(ctx);
+        windows.push({ name: fault.name, description: fault.description, startMs, endMs: Date.now(), error: undefined });
+      } catch (err) {
+        const why = `healing ${fault.name}: ${errorMessage(err)}`;
+        failure = failure ? `${failure}; ${why}` : why;
+        windows.push({ name: fault.name, description: fault.description, startMs, endMs: undefined, error: why });
+      }
+    }
+    return failure;
+  }
+
+  /** Waits until every acknowledged message was consumed (or dead-lettered), or the drain timeout. */
+  private async drain(w: RunningWorkload): Promise<void> {
+    const deadline = Date.now() + this.timing.drainTimeoutMs;
+    for (;;) {
+      const seen = new Set(w.consumed().map((c) => c.id));
+      const missing = w.sent().filter((m) => m.ackedAtMs !== undefined && !seen.has(m.id)).length;
+      if (missing === 0 || Date.now() >= deadline) return;
+      await delay(250);
+    }
+  }
+
+  private async startEnvironment(progress: ProgressSink): Promise<StartedEnvironment> {
+    const needs = this.needs();
+    progress(`scenario ${this.name}: starting the environment`);
+    let env = new Environment();
+    if (needs.kafkaNodes) env = env.withKafka({ nodes: needs.kafkaNodes });
+    if (needs.rabbitmq) env = env.withRabbitMq();
+    env = env.withToxiproxy(needs.toxiproxy === true);
+    return env.start();
+  }
+}
+
+function toSpanRecord(s: { name: string; kind: SpanKind; spanContext(): { traceId: string; spanId: string }; parentSpanContext?: { spanId: string } | undefined }): SpanRecord {
+  const sc = s.spanContext();
+  const kind = s.kind === SpanKind.PRODUCER ? 'producer' : s.kind === SpanKind.CONSUMER ? 'consumer' : 'other';
+  return { name: s.name, kind, traceId: sc.traceId, spanId: sc.spanId, parentSpanId: s.parentSpanContext?.spanId };
+}
+
+export function countsOf(o: Observations): ScenarioCounts {
+  const unique = new Set(o.consumed.map((c) => c.id));
+  return {
+    sent: o.sent.length,
+    acked: o.sent.filter((m) => m.ackedAtMs !== undefined).length,
+    failed: o.sent.filter((m) => m.error !== undefined).length,
+    deliveries: o.consumed.length,
+    uniqueConsumed: unique.size,
+    duplicates: o.consumed.length - unique.size,
+    poison: o.sent.filter((m) => m.poison).length,
+  };
+}
+
+/** Per-second counts from the scenario's start (second 0, which earlier times fall into) to its last event. */
+export function timelineOf(o: Observations): TimelinePoint[] {
+  const t0 = o.startedMs;
+  const points = new Map<number, { sent: number; acked: number; failed: number; consumed: number }>();
+  const at = (ms: number) => {
+    const second = Math.max(0, Math.floor((ms - t0) / 1000));
+    const p = points.get(second) ?? { sent: 0, acked: 0, failed: 0, consumed: 0 };
+    points.set(second, p);
+    return p;
+  };
+  for (const m of o.sent) {
+    at(m.sentAtMs).sent++;
+    if (m.ackedAtMs !== undefined) at(m.ackedAtMs).acked++;
+    else at(m.sentAtMs).failed++;
+  }
+  for (const c of o.consumed) at(c.atMs).consumed++;
+  const last = Math.max(0, ...points.keys());
+  return Array.from({ length: last + 1 }, (_, second) => ({ second, ...(points.get(second) ?? { sent: 0, acked: 0, failed: 0, consumed: 0 }) }));
+}

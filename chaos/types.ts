@@ -1,0 +1,206 @@
+import type { TracerProvider } from '@opentelemetry/api';
+import type { ProgressSink } from '../core/progress';
+import type { StartedEnvironment } from '../environment';
+
+/** The broker a scenario's workload runs against. */
+export type ChaosSystem = 'kafka' | 'rabbitmq';
+
+/** What a workload or fault needs from the environment; the runner starts the union of them. */
+export interface EnvironmentNeeds {
+  /** Kafka nodes (1, or 3 for replication factor 3 and min.insync.replicas 2). */
+  readonly kafkaNodes?: 1 | 3;
+  readonly rabbitmq?: boolean;
+  /** Clients connect through Toxiproxy (needed by network faults). */
+  readonly toxiproxy?: boolean;
+}
+
+/** One message the workload tried to send. Every message has a unique id and a per-key sequence number. */
+export interface SentMessage {
+  readonly id: string;
+  readonly key: string;
+  /** Per-key sequence number, from 0; a key's messages are sent one after the other. */
+  readonly seq: number;
+  readonly sentAtMs: number;
+  /** When the broker acknowledged it (a resolved `acks: -1` send, a publisher confirm); undefined if never. */
+  readonly ackedAtMs: number | undefined;
+  /** Why the send failed, when it did: the message may or may not have been written. */
+  readonly error: string | undefined;
+  /** A malformed message sent on purpose (the poison fault): it must end in the dead-letter queue. */
+  readonly poison: boolean;
+}
+
+/** One delivery the workload's consumer saw (a message delivered twice appears twice). */
+export interface ConsumedMessage {
+  readonly id: string;
+  readonly key: string;
+  readonly seq: number;
+  readonly atMs: number;
+  /** Kafka partition, when the system is Kafka. */
+  readonly partition: number | undefined;
+  /** The broker flagged this as a redelivery (AMQP `redelivered`). */
+  readonly redelivered: boolean;
+  /** The producer's span context, as read from the message's `traceparent` header. */
+  readonly producerTraceId: string | undefined;
+  readonly producerSpanId: string | undefined;
+  /** The consumer routed it to the dead-letter queue instead of processing it. */
+  readonly deadLettered: boolean;
+}
+
+/** A fault's window: from injection to healing. */
+export interface FaultWindow {
+  readonly name: string;
+  readonly description: string;
+  readonly startMs: number;
+  /** Undefined when healing failed (the error says why). */
+  readonly endMs: number | undefined;
+  readonly error: string | undefined;
+}
+
+/** A client error the workload saw (a failed send, a consumer crash, a reconnect). */
+export interface ClientEvent {
+  readonly atMs: number;
+  readonly where: 'produce' | 'consume' | 'connection';
+  readonly message: string;
+}
+
+/** The span facts the traces invariant needs, from the scenario's in-memory span recorder. */
+export interface SpanRecord {
+  readonly name: string;
+  readonly kind: 'producer' | 'consumer' | 'other';
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+}
+
+/** Everything a scenario observed; invariants are pure functions of this. */
+export interface Observations {
+  readonly scenario: string;
+  readonly system: ChaosSystem;
+  readonly startedMs: number;
+  readonly endedMs: number;
+  readonly sent: readonly SentMessage[];
+  readonly consumed: readonly ConsumedMessage[];
+  readonly faults: readonly FaultWindow[];
+  readonly spans: readonly SpanRecord[];
+  readonly events: readonly ClientEvent[];
+}
+
+export interface InvariantResult {
+  readonly name: string;
+  readonly passed: boolean;
+  /** One line a release manager can read. */
+  readonly summary: string;
+  /** The figures behind the verdict (counts, milliseconds). */
+  readonly figures: Readonly<Record<string, number>>;
+  /** A few offending messages, for the report. */
+  readonly examples: readonly string[];
+}
+
+export interface InvariantCheck {
+  readonly name: string;
+  check(observations: Observations): InvariantResult;
+}
+
+export interface FaultContext {
+  readonly env: StartedEnvironment;
+  /** The workload's topic or queue. */
+  readonly destination: string;
+  readonly progress: ProgressSink;
+  /** Sends malformed messages through the workload (the poison fault). */
+  readonly sendPoison: (count: number) => Promise<void>;
+}
+
+export interface ChaosFault {
+  readonly name: string;
+  readonly description: string;
+  readonly needs: EnvironmentNeeds;
+  /** Which system the fault acts on; a fault for the other system is a configuration error. */
+  readonly system: ChaosSystem;
+  inject(ctx: FaultContext): Promise<void>;
+  heal(ctx: FaultContext): Promise<void>;
+}
+
+export interface WorkloadContext {
+  readonly env: StartedEnvironment;
+  readonly tracerProvider: TracerProvider;
+  readonly progress: ProgressSink;
+  /** Unique per run: topic, queue and group names start with it. */
+  readonly prefix: string;
+}
+
+export interface ChaosWorkload {
+  readonly system: ChaosSystem;
+  readonly needs: EnvironmentNeeds;
+  readonly description: string;
+  start(ctx: WorkloadContext): Promise<RunningWorkload>;
+}
+
+export interface RunningWorkload {
+  /** The topic or queue the messages go to. */
+  readonly destination: string;
+  /** Sends `count` malformed messages (not JSON), recorded as poison. */
+  sendPoison(count: number): Promise<void>;
+  /** Stops sending; resolves once every send in flight has settled. */
+  stopSending(): Promise<void>;
+  /** Stops consuming and closes every client. */
+  close(): Promise<void>;
+  sent(): readonly SentMessage[];
+  consumed(): readonly ConsumedMessage[];
+  events(): readonly ClientEvent[];
+}
+
+/** How long each phase lasts. */
+export interface ScenarioTiming {
+  /** Traffic before the fault (default 3 000 ms). */
+  readonly warmupMs: number;
+  /** How long the fault holds (default 5 000 ms). */
+  readonly faultMs: number;
+  /** Traffic after healing, before sending stops (default 8 000 ms). */
+  readonly recoveryMs: number;
+  /** After sending stops: how long to wait for every acknowledged message to be consumed (default 60 000 ms). */
+  readonly drainTimeoutMs: number;
+}
+
+/** Messages sent, acknowledged and consumed per second, for the report's timeline. */
+export interface TimelinePoint {
+  /** Seconds since the scenario started (its `startedAt`, which fault windows are measured from too). */
+  readonly second: number;
+  readonly sent: number;
+  readonly acked: number;
+  readonly failed: number;
+  readonly consumed: number;
+}
+
+export interface ScenarioCounts {
+  readonly sent: number;
+  readonly acked: number;
+  readonly failed: number;
+  readonly deliveries: number;
+  readonly uniqueConsumed: number;
+  readonly duplicates: number;
+  readonly poison: number;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly description: string;
+  readonly system: ChaosSystem;
+  readonly passed: boolean;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly counts: ScenarioCounts;
+  readonly faults: readonly FaultWindow[];
+  readonly invariants: readonly InvariantResult[];
+  readonly timeline: readonly TimelinePoint[];
+  readonly events: readonly ClientEvent[];
+  /** Set when the scenario could not run to the end (environment failed, workload crashed). */
+  readonly error: string | undefined;
+}
+
+export interface ChaosReport {
+  readonly tool: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly passed: boolean;
+  readonly scenarios: readonly ScenarioResult[];
+}

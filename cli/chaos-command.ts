@@ -1,0 +1,227 @@
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '../chaos/catalog';
+import { renderJson, summarize, writeReports } from '../chaos/report';
+import { DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from '../chaos/scenario';
+import type { ChaosReport, EnvironmentNeeds, ScenarioResult, ScenarioTiming } from '../chaos/types';
+import { ConfigError, errorMessage } from '../core/errors';
+import { packageVersion } from '../core/package-info';
+import { stderrProgress } from '../core/progress';
+
+const DEFAULT_REPORT_DIR = 'chaos-report';
+
+/** Scenario names, wrapped to fit the help text. */
+function scenarioList(indent: string, width = 96): string {
+  const lines: string[] = [];
+  let line = indent;
+  for (const name of SCENARIO_NAMES) {
+    if (line.length > indent.length && line.length + name.length + 1 > width) {
+      lines.push(line.trimEnd());
+      line = indent;
+    }
+    line += `${name} `;
+  }
+  lines.push(line.trimEnd());
+  return lines.join('\n');
+}
+
+const secs = (ms: number): string => String(ms / 1000);
+
+export const CHAOS_HELP = `Usage: eda-harness chaos <list|run> [options]
+
+  list                        the scenarios: system, what each needs, what it does (--json for JSON)
+  run [scenario|glob …]       run scenarios one after another (none given = all of them); each starts
+                              its own brokers (native processes, containers, or the services named by
+                              KAFKA_BROKERS / AMQP_URL) and stops them afterwards
+
+Scenarios (globs such as kafka-* or *-poison-messages select several):
+${scenarioList('  ')}
+
+Options for run:
+  --report-dir <dir>   where the reports go (default ./${DEFAULT_REPORT_DIR})
+  --warmup <s>         traffic before the fault, in seconds (default ${secs(DEFAULT_TIMING.warmupMs)})
+  --fault <s>          how long the fault holds (default ${secs(DEFAULT_TIMING.faultMs)})
+  --recovery <s>       traffic after healing, before sending stops (default ${secs(DEFAULT_TIMING.recoveryMs)})
+  --drain-timeout <s>  how long to wait for every acknowledged message to be consumed (default ${secs(DEFAULT_TIMING.drainTimeoutMs)})
+  --json               print the report as JSON on stdout instead of the summary
+Durations are seconds; decimals are allowed (--fault 2.5).
+
+Each scenario runs a workload (keyed, sequenced, traced messages), injects its fault after the
+warm-up, heals it, keeps sending, then drains. Afterwards it checks these invariants:
+  - no acknowledged message lost: every send the broker acknowledged was consumed
+  - nothing phantom: every delivery matches a message that was sent
+  - duplicates counted: redeliveries are reported (at-least-once), not failed
+  - per-key order kept: a key's first deliveries arrive in the order they were sent
+  - recovery in time: messages sent after healing flow again within ${secs(DEFAULT_RECOVERY_LIMIT_MS)} s
+  - traces intact: each consumed message joins its producer's trace (traceparent header)
+  - poison dead-lettered (the *-poison-messages scenarios): every malformed message ends in the
+    dead-letter topic / queue, and no good message does
+
+Reports (in --report-dir):
+  chaos-report.json    everything observed: counts, fault windows, invariants, timeline, client events
+  chaos-junit.xml      one test case per scenario, for CI test reporting
+  chaos-report.html    a self-contained page with the timeline and the verdicts
+
+Progress goes to stderr, the summary (or --json) to stdout. Exit code 0 when every scenario
+passed, 1 when any failed, 2 on a usage error. Ctrl-C stops the brokers the scenarios started.
+
+Example:
+  eda-harness chaos list
+  eda-harness chaos run kafka-broker-kill 'rabbitmq-*' --fault 3 --report-dir out/chaos`;
+
+/** "Kafka ×1 + Toxiproxy", "Kafka ×3", "RabbitMQ". */
+export function describeNeeds(needs: EnvironmentNeeds): string {
+  const parts: string[] = [];
+  if (needs.kafkaNodes) parts.push(`Kafka ×${needs.kafkaNodes}`);
+  if (needs.rabbitmq) parts.push('RabbitMQ');
+  if (needs.toxiproxy) parts.push('Toxiproxy');
+  return parts.join(' + ');
+}
+
+/**
+ * parseArgs, with its errors (unknown option, missing value) turned into a ConfigError so they
+ * exit 2 with a hint. main.ts also recognises them, but by `instanceof TypeError`, which fails
+ * when the error comes from another realm (Jest's sandbox).
+ */
+function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new ConfigError(errorMessage(err), { hint: 'see `eda-harness chaos --help`' });
+    }
+    throw err;
+  }
+}
+
+function list(argv: string[]): number {
+  const { values } = parseFlags({ args: argv, options: { json: { type: 'boolean' } }, strict: true });
+  const rows = SCENARIO_NAMES.map((name) => {
+    const s = scenarioByName(name);
+    const needs = s.needs();
+    return { name, system: s.system, needs, environment: describeNeeds(needs), summary: s.summary() };
+  });
+  if (values.json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  const w = (pick: (r: (typeof rows)[number]) => string): number => Math.max(...rows.map((r) => pick(r).length));
+  const [wn, ws, we] = [w((r) => r.name), w((r) => r.system), w((r) => r.environment)];
+  for (const r of rows) console.log(`${r.name.padEnd(wn)}  ${r.system.padEnd(ws)}  ${r.environment.padEnd(we)}  ${r.summary}`);
+  return 0;
+}
+
+const TIMING_FLAGS = {
+  warmup: 'warmupMs',
+  fault: 'faultMs',
+  recovery: 'recoveryMs',
+  'drain-timeout': 'drainTimeoutMs',
+} as const satisfies Record<string, keyof ScenarioTiming>;
+
+type TimingFlag = keyof typeof TIMING_FLAGS;
+
+/**
+ * parseArgs refuses `--fault -3` as ambiguous; joining it into `--fault=-3` lets the value reach
+ * the validation below, which says what is wrong with it.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && arg.slice(2) in TIMING_FLAGS && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+function secondsToMs(flag: TimingFlag, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new ConfigError(`--${flag} must be a number of seconds, 0 or more (got "${value}")`, { hint: `for example --${flag} 2.5` });
+  }
+  return Math.round(n * 1000);
+}
+
+export interface RunFlags {
+  readonly patterns: string[];
+  readonly reportDir: string;
+  readonly timing: Partial<ScenarioTiming>;
+  readonly json: boolean;
+}
+
+export function parseRunFlags(argv: string[]): RunFlags {
+  const { values, positionals } = parseFlags({
+    args: joinNegativeValues(argv),
+    options: {
+      'report-dir': { type: 'string' },
+      warmup: { type: 'string' },
+      fault: { type: 'string' },
+      recovery: { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const timing: Partial<Record<keyof ScenarioTiming, number>> = {};
+  for (const flag of Object.keys(TIMING_FLAGS) as TimingFlag[]) {
+    const value = values[flag];
+    if (value !== undefined) timing[TIMING_FLAGS[flag]] = secondsToMs(flag, value);
+  }
+  const reportDir = values['report-dir'];
+  if (reportDir?.trim() === '') throw new ConfigError('--report-dir must name a directory');
+  return { patterns: positionals, reportDir: resolve(reportDir ?? DEFAULT_REPORT_DIR), timing, json: values.json ?? false };
+}
+
+async function run(argv: string[]): Promise<number> {
+  const flags = parseRunFlags(argv);
+  const names = selectScenarios(flags.patterns);
+  const started = Date.now();
+  const results: ScenarioResult[] = [];
+  const reportOf = (): ChaosReport => ({
+    tool: `eda-harness ${packageVersion()}`,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    passed: results.every((r) => r.passed),
+    scenarios: [...results],
+  });
+  for (const [i, name] of names.entries()) {
+    stderrProgress(`scenario ${i + 1}/${names.length}: ${name}`);
+    const result = await scenarioByName(name).withTiming(flags.timing).run({ progress: stderrProgress });
+    const why = result.error === undefined ? '' : ` (${result.error})`;
+    stderrProgress(`scenario ${i + 1}/${names.length}: ${name} ${result.passed ? 'passed' : 'FAILED'} in ${(result.durationMs / 1000).toFixed(1)} s${why}`);
+    results.push(result);
+    // Written after every scenario: a run interrupted by Ctrl-C (the environment layer stops the
+    // brokers and exits) still leaves the report of the scenarios that finished.
+    if (i < names.length - 1) writeReports(reportOf(), flags.reportDir);
+  }
+  const report = reportOf();
+  const paths = writeReports(report, flags.reportDir);
+  if (flags.json) process.stdout.write(renderJson(report));
+  else console.log(summarize(report));
+  console.error(`Reports:\n  ${paths.json}\n  ${paths.junit}\n  ${paths.html}`);
+  return report.passed ? 0 : 1;
+}
+
+export async function chaosCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    console.log(CHAOS_HELP);
+    return 0;
+  }
+  switch (sub) {
+    case 'list':
+      return list(rest);
+    case 'run':
+      return run(rest);
+    default:
+      console.error(sub ? `unknown chaos subcommand "${sub}"\n\n${CHAOS_HELP}` : CHAOS_HELP);
+      return 2;
+  }
+}

@@ -1,0 +1,480 @@
+import { Invariant, defaultInvariants } from '../../../chaos/invariants';
+import type { ConsumedMessage, FaultWindow, InvariantCheck, Observations, SentMessage, SpanRecord } from '../../../chaos/types';
+
+// All times are absolute epoch milliseconds; T0 is when the scenario started.
+const T0 = 1_700_000_000_000;
+
+/** A sent message, acked 5 ms after sending unless `failed` or `ackedAtMs` says otherwise. */
+function sent(id: string, at: number, opts: { key?: string; seq?: number; failed?: boolean; ackedAtMs?: number; poison?: boolean } = {}): SentMessage {
+  const failed = opts.failed === true;
+  return {
+    id,
+    key: opts.key ?? 'k0',
+    seq: opts.seq ?? 0,
+    sentAtMs: T0 + at,
+    ackedAtMs: failed ? undefined : (opts.ackedAtMs ?? T0 + at + 5),
+    error: failed ? 'KafkaJSRequestTimeoutError: Request timed out' : undefined,
+    poison: opts.poison === true,
+  };
+}
+
+/** A delivery with a healthy traceparent (trace `t-<id>`, producer span `p-<id>`) unless told otherwise. */
+function consumed(
+  id: string,
+  at: number,
+  opts: { key?: string; seq?: number; redelivered?: boolean; deadLettered?: boolean; traceId?: string | null; spanId?: string | null } = {},
+): ConsumedMessage {
+  return {
+    id,
+    key: opts.key ?? 'k0',
+    seq: opts.seq ?? 0,
+    atMs: T0 + at,
+    partition: 0,
+    redelivered: opts.redelivered === true,
+    producerTraceId: opts.traceId === null ? undefined : (opts.traceId ?? `t-${id}`),
+    producerSpanId: opts.spanId === null ? undefined : (opts.spanId ?? `p-${id}`),
+    deadLettered: opts.deadLettered === true,
+  };
+}
+
+/** A producer span and its consumer child, matching what `consumed(id)` carries by default. */
+function tracedPair(id: string): SpanRecord[] {
+  return [
+    { name: 'orders publish', kind: 'producer', traceId: `t-${id}`, spanId: `p-${id}`, parentSpanId: undefined },
+    { name: 'orders process', kind: 'consumer', traceId: `t-${id}`, spanId: `c-${id}`, parentSpanId: `p-${id}` },
+  ];
+}
+
+function fault(startAt: number, endAt: number | undefined, opts: { name?: string; error?: string } = {}): FaultWindow {
+  return { name: opts.name ?? 'broker-kill', description: 'a Kafka broker killed with SIGKILL, then started again', startMs: T0 + startAt, endMs: endAt === undefined ? undefined : T0 + endAt, error: opts.error };
+}
+
+function obs(parts: Partial<Pick<Observations, 'sent' | 'consumed' | 'faults' | 'spans'>>): Observations {
+  return {
+    scenario: 'kafka-broker-kill',
+    system: 'kafka',
+    startedMs: T0,
+    endedMs: T0 + 20_000,
+    sent: parts.sent ?? [],
+    consumed: parts.consumed ?? [],
+    faults: parts.faults ?? [],
+    spans: parts.spans ?? [],
+    events: [],
+  };
+}
+
+const check = (inv: InvariantCheck, o: Observations) => inv.check(o);
+
+describe('Invariant.noAckedLoss', () => {
+  it('passes when every acknowledged message was consumed', () => {
+    const r = check(Invariant.noAckedLoss(), obs({ sent: [sent('m1', 0), sent('m2', 100, { seq: 1 })], consumed: [consumed('m1', 10), consumed('m2', 110, { seq: 1 })] }));
+    expect(r.name).toBe('no acknowledged message lost');
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ acked: 2, lost: 0 });
+    expect(r.summary).toBe('all 2 acknowledged messages were consumed');
+    expect(r.examples).toEqual([]);
+  });
+
+  it('fails with the lost message described relative to the scenario start', () => {
+    const r = check(Invariant.noAckedLoss(), obs({ sent: [sent('m1', 0), sent('m2', 4200, { key: 'k3', seq: 7 })], consumed: [consumed('m1', 10)] }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ acked: 2, lost: 1 });
+    expect(r.summary).toBe('1 of 2 acknowledged messages were never consumed');
+    expect(r.examples).toEqual(['m2 (key k3, seq 7, sent at +4200 ms)']);
+  });
+
+  it('does not count failed (un-acknowledged) sends that were never consumed', () => {
+    const r = check(Invariant.noAckedLoss(), obs({ sent: [sent('m1', 0), sent('m2', 100, { seq: 1, failed: true })], consumed: [consumed('m1', 10)] }));
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ acked: 1, lost: 0 });
+  });
+
+  it('counts an acknowledged message seen only by the dead-letter reader as consumed', () => {
+    const r = check(Invariant.noAckedLoss(), obs({ sent: [sent('m1', 0), sent('p1', 50, { poison: true, key: 'poison' })], consumed: [consumed('m1', 10), consumed('p1', 80, { key: 'poison', deadLettered: true })] }));
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ acked: 2, lost: 0 });
+  });
+
+  it('fails when nothing was acknowledged at all: the workload never got going', () => {
+    const r = check(Invariant.noAckedLoss(), obs({ sent: [sent('m1', 0, { failed: true }), sent('m2', 100, { failed: true, seq: 1 })] }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ acked: 0, lost: 0 });
+    expect(r.summary).toBe('nothing was acknowledged: the workload never got going');
+  });
+
+  it('fails on an empty history too', () => {
+    const r = check(Invariant.noAckedLoss(), obs({}));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ acked: 0, lost: 0 });
+  });
+
+  it('caps the examples at 5 but reports the full count', () => {
+    const many = Array.from({ length: 8 }, (_, i) => sent(`m${i}`, i * 10, { seq: i }));
+    const r = check(Invariant.noAckedLoss(), obs({ sent: many }));
+    expect(r.figures).toEqual({ acked: 8, lost: 8 });
+    expect(r.examples).toHaveLength(5);
+    expect(r.examples[0]).toBe('m0 (key k0, seq 0, sent at +0 ms)');
+    expect(r.examples[4]).toBe('m4 (key k0, seq 4, sent at +40 ms)');
+  });
+});
+
+describe('Invariant.noPhantoms', () => {
+  it('passes when every delivery matches a sent message (failed sends included)', () => {
+    const r = check(Invariant.noPhantoms(), obs({ sent: [sent('m1', 0), sent('m2', 10, { failed: true })], consumed: [consumed('m1', 5), consumed('m2', 20), consumed('m1', 30)] }));
+    expect(r.name).toBe('nothing consumed that was not sent');
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ phantoms: 0 });
+    expect(r.summary).toBe('every delivery matches a sent message');
+  });
+
+  it('fails on deliveries of ids that were never sent', () => {
+    const r = check(Invariant.noPhantoms(), obs({ sent: [sent('m1', 0)], consumed: [consumed('m1', 5), consumed('ghost-1', 6), consumed('ghost-2', 7)] }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ phantoms: 2 });
+    expect(r.summary).toBe('2 deliveries match no sent message');
+    expect(r.examples).toEqual(['ghost-1', 'ghost-2']);
+  });
+
+  it('caps the examples at 5', () => {
+    const ghosts = Array.from({ length: 7 }, (_, i) => consumed(`ghost-${i}`, i));
+    const r = check(Invariant.noPhantoms(), obs({ consumed: ghosts }));
+    expect(r.figures).toEqual({ phantoms: 7 });
+    expect(r.examples).toEqual(['ghost-0', 'ghost-1', 'ghost-2', 'ghost-3', 'ghost-4']);
+  });
+});
+
+describe('Invariant.duplicates', () => {
+  const history = obs({
+    sent: [sent('m1', 0), sent('m2', 10, { seq: 1 }), sent('m3', 20, { seq: 2 })],
+    consumed: [consumed('m1', 5), consumed('m2', 15, { seq: 1 }), consumed('m1', 25, { redelivered: true }), consumed('m3', 30, { seq: 2 }), consumed('m1', 35, { redelivered: true }), consumed('m2', 40, { seq: 1 })],
+  });
+
+  it('without a bound passes even with duplicates, and reports them', () => {
+    const r = check(Invariant.duplicates(), history);
+    expect(r.name).toBe('duplicates counted');
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ duplicates: 3, duplicatedMessages: 2, flaggedRedelivered: 2 });
+    expect(r.summary).toBe('3 duplicate deliveries of 3 messages (not bounded in this scenario)');
+    expect(r.examples).toEqual(['m1 delivered 3 times', 'm2 delivered 2 times']);
+  });
+
+  it('reports zero duplicates as a figure when there are none', () => {
+    const r = check(Invariant.duplicates({ max: 0 }), obs({ sent: [sent('m1', 0)], consumed: [consumed('m1', 5)] }));
+    expect(r.name).toBe('at most 0 duplicates');
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ duplicates: 0, duplicatedMessages: 0, flaggedRedelivered: 0 });
+    expect(r.summary).toBe('0 duplicate deliveries of 1 messages (bound 0)');
+  });
+
+  it('with max 0 fails on a single duplicate', () => {
+    const r = check(Invariant.duplicates({ max: 0 }), obs({ sent: [sent('m1', 0)], consumed: [consumed('m1', 5), consumed('m1', 9)] }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ duplicates: 1, duplicatedMessages: 1, flaggedRedelivered: 0 });
+    expect(r.summary).toBe('1 duplicate deliveries of 1 messages (bound 0)');
+    expect(r.examples).toEqual(['m1 delivered 2 times']);
+  });
+
+  it('passes at the bound and fails one above it', () => {
+    expect(check(Invariant.duplicates({ max: 3 }), history).passed).toBe(true);
+    const r = check(Invariant.duplicates({ max: 2 }), history);
+    expect(r.name).toBe('at most 2 duplicates');
+    expect(r.passed).toBe(false);
+  });
+
+  it('counts deliveries the broker flagged as redelivered, even first ones', () => {
+    const r = check(Invariant.duplicates(), obs({ sent: [sent('m1', 0)], consumed: [consumed('m1', 5, { redelivered: true })] }));
+    expect(r.figures).toEqual({ duplicates: 0, duplicatedMessages: 0, flaggedRedelivered: 1 });
+  });
+
+  it('caps the examples at 5', () => {
+    const c = Array.from({ length: 6 }, (_, i) => [consumed(`m${i}`, i), consumed(`m${i}`, 100 + i)]).flat();
+    const r = check(Invariant.duplicates(), obs({ consumed: c }));
+    expect(r.figures.duplicates).toBe(6);
+    expect(r.figures.duplicatedMessages).toBe(6);
+    expect(r.examples).toHaveLength(5);
+  });
+});
+
+describe('Invariant.perKeyOrder', () => {
+  it('passes when each key is delivered in send order, keys interleaved', () => {
+    const r = check(
+      Invariant.perKeyOrder(),
+      obs({
+        consumed: [
+          consumed('a0', 1, { key: 'a', seq: 0 }),
+          consumed('b0', 2, { key: 'b', seq: 0 }),
+          consumed('b1', 3, { key: 'b', seq: 1 }),
+          consumed('a1', 4, { key: 'a', seq: 1 }),
+          consumed('b2', 5, { key: 'b', seq: 2 }),
+          consumed('a2', 6, { key: 'a', seq: 2 }),
+        ],
+      }),
+    );
+    expect(r.name).toBe('per-key order kept');
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ checked: 6, outOfOrder: 0 });
+    expect(r.summary).toBe('6 first deliveries over 2 keys in order');
+  });
+
+  it('does not count a redelivery of an older seq after newer ones', () => {
+    const r = check(
+      Invariant.perKeyOrder(),
+      obs({ consumed: [consumed('a0', 1, { key: 'a', seq: 0 }), consumed('a1', 2, { key: 'a', seq: 1 }), consumed('a2', 3, { key: 'a', seq: 2 }), consumed('a0', 4, { key: 'a', seq: 0, redelivered: true }), consumed('a3', 5, { key: 'a', seq: 3 })] }),
+    );
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ checked: 4, outOfOrder: 0 });
+  });
+
+  it('tolerates gaps (a failed send) within a key', () => {
+    const r = check(Invariant.perKeyOrder(), obs({ consumed: [consumed('a0', 1, { key: 'a', seq: 0 }), consumed('a2', 2, { key: 'a', seq: 2 })] }));
+    expect(r.passed).toBe(true);
+  });
+
+  it('fails on a first delivery of seq 3 after seq 5 for the same key', () => {
+    const r = check(
+      Invariant.perKeyOrder(),
+      obs({ consumed: [consumed('a4', 1, { key: 'a', seq: 4 }), consumed('b0', 2, { key: 'b', seq: 0 }), consumed('a5', 3, { key: 'a', seq: 5 }), consumed('a3', 4, { key: 'a', seq: 3 }), consumed('a6', 5, { key: 'a', seq: 6 })] }),
+    );
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ checked: 5, outOfOrder: 1 });
+    expect(r.summary).toBe('1 messages delivered out of order');
+    expect(r.examples).toEqual(['key a: seq 3 first delivered after seq 5']);
+  });
+
+  it('compares against the highest seq seen so far, not the last one', () => {
+    // 5, then 3 (violation), then 4: still behind 5, so a second violation.
+    const r = check(Invariant.perKeyOrder(), obs({ consumed: [consumed('a5', 1, { key: 'a', seq: 5 }), consumed('a3', 2, { key: 'a', seq: 3 }), consumed('a4', 3, { key: 'a', seq: 4 })] }));
+    expect(r.figures).toEqual({ checked: 3, outOfOrder: 2 });
+    expect(r.examples).toEqual(['key a: seq 3 first delivered after seq 5', 'key a: seq 4 first delivered after seq 5']);
+  });
+
+  it('skips dead-lettered deliveries', () => {
+    const r = check(
+      Invariant.perKeyOrder(),
+      obs({ consumed: [consumed('p1', 1, { key: 'poison', seq: 1, deadLettered: true }), consumed('p0', 2, { key: 'poison', seq: 0, deadLettered: true }), consumed('a0', 3, { key: 'a', seq: 0 })] }),
+    );
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ checked: 1, outOfOrder: 0 });
+    expect(r.summary).toBe('1 first deliveries over 1 keys in order');
+  });
+
+  it('caps the examples at 5', () => {
+    const c = [consumed('a9', 0, { key: 'a', seq: 9 }), ...Array.from({ length: 7 }, (_, i) => consumed(`a${i}`, i + 1, { key: 'a', seq: i }))];
+    const r = check(Invariant.perKeyOrder(), obs({ consumed: c }));
+    expect(r.figures).toEqual({ checked: 8, outOfOrder: 7 });
+    expect(r.examples).toHaveLength(5);
+  });
+});
+
+describe('Invariant.recoveryWithin', () => {
+  it('is named after its limit in seconds', () => {
+    expect(Invariant.recoveryWithin(30_000).name).toBe('recovers within 30 s');
+    expect(Invariant.recoveryWithin(1500).name).toBe('recovers within 1.5 s');
+  });
+
+  it('passes when no fault was injected', () => {
+    const r = check(Invariant.recoveryWithin(1000), obs({ sent: [sent('m1', 0)], consumed: [consumed('m1', 5)] }));
+    expect(r.passed).toBe(true);
+    expect(r.summary).toBe('no fault was injected');
+    expect(r.figures).toEqual({});
+  });
+
+  it('fails at once when a fault never healed', () => {
+    const r = check(Invariant.recoveryWithin(60_000), obs({ faults: [fault(1000, 2000, { name: 'latency' }), fault(1000, undefined, { error: 'healing broker-kill: node did not start' })] }));
+    expect(r.passed).toBe(false);
+    expect(r.summary).toBe('fault broker-kill never healed: healing broker-kill: node did not start');
+  });
+
+  it('says "unknown error" for an unhealed fault without an error text', () => {
+    const r = check(Invariant.recoveryWithin(60_000), obs({ faults: [fault(1000, undefined)] }));
+    expect(r.passed).toBe(false);
+    expect(r.summary).toBe('fault broker-kill never healed: unknown error');
+  });
+
+  // Fault 1000..3000 and a second one healed at 5000: recovery is measured from 5000.
+  // b1 was sent before healing and consumed after it (a backlog): it must not count as recovery.
+  const healed = obs({
+    sent: [sent('w1', 500), sent('b1', 2500, { seq: 1 }), sent('b2', 4900, { seq: 2 }), sent('r1', 5100, { seq: 3 }), sent('r2', 6000, { seq: 4 })],
+    consumed: [consumed('w1', 600), consumed('b1', 5050, { seq: 1 }), consumed('b2', 5200, { seq: 2 }), consumed('r1', 7500, { seq: 3 }), consumed('r2', 7600, { seq: 4 })],
+    faults: [fault(1000, 3000, { name: 'latency' }), fault(1200, 5000)],
+  });
+
+  it('measures from the last heal to the first consumption of a message sent after healing', () => {
+    const r = check(Invariant.recoveryWithin(2500), healed);
+    expect(r.name).toBe('recovers within 2.5 s');
+    expect(r.passed).toBe(true);
+    // r1: consumed 7500, healed 5000. Longest pause since the first fault started (1000): 1000 → 5050.
+    expect(r.figures).toEqual({ recoveryMs: 2500, limitMs: 2500, longestConsumptionGapMs: 4050 });
+    expect(r.summary).toBe('flow restored 2500 ms after healing (limit 2500 ms); longest pause in consumption 4050 ms');
+  });
+
+  it('fails when recovery took longer than the limit', () => {
+    const r = check(Invariant.recoveryWithin(2000), healed);
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ recoveryMs: 2500, limitMs: 2000, longestConsumptionGapMs: 4050 });
+  });
+
+  it('ignores poison messages sent after healing', () => {
+    const o = obs({
+      sent: [sent('p1', 3100, { poison: true, key: 'poison' }), sent('r1', 3200, { seq: 1 })],
+      consumed: [consumed('p1', 3150, { key: 'poison', deadLettered: true }), consumed('r1', 3900, { seq: 1 })],
+      faults: [fault(1000, 3000)],
+    });
+    const r = check(Invariant.recoveryWithin(10_000), o);
+    expect(r.figures.recoveryMs).toBe(900);
+  });
+
+  it('fails when only backlog (sent before healing) was consumed after healing', () => {
+    const o = obs({ sent: [sent('b1', 2000), sent('r1', 3500, { seq: 1, failed: true })], consumed: [consumed('b1', 4000)], faults: [fault(1000, 3000)] });
+    const r = check(Invariant.recoveryWithin(60_000), o);
+    expect(r.passed).toBe(false);
+    expect(r.summary).toBe('no message sent after healing was consumed (1 sent)');
+    expect(r.figures).toEqual({ sentAfterHeal: 1 });
+  });
+});
+
+describe('Invariant.tracesIntact', () => {
+  it('passes when every delivery joined its producer trace, ignoring dead-lettered and repeated deliveries', () => {
+    const r = check(
+      Invariant.tracesIntact(),
+      obs({
+        consumed: [consumed('m1', 1), consumed('m2', 2), consumed('m1', 3, { traceId: null, spanId: null }), consumed('p1', 4, { deadLettered: true, traceId: null, spanId: null })],
+        spans: [...tracedPair('m1'), ...tracedPair('m2')],
+      }),
+    );
+    expect(r.name).toBe('traces intact');
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ checked: 2, broken: 0 });
+    expect(r.summary).toBe('all 2 consumed messages joined their producer\'s trace');
+  });
+
+  it('fails on a delivery without a traceparent header', () => {
+    const r = check(Invariant.tracesIntact(), obs({ consumed: [consumed('m1', 1), consumed('m2', 2, { traceId: null, spanId: null })], spans: [...tracedPair('m1'), ...tracedPair('m2')] }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ checked: 2, broken: 1 });
+    expect(r.summary).toBe('1 of 2 consumed messages lost their trace');
+    expect(r.examples).toEqual(['m2: no traceparent header']);
+  });
+
+  it('fails on a traceparent naming no recorded producer span', () => {
+    const r = check(Invariant.tracesIntact(), obs({ consumed: [consumed('m1', 1, { spanId: 'p-unknown' })], spans: tracedPair('m1') }));
+    expect(r.passed).toBe(false);
+    expect(r.examples).toEqual(['m1: traceparent names no recorded producer span']);
+  });
+
+  it('fails when the producer span id is known but in another trace', () => {
+    const r = check(Invariant.tracesIntact(), obs({ consumed: [consumed('m1', 1, { traceId: 't-other' })], spans: tracedPair('m1') }));
+    expect(r.passed).toBe(false);
+    expect(r.examples).toEqual(['m1: traceparent names no recorded producer span']);
+  });
+
+  it('fails when the producer span was recorded but no consumer span is its child', () => {
+    const producerOnly = tracedPair('m1').filter((s) => s.kind === 'producer');
+    const orphanConsumer: SpanRecord = { name: 'orders process', kind: 'consumer', traceId: 't-m1', spanId: 'c-m1', parentSpanId: undefined };
+    const r = check(Invariant.tracesIntact(), obs({ consumed: [consumed('m1', 1)], spans: [...producerOnly, orphanConsumer] }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ checked: 1, broken: 1 });
+    expect(r.examples).toEqual(["m1: no consumer span in the producer's trace"]);
+  });
+
+  it('fails when nothing was consumed (dead-lettered deliveries do not count)', () => {
+    const r = check(Invariant.tracesIntact(), obs({ consumed: [consumed('p1', 1, { deadLettered: true })], spans: tracedPair('p1') }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ checked: 0, broken: 0 });
+    expect(r.summary).toBe('nothing consumed to check');
+  });
+
+  it('caps the examples at 5', () => {
+    const c = Array.from({ length: 9 }, (_, i) => consumed(`m${i}`, i, { traceId: null, spanId: null }));
+    const r = check(Invariant.tracesIntact(), obs({ consumed: c }));
+    expect(r.figures).toEqual({ checked: 9, broken: 9 });
+    expect(r.examples).toHaveLength(5);
+  });
+});
+
+describe('Invariant.poisonDeadLettered', () => {
+  const good = [sent('m1', 0), sent('m2', 10, { seq: 1 })];
+  const poison = [sent('p0', 20, { key: 'poison', seq: 0, poison: true }), sent('p1', 30, { key: 'poison', seq: 1, poison: true })];
+
+  it('passes when every acknowledged poison message, and nothing else, was dead-lettered', () => {
+    const r = check(
+      Invariant.poisonDeadLettered(),
+      obs({ sent: [...good, ...poison], consumed: [consumed('m1', 5), consumed('m2', 15, { seq: 1 }), consumed('p0', 40, { key: 'poison', deadLettered: true }), consumed('p1', 50, { key: 'poison', seq: 1, deadLettered: true })] }),
+    );
+    expect(r.name).toBe('poison messages dead-lettered');
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ poison: 2, deadLettered: 2, missing: 0, wronglyDeadLettered: 0 });
+    expect(r.summary).toBe('all 2 poison messages dead-lettered, no good message was');
+  });
+
+  it('fails when a poison message was not dead-lettered', () => {
+    const r = check(Invariant.poisonDeadLettered(), obs({ sent: [...good, ...poison], consumed: [consumed('m1', 5), consumed('p0', 40, { key: 'poison', deadLettered: true })] }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ poison: 2, deadLettered: 1, missing: 1, wronglyDeadLettered: 0 });
+    expect(r.summary).toBe('1 poison messages not dead-lettered, 0 good messages dead-lettered');
+    expect(r.examples).toEqual(['p1 not dead-lettered']);
+  });
+
+  it('fails when a good message was dead-lettered', () => {
+    const r = check(
+      Invariant.poisonDeadLettered(),
+      obs({ sent: [...good, ...poison], consumed: [consumed('m1', 5, { deadLettered: true }), consumed('p0', 40, { key: 'poison', deadLettered: true }), consumed('p1', 50, { key: 'poison', seq: 1, deadLettered: true })] }),
+    );
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ poison: 2, deadLettered: 3, missing: 0, wronglyDeadLettered: 1 });
+    expect(r.summary).toBe('0 poison messages not dead-lettered, 1 good messages dead-lettered');
+    expect(r.examples).toEqual(['m1 dead-lettered']);
+  });
+
+  it('does not call a dead-lettered poison message "good" when its send failed (it may still have been written)', () => {
+    const r = check(
+      Invariant.poisonDeadLettered(),
+      obs({
+        sent: [sent('p0', 20, { key: 'poison', poison: true }), sent('p1', 30, { key: 'poison', seq: 1, poison: true, failed: true })],
+        consumed: [consumed('p0', 40, { key: 'poison', deadLettered: true }), consumed('p1', 50, { key: 'poison', seq: 1, deadLettered: true })],
+      }),
+    );
+    expect(r.passed).toBe(true);
+    expect(r.figures['wronglyDeadLettered']).toBe(0);
+  });
+
+  it('fails when no poison message was acknowledged', () => {
+    const unacked = [sent('p0', 20, { key: 'poison', poison: true, failed: true })];
+    const r = check(Invariant.poisonDeadLettered(), obs({ sent: [...good, ...unacked], consumed: [consumed('m1', 5)] }));
+    expect(r.passed).toBe(false);
+    expect(r.figures).toEqual({ poison: 0, deadLettered: 0, missing: 0, wronglyDeadLettered: 0 });
+    expect(r.summary).toBe('no poison message was acknowledged');
+  });
+
+  it('caps the examples at 5, missing ones first', () => {
+    const manyPoison = Array.from({ length: 4 }, (_, i) => sent(`p${i}`, 100 + i, { key: 'poison', seq: i, poison: true }));
+    const wrong = Array.from({ length: 3 }, (_, i) => consumed(`m${i}`, 200 + i, { deadLettered: true }));
+    const r = check(Invariant.poisonDeadLettered(), obs({ sent: manyPoison, consumed: wrong }));
+    expect(r.figures).toEqual({ poison: 4, deadLettered: 3, missing: 4, wronglyDeadLettered: 3 });
+    expect(r.examples).toEqual(['p0 not dead-lettered', 'p1 not dead-lettered', 'p2 not dead-lettered', 'p3 not dead-lettered', 'm0 dead-lettered']);
+  });
+});
+
+describe('defaultInvariants', () => {
+  it('checks loss, phantoms, duplicates (unbounded), order, recovery with the given limit and traces', () => {
+    expect(defaultInvariants(45_000).map((i) => i.name)).toEqual([
+      'no acknowledged message lost',
+      'nothing consumed that was not sent',
+      'duplicates counted',
+      'per-key order kept',
+      'recovers within 45 s',
+      'traces intact',
+    ]);
+  });
+
+  it('all pass on a healthy history through a healed fault', () => {
+    const o = obs({
+      sent: [sent('m1', 0), sent('m2', 2000, { seq: 1 }), sent('m3', 4000, { seq: 2 })],
+      consumed: [consumed('m1', 10, { seq: 0 }), consumed('m2', 3100, { seq: 1 }), consumed('m3', 4010, { seq: 2 })],
+      faults: [fault(1000, 3000)],
+      spans: ['m1', 'm2', 'm3'].flatMap(tracedPair),
+    });
+    const results = defaultInvariants(5000).map((i) => i.check(o));
+    expect(results.filter((r) => !r.passed).map((r) => `${r.name}: ${r.summary}`)).toEqual([]);
+  });
+});

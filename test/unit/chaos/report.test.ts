@@ -1,0 +1,279 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderHtml, renderJson, renderJUnit, summarize, writeReports } from '../../../chaos/report';
+import type { ChaosReport, ClientEvent, ScenarioResult } from '../../../chaos/types';
+
+// Strings a broker or client could plausibly hand us, with every character that breaks markup.
+const NASTY_SUMMARY = '3 of 120 acknowledged messages were never consumed <&"> \u0001';
+const NASTY_ERROR = 'workload crashed: <Channel closed> & "gone" \u0000';
+const NASTY_EXAMPLE = 'msg-<7> (key k&1, seq 3, sent at +4200 ms)';
+
+const T0 = Date.parse('2025-03-01T10:00:00.000Z');
+const T1 = Date.parse('2025-03-01T10:00:20.000Z');
+
+const passing: ScenarioResult = {
+  name: 'kafka-leader-kill',
+  description: 'Kills the partition leader mid-traffic; acks=-1 must survive it.',
+  system: 'kafka',
+  passed: true,
+  startedAt: new Date(T0).toISOString(),
+  durationMs: 18_250,
+  counts: { sent: 1200, acked: 1195, failed: 5, deliveries: 1203, uniqueConsumed: 1195, duplicates: 8, poison: 0 },
+  faults: [{ name: 'kafka-kill-leader', description: 'SIGKILL the leader of partition 0', startMs: T0 + 3000, endMs: T0 + 8000, error: undefined }],
+  invariants: [
+    { name: 'no acknowledged message lost', passed: true, summary: 'all 1195 acknowledged messages were consumed', figures: { acked: 1195, lost: 0 }, examples: [] },
+    { name: 'duplicates counted', passed: true, summary: '8 duplicate deliveries', figures: { duplicates: 8, redelivered: 0 }, examples: [] },
+  ],
+  timeline: [
+    { second: 0, sent: 100, acked: 100, failed: 0, consumed: 99 },
+    { second: 1, sent: 100, acked: 100, failed: 0, consumed: 101 },
+    { second: 3, sent: 60, acked: 55, failed: 5, consumed: 40 },
+    { second: 4, sent: 100, acked: 100, failed: 0, consumed: 120 },
+  ],
+  events: [{ atMs: T0 + 3100, where: 'produce', message: 'KafkaJSNumberOfRetriesExceeded: NOT_LEADER_FOR_PARTITION' }],
+  error: undefined,
+};
+
+const manyEvents: ClientEvent[] = Array.from({ length: 60 }, (_, i) => ({ atMs: T1 + 2000 + i * 10, where: 'connection', message: `reconnect ${i}: <socket closed> & retrying` }));
+
+const failing: ScenarioResult = {
+  name: 'rabbitmq-partition',
+  description: 'Cuts the client off the broker through Toxiproxy for 5 s.',
+  system: 'rabbitmq',
+  passed: false,
+  startedAt: new Date(T1).toISOString(),
+  durationMs: 21_004,
+  counts: { sent: 120, acked: 120, failed: 0, deliveries: 117, uniqueConsumed: 117, duplicates: 0, poison: 0 },
+  faults: [
+    { name: 'rabbitmq-network-cut', description: 'timeout toxic on <amqp> proxy', startMs: T1 + 2000, endMs: T1 + 7000, error: undefined },
+    { name: 'rabbitmq-latency', description: 'latency toxic', startMs: T1 + 9000, endMs: undefined, error: 'heal failed: proxy "amqp" gone' },
+  ],
+  invariants: [
+    { name: 'no acknowledged message lost', passed: false, summary: NASTY_SUMMARY, figures: { acked: 120, lost: 3, 'p99 ms': 12.5 }, examples: [NASTY_EXAMPLE] },
+    { name: 'per-key order kept', passed: true, summary: 'every key consumed in sequence', figures: { keys: 10 }, examples: [] },
+  ],
+  timeline: [
+    { second: 0, sent: 40, acked: 40, failed: 0, consumed: 40 },
+    { second: 1, sent: 40, acked: 40, failed: 0, consumed: 37 },
+    { second: 2, sent: 40, acked: 40, failed: 0, consumed: 40 },
+  ],
+  events: manyEvents,
+  error: NASTY_ERROR,
+};
+
+const report: ChaosReport = {
+  tool: 'eda-harness 0.1.0',
+  startedAt: new Date(T0 - 500).toISOString(),
+  durationMs: 40_100,
+  passed: false,
+  scenarios: [passing, failing],
+};
+
+const VOID_HTML = new Set(['meta', 'br', 'hr', 'img', 'input', 'link']);
+
+/**
+ * Not a parser, but enough to catch what string-built markup gets wrong: unbalanced or crossed
+ * tags, a raw `<` or `"` inside an attribute, and a bare `&` that is not a character reference.
+ */
+function checkWellFormed(markup: string, voidElements: ReadonlySet<string> = new Set()): void {
+  const body = markup.replace(/^<\?xml[^>]*\?>/, '').replace(/^<!DOCTYPE html>/i, '');
+  expect(body).not.toMatch(/&(?!(?:amp|lt|gt|quot|#39|#\d+);)/);
+  const tag = /<(\/?)([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>/g;
+  const stack: string[] = [];
+  let last = 0;
+  for (const m of body.matchAll(tag)) {
+    const between = body.slice(last, m.index);
+    expect(between).not.toMatch(/[<>]/); // anything tag-like that the tag pattern did not accept
+    last = m.index + m[0].length;
+    const [, closing, name = '', , selfClosing] = m;
+    if (closing) expect(stack.pop()).toBe(name);
+    else if (!selfClosing && !voidElements.has(name.toLowerCase())) stack.push(name);
+  }
+  expect(body.slice(last)).not.toMatch(/[<>]/);
+  expect(stack).toEqual([]);
+}
+
+function attr(element: string, name: string): string | undefined {
+  return new RegExp(`\\s${name}="([^"]*)"`).exec(element)?.[1];
+}
+
+describe('renderJson', () => {
+  it('round-trips the report and ends with a newline', () => {
+    const json = renderJson(report);
+    expect(json.endsWith('}\n')).toBe(true);
+    expect(json).toContain('\n  "tool": "eda-harness 0.1.0"');
+    expect(JSON.parse(json)).toEqual(report);
+  });
+});
+
+describe('renderJUnit', () => {
+  const xml = renderJUnit(report);
+
+  it('is well-formed XML with no characters XML 1.0 forbids', () => {
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')).toBe(true);
+    checkWellFormed(xml);
+    expect(xml).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/); // eslint-disable-line no-control-regex
+  });
+
+  it('counts tests, failures and errors per suite and overall', () => {
+    const root = /<testsuites [^>]*>/.exec(xml)?.[0] ?? '';
+    expect(attr(root, 'name')).toBe('eda-harness chaos');
+    expect(attr(root, 'tests')).toBe('5'); // 2 + 2 invariants + 1 for the scenario error
+    expect(attr(root, 'failures')).toBe('1');
+    expect(attr(root, 'errors')).toBe('1');
+    expect(attr(root, 'time')).toBe('40.100');
+
+    const suites = [...xml.matchAll(/<testsuite [^>]*>/g)].map((m) => m[0]);
+    expect(suites.map((s) => attr(s, 'name'))).toEqual(['kafka-leader-kill', 'rabbitmq-partition']);
+    expect(suites.map((s) => [attr(s, 'tests'), attr(s, 'failures'), attr(s, 'errors'), attr(s, 'time')])).toEqual([
+      ['2', '0', '0', '18.250'],
+      ['3', '1', '1', '21.004'],
+    ]);
+    expect(attr(suites[0] ?? '', 'timestamp')).toBe('2025-03-01T10:00:00');
+  });
+
+  it('has one testcase per invariant and one for the scenario error', () => {
+    const cases = [...xml.matchAll(/<testcase [^>]*>/g)].map((m) => `${attr(m[0], 'classname')} / ${attr(m[0], 'name')}`);
+    expect(cases).toEqual([
+      'chaos.kafka-leader-kill / no acknowledged message lost',
+      'chaos.kafka-leader-kill / duplicates counted',
+      'chaos.rabbitmq-partition / no acknowledged message lost',
+      'chaos.rabbitmq-partition / per-key order kept',
+      'chaos.rabbitmq-partition / scenario ran to the end',
+    ]);
+  });
+
+  it('fails only the failed invariant, with an escaped summary, its figures and examples', () => {
+    const failures = [...xml.matchAll(/<failure [^>]*>([^<]*)<\/failure>/g)];
+    expect(failures).toHaveLength(1);
+    const [element = '', text = ''] = failures[0] ?? [];
+    expect(attr(element, 'message')).toBe('3 of 120 acknowledged messages were never consumed &lt;&amp;&quot;&gt; ');
+    expect(text).toBe('acked: 120\nlost: 3\np99 ms: 12.500\nexamples:\n  msg-&lt;7&gt; (key k&amp;1, seq 3, sent at +4200 ms)');
+    // The failure sits inside the failing invariant's testcase, not a passing one.
+    expect(xml).toMatch(/name="no acknowledged message lost" time="0.000">\n\s*<failure /);
+  });
+
+  it('reports the scenario error as an <error>', () => {
+    const errors = [...xml.matchAll(/<error [^>]*>[^<]*<\/error>/g)].map((m) => m[0]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('message="workload crashed: &lt;Channel closed&gt; &amp; &quot;gone&quot; "');
+  });
+
+  it('puts fault windows (relative to the scenario start) and counts into properties', () => {
+    expect(xml).toContain('<property name="fault.kafka-kill-leader" value="3000..8000 ms"/>');
+    expect(xml).toContain('<property name="fault.rabbitmq-network-cut" value="2000..7000 ms"/>');
+    expect(xml).toContain('<property name="fault.rabbitmq-latency" value="9000..? ms"/>');
+    expect(xml).toContain('<property name="fault.rabbitmq-latency.error" value="heal failed: proxy &quot;amqp&quot; gone"/>');
+    expect(xml).toContain('<property name="counts.sent" value="1200"/>');
+    expect(xml).toContain('<property name="counts.uniqueConsumed" value="117"/>');
+  });
+
+  it('keeps line breaks in attribute values as character references', () => {
+    const multiLine: ChaosReport = { ...report, scenarios: [{ ...failing, error: 'first line\nsecond line' }] };
+    const out = renderJUnit(multiLine);
+    expect(out).toContain('<error message="first line" type="ScenarioError">first line\nsecond line</error>');
+    const withSummary: ChaosReport = { ...report, scenarios: [{ ...failing, invariants: [{ ...failing.invariants[0]!, summary: 'a\nb' }] }] };
+    expect(renderJUnit(withSummary)).toContain('<failure message="a&#10;b"');
+  });
+});
+
+describe('renderHtml', () => {
+  const html = renderHtml(report);
+
+  it('is one self-contained page with balanced tags', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|\ssrc=|url\(/i);
+    checkWellFormed(html, VOID_HTML);
+  });
+
+  it('escapes every string that came from the data', () => {
+    for (const raw of ['<&">', '<Channel closed>', '"gone"', '<socket closed>', 'msg-<7>', '<amqp>', 'k&1', '\u0000', '\u0001']) expect(html).not.toContain(raw);
+    expect(html).toContain('never consumed &lt;&amp;&quot;&gt;');
+    expect(html).toContain('workload crashed: &lt;Channel closed&gt; &amp; &quot;gone&quot;');
+    expect(html).toContain('msg-&lt;7&gt; (key k&amp;1');
+  });
+
+  it('shows the overall and per-scenario verdicts', () => {
+    expect(html).toContain('<h1>Chaos report <span class="badge fail">FAIL</span></h1>');
+    expect(html).toContain('1 of 2 scenarios passed');
+    expect(html).toContain('<section class="scenario pass" id="scenario-0">');
+    expect(html).toContain('<section class="scenario fail" id="scenario-1">');
+    expect(html).toMatch(/<td class="verdict">FAIL<\/td>/);
+    expect(html).toMatch(/<td class="verdict">PASS<\/td>/);
+  });
+
+  it('draws a timeline per scenario with one shaded rect per fault window', () => {
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    expect(html.match(/<rect class="fault"/g)).toHaveLength(3);
+    expect(html).toContain('rabbitmq-latency (not healed)');
+    for (const series of ['sent', 'acked', 'consumed']) expect(html.match(new RegExp(`<polyline class="${series}"`, 'g'))).toHaveLength(2);
+    expect(html.match(/<rect class="failed"/g)).toHaveLength(1); // only second 3 of the first scenario
+  });
+
+  it('places fault windows using startedAt as second 0', () => {
+    const svg = /<svg [\s\S]*?<\/svg>/.exec(renderHtml({ ...report, scenarios: [{ ...passing, durationMs: 10_000 }] }))?.[0] ?? '';
+    const rect = /<rect class="fault"[^>]*>/.exec(svg)?.[0] ?? '';
+    // Plot area runs from x=52 to x=944 over 10 s: the fault spans 3 s .. 8 s.
+    expect(Number(attr(rect, 'x'))).toBeCloseTo(52 + 0.3 * 892, 0);
+    expect(Number(attr(rect, 'width'))).toBeCloseTo(0.5 * 892, 0);
+  });
+
+  it('draws a quiet second as zero instead of bridging the gap', () => {
+    // The passing scenario's timeline skips second 2.
+    const points = /<polyline class="sent" points="([^"]*)"/.exec(html)?.[1]?.split(' ') ?? [];
+    expect(points).toHaveLength(5);
+    const baseline = 260 - 40; // the x axis: SVG height minus the bottom padding
+    expect(points[2]?.split(',')[1]).toBe(String(baseline));
+  });
+
+  it('still renders when startedAt is not a date, leaving faults to the faults table', () => {
+    const out = renderHtml({ ...report, scenarios: [{ ...passing, startedAt: 'not a date' }] });
+    expect(out).toContain('<svg ');
+    expect(out).not.toContain('<rect class="fault"');
+    expect(out).toContain('<td>kafka-kill-leader</td>');
+  });
+
+  it('lists the first 50 client events and counts the rest', () => {
+    expect(html).toContain('reconnect 49: &lt;socket closed&gt;');
+    expect(html).not.toContain('reconnect 50:');
+    expect(html).toContain('… and 10 more');
+    expect(html).toContain('+2.000 s');
+  });
+});
+
+describe('writeReports', () => {
+  it('creates the directory and writes the three files', () => {
+    const base = mkdtempSync(join(tmpdir(), 'chaos-report-'));
+    try {
+      const dir = join(base, 'nested', 'out');
+      const paths = writeReports(report, dir);
+      expect(paths).toEqual({ json: join(dir, 'chaos-report.json'), junit: join(dir, 'chaos-junit.xml'), html: join(dir, 'chaos-report.html') });
+      for (const p of Object.values(paths)) expect(existsSync(p)).toBe(true);
+      expect(readFileSync(paths.json, 'utf8')).toBe(renderJson(report));
+      expect(readFileSync(paths.junit, 'utf8')).toBe(renderJUnit(report));
+      expect(readFileSync(paths.html, 'utf8')).toBe(renderHtml(report));
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('summarize', () => {
+  it('gives a line per scenario, a line per invariant and a total', () => {
+    expect(summarize(report).split('\n')).toEqual([
+      'PASS  kafka-leader-kill   (18.3 s)  sent 1200, acked 1195, consumed 1195 unique, 8 duplicates',
+      '      ✓ no acknowledged message lost: all 1195 acknowledged messages were consumed',
+      '      ✓ duplicates counted: 8 duplicate deliveries',
+      'FAIL  rabbitmq-partition  (21.0 s)  sent 120, acked 120, consumed 117 unique, 0 duplicates',
+      '      ! did not run to the end: workload crashed: <Channel closed> & "gone"',
+      '      ✗ no acknowledged message lost: 3 of 120 acknowledged messages were never consumed <&">',
+      '      ✓ per-key order kept: every key consumed in sequence',
+      '1 of 2 scenarios passed',
+    ]);
+  });
+
+  it('handles a report with no scenarios', () => {
+    expect(summarize({ ...report, scenarios: [] })).toBe('0 of 0 scenarios passed');
+  });
+});

@@ -1,0 +1,111 @@
+import { SCENARIO_NAMES } from '../../../chaos/catalog';
+import { CHAOS_HELP, describeNeeds, parseRunFlags } from '../../../cli/chaos-command';
+import { main } from '../../../cli/main';
+import { captureConsole } from '../../support/console-capture';
+
+const capture = captureConsole;
+
+async function runMain(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const c = capture();
+  try {
+    const code = await main(argv);
+    return { code, out: c.out.join('\n'), err: c.err.join('\n') };
+  } finally {
+    c.restore();
+  }
+}
+
+describe('eda-harness chaos', () => {
+  it('is listed in the top-level usage', async () => {
+    const r = await runMain(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/chaos\s+run broker-chaos scenarios/);
+  });
+
+  it('prints help with every scenario name, the invariants, the report files and an example', async () => {
+    const r = await runMain(['chaos', '--help']);
+    expect(r.code).toBe(0);
+    for (const name of SCENARIO_NAMES) expect(r.out).toContain(name);
+    expect(r.out).toContain('no acknowledged message lost');
+    expect(r.out).toContain('poison dead-lettered');
+    for (const file of ['chaos-report.json', 'chaos-junit.xml', 'chaos-report.html']) expect(r.out).toContain(file);
+    expect(r.out).toMatch(/Example:\n\s+eda-harness chaos/);
+    expect((await runMain(['chaos', 'run', '-h'])).out).toBe(CHAOS_HELP);
+  });
+
+  it('lists every scenario with its system, needs and summary in aligned columns', async () => {
+    const r = await runMain(['chaos', 'list']);
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines).toHaveLength(SCENARIO_NAMES.length);
+    for (const name of SCENARIO_NAMES) expect(r.out).toContain(name);
+    expect(r.out).toMatch(/kafka-leader-failover\s+kafka\s+Kafka ×3/);
+    expect(r.out).toMatch(/rabbitmq-restart\s+rabbitmq\s+RabbitMQ\s/);
+    expect(r.out).toMatch(/kafka-latency\s+kafka\s+Kafka ×1 \+ Toxiproxy/);
+    // The system column starts at the same offset on every line.
+    const systemAt = lines.map((l) => l.search(/ (kafka|rabbitmq) /));
+    expect(new Set(systemAt).size).toBe(1);
+  });
+
+  it('lists the scenarios as JSON with --json', async () => {
+    const r = await runMain(['chaos', 'list', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as { name: string; system: string; environment: string; summary: string }[];
+    expect(rows.map((x) => x.name)).toEqual([...SCENARIO_NAMES]);
+    for (const row of rows) {
+      expect(['kafka', 'rabbitmq']).toContain(row.system);
+      expect(row.environment).not.toBe('');
+      expect(row.summary).not.toBe('');
+    }
+  });
+
+  it('exits 2 on an unknown scenario and names the known ones', async () => {
+    const r = await runMain(['chaos', 'run', 'no-such']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no-such');
+    expect(r.err).toContain('known scenarios');
+    for (const name of SCENARIO_NAMES) expect(r.err).toContain(name);
+  });
+
+  it('exits 2 on a negative or non-numeric duration and names the flag', async () => {
+    const negative = await runMain(['chaos', 'run', 'rabbitmq-kill', '--fault', '-3']);
+    expect(negative.code).toBe(2);
+    expect(negative.err).toMatch(/--fault must be a number of seconds/);
+    expect(negative.err).toContain('"-3"');
+
+    const word = await runMain(['chaos', 'run', '--warmup=soon']);
+    expect(word.code).toBe(2);
+    expect(word.err).toMatch(/--warmup must be a number of seconds.*"soon"/);
+
+    const empty = await runMain(['chaos', 'run', '--drain-timeout', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.err).toContain('--drain-timeout');
+  });
+
+  it('exits 2 on an unknown subcommand or option', async () => {
+    const sub = await runMain(['chaos', 'explode']);
+    expect(sub.code).toBe(2);
+    expect(sub.err).toContain('unknown chaos subcommand "explode"');
+
+    expect((await runMain(['chaos'])).code).toBe(2);
+    expect((await runMain(['chaos', 'run', '--bogus'])).code).toBe(2);
+  });
+
+  it('parses run flags: seconds with decimals to milliseconds, positionals as patterns', () => {
+    const flags = parseRunFlags(['kafka-*', 'rabbitmq-kill', '--warmup', '1.5', '--fault', '0', '--recovery=3', '--drain-timeout', '20', '--report-dir', '/tmp/x', '--json']);
+    expect(flags).toEqual({
+      patterns: ['kafka-*', 'rabbitmq-kill'],
+      reportDir: '/tmp/x',
+      timing: { warmupMs: 1500, faultMs: 0, recoveryMs: 3000, drainTimeoutMs: 20_000 },
+      json: true,
+    });
+    expect(parseRunFlags([])).toMatchObject({ patterns: [], timing: {}, json: false });
+    expect(parseRunFlags([]).reportDir).toMatch(/chaos-report$/);
+  });
+
+  it('describes environment needs', () => {
+    expect(describeNeeds({ kafkaNodes: 1, toxiproxy: true, rabbitmq: false })).toBe('Kafka ×1 + Toxiproxy');
+    expect(describeNeeds({ kafkaNodes: 3, rabbitmq: false, toxiproxy: false })).toBe('Kafka ×3');
+    expect(describeNeeds({ rabbitmq: true, toxiproxy: false })).toBe('RabbitMQ');
+  });
+});
