@@ -8,11 +8,26 @@ import { Workload } from './workloads';
  * The scenarios `eda-harness chaos run` knows by name: the release suite. Each is a plain
  * builder chain, so a team copies one and changes the workload, the fault or the limits.
  * Every scenario checks: no acknowledged message lost, nothing phantom, duplicates counted,
- * per-key order, recovery in time and traces intact; the poison ones also check dead-lettering.
+ * per-key order, recovery in time and traces intact; the poison ones also check dead-lettering,
+ * and the kill and poison ones run under the shipped alert pack and check that its alert fires.
  */
+/**
+ * Alert-pack settings for scenarios of seconds: the shipped rules with thresholds and `for:`
+ * lowered (the same knobs `eda-harness alerts build --config` takes), so a 12 s outage crosses them.
+ */
+const OUTAGE_ALERTS = { config: { thresholds: { exporterStaleSeconds: 4 }, for: { EdaExporterStale: '2s' } } };
+const DLQ_ALERTS = { config: { thresholds: { dlqArrivingWindowSeconds: 15 }, for: { DeadLetterMessagesArriving: '2s' } } };
+const OUTAGE_TIMING = { faultMs: 12_000 };
+
 const builders: Record<string, () => ChaosScenario> = {
   'kafka-broker-restart': () => new ChaosScenario('kafka-broker-restart').withWorkload(Workload.kafka()).withFault(Fault.brokerRestart()),
-  'kafka-broker-kill': () => new ChaosScenario('kafka-broker-kill').withWorkload(Workload.kafka()).withFault(Fault.brokerKill()),
+  'kafka-broker-kill': () =>
+    new ChaosScenario('kafka-broker-kill')
+      .withWorkload(Workload.kafka())
+      .withFault(Fault.brokerKill())
+      .withTiming(OUTAGE_TIMING)
+      .withAlertPack(OUTAGE_ALERTS)
+      .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.alertFires('EdaExporterStale', { labels: { target: 'kafka' } })),
   'kafka-broker-pause': () => new ChaosScenario('kafka-broker-pause').withWorkload(Workload.kafka()).withFault(Fault.brokerPause()),
   'kafka-leader-failover': () => new ChaosScenario('kafka-leader-failover').withWorkload(Workload.kafka({ cluster: true })).withFault(Fault.leaderFailover()),
   'kafka-latency': () => new ChaosScenario('kafka-latency').withWorkload(Workload.kafka()).withFault(Fault.latency(300)),
@@ -21,16 +36,24 @@ const builders: Record<string, () => ChaosScenario> = {
     new ChaosScenario('kafka-poison-messages')
       .withWorkload(Workload.kafka())
       .withFault(Fault.poisonMessages(5))
-      .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.poisonDeadLettered()),
+      .withAlertPack(DLQ_ALERTS)
+      .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.poisonDeadLettered(), Invariant.alertFires('DeadLetterMessagesArriving', { labels: { system: 'kafka' } })),
   'rabbitmq-restart': () => new ChaosScenario('rabbitmq-restart').withWorkload(Workload.rabbitmq()).withFault(Fault.brokerRestart({ system: 'rabbitmq' })),
-  'rabbitmq-kill': () => new ChaosScenario('rabbitmq-kill').withWorkload(Workload.rabbitmq()).withFault(Fault.brokerKill({ system: 'rabbitmq' })),
+  'rabbitmq-kill': () =>
+    new ChaosScenario('rabbitmq-kill')
+      .withWorkload(Workload.rabbitmq())
+      .withFault(Fault.brokerKill({ system: 'rabbitmq' }))
+      .withTiming(OUTAGE_TIMING)
+      .withAlertPack(OUTAGE_ALERTS)
+      .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.alertFires('EdaExporterStale', { labels: { target: 'rabbitmq' } })),
   'rabbitmq-latency': () => new ChaosScenario('rabbitmq-latency').withWorkload(Workload.rabbitmq()).withFault(Fault.latency(300, { system: 'rabbitmq' })),
   'rabbitmq-network-partition': () => new ChaosScenario('rabbitmq-network-partition').withWorkload(Workload.rabbitmq()).withFault(Fault.networkPartition({ system: 'rabbitmq' })),
   'rabbitmq-poison-messages': () =>
     new ChaosScenario('rabbitmq-poison-messages')
       .withWorkload(Workload.rabbitmq())
       .withFault(Fault.poisonMessages(5, { system: 'rabbitmq' }))
-      .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.poisonDeadLettered()),
+      .withAlertPack(DLQ_ALERTS)
+      .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.poisonDeadLettered(), Invariant.alertFires('DeadLetterMessagesArriving', { labels: { system: 'rabbitmq' } })),
 };
 
 export const SCENARIO_NAMES: readonly string[] = Object.keys(builders);

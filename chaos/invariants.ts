@@ -191,8 +191,52 @@ function poisonDeadLettered(): InvariantCheck {
   };
 }
 
+export interface AlertExpectation {
+  /** Labels the alert must carry (a subset match), e.g. `{ target: 'kafka' }`. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** It must also be resolved by the end of the scenario (default true). */
+  readonly resolves?: boolean;
+}
+
+/**
+ * The alert fired because of the fault: not before it (a false alarm during warm-up fails), at
+ * some point after its start, and, unless `resolves: false`, it was resolved again by the end.
+ * Needs the scenario to run withAlertPack(), which records alert states from Prometheus.
+ */
+function alertFires(alertname: string, expect: AlertExpectation = {}): InvariantCheck {
+  const resolves = expect.resolves ?? true;
+  const name = `alert ${alertname} fires${resolves ? ' and resolves' : ''}`;
+  return {
+    name,
+    check(o: Observations) {
+      if (o.alerts === undefined) return result(name, false, 'no Prometheus watched this scenario: run it withAlertPack()', {});
+      const want = Object.entries(expect.labels ?? {});
+      const matching = o.alerts.filter((a) => a.alertname === alertname && want.every(([k, v]) => a.labels[k] === v));
+      const faultStart = o.faults.length > 0 ? Math.min(...o.faults.map((f) => f.startMs)) : o.startedMs;
+      const healed = o.faults.length > 0 ? Math.max(...o.faults.map((f) => f.endMs ?? o.endedMs)) : o.startedMs;
+      const early = matching.find((a) => a.state === 'firing' && a.atMs < faultStart);
+      if (early) return result(name, false, `fired ${faultStart - early.atMs} ms before the fault: a false alarm`, {}, [JSON.stringify(early.labels)]);
+      const firing = matching.find((a) => a.state === 'firing');
+      if (!firing) {
+        const pending = matching.some((a) => a.state === 'pending');
+        return result(name, false, pending ? 'went pending but never fired (the fault was shorter than its for: duration?)' : 'never fired', {});
+      }
+      const figures: Record<string, number> = { firedAfterFaultStartMs: firing.atMs - faultStart };
+      if (!resolves) return result(name, true, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started`, figures);
+      // Resolved: every alert instance that fired ended inactive.
+      const last = new Map<string, (typeof matching)[number]>();
+      for (const a of matching) last.set(JSON.stringify(a.labels), a);
+      const stillActive = [...last.values()].filter((a) => a.state !== 'inactive');
+      if (stillActive.length > 0) return result(name, false, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started but was still ${stillActive[0]!.state} at the end`, figures, stillActive.map((a) => JSON.stringify(a.labels)));
+      const resolvedAt = Math.max(...[...last.values()].map((a) => a.atMs));
+      figures['resolvedAfterHealMs'] = resolvedAt - healed;
+      return result(name, true, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started, resolved ${figures['resolvedAfterHealMs']} ms after healing`, figures);
+    },
+  };
+}
+
 /** The invariants, behind one small facade: `Invariant.noAckedLoss()`, `Invariant.recoveryWithin(30_000)`. */
-export const Invariant = { noAckedLoss, noPhantoms, duplicates, perKeyOrder, recoveryWithin, tracesIntact, poisonDeadLettered } as const;
+export const Invariant = { noAckedLoss, noPhantoms, duplicates, perKeyOrder, recoveryWithin, tracesIntact, poisonDeadLettered, alertFires } as const;
 
 /** What every scenario checks unless it says otherwise. */
 export function defaultInvariants(recoveryLimitMs: number): InvariantCheck[] {

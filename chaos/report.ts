@@ -449,6 +449,18 @@ function timelineLegend(): string {
   return `<p class="legend">${item('', SERIES.sent, 'sent')}${item('', SERIES.acked, 'acknowledged (dashed)')}${item('', SERIES.consumed, 'consumed')}${item(' bar', SERIES.failed, 'failed sends')}${item(' bar', SERIES.fault, 'fault window')}</p>`;
 }
 
+/** Alert state changes as Prometheus reported them, relative to the scenario's start. */
+function htmlAlerts(scenario: ScenarioResult): string {
+  if (scenario.alerts.length === 0) return '';
+  const origin = originMs(scenario);
+  const rows = scenario.alerts.map((a) => {
+    const at = origin === undefined ? new Date(a.atMs).toISOString() : `+${((a.atMs - origin) / 1000).toFixed(1)} s`;
+    const labels = Object.entries(a.labels).map(([k, v]) => `${k}="${v}"`).join(', ');
+    return `<tr><td class="num">${escapeMarkup(at)}</td><td>${escapeMarkup(a.alertname)}</td><td>${escapeMarkup(a.state)}</td><td class="message">${escapeMarkup(labels)}</td></tr>`;
+  });
+  return [`<h3>Alerts (${scenario.alerts.length} state changes)</h3>`, '<table class="events"><thead><tr><th class="num">At</th><th>Alert</th><th>State</th><th>Labels</th></tr></thead><tbody>', ...rows, '</tbody></table>'].join('\n');
+}
+
 function htmlScenario(scenario: ScenarioResult, index: number): string {
   const error = scenario.error === undefined ? '' : `<div class="error">Did not run to the end: ${escapeMarkup(scenario.error)}</div>`;
   const noTraffic = scenario.timeline.length === 0 ? '<p class="none">No traffic was recorded.</p>' : '';
@@ -467,6 +479,7 @@ function htmlScenario(scenario: ScenarioResult, index: number): string {
     noTraffic,
     '<h3>Faults</h3>',
     htmlFaults(scenario),
+    htmlAlerts(scenario),
     `<h3>Client events (${scenario.events.length})</h3>`,
     htmlEvents(scenario),
     '</section>',

@@ -6,8 +6,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, errorMessage } from '../core/errors';
 import { silentProgress, type ProgressSink } from '../core/progress';
 import { Environment, type StartedEnvironment } from '../environment';
+import { Registry } from 'prom-client';
+import { startAlertWatch, type AlertPackOptions, type AlertWatch } from './alert-watch';
 import { defaultInvariants } from './invariants';
 import type {
+  AlertObservation,
   ChaosFault,
   ChaosWorkload,
   EnvironmentNeeds,
@@ -46,6 +49,7 @@ export class ChaosScenario {
   private invariants: InvariantCheck[] | undefined;
   private timing: ScenarioTiming = DEFAULT_TIMING;
   private recoveryLimitMs = DEFAULT_RECOVERY_LIMIT_MS;
+  private alertPack: AlertPackOptions | undefined;
 
   constructor(readonly name: string) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new ConfigError(`scenario name "${name}" must be lower-case letters, digits and dashes`);
@@ -75,6 +79,16 @@ export class ChaosScenario {
 
   withTiming(timing: Partial<ScenarioTiming>): this {
     this.timing = { ...this.timing, ...timing };
+    return this;
+  }
+
+  /**
+   * Watches the scenario with the shipped alert pack: a Prometheus scraping the workload's metrics
+   * and an eda-harness exporter, evaluating the rules every second. Check with
+   * `Invariant.alertFires(...)`; `config` lowers thresholds so a fault of seconds crosses them.
+   */
+  withAlertPack(options: AlertPackOptions = {}): this {
+    this.alertPack = options;
     return this;
   }
 
@@ -126,11 +140,15 @@ export class ChaosScenario {
     const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     let error: string | undefined;
     let spans: SpanRecord[] = [];
+    let watch: AlertWatch | undefined;
+    let alerts: AlertObservation[] | undefined;
     try {
       const env = options.env ?? (ownEnv = await this.startEnvironment(progress));
       progress(`scenario ${this.name}: starting the workload`);
       const prefix = `chaos-${this.name}-${randomBytes(3).toString('hex')}`;
-      running = await workload.start({ env, tracerProvider, progress, prefix });
+      const registry = new Registry();
+      if (this.alertPack) watch = await startAlertWatch({ env, system: workload.system, registry, options: this.alertPack, progress });
+      running = await workload.start({ env, tracerProvider, registry, progress, prefix });
       const live = running;
       const faultCtx = { env, destination: live.destination, progress, sendPoison: (n: number) => live.sendPoison(n) };
 
@@ -141,9 +159,12 @@ export class ChaosScenario {
       await live.stopSending();
       progress(`scenario ${this.name}: sending stopped (${live.sent().length} sent); waiting for consumption`);
       await this.drain(live);
+      await watch?.settle(this.alertPack?.settleMs ?? 60_000);
     } catch (err) {
       error = `${error ? `${error}; ` : ''}${errorMessage(err)}`;
     } finally {
+      alerts = watch?.observations().slice();
+      await watch?.stop();
       if (running) await running.close().catch((err: unknown) => (error = `${error ? `${error}; ` : ''}closing the workload: ${errorMessage(err)}`));
       // Read before shutdown: the in-memory exporter forgets its spans when shut down.
       await tracerProvider.forceFlush().catch(() => undefined);
@@ -163,6 +184,7 @@ export class ChaosScenario {
       faults: windows,
       spans,
       events: running?.events() ?? [],
+      alerts,
     };
     const checks = this.invariants ?? defaultInvariants(this.recoveryLimitMs);
     const invariants = checks.map((c) => {
@@ -181,6 +203,7 @@ export class ChaosScenario {
       invariants,
       timeline: timelineOf(observations),
       events: observations.events,
+      alerts: alerts ?? [],
       error,
     };
   }

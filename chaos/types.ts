@@ -1,4 +1,5 @@
 import type { TracerProvider } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
 import type { ProgressSink } from '../core/progress';
 import type { StartedEnvironment } from '../environment';
 
@@ -72,6 +73,14 @@ export interface SpanRecord {
   readonly parentSpanId: string | undefined;
 }
 
+/** An alert's state change, read from Prometheus (`inactive` when it left the active list). */
+export interface AlertObservation {
+  readonly atMs: number;
+  readonly alertname: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly state: 'pending' | 'firing' | 'inactive';
+}
+
 /** Everything a scenario observed; invariants are pure functions of this. */
 export interface Observations {
   readonly scenario: string;
@@ -83,6 +92,8 @@ export interface Observations {
   readonly faults: readonly FaultWindow[];
   readonly spans: readonly SpanRecord[];
   readonly events: readonly ClientEvent[];
+  /** Alert state changes, when a Prometheus with the alert pack watched the scenario (withAlertPack). */
+  readonly alerts: readonly AlertObservation[] | undefined;
 }
 
 export interface InvariantResult {
@@ -123,6 +134,8 @@ export interface ChaosFault {
 export interface WorkloadContext {
   readonly env: StartedEnvironment;
   readonly tracerProvider: TracerProvider;
+  /** Where the instrumentation's metrics go (scraped by the alert pack's Prometheus when there is one). */
+  readonly registry: Registry;
   readonly progress: ProgressSink;
   /** Unique per run: topic, queue and group names start with it. */
   readonly prefix: string;
@@ -193,6 +206,8 @@ export interface ScenarioResult {
   readonly invariants: readonly InvariantResult[];
   readonly timeline: readonly TimelinePoint[];
   readonly events: readonly ClientEvent[];
+  /** Alert state changes seen by the alert pack's Prometheus (empty without withAlertPack). */
+  readonly alerts: readonly AlertObservation[];
   /** Set when the scenario could not run to the end (environment failed, workload crashed). */
   readonly error: string | undefined;
 }

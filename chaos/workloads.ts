@@ -4,7 +4,6 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Registry } from 'prom-client';
 import { ConfigError, errorMessage } from '../core/errors';
 import { instrumentAmqp } from '../instrumentation/amqp';
 import { extractContext, readHeader } from '../instrumentation/header-codec';
@@ -200,7 +199,7 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
       requestTimeout: 10_000,
       retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 3000 },
     }),
-    { tracerProvider: ctx.tracerProvider, registry: new Registry(), brokers, clientId, logger: { warn: (m) => rec.event('connection', `instrumentation: ${m}`) } },
+    { tracerProvider: ctx.tracerProvider, registry: ctx.registry, brokers, clientId, logger: { warn: (m) => rec.event('connection', `instrumentation: ${m}`) } },
   );
   const replicationFactor = Math.min(o.nodes, 3);
   const admin = kafka.admin();
@@ -370,7 +369,7 @@ async function startRabbitMqWorkload(
   const names: RabbitNames = { queue: `${ctx.prefix}.work`, dlx: `${ctx.prefix}.dlx`, dlq: `${ctx.prefix}.work.dlq` };
   const startedAt = Date.now();
   const rec = recorder(() => startedAt);
-  const instrumentation = { tracerProvider: ctx.tracerProvider, registry: new Registry(), logger: { warn: (m: string) => rec.event('connection', `instrumentation: ${m}`) } };
+  const instrumentation = { tracerProvider: ctx.tracerProvider, registry: ctx.registry, logger: { warn: (m: string) => rec.event('connection', `instrumentation: ${m}`) } };
 
   let publishChannel: ConfirmChannel | undefined;
   const publisher = resilientConnection(url, 'publisher', rec, async (model) => {

@@ -32,8 +32,9 @@ const invariant = (r: ScenarioResult, name: string) => {
 };
 
 describe('Kafka', () => {
-  it('kafka-broker-kill: SIGKILL and restart of the broker loses nothing acknowledged, keeps order and traces', async () => {
-    const r = await scenarioByName('kafka-broker-kill').withTiming(SHORT).run({ env });
+  it('kafka-broker-kill: SIGKILL and restart of the broker loses nothing acknowledged, keeps order and traces, and the stale-exporter alert fires and resolves', async () => {
+    // The outage must outlast the lowered EdaExporterStale threshold plus its for: duration.
+    const r = await scenarioByName('kafka-broker-kill').withTiming({ ...SHORT, faultMs: 12_000 }).run({ env });
     expectPassed(r);
     expect(r.faults).toHaveLength(1);
     expect(r.faults[0]!.endMs).toBeGreaterThan(r.faults[0]!.startMs);
@@ -43,7 +44,11 @@ describe('Kafka', () => {
     expect(invariant(r, 'recovers within 45 s').figures['longestConsumptionGapMs']).toBeGreaterThan(SHORT.faultMs / 2);
     // Traffic stopped while the broker was down and came back: the timeline shows both.
     expect(r.timeline.some((p) => p.consumed > 0)).toBe(true);
-  }, 180_000);
+    // Read from a real Prometheus evaluating the shipped rules against the exporter.
+    const stale = invariant(r, 'alert EdaExporterStale fires and resolves');
+    expect(stale.figures['firedAfterFaultStartMs']).toBeLessThan(12_000);
+    expect(r.alerts.some((a) => a.alertname === 'EdaExporterStale' && a.state === 'firing' && a.labels['target'] === 'kafka')).toBe(true);
+  }, 240_000);
 
   it('kafka-network-partition: clients cut off through Toxiproxy reconnect by themselves and catch up', async () => {
     const r = await scenarioByName('kafka-network-partition').withTiming(SHORT).run({ env });
@@ -61,7 +66,8 @@ describe('Kafka', () => {
     const r = await scenarioByName('kafka-poison-messages').withTiming(SHORT).run({ env });
     expectPassed(r);
     expect(invariant(r, 'poison messages dead-lettered').figures).toMatchObject({ poison: 5, deadLettered: 5, wronglyDeadLettered: 0 });
-  }, 180_000);
+    expect(invariant(r, 'alert DeadLetterMessagesArriving fires and resolves').passed).toBe(true);
+  }, 240_000);
 });
 
 describe('RabbitMQ', () => {

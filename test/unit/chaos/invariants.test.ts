@@ -1,5 +1,5 @@
 import { Invariant, defaultInvariants } from '../../../chaos/invariants';
-import type { ConsumedMessage, FaultWindow, InvariantCheck, Observations, SentMessage, SpanRecord } from '../../../chaos/types';
+import type { AlertObservation, ConsumedMessage, FaultWindow, InvariantCheck, Observations, SentMessage, SpanRecord } from '../../../chaos/types';
 
 // All times are absolute epoch milliseconds; T0 is when the scenario started.
 const T0 = 1_700_000_000_000;
@@ -49,7 +49,7 @@ function fault(startAt: number, endAt: number | undefined, opts: { name?: string
   return { name: opts.name ?? 'broker-kill', description: 'a Kafka broker killed with SIGKILL, then started again', startMs: T0 + startAt, endMs: endAt === undefined ? undefined : T0 + endAt, error: opts.error };
 }
 
-function obs(parts: Partial<Pick<Observations, 'sent' | 'consumed' | 'faults' | 'spans'>>): Observations {
+function obs(parts: Partial<Pick<Observations, 'sent' | 'consumed' | 'faults' | 'spans' | 'alerts'>>): Observations {
   return {
     scenario: 'kafka-broker-kill',
     system: 'kafka',
@@ -60,6 +60,7 @@ function obs(parts: Partial<Pick<Observations, 'sent' | 'consumed' | 'faults' | 
     faults: parts.faults ?? [],
     spans: parts.spans ?? [],
     events: [],
+    alerts: parts.alerts,
   };
 }
 
@@ -476,5 +477,49 @@ describe('defaultInvariants', () => {
     });
     const results = defaultInvariants(5000).map((i) => i.check(o));
     expect(results.filter((r) => !r.passed).map((r) => `${r.name}: ${r.summary}`)).toEqual([]);
+  });
+});
+
+describe('Invariant.alertFires', () => {
+  const alert = (at: number, state: AlertObservation['state'], labels: Record<string, string> = { target: 'kafka', severity: 'warning' }): AlertObservation => ({ atMs: T0 + at, alertname: 'EdaExporterStale', labels, state });
+  const window = [fault(3000, 15_000)];
+
+  it('fails when no Prometheus watched the scenario', () => {
+    const r = check(Invariant.alertFires('EdaExporterStale'), obs({ faults: window }));
+    expect(r.passed).toBe(false);
+    expect(r.summary).toContain('withAlertPack()');
+  });
+
+  it('passes when the alert fires after the fault starts and resolves after healing, with both delays', () => {
+    const r = check(Invariant.alertFires('EdaExporterStale', { labels: { target: 'kafka' } }), obs({ faults: window, alerts: [alert(6000, 'pending'), alert(9000, 'firing'), alert(18_000, 'inactive')] }));
+    expect(r.passed).toBe(true);
+    expect(r.figures).toEqual({ firedAfterFaultStartMs: 6000, resolvedAfterHealMs: 3000 });
+  });
+
+  it('fails a false alarm: firing before the fault started', () => {
+    const r = check(Invariant.alertFires('EdaExporterStale'), obs({ faults: window, alerts: [alert(1000, 'firing'), alert(2000, 'inactive'), alert(9000, 'firing'), alert(18_000, 'inactive')] }));
+    expect(r.passed).toBe(false);
+    expect(r.summary).toBe('fired 2000 ms before the fault: a false alarm');
+  });
+
+  it('fails when the alert only went pending', () => {
+    const r = check(Invariant.alertFires('EdaExporterStale'), obs({ faults: window, alerts: [alert(9000, 'pending'), alert(16_000, 'inactive')] }));
+    expect(r.passed).toBe(false);
+    expect(r.summary).toMatch(/pending but never fired/);
+  });
+
+  it('fails when it is still firing at the end, unless resolves is false', () => {
+    const history = obs({ faults: window, alerts: [alert(9000, 'firing')] });
+    expect(check(Invariant.alertFires('EdaExporterStale'), history).passed).toBe(false);
+    const lenient = check(Invariant.alertFires('EdaExporterStale', { resolves: false }), history);
+    expect(lenient.passed).toBe(true);
+    expect(lenient.figures).toEqual({ firedAfterFaultStartMs: 6000 });
+  });
+
+  it('matches labels as a subset and ignores other alerts and other label values', () => {
+    const other = { atMs: T0 + 9000, alertname: 'KafkaConsumerLagSecondsHigh', labels: { target: 'kafka' }, state: 'firing' as const };
+    const r = check(Invariant.alertFires('EdaExporterStale', { labels: { target: 'kafka' } }), obs({ faults: window, alerts: [other, alert(9000, 'firing', { target: 'rabbitmq' })] }));
+    expect(r.passed).toBe(false);
+    expect(r.summary).toBe('never fired');
   });
 });

@@ -32,6 +32,7 @@ const passing: ScenarioResult = {
     { second: 4, sent: 100, acked: 100, failed: 0, consumed: 120 },
   ],
   events: [{ atMs: T0 + 3100, where: 'produce', message: 'KafkaJSNumberOfRetriesExceeded: NOT_LEADER_FOR_PARTITION' }],
+  alerts: [],
   error: undefined,
 };
 
@@ -59,6 +60,7 @@ const failing: ScenarioResult = {
     { second: 2, sent: 40, acked: 40, failed: 0, consumed: 40 },
   ],
   events: manyEvents,
+  alerts: [],
   error: NASTY_ERROR,
 };
 

@@ -25,7 +25,7 @@ function consumed(id: string, at: number): ConsumedMessage {
 }
 
 function obs(s: SentMessage[], c: ConsumedMessage[]): Observations {
-  return { scenario: 's', system: 'kafka', startedMs: T0, endedMs: T0 + 10_000, sent: s, consumed: c, faults: [], spans: [], events: [] };
+  return { scenario: 's', system: 'kafka', startedMs: T0, endedMs: T0 + 10_000, sent: s, consumed: c, faults: [], spans: [], events: [], alerts: undefined };
 }
 
 /** A workload that must never be started: `start` records the call and throws. */

@@ -1,0 +1,154 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Registry } from 'prom-client';
+import { alertFiles } from '../alerts/alert-files';
+import { resolveAlertsConfig } from '../alerts/alerts-config';
+import { writeGeneratedFiles } from '../alerts/write-generated-files';
+import { errorMessage } from '../core/errors';
+import type { ProgressSink } from '../core/progress';
+import { allocatePorts, Environment, type StartedEnvironment } from '../environment';
+import { createExporter, silentLogger, type Exporter } from '../exporter/exporter';
+import type { ExporterConfig } from '../exporter/types';
+import { serveMetrics, type MetricsServer } from '../exporter/metrics-server';
+import type { AlertObservation, ChaosSystem } from './types';
+
+/**
+ * "Alerts fire" needs the same chain as production: the workload's own metrics and the
+ * eda-harness exporter scraped by a real Prometheus that evaluates the shipped alert pack. This
+ * starts that chain for one scenario (Prometheus from the environment layer, scraping every
+ * second, rules evaluated every second) and records every alert state change from
+ * `/api/v1/alerts`, so the alert invariants are pure functions of what happened.
+ */
+
+export interface AlertPackOptions {
+  /**
+   * Overrides of the shipped pack's configuration, in the shape `eda-harness alerts build
+   * --config` reads (`thresholds`, `for`, …). Scenarios lower thresholds so a fault of seconds
+   * crosses them; the rules are otherwise exactly the shipped ones.
+   */
+  readonly config?: Readonly<Record<string, unknown>>;
+  /** After the traffic drained: how long to wait for active alerts to resolve (default 60 000 ms). */
+  readonly settleMs?: number;
+}
+
+export interface AlertWatch {
+  observations(): readonly AlertObservation[];
+  /** Resolves once no alert is pending or firing, or after `timeoutMs`. */
+  settle(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface PromAlert {
+  readonly labels: Record<string, string>;
+  readonly state: string;
+}
+
+const keyOf = (labels: Record<string, string>): string =>
+  Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
+
+export async function startAlertWatch(deps: {
+  readonly env: StartedEnvironment;
+  readonly system: ChaosSystem;
+  readonly registry: Registry;
+  readonly options: AlertPackOptions;
+  readonly progress: ProgressSink;
+}): Promise<AlertWatch> {
+  const { env, system, registry, options, progress } = deps;
+  const config = resolveAlertsConfig({ evaluationInterval: '1s', ...options.config }, 'chaos alert pack');
+  const rulesDir = mkdtempSync(join(tmpdir(), 'eda-chaos-rules-'));
+  const closers: (() => Promise<void>)[] = [async () => rmSync(rulesDir, { recursive: true, force: true })];
+  const stopAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    const ruleFiles = writeGeneratedFiles(rulesDir, alertFiles(config)).filter((f) => f.includes('/alerts/prometheus/'));
+    const [appPort, exporterPort] = await allocatePorts(2);
+
+    const app: Server = createServer((_req, res) => {
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        (err: unknown) => res.writeHead(500).end(errorMessage(err)),
+      );
+    });
+    await new Promise<void>((resolve) => app.listen(appPort, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => app.close(() => resolve())));
+
+    const exporterConfig: ExporterConfig =
+      system === 'kafka'
+        ? { kafka: { brokers: env.getKafkaBrokers() }, intervalSeconds: 1 }
+        : { rabbitmq: { managementUrl: env.getRabbitMqManagementUrl(), managementUser: 'guest', managementPassword: 'guest', amqpUrl: env.getAmqpUrl() }, intervalSeconds: 1 };
+    const exporter: Exporter = createExporter({ config: exporterConfig, logger: silentLogger });
+    exporter.start();
+    closers.push(() => exporter.stop());
+    const server: MetricsServer = await serveMetrics({ exporter, port: exporterPort!, host: '127.0.0.1' });
+    closers.push(() => server.close());
+
+    progress('alert pack: starting Prometheus with the shipped rules');
+    const prom = await new Environment()
+      .withPrometheus({
+        scrapeTargets: { 'chaos-workload': [`127.0.0.1:${appPort}`], [config.exporterJob]: [`127.0.0.1:${exporterPort}`] },
+        ruleFiles,
+        scrapeIntervalSeconds: 1,
+        evaluationIntervalSeconds: 1,
+      })
+      .start();
+    closers.push(() => prom.stop());
+    const alertsUrl = `${prom.getPrometheusUrl()}/api/v1/alerts`;
+
+    const seen: AlertObservation[] = [];
+    let current = new Map<string, AlertObservation>();
+    let failures = 0;
+    const poll = async (): Promise<void> => {
+      try {
+        const res = await fetch(alertsUrl, { signal: AbortSignal.timeout(3000) });
+        const body = (await res.json()) as { status: string; data?: { alerts?: PromAlert[] } };
+        if (body.status !== 'success') throw new Error(`status ${body.status}`);
+        const atMs = Date.now();
+        const next = new Map<string, AlertObservation>();
+        for (const a of body.data?.alerts ?? []) {
+          const state = a.state === 'firing' ? 'firing' : 'pending';
+          const { alertname = '', ...labels } = a.labels;
+          const o: AlertObservation = { atMs, alertname, labels, state };
+          const key = `${alertname}{${keyOf(labels)}}`;
+          next.set(key, o);
+          if (current.get(key)?.state !== state) seen.push(o);
+        }
+        for (const [key, o] of current) if (!next.has(key)) seen.push({ ...o, atMs, state: 'inactive' });
+        current = next;
+      } catch (err) {
+        // Prometheus briefly unreachable: the next poll catches up on states; say so once in a while.
+        if (failures++ % 10 === 0) progress(`alert pack: reading ${alertsUrl} failed: ${errorMessage(err)}`);
+      }
+    };
+    let polling = true;
+    const loop = (async () => {
+      while (polling) {
+        await poll();
+        await delay(1000);
+      }
+    })();
+    closers.push(async () => {
+      polling = false;
+      await loop;
+    });
+
+    return {
+      observations: () => seen,
+      async settle(timeoutMs) {
+        const deadline = Date.now() + timeoutMs;
+        if (current.size > 0) progress(`alert pack: waiting up to ${Math.round(timeoutMs / 1000)} s for ${current.size} active alert(s) to resolve`);
+        while (current.size > 0 && Date.now() < deadline) await delay(500);
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
