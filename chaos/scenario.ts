@@ -277,12 +277,21 @@ export function countsOf(o: Observations): ScenarioCounts {
   };
 }
 
-/** Per-second counts from the scenario's start (second 0, which earlier times fall into) to its last event. */
+/**
+ * Per-second counts from the scenario's start (second 0, which earlier times fall into) to its last
+ * event, with the end-to-end latency of the messages first consumed in each second.
+ *
+ * Latency is taken from each message id's first delivery (in consumption order, as the invariants
+ * count it), minus that id's send time. A message whose first delivery was dead-lettered, a poison
+ * message, and a delivery of an id that was never sent have no latency: the first two measure the
+ * dead-letter path rather than the pipeline, the last has nothing to measure from.
+ */
 export function timelineOf(o: Observations): TimelinePoint[] {
   const t0 = o.startedMs;
+  const secondOf = (ms: number): number => Math.max(0, Math.floor((ms - t0) / 1000));
   const points = new Map<number, { sent: number; acked: number; failed: number; consumed: number }>();
   const at = (ms: number) => {
-    const second = Math.max(0, Math.floor((ms - t0) / 1000));
+    const second = secondOf(ms);
     const p = points.get(second) ?? { sent: 0, acked: 0, failed: 0, consumed: 0 };
     points.set(second, p);
     return p;
@@ -293,6 +302,26 @@ export function timelineOf(o: Observations): TimelinePoint[] {
     else at(m.sentAtMs).failed++;
   }
   for (const c of o.consumed) at(c.atMs).consumed++;
+
+  const sentAtMs = new Map(o.sent.filter((m) => !m.poison).map((m) => [m.id, m.sentAtMs]));
+  const firstSeen = new Set<string>();
+  const latencies = new Map<number, number[]>();
+  for (const c of o.consumed) {
+    if (firstSeen.has(c.id)) continue;
+    firstSeen.add(c.id);
+    const sentAt = sentAtMs.get(c.id);
+    if (c.deadLettered || sentAt === undefined) continue;
+    const second = secondOf(c.atMs);
+    const inSecond = latencies.get(second) ?? [];
+    inSecond.push(c.atMs - sentAt);
+    latencies.set(second, inSecond);
+  }
+  const latency = (second: number): { latencyP50Ms: number | undefined; latencyMaxMs: number | undefined } => {
+    const sorted = (latencies.get(second) ?? []).sort((a, b) => a - b);
+    // Nearest rank: the smallest value with at least half of the values at or below it.
+    return { latencyP50Ms: sorted[Math.ceil(sorted.length / 2) - 1], latencyMaxMs: sorted[sorted.length - 1] };
+  };
+
   const last = Math.max(0, ...points.keys());
-  return Array.from({ length: last + 1 }, (_, second) => ({ second, ...(points.get(second) ?? { sent: 0, acked: 0, failed: 0, consumed: 0 }) }));
+  return Array.from({ length: last + 1 }, (_, second) => ({ second, ...(points.get(second) ?? { sent: 0, acked: 0, failed: 0, consumed: 0 }), ...latency(second) }));
 }

@@ -174,7 +174,7 @@ export interface ScenarioTiming {
   readonly drainTimeoutMs: number;
 }
 
-/** Messages sent, acknowledged and consumed per second, for the report's timeline. */
+/** Messages sent, acknowledged and consumed per second, and their end-to-end latency, for the report's timeline. */
 export interface TimelinePoint {
   /** Seconds since the scenario started (its `startedAt`, which fault windows are measured from too). */
   readonly second: number;
@@ -182,6 +182,15 @@ export interface TimelinePoint {
   readonly acked: number;
   readonly failed: number;
   readonly consumed: number;
+  /**
+   * Median (nearest rank) end-to-end latency, in ms, of the messages first consumed in this second:
+   * the first delivery's time minus the send time of the same message id. Redeliveries, poison
+   * messages and dead-lettered deliveries are left out. Undefined when no message was first
+   * consumed in this second (so a chart leaves a gap rather than drawing a zero).
+   */
+  readonly latencyP50Ms: number | undefined;
+  /** The highest of those latencies, in ms; undefined under the same condition. */
+  readonly latencyMaxMs: number | undefined;
 }
 
 export interface ScenarioCounts {

@@ -2,12 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtml, renderJson, renderJUnit, summarize, writeReports } from '../../../chaos/report';
-import type { ChaosReport, ClientEvent, ScenarioResult } from '../../../chaos/types';
+import type { AlertObservation, ChaosReport, ClientEvent, ScenarioResult, TimelinePoint } from '../../../chaos/types';
 
 // Strings a broker or client could plausibly hand us, with every character that breaks markup.
 const NASTY_SUMMARY = '3 of 120 acknowledged messages were never consumed <&"> \u0001';
 const NASTY_ERROR = 'workload crashed: <Channel closed> & "gone" \u0000';
 const NASTY_EXAMPLE = 'msg-<7> (key k&1, seq 3, sent at +4200 ms)';
+const NASTY_LABEL = 'orders<dlq> & "co"';
 
 const T0 = Date.parse('2025-03-01T10:00:00.000Z');
 const T1 = Date.parse('2025-03-01T10:00:20.000Z');
@@ -26,10 +27,10 @@ const passing: ScenarioResult = {
     { name: 'duplicates counted', passed: true, summary: '8 duplicate deliveries', figures: { duplicates: 8, redelivered: 0 }, examples: [] },
   ],
   timeline: [
-    { second: 0, sent: 100, acked: 100, failed: 0, consumed: 99 },
-    { second: 1, sent: 100, acked: 100, failed: 0, consumed: 101 },
-    { second: 3, sent: 60, acked: 55, failed: 5, consumed: 40 },
-    { second: 4, sent: 100, acked: 100, failed: 0, consumed: 120 },
+    { second: 0, sent: 100, acked: 100, failed: 0, consumed: 99, latencyP50Ms: 12, latencyMaxMs: 40 },
+    { second: 1, sent: 100, acked: 100, failed: 0, consumed: 101, latencyP50Ms: 15, latencyMaxMs: 55 },
+    { second: 3, sent: 60, acked: 55, failed: 5, consumed: 40, latencyP50Ms: 220, latencyMaxMs: 2100 },
+    { second: 4, sent: 100, acked: 100, failed: 0, consumed: 120, latencyP50Ms: 30, latencyMaxMs: 900 },
   ],
   events: [{ atMs: T0 + 3100, where: 'produce', message: 'KafkaJSNumberOfRetriesExceeded: NOT_LEADER_FOR_PARTITION' }],
   alerts: [],
@@ -55,12 +56,17 @@ const failing: ScenarioResult = {
     { name: 'per-key order kept', passed: true, summary: 'every key consumed in sequence', figures: { keys: 10 }, examples: [] },
   ],
   timeline: [
-    { second: 0, sent: 40, acked: 40, failed: 0, consumed: 40 },
-    { second: 1, sent: 40, acked: 40, failed: 0, consumed: 37 },
-    { second: 2, sent: 40, acked: 40, failed: 0, consumed: 40 },
+    { second: 0, sent: 40, acked: 40, failed: 0, consumed: 40, latencyP50Ms: 8, latencyMaxMs: 20 },
+    { second: 1, sent: 40, acked: 40, failed: 0, consumed: 37, latencyP50Ms: 9, latencyMaxMs: 25 },
+    { second: 2, sent: 40, acked: 40, failed: 0, consumed: 40, latencyP50Ms: 10, latencyMaxMs: 30 },
   ],
   events: manyEvents,
-  alerts: [],
+  alerts: [
+    { atMs: T1 + 3000, alertname: 'EdaExporterStale', labels: { target: 'rabbitmq', severity: 'warning' }, state: 'pending' },
+    { atMs: T1 + 5000, alertname: 'EdaExporterStale', labels: { severity: 'warning', target: 'rabbitmq' }, state: 'firing' },
+    { atMs: T1 + 12_000, alertname: 'EdaExporterStale', labels: { target: 'rabbitmq', severity: 'warning' }, state: 'inactive' },
+    { atMs: T1 + 15_000, alertname: 'DeadLetterMessagesArriving', labels: { queue: NASTY_LABEL }, state: 'firing' },
+  ],
   error: NASTY_ERROR,
 };
 
@@ -190,10 +196,11 @@ describe('renderHtml', () => {
   });
 
   it('escapes every string that came from the data', () => {
-    for (const raw of ['<&">', '<Channel closed>', '"gone"', '<socket closed>', 'msg-<7>', '<amqp>', 'k&1', '\u0000', '\u0001']) expect(html).not.toContain(raw);
+    for (const raw of ['<&">', '<Channel closed>', '"gone"', '<socket closed>', 'msg-<7>', '<amqp>', 'k&1', '\u0000', '\u0001', NASTY_LABEL, '<dlq>']) expect(html).not.toContain(raw);
     expect(html).toContain('never consumed &lt;&amp;&quot;&gt;');
     expect(html).toContain('workload crashed: &lt;Channel closed&gt; &amp; &quot;gone&quot;');
     expect(html).toContain('msg-&lt;7&gt; (key k&amp;1');
+    expect(html).toContain('queue=&quot;orders&lt;dlq&gt; &amp; &quot;co&quot;&quot;');
   });
 
   it('shows the overall and per-scenario verdicts', () => {
@@ -206,8 +213,8 @@ describe('renderHtml', () => {
   });
 
   it('draws a timeline per scenario with one shaded rect per fault window', () => {
-    expect(html.match(/<svg /g)).toHaveLength(2);
-    expect(html.match(/<rect class="fault"/g)).toHaveLength(3);
+    expect(html.match(/<svg class="timeline"/g)).toHaveLength(2);
+    expect(html.match(/<rect class="fault"/g)).toHaveLength(6); // 3 windows, in the throughput and the latency chart
     expect(html).toContain('rabbitmq-latency (not healed)');
     for (const series of ['sent', 'acked', 'consumed']) expect(html.match(new RegExp(`<polyline class="${series}"`, 'g'))).toHaveLength(2);
     expect(html.match(/<rect class="failed"/g)).toHaveLength(1); // only second 3 of the first scenario
@@ -234,6 +241,108 @@ describe('renderHtml', () => {
     expect(out).toContain('<svg ');
     expect(out).not.toContain('<rect class="fault"');
     expect(out).toContain('<td>kafka-kill-leader</td>');
+  });
+
+  describe('latency chart', () => {
+    const svgs = (markup: string, cls: string): string[] => [...markup.matchAll(new RegExp(`<svg class="${cls}"[\\s\\S]*?</svg>`, 'g'))].map((m) => m[0]);
+    const pointsOf = (svg: string, cls: string): string[][] => [...svg.matchAll(new RegExp(`<polyline class="${cls}" points="([^"]*)"`, 'g'))].map((m) => (m[1] ?? '').split(' '));
+    const olderReport = (scenario: ScenarioResult): ChaosReport => ({ ...report, scenarios: [{ ...scenario, timeline: scenario.timeline.map((p) => ({ ...p, latencyP50Ms: undefined, latencyMaxMs: undefined })) }] });
+
+    it('follows each throughput chart when any point has latency, titled and over the same time axis', () => {
+      const latency = svgs(html, 'timeline latency');
+      expect(latency).toHaveLength(2);
+      expect(html.indexOf('<svg class="timeline latency"')).toBeGreaterThan(html.indexOf('<svg class="timeline"'));
+      expect(html).toContain('<h3>End-to-end latency</h3>');
+      expect(latency[0]).toContain('<title>End-to-end latency for kafka-leader-kill</title>');
+      expect(latency[0]).toContain('latency (ms)</text>');
+      // The fault is shaded at the same x in both charts of a scenario.
+      const [throughput] = svgs(html, 'timeline');
+      const faultX = (svg: string | undefined) => /<rect class="fault" x="([^"]*)" y="[^"]*" width="([^"]*)"/.exec(svg ?? '')?.slice(1);
+      expect(faultX(latency[0])).toEqual(faultX(throughput));
+      expect(faultX(latency[0])).toBeDefined();
+    });
+
+    it('draws p50 and max, breaking the lines at a second without latency', () => {
+      const [svg = ''] = svgs(html, 'timeline latency');
+      // Seconds 0–1, then nothing for second 2, then 3–4: two runs per line, and nothing drawn at second 2.
+      for (const cls of ['latency-p50', 'latency-max']) expect(pointsOf(svg, cls).map((run) => run.length)).toEqual([2, 2]);
+      const x = (second: number) => String(Math.round((52 + ((second + 0.5) / 18.25) * 892) * 10) / 10);
+      expect(pointsOf(svg, 'latency-p50').flat().map((p) => p.split(',')[0])).toEqual([0, 1, 3, 4].map(x));
+      // p50 sits at or below max everywhere (a larger y is lower); the axis is rounded up from the 2100 ms peak.
+      const ys = (cls: string) => pointsOf(svg, cls).flat().map((p) => Number(p.split(',')[1]));
+      ys('latency-p50').forEach((y, i) => expect(y).toBeGreaterThanOrEqual(ys('latency-max')[i] ?? Infinity));
+      const yTicks = [...svg.matchAll(/<text x="46" [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+      expect(yTicks).toEqual(['0', '1000', '2000', '3000']);
+    });
+
+    it('marks a second with latency between two without as a dot', () => {
+      const timeline: TimelinePoint[] = [0, 1, 2].map((second) => ({ second, sent: 1, acked: 1, failed: 0, consumed: 1, latencyP50Ms: second === 1 ? 7 : undefined, latencyMaxMs: second === 1 ? 9 : undefined }));
+      const [svg = ''] = svgs(renderHtml({ ...report, scenarios: [{ ...passing, timeline }] }), 'timeline latency');
+      expect(svg).toMatch(/<circle class="latency-p50" cx="[\d.]+" cy="[\d.]+" r="2.5"/);
+      expect(svg).toMatch(/<circle class="latency-max" /);
+      expect(svg).not.toContain('<polyline');
+    });
+
+    it('is left out, with a note, when no point has latency (a report written before the field existed)', () => {
+      const older = JSON.parse(renderJson(olderReport(passing))) as ChaosReport;
+      expect(older.scenarios[0]?.timeline[0]).not.toHaveProperty('latencyP50Ms'); // JSON drops undefined fields
+      for (const out of [renderHtml(older), renderHtml(olderReport(passing))]) {
+        expect(out).not.toContain('<svg class="timeline latency"');
+        expect(out).toContain('No end-to-end latency was recorded.');
+        expect(out.match(/<svg class="timeline"/g)).toHaveLength(1);
+        checkWellFormed(out, VOID_HTML);
+      }
+    });
+  });
+
+  describe('alert strip', () => {
+    const strip = (markup: string): string => /<svg class="timeline alerts"[\s\S]*?<\/svg>/.exec(markup)?.[0] ?? '';
+    const bars = (svg: string, state: string): string[] => [...svg.matchAll(new RegExp(`<rect class="alert ${state}"[^>]*>`, 'g'))].map((m) => m[0]);
+
+    it('sits under the latency chart of the scenario with alerts, and only there', () => {
+      expect(html.match(/<svg class="timeline alerts"/g)).toHaveLength(1);
+      const section = html.slice(html.indexOf('id="scenario-1"'));
+      expect(section.indexOf('<svg class="timeline alerts"')).toBeGreaterThan(section.indexOf('<svg class="timeline latency"'));
+      expect(section).toContain('alert firing</p>');
+    });
+
+    it('draws a row per alert and label set, with a bar per pending or firing spell', () => {
+      const svg = strip(html);
+      expect(svg).toContain('>EdaExporterStale<title>EdaExporterStale {severity=&quot;warning&quot;, target=&quot;rabbitmq&quot;}</title></text>');
+      expect(svg).toContain('>DeadLetterMessagesArriving<title>');
+      expect(bars(svg, 'pending')).toHaveLength(1);
+      const firing = bars(svg, 'firing');
+      expect(firing).toHaveLength(2);
+      expect(firing.every((b) => b.includes('fill="#dc2626"'))).toBe(true);
+      expect(bars(svg, 'pending')[0]).toContain('fill="#f59e0b"');
+      // The failing scenario's axis runs to 21.004 s over 892 units from x=52. Firing from 5 s until inactive at 12 s:
+      const x = (s: number) => 52 + (s / 21.004) * 892;
+      expect(Number(attr(firing[0] ?? '', 'x'))).toBeCloseTo(x(5), 0);
+      expect(Number(attr(firing[0] ?? '', 'width'))).toBeCloseTo(x(12) - x(5), 0);
+      // Never resolved: the bar runs to the end of the axis.
+      expect(Number(attr(firing[1] ?? '', 'x')) + Number(attr(firing[1] ?? '', 'width'))).toBeCloseTo(944, 0);
+      expect(svg).toContain('<title>EdaExporterStale {severity=&quot;warning&quot;, target=&quot;rabbitmq&quot;}: firing from +5.0 s until +12.0 s</title>');
+      expect(svg).toContain('firing from +15.0 s until the end</title>');
+    });
+
+    it('keeps alerts with the same name and other labels on separate rows', () => {
+      const alerts: AlertObservation[] = [
+        { atMs: T0 + 1000, alertname: 'EdaExporterStale', labels: { target: 'kafka' }, state: 'firing' },
+        { atMs: T0 + 2000, alertname: 'EdaExporterStale', labels: { target: 'rabbitmq' }, state: 'firing' },
+      ];
+      const svg = strip(renderHtml({ ...report, scenarios: [{ ...passing, alerts }] }));
+      expect(svg.match(/>EdaExporterStale<title>/g)).toHaveLength(2);
+      expect(new Set(bars(svg, 'firing').map((b) => attr(b, 'y'))).size).toBe(2);
+    });
+
+    it('goes under the throughput chart when there is no latency chart, and is left out without a start instant', () => {
+      const noLatency = { ...failing, timeline: failing.timeline.map((p) => ({ ...p, latencyP50Ms: undefined, latencyMaxMs: undefined })) };
+      const out = renderHtml({ ...report, scenarios: [noLatency] });
+      expect(out.indexOf('<svg class="timeline alerts"')).toBeGreaterThan(out.indexOf('<svg class="timeline"'));
+      expect(bars(strip(out), 'firing')).toHaveLength(2);
+      checkWellFormed(out, VOID_HTML);
+      expect(renderHtml({ ...report, scenarios: [{ ...failing, startedAt: 'not a date' }] })).not.toContain('<svg class="timeline alerts"');
+    });
   });
 
   it('lists the first 50 client events and counts the rest', () => {

@@ -20,9 +20,11 @@ function sent(id: string, at: number, opts: { ackAfter?: number; failed?: boolea
   };
 }
 
-function consumed(id: string, at: number): ConsumedMessage {
-  return { id, key: 'k0', seq: 0, atMs: T0 + at, partition: 0, redelivered: false, producerTraceId: undefined, producerSpanId: undefined, deadLettered: false };
+function consumed(id: string, at: number, opts: { deadLettered?: boolean } = {}): ConsumedMessage {
+  return { id, key: 'k0', seq: 0, atMs: T0 + at, partition: 0, redelivered: false, producerTraceId: undefined, producerSpanId: undefined, deadLettered: opts.deadLettered === true };
 }
+
+const NO_LATENCY = { latencyP50Ms: undefined, latencyMaxMs: undefined };
 
 function obs(s: SentMessage[], c: ConsumedMessage[]): Observations {
   return { scenario: 's', system: 'kafka', startedMs: T0, endedMs: T0 + 10_000, sent: s, consumed: c, faults: [], spans: [], events: [], alerts: undefined };
@@ -60,21 +62,73 @@ describe('timelineOf', () => {
       ],
       [consumed('m1', 120), consumed('m2', 1200), consumed('m2', 4000), consumed('m3', 4999)],
     );
-    expect(timelineOf(o)).toEqual([
-      { second: 0, sent: 2, acked: 1, failed: 0, consumed: 1 },
-      { second: 1, sent: 1, acked: 1, failed: 1, consumed: 1 },
-      { second: 2, sent: 1, acked: 0, failed: 1, consumed: 0 },
-      { second: 3, sent: 0, acked: 0, failed: 0, consumed: 0 },
-      { second: 4, sent: 0, acked: 0, failed: 0, consumed: 2 },
+    expect(timelineOf(o)).toStrictEqual([
+      { second: 0, sent: 2, acked: 1, failed: 0, consumed: 1, latencyP50Ms: 20, latencyMaxMs: 20 },
+      { second: 1, sent: 1, acked: 1, failed: 1, consumed: 1, latencyP50Ms: 300, latencyMaxMs: 300 },
+      { second: 2, sent: 1, acked: 0, failed: 1, consumed: 0, ...NO_LATENCY },
+      { second: 3, sent: 0, acked: 0, failed: 0, consumed: 0, ...NO_LATENCY },
+      // m2's second delivery is a redelivery; m3 (a failed send that got through anyway) is first consumed here.
+      { second: 4, sent: 0, acked: 0, failed: 0, consumed: 2, latencyP50Ms: 3499, latencyMaxMs: 3499 },
     ]);
   });
 
   it('puts anything before the start into second 0', () => {
-    expect(timelineOf(obs([sent('m1', -300)], []))).toEqual([{ second: 0, sent: 1, acked: 1, failed: 0, consumed: 0 }]);
+    expect(timelineOf(obs([sent('m1', -300)], []))).toStrictEqual([{ second: 0, sent: 1, acked: 1, failed: 0, consumed: 0, ...NO_LATENCY }]);
   });
 
   it('has a single empty second for an empty history', () => {
-    expect(timelineOf(obs([], []))).toEqual([{ second: 0, sent: 0, acked: 0, failed: 0, consumed: 0 }]);
+    expect(timelineOf(obs([], []))).toStrictEqual([{ second: 0, sent: 0, acked: 0, failed: 0, consumed: 0, ...NO_LATENCY }]);
+  });
+
+  it('gives the latency of first deliveries per second: nearest-rank p50 and max, dead-letters, poison and phantoms left out', () => {
+    const o = obs(
+      [
+        ...['a', 'b', 'c', 'd'].map((id, i) => sent(id, i * 100)),
+        sent('e', 1000),
+        sent('p1', 1100, { poison: true }),
+        sent('p2', 1150, { poison: true }),
+        sent('x', 1200),
+        ...['f', 'g', 'h'].map((id, i) => sent(id, 4000 + i * 100)),
+      ],
+      [
+        // second 2: latencies 2010, 1950, 1800, 2700 → sorted 1800, 1950, 2010, 2700; nearest rank ⌈4/2⌉ = 2nd
+        consumed('a', 2010),
+        consumed('b', 2050),
+        consumed('d', 2100),
+        consumed('c', 2900),
+        // second 3: only e is a first delivery (2500 ms); redeliveries of a and b, and poison, do not count
+        consumed('a', 3000),
+        consumed('b', 3100),
+        consumed('p1', 3200, { deadLettered: true }),
+        consumed('p2', 3300), // poison the consumer failed to dead-letter: still not a pipeline latency
+        consumed('e', 3500),
+        // second 4: x's first delivery was dead-lettered, and ghost was never sent
+        consumed('x', 4100, { deadLettered: true }),
+        consumed('ghost', 4200),
+        // second 5: 1000, 1400, 1700 → p50 1400
+        consumed('f', 5000),
+        consumed('g', 5500),
+        consumed('h', 5900),
+        // second 6: a redelivery only; x's later delivery is not a first delivery either
+        consumed('f', 6000),
+        consumed('x', 6500),
+      ],
+    );
+    const points = timelineOf(o);
+    expect(points.map(({ second, consumed: n, latencyP50Ms, latencyMaxMs }) => ({ second, consumed: n, latencyP50Ms, latencyMaxMs }))).toStrictEqual([
+      { second: 0, consumed: 0, ...NO_LATENCY },
+      { second: 1, consumed: 0, ...NO_LATENCY },
+      { second: 2, consumed: 4, latencyP50Ms: 1950, latencyMaxMs: 2700 },
+      { second: 3, consumed: 5, latencyP50Ms: 2500, latencyMaxMs: 2500 },
+      { second: 4, consumed: 2, ...NO_LATENCY },
+      { second: 5, consumed: 3, latencyP50Ms: 1400, latencyMaxMs: 1700 },
+      { second: 6, consumed: 2, ...NO_LATENCY },
+    ]);
+  });
+
+  it('takes the p50 of two latencies as the lower one (nearest rank, not interpolated)', () => {
+    const [point] = timelineOf(obs([sent('a', 0), sent('b', 0)], [consumed('a', 100), consumed('b', 300)]));
+    expect(point).toMatchObject({ latencyP50Ms: 100, latencyMaxMs: 300 });
   });
 
   it('agrees with countsOf on totals', () => {
