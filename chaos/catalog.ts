@@ -30,6 +30,13 @@ const builders: Record<string, () => ChaosScenario> = {
       .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.alertFires('EdaExporterStale', { labels: { target: 'kafka' } })),
   'kafka-broker-pause': () => new ChaosScenario('kafka-broker-pause').withWorkload(Workload.kafka()).withFault(Fault.brokerPause()),
   'kafka-leader-failover': () => new ChaosScenario('kafka-leader-failover').withWorkload(Workload.kafka({ cluster: true })).withFault(Fault.leaderFailover()),
+  // Two of three nodes down: min.insync.replicas 2 cannot be met, so acks -1 sends must fail (or
+  // wait) rather than be acknowledged and lost; service returns once the nodes are back.
+  'kafka-quorum-loss': () =>
+    new ChaosScenario('kafka-quorum-loss')
+      .withDescription('40 msg/s over 6 keys to a 3-partition topic (acks -1, replication factor 3, min.insync.replicas 2); two of the three brokers killed with SIGKILL, then started again')
+      .withWorkload(Workload.kafka({ cluster: true }))
+      .withFault(Fault.brokerKill({ node: 2 }), Fault.brokerKill({ node: 3 })),
   'kafka-latency': () => new ChaosScenario('kafka-latency').withWorkload(Workload.kafka()).withFault(Fault.latency(300)),
   'kafka-network-partition': () => new ChaosScenario('kafka-network-partition').withWorkload(Workload.kafka()).withFault(Fault.networkPartition()),
   'kafka-poison-messages': () =>

@@ -79,9 +79,8 @@ export function describeNeeds(needs: EnvironmentNeeds): string {
 }
 
 /**
- * parseArgs, with its errors (unknown option, missing value) turned into a ConfigError so they
- * exit 2 with a hint. main.ts also recognises them, but by `instanceof TypeError`, which fails
- * when the error comes from another realm (Jest's sandbox).
+ * parseArgs, with its errors (unknown option, missing value) turned into a ConfigError, so they
+ * exit 2 with a hint pointing at this command's help rather than the whole help text.
  */
 function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {

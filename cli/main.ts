@@ -69,7 +69,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`eda-harness ${name}: ${err.describe()}`);
       return err.code === 'CONFIG_INVALID' ? 2 : 1;
     }
-    if (err instanceof TypeError && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+    // By code, not `instanceof TypeError`: an error from another realm (a VM context, Jest's
+    // sandbox) is not an instance of this realm's TypeError.
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
       console.error(`eda-harness ${name}: ${errorMessage(err)}\n\n${command.help}`);
       return 2;
     }

@@ -223,9 +223,10 @@ describe('catalog', () => {
     }
   });
 
-  it('runs the leader failover on three Kafka nodes and every other Kafka scenario on one', () => {
-    expect(scenarioByName('kafka-leader-failover').needs().kafkaNodes).toBe(3);
-    for (const name of SCENARIO_NAMES.filter((n) => n.startsWith('kafka-') && n !== 'kafka-leader-failover')) {
+  it('runs the leader failover and the quorum loss on three Kafka nodes and every other Kafka scenario on one', () => {
+    const cluster = ['kafka-leader-failover', 'kafka-quorum-loss'];
+    for (const name of cluster) expect([name, scenarioByName(name).needs().kafkaNodes]).toEqual([name, 3]);
+    for (const name of SCENARIO_NAMES.filter((n) => n.startsWith('kafka-') && !cluster.includes(n))) {
       expect([name, scenarioByName(name).needs().kafkaNodes]).toEqual([name, 1]);
     }
   });

@@ -20,6 +20,13 @@ describe('cli', () => {
     expect(c.err.join('\n')).toContain('unknown command "bogus"');
   });
 
+  it('exits 2 with the command help on an unknown option (parseArgs errors recognised by code)', async () => {
+    const c = capture();
+    await expect(main(['exporter', '--no-such-flag'])).resolves.toBe(2);
+    c.restore();
+    expect(c.err.join('\n')).toMatch(/Unknown option '--no-such-flag'[\s\S]*Usage: eda-harness exporter/);
+  });
+
   it('shows env help with examples', async () => {
     const c = capture();
     await expect(main(['env', '--help'])).resolves.toBe(0);
