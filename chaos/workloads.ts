@@ -4,7 +4,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ConfigError, errorMessage } from '../core/errors';
+import { BrokerUnreachableError, ConfigError, errorMessage } from '../core/errors';
 import { instrumentAmqp } from '../instrumentation/amqp';
 import { extractContext, readHeader } from '../instrumentation/header-codec';
 import { instrumentKafka } from '../instrumentation/kafka';
@@ -45,10 +45,36 @@ export interface RabbitMqWorkloadOptions extends WorkloadOptions {
   readonly persistent?: boolean;
   /** Consumer prefetch (default 20). */
   readonly prefetch?: number;
+  /** How long the first connections may take before the workload gives up (default 30 000 ms). */
+  readonly connectTimeoutMs?: number;
 }
 
 const HEADER = { ID: 'chaos-id', KEY: 'chaos-key', SEQ: 'chaos-seq' } as const;
 const SETTLE_TIMEOUT_MS = 15_000;
+
+/** `promise`, or the error `onTimeout` makes once `ms` passed first. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
 
 /** The bookkeeping shared by both workloads. */
 function recorder(startMs: () => number) {
@@ -249,20 +275,28 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
     await consumer.run(handle);
   };
 
-  await supervise(`${ctx.prefix}-orders`, topic, {
-    eachMessage: async ({ partition, message }) => {
-      if (isPoison(message.value)) {
-        // Dead-letter it; if that fails the handler throws and kafkajs redelivers (at least once).
-        await producer.send({ topic: dlq, acks: -1, messages: [{ key: message.key, value: message.value, headers: message.headers ?? {} }] });
-        return;
-      }
-      if (o.processingMs > 0) await delay(o.processingMs);
-      rec.delivery(message.headers, { partition, redelivered: false, deadLettered: false });
-    },
-  });
-  await supervise(`${ctx.prefix}-dlq-reader`, dlq, {
-    eachMessage: async ({ partition, message }) => void rec.delivery(message.headers, { partition, redelivered: false, deadLettered: true }),
-  });
+  try {
+    await supervise(`${ctx.prefix}-orders`, topic, {
+      eachMessage: async ({ partition, message }) => {
+        if (isPoison(message.value)) {
+          // Dead-letter it; if that fails the handler throws and kafkajs redelivers (at least once).
+          await producer.send({ topic: dlq, acks: -1, messages: [{ key: message.key, value: message.value, headers: message.headers ?? {} }] });
+          return;
+        }
+        if (o.processingMs > 0) await delay(o.processingMs);
+        rec.delivery(message.headers, { partition, redelivered: false, deadLettered: false });
+      },
+    });
+    await supervise(`${ctx.prefix}-dlq-reader`, dlq, {
+      eachMessage: async ({ partition, message }) => void rec.delivery(message.headers, { partition, redelivered: false, deadLettered: true }),
+    });
+  } catch (err) {
+    // Half started: disconnect what did start, or its sockets and timers outlive the scenario.
+    closing = true;
+    for (const c of consumers) await c.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    throw err;
+  }
 
   const send = async ({ id, key, seq }: { id: string; key: string; seq: number }) => {
     await producer.send({ topic, acks: -1, timeout: SETTLE_TIMEOUT_MS, messages: [{ key, value: goodBody(id, key, seq), headers: headersOf(id, key, seq) }] });
@@ -301,7 +335,7 @@ function rabbitMqWorkload(options: RabbitMqWorkloadOptions = {}): ChaosWorkload 
     system: 'rabbitmq',
     needs: { rabbitmq: true },
     description: `${rate} msg/s over ${keys} keys to a ${durable ? 'durable' : 'non-durable'} queue, ${persistent ? 'persistent' : 'transient'} messages, publisher confirms, manual acks (prefetch ${prefetch}), dead-letter exchange`,
-    start: (ctx) => startRabbitMqWorkload(ctx, { keys, rate, processingMs, durable, persistent, prefetch }),
+    start: (ctx) => startRabbitMqWorkload(ctx, { keys, rate, processingMs, durable, persistent, prefetch, connectTimeoutMs: options.connectTimeoutMs ?? 30_000 }),
   };
 }
 
@@ -363,7 +397,7 @@ function resilientConnection(url: string, name: string, rec: Recorder, onUp: (mo
 
 async function startRabbitMqWorkload(
   ctx: WorkloadContext,
-  o: { keys: number; rate: number; processingMs: number; durable: boolean; persistent: boolean; prefetch: number },
+  o: { keys: number; rate: number; processingMs: number; durable: boolean; persistent: boolean; prefetch: number; connectTimeoutMs: number },
 ): Promise<RunningWorkload> {
   const url = ctx.env.getAmqpUrl();
   const names: RabbitNames = { queue: `${ctx.prefix}.work`, dlx: `${ctx.prefix}.dlx`, dlq: `${ctx.prefix}.work.dlq` };
@@ -415,7 +449,19 @@ async function startRabbitMqWorkload(
     rec.delivery(msg.properties.headers, { partition: undefined, redelivered: msg.fields.redelivered, deadLettered: true });
     ch.ack(msg);
   });
-  await Promise.all([publisher.ready(), consumer.ready(), dlqReader.ready()]);
+  // amqplib has no connect retry of its own and ours retries for ever: bound the first connection.
+  const connections = [publisher, consumer, dlqReader];
+  try {
+    await withDeadline(Promise.all(connections.map((c) => c.ready())), o.connectTimeoutMs, () => {
+      const last = rec.events.filter((e) => e.where === 'connection').pop()?.message;
+      return new BrokerUnreachableError(`RabbitMQ at ${redactUrl(url)} did not accept the workload's connections within ${o.connectTimeoutMs / 1000} s${last ? ` (last: ${last})` : ''}`, {
+        hint: 'check that the broker is running and the AMQP URL is right (eda-harness env status)',
+      });
+    });
+  } catch (err) {
+    await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
+    throw err;
+  }
 
   const publish = (id: string, key: string, seq: number, body: string): Promise<void> =>
     new Promise<void>((resolve, reject) => {

@@ -72,6 +72,13 @@ export class ProcessError extends EdaHarnessError {
   }
 }
 
+/** A broker did not accept connections (down, wrong address, wrong credentials). */
+export class BrokerUnreachableError extends EdaHarnessError {
+  constructor(message: string, options: EdaHarnessErrorOptions = {}) {
+    super('BROKER_UNREACHABLE', message, { retriable: true, ...options });
+  }
+}
+
 /** A condition polled by {@link waitFor} did not hold in time. */
 export class TimeoutError extends EdaHarnessError {
   constructor(message: string, options: EdaHarnessErrorOptions = {}) {
