@@ -40,7 +40,8 @@ ${scenarioList('  ')}
 Options for run:
   --report-dir <dir>   where the reports go (default ./${DEFAULT_REPORT_DIR})
   --warmup <s>         traffic before the fault, in seconds (default ${secs(DEFAULT_TIMING.warmupMs)})
-  --fault <s>          how long the fault holds (default ${secs(DEFAULT_TIMING.faultMs)})
+  --fault <s>          how long the fault holds (default ${secs(DEFAULT_TIMING.faultMs)}; 12 for the kill scenarios,
+                       whose stale-exporter alert needs the outage to outlast its threshold)
   --recovery <s>       traffic after healing, before sending stops (default ${secs(DEFAULT_TIMING.recoveryMs)})
   --drain-timeout <s>  how long to wait for every acknowledged message to be consumed (default ${secs(DEFAULT_TIMING.drainTimeoutMs)})
   --json               print the report as JSON on stdout instead of the summary
@@ -56,10 +57,13 @@ warm-up, heals it, keeps sending, then drains. Afterwards it checks these invari
   - traces intact: each consumed message joins its producer's trace (traceparent header)
   - poison dead-lettered (the *-poison-messages scenarios): every malformed message ends in the
     dead-letter topic / queue, and no good message does
+  - alerts fire (the kill and poison scenarios): a real Prometheus with the shipped alert pack,
+    thresholds lowered to seconds, scrapes the workload and an exporter; EdaExporterStale /
+    DeadLetterMessagesArriving must fire after the fault starts (not before) and resolve by the end
 
 Reports (in --report-dir):
   chaos-report.json    everything observed: counts, fault windows, invariants, timeline, client events
-  chaos-junit.xml      one test case per scenario, for CI test reporting
+  chaos-junit.xml      a test suite per scenario, a test case per invariant, for CI test reporting
   chaos-report.html    a self-contained page with the timeline and the verdicts
 
 Progress goes to stderr, the summary (or --json) to stdout. Exit code 0 when every scenario
