@@ -9,6 +9,9 @@ const esmOnly = ['https-proxy-agent', 'agent-base', 'proxy-agent-negotiate'];
 const jsToCommonJs = ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true, isolatedModules: true } }];
 const transform = { '^.+\\.tsx?$': tsJest, '^.+\\.jsx?$': jsToCommonJs };
 const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
+// Tests run on the sources: a package imported by name resolves to its index.ts, as in tsconfig.json's paths.
+const moduleNameMapper = { '^@eda-harness/([a-z-]+)$': '<rootDir>/$1/index.ts' };
+const modulePathIgnorePatterns = ['<rootDir>/[a-z-]+/dist/'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -18,6 +21,8 @@ module.exports = {
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
+      modulePathIgnorePatterns,
       testEnvironment: 'node',
     },
     {
@@ -25,6 +30,8 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
+      modulePathIgnorePatterns,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

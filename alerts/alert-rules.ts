@@ -1,4 +1,4 @@
-import { LABEL as L, METRIC, MESSAGING_SYSTEM, QUEUE_MESSAGE_STATE, E2E_STAGE } from '../instrumentation/semconv';
+import { LABEL as L, METRIC, MESSAGING_SYSTEM, QUEUE_MESSAGE_STATE, E2E_STAGE } from '@eda-harness/semconv';
 import type { AlertsConfig } from './alerts-config';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../core/errors';
-import { E2E_LATENCY_BUCKETS_SECONDS } from '../instrumentation/semconv';
+import { ConfigError } from '@eda-harness/core';
+import { E2E_LATENCY_BUCKETS_SECONDS } from '@eda-harness/semconv';
 import { alertPack } from './alert-rules';
 
 /**

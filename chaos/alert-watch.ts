@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
-import { alertFiles } from '../alerts/alert-files';
-import { resolveAlertsConfig } from '../alerts/alerts-config';
-import { writeGeneratedFiles } from '../alerts/write-generated-files';
-import { errorMessage } from '../core/errors';
-import type { ProgressSink } from '../core/progress';
-import { allocatePorts, Environment, type StartedEnvironment } from '../environment';
-import { createExporter, silentLogger, type Exporter } from '../exporter/exporter';
-import type { ExporterConfig } from '../exporter/types';
-import { serveMetrics, type MetricsServer } from '../exporter/metrics-server';
+import { alertFiles } from '@eda-harness/alerts';
+import { resolveAlertsConfig } from '@eda-harness/alerts';
+import { writeGeneratedFiles } from '@eda-harness/core';
+import { errorMessage } from '@eda-harness/core';
+import type { ProgressSink } from '@eda-harness/core';
+import { allocatePorts, Environment, type StartedEnvironment } from '@eda-harness/environment';
+import { createExporter, silentLogger, type Exporter } from '@eda-harness/exporter';
+import type { ExporterConfig } from '@eda-harness/exporter';
+import { serveMetrics, type MetricsServer } from '@eda-harness/exporter';
 import type { AlertObservation, ChaosSystem } from './types';
 
 /**

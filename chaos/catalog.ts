@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/errors';
+import { ConfigError } from '@eda-harness/core';
 import { Fault } from './faults';
 import { Invariant, defaultInvariants } from './invariants';
 import { ChaosScenario, DEFAULT_RECOVERY_LIMIT_MS } from './scenario';

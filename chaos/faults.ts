@@ -1,5 +1,5 @@
-import { ConfigError } from '../core/errors';
-import type { KafkaNodeHandle, NodeHandle, ProxyFaults, StartedEnvironment } from '../environment';
+import { ConfigError } from '@eda-harness/core';
+import type { KafkaNodeHandle, NodeHandle, ProxyFaults, StartedEnvironment } from '@eda-harness/environment';
 import type { ChaosFault, ChaosSystem, FaultContext } from './types';
 
 /**

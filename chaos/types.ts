@@ -1,7 +1,7 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
-import type { ProgressSink } from '../core/progress';
-import type { StartedEnvironment } from '../environment';
+import type { ProgressSink } from '@eda-harness/core';
+import type { StartedEnvironment } from '@eda-harness/environment';
 
 /** The broker a scenario's workload runs against. */
 export type ChaosSystem = 'kafka' | 'rabbitmq';

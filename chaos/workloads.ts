@@ -4,10 +4,10 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BrokerUnreachableError, ConfigError, errorMessage } from '../core/errors';
-import { instrumentAmqp } from '../instrumentation/amqp';
-import { extractContext, readHeader } from '../instrumentation/header-codec';
-import { instrumentKafka } from '../instrumentation/kafka';
+import { BrokerUnreachableError, ConfigError, errorMessage } from '@eda-harness/core';
+import { instrumentAmqp } from '@eda-harness/instrumentation';
+import { extractContext, readHeader } from '@eda-harness/instrumentation';
+import { instrumentKafka } from '@eda-harness/instrumentation';
 import type { ChaosWorkload, ClientEvent, ConsumedMessage, RunningWorkload, SentMessage, WorkloadContext } from './types';
 
 /**

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../core/errors';
-import { alertFiles } from '../alerts/alert-files';
-import { DEFAULT_ALERTS_CONFIG, loadAlertsConfig } from '../alerts/alerts-config';
-import { alertPack } from '../alerts/alert-rules';
-import { writeGeneratedFiles } from '../alerts/write-generated-files';
+import { ConfigError } from '@eda-harness/core';
+import { alertFiles } from '@eda-harness/alerts';
+import { DEFAULT_ALERTS_CONFIG, loadAlertsConfig } from '@eda-harness/alerts';
+import { alertPack } from '@eda-harness/alerts';
+import { writeGeneratedFiles } from '@eda-harness/core';
 
 export const ALERTS_HELP = `Usage: eda-harness alerts <build|list> [options]
 

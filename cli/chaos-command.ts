@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '../chaos/catalog';
-import { renderJson, summarize, writeReports } from '../chaos/report';
-import { DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from '../chaos/scenario';
-import type { ChaosReport, EnvironmentNeeds, ScenarioResult, ScenarioTiming } from '../chaos/types';
-import { ConfigError, errorMessage } from '../core/errors';
-import { packageVersion } from '../core/package-info';
-import { stderrProgress } from '../core/progress';
+import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '@eda-harness/chaos';
+import { renderJson, summarize, writeReports } from '@eda-harness/chaos';
+import { DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from '@eda-harness/chaos';
+import type { ChaosReport, EnvironmentNeeds, ScenarioResult, ScenarioTiming } from '@eda-harness/chaos';
+import { ConfigError, errorMessage } from '@eda-harness/core';
+import { packageVersion } from './package-info';
+import { stderrProgress } from '@eda-harness/core';
 
 const DEFAULT_REPORT_DIR = 'chaos-report';
 

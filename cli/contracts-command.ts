@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, EdaHarnessError } from '../core/errors';
-import type { MessageProviderDefinition } from '../contracts';
+import { ConfigError, EdaHarnessError } from '@eda-harness/core';
+import type { MessageProviderDefinition } from '@eda-harness/contracts';
 
 // Pact (and its native library) load only when a contracts command runs, not on every CLI start.
-const contractsModule = () => import('../contracts');
+const contractsModule = () => import('@eda-harness/contracts');
 
 export const CONTRACTS_HELP = `Usage: eda-harness contracts <verify|list> [options]
 
@@ -92,7 +92,7 @@ function isDefinition(v: unknown): v is MessageProviderDefinition {
 
 async function verify(flags: ContractsFlags): Promise<number> {
   const { formatReport, verifyProvider } = await contractsModule();
-  const definition = flags.providerModule ? loadProviderModule(flags.providerModule) : (await import('../examples/contracts/order-service-provider')).default;
+  const definition = flags.providerModule ? loadProviderModule(flags.providerModule) : (await import('@eda-harness/examples')).orderServiceProvider();
   if (flags.provider && flags.provider !== definition.provider) {
     throw new ConfigError(`--provider ${flags.provider} does not match the provider module, which defines "${definition.provider}"`);
   }

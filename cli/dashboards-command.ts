@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../core/errors';
-import { dashboardFiles, dashboardQueries } from '../dashboards/dashboard-files';
-import { writeGeneratedFiles } from '../alerts/write-generated-files';
+import { ConfigError } from '@eda-harness/core';
+import { dashboardFiles, dashboardQueries } from '@eda-harness/dashboards';
+import { writeGeneratedFiles } from '@eda-harness/core';
 
 export const DASHBOARDS_HELP = `Usage: eda-harness dashboards <build|queries> [options]
 

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../core/errors';
-import { Environment } from '../environment/environment';
-import { isAlive } from '../environment/managed-process';
-import { provisionAll } from '../environment/provision';
-import { clearCurrentState, endRecordedProcesses, readCurrentState, writeCurrentState } from '../environment/state';
-import type { EnvironmentDescription, StartedEnvironment } from '../environment/types';
+import { ConfigError } from '@eda-harness/core';
+import { Environment } from '@eda-harness/environment';
+import { isAlive } from '@eda-harness/environment';
+import { provisionAll } from '@eda-harness/environment';
+import { clearCurrentState, endRecordedProcesses, readCurrentState, writeCurrentState } from '@eda-harness/environment';
+import type { EnvironmentDescription, StartedEnvironment } from '@eda-harness/environment';
 
 export const ENV_HELP = `Usage: eda-harness env <up|status|down|provision> [options]
 

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { mergeSettings, settingsFromEnv, settingsFromFile, splitList, toExporterConfig } from '../exporter/config';
-import type { ExporterSettings } from '../exporter/config';
-import { consoleLogger, createExporter } from '../exporter/exporter';
-import { serveMetrics } from '../exporter/metrics-server';
-import type { Granularity } from '../exporter/types';
+import { mergeSettings, settingsFromEnv, settingsFromFile, splitList, toExporterConfig } from '@eda-harness/exporter';
+import type { ExporterSettings } from '@eda-harness/exporter';
+import { consoleLogger, createExporter } from '@eda-harness/exporter';
+import { serveMetrics } from '@eda-harness/exporter';
+import type { Granularity } from '@eda-harness/exporter';
 import { untilSignal } from './env-command';
 
 export const EXPORTER_HELP = `Usage: eda-harness exporter [options]

@@ -1,5 +1,5 @@
-import { EdaHarnessError, errorMessage } from '../core/errors';
-import { packageVersion } from '../core/package-info';
+import { EdaHarnessError, errorMessage } from '@eda-harness/core';
+import { packageVersion } from './package-info';
 import { contractsCommand, CONTRACTS_HELP } from './contracts-command';
 import { alertsCommand, ALERTS_HELP } from './alerts-command';
 import { chaosCommand, CHAOS_HELP } from './chaos-command';
@@ -24,7 +24,7 @@ const commands: Record<string, CommandEntry> = {
   contracts: { run: contractsCommand, summary: 'verify message providers against Pact contracts; list pact files', help: CONTRACTS_HELP },
   alerts: { run: alertsCommand, summary: 'generate the Prometheus and Grafana alert rule files (thresholds from --config)', help: ALERTS_HELP },
   exporter: { run: exporterCommand, summary: 'serve Kafka lag, consumer status, DLQ and queue depth for Prometheus (/metrics)', help: EXPORTER_HELP },
-  dashboards: { run: dashboardsCommand, summary: 'generate the Grafana dashboards (dashboards/*.json)', help: DASHBOARDS_HELP },
+  dashboards: { run: dashboardsCommand, summary: 'generate the Grafana dashboards (dashboards/grafana/*.json)', help: DASHBOARDS_HELP },
   chaos: { run: chaosCommand, summary: 'run broker-chaos scenarios (kill, restart, pause, failover, latency, partition, poison) and write a report', help: CHAOS_HELP },
   start: { run: startCommand, summary: 'the demo: brokers + reference system under traffic, live summary (npm start)', help: START_HELP },
 };

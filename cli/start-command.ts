@@ -4,10 +4,10 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ConfigError } from '../core/errors';
-import { Environment } from '../environment/environment';
-import { startReferenceSystem, startTraffic, type ReferenceServiceName } from '../examples';
-import { startTelemetry, ATTR, LABEL, METRIC } from '../instrumentation';
+import { ConfigError } from '@eda-harness/core';
+import { Environment } from '@eda-harness/environment';
+import { startReferenceSystem, startTraffic, type ReferenceServiceName } from '@eda-harness/examples';
+import { startTelemetry, ATTR, LABEL, METRIC } from '@eda-harness/instrumentation';
 import { formatDescription } from './env-command';
 import { counterTotal, histogramBuckets, histogramQuantile, parentId, renderTraceTree } from './demo-report';
 

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ContractError } from '../core/errors';
+import { ContractError } from '@eda-harness/core';
 
 /** Pact files under the given files or directories (directories: their *.json, not recursive), sorted. */
 export function findPactFiles(paths: readonly string[]): string[] {

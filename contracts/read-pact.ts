@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ContractError } from '../core/errors';
+import { ContractError } from '@eda-harness/core';
 import { METADATA_KEY } from './metadata-keys';
 import type { PactSummary } from './types';
 

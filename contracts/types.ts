@@ -1,6 +1,6 @@
 import type { Matchers } from '@pact-foundation/pact';
 import type { Options } from 'amqplib';
-import type { AmqpInstrumentationOptions, KafkaInstrumentationOptions } from '../instrumentation';
+import type { AmqpInstrumentationOptions, KafkaInstrumentationOptions } from '@eda-harness/instrumentation';
 
 /** A value in a contract: a literal (matched exactly) or a Pact matcher (type, regex, uuid, ...). */
 export type MetadataValue = string | Matchers.Matcher<string>;

@@ -5,7 +5,7 @@ import { kafkaConsumerGroups } from './kafka-consumer-groups';
 import { messagingOverview } from './messaging-overview';
 import { rabbitmqQueues } from './rabbitmq-queues';
 
-/** Every dashboard, by the file name it is written to (dashboards/<name>.json). */
+/** Every dashboard, by the file name it is written to (dashboards/grafana/<name>.json). */
 export function allDashboards(): ReadonlyMap<string, Dashboard> {
   return new Map([
     ['messaging-overview', messagingOverview()],
@@ -19,7 +19,7 @@ export function allDashboards(): ReadonlyMap<string, Dashboard> {
 /** Generated files, path relative to the repository root → content (what `dashboards build` writes). */
 export function dashboardFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const [name, d] of allDashboards()) files.set(`dashboards/${name}.json`, `${JSON.stringify(d, null, 2)}\n`);
+  for (const [name, d] of allDashboards()) files.set(`dashboards/grafana/${name}.json`, `${JSON.stringify(d, null, 2)}\n`);
   return files;
 }
 

@@ -1,5 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { LABEL as L, METRIC } from '../instrumentation/semconv';
+import { LABEL as L, METRIC } from '@eda-harness/semconv';
 import { build, dashboard, labelVariable, row, timeseries } from './dashboard-kit';
 
 /** Dead letters: why and from where messages are dead-lettered, how many wait, and for how long. */

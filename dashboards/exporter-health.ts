@@ -1,5 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { LABEL as L, METRIC } from '../instrumentation/semconv';
+import { LABEL as L, METRIC } from '@eda-harness/semconv';
 import { build, dashboard, labelVariable, row, timeseries } from './dashboard-kit';
 
 /** Exporter health: is it scraped, does each collection succeed, how long it takes, how stale it is. */

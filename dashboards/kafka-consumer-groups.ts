@@ -1,5 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { KAFKA_CONSUMER_EVENT, KAFKA_CONSUMER_STATUS, LABEL as L, METRIC } from '../instrumentation/semconv';
+import { KAFKA_CONSUMER_EVENT, KAFKA_CONSUMER_STATUS, LABEL as L, METRIC } from '@eda-harness/semconv';
 import { build, dashboard, labelVariable, row, stateTimeline, timeseries } from './dashboard-kit';
 
 const STATUS_COLORS: Record<keyof typeof KAFKA_CONSUMER_STATUS, string> = { OK: 'green', WARN: 'yellow', STALL: 'orange', STOP: 'red', ERR: 'dark-red' };

@@ -1,5 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { E2E_STAGE, KAFKA_CONSUMER_STATUS, LABEL as L, METRIC } from '../instrumentation/semconv';
+import { E2E_STAGE, KAFKA_CONSUMER_STATUS, LABEL as L, METRIC } from '@eda-harness/semconv';
 import { build, dashboard, heatmap, labelVariable, row, stat, timeseries } from './dashboard-kit';
 
 /** Messaging overview: throughput, end-to-end latency, errors, dead letters and the worst lag. */

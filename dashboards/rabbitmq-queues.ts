@@ -1,5 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { E2E_STAGE, LABEL as L, MESSAGING_SYSTEM, METRIC, RABBITMQ_QUEUE_OPERATION } from '../instrumentation/semconv';
+import { E2E_STAGE, LABEL as L, MESSAGING_SYSTEM, METRIC, RABBITMQ_QUEUE_OPERATION } from '@eda-harness/semconv';
 import { build, dashboard, labelVariable, row, timeseries } from './dashboard-kit';
 
 /** RabbitMQ queues: depth by state, consumers, message rates, redeliveries, waiting time, dead-lettering. */

@@ -1,10 +1,10 @@
-import '../core/dispose';
+import '@eda-harness/core';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, EdaHarnessError, errorMessage } from '../core/errors';
-import { stderrProgress, type ProgressSink } from '../core/progress';
+import { ConfigError, EdaHarnessError, errorMessage } from '@eda-harness/core';
+import { stderrProgress, type ProgressSink } from '@eda-harness/core';
 import { dockerAnswers } from './docker';
 import { externalKafka, externalPrometheus, externalRabbitMq, externalSettings } from './external/external';
 import { installExitHook, signalGroup, type ManagedProcess } from './managed-process';

@@ -5,4 +5,4 @@ export { ToxiproxyClient } from './toxiproxy-client';
 export { isAlive, readPidLedger, liveProcesses } from './managed-process';
 export { dockerAnswers } from './docker';
 export { allocatePorts } from './ports';
-export { readCurrentState, endRecordedProcesses } from './state';
+export { readCurrentState, writeCurrentState, clearCurrentState, endRecordedProcesses } from './state';

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
-import { ProcessError } from '../core/errors';
-import { waitFor } from '../core/wait-for';
-import { stderrProgress } from '../core/progress';
+import { ProcessError } from '@eda-harness/core';
+import { waitFor } from '@eda-harness/core';
+import { stderrProgress } from '@eda-harness/core';
 
 export interface ProcessSpec {
   /** Short label used in messages and the pid ledger ("kafka-1", "rabbitmq"). */

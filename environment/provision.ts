@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PrerequisiteError, ProvisionError } from '../core/errors';
-import { stderrProgress, type ProgressSink } from '../core/progress';
-import { waitFor } from '../core/wait-for';
+import { PrerequisiteError, ProvisionError } from '@eda-harness/core';
+import { stderrProgress, type ProgressSink } from '@eda-harness/core';
+import { waitFor } from '@eda-harness/core';
 
 /**
  * Provisioning: find or install what the native provider runs. Idempotent: the first run installs

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { waitFor } from '../core/wait-for';
+import { waitFor } from '@eda-harness/core';
 import { isAlive, signalGroup } from './managed-process';
 import type { EnvironmentDescription } from './types';
 

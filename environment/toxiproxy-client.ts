@@ -1,4 +1,4 @@
-import { ToxiproxyError } from '../core/errors';
+import { ToxiproxyError } from '@eda-harness/core';
 import type { ProxyFaults, ToxicDirection } from './types';
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, errorMessage } from '../core/errors';
+import { ConfigError, errorMessage } from '@eda-harness/core';
 import type { ExporterConfig, Granularity } from './types';
 
 /**

@@ -1,4 +1,4 @@
-import { KAFKA_CONSUMER_STATUS } from '../instrumentation/semconv';
+import { KAFKA_CONSUMER_STATUS } from '@eda-harness/semconv';
 
 /**
  * Burrow-style consumer status, evaluated over a wall-time window rather than a number of

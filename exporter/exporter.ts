@@ -1,8 +1,8 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RegistryContentType } from 'prom-client';
-import { errorMessage } from '../core/errors';
-import { EXPORTER_TARGET, METRIC } from '../instrumentation/semconv';
-import type { MetricDefinition, MetricKey } from '../instrumentation/semconv';
+import { errorMessage } from '@eda-harness/core';
+import { EXPORTER_TARGET, METRIC } from '@eda-harness/semconv';
+import type { MetricDefinition, MetricKey } from '@eda-harness/semconv';
 import { createKafkaCollector } from './kafka-collector';
 import { createRabbitMqCollector } from './rabbitmq-collector';
 import { renderSamples } from './render-samples';

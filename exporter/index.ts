@@ -4,7 +4,7 @@ export { serveMetrics } from './metrics-server';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server';
 export { createKafkaCollector, DEFAULT_KAFKA_DLQ_PATTERNS } from './kafka-collector';
 export { createRabbitMqCollector, DEFAULT_RABBITMQ_DLQ_PATTERNS } from './rabbitmq-collector';
-export { mergeSettings, settingsFromEnv, settingsFromFile, settingsFromFileText, toExporterConfig, EXPORTER_ENV } from './config';
+export { splitList, mergeSettings, settingsFromEnv, settingsFromFile, settingsFromFileText, toExporterConfig, EXPORTER_ENV } from './config';
 export type { ExporterSettings, ResolvedExporterSettings } from './config';
 export { evaluatePartitionStatus, groupStatus } from './consumer-status';
 export type * from './types';

@@ -1,7 +1,7 @@
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import type { Admin, GroupDescription } from 'kafkajs';
-import { errorMessage } from '../core/errors';
-import { DLQ_SOURCE_UNKNOWN } from '../instrumentation/semconv';
+import { errorMessage } from '@eda-harness/core';
+import { DLQ_SOURCE_UNKNOWN } from '@eda-harness/semconv';
 import { createClusterAccess, recordKey } from './kafka-cluster-access';
 import type { ClusterAccess, FetchedRecord, PartitionFetch } from './kafka-cluster-access';
 import { evaluatePartitionStatus, groupStatus } from './consumer-status';

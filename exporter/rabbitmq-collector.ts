@@ -1,7 +1,7 @@
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { errorMessage } from '../core/errors';
-import { DLQ_SOURCE_UNKNOWN, RABBITMQ_QUEUE_OPERATION } from '../instrumentation/semconv';
+import { errorMessage } from '@eda-harness/core';
+import { DLQ_SOURCE_UNKNOWN, RABBITMQ_QUEUE_OPERATION } from '@eda-harness/semconv';
 import { deadLetterRoutes } from './dead-letter-topology';
 import { ageSeconds } from './lag';
 import { addSample, EMPTY_INDEX, estimateWriteTime } from './offset-time-index';

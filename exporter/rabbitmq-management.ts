@@ -1,4 +1,4 @@
-import { EdaHarnessError } from '../core/errors';
+import { EdaHarnessError } from '@eda-harness/core';
 
 /**
  * The few management HTTP API calls the exporter makes (GET /api/queues, GET /api/bindings),

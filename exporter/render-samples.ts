@@ -1,5 +1,5 @@
-import { KAFKA_CONSUMER_STATUS, LABEL, QUEUE_MESSAGE_STATE } from '../instrumentation/semconv';
-import type { MetricKey } from '../instrumentation/semconv';
+import { KAFKA_CONSUMER_STATUS, LABEL, QUEUE_MESSAGE_STATE } from '@eda-harness/semconv';
+import type { MetricKey } from '@eda-harness/semconv';
 import { exportable } from './lag';
 import type { Granularity, KafkaSnapshot, PartitionLagSample, RabbitMqSnapshot } from './types';
 

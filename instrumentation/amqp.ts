@@ -15,7 +15,7 @@ import {
   OPERATION_TYPE,
   SPAN_NAME,
   isAnonymousQueue,
-} from './semconv';
+} from '@eda-harness/semconv';
 import { createTap, errorType, failSpan, processParent, recordE2e } from './tap';
 import type { Tap } from './tap';
 import type { AmqpInstrumentationOptions, InstrumentationHandle } from './types';

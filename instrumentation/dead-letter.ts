@@ -1,6 +1,6 @@
 import { messagingMetrics } from './metrics';
-import { LABEL } from './semconv';
-import type { DlqReason, MessagingSystem } from './semconv';
+import { LABEL } from '@eda-harness/semconv';
+import type { DlqReason, MessagingSystem } from '@eda-harness/semconv';
 import type { Registry, RegistryContentType } from 'prom-client';
 
 export interface DeadLetterEvent {

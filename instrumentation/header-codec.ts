@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, propagation } from '@opentelemetry/api';
 import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
-import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from './semconv';
+import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from '@eda-harness/semconv';
 
 /**
  * Message headers <-> trace context, for Kafka and AMQP alike.

@@ -4,7 +4,7 @@ import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } fro
 import { extractContext, readProducedAt } from './header-codec';
 import type { KafkaRuntime } from './kafka-runtime';
 import type { MetricLabels } from './metrics';
-import { ATTR, KAFKA_CONSUMER_EVENT, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from './semconv';
+import { ATTR, KAFKA_CONSUMER_EVENT, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
 import { errorType, failSpan, processParent, recordE2e } from './tap';
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;

@@ -4,7 +4,7 @@ import type { Producer } from 'kafkajs';
 import { injectHeaders, injectedFields } from './header-codec';
 import type { KafkaRuntime } from './kafka-runtime';
 import { Patcher } from './patcher';
-import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from './semconv';
+import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
 import { errorType, failSpan } from './tap';
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;

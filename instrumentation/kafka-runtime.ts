@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Patcher } from './patcher';
-import { ATTR, MESSAGING_SYSTEM } from './semconv';
+import { ATTR, MESSAGING_SYSTEM } from '@eda-harness/semconv';
 import { createTap } from './tap';
 import type { Tap } from './tap';
 import type { KafkaInstrumentationOptions } from './types';

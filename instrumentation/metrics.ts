@@ -6,8 +6,8 @@ type AnyRegistry = Registry<RegistryContentType>;
 import { trace, isSpanContextValid } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
 import { BucketHistogram } from './bucket-histogram';
-import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL_OVERFLOW_VALUE, METRIC } from './semconv';
-import type { LabelName, MetricDefinition, MetricKey } from './semconv';
+import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL_OVERFLOW_VALUE, METRIC } from '@eda-harness/semconv';
+import type { LabelName, MetricDefinition, MetricKey } from '@eda-harness/semconv';
 
 export type MetricLabels = Partial<Record<LabelName, string | undefined>>;
 

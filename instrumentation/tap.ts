@@ -4,7 +4,7 @@ import { createGuard } from './guard';
 import type { Guard } from './guard';
 import { messagingMetrics } from './metrics';
 import type { MessagingMetrics, MetricLabels } from './metrics';
-import { ATTR, E2E_STAGE, ERROR_TYPE, LABEL } from './semconv';
+import { ATTR, E2E_STAGE, ERROR_TYPE, LABEL } from '@eda-harness/semconv';
 import type { CommonInstrumentationOptions, ProcessContextMode } from './types';
 import { packageVersionSafe } from './version';
 

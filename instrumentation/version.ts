@@ -10,7 +10,7 @@ export function packageVersionSafe(): string {
   for (const up of ['..', '../..']) {
     try {
       const pkg = JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'eda-harness' && pkg.version) {
+      if (pkg.name === '@eda-harness/instrumentation' && pkg.version) {
         cached = pkg.version;
         break;
       }

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Pact } from '@pact-foundation/pact';
 import type { Metadata } from '@pact-foundation/pact';
-import { ContractError } from '../../core/errors';
+import { ContractError } from '@eda-harness/core';
 import type { MessagePact, MessagePactOptions, PactMessage, ProviderStateSpec } from '../types';
 import { amqpMetadata } from './amqp-metadata';
 import { defaultPactDir } from './default-pact-dir';

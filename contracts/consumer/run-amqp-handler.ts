@@ -1,7 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { Registry } from 'prom-client';
-import { waitFor } from '../../core/wait-for';
-import { amqpHandle } from '../../instrumentation';
+import { waitFor } from '@eda-harness/core';
+import { amqpHandle } from '@eda-harness/instrumentation';
 import { createCapturingChannel } from '../capturing-channel';
 import type { AmqpHandlingOptions, AmqpHandlingResult, AmqpSettlement } from '../types';
 

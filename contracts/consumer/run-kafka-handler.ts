@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerRunConfig, EachMessagePayload } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { instrumentKafkaConsumer } from '../../instrumentation';
+import { instrumentKafkaConsumer } from '@eda-harness/instrumentation';
 import type { KafkaHandlingOptions } from '../types';
 
 type EachMessage = (payload: EachMessagePayload) => Promise<void>;

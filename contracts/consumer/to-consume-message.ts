@@ -1,5 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
-import { ContractError } from '../../core/errors';
+import { ContractError } from '@eda-harness/core';
 import { METADATA_KEY } from '../metadata-keys';
 import type { PactMessage } from '../types';
 import { messageBody } from './message-body';

@@ -1,5 +1,5 @@
 import type { EachMessagePayload, IHeaders } from 'kafkajs';
-import { ContractError } from '../../core/errors';
+import { ContractError } from '@eda-harness/core';
 import { METADATA_KEY } from '../metadata-keys';
 import type { PactMessage } from '../types';
 import { messageBody } from './message-body';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/errors';
+import { ConfigError } from '@eda-harness/core';
 import type { PactBrokerOptions } from '../types';
 
 /** Selectors used when none are configured: the consumers' main branches and whatever is deployed or released. */

@@ -1,8 +1,8 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { amqpHandle, instrumentKafkaProducer } from '../../instrumentation';
-import { ContractError } from '../../core/errors';
+import { amqpHandle, instrumentKafkaProducer } from '@eda-harness/instrumentation';
+import { ContractError } from '@eda-harness/core';
 import { createCapturingChannel } from '../capturing-channel';
 import { createCapturingProducer } from '../capturing-producer';
 import type { CapturedAmqpMessage, CapturedKafkaMessage, CapturedMessage } from '../types';

@@ -1,6 +1,6 @@
 import { Verifier } from '@pact-foundation/pact';
 import type { MessageDescriptor, MessageProviders, VerifierOptions } from '@pact-foundation/pact';
-import { ContractError, errorMessage } from '../../core/errors';
+import { ContractError, errorMessage } from '@eda-harness/core';
 import { defaultPactDir } from '../consumer/default-pact-dir';
 import { findPactFiles } from '../find-pact-files';
 import { readPact } from '../read-pact';

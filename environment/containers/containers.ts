@@ -1,4 +1,4 @@
-import { UnsupportedError } from '../../core/errors';
+import { UnsupportedError } from '@eda-harness/core';
 import type { NodeHandle, StartedKafka, StartedRabbitMq, StartedPrometheus, KafkaNodeHandle } from '../types';
 
 /**

@@ -1,4 +1,4 @@
-import { UnsupportedError } from '../../core/errors';
+import { UnsupportedError } from '@eda-harness/core';
 import type { NodeHandle, StartedKafka, StartedPrometheus, StartedRabbitMq, KafkaNodeHandle } from '../types';
 
 /** Services named by the user: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL. */

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../../core/wait-for';
-import type { ProgressSink } from '../../core/progress';
+import { waitFor } from '@eda-harness/core';
+import type { ProgressSink } from '@eda-harness/core';
 import { ManagedProcess } from '../managed-process';
 import type { RabbitMqRuntime } from '../provision';
 import type { NodeHandle, ProxyFaults, StartedRabbitMq } from '../types';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { waitFor } from '../../core/wait-for';
+import { waitFor } from '@eda-harness/core';
 import { ManagedProcess } from '../managed-process';
 import { ToxiproxyClient } from '../toxiproxy-client';
 

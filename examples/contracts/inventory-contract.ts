@@ -1,6 +1,6 @@
 import { Matchers } from '@pact-foundation/pact';
-import { eventEnvelope } from '../../contracts';
-import type { KafkaMessageExpectation } from '../../contracts';
+import { eventEnvelope } from '@eda-harness/contracts';
+import type { KafkaMessageExpectation } from '@eda-harness/contracts';
 import { REFERENCE_NAMES } from '../reference-names';
 
 export const INVENTORY_CONSUMER = 'inventory-service';

@@ -1,6 +1,6 @@
 import { Matchers } from '@pact-foundation/pact';
-import { eventEnvelope } from '../../contracts';
-import type { AmqpMessageExpectation } from '../../contracts';
+import { eventEnvelope } from '@eda-harness/contracts';
+import type { AmqpMessageExpectation } from '@eda-harness/contracts';
 import { REFERENCE_NAMES } from '../reference-names';
 import { STATE_ORDER_WITH_TWO_LINES } from './inventory-contract';
 

@@ -1,5 +1,5 @@
-import { createMessageCapture } from '../../contracts';
-import type { CapturedMessage, MessageCapture, MessageProviderDefinition, StateParams } from '../../contracts';
+import { createMessageCapture } from '@eda-harness/contracts';
+import type { CapturedMessage, MessageCapture, MessageProviderDefinition, StateParams } from '@eda-harness/contracts';
 import { createOrderService } from '../order-service/order-service';
 import type { OrderService, OrderServiceOptions } from '../order-service/order-service';
 import { REFERENCE_NAMES } from '../reference-names';

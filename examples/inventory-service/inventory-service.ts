@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
-import { instrumentKafka } from '../../instrumentation';
+import { instrumentKafka } from '@eda-harness/instrumentation';
 import { InvalidMessageError } from '../invalid-message-error';
 import type { ReferenceInstrumentation, ServiceLogger } from '../types';
 import { createInventoryMessageHandler } from './inventory-message-handler';

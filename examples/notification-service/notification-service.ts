@@ -1,6 +1,6 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
-import { instrumentAmqp } from '../../instrumentation';
+import { instrumentAmqp } from '@eda-harness/instrumentation';
 import type { ReferenceInstrumentation, ServiceLogger } from '../types';
 import { createFakeEmailSender } from './email-sender';
 import type { EmailSender } from './email-sender';

@@ -2,7 +2,7 @@ import { connect } from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
-import { instrumentAmqp, instrumentKafka } from '../../instrumentation';
+import { instrumentAmqp, instrumentKafka } from '@eda-harness/instrumentation';
 import type { MessageContextSource } from '../message-context';
 import type { ReferenceInstrumentation } from '../types';
 import { createOrderService } from './order-service';

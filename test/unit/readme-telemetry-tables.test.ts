@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderTelemetryTables } from '../../instrumentation/telemetry-tables';
+import { renderTelemetryTables } from '../../semconv/telemetry-tables';
 
 /** The README's "Spans emitted" and "Metrics emitted" tables are what semconv.ts declares, verbatim. */
 it('README.md carries the telemetry tables generated from instrumentation/semconv.ts', () => {

@@ -8,7 +8,7 @@ import { isAlive } from '../../../environment/managed-process';
  * trace across the three services. Ctrl-C (SIGINT) must tear everything down and exit 0.
  */
 it('runs the reference system, prints the live summary and a cross-service trace, and stops cleanly on Ctrl-C', async () => {
-  const cli = join(__dirname, '..', '..', '..', 'bin', 'eda-harness.js');
+  const cli = join(__dirname, '..', '..', '..', 'cli', 'bin', 'eda-harness.js');
   const child = spawn('node', [cli, 'start', '--rate', '10', '--interval', '2', '--metrics-port', '0'], {
     env: { ...process.env, EDA_HARNESS_QUIET: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

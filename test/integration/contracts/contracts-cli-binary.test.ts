@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 
 // The CLI as CI runs it: the built package (npm test builds it first), a separate process, its exit code.
 const root = resolve(__dirname, '../../..');
-const bin = join(root, 'bin', 'eda-harness.js');
+const bin = join(root, 'cli', 'bin', 'eda-harness.js');
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, PACT_BROKER_BASE_URL: '' }, timeout: 60_000 });
@@ -13,7 +13,7 @@ function run(...args: string[]): { code: number | null; stdout: string; stderr: 
 }
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does) before the integration tests');
+  if (!existsSync(join(root, 'cli', 'dist', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does) before the integration tests');
 });
 
 test('`eda-harness contracts verify` passes the repository\u2019s pacts with exit code 0', () => {
@@ -29,8 +29,8 @@ test('a provider team\u2019s own module (compiled JS) with a renamed topic makes
   writeFileSync(
     module,
     [
-      `const { orderServiceProvider } = require(${JSON.stringify(join(root, 'dist/examples/contracts/order-service-provider.js'))});`,
-      `const { referenceNames } = require(${JSON.stringify(join(root, 'dist/examples/reference-names.js'))});`,
+      `const { orderServiceProvider } = require(${JSON.stringify(join(root, 'examples/dist/contracts/order-service-provider.js'))});`,
+      `const { referenceNames } = require(${JSON.stringify(join(root, 'examples/dist/reference-names.js'))});`,
       `module.exports = orderServiceProvider({ names: referenceNames(undefined, { ordersTopic: 'orders.v2.placed' }) });`,
     ].join('\n'),
   );

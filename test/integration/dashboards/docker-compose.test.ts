@@ -68,7 +68,7 @@ describe('docker-compose.yml', () => {
         expect(existsSync(join(root, s.build.context, s.build.dockerfile))).toBe(true);
       }
     }
-    expect(mounted).toEqual(expect.arrayContaining(['./alerts/prometheus', './alerts/grafana', './dashboards', './deploy/prometheus/prometheus.yml']));
+    expect(mounted).toEqual(expect.arrayContaining(['./alerts/prometheus', './alerts/grafana', './dashboards/grafana', './deploy/prometheus/prometheus.yml']));
     expect(statSync(join(root, 'alerts/prometheus')).isDirectory()).toBe(true);
   });
 

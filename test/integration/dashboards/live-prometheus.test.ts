@@ -6,7 +6,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { alertFiles } from '../../../alerts/alert-files';
 import { resolveAlertsConfig } from '../../../alerts/alerts-config';
-import { writeGeneratedFiles } from '../../../alerts/write-generated-files';
+import { writeGeneratedFiles } from '../../../core/write-generated-files';
 import { waitFor } from '../../../core/wait-for';
 import { dashboardQueries } from '../../../dashboards/dashboard-files';
 import { allocatePorts, Environment, type StartedEnvironment } from '../../../environment';

@@ -8,7 +8,7 @@ import { readCurrentState } from '../../../environment/state';
 import type { EnvironmentDescription } from '../../../environment';
 
 const run = promisify(execFile);
-const cli = join(__dirname, '..', '..', '..', 'bin', 'eda-harness.js');
+const cli = join(__dirname, '..', '..', '..', 'cli', 'bin', 'eda-harness.js');
 
 it('stop() ends every process it started (checked by pid) and removes the run directory', async () => {
   const env = await new Environment().withRabbitMq().withToxiproxy().withPrometheus().start();
@@ -64,7 +64,7 @@ it('`env up` leaves brokers running for `env status`, and `env down` ends them b
 it('a program whose last act is stop() waits for the teardown instead of exiting mid-way', async () => {
   // Brokers are unref'd so they never hold a CLI open; stop() must still keep the program alive
   // until every process has exited (a regression here made the exit hook SIGKILL everything).
-  const dist = join(__dirname, '..', '..', '..', 'dist', 'environment');
+  const dist = join(__dirname, '..', '..', '..', 'environment', 'dist');
   const script = `
     const { Environment } = require(${JSON.stringify(dist)});
     new Environment().withPrometheus().withToxiproxy(false).start()

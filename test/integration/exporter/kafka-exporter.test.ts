@@ -8,7 +8,7 @@ import type { StartedEnvironment } from '../../../environment';
 import { waitFor } from '../../../core/wait-for';
 import { createExporter, serveMetrics } from '../../../exporter';
 import type { Exporter, MetricsServer } from '../../../exporter';
-import { KAFKA_CONSUMER_STATUS, METRIC } from '../../../instrumentation/semconv';
+import { KAFKA_CONSUMER_STATUS, METRIC } from '../../../semconv/index';
 import { exporterCommand } from '../../../cli/exporter-command';
 import { uniqueName } from '../../support/names';
 import { createCheckedScraper, invalidSamples, parseExposition, valueOf } from './scrape-checks';

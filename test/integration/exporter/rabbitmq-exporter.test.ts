@@ -7,7 +7,7 @@ import type { StartedEnvironment } from '../../../environment';
 import { waitFor } from '../../../core/wait-for';
 import { createExporter, serveMetrics } from '../../../exporter';
 import type { Exporter, MetricsServer } from '../../../exporter';
-import { METRIC } from '../../../instrumentation/semconv';
+import { METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
 import { createCheckedScraper, valueOf } from './scrape-checks';
 import type { CheckedScraper, Sample } from './scrape-checks';

@@ -7,7 +7,7 @@ import type { StartedEnvironment } from '../../../environment';
 import { waitFor } from '../../../core/wait-for';
 import { instrumentAmqp, startTelemetry } from '../../../instrumentation';
 import type { TelemetryHandle } from '../../../instrumentation';
-import { ATTR, METRIC } from '../../../instrumentation/semconv';
+import { ATTR, METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
 import { OtlpJsonHttpExporter } from './otlp-json-exporter';
 import { OTLP_KIND, OTLP_STATUS_ERROR, durationMs, startOtlpReceiver } from './otlp-receiver';

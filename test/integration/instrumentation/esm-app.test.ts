@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Environment } from '../../../environment';
 import type { StartedEnvironment } from '../../../environment';
 import { waitFor } from '../../../core/wait-for';
-import { METRIC } from '../../../instrumentation/semconv';
+import { METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
 import { OTLP_KIND, startOtlpReceiver } from './otlp-receiver';
 import type { OtlpReceiver } from './otlp-receiver';
@@ -16,10 +16,10 @@ const autoApp = join(root, 'test', 'fixtures', 'esm-app', 'auto-instrumented.cjs
 
 /** The app imports the built package (dist/): build it when the sources are newer. */
 function ensureBuilt(): void {
-  const built = join(root, 'dist', 'instrumentation', 'index.js');
-  const newestSource = Math.max(...readdirSync(join(root, 'instrumentation')).map((f) => statSync(join(root, 'instrumentation', f)).mtimeMs));
+  const built = join(root, 'instrumentation', 'dist', 'index.js');
+  const newestSource = Math.max(...readdirSync(join(root, 'instrumentation')).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(root, 'instrumentation', f)).mtimeMs));
   if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return;
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
   // tsc still emits when another folder has type errors; only a stale instrumentation build is fatal here.
   if (!existsSync(built) || statSync(built).mtimeMs < newestSource) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
 }

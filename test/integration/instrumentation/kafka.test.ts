@@ -8,7 +8,7 @@ import type { StartedEnvironment } from '../../../environment';
 import { waitFor } from '../../../core/wait-for';
 import { instrumentKafka, startTelemetry, traceKafkaMessage } from '../../../instrumentation';
 import type { TelemetryHandle } from '../../../instrumentation';
-import { ATTR, METRIC } from '../../../instrumentation/semconv';
+import { ATTR, METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
 import { OTLP_KIND, OTLP_STATUS_ERROR, durationMs, startOtlpReceiver } from './otlp-receiver';
 import type { OtlpReceiver, ReceivedSpan } from './otlp-receiver';

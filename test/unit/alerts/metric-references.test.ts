@@ -1,7 +1,7 @@
 import { alertPack } from '../../../alerts/alert-rules';
 import { DEFAULT_ALERTS_CONFIG } from '../../../alerts/alerts-config';
 import { PROMETHEUS_BUILTIN_METRICS, promqlReferences, referenceProblems, type KnownMetric } from '../../../alerts/promql-references';
-import { METRICS } from '../../../instrumentation/semconv';
+import { METRICS } from '../../../semconv/index';
 
 const groups = alertPack(DEFAULT_ALERTS_CONFIG);
 /** What the code exports (semconv.ts, read afresh on every run), plus Prometheus's own `up`. */

@@ -2,18 +2,18 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { allDashboards, dashboardFiles, dashboardQueries, dashboardVariableQueries } from '../../../dashboards/dashboard-files';
 import { PROMETHEUS_BUILTIN_METRICS, referenceProblems, type KnownMetric } from '../../../alerts/promql-references';
-import { METRICS } from '../../../instrumentation/semconv';
+import { METRICS } from '../../../semconv/index';
 
 const root = join(__dirname, '..', '..', '..');
 /** What the code exports, read from semconv.ts on every run, plus Prometheus's own `up`. */
 const exported: KnownMetric[] = [...METRICS, ...PROMETHEUS_BUILTIN_METRICS];
 
 describe('dashboards', () => {
-  it('committed dashboards/*.json are exactly what the generator produces', () => {
+  it('committed dashboards/grafana/*.json are exactly what the generator produces', () => {
     const files = dashboardFiles();
     for (const [rel, content] of files) expect({ file: rel, content: readFileSync(join(root, rel), 'utf8') }).toEqual({ file: rel, content });
-    const committed = readdirSync(join(root, 'dashboards')).filter((f) => f.endsWith('.json'));
-    expect(committed.map((f) => `dashboards/${f}`).sort()).toEqual([...files.keys()].sort());
+    const committed = readdirSync(join(root, 'dashboards', 'grafana')).filter((f) => f.endsWith('.json'));
+    expect(committed.map((f) => `dashboards/grafana/${f}`).sort()).toEqual([...files.keys()].sort());
   });
 
   it('has the five dashboards, with unique uids and the template variables operators filter by', () => {

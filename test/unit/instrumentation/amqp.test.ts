@@ -3,7 +3,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { Registry } from 'prom-client';
 import { amqpHandle, instrumentAmqp, uninstrumentAmqp } from '../../../instrumentation';
-import { ATTR, HEADER, METRIC } from '../../../instrumentation/semconv';
+import { ATTR, HEADER, METRIC } from '../../../semconv/index';
 import { metricValue } from './metric-values';
 import { installOtel } from './otel-fixture';
 import type { OtelFixture } from './otel-fixture';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { ROOT_CONTEXT, propagation, trace, TraceFlags } from '@opentelemetry/api';
 import { decodeHeaderValue, extractContext, injectHeaders, readHeader, readProducedAt } from '../../../instrumentation/header-codec';
-import { HEADER, MAX_HEADER_VALUE_BYTES } from '../../../instrumentation/semconv';
+import { HEADER, MAX_HEADER_VALUE_BYTES } from '../../../semconv/index';
 import { installOtel } from './otel-fixture';
 import type { OtelFixture } from './otel-fixture';
 

@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { instrumentKafka, kafkaHandle, kafkaMessageContext, traceKafkaMessage, uninstrumentKafka } from '../../../instrumentation';
-import { ATTR, HEADER, METRIC } from '../../../instrumentation/semconv';
+import { ATTR, HEADER, METRIC } from '../../../semconv/index';
 import { installOtel } from './otel-fixture';
 import type { OtelFixture } from './otel-fixture';
 import { metricValue } from './metric-values';

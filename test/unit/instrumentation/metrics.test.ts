@@ -2,7 +2,7 @@ import { TraceFlags } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
 import type { OpenMetricsContentType } from 'prom-client';
 import { messagingMetrics, recordDeadLetter } from '../../../instrumentation';
-import { DURATION_BUCKETS_SECONDS, LABEL_OVERFLOW_VALUE, METRIC, METRICS } from '../../../instrumentation/semconv';
+import { DURATION_BUCKETS_SECONDS, LABEL_OVERFLOW_VALUE, METRIC, METRICS } from '../../../semconv/index';
 import { metricValue } from './metric-values';
 
 describe('metrics', () => {

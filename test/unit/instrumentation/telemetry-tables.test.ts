@@ -1,5 +1,5 @@
 import { renderTelemetryTables } from '../../../instrumentation';
-import { METRICS, SPANS } from '../../../instrumentation/semconv';
+import { METRICS, SPANS } from '../../../semconv/index';
 
 describe('README telemetry tables', () => {
   it('list every declared metric with its labels and every span, straight from semconv.ts', () => {

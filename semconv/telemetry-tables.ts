@@ -1,5 +1,5 @@
-import { HEADER, METRICS, SEMCONV_VERSION, SPANS } from './semconv';
-import type { MetricDefinition, SpanDefinition } from './semconv';
+import { HEADER, METRICS, SEMCONV_VERSION, SPANS } from './index';
+import type { MetricDefinition, SpanDefinition } from './index';
 
 const code = (s: string) => `\`${s}\``;
 const cell = (s: string) => s.replace(/\|/g, '\\|');

@@ -563,3 +563,4 @@ export const SPANS: readonly SpanDefinition[] = [
     attributes: [...COMMON, A.MESSAGING_DESTINATION_NAME, A.MESSAGING_RABBITMQ_ROUTING_KEY, A.MESSAGING_RABBITMQ_DELIVERY_TAG, A.MESSAGING_MESSAGE_ID, A.ERROR_TYPE],
   },
 ];
+export { renderTelemetryTables } from './telemetry-tables';

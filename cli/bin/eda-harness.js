@@ -3,9 +3,9 @@
 // Thin launcher: the CLI is compiled to dist/ by `npm run build`.
 let main;
 try {
-  main = require('../dist/cli/main.js').main;
+  main = require('../dist/main.js').main;
 } catch (err) {
-  if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
+  if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist/main.js')) {
     console.error('eda-harness: the package is not built. Run `npm run build` (or `npm ci`, which builds it) first.');
     process.exit(2);
   }

@@ -1,0 +1,2 @@
+export { allDashboards, dashboardFiles, dashboardQueries, dashboardVariableQueries } from './dashboard-files';
+export type { PanelQuery } from './dashboard-files';
