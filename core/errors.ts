@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'TOXIPROXY_API'
   | 'STATE_NOT_FOUND'
   | 'BROKER_UNREACHABLE'
+  | 'HTTP_REQUEST'
   | 'CONTRACT_INVALID';
 
 export interface EdaHarnessErrorOptions {
@@ -90,6 +91,21 @@ export class TimeoutError extends EdaHarnessError {
 export class UnsupportedError extends EdaHarnessError {
   constructor(message: string, options: EdaHarnessErrorOptions = {}) {
     super('UNSUPPORTED', message, options);
+  }
+}
+
+/**
+ * An HTTP call (see `requestJson`) did not answer in time, could not connect, or answered with a
+ * non-2xx status (`status`, and the start of the body in `body`). Retriable unless the server
+ * refused the request itself (4xx other than 408 and 429).
+ */
+export class HttpRequestError extends EdaHarnessError {
+  readonly status: number | undefined;
+  readonly body: string | undefined;
+  constructor(message: string, options: EdaHarnessErrorOptions & { status?: number; body?: string } = {}) {
+    super('HTTP_REQUEST', message, options);
+    this.status = options.status;
+    this.body = options.body;
   }
 }
 

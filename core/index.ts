@@ -1,8 +1,11 @@
 import './dispose';
-export { EdaHarnessError, ConfigError, PrerequisiteError, ProvisionError, ProcessError, BrokerUnreachableError, TimeoutError, UnsupportedError, ToxiproxyError, ContractError, errorMessage } from './errors';
+export { EdaHarnessError, ConfigError, PrerequisiteError, ProvisionError, ProcessError, BrokerUnreachableError, TimeoutError, UnsupportedError, ToxiproxyError, ContractError, HttpRequestError, errorMessage } from './errors';
 export type { ErrorCode, EdaHarnessErrorOptions } from './errors';
 export { waitFor } from './wait-for';
 export type { WaitForOptions } from './wait-for';
 export { stderrProgress, silentProgress } from './progress';
 export type { ProgressSink } from './progress';
 export { writeGeneratedFiles } from './write-generated-files';
+export { withDeadline } from './deadline';
+export { requestJson, requestText } from './http-json';
+export type { HttpJsonRequest } from './http-json';
