@@ -1,12 +1,16 @@
-import { HEADER, METRICS, SEMCONV_VERSION, SPANS } from './index';
-import type { MetricDefinition, SpanDefinition } from './index';
+import { SEMCONV_VERSION } from './attributes';
+import { HEADER } from './headers';
+import { METRICS } from './metrics';
+import type { MetricDefinition } from './metrics';
+import { SPANS } from './spans';
+import type { SpanDefinition } from './spans';
 
 const code = (s: string) => `\`${s}\``;
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 /**
- * The README's "Spans emitted" and "Metrics emitted" tables, printed from semconv.ts so the
- * documentation cannot drift from the code (scripts/gen-telemetry-tables.ts prints this).
+ * The README's "Spans emitted" and "Metrics emitted" tables, printed from this package so the
+ * documentation cannot drift from the code.
  */
 export function renderTelemetryTables(): string {
   const lines: string[] = [];

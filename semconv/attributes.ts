@@ -1,0 +1,77 @@
+/** Span attribute names and values (OpenTelemetry messaging semantic conventions). */
+
+/** Semantic-conventions version the attribute names below follow. */
+export const SEMCONV_VERSION = '1.44.0' as const;
+
+export const ATTR = {
+  MESSAGING_SYSTEM: 'messaging.system',
+  MESSAGING_OPERATION_NAME: 'messaging.operation.name',
+  MESSAGING_OPERATION_TYPE: 'messaging.operation.type',
+  MESSAGING_DESTINATION_NAME: 'messaging.destination.name',
+  MESSAGING_DESTINATION_PARTITION_ID: 'messaging.destination.partition.id',
+  MESSAGING_DESTINATION_ANONYMOUS: 'messaging.destination.anonymous',
+  MESSAGING_CONSUMER_GROUP_NAME: 'messaging.consumer.group.name',
+  MESSAGING_CLIENT_ID: 'messaging.client.id',
+  MESSAGING_MESSAGE_ID: 'messaging.message.id',
+  MESSAGING_MESSAGE_CONVERSATION_ID: 'messaging.message.conversation_id',
+  MESSAGING_BATCH_MESSAGE_COUNT: 'messaging.batch.message_count',
+  MESSAGING_KAFKA_MESSAGE_KEY: 'messaging.kafka.message.key',
+  MESSAGING_KAFKA_MESSAGE_TOMBSTONE: 'messaging.kafka.message.tombstone',
+  MESSAGING_KAFKA_OFFSET: 'messaging.kafka.offset',
+  MESSAGING_RABBITMQ_ROUTING_KEY: 'messaging.rabbitmq.destination.routing_key',
+  MESSAGING_RABBITMQ_DELIVERY_TAG: 'messaging.rabbitmq.message.delivery_tag',
+  ERROR_TYPE: 'error.type',
+  SERVER_ADDRESS: 'server.address',
+  SERVER_PORT: 'server.port',
+  // eda-harness extensions (namespaced so they never collide with a future semconv name).
+  /** How an AMQP delivery was settled: ack, nack, reject, auto (noAck) or none (timed out/closed). */
+  EDA_SETTLEMENT: 'eda.amqp.settlement',
+  /** Whether a nack/reject asked the broker to requeue. */
+  EDA_REQUEUE: 'eda.amqp.requeue',
+  /** AMQP `redelivered` flag. */
+  EDA_REDELIVERED: 'eda.amqp.redelivered',
+  /** Dead-letter exchange the message was routed to (nack/reject with requeue=false). */
+  EDA_DEAD_LETTER_EXCHANGE: 'eda.amqp.dead_letter_exchange',
+  /** produced-at → process start, in milliseconds (may be negative under clock skew). */
+  EDA_E2E_LATENCY_MS: 'eda.message.e2e_latency_ms',
+  /** Kafka transactional id on transaction spans. */
+  EDA_KAFKA_TRANSACTIONAL_ID: 'eda.kafka.transactional_id',
+} as const;
+
+export type AttributeName = (typeof ATTR)[keyof typeof ATTR];
+
+export const MESSAGING_SYSTEM = { KAFKA: 'kafka', RABBITMQ: 'rabbitmq' } as const;
+export type MessagingSystem = (typeof MESSAGING_SYSTEM)[keyof typeof MESSAGING_SYSTEM];
+
+/** `messaging.operation.type` values. */
+export const OPERATION_TYPE = {
+  CREATE: 'create',
+  SEND: 'send',
+  RECEIVE: 'receive',
+  PROCESS: 'process',
+  SETTLE: 'settle',
+} as const;
+
+/** `messaging.operation.name` values (system-specific, as the conventions allow). */
+export const OPERATION_NAME = {
+  KAFKA_SEND: 'send',
+  KAFKA_CREATE: 'create',
+  KAFKA_PROCESS: 'process',
+  KAFKA_COMMIT: 'commit',
+  RABBITMQ_PUBLISH: 'publish',
+  RABBITMQ_PROCESS: 'process',
+  RABBITMQ_RECEIVE: 'receive',
+  RABBITMQ_ACK: 'ack',
+  RABBITMQ_NACK: 'nack',
+  RABBITMQ_REJECT: 'reject',
+  TRANSACTION: 'transaction',
+} as const;
+
+/** `error.type` values we set ourselves (otherwise it is the error's class name). */
+export const ERROR_TYPE = {
+  OTHER: '_OTHER',
+  REJECTED: 'rejected',
+  NACKED: 'nacked',
+  TIMEOUT: 'timeout',
+  CHANNEL_CLOSED: 'channel_closed',
+} as const;
