@@ -4,6 +4,7 @@ import { contractsCommand, CONTRACTS_HELP } from './contracts-command';
 import { alertsCommand, ALERTS_HELP } from './alerts-command';
 import { chaosCommand, CHAOS_HELP } from './chaos-command';
 import { dashboardsCommand, DASHBOARDS_HELP } from './dashboards-command';
+import { docsCommand, DOCS_HELP } from './docs-command';
 import { envCommand, ENV_HELP } from './env-command';
 import { exporterCommand, EXPORTER_HELP } from './exporter-command';
 import { startCommand, START_HELP } from './start-command';
@@ -27,6 +28,7 @@ const commands: Record<string, CommandEntry> = {
   dashboards: { run: dashboardsCommand, summary: 'generate the Grafana dashboards (dashboards/grafana/*.json)', help: DASHBOARDS_HELP },
   chaos: { run: chaosCommand, summary: 'run broker-chaos scenarios (kill, restart, pause, failover, latency, partition, poison) and write a report', help: CHAOS_HELP },
   start: { run: startCommand, summary: 'the demo: brokers + reference system under traffic, live summary (npm start)', help: START_HELP },
+  docs: { run: docsCommand, summary: 'generate the reference pages (docs/reference/*.md: telemetry, CLI help, exporter options)', help: DOCS_HELP },
 };
 
 export function usage(): string {
