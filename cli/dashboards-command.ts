@@ -5,11 +5,11 @@ import { writeGeneratedFiles } from '@eda-harness/core';
 
 export const DASHBOARDS_HELP = `Usage: eda-harness dashboards <build|queries> [options]
 
-  build    write the Grafana dashboards (<out>/dashboards/*.json) for import or file provisioning
+  build    write the Grafana dashboards (<out>/dashboards/grafana/*.json) for import or file provisioning
   queries  print every panel's PromQL, one per line (dashboard, panel, query)
 
 Options:
-  --out <dir>  where dashboards/ is written (default: the current directory)
+  --out <dir>  where dashboards/grafana/ is written (default: the current directory)
 
 Import: Grafana → Dashboards → New → Import → upload a JSON file, then pick your Prometheus
 datasource for the \${datasource} variable; or provision the folder (see docker-compose.yml).`;

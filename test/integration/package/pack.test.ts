@@ -9,7 +9,7 @@ import { METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
 import { startOtlpReceiver } from '../instrumentation/otlp-receiver';
 import type { OtlpReceiver } from '../instrumentation/otlp-receiver';
-import { sample } from '../instrumentation/scrape';
+import { sample } from '../../support/exposition';
 
 /**
  * The packages as a user gets them: every workspace packed into a tarball (`npm run pack`), each
