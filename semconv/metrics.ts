@@ -347,5 +347,5 @@ export const METRIC = {
 
 export type MetricKey = keyof typeof METRIC;
 
-/** Machine-readable list of every metric (README tables, dashboard and alert checks). */
+/** Machine-readable list of every metric (docs/reference/telemetry.md, dashboard and alert checks). */
 export const METRICS: readonly MetricDefinition[] = Object.values(METRIC);

@@ -9,7 +9,7 @@ const code = (s: string) => `\`${s}\``;
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 /**
- * The README's "Spans emitted" and "Metrics emitted" tables, printed from this package so the
+ * The "Spans emitted" and "Metrics emitted" tables of docs/reference/telemetry.md, printed from this package so the
  * documentation cannot drift from the code.
  */
 export function renderTelemetryTables(): string {

@@ -4,7 +4,7 @@ import { PROMETHEUS_BUILTIN_METRICS, promqlReferences, referenceProblems, type K
 import { METRICS } from '../../../semconv/index';
 
 const groups = alertPack(DEFAULT_ALERTS_CONFIG);
-/** What the code exports (semconv.ts, read afresh on every run), plus Prometheus's own `up`. */
+/** What the code exports (@eda-harness/semconv, read afresh on every run), plus Prometheus's own `up`. */
 const exported: KnownMetric[] = [...METRICS, ...PROMETHEUS_BUILTIN_METRICS];
 /** Recorded series carry the labels of the metrics their expression reads. */
 const recorded: KnownMetric[] = groups.flatMap((g) =>
