@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, errorMessage } from '@eda-harness/core';
-import type { ExporterConfig, Granularity } from './types';
+import type { ExporterConfig, KafkaTargetConfig, RabbitMqTargetConfig } from './types';
 
 /**
  * Exporter settings come from three layers, highest first: command-line flags, environment
@@ -8,18 +8,13 @@ import type { ExporterConfig, Granularity } from './types';
  * into the same flat shape and merged field by field, so "the file sets the filters, the flag
  * overrides the port" works without surprises. Pure functions apart from reading the file.
  */
-export interface ExporterSettings {
+export interface ExporterSettings
+  extends Pick<ExporterConfig, 'intervalSeconds' | 'granularity'>,
+    Pick<KafkaTargetConfig, 'statusWindowSeconds'>,
+    Pick<RabbitMqTargetConfig, 'amqpUrl' | 'managementUrl' | 'managementUser' | 'managementPassword' | 'vhost'> {
   readonly kafkaBrokers?: readonly string[];
-  readonly amqpUrl?: string;
-  readonly managementUrl?: string;
-  readonly managementUser?: string;
-  readonly managementPassword?: string;
-  readonly vhost?: string;
   readonly port?: number;
   readonly host?: string;
-  readonly intervalSeconds?: number;
-  readonly granularity?: Granularity;
-  readonly statusWindowSeconds?: number;
   readonly groupAllow?: readonly string[];
   readonly groupDeny?: readonly string[];
   readonly topicAllow?: readonly string[];
@@ -32,54 +27,69 @@ export interface ExporterSettings {
 
 export const DEFAULT_PORT = 9464;
 
-/** Environment variable → setting. Lists are comma-separated. */
-export const EXPORTER_ENV = {
-  KAFKA_BROKERS: 'kafkaBrokers',
-  AMQP_URL: 'amqpUrl',
-  RABBITMQ_MANAGEMENT_URL: 'managementUrl',
-  RABBITMQ_MANAGEMENT_USER: 'managementUser',
-  RABBITMQ_MANAGEMENT_PASSWORD: 'managementPassword',
-  EDA_EXPORTER_VHOST: 'vhost',
-  EDA_EXPORTER_PORT: 'port',
-  EDA_EXPORTER_HOST: 'host',
-  EDA_EXPORTER_INTERVAL_SECONDS: 'intervalSeconds',
-  EDA_EXPORTER_GRANULARITY: 'granularity',
-  EDA_EXPORTER_STATUS_WINDOW_SECONDS: 'statusWindowSeconds',
-  EDA_EXPORTER_GROUP_ALLOW: 'groupAllow',
-  EDA_EXPORTER_GROUP_DENY: 'groupDeny',
-  EDA_EXPORTER_TOPIC_ALLOW: 'topicAllow',
-  EDA_EXPORTER_TOPIC_DENY: 'topicDeny',
-  EDA_EXPORTER_QUEUE_ALLOW: 'queueAllow',
-  EDA_EXPORTER_QUEUE_DENY: 'queueDeny',
-  EDA_EXPORTER_KAFKA_DLQ_PATTERNS: 'kafkaDlqPatterns',
-  EDA_EXPORTER_RABBITMQ_DLQ_PATTERNS: 'rabbitmqDlqPatterns',
-} as const satisfies Record<string, keyof ExporterSettings>;
+interface Setting {
+  /** Lists are comma-separated in the environment and string arrays in the file. */
+  readonly kind: 'list' | 'number' | 'string';
+  readonly env: string;
+  /**
+   * Where the setting sits in the JSON file, which is also where it goes in {@link ExporterConfig}
+   * (`port` and `host` are the file's own).
+   */
+  readonly path: readonly string[];
+}
 
-const LIST_KEYS = new Set<keyof ExporterSettings>([
-  'kafkaBrokers', 'groupAllow', 'groupDeny', 'topicAllow', 'topicDeny', 'queueAllow', 'queueDeny', 'kafkaDlqPatterns', 'rabbitmqDlqPatterns',
-]);
-const NUMBER_KEYS = new Set<keyof ExporterSettings>(['port', 'intervalSeconds', 'statusWindowSeconds']);
+/** Every setting: its type, environment variable and place in the file (and the config). */
+const SETTINGS: { readonly [K in keyof Required<ExporterSettings>]: Setting } = {
+  kafkaBrokers: { kind: 'list', env: 'KAFKA_BROKERS', path: ['kafka', 'brokers'] },
+  amqpUrl: { kind: 'string', env: 'AMQP_URL', path: ['rabbitmq', 'amqpUrl'] },
+  managementUrl: { kind: 'string', env: 'RABBITMQ_MANAGEMENT_URL', path: ['rabbitmq', 'managementUrl'] },
+  managementUser: { kind: 'string', env: 'RABBITMQ_MANAGEMENT_USER', path: ['rabbitmq', 'managementUser'] },
+  managementPassword: { kind: 'string', env: 'RABBITMQ_MANAGEMENT_PASSWORD', path: ['rabbitmq', 'managementPassword'] },
+  vhost: { kind: 'string', env: 'EDA_EXPORTER_VHOST', path: ['rabbitmq', 'vhost'] },
+  port: { kind: 'number', env: 'EDA_EXPORTER_PORT', path: ['port'] },
+  host: { kind: 'string', env: 'EDA_EXPORTER_HOST', path: ['host'] },
+  intervalSeconds: { kind: 'number', env: 'EDA_EXPORTER_INTERVAL_SECONDS', path: ['intervalSeconds'] },
+  granularity: { kind: 'string', env: 'EDA_EXPORTER_GRANULARITY', path: ['granularity'] },
+  statusWindowSeconds: { kind: 'number', env: 'EDA_EXPORTER_STATUS_WINDOW_SECONDS', path: ['kafka', 'statusWindowSeconds'] },
+  groupAllow: { kind: 'list', env: 'EDA_EXPORTER_GROUP_ALLOW', path: ['kafka', 'groups', 'allow'] },
+  groupDeny: { kind: 'list', env: 'EDA_EXPORTER_GROUP_DENY', path: ['kafka', 'groups', 'deny'] },
+  topicAllow: { kind: 'list', env: 'EDA_EXPORTER_TOPIC_ALLOW', path: ['kafka', 'topics', 'allow'] },
+  topicDeny: { kind: 'list', env: 'EDA_EXPORTER_TOPIC_DENY', path: ['kafka', 'topics', 'deny'] },
+  queueAllow: { kind: 'list', env: 'EDA_EXPORTER_QUEUE_ALLOW', path: ['rabbitmq', 'queues', 'allow'] },
+  queueDeny: { kind: 'list', env: 'EDA_EXPORTER_QUEUE_DENY', path: ['rabbitmq', 'queues', 'deny'] },
+  kafkaDlqPatterns: { kind: 'list', env: 'EDA_EXPORTER_KAFKA_DLQ_PATTERNS', path: ['kafka', 'dlqPatterns'] },
+  rabbitmqDlqPatterns: { kind: 'list', env: 'EDA_EXPORTER_RABBITMQ_DLQ_PATTERNS', path: ['rabbitmq', 'dlqPatterns'] },
+};
+
+const SETTING_ENTRIES = Object.entries(SETTINGS) as [keyof ExporterSettings, Setting][];
+
+/** Environment variable → setting. */
+export const EXPORTER_ENV: Readonly<Record<string, keyof ExporterSettings>> = Object.fromEntries(SETTING_ENTRIES.map(([key, s]) => [s.env, key]));
 
 /** Splits "a, b,,c" into ["a", "b", "c"]. */
 export function splitList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
-function coerce(key: keyof ExporterSettings, raw: string, origin: string): unknown {
-  if (LIST_KEYS.has(key)) return splitList(raw);
-  if (NUMBER_KEYS.has(key)) {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${origin} must be a number (got "${raw}")`);
-    return n;
-  }
-  return raw;
+function fromEnv(setting: Setting, raw: string): unknown {
+  if (setting.kind === 'list') return splitList(raw);
+  if (setting.kind === 'string') return raw;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${setting.env} must be a number (got "${raw}")`);
+  return n;
 }
 
+function hasKind(setting: Setting, value: unknown): boolean {
+  if (setting.kind === 'list') return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  return typeof value === (setting.kind === 'number' ? 'number' : 'string');
+}
+
+/** Environment variables (see the command's help): lists are comma-separated. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ExporterSettings {
   const out: Record<string, unknown> = {};
-  for (const [name, key] of Object.entries(EXPORTER_ENV)) {
-    const raw = env[name];
-    if (raw !== undefined && raw !== '') out[key] = coerce(key, raw, name);
+  for (const [key, setting] of SETTING_ENTRIES) {
+    const raw = env[setting.env];
+    if (raw !== undefined && raw !== '') out[key] = fromEnv(setting, raw);
   }
   return out as ExporterSettings;
 }
@@ -93,45 +103,16 @@ export function settingsFromFileText(text: string, origin = 'exporter config fil
     throw new ConfigError(`${origin} is not valid JSON: ${errorMessage(err)}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${origin} must hold a JSON object`);
-  const o = json as Record<string, unknown>;
-  const kafka = object(o['kafka'], `${origin}: kafka`);
-  const rabbit = object(o['rabbitmq'], `${origin}: rabbitmq`);
-  const filter = (parent: Record<string, unknown>, name: string) => object(parent[name], `${origin}: ${name}`);
-  const s: Record<string, unknown> = {
-    port: o['port'],
-    host: o['host'],
-    intervalSeconds: o['intervalSeconds'],
-    granularity: o['granularity'],
-    kafkaBrokers: kafka['brokers'],
-    statusWindowSeconds: kafka['statusWindowSeconds'],
-    groupAllow: filter(kafka, 'groups')['allow'],
-    groupDeny: filter(kafka, 'groups')['deny'],
-    topicAllow: filter(kafka, 'topics')['allow'],
-    topicDeny: filter(kafka, 'topics')['deny'],
-    kafkaDlqPatterns: kafka['dlqPatterns'],
-    amqpUrl: rabbit['amqpUrl'],
-    managementUrl: rabbit['managementUrl'],
-    managementUser: rabbit['managementUser'],
-    managementPassword: rabbit['managementPassword'],
-    vhost: rabbit['vhost'],
-    queueAllow: filter(rabbit, 'queues')['allow'],
-    queueDeny: filter(rabbit, 'queues')['deny'],
-    rabbitmqDlqPatterns: rabbit['dlqPatterns'],
-  };
-  for (const [key, value] of Object.entries(s)) {
-    if (value === undefined) {
-      delete s[key];
-      continue;
-    }
-    const k = key as keyof ExporterSettings;
-    const ok = LIST_KEYS.has(k)
-      ? Array.isArray(value) && value.every((v) => typeof v === 'string')
-      : NUMBER_KEYS.has(k)
-        ? typeof value === 'number'
-        : typeof value === 'string';
-    if (!ok) throw new ConfigError(`${origin}: "${key}" has the wrong type (${JSON.stringify(value)})`);
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of SETTING_ENTRIES) {
+    let node = json as Record<string, unknown>;
+    for (const name of setting.path.slice(0, -1)) node = object(node[name], `${origin}: ${name}`);
+    const value = node[setting.path[setting.path.length - 1]!];
+    if (value === undefined) continue;
+    if (!hasKind(setting, value)) throw new ConfigError(`${origin}: "${key}" has the wrong type (${JSON.stringify(value)})`);
+    out[key] = value;
   }
-  return s as ExporterSettings;
+  return out as ExporterSettings;
 }
 
 export function settingsFromFile(path: string): ExporterSettings {
@@ -184,37 +165,18 @@ export function toExporterConfig(s: ExporterSettings): ResolvedExporterSettings 
       hint: 'Pass --kafka-brokers and/or --rabbitmq-management-url / --amqp-url (or KAFKA_BROKERS, RABBITMQ_MANAGEMENT_URL, AMQP_URL).',
     });
   }
-  const filter = (allow: readonly string[] | undefined, deny: readonly string[] | undefined) => ({
-    ...(allow ? { allow } : {}),
-    ...(deny ? { deny } : {}),
-  });
-  const config: ExporterConfig = {
-    ...(s.intervalSeconds !== undefined ? { intervalSeconds: s.intervalSeconds } : {}),
-    ...(s.granularity !== undefined ? { granularity: s.granularity } : {}),
-    ...(hasKafka
-      ? {
-          kafka: {
-            brokers: s.kafkaBrokers ?? [],
-            groups: filter(s.groupAllow, s.groupDeny),
-            topics: filter(s.topicAllow, s.topicDeny),
-            ...(s.kafkaDlqPatterns ? { dlqPatterns: s.kafkaDlqPatterns } : {}),
-            ...(s.statusWindowSeconds !== undefined ? { statusWindowSeconds: s.statusWindowSeconds } : {}),
-          },
-        }
-      : {}),
-    ...(hasRabbit
-      ? {
-          rabbitmq: {
-            ...(s.amqpUrl !== undefined ? { amqpUrl: s.amqpUrl } : {}),
-            ...(s.managementUrl !== undefined ? { managementUrl: s.managementUrl } : {}),
-            ...(s.managementUser !== undefined ? { managementUser: s.managementUser } : {}),
-            ...(s.managementPassword !== undefined ? { managementPassword: s.managementPassword } : {}),
-            ...(s.vhost !== undefined ? { vhost: s.vhost } : {}),
-            queues: filter(s.queueAllow, s.queueDeny),
-            ...(s.rabbitmqDlqPatterns ? { dlqPatterns: s.rabbitmqDlqPatterns } : {}),
-          },
-        }
-      : {}),
+  // Each setting goes where the file has it (but port and host); a target's filters are always set.
+  const config: Record<string, unknown> = {
+    ...(hasKafka ? { kafka: { groups: {}, topics: {} } } : {}),
+    ...(hasRabbit ? { rabbitmq: { queues: {} } } : {}),
   };
-  return { config, port, host: s.host ?? '0.0.0.0' };
+  for (const [key, { path }] of SETTING_ENTRIES) {
+    const value = s[key];
+    if (value === undefined || key === 'port' || key === 'host') continue;
+    let node: Record<string, unknown> | undefined = config;
+    for (const name of path.slice(0, -1)) node = node?.[name] as Record<string, unknown> | undefined;
+    // Undefined: the setting of a target that is not configured (filters without brokers).
+    if (node) node[path[path.length - 1]!] = value;
+  }
+  return { config: config as ExporterConfig, port, host: s.host ?? '0.0.0.0' };
 }

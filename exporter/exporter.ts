@@ -1,10 +1,10 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RegistryContentType } from 'prom-client';
-import { errorMessage } from '@eda-harness/core';
+import { errorMessage, TimeoutError, withDeadline } from '@eda-harness/core';
 import { EXPORTER_TARGET, METRIC } from '@eda-harness/semconv';
 import type { MetricDefinition, MetricKey } from '@eda-harness/semconv';
-import { createKafkaCollector } from './kafka-collector';
-import { createRabbitMqCollector } from './rabbitmq-collector';
+import { createKafkaCollector } from './kafka/collector';
+import { createRabbitMqCollector } from './rabbitmq/collector';
 import { renderSamples } from './render-samples';
 import type { TargetHealth } from './render-samples';
 import type { Collector, ExporterConfig, KafkaSnapshot, RabbitMqSnapshot } from './types';
@@ -43,6 +43,12 @@ export interface Exporter {
   health(): readonly TargetHealth[];
   readonly latest: { readonly kafka: KafkaSnapshot | undefined; readonly rabbitmq: RabbitMqSnapshot | undefined };
 }
+
+/**
+ * A collection that outlived its deadline. It is still running and may hold connections, which
+ * the loop closes; a timeout inside the collection (a broker request's own) is not one of these.
+ */
+export class CollectionTimeoutError extends TimeoutError {}
 
 interface TargetState<S> {
   readonly collector: Collector<S>;
@@ -99,12 +105,8 @@ export function createExporter(deps: ExporterDeps): Exporter {
     if (t.running) return t.running;
     const run = async (): Promise<void> => {
       const startedAt = process.hrtime.bigint();
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`collection took longer than ${timeoutMs} ms`)), timeoutMs);
-        });
-        const snapshot = await Promise.race([t.collector.collect(), timeout]);
+        const snapshot = await withDeadline(t.collector.collect(), timeoutMs, () => new CollectionTimeoutError(`collection took longer than ${timeoutMs} ms`));
         const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
         t.snapshot = snapshot;
         if (!t.health.up && t.lastError !== undefined) logger.info(`${t.health.target}: collecting again`);
@@ -119,9 +121,8 @@ export function createExporter(deps: ExporterDeps): Exporter {
         t.lastError = message;
         t.health = { ...t.health, up: false, lastDurationSeconds: seconds, errors: t.health.errors + 1 };
         // A timed-out collection may still hold connections: drop them, the next run reconnects.
-        if (message.startsWith('collection took longer')) await t.collector.close().catch(() => undefined);
+        if (err instanceof CollectionTimeoutError) await t.collector.close().catch(() => undefined);
       } finally {
-        if (timer) clearTimeout(timer);
         render();
       }
     };

@@ -2,9 +2,9 @@ export { createExporter, registerExporter, consoleLogger, silentLogger } from '.
 export type { Exporter, ExporterDeps, ExporterLogger } from './exporter';
 export { serveMetrics } from './metrics-server';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server';
-export { createKafkaCollector, DEFAULT_KAFKA_DLQ_PATTERNS } from './kafka-collector';
-export { createRabbitMqCollector, DEFAULT_RABBITMQ_DLQ_PATTERNS } from './rabbitmq-collector';
-export { splitList, mergeSettings, settingsFromEnv, settingsFromFile, settingsFromFileText, toExporterConfig, EXPORTER_ENV } from './config';
+export { splitList, mergeSettings, settingsFromEnv, settingsFromFile, toExporterConfig, EXPORTER_ENV } from './config';
 export type { ExporterSettings, ResolvedExporterSettings } from './config';
-export { evaluatePartitionStatus, groupStatus } from './consumer-status';
+export { DEFAULT_KAFKA_DLQ_PATTERNS } from './kafka/collector';
+export { DEFAULT_RABBITMQ_DLQ_PATTERNS } from './rabbitmq/collector';
+export type { TargetHealth } from './render-samples';
 export type * from './types';

@@ -1,8 +1,8 @@
 /** Public types of the lag / DLQ / queue-depth exporter. */
-import type { ConsumerStatus } from './consumer-status';
+import type { ConsumerStatus } from './kafka/consumer-status';
 import type { NameFilterConfig } from './name-filter';
 
-export type { ConsumerStatus } from './consumer-status';
+export type { ConsumerStatus } from './kafka/consumer-status';
 export type { NameFilterConfig } from './name-filter';
 
 /** `partition`: one series per partition; `topic`: per-partition series summed (lag) or maxed (seconds) per topic. */

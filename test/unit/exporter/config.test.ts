@@ -1,5 +1,6 @@
 import { ConfigError } from '../../../core/errors';
-import { mergeSettings, settingsFromEnv, settingsFromFileText, toExporterConfig } from '../../../exporter/config';
+import { EXPORTER_ENV, mergeSettings, settingsFromEnv, settingsFromFileText, toExporterConfig } from '../../../exporter/config';
+import type { ExporterConfig } from '../../../exporter/types';
 import { createNameFilter, matchDlqPattern } from '../../../exporter/name-filter';
 
 describe('exporter settings', () => {
@@ -34,9 +35,35 @@ describe('exporter settings', () => {
     });
   });
 
+  it('the file has the shape of the exporter config: a full file comes back as the config', () => {
+    const config: ExporterConfig = {
+      intervalSeconds: 5,
+      granularity: 'topic',
+      kafka: { brokers: ['k:9092'], groups: { allow: ['a'], deny: ['b'] }, topics: { allow: ['c'], deny: ['d'] }, dlqPatterns: ['*.dead'], statusWindowSeconds: 60 },
+      rabbitmq: {
+        amqpUrl: 'amqp://x',
+        managementUrl: 'http://r:15672',
+        managementUser: 'u',
+        managementPassword: 'p',
+        vhost: 'v',
+        queues: { allow: ['e'], deny: ['f'] },
+        dlqPatterns: ['*.parking'],
+      },
+    };
+    expect(toExporterConfig(settingsFromFileText(JSON.stringify({ ...config, port: 1234, host: 'h' })))).toEqual({ config, port: 1234, host: 'h' });
+  });
+
+  it('names an environment variable for every setting', () => {
+    expect(EXPORTER_ENV['KAFKA_BROKERS']).toBe('kafkaBrokers');
+    expect(EXPORTER_ENV['EDA_EXPORTER_RABBITMQ_DLQ_PATTERNS']).toBe('rabbitmqDlqPatterns');
+    expect(new Set(Object.values(EXPORTER_ENV)).size).toBe(19);
+  });
+
   it('rejects malformed files with the field named', () => {
     expect(() => settingsFromFileText('{')).toThrow(/not valid JSON/);
     expect(() => settingsFromFileText('{"kafka":{"brokers":"k:9092"}}')).toThrow(/kafkaBrokers/);
+    expect(() => settingsFromFileText('{"kafka":{"groups":["a"]}}')).toThrow('exporter config file: groups must be an object');
+    expect(() => settingsFromFileText('{"rabbitmq":3}')).toThrow('exporter config file: rabbitmq must be an object');
   });
 
   it('lets flags override env override file, field by field', () => {

@@ -1,6 +1,6 @@
-import { evaluatePartitionStatus, groupStatus, worstStatus } from '../../../exporter/consumer-status';
-import type { LagObservation, PartitionStatusInput } from '../../../exporter/consumer-status';
-import { prune } from '../../../exporter/partition-history';
+import { evaluatePartitionStatus, groupStatus, worstStatus } from '../../../exporter/kafka/consumer-status';
+import type { LagObservation, PartitionStatusInput } from '../../../exporter/kafka/consumer-status';
+import { prune } from '../../../exporter/kafka/partition-history';
 
 const WINDOW = 60_000;
 const NOW = 1_000_000;

@@ -1,5 +1,5 @@
-import { bindingMatches, deadLetterRoutes } from '../../../exporter/dead-letter-topology';
-import type { ManagementBinding, ManagementQueue } from '../../../exporter/rabbitmq-management';
+import { bindingMatches, deadLetterRoutes } from '../../../exporter/rabbitmq/dead-letter-topology';
+import type { ManagementBinding, ManagementQueue } from '../../../exporter/rabbitmq/management';
 
 const q = (name: string, args: Record<string, unknown> = {}, policy: Record<string, unknown> = {}): ManagementQueue => ({
   name,

@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
-import { createExporter } from '../../../exporter/exporter';
+import { TimeoutError } from '../../../core/errors';
+import { CollectionTimeoutError, createExporter } from '../../../exporter/exporter';
 import type { Collector, KafkaSnapshot, RabbitMqSnapshot } from '../../../exporter/types';
 import { settingsFromFlags } from '../../../cli/exporter-command';
 
@@ -86,6 +87,27 @@ describe('exporter loop', () => {
     expect(exporter.health()[0]).toMatchObject({ up: false, errors: 1 });
     expect(kafka.closed).toBe(1);
     await exporter.stop();
+  });
+
+  it('tells its own deadline from a failure by type, not by message: only the deadline closes the connections', async () => {
+    const lookalike = new Error('collection took longer than the broker liked');
+    const inner = new TimeoutError('the broker request took longer than 10 ms');
+    const kafka = scripted<KafkaSnapshot>('kafka', [lookalike, inner, 'hang']);
+    const exporter = createExporter({ config: { collectTimeoutSeconds: 1 }, collectors: { kafka } });
+    await exporter.collectNow();
+    await exporter.collectNow();
+    // The collection failed by itself (and cleaned up after itself): nothing to close.
+    expect(kafka.closed).toBe(0);
+    await exporter.collectNow();
+    expect(kafka.closed).toBe(1);
+    expect(exporter.health()[0]).toMatchObject({ up: false, errors: 3 });
+    await exporter.stop();
+  });
+
+  it('the deadline error is a TimeoutError naming the limit', () => {
+    const err = new CollectionTimeoutError('collection took longer than 1000 ms');
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ code: 'TIMEOUT', retriable: true, name: 'CollectionTimeoutError' });
   });
 
   it('series of a group that disappeared are removed at the next collection', async () => {

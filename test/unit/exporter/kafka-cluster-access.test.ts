@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { createClusterAccess } from '../../../exporter/kafka-cluster-access';
+import { createClusterAccess } from '../../../exporter/kafka/cluster-access';
 
 describe('createClusterAccess', () => {
   it('finds kafkajs\'s internal cluster factory on a real client (fails loudly if a kafkajs upgrade moves it)', () => {

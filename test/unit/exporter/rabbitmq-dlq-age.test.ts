@@ -1,6 +1,7 @@
-import { createRabbitMqCollector, headAgeFromArrivals } from '../../../exporter/rabbitmq-collector';
+import { createRabbitMqCollector } from '../../../exporter/rabbitmq/collector';
+import { headAgeFromArrivals } from '../../../exporter/rabbitmq/snapshot';
 import { EMPTY_INDEX, addSample } from '../../../exporter/offset-time-index';
-import type { ManagementClient, ManagementQueue } from '../../../exporter/rabbitmq-management';
+import type { ManagementClient, ManagementQueue } from '../../../exporter/rabbitmq/management';
 
 /**
  * A DLQ's oldest-message age when its messages carry no `timestamp` property (RabbitMQ then

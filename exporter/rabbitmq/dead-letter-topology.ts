@@ -1,4 +1,4 @@
-import type { ManagementBinding, ManagementQueue } from './rabbitmq-management';
+import type { ManagementBinding, ManagementQueue } from './management';
 
 /**
  * Which RabbitMQ queues are dead-letter queues, and for which source queues, read from the

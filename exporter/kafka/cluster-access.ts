@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { partitionKey } from './partition-history';
 
 /**
  * Two things the exporter needs are not in kafkajs's public admin API: a ListOffsets request
@@ -37,14 +38,12 @@ export interface ClusterAccess {
   /** High (log end) or low (log start) offsets of many partitions, one request per leader broker. */
   listOffsets(topics: readonly TopicPartitions[], which: 'high' | 'low'): Promise<Map<string, Map<number, number>>>;
   /**
-   * The first record at or after each requested offset, one Fetch per leader broker. Partitions
-   * whose record did not come back (truncated response, error) are simply missing from the result.
+   * The first record at or after each requested offset, one Fetch per leader broker, keyed by
+   * {@link partitionKey}. Partitions whose record did not come back (truncated response, error)
+   * are simply missing from the result.
    */
   fetchRecords(requests: readonly PartitionFetch[]): Promise<Map<string, FetchedRecord>>;
 }
-
-/** Key of a fetched record in {@link ClusterAccess.fetchRecords}'s result. */
-export const recordKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 interface InternalMessage {
   readonly offset: string;
@@ -139,7 +138,7 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
     },
     async fetchRecords(requests) {
       const result = new Map<string, FetchedRecord>();
-      const wanted = new Map(requests.map((r) => [recordKey(r.topic, r.partition), r.offset]));
+      const wanted = new Map(requests.map((r) => [partitionKey(r.topic, r.partition), r.offset]));
       // Group by leader, then chunk: one Fetch per chunk, chunks of different brokers in parallel.
       const byLeader = new Map<string, PartitionFetch[]>();
       const byTopic = new Map<string, PartitionFetch[]>();
@@ -175,7 +174,7 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
               });
               for (const t of responses) {
                 for (const p of t.partitions) {
-                  const key = recordKey(t.topicName, p.partition);
+                  const key = partitionKey(t.topicName, p.partition);
                   const from = wanted.get(key);
                   if (from === undefined) continue;
                   // A batch is returned whole, so it may start before the offset asked for.

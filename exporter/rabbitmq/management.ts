@@ -1,4 +1,4 @@
-import { EdaHarnessError } from '@eda-harness/core';
+import { HttpRequestError, requestJson } from '@eda-harness/core';
 
 /**
  * The few management HTTP API calls the exporter makes (GET /api/queues, GET /api/bindings),
@@ -39,6 +39,12 @@ export interface ManagementClientOptions {
   readonly timeoutMs?: number;
 }
 
+const CREDENTIALS_HINT = 'Check the management user and password (default guest / guest, which only works from localhost).';
+
+/**
+ * Every failure is an HttpRequestError (from requestJson: unreachable or timed out, retriable; or
+ * the status and the start of the body) saying it was the management API, with a hint on 401.
+ */
 export function createManagementClient(options: ManagementClientOptions): ManagementClient {
   const parsed = new URL(options.url);
   const user = options.user ?? (parsed.username ? decodeURIComponent(parsed.username) : 'guest');
@@ -50,25 +56,27 @@ export function createManagementClient(options: ManagementClientOptions): Manage
   const scope = options.vhost === undefined ? '' : `/${encodeURIComponent(options.vhost)}`;
   const timeoutMs = options.timeoutMs ?? 5_000;
 
-  const get = async <T>(path: string): Promise<T> => {
+  const list = async <T>(path: string): Promise<T[]> => {
     const url = `${base}${path}`;
-    let res: Response;
+    let answer: unknown;
     try {
-      res = await fetch(url, { headers: { authorization, accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+      answer = await requestJson<unknown>(url, { headers: { authorization }, timeoutMs });
     } catch (err) {
-      throw new EdaHarnessError('BROKER_UNREACHABLE', `RabbitMQ management API at ${base} did not answer`, { cause: err, retriable: true });
-    }
-    if (!res.ok) {
-      throw new EdaHarnessError('BROKER_UNREACHABLE', `GET ${base}${path}: HTTP ${res.status}`, {
-        retriable: res.status >= 500,
-        ...(res.status === 401 ? { hint: 'Check the management user and password (default guest / guest, which only works from localhost).' } : {}),
+      if (!(err instanceof HttpRequestError)) throw err;
+      throw new HttpRequestError(`RabbitMQ management API: ${err.message}`, {
+        cause: err,
+        retriable: err.retriable,
+        ...(err.status !== undefined ? { status: err.status } : {}),
+        ...(err.body !== undefined ? { body: err.body } : {}),
+        ...(err.status === 401 ? { hint: CREDENTIALS_HINT } : {}),
       });
     }
-    return (await res.json()) as T;
+    if (!Array.isArray(answer)) throw new HttpRequestError(`RabbitMQ management API: GET ${url} answered with ${answer === undefined ? 'an empty body' : typeof answer}, not a list`);
+    return answer as T[];
   };
 
   return {
-    queues: () => get<ManagementQueue[]>(`/api/queues${scope}`),
-    bindings: () => get<ManagementBinding[]>(`/api/bindings${scope}`),
+    queues: () => list<ManagementQueue>(`/api/queues${scope}`),
+    bindings: () => list<ManagementBinding>(`/api/bindings${scope}`),
   };
 }

@@ -1,0 +1,147 @@
+import { partitionLag } from '../lag';
+import { matchDlqPattern } from '../name-filter';
+import type { DlqMatch, NameFilter } from '../name-filter';
+import type { FetchedRecord, PartitionFetch } from './cluster-access';
+import { partitionKey } from './partition-history';
+
+/**
+ * What one Kafka collection reads from the cluster, as plain data, and the pure decisions about
+ * what to read next: which topics' watermarks (committed, assigned and dead-letter topics) and
+ * which records' timestamps (the oldest unconsumed record of each lagging partition and of each
+ * dead-letter partition). read-cluster.ts does the reading; snapshot.ts turns it into numbers.
+ */
+
+/** Offsets by topic and partition. */
+export type Offsets = ReadonlyMap<string, ReadonlyMap<number, number>>;
+
+/** What DescribeGroups said about a group. */
+export interface GroupDescriptionRead {
+  readonly state: string;
+  readonly members: number;
+  /** Topic → partitions assigned to any member (consumer-protocol groups; empty otherwise). */
+  readonly assigned: ReadonlyMap<string, ReadonlySet<number>>;
+}
+
+export interface GroupRead {
+  readonly group: string;
+  /** Undefined when the group could not be described. */
+  readonly description: GroupDescriptionRead | undefined;
+  /**
+   * Committed offsets of the selected topics, partitions with a commit only; undefined when the
+   * group's offsets could not be read.
+   */
+  readonly committed: Offsets | undefined;
+}
+
+export interface ClusterRead {
+  /** The selected consumer groups, sorted by id. */
+  readonly groups: readonly GroupRead[];
+  /** Every topic in the cluster. */
+  readonly topics: readonly string[];
+  /** Log end offsets of the watched topics (see {@link topicsToWatch}). */
+  readonly high: Offsets;
+  /** Log start offsets of the same partitions (0 where absent). */
+  readonly low: Offsets;
+  /** Non-fatal problems of the reads (a group that could not be described…). */
+  readonly warnings: readonly string[];
+}
+
+/** Which topics count. */
+export interface KafkaSelection {
+  readonly topics: NameFilter;
+  /** Dead-letter topic patterns; `*` captures the source topic's name. */
+  readonly dlqPatterns: readonly string[];
+}
+
+/** The selected topics that dead-letter patterns name, sorted, each with the source its name gives. */
+export function dlqTopicsOf(topics: readonly string[], selection: KafkaSelection): DlqMatch[] {
+  return topics
+    .filter(selection.topics)
+    .flatMap((t) => matchDlqPattern(selection.dlqPatterns, t) ?? [])
+    .sort((a, b) => (a.dlq < b.dlq ? -1 : a.dlq > b.dlq ? 1 : 0));
+}
+
+/**
+ * Whose watermarks to read: every dead-letter topic, plus each topic a readable group has a
+ * commit on or a selected topic a member is assigned, as long as it still exists. Sorted.
+ */
+export function topicsToWatch(topics: readonly string[], groups: readonly GroupRead[], selection: KafkaSelection): string[] {
+  const existing = new Set(topics);
+  const watched = new Set(dlqTopicsOf(topics, selection).map((m) => m.dlq));
+  for (const g of groups) for (const t of g.committed?.keys() ?? []) if (existing.has(t)) watched.add(t);
+  for (const g of groups) for (const t of g.description?.assigned.keys() ?? []) if (existing.has(t) && selection.topics(t)) watched.add(t);
+  return [...watched].sort();
+}
+
+export interface CommittedPartition {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly committed: number;
+  readonly high: number;
+}
+
+/** Each committed partition of each readable group whose log end was read, in read order. */
+export function committedPartitions(read: ClusterRead): CommittedPartition[] {
+  const out: CommittedPartition[] = [];
+  for (const { group, committed } of read.groups) {
+    for (const [topic, byPartition] of committed ?? []) {
+      const highs = read.high.get(topic);
+      if (!highs) continue;
+      for (const [partition, offset] of byPartition) {
+        const high = highs.get(partition);
+        if (high !== undefined) out.push({ group, topic, partition, committed: offset, high });
+      }
+    }
+  }
+  return out;
+}
+
+const lowOf = (read: ClusterRead, topic: string, partition: number): number => read.low.get(topic)?.get(partition) ?? 0;
+
+/** The oldest record a group has not consumed: at its committed offset, or the first one retention kept. */
+export function headOffset(read: ClusterRead, topic: string, partition: number, committed: number): number {
+  return Math.max(committed, lowOf(read, topic, partition));
+}
+
+/**
+ * A dead-letter topic's partitions with where their waiting messages start: after the slowest
+ * reading group's committed offset, or at the log start when no group reads it; never past the end.
+ */
+export function dlqPartitions(read: ClusterRead, topic: string): { partition: number; start: number; high: number }[] {
+  const out: { partition: number; start: number; high: number }[] = [];
+  for (const [partition, high] of read.high.get(topic) ?? []) {
+    let start = lowOf(read, topic, partition);
+    const consumed = read.groups.flatMap((g) => g.committed?.get(topic)?.get(partition) ?? []);
+    if (consumed.length > 0) start = Math.max(start, Math.min(...consumed));
+    out.push({ partition, start: Math.min(start, high), high });
+  }
+  return out;
+}
+
+/** The records whose timestamps the snapshot needs, in read order (lagging partitions, then dead letters). */
+export function recordRequests(read: ClusterRead, selection: KafkaSelection): PartitionFetch[] {
+  const out: PartitionFetch[] = [];
+  for (const p of committedPartitions(read)) {
+    if (partitionLag(p.committed, p.high).messages > 0) out.push({ topic: p.topic, partition: p.partition, offset: headOffset(read, p.topic, p.partition, p.committed) });
+  }
+  for (const { dlq } of dlqTopicsOf(read.topics, selection)) {
+    for (const { partition, start, high } of dlqPartitions(read, dlq)) if (high > start) out.push({ topic: dlq, partition, offset: start });
+  }
+  return out;
+}
+
+/**
+ * What to fetch: per partition, the lowest offset requested that `cache` (one record per
+ * partition, at the offset it was asked for) does not already answer.
+ */
+export function recordsToFetch(requests: readonly PartitionFetch[], cache: ReadonlyMap<string, FetchedRecord>): PartitionFetch[] {
+  const toFetch = new Map<string, PartitionFetch>();
+  for (const r of requests) {
+    const key = partitionKey(r.topic, r.partition);
+    if (cache.get(key)?.offset === r.offset) continue;
+    const already = toFetch.get(key);
+    if (!already || already.offset > r.offset) toFetch.set(key, r);
+  }
+  return [...toFetch.values()];
+}

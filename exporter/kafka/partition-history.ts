@@ -1,0 +1,42 @@
+import type { LagObservation } from './consumer-status';
+
+/**
+ * What the exporter remembers between collections per group/topic/partition: the lag
+ * observations of the last window and when the committed offset last moved. Plain values: each
+ * collection builds the next history from the previous one, and an entry not carried over (a
+ * deleted group or topic) is simply gone, so it neither leaks memory nor keeps exporting.
+ */
+export interface CommitHistory {
+  readonly observations: readonly LagObservation[];
+  readonly lastCommittedOffset: number;
+  /** When the committed offset was last seen to change; the first sighting counts as a change. */
+  readonly lastChangeMs: number;
+}
+
+/** Key of one partition of one topic (watermark indexes, fetched records). */
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+/** Key of one partition as committed by one group. */
+export const commitKey = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`;
+
+/**
+ * The history after `observation`: observations older than the window are dropped (one older
+ * one is kept, see {@link prune}), and the change time moves only when the committed offset does.
+ */
+export function observeCommit(previous: CommitHistory | undefined, observation: LagObservation, windowMs: number): CommitHistory {
+  const changed = previous === undefined || previous.lastCommittedOffset !== observation.committedOffset;
+  return {
+    observations: prune([...(previous?.observations ?? []), observation], observation.atMs - windowMs),
+    lastCommittedOffset: observation.committedOffset,
+    lastChangeMs: changed ? observation.atMs : previous.lastChangeMs,
+  };
+}
+
+/**
+ * Drops observations before `windowStart`, except the newest of them: it proves the history
+ * covers the whole window (the status rules need that) and stands for the state at its start.
+ */
+export function prune(observations: readonly LagObservation[], windowStart: number): LagObservation[] {
+  let firstInWindow = observations.findIndex((o) => o.atMs >= windowStart);
+  if (firstInWindow === -1) firstInWindow = observations.length;
+  return observations.slice(Math.max(0, firstInWindow - 1));
+}

@@ -1,0 +1,189 @@
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import type { Admin, GroupDescription } from 'kafkajs';
+import { errorMessage } from '@eda-harness/core';
+import { parseOffset } from '../lag';
+import { mapLimit } from '../map-limit';
+import type { NameFilter } from '../name-filter';
+import type { KafkaTargetConfig } from '../types';
+import { createClusterAccess } from './cluster-access';
+import type { ClusterAccess, FetchedRecord, PartitionFetch } from './cluster-access';
+import { topicsToWatch } from './cluster-read';
+import type { ClusterRead, GroupDescriptionRead, GroupRead, KafkaSelection } from './cluster-read';
+import { partitionKey } from './partition-history';
+
+/**
+ * Everything the Kafka collector reads from the cluster, through kafkajs's admin client and the
+ * internal cluster access (batched ListOffsets and Fetch). Offsets are read in the order that
+ * keeps lag honest: committed offsets first, watermarks after, so a commit landing in between
+ * makes lag slightly high, not negative. One group whose offsets cannot be read is a warning;
+ * only a failure to list groups, topics or watermarks fails the read.
+ */
+
+export interface KafkaConnection {
+  readonly admin: Admin;
+  /** Undefined when this kafkajs version does not expose its internal cluster. */
+  readonly cluster: ClusterAccess | undefined;
+}
+
+export interface ReadClusterOptions {
+  readonly groups: NameFilter;
+  readonly selection: KafkaSelection;
+  /** Groups whose offsets are fetched at once. */
+  readonly concurrency: number;
+}
+
+/** Consumer groups: kafkajs/Java consumers say `consumer`; offset-only (assign + commit) groups say ``. */
+const CONSUMER_PROTOCOL_TYPES = new Set(['consumer', '']);
+/** Groups described per DescribeGroups call (kafkajs sends one request per coordinator). */
+const DESCRIBE_CHUNK = 100;
+
+export function createKafkaClient(config: KafkaTargetConfig): Kafka {
+  return new Kafka({
+    clientId: config.clientId ?? 'eda-harness-exporter',
+    brokers: [...config.brokers],
+    requestTimeout: config.requestTimeoutMs ?? 10_000,
+    connectionTimeout: 3_000,
+    retry: { retries: 1, initialRetryTime: 200 },
+    // Failures are reported through eda_exporter_up and the collection's warnings; kafkajs's own
+    // error logs would repeat them every interval while a broker is down.
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+export async function openConnection(kafka: Kafka): Promise<KafkaConnection> {
+  const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 200 } });
+  const cluster = createClusterAccess(kafka);
+  try {
+    await admin.connect();
+    await cluster?.connect();
+  } catch (err) {
+    await closeConnection({ admin, cluster });
+    throw err;
+  }
+  return { admin, cluster };
+}
+
+export async function closeConnection(connection: KafkaConnection): Promise<void> {
+  await Promise.allSettled([connection.admin.disconnect(), connection.cluster?.disconnect()]);
+}
+
+export async function readCluster({ admin, cluster }: KafkaConnection, options: ReadClusterOptions): Promise<ClusterRead> {
+  const warnings: string[] = [];
+  const { groups: listed } = await admin.listGroups();
+  const groupIds = listed
+    .filter((g) => CONSUMER_PROTOCOL_TYPES.has(g.protocolType) && options.groups(g.groupId))
+    .map((g) => g.groupId)
+    .sort();
+
+  const descriptions = new Map<string, GroupDescriptionRead>();
+  for (let i = 0; i < groupIds.length; i += DESCRIBE_CHUNK) {
+    const chunk = groupIds.slice(i, i + DESCRIBE_CHUNK);
+    try {
+      const { groups } = await admin.describeGroups(chunk);
+      for (const g of groups) descriptions.set(g.groupId, { state: g.state, members: g.members.length, assigned: assignmentOf(g) });
+    } catch (err) {
+      warnings.push(`describeGroups(${chunk.length} groups): ${errorMessage(err)}`);
+    }
+  }
+
+  // 1. Committed offsets (before the watermarks, see above).
+  const committed = await mapLimit(groupIds, options.concurrency, async (group) => {
+    const topics = await admin.fetchOffsets({ groupId: group });
+    const byTopic = new Map<string, Map<number, number>>();
+    for (const t of topics) {
+      if (!options.selection.topics(t.topic)) continue;
+      for (const p of t.partitions) {
+        const offset = parseOffset(p.offset);
+        if (offset === undefined) continue;
+        let byPartition = byTopic.get(t.topic);
+        if (!byPartition) byTopic.set(t.topic, (byPartition = new Map()));
+        byPartition.set(p.partition, offset);
+      }
+    }
+    return byTopic;
+  });
+  const groups = groupIds.map((group, i): GroupRead => {
+    const result = committed[i]!;
+    if (!result.ok) warnings.push(`fetchOffsets(${group}): ${errorMessage(result.error)}`);
+    return { group, description: descriptions.get(group), committed: result.ok ? result.value : undefined };
+  });
+
+  // 2. Watermarks of the topics that matter.
+  const topics = await admin.listTopics();
+  const { high, low } = await readWatermarks(admin, cluster, topicsToWatch(topics, groups, options.selection));
+  return { groups, topics, high, low, warnings };
+}
+
+/**
+ * The records asked for, in one batched Fetch per broker (none without the internal cluster):
+ * each keyed by {@link partitionKey} at the offset it was asked for. A failed fetch is a warning.
+ */
+export async function readRecords(
+  cluster: ClusterAccess | undefined,
+  requests: readonly PartitionFetch[],
+): Promise<{ records: Map<string, FetchedRecord>; warnings: string[] }> {
+  const records = new Map<string, FetchedRecord>();
+  if (!cluster || requests.length === 0) return { records, warnings: [] };
+  try {
+    const fetched = await cluster.fetchRecords(requests);
+    for (const r of requests) {
+      const key = partitionKey(r.topic, r.partition);
+      const record = fetched.get(key);
+      if (record) records.set(key, { offset: r.offset, timestampMs: record.timestampMs });
+    }
+    return { records, warnings: [] };
+  } catch (err) {
+    return { records, warnings: [`fetching record timestamps: ${errorMessage(err)}`] };
+  }
+}
+
+/** Topic → assigned partitions over all members, decoded from the consumer protocol assignment. */
+function assignmentOf(description: GroupDescription): Map<string, Set<number>> {
+  const result = new Map<string, Set<number>>();
+  if (description.protocolType !== 'consumer') return result;
+  for (const member of description.members) {
+    try {
+      const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+      for (const [topic, partitions] of Object.entries(decoded?.assignment ?? {})) {
+        const set = result.get(topic) ?? new Set<number>();
+        for (const p of partitions) set.add(p);
+        result.set(topic, set);
+      }
+    } catch {
+      // An assignment in a format we cannot read only costs the uncommitted-partition count.
+    }
+  }
+  return result;
+}
+
+async function readWatermarks(
+  admin: Admin,
+  cluster: ClusterAccess | undefined,
+  topics: readonly string[],
+): Promise<{ high: Map<string, Map<number, number>>; low: Map<string, Map<number, number>> }> {
+  if (topics.length === 0) return { high: new Map(), low: new Map() };
+  if (cluster) {
+    const partitions = await cluster.partitionsOf(topics);
+    const list = [...partitions].map(([topic, ids]) => ({ topic, partitions: ids }));
+    const [high, low] = await Promise.all([cluster.listOffsets(list, 'high'), cluster.listOffsets(list, 'low')]);
+    return { high, low };
+  }
+  const high = new Map<string, Map<number, number>>();
+  const low = new Map<string, Map<number, number>>();
+  const results = await mapLimit(topics, 8, (topic) => admin.fetchTopicOffsets(topic));
+  results.forEach((r, i) => {
+    if (!r.ok) return;
+    const topic = topics[i]!;
+    const h = new Map<number, number>();
+    const l = new Map<number, number>();
+    for (const p of r.value) {
+      const hi = parseOffset(p.high);
+      const lo = parseOffset(p.low);
+      if (hi !== undefined) h.set(p.partition, hi);
+      if (lo !== undefined) l.set(p.partition, lo);
+    }
+    high.set(topic, h);
+    low.set(topic, l);
+  });
+  return { high, low };
+}

@@ -1,0 +1,263 @@
+import fc from 'fast-check';
+import { DLQ_SOURCE_UNKNOWN } from '../../../semconv/index';
+import { createNameFilter } from '../../../exporter/name-filter';
+import { recordRequests, recordsToFetch, topicsToWatch } from '../../../exporter/kafka/cluster-read';
+import type { ClusterRead, GroupRead, KafkaSelection } from '../../../exporter/kafka/cluster-read';
+import type { FetchedRecord } from '../../../exporter/kafka/cluster-access';
+import { EMPTY_KAFKA_MEMORY, kafkaSnapshot } from '../../../exporter/kafka/snapshot';
+import type { KafkaMemory } from '../../../exporter/kafka/snapshot';
+import type { KafkaSnapshot } from '../../../exporter/types';
+
+/**
+ * The Kafka numbers over plain objects: what the cluster reads would return, in; the snapshot
+ * and the memory for the next collection, out. No broker, no clock.
+ */
+
+const selection: KafkaSelection = { topics: createNameFilter({ deny: ['__*'] }), dlqPatterns: ['*.dlq', 'graveyard'] };
+const WINDOW_MS = 10_000;
+
+type PartitionOffsets = Record<number, number>;
+const offsets = (byTopic: Record<string, PartitionOffsets>): Map<string, Map<number, number>> =>
+  new Map(Object.entries(byTopic).map(([topic, byPartition]) => [topic, new Map(Object.entries(byPartition).map(([p, o]) => [Number(p), o]))]));
+
+interface GroupSpec {
+  readonly committed?: Record<string, PartitionOffsets> | 'unreadable';
+  /** Members; 'undescribed' when DescribeGroups failed. */
+  readonly members?: number | 'undescribed';
+  readonly assigned?: Record<string, number[]>;
+  readonly state?: string;
+}
+
+function group(name: string, spec: GroupSpec = {}): GroupRead {
+  const members = spec.members ?? 1;
+  return {
+    group: name,
+    description:
+      members === 'undescribed'
+        ? undefined
+        : { state: spec.state ?? 'Stable', members, assigned: new Map(Object.entries(spec.assigned ?? {}).map(([t, ps]) => [t, new Set(ps)])) },
+    committed: spec.committed === 'unreadable' ? undefined : offsets(spec.committed ?? {}),
+  };
+}
+
+function read(groups: GroupRead[], high: Record<string, PartitionOffsets>, low: Record<string, PartitionOffsets> = {}): ClusterRead {
+  return { groups, topics: Object.keys(high), high: offsets(high), low: offsets(low), warnings: [] };
+}
+
+interface Step {
+  readonly read: ClusterRead;
+  readonly atMs: number;
+  readonly records?: Record<string, FetchedRecord>;
+}
+
+/** Runs collections in order, carrying the memory; returns every snapshot and the last memory. */
+function collect(steps: Step[]): { snapshots: KafkaSnapshot[]; memory: KafkaMemory } {
+  let memory = EMPTY_KAFKA_MEMORY;
+  const snapshots: KafkaSnapshot[] = [];
+  for (const step of steps) {
+    const records = new Map(Object.entries(step.records ?? {}).map(([k, r]) => [k.replace('/', '\u0000'), r]));
+    const next = kafkaSnapshot({ read: step.read, records, atMs: step.atMs, fetchedAtMs: step.atMs }, memory, { selection, windowMs: WINDOW_MS });
+    snapshots.push(next.snapshot);
+    memory = next.memory;
+  }
+  return { snapshots, memory };
+}
+
+const once = (step: Step): KafkaSnapshot => collect([step]).snapshots[0]!;
+const partitionOf = (s: KafkaSnapshot, g: string, topic = 't', partition = 0) => s.partitions.find((p) => p.group === g && p.topic === topic && p.partition === partition);
+const groupOf = (s: KafkaSnapshot, g: string) => s.groups.find((x) => x.group === g);
+const dlqOf = (s: KafkaSnapshot, dlq: string) => s.dlqs.find((d) => d.dlq === dlq);
+const countOf = (samples: KafkaSnapshot['clamps'], labels: Record<string, string>) => samples.find((c) => Object.entries(labels).every(([k, v]) => c.labels[k] === v))?.value;
+
+describe('Kafka snapshot: lag in messages', () => {
+  it('is the high watermark minus the committed offset', () => {
+    const s = once({ read: read([group('g', { committed: { t: { 0: 40, 1: 100 } } })], { t: { 0: 100, 1: 100 } }), atMs: 1_000 });
+    expect(partitionOf(s, 'g', 't', 0)).toMatchObject({ committedOffset: 40, highWatermark: 100, lagMessages: 60 });
+    expect(partitionOf(s, 'g', 't', 1)).toMatchObject({ lagMessages: 0 });
+  });
+
+  it('is never negative: a commit above the watermark is 0 and counted, cumulatively, per group and topic', () => {
+    const above = read([group('g', { committed: { t: { 0: 105 } } })], { t: { 0: 100 } });
+    const { snapshots } = collect([
+      { read: above, atMs: 1_000 },
+      { read: above, atMs: 2_000 },
+    ]);
+    expect(partitionOf(snapshots[0]!, 'g')?.lagMessages).toBe(0);
+    expect(countOf(snapshots[0]!.clamps, { group: 'g', topic: 't' })).toBe(1);
+    expect(countOf(snapshots[1]!.clamps, { group: 'g', topic: 't' })).toBe(2);
+  });
+
+  it('never reports -1: a partition without a commit has no sample and is counted as uncommitted per topic', () => {
+    const s = once({
+      read: read([group('g', { committed: { t: { 0: 5 } }, assigned: { t: [0, 1, 2], __internal: [0] } })], { t: { 0: 10, 1: 10, 2: 10 } }),
+      atMs: 1_000,
+    });
+    expect(s.partitions.map((p) => p.partition)).toEqual([0]);
+    expect(s.partitions.every((p) => p.lagMessages >= 0)).toBe(true);
+    // Topics the selection leaves out are not counted.
+    expect(groupOf(s, 'g')?.uncommitted).toEqual(new Map([['t', 2]]));
+  });
+
+  it('is never negative or NaN for any offsets', () => {
+    fc.assert(
+      fc.property(fc.nat(2 ** 40), fc.nat(2 ** 40), fc.nat(2 ** 40), (committed, high, low) => {
+        const s = once({ read: read([group('g', { committed: { t: { 0: committed } } })], { t: { 0: high } }, { t: { 0: Math.min(low, high) } }), atMs: 5_000 });
+        const p = partitionOf(s, 'g')!;
+        return p.lagMessages >= 0 && Number.isFinite(p.lagSeconds) && p.lagSeconds >= 0 && (p.lagMessages > 0 || p.lagSeconds === 0);
+      }),
+    );
+  });
+});
+
+describe('Kafka snapshot: lag in seconds', () => {
+  it('is 0 and "caught-up" when there is no lag, whatever the records say', () => {
+    const s = once({ read: read([group('g', { committed: { t: { 0: 10 } } })], { t: { 0: 10 } }), atMs: 60_000, records: { 't/0': { offset: 10, timestampMs: 1 } } });
+    expect(partitionOf(s, 'g')).toMatchObject({ lagSeconds: 0, lagSecondsSource: 'caught-up' });
+  });
+
+  it('is the age of the record at the committed offset when it was fetched', () => {
+    const s = once({ read: read([group('g', { committed: { t: { 0: 4 } } })], { t: { 0: 10 } }), atMs: 60_000, records: { 't/0': { offset: 4, timestampMs: 15_000 } } });
+    expect(partitionOf(s, 'g')).toMatchObject({ lagSeconds: 45, lagSecondsSource: 'record' });
+  });
+
+  it('uses the first record retention kept when the committed offset is below the log start', () => {
+    const r = read([group('g', { committed: { t: { 0: 2 } } })], { t: { 0: 10 } }, { t: { 0: 6 } });
+    expect(recordRequests(r, selection)).toEqual([{ topic: 't', partition: 0, offset: 6 }]);
+    const s = once({ read: r, atMs: 60_000, records: { 't/0': { offset: 6, timestampMs: 50_000 } } });
+    expect(partitionOf(s, 'g')).toMatchObject({ lagMessages: 8, lagSeconds: 10, lagSecondsSource: 'record' });
+  });
+
+  it('without a record: a lower bound of 0 at first, then the time interpolated over watermark samples', () => {
+    const g = (committed: number) => group('g', { committed: { t: { 0: committed } } });
+    const { snapshots } = collect([
+      { read: read([g(0)], { t: { 0: 10 } }), atMs: 0 },
+      { read: read([g(0)], { t: { 0: 10 } }), atMs: 10_000 },
+      { read: read([g(10)], { t: { 0: 20 } }), atMs: 20_000 },
+      // A record at another offset than the one needed says nothing about this one.
+      { read: read([g(10)], { t: { 0: 20 } }), atMs: 30_000, records: { 't/0': { offset: 9, timestampMs: 1 } } },
+    ]);
+    expect(partitionOf(snapshots[0]!, 'g')).toMatchObject({ lagSeconds: 0, lagSecondsSource: 'lower-bound' });
+    expect(partitionOf(snapshots[1]!, 'g')).toMatchObject({ lagSeconds: 10, lagSecondsSource: 'lower-bound' });
+    // Offset 10 was written between 10 s (watermark still 10) and 20 s (watermark 20).
+    const interpolated = partitionOf(snapshots[3]!, 'g')!;
+    expect(interpolated.lagSecondsSource).toBe('interpolated');
+    expect(interpolated.lagSeconds).toBeGreaterThan(10);
+    expect(interpolated.lagSeconds).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('Kafka snapshot: consumer status', () => {
+  const stuck = (members: number) => {
+    const r = read([group('g', { committed: { t: { 0: 5 } }, members })], { t: { 0: 10 } });
+    return collect([0, 5_000, 10_000, 15_000].map((atMs) => ({ read: r, atMs }))).snapshots;
+  };
+
+  it('is OK until a whole window of history exists', () => {
+    expect(groupOf(stuck(1)[1]!, 'g')?.status).toBe('OK');
+  });
+
+  it('a committed offset that does not move for the window while lag exists: STALL with members, STOP without', () => {
+    expect(groupOf(stuck(1).at(-1)!, 'g')?.status).toBe('STALL');
+    expect(groupOf(stuck(0).at(-1)!, 'g')?.status).toBe('STOP');
+  });
+
+  it('a caught-up idle group stays OK however long it does not commit', () => {
+    const r = read([group('g', { committed: { t: { 0: 10 } }, members: 0 })], { t: { 0: 10 } });
+    const { snapshots } = collect([0, 10_000, 20_000, 30_000].map((atMs) => ({ read: r, atMs })));
+    expect(snapshots.map((s) => groupOf(s, 'g')?.status)).toEqual(['OK', 'OK', 'OK', 'OK']);
+  });
+
+  it('a group whose offsets cannot be read is ERR and keeps its last samples', () => {
+    const { snapshots } = collect([
+      { read: read([group('g', { committed: { t: { 0: 5 } } })], { t: { 0: 10 } }), atMs: 0 },
+      { read: read([group('g', { committed: 'unreadable' })], { t: { 0: 12 } }), atMs: 5_000 },
+    ]);
+    expect(groupOf(snapshots[1]!, 'g')?.status).toBe('ERR');
+    expect(partitionOf(snapshots[1]!, 'g')).toMatchObject({ committedOffset: 5, lagMessages: 5 });
+  });
+
+  it('a group that cannot be described is ERR with no member count (membership tells STALL from STOP)', () => {
+    const s = once({ read: read([group('g', { committed: { t: { 0: 5 } }, members: 'undescribed' })], { t: { 0: 10 } }), atMs: 0 });
+    expect(groupOf(s, 'g')).toMatchObject({ status: 'ERR', members: undefined, state: 'Unknown' });
+    expect(partitionOf(s, 'g')?.lagMessages).toBe(5);
+  });
+
+  it('last commit time is when the committed offset was first seen to change', () => {
+    const g = (committed: number) => group('g', { committed: { t: { 0: committed } } });
+    const { snapshots } = collect([
+      { read: read([g(1)], { t: { 0: 10 } }), atMs: 1_000 },
+      { read: read([g(1)], { t: { 0: 10 } }), atMs: 2_000 },
+      { read: read([g(4)], { t: { 0: 10 } }), atMs: 3_000 },
+    ]);
+    expect(snapshots.map((s) => partitionOf(s, 'g')?.lastCommitMs)).toEqual([1_000, 1_000, 3_000]);
+  });
+});
+
+describe('Kafka snapshot: dead-letter topics', () => {
+  it('finds them by pattern, with the source the wildcard names (none for a literal pattern)', () => {
+    const s = once({ read: read([], { 'orders.dlq': { 0: 0 }, graveyard: { 0: 0 }, orders: { 0: 0 }, '__x.dlq': { 0: 0 } }), atMs: 0 });
+    expect(s.dlqs.map((d) => [d.dlq, d.sources])).toEqual([
+      ['graveyard', []],
+      ['orders.dlq', ['orders']],
+    ]);
+  });
+
+  it('depth is what comes after the slowest reading group (the whole log when nobody reads it), age the oldest waiting record', () => {
+    const unread = once({ read: read([], { 'o.dlq': { 0: 7, 1: 3 } }, { 'o.dlq': { 0: 2 } }), atMs: 10_000, records: { 'o.dlq/0': { offset: 2, timestampMs: 4_000 } } });
+    expect(dlqOf(unread, 'o.dlq')).toMatchObject({ depth: 8, oldestAgeSeconds: 6 });
+    const read2 = read([group('a', { committed: { 'o.dlq': { 0: 5 } } }), group('b', { committed: { 'o.dlq': { 0: 6 } } })], { 'o.dlq': { 0: 7 } });
+    expect(dlqOf(once({ read: read2, atMs: 0 }), 'o.dlq')?.depth).toBe(2);
+    expect(dlqOf(once({ read: read([], { 'o.dlq': { 0: 0 } }), atMs: 0 }), 'o.dlq')).toMatchObject({ depth: 0, oldestAgeSeconds: 0 });
+    // Waiting messages but nothing known about their age yet: no age rather than a made-up 0.
+    expect(dlqOf(once({ read: read([], { 'o.dlq': { 0: 3 } }), atMs: 0 }), 'o.dlq')?.oldestAgeSeconds).toBeUndefined();
+  });
+
+  it('inflow is the growth of the log end after a first baseline, never negative, by source', () => {
+    const at = (high: number) => read([], { 'o.dlq': { 0: high }, graveyard: { 0: high } });
+    const { snapshots } = collect([
+      { read: at(100), atMs: 0 },
+      { read: at(103), atMs: 1_000 },
+      { read: at(50), atMs: 2_000 },
+      { read: at(52), atMs: 3_000 },
+    ]);
+    expect(snapshots.map((s) => countOf(s.dlqInflow, { dlq: 'o.dlq', source: 'o' }))).toEqual([0, 3, 3, 5]);
+    expect(countOf(snapshots[3]!.dlqInflow, { dlq: 'graveyard', source: DLQ_SOURCE_UNKNOWN })).toBe(5);
+  });
+});
+
+describe('Kafka snapshot: memory', () => {
+  it('forgets groups and partitions that are gone', () => {
+    const { memory } = collect([
+      { read: read([group('g', { committed: { t: { 0: 1 } } }), group('h', { committed: { u: { 0: 1 } } })], { t: { 0: 5 }, u: { 0: 5 } }), atMs: 0 },
+      { read: read([group('g', { committed: { t: { 0: 1 } } })], { t: { 0: 5 } }), atMs: 1_000 },
+    ]);
+    expect([...memory.lastPartitions.keys()]).toEqual(['g']);
+    expect(memory.commits.size).toBe(1);
+    expect(memory.watermarks.size).toBe(1);
+  });
+});
+
+describe('what to read', () => {
+  it('watches dead-letter topics, committed topics that still exist and assigned selected topics', () => {
+    const groups = [group('g', { committed: { t: { 0: 1 }, deleted: { 0: 1 } }, assigned: { u: [0], __internal: [0] } })];
+    expect(topicsToWatch(['t', 'u', 'v', 'x.dlq', '__internal'], groups, selection)).toEqual(['t', 'u', 'x.dlq']);
+  });
+
+  it('asks for the record of each lagging partition and each waiting dead letter, the lowest offset per partition, skipping cached ones', () => {
+    const r = read(
+      [group('a', { committed: { t: { 0: 3, 1: 9 } } }), group('b', { committed: { t: { 0: 1 } } })],
+      { t: { 0: 9, 1: 9 }, 'x.dlq': { 0: 4, 1: 0 } },
+    );
+    const requests = recordRequests(r, selection);
+    expect(requests).toEqual([
+      { topic: 't', partition: 0, offset: 3 },
+      { topic: 't', partition: 0, offset: 1 },
+      { topic: 'x.dlq', partition: 0, offset: 0 },
+    ]);
+    expect(recordsToFetch(requests, new Map())).toEqual([
+      { topic: 't', partition: 0, offset: 1 },
+      { topic: 'x.dlq', partition: 0, offset: 0 },
+    ]);
+    expect(recordsToFetch(requests, new Map([['x.dlq\u00000', { offset: 0, timestampMs: 1 }]]))).toEqual([{ topic: 't', partition: 0, offset: 1 }]);
+  });
+});
