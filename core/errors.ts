@@ -80,6 +80,13 @@ export class BrokerUnreachableError extends EdaHarnessError {
   }
 }
 
+/** A service is not serving yet: what a readiness probe throws while it starts (retriable). */
+export class NotReadyError extends EdaHarnessError {
+  constructor(message: string, options: EdaHarnessErrorOptions = {}) {
+    super('NOT_READY', message, { retriable: true, ...options });
+  }
+}
+
 /** A condition polled by {@link waitFor} did not hold in time. */
 export class TimeoutError extends EdaHarnessError {
   constructor(message: string, options: EdaHarnessErrorOptions = {}) {
@@ -113,6 +120,21 @@ export class HttpRequestError extends EdaHarnessError {
 export class ToxiproxyError extends EdaHarnessError {
   constructor(message: string, options: EdaHarnessErrorOptions = {}) {
     super('TOXIPROXY_API', message, options);
+  }
+}
+
+/**
+ * An environment failed to start and was torn down. `cause` is the error that stopped it; its `code`,
+ * `hint` and `retriable` are carried over, so programs branch on this error as on the cause. `logFile`
+ * is the log of the process that failed (when one did), `runDir` holds the logs of every process.
+ */
+export class EnvironmentStartError extends EdaHarnessError {
+  readonly runDir: string;
+  readonly logFile: string | undefined;
+  constructor(message: string, options: EdaHarnessErrorOptions & { code: ErrorCode; runDir: string; logFile?: string | undefined }) {
+    super(options.code, message, options);
+    this.runDir = options.runDir;
+    this.logFile = options.logFile;
   }
 }
 

@@ -1,5 +1,5 @@
 import './dispose';
-export { EdaHarnessError, ConfigError, PrerequisiteError, ProvisionError, ProcessError, BrokerUnreachableError, TimeoutError, UnsupportedError, ToxiproxyError, ContractError, HttpRequestError, errorMessage } from './errors';
+export { EdaHarnessError, ConfigError, PrerequisiteError, ProvisionError, ProcessError, BrokerUnreachableError, TimeoutError, UnsupportedError, ToxiproxyError, ContractError, HttpRequestError, NotReadyError, EnvironmentStartError, errorMessage } from './errors';
 export type { ErrorCode, EdaHarnessErrorOptions } from './errors';
 export { waitFor } from './wait-for';
 export type { WaitForOptions } from './wait-for';

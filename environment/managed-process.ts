@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
-import { ProcessError } from '@eda-harness/core';
-import { waitFor } from '@eda-harness/core';
-import { stderrProgress } from '@eda-harness/core';
+import { ProcessError, stderrProgress, waitFor, withDeadline } from '@eda-harness/core';
 
 export interface ProcessSpec {
   /** Short label used in messages and the pid ledger ("kafka-1", "rabbitmq"). */
@@ -27,16 +25,6 @@ export interface ProcessRecord {
   /** Kernel start time (clock ticks since boot) so a recycled pid is never mistaken for ours. */
   readonly startTicks: number | undefined;
   readonly logFile: string;
-}
-
-/**
- * Every process the harness starts, by pid. Used for the exit hook and for tests that assert
- * nothing outlives them. Processes are ended by pid (their process group), never by name.
- */
-const live = new Set<ManagedProcess>();
-
-export function liveProcesses(): readonly ManagedProcess[] {
-  return [...live];
 }
 
 /** Reads field 22 of /proc/<pid>/stat; undefined where /proc is absent or the pid is gone. */
@@ -152,7 +140,6 @@ export class ManagedProcess {
     this.exitPromise = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
-        live.delete(this);
         // A broker dying on its own mid-run must not go unnoticed: say which, how, and where its log is.
         if (!this.expectedExit) {
           stderrProgress(`${this.name} (pid ${child.pid}) exited unexpectedly (${this.exitDescription}); its log: ${this.spec.logFile}`);
@@ -162,14 +149,12 @@ export class ManagedProcess {
       child.once('error', (err) => {
         appendFileSync(this.spec.logFile, `--- failed to start: ${err.message}\n`);
         this.exitInfo = { code: -1, signal: null };
-        live.delete(this);
         resolve();
       });
     });
     // Detached children would otherwise keep the event loop (and a CLI) alive.
     child.unref();
     if (child.pid !== undefined) {
-      live.add(this);
       this.startTicksValue = processStartTicks(child.pid);
       appendPidLedger(this.spec.name, child.pid);
     }
@@ -205,13 +190,11 @@ export class ManagedProcess {
     this.signal('SIGCONT');
     if (this.spec.terminateLeaderOnly && this.pid !== undefined) process.kill(this.pid, 'SIGTERM');
     else this.signal('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const exited = await Promise.race([
-      this.exitPromise.then(() => true),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
-    ]);
-    clearTimeout(timer);
-    if (!exited) await this.kill();
+    try {
+      await withDeadline(this.exitPromise, graceMs, `${this.name}'s exit after SIGTERM`);
+    } catch {
+      await this.kill();
+    }
     await this.reapGroup();
   }
 
@@ -231,11 +214,6 @@ export class ManagedProcess {
 
   resume(): void {
     this.signal('SIGCONT');
-  }
-
-  /** Waits until the process has exited (without signalling it). */
-  exited(): Promise<void> {
-    return this.exitPromise;
   }
 
   /**

@@ -24,18 +24,3 @@ export async function allocatePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }
-
-/** True when something accepts TCP connections on host:port. */
-export async function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
-  const { connect } = await import('node:net');
-  return new Promise<boolean>((resolve) => {
-    const socket = connect({ port, host });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}

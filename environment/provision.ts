@@ -1,10 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
-import { homedir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrerequisiteError, ProvisionError } from '@eda-harness/core';
-import { stderrProgress, type ProgressSink } from '@eda-harness/core';
-import { waitFor } from '@eda-harness/core';
+import { PrerequisiteError, ProvisionError, stderrProgress } from '@eda-harness/core';
+import { aptInstall, cacheDir, findOrInstall, run, secondsSince, which, withLock, type ProvisionOptions } from './install';
 
 /**
  * Provisioning: find or install what the native provider runs. Idempotent: the first run installs
@@ -13,128 +11,18 @@ import { waitFor } from '@eda-harness/core';
  * naming what to install, or which variable to set to use an existing service instead.
  */
 
-export const DEFAULT_KAFKA_VERSION = '4.4.0';
-export const DEFAULT_TOXIPROXY_VERSION = '2.12.0';
+const DEFAULT_KAFKA_VERSION = '4.4.0';
+const DEFAULT_TOXIPROXY_VERSION = '2.12.0';
 const LOG4J2_VERSION = '2.24.3';
-
-export interface ProvisionOptions {
-  readonly progress?: ProgressSink;
-  /** Where jars and binaries are cached; default $EDA_HARNESS_CACHE or ~/.cache/eda-harness. */
-  readonly cacheDir?: string;
-}
-
-export function cacheDir(options: ProvisionOptions = {}): string {
-  return options.cacheDir ?? process.env['EDA_HARNESS_CACHE'] ?? join(homedir(), '.cache', 'eda-harness');
-}
-
-function which(cmd: string, extra: readonly string[] = []): string | undefined {
-  for (const candidate of extra) if (existsSync(candidate)) return candidate;
-  const paths = (process.env['PATH'] ?? '').split(':').filter(Boolean);
-  for (const dir of paths) {
-    const full = join(dir, cmd);
-    if (existsSync(full)) return full;
-  }
-  return undefined;
-}
-
-/** Runs a command, streaming its output to `logFile`; rejects with the log's tail on failure. */
-async function run(
-  command: string,
-  args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string; what: string },
-): Promise<void> {
-  const out = createWriteStream(opts.logFile, { flags: 'a' });
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(command, [...args], { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(out, { end: false });
-    child.stderr.pipe(out, { end: false });
-    child.once('error', (err) =>
-      reject(new ProvisionError(`${opts.what}: could not run ${command}: ${err.message}`, { cause: err })),
-    );
-    child.once('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else
-        reject(
-          new ProvisionError(`${opts.what} failed (${signal ? `signal ${signal}` : `exit code ${code}`})`, {
-            hint: `See ${opts.logFile} for the full output.`,
-          }),
-        );
-    });
-  });
-  await new Promise<void>((r) => out.end(r));
-}
-
-/** A cross-process lock (mkdir is atomic) so two runs never install into one cache at once. */
-async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(dir, { recursive: true });
-  const lock = join(dir, '.lock');
-  await waitFor(
-    () => {
-      try {
-        mkdirSync(lock);
-        return true;
-      } catch {
-        // A lock older than 20 minutes is left over from a killed run.
-        try {
-          if (Date.now() - statSync(lock).mtimeMs > 20 * 60_000) rmSync(lock, { recursive: true, force: true });
-        } catch {
-          /* raced with its owner: retry */
-        }
-        return false;
-      }
-    },
-    { description: `the provisioning lock ${lock}`, timeoutMs: 20 * 60_000, intervalMs: 500 },
-  );
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-// ---------------------------------------------------------------------------------------- apt
-
-let aptUpdated = false;
-
-/** Installs Debian packages when we are root with apt-get; otherwise says what to do. */
-async function aptInstall(packages: readonly string[], why: string, alternative: string, options: ProvisionOptions): Promise<void> {
-  const progress = options.progress ?? stderrProgress;
-  const aptGet = which('apt-get');
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!aptGet || !isRoot) {
-    throw new PrerequisiteError(`${why} is not installed, and eda-harness cannot install it here (${!aptGet ? 'no apt-get' : 'not root'}).`, {
-      hint: `Install the Debian package(s) ${packages.join(', ')} (sudo apt-get install ${packages.join(' ')}), or ${alternative}.`,
-    });
-  }
-  const dir = join(cacheDir(options), 'logs');
-  mkdirSync(dir, { recursive: true });
-  const logFile = join(dir, `apt-${Date.now()}.log`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await withLock(join(cacheDir(options), 'apt'), async () => {
-    if (!aptUpdated) {
-      progress(`apt-get update (first run only; log: ${logFile})`);
-      await run(aptGet, ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq'], { env, logFile, what: 'apt-get update' });
-      aptUpdated = true;
-    }
-    progress(`apt-get install ${packages.join(' ')} (first run only)`);
-    const started = Date.now();
-    await run(aptGet, ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', '--no-install-recommends', ...packages], {
-      env,
-      logFile,
-      what: `apt-get install ${packages.join(' ')}`,
-    });
-    progress(`installed ${packages.join(' ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  });
-}
 
 // --------------------------------------------------------------------------------------- java
 
-export interface JavaRuntime {
+interface JavaRuntime {
   readonly java: string;
   readonly major: number;
 }
 
-export function findJava(): JavaRuntime | undefined {
+function findJava(): JavaRuntime | undefined {
   const home = process.env['JAVA_HOME'];
   const java = home && existsSync(join(home, 'bin', 'java')) ? join(home, 'bin', 'java') : which('java');
   if (!java) return undefined;
@@ -148,12 +36,17 @@ export function findJava(): JavaRuntime | undefined {
 }
 
 async function ensureJava(options: ProvisionOptions): Promise<JavaRuntime> {
-  let rt = findJava();
-  if (!rt) {
-    await aptInstall(['openjdk-17-jre-headless'], 'Java (17 or newer, for Kafka)', 'set JAVA_HOME to a JDK 17+, or set KAFKA_BROKERS to use an existing Kafka', options);
-    rt = findJava();
-  }
-  if (!rt) throw new PrerequisiteError('Java was installed but `java -version` still fails.', { hint: 'Set JAVA_HOME to a JDK 17+.' });
+  const rt = await findOrInstall(
+    findJava,
+    {
+      packages: ['openjdk-17-jre-headless'],
+      what: 'Java (17 or newer, for Kafka)',
+      alternative: 'set JAVA_HOME to a JDK 17+, or set KAFKA_BROKERS to use an existing Kafka',
+      stillMissing: 'Java was installed but `java -version` still fails.',
+      stillMissingHint: 'Set JAVA_HOME to a JDK 17+.',
+    },
+    options,
+  );
   if (rt.major < 17) {
     throw new PrerequisiteError(`Kafka 4 needs Java 17 or newer; found Java ${rt.major} at ${rt.java}.`, {
       hint: 'Set JAVA_HOME to a JDK 17+, or EDA_HARNESS_KAFKA_VERSION=3.9.1 (runs on Java 11), or KAFKA_BROKERS to use an existing Kafka.',
@@ -200,6 +93,10 @@ ${deps}
   return { pom, log4j: major >= 4 ? 'log4j2' : 'reload4j' };
 }
 
+export function kafkaVersion(): string {
+  return process.env['EDA_HARNESS_KAFKA_VERSION'] ?? DEFAULT_KAFKA_VERSION;
+}
+
 /**
  * Kafka's own jars from Maven Central, resolved by Maven into the cache. KAFKA_HOME (an unpacked
  * Kafka release) is used instead when set.
@@ -222,12 +119,16 @@ export async function ensureKafka(version: string = kafkaVersion(), options: Pro
   if (!existsSync(marker)) {
     await withLock(dir, async () => {
       if (existsSync(marker)) return;
-      let mvn = which('mvn');
-      if (!mvn) {
-        await aptInstall(['maven'], 'Maven (to download Kafka from Maven Central)', 'set KAFKA_HOME to an unpacked Kafka release, or KAFKA_BROKERS to use an existing Kafka', options);
-        mvn = which('mvn');
-      }
-      if (!mvn) throw new PrerequisiteError('Maven is still not on PATH after installing it.');
+      const mvn = await findOrInstall(
+        () => which('mvn'),
+        {
+          packages: ['maven'],
+          what: 'Maven (to download Kafka from Maven Central)',
+          alternative: 'set KAFKA_HOME to an unpacked Kafka release, or KAFKA_BROKERS to use an existing Kafka',
+          stillMissing: 'Maven is still not on PATH after installing it.',
+        },
+        options,
+      );
       rmSync(libs, { recursive: true, force: true });
       writeFileSync(join(dir, 'pom.xml'), pom);
       const logFile = join(dir, 'maven.log');
@@ -240,14 +141,10 @@ export async function ensureKafka(version: string = kafkaVersion(), options: Pro
       const count = readdirSync(libs).filter((f) => f.endsWith('.jar')).length;
       if (count === 0) throw new ProvisionError(`Maven finished but ${libs} holds no jars`, { hint: `See ${logFile}.` });
       writeFileSync(marker, `${new Date().toISOString()} ${count} jars\n`);
-      progress(`Kafka ${version}: ${count} jars in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      progress(`Kafka ${version}: ${count} jars in ${secondsSince(started)}`);
     });
   }
   return { version, java: rt.java, classpath: join(libs, '*'), log4j };
-}
-
-export function kafkaVersion(): string {
-  return process.env['EDA_HARNESS_KAFKA_VERSION'] ?? DEFAULT_KAFKA_VERSION;
 }
 
 // ----------------------------------------------------------------------------------- rabbitmq
@@ -268,18 +165,21 @@ function findRabbitMq(): RabbitMqRuntime | undefined {
 }
 
 export async function ensureRabbitMq(options: ProvisionOptions = {}): Promise<RabbitMqRuntime> {
-  let rt = findRabbitMq();
-  if (!rt) {
-    await aptInstall(['rabbitmq-server'], 'RabbitMQ', 'set AMQP_URL (and RABBITMQ_MANAGEMENT_URL) to use an existing RabbitMQ', options);
-    rt = findRabbitMq();
-  }
-  if (!rt) throw new PrerequisiteError('rabbitmq-server was installed but its start script was not found.');
-  return rt;
+  return findOrInstall(
+    findRabbitMq,
+    {
+      packages: ['rabbitmq-server'],
+      what: 'RabbitMQ',
+      alternative: 'set AMQP_URL (and RABBITMQ_MANAGEMENT_URL) to use an existing RabbitMQ',
+      stillMissing: 'rabbitmq-server was installed but its start script was not found.',
+    },
+    options,
+  );
 }
 
 // ---------------------------------------------------------------------------------- toxiproxy
 
-export function toxiproxyVersion(): string {
+function toxiproxyVersion(): string {
   return process.env['EDA_HARNESS_TOXIPROXY_VERSION'] ?? DEFAULT_TOXIPROXY_VERSION;
 }
 
@@ -297,12 +197,16 @@ export async function ensureToxiproxy(options: ProvisionOptions = {}): Promise<s
   if (existsSync(bin)) return bin;
   await withLock(dir, async () => {
     if (existsSync(bin)) return;
-    let go = which('go', ['/usr/local/go/bin/go']);
-    if (!go) {
-      await aptInstall(['golang-go'], 'Go (to build Toxiproxy)', 'set EDA_HARNESS_TOXIPROXY_BIN to a toxiproxy-server binary', options);
-      go = which('go', ['/usr/local/go/bin/go']);
-    }
-    if (!go) throw new PrerequisiteError('Go is still not on PATH after installing it.');
+    const go = await findOrInstall(
+      () => which('go', ['/usr/local/go/bin/go']),
+      {
+        packages: ['golang-go'],
+        what: 'Go (to build Toxiproxy)',
+        alternative: 'set EDA_HARNESS_TOXIPROXY_BIN to a toxiproxy-server binary',
+        stillMissing: 'Go is still not on PATH after installing it.',
+      },
+      options,
+    );
     const logFile = join(dir, 'go-install.log');
     progress(`building Toxiproxy ${version} with go install (first run only; log: ${logFile})`);
     const started = Date.now();
@@ -312,7 +216,7 @@ export async function ensureToxiproxy(options: ProvisionOptions = {}): Promise<s
       what: `go install of Toxiproxy ${version}`,
     });
     if (!existsSync(bin)) throw new ProvisionError(`go install finished but ${bin} is missing`, { hint: `See ${logFile}.` });
-    progress(`Toxiproxy ${version} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    progress(`Toxiproxy ${version} built in ${secondsSince(started)}`);
   });
   return bin;
 }
@@ -331,13 +235,16 @@ function findPrometheus(): PrometheusRuntime | undefined {
 }
 
 export async function ensurePrometheus(options: ProvisionOptions = {}): Promise<PrometheusRuntime> {
-  let rt = findPrometheus();
-  if (!rt) {
-    await aptInstall(['prometheus'], 'Prometheus and promtool', 'set PROMETHEUS_URL to use an existing Prometheus', options);
-    rt = findPrometheus();
-  }
-  if (!rt) throw new PrerequisiteError('prometheus was installed but its binaries were not found.');
-  return rt;
+  return findOrInstall(
+    findPrometheus,
+    {
+      packages: ['prometheus'],
+      what: 'Prometheus and promtool',
+      alternative: 'set PROMETHEUS_URL to use an existing Prometheus',
+      stillMissing: 'prometheus was installed but its binaries were not found.',
+    },
+    options,
+  );
 }
 
 // ----------------------------------------------------------------------------- docker-compose
@@ -347,13 +254,16 @@ export async function ensurePrometheus(options: ProvisionOptions = {}): Promise<
  * Docker engine, which is all the tests use it for. Returns the binary's path.
  */
 export async function ensureDockerCompose(options: ProvisionOptions = {}): Promise<string> {
-  let bin = which('docker-compose');
-  if (!bin) {
-    await aptInstall(['docker-compose'], 'docker-compose (to validate docker-compose.yml)', 'install docker-compose yourself', options);
-    bin = which('docker-compose');
-  }
-  if (!bin) throw new PrerequisiteError('docker-compose was installed but is not on PATH.');
-  return bin;
+  return findOrInstall(
+    () => which('docker-compose'),
+    {
+      packages: ['docker-compose'],
+      what: 'docker-compose (to validate docker-compose.yml)',
+      alternative: 'install docker-compose yourself',
+      stillMissing: 'docker-compose was installed but is not on PATH.',
+    },
+    options,
+  );
 }
 
 /** Everything the native provider may need, installed in one go (used by `eda-harness env provision` and CI). */

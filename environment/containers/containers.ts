@@ -1,4 +1,4 @@
-import { UnsupportedError } from '@eda-harness/core';
+import { UnsupportedError, requestText } from '@eda-harness/core';
 import type { NodeHandle, StartedKafka, StartedRabbitMq, StartedPrometheus, KafkaNodeHandle } from '../types';
 
 /**
@@ -9,7 +9,7 @@ import type { NodeHandle, StartedKafka, StartedRabbitMq, StartedPrometheus, Kafk
  * Not exercised on machines without Docker; testcontainers 12 wants Node 22.22+.
  */
 
-export const CONTAINER_IMAGES = {
+const CONTAINER_IMAGES = {
   kafka: process.env['EDA_HARNESS_KAFKA_IMAGE'] ?? 'apache/kafka:4.1.1',
   rabbitmq: process.env['EDA_HARNESS_RABBITMQ_IMAGE'] ?? 'rabbitmq:4.1-management',
   prometheus: process.env['EDA_HARNESS_PROMETHEUS_IMAGE'] ?? 'prom/prometheus:v3.5.0',
@@ -102,7 +102,7 @@ export async function startPrometheusContainer(config: string): Promise<Containe
       node: containerNode('prometheus', started),
       configFile: undefined,
       reload: async () => {
-        await fetch(`${url}/-/reload`, { method: 'POST' });
+        await requestText(`${url}/-/reload`, { method: 'POST' });
       },
     },
     stop: async () => {

@@ -1,4 +1,4 @@
-import { UnsupportedError } from '@eda-harness/core';
+import { HttpRequestError, UnsupportedError, requestText } from '@eda-harness/core';
 import type { NodeHandle, StartedKafka, StartedPrometheus, StartedRabbitMq, KafkaNodeHandle } from '../types';
 
 /** Services named by the user: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL. */
@@ -23,7 +23,7 @@ export function externalSettings(env: NodeJS.ProcessEnv = process.env): External
 }
 
 /** A node we did not start: there is nothing to signal, so every fault says so plainly. */
-export function externalNode(name: string): NodeHandle {
+function externalNode(name: string): NodeHandle {
   const no = (what: string) => async (): Promise<void> => {
     throw new UnsupportedError(`${what} is not available for ${name}: it is an external service (not started by eda-harness).`, {
       hint: 'Unset KAFKA_BROKERS / AMQP_URL / PROMETHEUS_URL to let eda-harness start its own brokers, which support faults.',
@@ -61,8 +61,12 @@ export function externalPrometheus(url: string): StartedPrometheus {
     node: externalNode('prometheus'),
     configFile: undefined,
     async reload() {
-      const res = await fetch(`${url}/-/reload`, { method: 'POST' });
-      if (!res.ok) throw new UnsupportedError(`external Prometheus at ${url} refused a reload (${res.status}); start it with --web.enable-lifecycle`);
+      try {
+        await requestText(`${url}/-/reload`, { method: 'POST' });
+      } catch (err) {
+        if (!(err instanceof HttpRequestError) || err.status === undefined) throw err;
+        throw new UnsupportedError(`external Prometheus at ${url} refused a reload (${err.status}); start it with --web.enable-lifecycle`, { cause: err });
+      }
     },
   };
 }

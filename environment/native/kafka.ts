@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
-import { ProcessError, ConfigError } from '@eda-harness/core';
-import { waitFor } from '@eda-harness/core';
-import type { ProgressSink } from '@eda-harness/core';
+import { ConfigError, ProcessError, type ProgressSink } from '@eda-harness/core';
+import type { ManagedProcess } from '../managed-process';
 import type { KafkaRuntime } from '../provision';
 import type { KafkaNodeHandle, KafkaOptions, ProxyFaults, StartedKafka } from '../types';
-import { nativeNodeHandle } from './native-node';
-import type { ManagedProcess } from '../managed-process';
+import { nativeNodeHandle, untilServing, type NativeService } from './native-node';
 
 export interface NativeKafkaPorts {
   /** Where the CLIENT listener binds. */
@@ -124,7 +122,6 @@ function javaArgs(runtime: KafkaRuntime, dir: string, heap: string): string[] {
 }
 
 async function runToCompletion(cmd: string, args: string[], logFile: string, what: string): Promise<void> {
-  const { openSync, closeSync } = await import('node:fs');
   const fd = openSync(logFile, 'a');
   try {
     await new Promise<void>((resolve, reject) => {
@@ -140,7 +137,7 @@ async function runToCompletion(cmd: string, args: string[], logFile: string, wha
 }
 
 /** Admin client probe: resolves with the node ids the cluster reports through `address`. */
-export async function kafkaBrokerIds(address: string): Promise<number[]> {
+async function kafkaBrokerIds(address: string): Promise<number[]> {
   const kafka = new Kafka({
     clientId: 'eda-harness-probe',
     brokers: [address],
@@ -159,11 +156,6 @@ export async function kafkaBrokerIds(address: string): Promise<number[]> {
   }
 }
 
-export interface NativeKafkaCluster extends StartedKafka {
-  readonly processes: () => ManagedProcess[];
-  stopAll(graceMs: number): Promise<void>;
-}
-
 /**
  * Starts `size` combined broker+controller nodes in KRaft mode from Kafka's jars, formats their
  * storage with one cluster id, and waits until every node is registered (a metadata request
@@ -177,7 +169,7 @@ export async function startNativeKafka(opts: {
   proxies: readonly (ProxyFaults | undefined)[];
   options: KafkaOptions;
   progress: ProgressSink;
-}): Promise<NativeKafkaCluster> {
+}): Promise<NativeService<StartedKafka>> {
   const { runtime, size } = opts;
   if (size < 1) throw new ConfigError(`Kafka needs at least one node (got ${size}).`);
   const heap = opts.options.heap ?? (size > 1 ? '384m' : '512m');
@@ -223,12 +215,7 @@ export async function startNativeKafka(opts: {
       }),
       async (proc) => {
         // Ready when this node answers a metadata request and lists itself as a registered broker.
-        await waitFor(async () => (await kafkaBrokerIds(address)).includes(nodeId), {
-          description: `Kafka node ${nodeId} at ${address} to serve metadata (log: ${join(dir, 'kafka.log')})`,
-          timeoutMs: 120_000,
-          intervalMs: 250,
-          abortIf: () => proc.assertRunning(),
-        });
+        await untilServing(proc, async () => (await kafkaBrokerIds(address)).includes(nodeId), `Kafka node ${nodeId} at ${address} to serve metadata`, 120_000);
       },
       // A node holding partition leadership hands it over on SIGTERM (controlled shutdown).
       30_000,
@@ -240,19 +227,13 @@ export async function startNativeKafka(opts: {
   for (const h of handles) h.process().start();
   // Wait for all in parallel: in a cluster no node is ready before a quorum of controllers is up.
   await Promise.all(
-    handles.map(async (h) => {
-      const proc = h.process();
-      await waitFor(async () => (await kafkaBrokerIds(h.address)).length === size, {
-        description: `Kafka node ${h.nodeId} at ${h.address} to see all ${size} node(s) (log: ${proc.spec.logFile})`,
-        timeoutMs: 120_000,
-        intervalMs: 250,
-        abortIf: () => proc.assertRunning(),
-      });
-    }),
+    handles.map((h) =>
+      untilServing(h.process(), async () => (await kafkaBrokerIds(h.address)).length === size, `Kafka node ${h.nodeId} at ${h.address} to see all ${size} node(s)`, 120_000),
+    ),
   );
 
   const brokers = handles.map((h) => h.address);
-  const cluster: NativeKafkaCluster = {
+  const cluster: NativeService<StartedKafka> = {
     provider: 'native',
     version: runtime.version,
     brokers,
@@ -277,9 +258,6 @@ export async function startNativeKafka(opts: {
       }
     },
     processes: () => handles.map((h) => h.process()),
-    async stopAll(graceMs) {
-      await Promise.all(handles.map((h) => h.process().stop(graceMs)));
-    },
   };
   return cluster;
 }

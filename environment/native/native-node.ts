@@ -1,5 +1,9 @@
+import { NotReadyError, errorMessage, requestText, waitFor } from '@eda-harness/core';
 import { ManagedProcess, type ProcessSpec } from '../managed-process';
 import type { NodeHandle } from '../types';
+
+/** A service the native provider started, with the processes it runs (for teardown and `describe()`). */
+export type NativeService<T> = T & { readonly processes: () => ManagedProcess[] };
 
 /**
  * Turns a ManagedProcess plus a readiness probe into a NodeHandle: `start()` means "serving",
@@ -37,4 +41,33 @@ export function nativeNodeHandle(
     },
   };
   return handle;
+}
+
+/**
+ * Polls `probe` until `proc` serves: the readiness wait of every native service. A process that
+ * exits meanwhile ends the wait at once with a ProcessError naming its log; the timeout's message
+ * names the log too.
+ */
+export function untilServing<T>(
+  proc: ManagedProcess,
+  probe: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T> {
+  return waitFor(probe, { description: `${what} (log: ${proc.spec.logFile})`, timeoutMs, intervalMs, abortIf: () => proc.assertRunning() });
+}
+
+/**
+ * Readiness probe: true once `url` answers 2xx. While a service starts, any other answer (a refused
+ * connection, a 503, a 404 from a plugin still loading) means "not yet": it is thrown as a retriable
+ * NotReadyError, so waitFor keeps polling and its timeout names the last answer.
+ */
+export async function httpServes(url: string, headers?: Readonly<Record<string, string>>): Promise<true> {
+  try {
+    await requestText(url, { timeoutMs: 2000, ...(headers ? { headers } : {}) });
+    return true;
+  } catch (err) {
+    throw new NotReadyError(errorMessage(err), { cause: err });
+  }
 }

@@ -1,38 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '@eda-harness/core';
-import type { ProgressSink } from '@eda-harness/core';
-import type { ManagedProcess } from '../managed-process';
+import { requestText, type ProgressSink } from '@eda-harness/core';
+import { prometheusConfig } from '../prometheus-config';
 import type { PrometheusRuntime } from '../provision';
 import type { PrometheusOptions, StartedPrometheus } from '../types';
-import { nativeNodeHandle } from './native-node';
-
-export function prometheusConfig(options: PrometheusOptions): string {
-  const scrape = options.scrapeIntervalSeconds ?? 5;
-  const evaluation = options.evaluationIntervalSeconds ?? scrape;
-  const targets = options.scrapeTargets ?? [];
-  const jobs: [string, readonly string[]][] = Array.isArray(targets)
-    ? [['eda', targets as readonly string[]]]
-    : Object.entries(targets as Readonly<Record<string, readonly string[]>>);
-  const lines = [
-    'global:',
-    `  scrape_interval: ${scrape}s`,
-    `  evaluation_interval: ${evaluation}s`,
-  ];
-  if (options.ruleFiles && options.ruleFiles.length > 0) {
-    lines.push('rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`));
-  }
-  lines.push('scrape_configs:');
-  for (const [job, list] of jobs) {
-    lines.push(`  - job_name: ${JSON.stringify(job)}`, '    static_configs:', `      - targets: [${list.map((t) => JSON.stringify(t)).join(', ')}]`);
-  }
-  if (jobs.length === 0) lines.push('  []');
-  return `${lines.join('\n')}\n`;
-}
-
-export interface NativePrometheus extends StartedPrometheus {
-  readonly processes: () => ManagedProcess[];
-}
+import { httpServes, nativeNodeHandle, untilServing, type NativeService } from './native-node';
 
 /** Debian's Prometheus with a per-run config, TSDB and port; `reload()` uses the lifecycle API. */
 export async function startNativePrometheus(opts: {
@@ -41,7 +13,7 @@ export async function startNativePrometheus(opts: {
   port: number;
   options: PrometheusOptions;
   progress: ProgressSink;
-}): Promise<NativePrometheus> {
+}): Promise<NativeService<StartedPrometheus>> {
   const dir = join(opts.runDir, 'prometheus');
   mkdirSync(join(dir, 'data'), { recursive: true });
   const configFile = join(dir, 'prometheus.yml');
@@ -63,12 +35,7 @@ export async function startNativePrometheus(opts: {
       cwd: dir,
     }),
     async (proc) => {
-      await waitFor(async () => (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) })).ok, {
-        description: `Prometheus at ${url} to be ready (log: ${proc.spec.logFile})`,
-        timeoutMs: 60_000,
-        intervalMs: 200,
-        abortIf: () => proc.assertRunning(),
-      });
+      await untilServing(proc, () => httpServes(`${url}/-/ready`), `Prometheus at ${url} to be ready`, 60_000, 200);
     },
     10_000,
   );
@@ -80,8 +47,7 @@ export async function startNativePrometheus(opts: {
     node,
     configFile,
     async reload() {
-      const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`Prometheus reload failed: ${res.status} ${await res.text()}`);
+      await requestText(`${url}/-/reload`, { method: 'POST', timeoutMs: 10_000 });
     },
     processes: () => [node.process()],
   };

@@ -1,11 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '@eda-harness/core';
 import type { ProgressSink } from '@eda-harness/core';
 import { ManagedProcess } from '../managed-process';
 import type { RabbitMqRuntime } from '../provision';
 import type { NodeHandle, ProxyFaults, StartedRabbitMq } from '../types';
-import { nativeNodeHandle } from './native-node';
+import { httpServes, nativeNodeHandle, untilServing, type NativeService } from './native-node';
 
 export interface NativeRabbitPorts {
   readonly amqp: number;
@@ -18,16 +17,11 @@ export interface NativeRabbitPorts {
 }
 
 /** One AMQP connection attempt; resolves true when the broker completes the handshake. */
-export async function amqpAnswers(url: string): Promise<boolean> {
+async function amqpAnswers(url: string): Promise<boolean> {
   const amqp = await import('amqplib');
   const conn = await amqp.connect(url, { timeout: 2000 });
   await conn.close().catch(() => undefined);
   return true;
-}
-
-export interface NativeRabbitMq extends StartedRabbitMq {
-  readonly processes: () => ManagedProcess[];
-  stopAll(graceMs: number): Promise<void>;
 }
 
 /**
@@ -41,7 +35,7 @@ export async function startNativeRabbitMq(opts: {
   ports: NativeRabbitPorts;
   proxy: ProxyFaults | undefined;
   progress: ProgressSink;
-}): Promise<NativeRabbitMq> {
+}): Promise<NativeService<StartedRabbitMq>> {
   const dir = join(opts.runDir, 'rabbitmq');
   const home = join(dir, 'home');
   for (const d of [home, join(dir, 'mnesia'), join(dir, 'log')]) mkdirSync(d, { recursive: true });
@@ -97,22 +91,9 @@ export async function startNativeRabbitMq(opts: {
     'rabbitmq',
     () => ({ name: 'rabbitmq', command: opts.runtime.server, args: [], env, logFile, cwd: dir, terminateLeaderOnly: true }),
     async (proc) => {
-      await waitFor(() => amqpAnswers(amqpDirect), {
-        description: `RabbitMQ to accept AMQP on 127.0.0.1:${ports.amqp} (log: ${logFile})`,
-        timeoutMs: 90_000,
-        intervalMs: 250,
-        abortIf: () => proc.assertRunning(),
-      });
-      await waitFor(
-        async () => {
-          const res = await fetch(`${managementUrl}/api/overview`, {
-            headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
-            signal: AbortSignal.timeout(2000),
-          });
-          return res.ok;
-        },
-        { description: `RabbitMQ's management API at ${managementUrl}`, timeoutMs: 60_000, intervalMs: 250, abortIf: () => proc.assertRunning() },
-      );
+      await untilServing(proc, () => amqpAnswers(amqpDirect), `RabbitMQ to accept AMQP on 127.0.0.1:${ports.amqp}`, 90_000);
+      const authorization = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+      await untilServing(proc, () => httpServes(`${managementUrl}/api/overview`, { authorization }), `RabbitMQ's management API at ${managementUrl}`, 60_000);
     },
     20_000,
   );
@@ -129,9 +110,5 @@ export async function startNativeRabbitMq(opts: {
     node: handle,
     proxy: opts.proxy,
     processes: () => [node.process(), epmd],
-    async stopAll(graceMs) {
-      await node.process().stop(graceMs);
-      await epmd.stop(2_000);
-    },
   };
 }

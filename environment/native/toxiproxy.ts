@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { waitFor } from '@eda-harness/core';
 import { ManagedProcess } from '../managed-process';
-import { ToxiproxyClient } from '../toxiproxy-client';
+import { untilServing } from './native-node';
+import { ToxiproxyClient } from './toxiproxy-client';
 
 /** Starts toxiproxy-server on 127.0.0.1:`apiPort` and waits for its API. */
 export async function startNativeToxiproxy(opts: { binary: string; runDir: string; apiPort: number }): Promise<{
@@ -17,11 +17,6 @@ export async function startNativeToxiproxy(opts: { binary: string; runDir: strin
   });
   proc.start();
   const client = new ToxiproxyClient(`http://127.0.0.1:${opts.apiPort}`);
-  await waitFor(async () => (await client.version()).length > 0, {
-    description: `Toxiproxy's API on 127.0.0.1:${opts.apiPort} (log: ${proc.spec.logFile})`,
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    abortIf: () => proc.assertRunning(),
-  });
+  await untilServing(proc, async () => (await client.version()).length > 0, `Toxiproxy's API on 127.0.0.1:${opts.apiPort}`, 30_000, 100);
   return { client, process: proc };
 }

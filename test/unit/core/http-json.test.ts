@@ -1,35 +1,25 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { HttpRequestError } from '../../../core/errors';
 import { requestJson } from '../../../core/http-json';
+import { closedPort, startHttpServer } from './local-http';
 
-let server: Server;
+let server: Awaited<ReturnType<typeof startHttpServer>>;
 let base: string;
 const seen: { method: string; url: string; body: string; type: string | undefined }[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', body, type: req.headers['content-type'] });
-      if (req.url === '/json') return void res.end(JSON.stringify({ ok: true }));
-      if (req.url === '/empty') return void res.end();
-      if (req.url === '/teapot') return void res.writeHead(418).end('short and stout');
-      if (req.url === '/down') return void res.writeHead(503).end();
-      if (req.url === '/html') return void res.end('<html>');
-      if (req.url === '/slow') return; // never answers
-      res.writeHead(404).end();
-    });
+  server = await startHttpServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', body: req.body, type: req.headers['content-type'] });
+    if (req.url === '/json') return void res.end(JSON.stringify({ ok: true }));
+    if (req.url === '/empty') return void res.end();
+    if (req.url === '/teapot') return void res.writeHead(418).end('short and stout');
+    if (req.url === '/down') return void res.writeHead(503).end();
+    if (req.url === '/html') return void res.end('<html>');
+    if (req.url === '/slow') return; // never answers
+    res.writeHead(404).end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => server.close());
 
 describe('requestJson', () => {
   it('parses a JSON answer, reads an empty body as undefined and sends a body as JSON', async () => {
@@ -60,10 +50,7 @@ describe('requestJson', () => {
   });
 
   it('a closed port is unreachable, with the reason', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedPort();
     await expect(requestJson(`http://127.0.0.1:${port}/x`)).rejects.toThrow(/is unreachable \(.*ECONNREFUSED/);
   });
 });

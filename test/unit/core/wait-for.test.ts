@@ -1,5 +1,5 @@
 import { waitFor } from '../../../core/wait-for';
-import { EdaHarnessError, TimeoutError, ProcessError } from '../../../core/errors';
+import { ConfigError, EdaHarnessError, NotReadyError, TimeoutError, ProcessError } from '../../../core/errors';
 
 describe('waitFor', () => {
   it('returns the first truthy value', async () => {
@@ -15,6 +15,36 @@ describe('waitFor', () => {
     expect((err as TimeoutError).message).toMatch(/the broker.*broker says no/);
     expect(((err as TimeoutError).cause as Error).message).toBe('broker says no');
     expect((err as TimeoutError).retriable).toBe(true);
+  });
+
+  it('stops at once and rethrows a non-retriable EdaHarnessError from the probe, as it is', async () => {
+    const final = new ConfigError('topic orders has no partition 7');
+    let attempts = 0;
+    const started = Date.now();
+    const err = await waitFor(() => {
+      attempts++;
+      throw final;
+    }, { description: 'the leader', timeoutMs: 10_000, intervalMs: 5 }).catch((e: unknown) => e);
+    expect(err).toBe(final);
+    expect(attempts).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('keeps polling through retriable EdaHarnessErrors, and names the last one on timeout', async () => {
+    let attempts = 0;
+    const err = await waitFor(() => {
+      attempts++;
+      throw new NotReadyError('GET /-/ready answered HTTP 503');
+    }, { description: 'Prometheus', timeoutMs: 60, intervalMs: 5 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).message).toMatch(/Prometheus.*answered HTTP 503/);
+    expect((err as TimeoutError).cause).toBeInstanceOf(NotReadyError);
+    expect(attempts).toBeGreaterThan(1);
+    let n = 0;
+    await expect(waitFor(() => {
+      if (++n < 3) throw new NotReadyError('not yet');
+      return 'serving';
+    }, { description: 'a service', intervalMs: 1 })).resolves.toBe('serving');
   });
 
   it('stops at once when abortIf throws (a process died during start-up)', async () => {

@@ -1,5 +1,5 @@
 import { newClusterId, serverProperties } from '../../../environment/native/kafka';
-import { prometheusConfig } from '../../../environment/native/prometheus';
+import { prometheusConfig } from '../../../environment/prometheus-config';
 import { externalSettings } from '../../../environment/external/external';
 import { Environment } from '../../../environment';
 import { ConfigError } from '../../../core/errors';

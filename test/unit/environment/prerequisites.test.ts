@@ -1,4 +1,4 @@
-import { ensureKafka, ensureToxiproxy } from '../../../environment/provision';
+import { ensureDockerCompose, ensureKafka, ensureToxiproxy } from '../../../environment/provision';
 import { PrerequisiteError } from '../../../core/errors';
 
 /**
@@ -31,6 +31,14 @@ describe('missing prerequisites', () => {
     // Java is checked first (it is on every machine of this kind), then KAFKA_HOME.
     expect(err).toBeInstanceOf(PrerequisiteError);
     expect((err as PrerequisiteError).message).toMatch(/KAFKA_HOME=\/nonexistent-kafka has no libs/);
+  });
+
+  it('no docker-compose and no apt-get: one error naming the package and what else to do', async () => {
+    process.env['PATH'] = '/nonexistent';
+    const err = await ensureDockerCompose({ progress: () => undefined }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrerequisiteError);
+    expect((err as PrerequisiteError).message).toMatch(/^docker-compose .* is not installed, and eda-harness cannot install it here \(no apt-get\)/);
+    expect((err as PrerequisiteError).hint).toMatch(/sudo apt-get install docker-compose.*install docker-compose yourself/);
   });
 
   it('an EDA_HARNESS_TOXIPROXY_BIN that does not exist is reported as such', async () => {

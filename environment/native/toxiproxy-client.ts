@@ -1,35 +1,29 @@
-import { ToxiproxyError } from '@eda-harness/core';
-import type { ProxyFaults, ToxicDirection } from './types';
+import { HttpRequestError, ToxiproxyError, requestJson, requestText } from '@eda-harness/core';
+import type { ProxyFaults, ToxicDirection } from '../types';
 
 /**
- * A small client for Toxiproxy's HTTP API (v2), on Node's fetch: create proxies, add and remove
- * toxics, enable and disable proxies. Every non-2xx answer becomes a ToxiproxyError naming the call.
+ * A small client for Toxiproxy's HTTP API (v2) on core's requestJson: create proxies, add and remove
+ * toxics, enable and disable proxies. Every failure is a ToxiproxyError naming the call, with the
+ * HttpRequestError as its cause and its `retriable` (unreachable, timed out or 5xx: retriable).
  */
 export class ToxiproxyClient {
   constructor(readonly apiUrl: string) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.apiUrl}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch (err) {
-      throw new ToxiproxyError(`Toxiproxy API ${method} ${path} is unreachable at ${this.apiUrl}`, { cause: err, retriable: true });
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      throw new ToxiproxyError(`Toxiproxy API ${method} ${path} answered ${res.status}: ${text.trim()}`);
-    }
-    return (text ? JSON.parse(text) : undefined) as T;
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.call(method, path, () => requestJson<T>(`${this.apiUrl}${path}`, { method, ...(body === undefined ? {} : { body }) }));
   }
 
   async version(): Promise<string> {
-    const res = await fetch(`${this.apiUrl}/version`, { signal: AbortSignal.timeout(2_000) });
-    return (await res.text()).trim();
+    return (await this.call('GET', '/version', () => requestText(`${this.apiUrl}/version`, { timeoutMs: 2_000 }))).trim();
+  }
+
+  private async call<T>(method: string, path: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof HttpRequestError)) throw err;
+      throw new ToxiproxyError(`Toxiproxy API ${method} ${path}: ${err.message}`, { cause: err, retriable: err.retriable });
+    }
   }
 
   async createProxy(name: string, listen: string, upstream: string): Promise<void> {

@@ -1,0 +1,109 @@
+import { ConfigError } from '@eda-harness/core';
+import { allocatePorts } from '../ports';
+import type { EnvironmentProvider, ProviderContext, ProviderPlan } from '../provider';
+import { ensureKafka, ensurePrometheus, ensureRabbitMq, ensureToxiproxy, kafkaVersion, type KafkaRuntime, type PrometheusRuntime, type RabbitMqRuntime } from '../provision';
+import type { KafkaOptions, PrometheusOptions, ProxyFaults, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
+import { startNativeKafka, type NativeKafkaPorts } from './kafka';
+import { startNativePrometheus } from './prometheus';
+import { startNativeRabbitMq, type NativeRabbitPorts } from './rabbitmq';
+import { startNativeToxiproxy } from './toxiproxy';
+import type { ToxiproxyClient } from './toxiproxy-client';
+
+/**
+ * The native provider: Kafka, RabbitMQ, Toxiproxy and Prometheus as processes of this machine (no
+ * Docker), installed on first use. `prepare` provisions every runtime the plan needs, allocates every
+ * port in one go (so no two collide), and starts Toxiproxy with one proxy per broker node, so that
+ * clients are only ever given the proxies' addresses.
+ */
+export class NativeProvider implements EnvironmentProvider {
+  readonly kind = 'native';
+  private ports: number[] = [];
+  private kafka: { runtime: KafkaRuntime; ports: NativeKafkaPorts[]; proxies: (ProxyFaults | undefined)[] } | undefined;
+  private rabbitmq: { runtime: RabbitMqRuntime; ports: NativeRabbitPorts; proxy: ProxyFaults | undefined } | undefined;
+  private prometheus: PrometheusRuntime | undefined;
+
+  constructor(private readonly context: ProviderContext) {}
+
+  async prepare(plan: ProviderPlan): Promise<void> {
+    const { progress, runDir, resources } = this.context;
+    // Provision before allocating ports: installs can take minutes.
+    const [kafkaRt, rabbitRt, toxiBin, promRt] = await Promise.all([
+      plan.kafka ? ensureKafka(plan.kafka.version ?? kafkaVersion(), { progress }) : undefined,
+      plan.rabbitmq ? ensureRabbitMq({ progress }) : undefined,
+      plan.toxiproxy && (plan.kafka || plan.rabbitmq) ? ensureToxiproxy({ progress }) : undefined,
+      plan.prometheus ? ensurePrometheus({ progress }) : undefined,
+    ]);
+    const kafkaNodes = plan.kafka ? plan.kafka.nodes : 0;
+    this.ports = await allocatePorts(kafkaNodes * 4 + (rabbitRt ? 6 : 0) + 2);
+
+    let toxiproxy: ToxiproxyClient | undefined;
+    if (toxiBin) {
+      const toxi = await startNativeToxiproxy({ binary: toxiBin, runDir, apiPort: this.take() });
+      resources.ownProcesses(() => [toxi.process]);
+      resources.useToxiproxy(toxi.client);
+      toxiproxy = toxi.client;
+    }
+    /** The proxy `name` on `listen` in front of `upstreamPort`, when Toxiproxy is on. */
+    const proxy = async (name: string, listen: number, upstreamPort: number): Promise<ProxyFaults | undefined> => {
+      if (!toxiproxy) return undefined;
+      const upstream = `127.0.0.1:${upstreamPort}`;
+      await toxiproxy.createProxy(name, `127.0.0.1:${listen}`, upstream);
+      const faults = toxiproxy.faults(name, listen, upstream);
+      resources.addProxy(faults);
+      return faults;
+    };
+
+    if (kafkaRt) {
+      const ports: NativeKafkaPorts[] = [];
+      const proxies: (ProxyFaults | undefined)[] = [];
+      for (let i = 0; i < kafkaNodes; i++) {
+        const [client, internal, controller, proxyPort] = [this.take(), this.take(), this.take(), this.take()];
+        const faults = await proxy(`kafka-${i + 1}`, proxyPort, client);
+        ports.push({ client, internal, controller, advertised: faults ? proxyPort : client });
+        proxies.push(faults);
+      }
+      this.kafka = { runtime: kafkaRt, ports, proxies };
+    }
+    if (rabbitRt) {
+      const [amqp, dist, management, prometheus, epmd, proxyPort] = [this.take(), this.take(), this.take(), this.take(), this.take(), this.take()];
+      const faults = await proxy('rabbitmq', proxyPort, amqp);
+      this.rabbitmq = { runtime: rabbitRt, ports: { amqp, dist, management, prometheus, epmd, advertised: faults ? proxyPort : amqp }, proxy: faults };
+    }
+    this.prometheus = promRt;
+  }
+
+  async startKafka(options: KafkaOptions & { readonly nodes: number }): Promise<StartedKafka> {
+    const prepared = this.prepared(this.kafka, 'Kafka');
+    const { runDir, progress } = this.context;
+    const cluster = await startNativeKafka({ runtime: prepared.runtime, runDir, size: options.nodes, ports: prepared.ports, proxies: prepared.proxies, options, progress });
+    this.context.resources.ownProcesses(cluster.processes);
+    return cluster;
+  }
+
+  async startRabbitMq(): Promise<StartedRabbitMq> {
+    const prepared = this.prepared(this.rabbitmq, 'RabbitMQ');
+    const { runDir, progress } = this.context;
+    const rabbit = await startNativeRabbitMq({ runtime: prepared.runtime, runDir, ports: prepared.ports, proxy: prepared.proxy, progress });
+    this.context.resources.ownProcesses(rabbit.processes);
+    return rabbit;
+  }
+
+  async startPrometheus(options: PrometheusOptions): Promise<StartedPrometheus> {
+    const runtime = this.prepared(this.prometheus, 'Prometheus');
+    const { runDir, progress } = this.context;
+    const prom = await startNativePrometheus({ runtime, runDir, port: this.take(), options, progress });
+    this.context.resources.ownProcesses(prom.processes);
+    return prom;
+  }
+
+  private take(): number {
+    const port = this.ports.shift();
+    if (port === undefined) throw new ConfigError('internal: ran out of allocated ports');
+    return port;
+  }
+
+  private prepared<T>(value: T | undefined, service: string): T {
+    if (value === undefined) throw new ConfigError(`internal: ${service} was not in the native provider's plan`);
+    return value;
+  }
+}

@@ -1,0 +1,166 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Environment } from '../../../environment/environment';
+import type { EnvironmentProvider, ProviderContext, ProviderPlan, ProviderRegistry } from '../../../environment/provider';
+import type { NodeHandle, ProviderKind, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../../../environment/types';
+import { EdaHarnessError, EnvironmentStartError, ProcessError } from '../../../core/errors';
+import { silentProgress } from '../../../core/progress';
+
+/**
+ * Environment.start() with fake provider strategies: which provider is asked for what, in which
+ * order, and what a failed start throws and tears down. No process is started.
+ */
+
+const node = (name: string): NodeHandle => {
+  const no = async (): Promise<void> => undefined;
+  return { name, pid: undefined, running: true, stop: no, start: no, kill: no, pause: no, resume: no, restart: no };
+};
+const kafka = (provider: ProviderKind): StartedKafka => ({
+  provider,
+  version: 'fake',
+  brokers: ['127.0.0.1:19092'],
+  nodes: [{ ...node('kafka-1'), nodeId: 1, address: '127.0.0.1:19092', proxy: undefined }],
+  node: () => {
+    throw new Error('unused');
+  },
+  leaderOf: async () => {
+    throw new Error('unused');
+  },
+});
+const rabbitmq = (provider: ProviderKind): StartedRabbitMq => ({ provider, amqpUrl: 'amqp://127.0.0.1:15672', managementUrl: undefined, metricsUrl: undefined, node: node('rabbitmq'), proxy: undefined });
+const prometheus = (provider: ProviderKind): StartedPrometheus => ({ provider, url: 'http://127.0.0.1:19090', node: node('prometheus'), configFile: undefined, reload: async () => undefined });
+
+type Overrides = Partial<Omit<EnvironmentProvider, 'kind'>>;
+
+/** A registry whose every provider logs its calls; `overrides(kind, context)` replaces some of them. */
+function fakeProviders(log: string[], overrides: (kind: ProviderKind, context: ProviderContext) => Overrides = () => ({})): ProviderRegistry {
+  const fake = (kind: ProviderKind) => (context: ProviderContext): EnvironmentProvider => ({
+    kind,
+    prepare: async (plan: ProviderPlan) => {
+      log.push(`${kind}: prepare kafka=${plan.kafka?.nodes ?? '-'} rabbitmq=${plan.rabbitmq} prometheus=${plan.prometheus !== undefined} toxiproxy=${plan.toxiproxy}`);
+    },
+    startKafka: async () => (log.push(`${kind}: kafka`), kafka(kind)),
+    startRabbitMq: async () => (log.push(`${kind}: rabbitmq`), rabbitmq(kind)),
+    startPrometheus: async () => (log.push(`${kind}: prometheus`), prometheus(kind)),
+    ...overrides(kind, context),
+  });
+  return { native: fake('native'), containers: fake('containers'), external: fake('external') };
+}
+
+let runs: string;
+const saved = { ...process.env };
+beforeEach(() => {
+  runs = mkdtempSync(join(tmpdir(), 'eda-start-test-'));
+  delete process.env['EDA_HARNESS_PROVIDER'];
+  delete process.env['KAFKA_BROKERS'];
+  delete process.env['AMQP_URL'];
+  delete process.env['PROMETHEUS_URL'];
+  // No Docker engine: the auto provider falls back to native without waiting for a socket.
+  process.env['DOCKER_HOST'] = `unix://${join(runs, 'no-docker.sock')}`;
+});
+afterEach(() => {
+  process.env = { ...saved };
+  rmSync(runs, { recursive: true, force: true });
+});
+
+const build = (providers: ProviderRegistry, runDir = join(runs, 'run')): Environment =>
+  new Environment(providers).withRunDir(runDir).withProgress(silentProgress).withSignalHandlers(false);
+
+describe('Environment.start() with provider strategies', () => {
+  it('prepares every provider in use with its own services, then starts brokers, then Prometheus', async () => {
+    process.env['KAFKA_BROKERS'] = '127.0.0.1:19092';
+    const log: string[] = [];
+    const env = await build(fakeProviders(log)).withKafka({ nodes: 3 }).withRabbitMq().withPrometheus().withToxiproxy().start();
+    expect(log.slice(0, 2).sort()).toEqual([
+      'external: prepare kafka=3 rabbitmq=false prometheus=false toxiproxy=true',
+      'native: prepare kafka=- rabbitmq=true prometheus=true toxiproxy=true',
+    ]);
+    expect(log.slice(2, 4).sort()).toEqual(['external: kafka', 'native: rabbitmq']);
+    expect(log[4]).toBe('native: prometheus');
+    expect(env.kafka?.provider).toBe('external');
+    expect(env.rabbitmq?.provider).toBe('native');
+    expect(env.getPrometheusUrl()).toBe('http://127.0.0.1:19090');
+    expect(env.describe().kafka?.brokers).toEqual(['127.0.0.1:19092']);
+    expect(existsSync(join(env.runDir, 'environment.json'))).toBe(true);
+    await env.stop();
+    expect(existsSync(env.runDir)).toBe(false);
+  });
+
+  it('withProvider forces one provider for every service', async () => {
+    process.env['KAFKA_BROKERS'] = '127.0.0.1:19092';
+    const log: string[] = [];
+    await using env = await build(fakeProviders(log)).withProvider('containers').withKafka().withRabbitMq().start();
+    expect(log.filter((l) => !l.startsWith('containers'))).toEqual([]);
+    expect(env.kafka?.provider).toBe('containers');
+  });
+
+  it('a failed start ends what the providers registered (after the other broker has settled) and keeps the run directory', async () => {
+    const log: string[] = [];
+    let release: () => void = () => undefined;
+    const providers = fakeProviders(log, (kind, context) => ({
+      startKafka: async () => {
+        await new Promise<void>((r) => (release = r));
+        context.resources.onStop(async () => void log.push('kafka stopped'));
+        return kafka(kind);
+      },
+      startRabbitMq: async () => {
+        setTimeout(() => release(), 20);
+        throw new Error('rabbit fell over');
+      },
+    }));
+    const runDir = join(runs, 'failed');
+    const err = await build(providers, runDir).withProvider('native').withKafka().withRabbitMq().start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentStartError);
+    expect(log).toContain('kafka stopped');
+    expect(existsSync(runDir)).toBe(true);
+  });
+});
+
+describe('the error a failed start throws', () => {
+  async function failWith(error: unknown): Promise<EnvironmentStartError> {
+    const providers = fakeProviders([], () => ({
+      startKafka: async () => {
+        throw error;
+      },
+    }));
+    const err = await build(providers).withProvider('native').withKafka().start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentStartError);
+    return err as EnvironmentStartError;
+  }
+
+  it('keeps a ProcessError as its cause and shows its log file (message and logFile), code and hint', async () => {
+    const original = new ProcessError('kafka-1 exited during start-up (exit code 1)', { logFile: '/runs/r1/kafka-1/kafka.log', hint: 'Read the end of the log.' });
+    const err = await failWith(original);
+    expect(err.cause).toBe(original);
+    expect(err.code).toBe('PROCESS_FAILED');
+    expect(err.logFile).toBe('/runs/r1/kafka-1/kafka.log');
+    expect(err.message).toContain('environment failed to start: kafka-1 exited during start-up (exit code 1)');
+    expect(err.message).toContain('/runs/r1/kafka-1/kafka.log');
+    expect(err.message).toContain(`run directory (logs of every process): ${join(runs, 'run')}`);
+    expect(err.runDir).toBe(join(runs, 'run'));
+    expect(err.describe()).toMatch(/→ Read the end of the log\.$/);
+  });
+
+  it('does not repeat a log file the message already names', async () => {
+    const err = await failWith(new ProcessError('kafka-1 exited; its log: /l/kafka.log', { logFile: '/l/kafka.log' }));
+    expect(err.message.split('/l/kafka.log')).toHaveLength(2);
+  });
+
+  it('keeps the code and message of a bare EdaHarnessError, and its retriable', async () => {
+    const original = new EdaHarnessError('NOT_READY', 'RabbitMQ never answered', { retriable: true });
+    const err = await failWith(original);
+    expect(err.code).toBe('NOT_READY');
+    expect(err.message).toMatch(/^environment failed to start: RabbitMQ never answered\n/);
+    expect(err.retriable).toBe(true);
+    expect(err.cause).toBe(original);
+    expect(err.logFile).toBeUndefined();
+  });
+
+  it('wraps anything else as PROCESS_FAILED', async () => {
+    const err = await failWith('a string');
+    expect(err.code).toBe('PROCESS_FAILED');
+    expect(err.message).toMatch(/^environment failed to start: a string\n/);
+    expect(err.cause).toBe('a string');
+  });
+});
