@@ -7,7 +7,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ConfigError } from '@eda-harness/core';
 import { Environment } from '@eda-harness/environment';
 import { startReferenceSystem, startTraffic, type ReferenceServiceName } from '@eda-harness/examples';
-import { startTelemetry, ATTR, LABEL, METRIC } from '@eda-harness/instrumentation';
+import { startTelemetry } from '@eda-harness/instrumentation';
+import { ATTR, LABEL, METRIC } from '@eda-harness/semconv';
 import { formatDescription } from './env-command';
 import { counterTotal, histogramBuckets, histogramQuantile, parentId, renderTraceTree } from './demo-report';
 

@@ -1,7 +1,7 @@
-import { messagingMetrics } from './metrics';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { LABEL } from '@eda-harness/semconv';
 import type { DlqReason, MessagingSystem } from '@eda-harness/semconv';
-import type { Registry, RegistryContentType } from 'prom-client';
+import { messagingMetrics } from './shared/metrics';
 
 export interface DeadLetterEvent {
   readonly system: MessagingSystem;

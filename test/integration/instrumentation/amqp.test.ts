@@ -5,14 +5,15 @@ import { Registry } from 'prom-client';
 import { Environment } from '../../../environment';
 import type { StartedEnvironment } from '../../../environment';
 import { waitFor } from '../../../core/wait-for';
-import { instrumentAmqp, startTelemetry } from '../../../instrumentation';
-import type { TelemetryHandle } from '../../../instrumentation';
+import { instrumentAmqp, startTelemetry } from '../../../instrumentation/index';
+import type { TelemetryHandle } from '../../../instrumentation/index';
 import { ATTR, METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
 import { OtlpJsonHttpExporter } from './otlp-json-exporter';
-import { OTLP_KIND, OTLP_STATUS_ERROR, durationMs, startOtlpReceiver } from './otlp-receiver';
+import { OTLP_KIND, OTLP_STATUS_ERROR, durationMs, receivedSpans, startOtlpReceiver } from './otlp-receiver';
 import type { OtlpReceiver, ReceivedSpan } from './otlp-receiver';
-import { sample, scrape } from './scrape';
+import { sample } from '../../support/exposition';
+import { scrape } from './scrape';
 
 class PoisonError extends Error {}
 
@@ -41,14 +42,9 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function exported(description: string, predicate: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-  return waitFor(
-    async () => {
-      await telemetry.forceFlush();
-      return predicate(receiver.spans) ? receiver.spans : undefined;
-    },
-    { description, timeoutMs: 30_000, intervalMs: 250 },
-  );
+/** Flushes the SDK and waits until the receiver holds spans matching `predicate`. */
+function exported(description: string, predicate: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
+  return receivedSpans(receiver, description, predicate, { flush: () => telemetry.forceFlush() });
 }
 
 async function metrics(): Promise<string> {

@@ -6,13 +6,14 @@ import type { OpenMetricsContentType } from 'prom-client';
 import { Environment } from '../../../environment';
 import type { StartedEnvironment } from '../../../environment';
 import { waitFor } from '../../../core/wait-for';
-import { instrumentKafka, startTelemetry, traceKafkaMessage } from '../../../instrumentation';
-import type { TelemetryHandle } from '../../../instrumentation';
+import { instrumentKafka, startTelemetry, traceKafkaMessage } from '../../../instrumentation/index';
+import type { TelemetryHandle } from '../../../instrumentation/index';
 import { ATTR, METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
-import { OTLP_KIND, OTLP_STATUS_ERROR, durationMs, startOtlpReceiver } from './otlp-receiver';
+import { OTLP_KIND, OTLP_STATUS_ERROR, durationMs, receivedSpans, startOtlpReceiver } from './otlp-receiver';
 import type { OtlpReceiver, ReceivedSpan } from './otlp-receiver';
-import { sample, scrape } from './scrape';
+import { sample } from '../../support/exposition';
+import { scrape } from './scrape';
 import { OtlpJsonHttpExporter } from './otlp-json-exporter';
 
 class PoisonError extends Error {}
@@ -79,14 +80,8 @@ async function startConsumer(groupId: string, topic: string, config: Parameters<
 }
 
 /** Flushes the SDK and waits until the receiver holds spans matching `predicate`. */
-async function exported(description: string, predicate: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-  return waitFor(
-    async () => {
-      await telemetry.forceFlush();
-      return predicate(receiver.spans) ? receiver.spans : undefined;
-    },
-    { description, timeoutMs: 30_000, intervalMs: 250 },
-  );
+function exported(description: string, predicate: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
+  return receivedSpans(receiver, description, predicate, { flush: () => telemetry.forceFlush() });
 }
 
 describe('kafkajs instrumentation against a real broker, spans over OTLP/HTTP', () => {

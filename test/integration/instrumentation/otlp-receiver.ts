@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../../../core/wait-for';
 
 /** A span as decoded from OTLP/JSON, with ids in hex and attributes as plain values. */
 export interface ReceivedSpan {
@@ -108,6 +109,25 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Waits until the receiver holds spans matching `predicate` and returns all it holds. `flush` (an
+ * in-process SDK's forceFlush) runs before each look; an app in a child process flushes itself.
+ */
+export function receivedSpans(
+  receiver: OtlpReceiver,
+  description: string,
+  predicate: (spans: ReceivedSpan[]) => boolean,
+  options: { readonly flush?: () => Promise<void>; readonly timeoutMs?: number } = {},
+): Promise<ReceivedSpan[]> {
+  return waitFor(
+    async () => {
+      await options.flush?.();
+      return predicate(receiver.spans) ? receiver.spans : undefined;
+    },
+    { description, timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 250 },
+  );
 }
 
 export function durationMs(s: ReceivedSpan): number {

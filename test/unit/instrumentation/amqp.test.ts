@@ -2,11 +2,10 @@ import { EventEmitter } from 'node:events';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { Registry } from 'prom-client';
-import { amqpHandle, instrumentAmqp, uninstrumentAmqp } from '../../../instrumentation';
+import { amqpHandle, instrumentAmqp, uninstrumentAmqp } from '../../../instrumentation/index';
 import { ATTR, HEADER, METRIC } from '../../../semconv/index';
 import { metricValue } from './metric-values';
-import { installOtel } from './otel-fixture';
-import type { OtelFixture } from './otel-fixture';
+import { useOtel } from './otel-fixture';
 
 /** An amqplib-shaped channel: publish records what "the broker" got; deliver() drives consume handlers. */
 class FakeChannel extends EventEmitter {
@@ -46,16 +45,9 @@ class FakeConfirmChannel extends FakeChannel {
   async waitForConfirms(): Promise<void> {}
 }
 
-let otel: OtelFixture;
+const otel = useOtel();
 let registry: Registry;
-beforeAll(() => {
-  otel = installOtel();
-});
-afterAll(async () => {
-  await otel.close();
-});
 beforeEach(() => {
-  otel.reset();
   registry = new Registry();
 });
 

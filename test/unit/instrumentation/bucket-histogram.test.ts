@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Histogram, Registry } from 'prom-client';
 import type { OpenMetricsContentType } from 'prom-client';
-import { BucketHistogram } from '../../../instrumentation/bucket-histogram';
+import { BucketHistogram } from '../../../instrumentation/shared/bucket-histogram';
 
 const BUCKETS = [0.005, 0.01, 0.1, 1, 10];
 

@@ -1,22 +1,15 @@
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { ROOT_CONTEXT, propagation, trace, TraceFlags } from '@opentelemetry/api';
-import { decodeHeaderValue, extractContext, injectHeaders, readHeader, readProducedAt } from '../../../instrumentation/header-codec';
+import { decodeHeaderValue, extractContext, injectHeaders, readHeader, readProducedAt } from '../../../instrumentation/shared/header-codec';
 import { HEADER, MAX_HEADER_VALUE_BYTES } from '../../../semconv/index';
-import { installOtel } from './otel-fixture';
-import type { OtelFixture } from './otel-fixture';
+import { useOtel } from './otel-fixture';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const SPAN_ID = 'b7ad6b7169203331';
 const TRACEPARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
 
-let otel: OtelFixture;
-beforeAll(() => {
-  otel = installOtel();
-});
-afterAll(async () => {
-  await otel.close();
-});
+useOtel();
 
 /** Structural copy that keeps Buffers as Buffers, to compare the input after the call. */
 function snapshot(value: unknown): unknown {

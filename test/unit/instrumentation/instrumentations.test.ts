@@ -1,17 +1,9 @@
 import { SpanKind } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
-import { AmqplibInstrumentation, KafkaJsInstrumentation } from '../../../instrumentation';
-import { installOtel } from './otel-fixture';
-import type { OtelFixture } from './otel-fixture';
+import { AmqplibInstrumentation, KafkaJsInstrumentation } from '../../../instrumentation/index';
+import { useOtel } from './otel-fixture';
 
-let otel: OtelFixture;
-beforeAll(() => {
-  otel = installOtel();
-});
-afterAll(async () => {
-  await otel.close();
-});
-beforeEach(() => otel.reset());
+const otel = useOtel();
 
 describe('OpenTelemetry Instrumentation classes (same wrappers, prototype entry points)', () => {
   it('KafkaJsInstrumentation patches Kafka.prototype and restores it on disable', async () => {

@@ -1,10 +1,9 @@
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { instrumentKafka, kafkaHandle, kafkaMessageContext, traceKafkaMessage, uninstrumentKafka } from '../../../instrumentation';
+import { instrumentKafka, kafkaHandle, kafkaMessageContext, traceKafkaMessage, uninstrumentKafka } from '../../../instrumentation/index';
 import { ATTR, HEADER, METRIC } from '../../../semconv/index';
-import { installOtel } from './otel-fixture';
-import type { OtelFixture } from './otel-fixture';
+import { useOtel } from './otel-fixture';
 import { metricValue } from './metric-values';
 
 /** A kafkajs-shaped client: records what reaches "the broker" and lets tests drive run()'s handlers. */
@@ -54,16 +53,9 @@ function message(headers: Record<string, unknown>, offset: string, key: string |
   return { key: key as Buffer | null, value: Buffer.from('{}'), timestamp: String(Date.now()), attributes: 0, offset, headers, size: 0 } as unknown as KafkaMessage;
 }
 
-let otel: OtelFixture;
+const otel = useOtel();
 let registry: Registry;
-beforeAll(() => {
-  otel = installOtel();
-});
-afterAll(async () => {
-  await otel.close();
-});
 beforeEach(() => {
-  otel.reset();
   registry = new Registry();
 });
 

@@ -1,7 +1,8 @@
 import { TraceFlags } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
 import type { OpenMetricsContentType } from 'prom-client';
-import { messagingMetrics, recordDeadLetter } from '../../../instrumentation';
+import { recordDeadLetter } from '../../../instrumentation/index';
+import { messagingMetrics } from '../../../instrumentation/shared/metrics';
 import { DURATION_BUCKETS_SECONDS, LABEL_OVERFLOW_VALUE, METRIC, METRICS } from '../../../semconv/index';
 import { metricValue } from './metric-values';
 

@@ -34,3 +34,33 @@ export function installOtel(): OtelFixture {
     },
   };
 }
+
+/**
+ * The fixture for the calling test file: installed before its first test, its spans cleared before
+ * each, closed after the last. Call at the top level of the file; use it inside tests.
+ */
+export function useOtel(): OtelFixture {
+  let installed: OtelFixture | undefined;
+  beforeAll(() => {
+    installed = installOtel();
+  });
+  afterAll(async () => {
+    await installed?.close();
+  });
+  beforeEach(() => installed?.reset());
+  const current = (): OtelFixture => {
+    if (!installed) throw new Error('useOtel(): the fixture exists only while the tests run');
+    return installed;
+  };
+  return {
+    get exporter() {
+      return current().exporter;
+    },
+    get provider() {
+      return current().provider;
+    },
+    spans: (name) => current().spans(name),
+    reset: () => current().reset(),
+    close: () => current().close(),
+  };
+}

@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Counter, Registry } from 'prom-client';
-import { startTelemetry } from '../../../instrumentation';
+import { startTelemetry } from '../../../instrumentation/index';
 
 describe('startTelemetry', () => {
   it('serves the registry on /metrics, exports spans through the SDK, and shuts both down', async () => {

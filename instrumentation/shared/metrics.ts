@@ -1,13 +1,13 @@
 import { Counter, Gauge, Registry, register as globalRegister } from 'prom-client';
 import type { Histogram } from 'prom-client';
 import type { Metric, RegistryContentType } from 'prom-client';
-
-type AnyRegistry = Registry<RegistryContentType>;
 import { trace, isSpanContextValid } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
-import { BucketHistogram } from './bucket-histogram';
 import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL_OVERFLOW_VALUE, METRIC } from '@eda-harness/semconv';
 import type { LabelName, MetricDefinition, MetricKey } from '@eda-harness/semconv';
+import { BucketHistogram } from './bucket-histogram';
+
+type AnyRegistry = Registry<RegistryContentType>;
 
 export type MetricLabels = Partial<Record<LabelName, string | undefined>>;
 
@@ -33,7 +33,7 @@ type AnyMetric = Counter<string> | Gauge<string> | Histogram<string> | BucketHis
  * been seen, every new one is recorded with all its label values replaced by `_overflow`, so a
  * bug upstream (a message id used as a topic name…) cannot explode a Prometheus server.
  */
-export class SeriesLimiter {
+class SeriesLimiter {
   private readonly seen = new Set<string>();
   private readonly overflow = new Map<string, Record<string, string>>();
   constructor(private readonly max: number) {}

@@ -1,11 +1,11 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Context, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
+import { ATTR, E2E_STAGE, ERROR_TYPE, LABEL } from '@eda-harness/semconv';
+import type { CommonInstrumentationOptions, ProcessContextMode } from '../types';
 import { createGuard } from './guard';
 import type { Guard } from './guard';
 import { messagingMetrics } from './metrics';
 import type { MessagingMetrics, MetricLabels } from './metrics';
-import { ATTR, E2E_STAGE, ERROR_TYPE, LABEL } from '@eda-harness/semconv';
-import type { CommonInstrumentationOptions, ProcessContextMode } from './types';
 import { packageVersionSafe } from './version';
 
 /**
@@ -95,12 +95,6 @@ export function processParent(mode: ProcessContextMode, producer: Context, ambie
   return { parent: producer, links };
 }
 
-/** Starts a span and returns it with the context to run code in. */
-export function startSpan(tap: Tap, name: string, kind: SpanKind, attributes: Attributes, parent: Context, links: Link[] = []): { span: Span; ctx: Context } {
-  const span = tap.tracer.startSpan(name, { kind, attributes, links }, parent);
-  return { span, ctx: trace.setSpan(parent, span) };
-}
-
 const stageLabels = new WeakMap<MetricLabels, { received: MetricLabels; processed: MetricLabels }>();
 
 /** `labels` + stage, built once per label object (callers reuse theirs per topic / queue). */
@@ -125,5 +119,3 @@ export function recordE2e(tap: Tap, labels: MetricLabels, producedAtMs: number |
     m.observe('E2E_LATENCY', withStage(labels, stage), seconds, exemplar);
   });
 }
-
-export { SpanKind, context };

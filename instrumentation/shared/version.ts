@@ -15,7 +15,7 @@ export function packageVersionSafe(): string {
         break;
       }
     } catch {
-      /* try the next level: sources live one level below the root, dist/ two */
+      /* try the next level: this file is shared/ (one below the package root) in sources, dist/shared/ (two) when built */
     }
   }
   return cached;

@@ -7,7 +7,8 @@
  */
 const ORIGINAL = Symbol.for('eda-harness.instrumentation.original');
 
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+/** What the wrappers replace and return: any method, called with its own `this`. */
+export type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 
 interface Replaced {
   readonly key: string;
@@ -16,7 +17,7 @@ interface Replaced {
   readonly wrapper: AnyFunction;
 }
 
-export function isWrapped(fn: unknown): boolean {
+function isWrapped(fn: unknown): boolean {
   return typeof fn === 'function' && ORIGINAL in fn;
 }
 

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import type { InstrumentationLogger } from './types';
+import type { InstrumentationLogger } from '../types';
 
 /**
  * Runs telemetry code so that it can never hurt the host: a failure is logged (once per hook

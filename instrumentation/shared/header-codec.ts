@@ -84,7 +84,7 @@ function rawHeader(carrier: unknown, key: string): unknown {
 }
 
 /** Reads Kafka and AMQP header objects for any TextMapPropagator. Never throws. */
-export const headerGetter: TextMapGetter<unknown> = {
+const headerGetter: TextMapGetter<unknown> = {
   keys: (carrier) => safeKeys(carrier).slice(0, MAX_HEADER_KEYS_SCANNED),
   get: (carrier, key) => decodeHeaderValue(rawHeader(carrier, key)),
 };

@@ -1,13 +1,13 @@
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
-import { injectHeaders, injectedFields } from './header-codec';
-import type { KafkaRuntime } from './kafka-runtime';
-import { Patcher } from './patcher';
-import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { errorType, failSpan } from './tap';
-
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+import { ATTR, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
+import { injectHeaders, injectedFields } from '../shared/header-codec';
+import { countSent, endSpan, finishOperation, observeSettled } from '../shared/operation';
+import { Patcher } from '../shared/patcher';
+import type { AnyFunction } from '../shared/patcher';
+import { failSpan } from '../shared/tap';
+import type { KafkaRuntime } from './runtime';
 
 interface TopicMessages {
   readonly topic: string;
@@ -32,23 +32,10 @@ function getSendPatch(k: KafkaRuntime, original: AnyFunction, call: 'send' | 'se
   return function tracedSend(this: unknown, ...args: unknown[]): unknown {
     const prepared = k.tap.guard.run(`kafka.${call}.start`, () => prepareSend(k, call, args[0], transaction));
     if (!prepared) return original.apply(this, args);
-    let result: unknown;
-    try {
-      result = context.with(prepared.ctx, () => original.apply(this, [prepared.args, ...args.slice(1)]));
-    } catch (err) {
-      k.tap.guard.run(`kafka.${call}.end`, () => prepared.finish(err));
-      throw err;
-    }
     // Settle telemetry, then hand back exactly kafkajs's value or rejection reason.
-    return Promise.resolve(result).then(
-      (value) => {
-        k.tap.guard.run(`kafka.${call}.end`, () => prepared.finish(undefined));
-        return value;
-      },
-      (err: unknown) => {
-        k.tap.guard.run(`kafka.${call}.end`, () => prepared.finish(err));
-        throw err;
-      },
+    return observeSettled(
+      () => context.with(prepared.ctx, () => original.apply(this, [prepared.args, ...args.slice(1)])),
+      (err) => k.tap.guard.run(`kafka.${call}.end`, () => prepared.finish(err)),
     );
   };
 }
@@ -75,7 +62,10 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
   if (!groups) return undefined;
   const started = performance.now();
   const now = Date.now();
-  const topics = [...new Set(groups.map((g) => g.topic))];
+  // Messages per topic (a sendBatch may name a topic twice), in order of first appearance.
+  const perTopic = new Map<string, number>();
+  for (const g of groups) perTopic.set(g.topic, (perTopic.get(g.topic) ?? 0) + g.messages.length);
+  const topics = [...perTopic.keys()];
   const single = topics.length === 1 ? topics[0] : undefined;
   const count = groups.reduce((n, g) => n + g.messages.length, 0);
   const base = transaction ? trace.setSpan(context.active(), transaction) : context.active();
@@ -127,23 +117,8 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
     args,
     ctx,
     finish(err) {
-      const type = err === undefined ? undefined : errorType(err);
-      if (err !== undefined) failSpan(span, err, type);
-      span.end();
-      const seconds = (performance.now() - started) / 1000;
-      k.tap.record((m) => {
-        for (const g of groups) {
-          const labels = { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA, [LABEL.MESSAGING_DESTINATION_NAME]: g.topic, [LABEL.ERROR_TYPE]: type };
-          m.inc('SENT_MESSAGES', labels, g.messages.length);
-        }
-        for (const topic of topics) {
-          m.observe(
-            'OPERATION_DURATION',
-            { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA, [LABEL.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_SEND, [LABEL.MESSAGING_DESTINATION_NAME]: topic, [LABEL.ERROR_TYPE]: type },
-            seconds,
-            span.spanContext(),
-          );
-        }
+      finishOperation(k.tap, span, started, { error: err }, (m, finished) => {
+        for (const [topic, n] of perTopic) countSent(m, MESSAGING_SYSTEM.KAFKA, topic, OPERATION_NAME.KAFKA_SEND, n, finished);
       });
     },
   };
@@ -188,28 +163,13 @@ function wrapTransaction(k: KafkaRuntime, tx: unknown, span: Span): void {
   for (const outcome of ['commit', 'abort'] as const) {
     patcher.wrap(tx, outcome, (original) =>
       function endTransaction(this: unknown, ...args: unknown[]): unknown {
-        const settle = (err: unknown) =>
-          k.tap.guard.run('kafka.transaction.end', () => {
-            span.addEvent(outcome);
-            if (err !== undefined) failSpan(span, err);
-            span.end();
-          });
-        let result: unknown;
-        try {
-          result = original.apply(this, args);
-        } catch (err) {
-          settle(err);
-          throw err;
-        }
-        return Promise.resolve(result).then(
-          (v) => {
-            settle(undefined);
-            return v;
-          },
-          (err: unknown) => {
-            settle(err);
-            throw err;
-          },
+        return observeSettled(
+          () => original.apply(this, args),
+          (err) =>
+            k.tap.guard.run('kafka.transaction.end', () => {
+              span.addEvent(outcome);
+              endSpan(span, { error: err });
+            }),
         );
       },
     );

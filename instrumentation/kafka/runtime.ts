@@ -1,11 +1,11 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { Patcher } from './patcher';
 import { ATTR, MESSAGING_SYSTEM } from '@eda-harness/semconv';
-import { createTap } from './tap';
-import type { Tap } from './tap';
-import type { KafkaInstrumentationOptions } from './types';
+import type { Patcher } from '../shared/patcher';
+import { createTap } from '../shared/tap';
+import type { Tap } from '../shared/tap';
+import type { KafkaInstrumentationOptions } from '../types';
 
-/** Shared state of one instrumentKafka / instrumentProducer / instrumentConsumer call. */
+/** What the producer and consumer wrappers of one Kafka instrumenter share. */
 export interface KafkaRuntime {
   readonly tap: Tap;
   readonly options: KafkaInstrumentationOptions;
@@ -27,7 +27,7 @@ export function createKafkaRuntime(options: KafkaInstrumentationOptions, patcher
   return { tap: createTap(options), options, patcher, commonAttributes, listeners: [] };
 }
 
-export function parseHostPort(address: string | undefined): { host: string; port: number } | undefined {
+function parseHostPort(address: string | undefined): { host: string; port: number } | undefined {
   if (!address) return undefined;
   const i = address.lastIndexOf(':');
   if (i <= 0) return undefined;

@@ -1,0 +1,36 @@
+import type { Span } from '@opentelemetry/api';
+import type { KafkaMessage } from 'kafkajs';
+import { ATTR } from '@eda-harness/semconv';
+import { readProducedAt } from '../shared/header-codec';
+
+const MAX_KEY_ATTRIBUTE_LENGTH = 1024;
+
+/**
+ * Offset, key and tombstone of one message, as the conventions type them, set on the span: the
+ * per-partition attributes went in at start (samplers see them); copying them into a fresh
+ * object per message just to add these three cost more than the span itself.
+ */
+export function setMessageAttributes(span: Span, message: KafkaMessage): void {
+  const offset = Number(message.offset);
+  if (Number.isSafeInteger(offset)) span.setAttribute(ATTR.MESSAGING_KAFKA_OFFSET, offset);
+  const key = keyAttribute(message.key);
+  if (key !== undefined) span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_KEY, key);
+  if (message.value === null) span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_TOMBSTONE, true);
+}
+
+/** The key as text when it has an unambiguous text form (UTF-8); binary keys are left out. */
+function keyAttribute(key: unknown): string | undefined {
+  if (typeof key === 'string') return key.length <= MAX_KEY_ATTRIBUTE_LENGTH ? key : undefined;
+  if (!Buffer.isBuffer(key) || key.length > MAX_KEY_ATTRIBUTE_LENGTH) return undefined;
+  // One decode: invalid UTF-8 shows up as U+FFFD (a key really containing U+FFFD is dropped too, fine).
+  const text = key.toString('utf8');
+  return text.includes('\uFFFD') ? undefined : text;
+}
+
+/** produced-at header, else the record timestamp (CreateTime by default). */
+export function producedAt(message: KafkaMessage): number | undefined {
+  const fromHeader = readProducedAt(message.headers);
+  if (fromHeader !== undefined) return fromHeader;
+  const ts = Number(message.timestamp);
+  return Number.isSafeInteger(ts) && ts > 0 ? ts : undefined;
+}
