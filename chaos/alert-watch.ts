@@ -6,14 +6,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { alertFiles } from '@eda-harness/alerts';
 import { resolveAlertsConfig } from '@eda-harness/alerts';
-import { writeGeneratedFiles } from '@eda-harness/core';
-import { errorMessage } from '@eda-harness/core';
+import { errorMessage, requestJson, writeGeneratedFiles } from '@eda-harness/core';
 import type { ProgressSink } from '@eda-harness/core';
 import { allocatePorts, Environment, type StartedEnvironment } from '@eda-harness/environment';
 import { createExporter, silentLogger, type Exporter } from '@eda-harness/exporter';
 import type { ExporterConfig } from '@eda-harness/exporter';
 import { serveMetrics, type MetricsServer } from '@eda-harness/exporter';
 import type { AlertObservation, ChaosSystem } from './types';
+import { waitUpTo } from './wait-up-to';
 
 /**
  * "Alerts fire" needs the same chain as production: the workload's own metrics and the
@@ -106,8 +106,7 @@ export async function startAlertWatch(deps: {
     let failures = 0;
     const poll = async (): Promise<void> => {
       try {
-        const res = await fetch(alertsUrl, { signal: AbortSignal.timeout(3000) });
-        const body = (await res.json()) as { status: string; data?: { alerts?: PromAlert[] } };
+        const body = await requestJson<{ status: string; data?: { alerts?: PromAlert[] } }>(alertsUrl, { timeoutMs: 3000 });
         if (body.status !== 'success') throw new Error(`status ${body.status}`);
         const atMs = Date.now();
         const next = new Map<string, AlertObservation>();
@@ -141,9 +140,8 @@ export async function startAlertWatch(deps: {
     return {
       observations: () => seen,
       async settle(timeoutMs) {
-        const deadline = Date.now() + timeoutMs;
         if (current.size > 0) progress(`alert pack: waiting up to ${Math.round(timeoutMs / 1000)} s for ${current.size} active alert(s) to resolve`);
-        while (current.size > 0 && Date.now() < deadline) await delay(500);
+        await waitUpTo(() => current.size === 0, { description: 'active alerts to resolve', timeoutMs, intervalMs: 500 });
       },
       stop: stopAll,
     };

@@ -1,10 +1,14 @@
-export { ChaosScenario, DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS, countsOf, timelineOf } from './scenario';
+// What `eda-harness chaos` and teams writing their own scenarios use: the builder and its parts
+// (workloads, faults, invariants), the catalog, the reports, and the types of all of them.
+export { ChaosScenario, DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from './scenario';
 export type { RunOptions } from './scenario';
+export type { AlertPackOptions } from './alert-watch';
+export { Workload } from './workloads';
+export type { WorkloadOptions, KafkaWorkloadOptions, RabbitMqWorkloadOptions } from './workloads';
 export { Fault } from './faults';
 export type { KafkaNodeChoice, SystemOption } from './faults';
 export { Invariant, defaultInvariants } from './invariants';
-export { Workload } from './workloads';
-export type { WorkloadOptions, KafkaWorkloadOptions, RabbitMqWorkloadOptions } from './workloads';
+export type { AlertExpectation } from './invariants';
 export { SCENARIO_NAMES, scenarioByName, selectScenarios } from './catalog';
-export { renderJson, renderJUnit, renderHtml, writeReports, summarize } from './report';
+export { renderJson, writeReports, summarize } from './report';
 export type * from './types';

@@ -9,14 +9,28 @@ import type { ConsumedMessage, InvariantCheck, InvariantResult, Observations, Se
 
 const MAX_EXAMPLES = 5;
 
-function result(name: string, passed: boolean, summary: string, figures: Record<string, number>, examples: string[] = []): InvariantResult {
-  return { name, passed, summary, figures, examples: examples.slice(0, MAX_EXAMPLES) };
+/** What a check works out; `invariant` names it and caps the examples. */
+type Verdict = Omit<InvariantResult, 'name'>;
+
+function verdict(passed: boolean, summary: string, figures: Record<string, number>, examples: readonly string[] = []): Verdict {
+  return { passed, summary, figures, examples };
+}
+
+/** An invariant called `name` whose verdict `judge` works out from the observations. */
+function invariant(name: string, judge: (o: Observations) => Verdict): InvariantCheck {
+  return {
+    name,
+    check(o) {
+      const v = judge(o);
+      return { name, passed: v.passed, summary: v.summary, figures: v.figures, examples: v.examples.slice(0, MAX_EXAMPLES) };
+    },
+  };
 }
 
 const describeSent = (m: SentMessage): string => `${m.id} (key ${m.key}, seq ${m.seq}, sent at +${m.sentAtMs} ms)`;
 
 /** First deliveries, in consumption order; later deliveries of the same id are duplicates. */
-function firstDeliveries(consumed: readonly ConsumedMessage[]): ConsumedMessage[] {
+export function firstDeliveries(consumed: readonly ConsumedMessage[]): ConsumedMessage[] {
   const seen = new Set<string>();
   const out: ConsumedMessage[] = [];
   for (const c of consumed) {
@@ -27,42 +41,38 @@ function firstDeliveries(consumed: readonly ConsumedMessage[]): ConsumedMessage[
   return out;
 }
 
+/** When the first fault was injected (the scenario's start when there was none). */
+function faultStartMs(o: Observations): number {
+  return o.faults.length > 0 ? Math.min(...o.faults.map((f) => f.startMs)) : o.startedMs;
+}
+
 /**
  * Every message the broker acknowledged was consumed at least once (dead-lettered counts as
  * consumed: the consumer saw it and routed it). Sends that failed are not counted either way:
  * their fate is unknown by definition.
  */
 function noAckedLoss(): InvariantCheck {
-  const name = 'no acknowledged message lost';
-  return {
-    name,
-    check(o: Observations) {
-      const consumedIds = new Set(o.consumed.map((c) => c.id));
-      const acked = o.sent.filter((m) => m.ackedAtMs !== undefined);
-      const lost = acked.filter((m) => !consumedIds.has(m.id));
-      const rel = (m: SentMessage) => ({ ...m, sentAtMs: m.sentAtMs - o.startedMs });
-      return result(
-        name,
-        acked.length > 0 && lost.length === 0,
-        acked.length === 0 ? 'nothing was acknowledged: the workload never got going' : lost.length === 0 ? `all ${acked.length} acknowledged messages were consumed` : `${lost.length} of ${acked.length} acknowledged messages were never consumed`,
-        { acked: acked.length, lost: lost.length },
-        lost.map((m) => describeSent(rel(m))),
-      );
-    },
-  };
+  return invariant('no acknowledged message lost', (o) => {
+    const consumedIds = new Set(o.consumed.map((c) => c.id));
+    const acked = o.sent.filter((m) => m.ackedAtMs !== undefined);
+    const lost = acked.filter((m) => !consumedIds.has(m.id));
+    const rel = (m: SentMessage) => ({ ...m, sentAtMs: m.sentAtMs - o.startedMs });
+    return verdict(
+      acked.length > 0 && lost.length === 0,
+      acked.length === 0 ? 'nothing was acknowledged: the workload never got going' : lost.length === 0 ? `all ${acked.length} acknowledged messages were consumed` : `${lost.length} of ${acked.length} acknowledged messages were never consumed`,
+      { acked: acked.length, lost: lost.length },
+      lost.map((m) => describeSent(rel(m))),
+    );
+  });
 }
 
 /** Nothing was consumed that the workload did not send (a corrupted or foreign message). */
 function noPhantoms(): InvariantCheck {
-  const name = 'nothing consumed that was not sent';
-  return {
-    name,
-    check(o: Observations) {
-      const sentIds = new Set(o.sent.map((m) => m.id));
-      const phantoms = o.consumed.filter((c) => !sentIds.has(c.id));
-      return result(name, phantoms.length === 0, phantoms.length === 0 ? 'every delivery matches a sent message' : `${phantoms.length} deliveries match no sent message`, { phantoms: phantoms.length }, phantoms.map((c) => c.id));
-    },
-  };
+  return invariant('nothing consumed that was not sent', (o) => {
+    const sentIds = new Set(o.sent.map((m) => m.id));
+    const phantoms = o.consumed.filter((c) => !sentIds.has(c.id));
+    return verdict(phantoms.length === 0, phantoms.length === 0 ? 'every delivery matches a sent message' : `${phantoms.length} deliveries match no sent message`, { phantoms: phantoms.length }, phantoms.map((c) => c.id));
+  });
 }
 
 /**
@@ -70,20 +80,16 @@ function noPhantoms(): InvariantCheck {
  * when `max` is given, because at-least-once delivery promises some under faults.
  */
 function duplicates(options: { max?: number } = {}): InvariantCheck {
-  const name = options.max === undefined ? 'duplicates counted' : `at most ${options.max} duplicates`;
-  return {
-    name,
-    check(o: Observations) {
-      const counts = new Map<string, number>();
-      for (const c of o.consumed) counts.set(c.id, (counts.get(c.id) ?? 0) + 1);
-      const dup = [...counts.values()].reduce((n, k) => n + k - 1, 0);
-      const redelivered = o.consumed.filter((c) => c.redelivered).length;
-      const examples = [...counts].filter(([, k]) => k > 1).map(([id, k]) => `${id} delivered ${k} times`);
-      const passed = options.max === undefined || dup <= options.max;
-      const bound = options.max === undefined ? ' (not bounded in this scenario)' : ` (bound ${options.max})`;
-      return result(name, passed, `${dup} duplicate deliveries of ${counts.size} messages${bound}`, { duplicates: dup, duplicatedMessages: examples.length, flaggedRedelivered: redelivered }, examples);
-    },
-  };
+  return invariant(options.max === undefined ? 'duplicates counted' : `at most ${options.max} duplicates`, (o) => {
+    const counts = new Map<string, number>();
+    for (const c of o.consumed) counts.set(c.id, (counts.get(c.id) ?? 0) + 1);
+    const dup = [...counts.values()].reduce((n, k) => n + k - 1, 0);
+    const redelivered = o.consumed.filter((c) => c.redelivered).length;
+    const examples = [...counts].filter(([, k]) => k > 1).map(([id, k]) => `${id} delivered ${k} times`);
+    const passed = options.max === undefined || dup <= options.max;
+    const bound = options.max === undefined ? ' (not bounded in this scenario)' : ` (bound ${options.max})`;
+    return verdict(passed, `${dup} duplicate deliveries of ${counts.size} messages${bound}`, { duplicates: dup, duplicatedMessages: examples.length, flaggedRedelivered: redelivered }, examples);
+  });
 }
 
 /**
@@ -93,23 +99,19 @@ function duplicates(options: { max?: number } = {}): InvariantCheck {
  * redeliveries of older messages are duplicates, not reordering, and are skipped.
  */
 function perKeyOrder(): InvariantCheck {
-  const name = 'per-key order kept';
-  return {
-    name,
-    check(o: Observations) {
-      const last = new Map<string, number>();
-      const violations: string[] = [];
-      let checked = 0;
-      for (const c of firstDeliveries(o.consumed)) {
-        if (c.deadLettered) continue;
-        checked++;
-        const prev = last.get(c.key);
-        if (prev !== undefined && c.seq < prev) violations.push(`key ${c.key}: seq ${c.seq} first delivered after seq ${prev}`);
-        last.set(c.key, Math.max(prev ?? -1, c.seq));
-      }
-      return result(name, violations.length === 0, violations.length === 0 ? `${checked} first deliveries over ${last.size} keys in order` : `${violations.length} messages delivered out of order`, { checked, outOfOrder: violations.length }, violations);
-    },
-  };
+  return invariant('per-key order kept', (o) => {
+    const last = new Map<string, number>();
+    const violations: string[] = [];
+    let checked = 0;
+    for (const c of firstDeliveries(o.consumed)) {
+      if (c.deadLettered) continue;
+      checked++;
+      const prev = last.get(c.key);
+      if (prev !== undefined && c.seq < prev) violations.push(`key ${c.key}: seq ${c.seq} first delivered after seq ${prev}`);
+      last.set(c.key, Math.max(prev ?? -1, c.seq));
+    }
+    return verdict(violations.length === 0, violations.length === 0 ? `${checked} first deliveries over ${last.size} keys in order` : `${violations.length} messages delivered out of order`, { checked, outOfOrder: violations.length }, violations);
+  });
 }
 
 /**
@@ -118,30 +120,26 @@ function perKeyOrder(): InvariantCheck {
  * does not count as recovery). A fault that never healed fails this at once.
  */
 function recoveryWithin(limitMs: number): InvariantCheck {
-  const name = `recovers within ${(limitMs / 1000).toFixed(limitMs % 1000 === 0 ? 0 : 1)} s`;
-  return {
-    name,
-    check(o: Observations) {
-      if (o.faults.length === 0) return result(name, true, 'no fault was injected', {});
-      const unhealed = o.faults.find((f) => f.endMs === undefined);
-      if (unhealed) return result(name, false, `fault ${unhealed.name} never healed: ${unhealed.error ?? 'unknown error'}`, {});
-      const healedMs = Math.max(...o.faults.map((f) => f.endMs ?? 0));
-      const sentAfter = new Set(o.sent.filter((m) => m.sentAtMs >= healedMs && !m.poison).map((m) => m.id));
-      const first = o.consumed.find((c) => sentAfter.has(c.id) && c.atMs >= healedMs);
-      if (!first) return result(name, false, `no message sent after healing was consumed (${sentAfter.size} sent)`, { sentAfterHeal: sentAfter.size });
-      const recoveryMs = first.atMs - healedMs;
-      // Time with no consumption at all, from the fault's start: what a user of the service sees.
-      const faultStart = Math.min(...o.faults.map((f) => f.startMs));
-      let gap = 0;
-      let prev = faultStart;
-      for (const c of o.consumed) {
-        if (c.atMs < faultStart) continue;
-        gap = Math.max(gap, c.atMs - prev);
-        prev = c.atMs;
-      }
-      return result(name, recoveryMs <= limitMs, `flow restored ${recoveryMs} ms after healing (limit ${limitMs} ms); longest pause in consumption ${gap} ms`, { recoveryMs, limitMs, longestConsumptionGapMs: gap });
-    },
-  };
+  return invariant(`recovers within ${(limitMs / 1000).toFixed(limitMs % 1000 === 0 ? 0 : 1)} s`, (o) => {
+    if (o.faults.length === 0) return verdict(true, 'no fault was injected', {});
+    const unhealed = o.faults.find((f) => f.endMs === undefined);
+    if (unhealed) return verdict(false, `fault ${unhealed.name} never healed: ${unhealed.error ?? 'unknown error'}`, {});
+    const healedMs = Math.max(...o.faults.map((f) => f.endMs ?? 0));
+    const sentAfter = new Set(o.sent.filter((m) => m.sentAtMs >= healedMs && !m.poison).map((m) => m.id));
+    const first = o.consumed.find((c) => sentAfter.has(c.id) && c.atMs >= healedMs);
+    if (!first) return verdict(false, `no message sent after healing was consumed (${sentAfter.size} sent)`, { sentAfterHeal: sentAfter.size });
+    const recoveryMs = first.atMs - healedMs;
+    // Time with no consumption at all, from the fault's start: what a user of the service sees.
+    const faultStart = faultStartMs(o);
+    let gap = 0;
+    let prev = faultStart;
+    for (const c of o.consumed) {
+      if (c.atMs < faultStart) continue;
+      gap = Math.max(gap, c.atMs - prev);
+      prev = c.atMs;
+    }
+    return verdict(recoveryMs <= limitMs, `flow restored ${recoveryMs} ms after healing (limit ${limitMs} ms); longest pause in consumption ${gap} ms`, { recoveryMs, limitMs, longestConsumptionGapMs: gap });
+  });
 }
 
 /**
@@ -150,45 +148,37 @@ function recoveryWithin(limitMs: number): InvariantCheck {
  * same trace. Faults make clients retry and reconnect; this catches headers lost on the way.
  */
 function tracesIntact(): InvariantCheck {
-  const name = 'traces intact';
-  return {
-    name,
-    check(o: Observations) {
-      const producers = new Map<string, string>();
-      const consumerParents = new Set<string>();
-      for (const s of o.spans) {
-        if (s.kind === 'producer') producers.set(s.spanId, s.traceId);
-        if (s.kind === 'consumer' && s.parentSpanId) consumerParents.add(`${s.traceId}/${s.parentSpanId}`);
-      }
-      const broken: string[] = [];
-      const deliveries = firstDeliveries(o.consumed).filter((c) => !c.deadLettered);
-      for (const c of deliveries) {
-        if (!c.producerTraceId || !c.producerSpanId) broken.push(`${c.id}: no traceparent header`);
-        else if (producers.get(c.producerSpanId) !== c.producerTraceId) broken.push(`${c.id}: traceparent names no recorded producer span`);
-        else if (!consumerParents.has(`${c.producerTraceId}/${c.producerSpanId}`)) broken.push(`${c.id}: no consumer span in the producer's trace`);
-      }
-      return result(name, deliveries.length > 0 && broken.length === 0, deliveries.length === 0 ? 'nothing consumed to check' : broken.length === 0 ? `all ${deliveries.length} consumed messages joined their producer's trace` : `${broken.length} of ${deliveries.length} consumed messages lost their trace`, { checked: deliveries.length, broken: broken.length }, broken);
-    },
-  };
+  return invariant('traces intact', (o) => {
+    const producers = new Map<string, string>();
+    const consumerParents = new Set<string>();
+    for (const s of o.spans) {
+      if (s.kind === 'producer') producers.set(s.spanId, s.traceId);
+      if (s.kind === 'consumer' && s.parentSpanId) consumerParents.add(`${s.traceId}/${s.parentSpanId}`);
+    }
+    const broken: string[] = [];
+    const deliveries = firstDeliveries(o.consumed).filter((c) => !c.deadLettered);
+    for (const c of deliveries) {
+      if (!c.producerTraceId || !c.producerSpanId) broken.push(`${c.id}: no traceparent header`);
+      else if (producers.get(c.producerSpanId) !== c.producerTraceId) broken.push(`${c.id}: traceparent names no recorded producer span`);
+      else if (!consumerParents.has(`${c.producerTraceId}/${c.producerSpanId}`)) broken.push(`${c.id}: no consumer span in the producer's trace`);
+    }
+    return verdict(deliveries.length > 0 && broken.length === 0, deliveries.length === 0 ? 'nothing consumed to check' : broken.length === 0 ? `all ${deliveries.length} consumed messages joined their producer's trace` : `${broken.length} of ${deliveries.length} consumed messages lost their trace`, { checked: deliveries.length, broken: broken.length }, broken);
+  });
 }
 
 /** Every poison message sent was routed to the dead-letter queue, and nothing else was. */
 function poisonDeadLettered(): InvariantCheck {
-  const name = 'poison messages dead-lettered';
-  return {
-    name,
-    check(o: Observations) {
-      const poison = new Set(o.sent.filter((m) => m.poison && m.ackedAtMs !== undefined).map((m) => m.id));
-      // A poison send that failed may still have been written: dead-lettering it is right, not wrong.
-      const anyPoison = new Set(o.sent.filter((m) => m.poison).map((m) => m.id));
-      const dead = new Set(o.consumed.filter((c) => c.deadLettered).map((c) => c.id));
-      const missing = [...poison].filter((id) => !dead.has(id));
-      const wrongly = [...dead].filter((id) => !anyPoison.has(id));
-      const passed = poison.size > 0 && missing.length === 0 && wrongly.length === 0;
-      const summary = poison.size === 0 ? 'no poison message was acknowledged' : passed ? `all ${poison.size} poison messages dead-lettered, no good message was` : `${missing.length} poison messages not dead-lettered, ${wrongly.length} good messages dead-lettered`;
-      return result(name, passed, summary, { poison: poison.size, deadLettered: dead.size, missing: missing.length, wronglyDeadLettered: wrongly.length }, [...missing.map((id) => `${id} not dead-lettered`), ...wrongly.map((id) => `${id} dead-lettered`)]);
-    },
-  };
+  return invariant('poison messages dead-lettered', (o) => {
+    const poison = new Set(o.sent.filter((m) => m.poison && m.ackedAtMs !== undefined).map((m) => m.id));
+    // A poison send that failed may still have been written: dead-lettering it is right, not wrong.
+    const anyPoison = new Set(o.sent.filter((m) => m.poison).map((m) => m.id));
+    const dead = new Set(o.consumed.filter((c) => c.deadLettered).map((c) => c.id));
+    const missing = [...poison].filter((id) => !dead.has(id));
+    const wrongly = [...dead].filter((id) => !anyPoison.has(id));
+    const passed = poison.size > 0 && missing.length === 0 && wrongly.length === 0;
+    const summary = poison.size === 0 ? 'no poison message was acknowledged' : passed ? `all ${poison.size} poison messages dead-lettered, no good message was` : `${missing.length} poison messages not dead-lettered, ${wrongly.length} good messages dead-lettered`;
+    return verdict(passed, summary, { poison: poison.size, deadLettered: dead.size, missing: missing.length, wronglyDeadLettered: wrongly.length }, [...missing.map((id) => `${id} not dead-lettered`), ...wrongly.map((id) => `${id} dead-lettered`)]);
+  });
 }
 
 export interface AlertExpectation {
@@ -205,34 +195,30 @@ export interface AlertExpectation {
  */
 function alertFires(alertname: string, expect: AlertExpectation = {}): InvariantCheck {
   const resolves = expect.resolves ?? true;
-  const name = `alert ${alertname} fires${resolves ? ' and resolves' : ''}`;
-  return {
-    name,
-    check(o: Observations) {
-      if (o.alerts === undefined) return result(name, false, 'no Prometheus watched this scenario: run it withAlertPack()', {});
-      const want = Object.entries(expect.labels ?? {});
-      const matching = o.alerts.filter((a) => a.alertname === alertname && want.every(([k, v]) => a.labels[k] === v));
-      const faultStart = o.faults.length > 0 ? Math.min(...o.faults.map((f) => f.startMs)) : o.startedMs;
-      const healed = o.faults.length > 0 ? Math.max(...o.faults.map((f) => f.endMs ?? o.endedMs)) : o.startedMs;
-      const early = matching.find((a) => a.state === 'firing' && a.atMs < faultStart);
-      if (early) return result(name, false, `fired ${faultStart - early.atMs} ms before the fault: a false alarm`, {}, [JSON.stringify(early.labels)]);
-      const firing = matching.find((a) => a.state === 'firing');
-      if (!firing) {
-        const pending = matching.some((a) => a.state === 'pending');
-        return result(name, false, pending ? 'went pending but never fired (the fault was shorter than its for: duration?)' : 'never fired', {});
-      }
-      const figures: Record<string, number> = { firedAfterFaultStartMs: firing.atMs - faultStart };
-      if (!resolves) return result(name, true, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started`, figures);
-      // Resolved: every alert instance that fired ended inactive.
-      const last = new Map<string, (typeof matching)[number]>();
-      for (const a of matching) last.set(JSON.stringify(a.labels), a);
-      const stillActive = [...last.values()].filter((a) => a.state !== 'inactive');
-      if (stillActive.length > 0) return result(name, false, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started but was still ${stillActive[0]!.state} at the end`, figures, stillActive.map((a) => JSON.stringify(a.labels)));
-      const resolvedAt = Math.max(...[...last.values()].map((a) => a.atMs));
-      figures['resolvedAfterHealMs'] = resolvedAt - healed;
-      return result(name, true, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started, resolved ${figures['resolvedAfterHealMs']} ms after healing`, figures);
-    },
-  };
+  return invariant(`alert ${alertname} fires${resolves ? ' and resolves' : ''}`, (o) => {
+    if (o.alerts === undefined) return verdict(false, 'no Prometheus watched this scenario: run it withAlertPack()', {});
+    const want = Object.entries(expect.labels ?? {});
+    const matching = o.alerts.filter((a) => a.alertname === alertname && want.every(([k, v]) => a.labels[k] === v));
+    const faultStart = faultStartMs(o);
+    const healed = o.faults.length > 0 ? Math.max(...o.faults.map((f) => f.endMs ?? o.endedMs)) : o.startedMs;
+    const early = matching.find((a) => a.state === 'firing' && a.atMs < faultStart);
+    if (early) return verdict(false, `fired ${faultStart - early.atMs} ms before the fault: a false alarm`, {}, [JSON.stringify(early.labels)]);
+    const firing = matching.find((a) => a.state === 'firing');
+    if (!firing) {
+      const pending = matching.some((a) => a.state === 'pending');
+      return verdict(false, pending ? 'went pending but never fired (the fault was shorter than its for: duration?)' : 'never fired', {});
+    }
+    const figures: Record<string, number> = { firedAfterFaultStartMs: firing.atMs - faultStart };
+    if (!resolves) return verdict(true, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started`, figures);
+    // Resolved: every alert instance that fired ended inactive.
+    const last = new Map<string, (typeof matching)[number]>();
+    for (const a of matching) last.set(JSON.stringify(a.labels), a);
+    const stillActive = [...last.values()].filter((a) => a.state !== 'inactive');
+    if (stillActive.length > 0) return verdict(false, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started but was still ${stillActive[0]!.state} at the end`, figures, stillActive.map((a) => JSON.stringify(a.labels)));
+    const resolvedAt = Math.max(...[...last.values()].map((a) => a.atMs));
+    figures['resolvedAfterHealMs'] = resolvedAt - healed;
+    return verdict(true, `fired ${figures['firedAfterFaultStartMs']} ms after the fault started, resolved ${figures['resolvedAfterHealMs']} ms after healing`, figures);
+  });
 }
 
 /** The invariants, behind one small facade: `Invariant.noAckedLoss()`, `Invariant.recoveryWithin(30_000)`. */

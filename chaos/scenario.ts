@@ -8,7 +8,8 @@ import { silentProgress, type ProgressSink } from '@eda-harness/core';
 import { Environment, type StartedEnvironment } from '@eda-harness/environment';
 import { Registry } from 'prom-client';
 import { startAlertWatch, type AlertPackOptions, type AlertWatch } from './alert-watch';
-import { defaultInvariants } from './invariants';
+import { defaultInvariants, firstDeliveries } from './invariants';
+import { waitUpTo } from './wait-up-to';
 import type {
   AlertObservation,
   ChaosFault,
@@ -238,13 +239,11 @@ export class ChaosScenario {
 
   /** Waits until every acknowledged message was consumed (or dead-lettered), or the drain timeout. */
   private async drain(w: RunningWorkload): Promise<void> {
-    const deadline = Date.now() + this.timing.drainTimeoutMs;
-    for (;;) {
+    const allConsumed = (): boolean => {
       const seen = new Set(w.consumed().map((c) => c.id));
-      const missing = w.sent().filter((m) => m.ackedAtMs !== undefined && !seen.has(m.id)).length;
-      if (missing === 0 || Date.now() >= deadline) return;
-      await delay(250);
-    }
+      return w.sent().every((m) => m.ackedAtMs === undefined || seen.has(m.id));
+    };
+    await waitUpTo(allConsumed, { description: 'every acknowledged message to be consumed', timeoutMs: this.timing.drainTimeoutMs, intervalMs: 250 });
   }
 
   private async startEnvironment(progress: ProgressSink): Promise<StartedEnvironment> {
@@ -289,10 +288,11 @@ export function countsOf(o: Observations): ScenarioCounts {
 export function timelineOf(o: Observations): TimelinePoint[] {
   const t0 = o.startedMs;
   const secondOf = (ms: number): number => Math.max(0, Math.floor((ms - t0) / 1000));
-  const points = new Map<number, { sent: number; acked: number; failed: number; consumed: number }>();
+  const none = () => ({ sent: 0, acked: 0, failed: 0, consumed: 0 });
+  const points = new Map<number, ReturnType<typeof none>>();
   const at = (ms: number) => {
     const second = secondOf(ms);
-    const p = points.get(second) ?? { sent: 0, acked: 0, failed: 0, consumed: 0 };
+    const p = points.get(second) ?? none();
     points.set(second, p);
     return p;
   };
@@ -304,11 +304,8 @@ export function timelineOf(o: Observations): TimelinePoint[] {
   for (const c of o.consumed) at(c.atMs).consumed++;
 
   const sentAtMs = new Map(o.sent.filter((m) => !m.poison).map((m) => [m.id, m.sentAtMs]));
-  const firstSeen = new Set<string>();
   const latencies = new Map<number, number[]>();
-  for (const c of o.consumed) {
-    if (firstSeen.has(c.id)) continue;
-    firstSeen.add(c.id);
+  for (const c of firstDeliveries(o.consumed)) {
     const sentAt = sentAtMs.get(c.id);
     if (c.deadLettered || sentAt === undefined) continue;
     const second = secondOf(c.atMs);
@@ -323,5 +320,5 @@ export function timelineOf(o: Observations): TimelinePoint[] {
   };
 
   const last = Math.max(0, ...points.keys());
-  return Array.from({ length: last + 1 }, (_, second) => ({ second, ...(points.get(second) ?? { sent: 0, acked: 0, failed: 0, consumed: 0 }), ...latency(second) }));
+  return Array.from({ length: last + 1 }, (_, second) => ({ second, ...(points.get(second) ?? none()), ...latency(second) }));
 }

@@ -15,12 +15,17 @@ export interface EnvironmentNeeds {
   readonly toxiproxy?: boolean;
 }
 
-/** One message the workload tried to send. Every message has a unique id and a per-key sequence number. */
-export interface SentMessage {
+/** What identifies a workload message, sent or consumed (it travels in the message's headers). */
+export interface MessageId {
+  /** Unique within the run. */
   readonly id: string;
   readonly key: string;
   /** Per-key sequence number, from 0; a key's messages are sent one after the other. */
   readonly seq: number;
+}
+
+/** One message the workload tried to send. */
+export interface SentMessage extends MessageId {
   readonly sentAtMs: number;
   /** When the broker acknowledged it (a resolved `acks: -1` send, a publisher confirm); undefined if never. */
   readonly ackedAtMs: number | undefined;
@@ -31,10 +36,7 @@ export interface SentMessage {
 }
 
 /** One delivery the workload's consumer saw (a message delivered twice appears twice). */
-export interface ConsumedMessage {
-  readonly id: string;
-  readonly key: string;
-  readonly seq: number;
+export interface ConsumedMessage extends MessageId {
   readonly atMs: number;
   /** Kafka partition, when the system is Kafka. */
   readonly partition: number | undefined;

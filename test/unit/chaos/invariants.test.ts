@@ -1,41 +1,6 @@
 import { Invariant, defaultInvariants } from '../../../chaos/invariants';
-import type { AlertObservation, ConsumedMessage, FaultWindow, InvariantCheck, Observations, SentMessage, SpanRecord } from '../../../chaos/types';
-
-// All times are absolute epoch milliseconds; T0 is when the scenario started.
-const T0 = 1_700_000_000_000;
-
-/** A sent message, acked 5 ms after sending unless `failed` or `ackedAtMs` says otherwise. */
-function sent(id: string, at: number, opts: { key?: string; seq?: number; failed?: boolean; ackedAtMs?: number; poison?: boolean } = {}): SentMessage {
-  const failed = opts.failed === true;
-  return {
-    id,
-    key: opts.key ?? 'k0',
-    seq: opts.seq ?? 0,
-    sentAtMs: T0 + at,
-    ackedAtMs: failed ? undefined : (opts.ackedAtMs ?? T0 + at + 5),
-    error: failed ? 'KafkaJSRequestTimeoutError: Request timed out' : undefined,
-    poison: opts.poison === true,
-  };
-}
-
-/** A delivery with a healthy traceparent (trace `t-<id>`, producer span `p-<id>`) unless told otherwise. */
-function consumed(
-  id: string,
-  at: number,
-  opts: { key?: string; seq?: number; redelivered?: boolean; deadLettered?: boolean; traceId?: string | null; spanId?: string | null } = {},
-): ConsumedMessage {
-  return {
-    id,
-    key: opts.key ?? 'k0',
-    seq: opts.seq ?? 0,
-    atMs: T0 + at,
-    partition: 0,
-    redelivered: opts.redelivered === true,
-    producerTraceId: opts.traceId === null ? undefined : (opts.traceId ?? `t-${id}`),
-    producerSpanId: opts.spanId === null ? undefined : (opts.spanId ?? `p-${id}`),
-    deadLettered: opts.deadLettered === true,
-  };
-}
+import type { AlertObservation, FaultWindow, InvariantCheck, Observations, SpanRecord } from '../../../chaos/types';
+import { T0, consumed, obs, sent } from './observations.fixtures';
 
 /** A producer span and its consumer child, matching what `consumed(id)` carries by default. */
 function tracedPair(id: string): SpanRecord[] {
@@ -47,21 +12,6 @@ function tracedPair(id: string): SpanRecord[] {
 
 function fault(startAt: number, endAt: number | undefined, opts: { name?: string; error?: string } = {}): FaultWindow {
   return { name: opts.name ?? 'broker-kill', description: 'a Kafka broker killed with SIGKILL, then started again', startMs: T0 + startAt, endMs: endAt === undefined ? undefined : T0 + endAt, error: opts.error };
-}
-
-function obs(parts: Partial<Pick<Observations, 'sent' | 'consumed' | 'faults' | 'spans' | 'alerts'>>): Observations {
-  return {
-    scenario: 'kafka-broker-kill',
-    system: 'kafka',
-    startedMs: T0,
-    endedMs: T0 + 20_000,
-    sent: parts.sent ?? [],
-    consumed: parts.consumed ?? [],
-    faults: parts.faults ?? [],
-    spans: parts.spans ?? [],
-    events: [],
-    alerts: parts.alerts,
-  };
 }
 
 const check = (inv: InvariantCheck, o: Observations) => inv.check(o);

@@ -78,6 +78,12 @@ const report: ChaosReport = {
   scenarios: [passing, failing],
 };
 
+/** The report with only these scenarios. */
+const reportOf = (...scenarios: ScenarioResult[]): ChaosReport => ({ ...report, scenarios });
+
+/** The scenario as a report written before timeline points had latency figures. */
+const withoutLatency = (scenario: ScenarioResult): ScenarioResult => ({ ...scenario, timeline: scenario.timeline.map((p) => ({ ...p, latencyP50Ms: undefined, latencyMaxMs: undefined })) });
+
 const VOID_HTML = new Set(['meta', 'br', 'hr', 'img', 'input', 'link']);
 
 /**
@@ -178,10 +184,10 @@ describe('renderJUnit', () => {
   });
 
   it('keeps line breaks in attribute values as character references', () => {
-    const multiLine: ChaosReport = { ...report, scenarios: [{ ...failing, error: 'first line\nsecond line' }] };
+    const multiLine = reportOf({ ...failing, error: 'first line\nsecond line' });
     const out = renderJUnit(multiLine);
     expect(out).toContain('<error message="first line" type="ScenarioError">first line\nsecond line</error>');
-    const withSummary: ChaosReport = { ...report, scenarios: [{ ...failing, invariants: [{ ...failing.invariants[0]!, summary: 'a\nb' }] }] };
+    const withSummary = reportOf({ ...failing, invariants: [{ ...failing.invariants[0]!, summary: 'a\nb' }] });
     expect(renderJUnit(withSummary)).toContain('<failure message="a&#10;b"');
   });
 });
@@ -221,7 +227,7 @@ describe('renderHtml', () => {
   });
 
   it('places fault windows using startedAt as second 0', () => {
-    const svg = /<svg [\s\S]*?<\/svg>/.exec(renderHtml({ ...report, scenarios: [{ ...passing, durationMs: 10_000 }] }))?.[0] ?? '';
+    const svg = /<svg [\s\S]*?<\/svg>/.exec(renderHtml(reportOf({ ...passing, durationMs: 10_000 })))?.[0] ?? '';
     const rect = /<rect class="fault"[^>]*>/.exec(svg)?.[0] ?? '';
     // Plot area runs from x=52 to x=944 over 10 s: the fault spans 3 s .. 8 s.
     expect(Number(attr(rect, 'x'))).toBeCloseTo(52 + 0.3 * 892, 0);
@@ -237,7 +243,7 @@ describe('renderHtml', () => {
   });
 
   it('still renders when startedAt is not a date, leaving faults to the faults table', () => {
-    const out = renderHtml({ ...report, scenarios: [{ ...passing, startedAt: 'not a date' }] });
+    const out = renderHtml(reportOf({ ...passing, startedAt: 'not a date' }));
     expect(out).toContain('<svg ');
     expect(out).not.toContain('<rect class="fault"');
     expect(out).toContain('<td>kafka-kill-leader</td>');
@@ -246,7 +252,6 @@ describe('renderHtml', () => {
   describe('latency chart', () => {
     const svgs = (markup: string, cls: string): string[] => [...markup.matchAll(new RegExp(`<svg class="${cls}"[\\s\\S]*?</svg>`, 'g'))].map((m) => m[0]);
     const pointsOf = (svg: string, cls: string): string[][] => [...svg.matchAll(new RegExp(`<polyline class="${cls}" points="([^"]*)"`, 'g'))].map((m) => (m[1] ?? '').split(' '));
-    const olderReport = (scenario: ScenarioResult): ChaosReport => ({ ...report, scenarios: [{ ...scenario, timeline: scenario.timeline.map((p) => ({ ...p, latencyP50Ms: undefined, latencyMaxMs: undefined })) }] });
 
     it('follows each throughput chart when any point has latency, titled and over the same time axis', () => {
       const latency = svgs(html, 'timeline latency');
@@ -277,16 +282,17 @@ describe('renderHtml', () => {
 
     it('marks a second with latency between two without as a dot', () => {
       const timeline: TimelinePoint[] = [0, 1, 2].map((second) => ({ second, sent: 1, acked: 1, failed: 0, consumed: 1, latencyP50Ms: second === 1 ? 7 : undefined, latencyMaxMs: second === 1 ? 9 : undefined }));
-      const [svg = ''] = svgs(renderHtml({ ...report, scenarios: [{ ...passing, timeline }] }), 'timeline latency');
+      const [svg = ''] = svgs(renderHtml(reportOf({ ...passing, timeline })), 'timeline latency');
       expect(svg).toMatch(/<circle class="latency-p50" cx="[\d.]+" cy="[\d.]+" r="2.5"/);
       expect(svg).toMatch(/<circle class="latency-max" /);
       expect(svg).not.toContain('<polyline');
     });
 
     it('is left out, with a note, when no point has latency (a report written before the field existed)', () => {
-      const older = JSON.parse(renderJson(olderReport(passing))) as ChaosReport;
-      expect(older.scenarios[0]?.timeline[0]).not.toHaveProperty('latencyP50Ms'); // JSON drops undefined fields
-      for (const out of [renderHtml(older), renderHtml(olderReport(passing))]) {
+      const older = reportOf(withoutLatency(passing));
+      const reread = JSON.parse(renderJson(older)) as ChaosReport;
+      expect(reread.scenarios[0]?.timeline[0]).not.toHaveProperty('latencyP50Ms'); // JSON drops undefined fields
+      for (const out of [renderHtml(reread), renderHtml(older)]) {
         expect(out).not.toContain('<svg class="timeline latency"');
         expect(out).toContain('No end-to-end latency was recorded.');
         expect(out.match(/<svg class="timeline"/g)).toHaveLength(1);
@@ -330,18 +336,17 @@ describe('renderHtml', () => {
         { atMs: T0 + 1000, alertname: 'EdaExporterStale', labels: { target: 'kafka' }, state: 'firing' },
         { atMs: T0 + 2000, alertname: 'EdaExporterStale', labels: { target: 'rabbitmq' }, state: 'firing' },
       ];
-      const svg = strip(renderHtml({ ...report, scenarios: [{ ...passing, alerts }] }));
+      const svg = strip(renderHtml(reportOf({ ...passing, alerts })));
       expect(svg.match(/>EdaExporterStale<title>/g)).toHaveLength(2);
       expect(new Set(bars(svg, 'firing').map((b) => attr(b, 'y'))).size).toBe(2);
     });
 
     it('goes under the throughput chart when there is no latency chart, and is left out without a start instant', () => {
-      const noLatency = { ...failing, timeline: failing.timeline.map((p) => ({ ...p, latencyP50Ms: undefined, latencyMaxMs: undefined })) };
-      const out = renderHtml({ ...report, scenarios: [noLatency] });
+      const out = renderHtml(reportOf(withoutLatency(failing)));
       expect(out.indexOf('<svg class="timeline alerts"')).toBeGreaterThan(out.indexOf('<svg class="timeline"'));
       expect(bars(strip(out), 'firing')).toHaveLength(2);
       checkWellFormed(out, VOID_HTML);
-      expect(renderHtml({ ...report, scenarios: [{ ...failing, startedAt: 'not a date' }] })).not.toContain('<svg class="timeline alerts"');
+      expect(renderHtml(reportOf({ ...failing, startedAt: 'not a date' }))).not.toContain('<svg class="timeline alerts"');
     });
   });
 
@@ -385,6 +390,6 @@ describe('summarize', () => {
   });
 
   it('handles a report with no scenarios', () => {
-    expect(summarize({ ...report, scenarios: [] })).toBe('0 of 0 scenarios passed');
+    expect(summarize(reportOf())).toBe('0 of 0 scenarios passed');
   });
 });

@@ -1,34 +1,12 @@
 import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '../../../chaos/catalog';
 import { Fault } from '../../../chaos/faults';
 import { ChaosScenario, countsOf, timelineOf } from '../../../chaos/scenario';
-import type { ChaosFault, ChaosWorkload, ConsumedMessage, Observations, SentMessage } from '../../../chaos/types';
+import type { ChaosFault, ChaosWorkload } from '../../../chaos/types';
 import { Workload } from '../../../chaos/workloads';
 import { ConfigError } from '../../../core/errors';
-
-const T0 = 1_700_000_000_000;
-
-function sent(id: string, at: number, opts: { ackAfter?: number; failed?: boolean; poison?: boolean } = {}): SentMessage {
-  const failed = opts.failed === true;
-  return {
-    id,
-    key: 'k0',
-    seq: 0,
-    sentAtMs: T0 + at,
-    ackedAtMs: failed ? undefined : T0 + at + (opts.ackAfter ?? 5),
-    error: failed ? 'send timed out' : undefined,
-    poison: opts.poison === true,
-  };
-}
-
-function consumed(id: string, at: number, opts: { deadLettered?: boolean } = {}): ConsumedMessage {
-  return { id, key: 'k0', seq: 0, atMs: T0 + at, partition: 0, redelivered: false, producerTraceId: undefined, producerSpanId: undefined, deadLettered: opts.deadLettered === true };
-}
+import { consumed, obs, sent } from './observations.fixtures';
 
 const NO_LATENCY = { latencyP50Ms: undefined, latencyMaxMs: undefined };
-
-function obs(s: SentMessage[], c: ConsumedMessage[]): Observations {
-  return { scenario: 's', system: 'kafka', startedMs: T0, endedMs: T0 + 10_000, sent: s, consumed: c, faults: [], spans: [], events: [], alerts: undefined };
-}
 
 /** A workload that must never be started: `start` records the call and throws. */
 function inertWorkload(system: ChaosWorkload['system'], needs: ChaosWorkload['needs'] = system === 'kafka' ? { kafkaNodes: 1 } : { rabbitmq: true }) {
@@ -39,29 +17,29 @@ function inertWorkload(system: ChaosWorkload['system'], needs: ChaosWorkload['ne
 
 describe('countsOf', () => {
   it('counts sends, acks, failures, deliveries, unique consumption, duplicates and poison', () => {
-    const o = obs(
-      [sent('m1', 100), sent('m2', 200), sent('m3', 300, { failed: true }), sent('p1', 400, { poison: true })],
-      [consumed('m1', 150), consumed('m2', 250), consumed('m1', 260), consumed('m3', 350), consumed('m1', 400)],
-    );
+    const o = obs({
+      sent: [sent('m1', 100), sent('m2', 200), sent('m3', 300, { failed: true }), sent('p1', 400, { poison: true })],
+      consumed: [consumed('m1', 150), consumed('m2', 250), consumed('m1', 260), consumed('m3', 350), consumed('m1', 400)],
+    });
     expect(countsOf(o)).toEqual({ sent: 4, acked: 3, failed: 1, deliveries: 5, uniqueConsumed: 3, duplicates: 2, poison: 1 });
   });
 
   it('is all zeros on an empty history', () => {
-    expect(countsOf(obs([], []))).toEqual({ sent: 0, acked: 0, failed: 0, deliveries: 0, uniqueConsumed: 0, duplicates: 0, poison: 0 });
+    expect(countsOf(obs({}))).toEqual({ sent: 0, acked: 0, failed: 0, deliveries: 0, uniqueConsumed: 0, duplicates: 0, poison: 0 });
   });
 });
 
 describe('timelineOf', () => {
   it('buckets per second since the start, failed sends at send time, empty seconds filled with zeros', () => {
-    const o = obs(
-      [
+    const o = obs({
+      sent: [
         sent('m1', 100), // sent and acked in second 0
         sent('m2', 900, { ackAfter: 200 }), // sent in 0, acked in 1
         sent('m3', 1500, { failed: true }), // sent and failed in 1
         sent('m4', 2999, { failed: true, ackAfter: 5000 }), // failed in 2, never acked
       ],
-      [consumed('m1', 120), consumed('m2', 1200), consumed('m2', 4000), consumed('m3', 4999)],
-    );
+      consumed: [consumed('m1', 120), consumed('m2', 1200), consumed('m2', 4000), consumed('m3', 4999)],
+    });
     expect(timelineOf(o)).toStrictEqual([
       { second: 0, sent: 2, acked: 1, failed: 0, consumed: 1, latencyP50Ms: 20, latencyMaxMs: 20 },
       { second: 1, sent: 1, acked: 1, failed: 1, consumed: 1, latencyP50Ms: 300, latencyMaxMs: 300 },
@@ -73,16 +51,16 @@ describe('timelineOf', () => {
   });
 
   it('puts anything before the start into second 0', () => {
-    expect(timelineOf(obs([sent('m1', -300)], []))).toStrictEqual([{ second: 0, sent: 1, acked: 1, failed: 0, consumed: 0, ...NO_LATENCY }]);
+    expect(timelineOf(obs({ sent: [sent('m1', -300)] }))).toStrictEqual([{ second: 0, sent: 1, acked: 1, failed: 0, consumed: 0, ...NO_LATENCY }]);
   });
 
   it('has a single empty second for an empty history', () => {
-    expect(timelineOf(obs([], []))).toStrictEqual([{ second: 0, sent: 0, acked: 0, failed: 0, consumed: 0, ...NO_LATENCY }]);
+    expect(timelineOf(obs({}))).toStrictEqual([{ second: 0, sent: 0, acked: 0, failed: 0, consumed: 0, ...NO_LATENCY }]);
   });
 
   it('gives the latency of first deliveries per second: nearest-rank p50 and max, dead-letters, poison and phantoms left out', () => {
-    const o = obs(
-      [
+    const o = obs({
+      sent: [
         ...['a', 'b', 'c', 'd'].map((id, i) => sent(id, i * 100)),
         sent('e', 1000),
         sent('p1', 1100, { poison: true }),
@@ -90,7 +68,7 @@ describe('timelineOf', () => {
         sent('x', 1200),
         ...['f', 'g', 'h'].map((id, i) => sent(id, 4000 + i * 100)),
       ],
-      [
+      consumed: [
         // second 2: latencies 2010, 1950, 1800, 2700 → sorted 1800, 1950, 2010, 2700; nearest rank ⌈4/2⌉ = 2nd
         consumed('a', 2010),
         consumed('b', 2050),
@@ -113,7 +91,7 @@ describe('timelineOf', () => {
         consumed('f', 6000),
         consumed('x', 6500),
       ],
-    );
+    });
     const points = timelineOf(o);
     expect(points.map(({ second, consumed: n, latencyP50Ms, latencyMaxMs }) => ({ second, consumed: n, latencyP50Ms, latencyMaxMs }))).toStrictEqual([
       { second: 0, consumed: 0, ...NO_LATENCY },
@@ -127,12 +105,12 @@ describe('timelineOf', () => {
   });
 
   it('takes the p50 of two latencies as the lower one (nearest rank, not interpolated)', () => {
-    const [point] = timelineOf(obs([sent('a', 0), sent('b', 0)], [consumed('a', 100), consumed('b', 300)]));
+    const [point] = timelineOf(obs({ sent: [sent('a', 0), sent('b', 0)], consumed: [consumed('a', 100), consumed('b', 300)] }));
     expect(point).toMatchObject({ latencyP50Ms: 100, latencyMaxMs: 300 });
   });
 
   it('agrees with countsOf on totals', () => {
-    const o = obs([sent('a', 10), sent('b', 1010, { failed: true }), sent('c', 2500, { ackAfter: 3000 })], [consumed('a', 20), consumed('c', 6000)]);
+    const o = obs({ sent: [sent('a', 10), sent('b', 1010, { failed: true }), sent('c', 2500, { ackAfter: 3000 })], consumed: [consumed('a', 20), consumed('c', 6000)] });
     const points = timelineOf(o);
     const total = (k: 'sent' | 'acked' | 'failed' | 'consumed') => points.reduce((n, p) => n + p[k], 0);
     const counts = countsOf(o);

@@ -1,0 +1,198 @@
+import { connect } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { setTimeout as delay } from 'node:timers/promises';
+import { BrokerUnreachableError, errorMessage, withDeadline } from '@eda-harness/core';
+import { instrumentAmqp } from '@eda-harness/instrumentation';
+import type { ChaosWorkload, MessageId, RunningWorkload, WorkloadContext } from '../types';
+import { POISON_BODY, SETTLE_TIMEOUT_MS, checkRate, goodBody, headersOf, isPoison, poisonSender, recorder, senders, type Recorder, type WorkloadOptions } from './traffic';
+
+export interface RabbitMqWorkloadOptions extends WorkloadOptions {
+  /** Durable queues (default true); false is the negative control: a restart loses the queue. */
+  readonly durable?: boolean;
+  /** Persistent messages (default true); false is the negative control: a restart loses them. */
+  readonly persistent?: boolean;
+  /** Consumer prefetch (default 20). */
+  readonly prefetch?: number;
+  /** How long the first connections may take before the workload gives up (default 30 000 ms). */
+  readonly connectTimeoutMs?: number;
+}
+
+export function rabbitMqWorkload(options: RabbitMqWorkloadOptions = {}): ChaosWorkload {
+  const { keys, rate, processingMs } = checkRate(options);
+  const durable = options.durable ?? true;
+  const persistent = options.persistent ?? true;
+  const prefetch = options.prefetch ?? 20;
+  return {
+    system: 'rabbitmq',
+    needs: { rabbitmq: true },
+    description: `${rate} msg/s over ${keys} keys to a ${durable ? 'durable' : 'non-durable'} queue, ${persistent ? 'persistent' : 'transient'} messages, publisher confirms, manual acks (prefetch ${prefetch}), dead-letter exchange`,
+    start: (ctx) => startRabbitMqWorkload(ctx, { keys, rate, processingMs, durable, persistent, prefetch, connectTimeoutMs: options.connectTimeoutMs ?? 30_000 }),
+  };
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+interface RabbitNames {
+  readonly queue: string;
+  readonly dlx: string;
+  readonly dlq: string;
+}
+
+/** Declares the topology; run on every (re)connect, as a service must (a restart may have lost it). */
+async function declare(ch: Channel, n: RabbitNames, durable: boolean): Promise<void> {
+  await ch.assertExchange(n.dlx, 'fanout', { durable });
+  await ch.assertQueue(n.dlq, { durable });
+  await ch.bindQueue(n.dlq, n.dlx, '');
+  await ch.assertQueue(n.queue, { durable, arguments: { 'x-dead-letter-exchange': n.dlx } });
+}
+
+/**
+ * A connection that comes back: amqplib does not reconnect, so every user writes this loop. On
+ * close, `onUp` runs again on a new connection once the broker answers.
+ */
+function resilientConnection(url: string, name: string, rec: Recorder, onUp: (model: ChannelModel) => Promise<void>) {
+  let model: ChannelModel | undefined;
+  let closing = false;
+  let connecting: Promise<void> | undefined;
+  const open = async (): Promise<void> => {
+    for (let attempt = 1; !closing; attempt++) {
+      try {
+        const m = await connect(url, { timeout: 3000 });
+        m.on('error', (err: unknown) => rec.event('connection', `${name}: ${errorMessage(err)}`));
+        m.on('close', () => {
+          if (model !== m) return;
+          model = undefined;
+          if (closing) return;
+          rec.event('connection', `${name}: connection closed, reconnecting`);
+          connecting = open();
+        });
+        await onUp(m);
+        model = m;
+        if (attempt > 1) rec.event('connection', `${name}: reconnected after ${attempt} attempts`);
+        return;
+      } catch (err) {
+        if (attempt === 1 || attempt % 10 === 0) rec.event('connection', `${name}: connect attempt ${attempt} failed: ${errorMessage(err)}`);
+        await delay(Math.min(2000, 200 * attempt));
+      }
+    }
+  };
+  connecting = open();
+  return {
+    ready: () => connecting ?? Promise.resolve(),
+    current: () => model,
+    async close(): Promise<void> {
+      closing = true;
+      await connecting;
+      await model?.close().catch(() => undefined);
+    },
+  };
+}
+
+async function startRabbitMqWorkload(
+  ctx: WorkloadContext,
+  o: { keys: number; rate: number; processingMs: number; durable: boolean; persistent: boolean; prefetch: number; connectTimeoutMs: number },
+): Promise<RunningWorkload> {
+  const url = ctx.env.getAmqpUrl();
+  const names: RabbitNames = { queue: `${ctx.prefix}.work`, dlx: `${ctx.prefix}.dlx`, dlq: `${ctx.prefix}.work.dlq` };
+  const rec = recorder();
+  const instrumentation = { tracerProvider: ctx.tracerProvider, registry: ctx.registry, logger: { warn: (m: string) => rec.event('connection', `instrumentation: ${m}`) } };
+
+  let publishChannel: ConfirmChannel | undefined;
+  const publisher = resilientConnection(url, 'publisher', rec, async (model) => {
+    const ch = instrumentAmqp(await model.createConfirmChannel(), instrumentation);
+    ch.on('error', (err: unknown) => rec.event('produce', `channel: ${errorMessage(err)}`));
+    ch.on('close', () => {
+      if (publishChannel === ch) publishChannel = undefined;
+    });
+    await declare(ch, names, o.durable);
+    publishChannel = ch;
+  });
+
+  const consume = (queue: string, deadLettered: boolean, handle: (ch: Channel, msg: ConsumeMessage) => Promise<void>) =>
+    resilientConnection(url, deadLettered ? 'dlq reader' : 'consumer', rec, async (model) => {
+      const ch = instrumentAmqp(await model.createChannel(), instrumentation);
+      ch.on('error', (err: unknown) => rec.event('consume', `channel: ${errorMessage(err)}`));
+      await declare(ch, names, o.durable);
+      await ch.prefetch(o.prefetch);
+      await ch.consume(queue, (msg) => {
+        if (!msg) return;
+        handle(ch, msg).catch((err: unknown) => {
+          rec.event('consume', `handler: ${errorMessage(err)}`);
+          try {
+            ch.nack(msg, false, true);
+          } catch {
+            // The channel is gone; the broker redelivers the message to the next consumer.
+          }
+        });
+      });
+    });
+
+  const consumer = consume(names.queue, false, async (ch, msg) => {
+    if (isPoison(msg.content)) {
+      // Rejected without requeue: the broker moves it through the dead-letter exchange.
+      ch.nack(msg, false, false);
+      return;
+    }
+    if (o.processingMs > 0) await delay(o.processingMs);
+    rec.delivery(msg.properties.headers, { partition: undefined, redelivered: msg.fields.redelivered, deadLettered: false });
+    ch.ack(msg);
+  });
+  const dlqReader = consume(names.dlq, true, async (ch, msg) => {
+    rec.delivery(msg.properties.headers, { partition: undefined, redelivered: msg.fields.redelivered, deadLettered: true });
+    ch.ack(msg);
+  });
+  // amqplib has no connect retry of its own and ours retries for ever: bound the first connection.
+  const connections = [publisher, consumer, dlqReader];
+  try {
+    await withDeadline(Promise.all(connections.map((c) => c.ready())), o.connectTimeoutMs, () => {
+      const last = rec.events.filter((e) => e.where === 'connection').pop()?.message;
+      return new BrokerUnreachableError(`RabbitMQ at ${redactUrl(url)} did not accept the workload's connections within ${o.connectTimeoutMs / 1000} s${last ? ` (last: ${last})` : ''}`, {
+        hint: 'check that the broker is running and the AMQP URL is right (eda-harness env status)',
+      });
+    });
+  } catch (err) {
+    await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
+    throw err;
+  }
+
+  const publish = async (m: MessageId, body: string): Promise<void> => {
+    const ch = publishChannel;
+    if (!ch) throw new Error('not connected to RabbitMQ');
+    const confirmed = new Promise<void>((resolve, reject) => {
+      try {
+        ch.sendToQueue(names.queue, Buffer.from(body), { persistent: o.persistent, messageId: m.id, contentType: 'application/json', headers: headersOf(m) }, (err: unknown) => {
+          if (err) reject(err instanceof Error ? err : new Error(`publisher nack: ${String(err)}`));
+          else resolve();
+        });
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    // A confirm that never comes (the connection died with the message in flight) is a failure.
+    await withDeadline(confirmed, SETTLE_TIMEOUT_MS, () => new Error(`no publisher confirm within ${SETTLE_TIMEOUT_MS} ms`));
+  };
+
+  const loops = senders(o.keys, o.rate, ctx.prefix, (m) => publish(m, goodBody(m)), rec);
+  const sendPoison = poisonSender(ctx.prefix, rec, (m) => publish(m, POISON_BODY));
+  return {
+    destination: names.queue,
+    sendPoison,
+    stopSending: () => loops.stop(),
+    async close() {
+      await loops.stop();
+      await Promise.all([consumer.close(), dlqReader.close(), publisher.close()]);
+    },
+    sent: () => rec.sent,
+    consumed: () => rec.consumed,
+    events: () => rec.events,
+  };
+}
