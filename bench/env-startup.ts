@@ -10,8 +10,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Environment } from '../environment';
-import { silentProgress } from '../core/progress';
+import { Environment } from '@eda-harness/environment';
+import { silentProgress } from '@eda-harness/core';
 
 interface Row {
   readonly scenario: string;

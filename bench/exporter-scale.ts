@@ -13,11 +13,11 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
-import { Environment } from '../environment';
-import type { StartedEnvironment } from '../environment';
-import { silentProgress } from '../core/progress';
-import { createExporter } from '../exporter';
-import type { KafkaSnapshot } from '../exporter';
+import { Environment } from '@eda-harness/environment';
+import type { StartedEnvironment } from '@eda-harness/environment';
+import { silentProgress } from '@eda-harness/core';
+import { createExporter } from '@eda-harness/exporter';
+import type { KafkaSnapshot } from '@eda-harness/exporter';
 
 const STEPS = (process.env['BENCH_STEPS'] ?? '50,200,500').split(',').map(Number);
 const PARTITIONS_PER_TOPIC = Number(process.env['BENCH_PARTITIONS_PER_TOPIC'] ?? 10);

@@ -60,7 +60,7 @@ async function pool(total: number, concurrency: number, task: (i: number) => Pro
 async function kafkaRun(): Promise<{ produce: number; consume: number }> {
   let kafka = new Kafka({ clientId: `bench-${mode}`, brokers, logLevel: logLevel.NOTHING });
   if (mode === 'eda') {
-    const { instrumentKafka } = require('../instrumentation') as typeof import('../instrumentation');
+    const { instrumentKafka } = require('@eda-harness/instrumentation') as typeof import('@eda-harness/instrumentation');
     kafka = instrumentKafka(kafka, { brokers, clientId: `bench-${mode}` });
   }
   const topic = `bench-${mode}-${randomBytes(4).toString('hex')}`;
@@ -99,7 +99,7 @@ async function amqpRun(): Promise<{ publish: number; consume: number }> {
   const conn = await amqp.connect(amqpUrl);
   let ch = await conn.createChannel();
   if (mode === 'eda') {
-    const { instrumentAmqp } = require('../instrumentation') as typeof import('../instrumentation');
+    const { instrumentAmqp } = require('@eda-harness/instrumentation') as typeof import('@eda-harness/instrumentation');
     ch = instrumentAmqp(ch);
   }
   const queue = `bench-${mode}-${randomBytes(4).toString('hex')}`;

@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Environment } from '../environment';
+import { Environment } from '@eda-harness/environment';
 
 const run = promisify(execFile);
 type Mode = 'none' | 'eda' | 'contrib';

@@ -87,6 +87,19 @@ describe.each([...manifests.keys()])('package %s', (dir) => {
   });
 });
 
+it('tests and benchmarks import a package\u2019s sources by <folder>/index, never the folder itself (which resolves to its built dist/)', () => {
+  const folders = new Set(manifests.keys());
+  const problems: string[] = [];
+  for (const file of [...sources(join(root, 'test')), ...sources(join(root, 'bench'))]) {
+    for (const spec of specifiers(readFileSync(file, 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const target = relative(root, resolve(file, '..', spec));
+      if (folders.has(target)) problems.push(`${relative(root, file)}: '${spec}'`);
+    }
+  }
+  expect(problems).toEqual([]);
+});
+
 describe('specifiers', () => {
   it('finds static, side-effect, dynamic and require imports', () => {
     expect(specifiers(`import a from 'a';\nimport 'b';\nexport * from './c';\nconst d = await import('d');\nrequire('e/f');`)).toEqual(['a', './c', 'b', 'd', 'e/f']);
