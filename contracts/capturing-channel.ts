@@ -1,11 +1,17 @@
 import { EventEmitter } from 'node:events';
-import type { ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
+import type { ConfirmChannel, Connection, ConsumeMessage, GetMessage, Message, Options, Replies } from 'amqplib';
+import { unsupported } from './stand-in';
 import type { AmqpSettlement, CapturedAmqpMessage } from './types';
 
-type OnMessage = (msg: ConsumeMessage | null) => unknown;
+type OnMessage = (msg: ConsumeMessage | null) => void;
+type Confirm = (err: unknown, ok: Replies.Empty) => void;
 
 export interface CapturingChannel {
-  /** Behaves like an amqplib ConfirmChannel for publishing, consuming and settling; no broker behind it. */
+  /**
+   * An amqplib confirm channel with no broker behind it: publishes are recorded and confirmed at
+   * once, consume / ack / nack / reject work on what `deliver` hands over, topology calls succeed
+   * and do nothing, `get` finds no message; `connection` throws UnsupportedError.
+   */
   readonly channel: ConfirmChannel;
   /** Everything published, in order. */
   readonly published: readonly CapturedAmqpMessage[];
@@ -18,71 +24,96 @@ export interface CapturingChannel {
 /**
  * A stand-in for an amqplib confirm channel that records instead of talking to RabbitMQ: the
  * provider side captures what its code publishes, the consumer side runs a real handler and
- * sees how it settles. Publishes are confirmed at once; topology calls succeed and do nothing.
+ * sees how it settles.
  */
 export function createCapturingChannel(): CapturingChannel {
-  const published: CapturedAmqpMessage[] = [];
-  const settlements = new Map<number, AmqpSettlement>();
-  const consumers = new Map<string, OnMessage>();
-  const settle = (msg: Message | undefined, s: AmqpSettlement) => {
-    const tag = msg?.fields?.deliveryTag;
-    if (typeof tag === 'number' && !settlements.has(tag)) settlements.set(tag, s);
-  };
-  const ok = async () => ({});
-  const channel = Object.assign(new EventEmitter(), {
-    connection: undefined,
-    publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}, callback?: (err: unknown, ok: unknown) => void): boolean {
-      published.push({ transport: 'amqp', exchange, routingKey, content: Buffer.from(content), properties: { ...options, headers: { ...(options.headers as object | undefined) } } });
-      if (callback) setImmediate(() => callback(null, {}));
-      return true;
-    },
-    sendToQueue(this: ConfirmChannel, queue: string, content: Buffer, options?: Options.Publish, callback?: (err: unknown, ok: unknown) => void): boolean {
-      // As amqplib does: the default exchange with the queue as routing key.
-      return this.publish('', queue, content, options, callback as never);
-    },
-    async consume(queue: string, onMessage: OnMessage) {
-      consumers.set(queue, onMessage);
-      return { consumerTag: `capture-${queue}` };
-    },
-    async get() {
-      return false as const;
-    },
-    ack(msg: Message) {
-      settle(msg, { kind: 'ack' });
-    },
-    nack(msg: Message, _allUpTo?: boolean, requeue = true) {
-      settle(msg, { kind: 'nack', requeue });
-    },
-    reject(msg: Message, requeue = true) {
-      settle(msg, { kind: 'reject', requeue });
-    },
-    ackAll: () => undefined,
-    nackAll: () => undefined,
-    waitForConfirms: async () => undefined,
-    assertQueue: async (queue?: string) => ({ queue: queue ?? 'capture-anonymous', messageCount: 0, consumerCount: 0 }),
-    checkQueue: async (queue: string) => ({ queue, messageCount: 0, consumerCount: 0 }),
-    assertExchange: async (exchange: string) => ({ exchange }),
-    checkExchange: ok,
-    bindQueue: ok,
-    unbindQueue: ok,
-    bindExchange: ok,
-    unbindExchange: ok,
-    deleteQueue: async () => ({ messageCount: 0 }),
-    purgeQueue: async () => ({ messageCount: 0 }),
-    deleteExchange: ok,
-    prefetch: ok,
-    recover: ok,
-    cancel: async (consumerTag: string) => ({ consumerTag }),
-    close: async () => undefined,
-  });
+  const channel = new RecordingChannel();
   return {
-    channel: channel as unknown as ConfirmChannel,
-    published,
-    settlementOf: (tag) => settlements.get(tag),
+    channel,
+    published: channel.published,
+    settlementOf: (tag) => channel.settlements.get(tag),
     deliver(queue, message) {
-      const onMessage = consumers.get(queue);
+      const onMessage = channel.consumers.get(queue);
       if (!onMessage) throw new Error(`nothing consumes from "${queue}" on this channel`);
       onMessage(message);
     },
   };
+}
+
+const nothing = async (): Promise<Replies.Empty> => ({});
+const noMessages = async (): Promise<Replies.DeleteQueue & Replies.PurgeQueue> => ({ messageCount: 0 });
+
+class RecordingChannel extends EventEmitter implements ConfirmChannel {
+  readonly published: CapturedAmqpMessage[] = [];
+  readonly settlements = new Map<number, AmqpSettlement>();
+  readonly consumers = new Map<string, OnMessage>();
+
+  get connection(): Connection {
+    return unsupported('capturing channel', 'channel.connection', 'there is no connection behind a capturing channel; keep connection handling out of the code under contract test');
+  }
+
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}, callback?: Confirm): boolean {
+    this.published.push({ transport: 'amqp', exchange, routingKey, content: Buffer.from(content), properties: { ...options, headers: { ...(options.headers as object | undefined) } } });
+    if (callback) setImmediate(() => callback(null, {}));
+    return true;
+  }
+
+  sendToQueue(queue: string, content: Buffer, options?: Options.Publish, callback?: Confirm): boolean {
+    // As amqplib does: the default exchange with the queue as routing key.
+    return this.publish('', queue, content, options, callback);
+  }
+
+  async consume(queue: string, onMessage: OnMessage): Promise<Replies.Consume> {
+    this.consumers.set(queue, onMessage);
+    return { consumerTag: `capture-${queue}` };
+  }
+
+  async get(): Promise<GetMessage | false> {
+    return false;
+  }
+
+  ack(message: Message): void {
+    this.settle(message, { kind: 'ack' });
+  }
+
+  nack(message: Message, _allUpTo?: boolean, requeue = true): void {
+    this.settle(message, { kind: 'nack', requeue });
+  }
+
+  reject(message: Message, requeue = true): void {
+    this.settle(message, { kind: 'reject', requeue });
+  }
+
+  // Nothing is ever outstanding, and there is no broker whose topology or flow control could change.
+  ackAll(): void {}
+  nackAll(): void {}
+  async waitForConfirms(): Promise<void> {}
+  async close(): Promise<void> {}
+  async assertQueue(queue?: string): Promise<Replies.AssertQueue> {
+    return { queue: queue ?? 'capture-anonymous', messageCount: 0, consumerCount: 0 };
+  }
+  async checkQueue(queue: string): Promise<Replies.AssertQueue> {
+    return { queue, messageCount: 0, consumerCount: 0 };
+  }
+  async assertExchange(exchange: string): Promise<Replies.AssertExchange> {
+    return { exchange };
+  }
+  async cancel(consumerTag: string): Promise<Replies.Cancel> {
+    return { consumerTag };
+  }
+  readonly deleteQueue = noMessages;
+  readonly purgeQueue = noMessages;
+  readonly checkExchange = nothing;
+  readonly deleteExchange = nothing;
+  readonly bindQueue = nothing;
+  readonly unbindQueue = nothing;
+  readonly bindExchange = nothing;
+  readonly unbindExchange = nothing;
+  readonly prefetch = nothing;
+  readonly recover = nothing;
+
+  private settle(message: Message | undefined, settlement: AmqpSettlement): void {
+    const tag = message?.fields?.deliveryTag;
+    if (typeof tag === 'number' && !this.settlements.has(tag)) this.settlements.set(tag, settlement);
+  }
 }

@@ -1,11 +1,24 @@
-import type { IHeaders, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from 'kafkajs';
+import type { IHeaders, Producer, ProducerBatch, ProducerEvents, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { silentKafkaLogger, unsupported } from './stand-in';
 import type { CapturedKafkaMessage } from './types';
 
 export interface CapturingProducer {
-  /** Behaves like a connected kafkajs producer for send / sendBatch; no broker behind it. */
+  /**
+   * A kafkajs producer with no broker behind it: send / sendBatch record, connect / disconnect do
+   * nothing, `on` registers listeners that never fire, transaction() throws UnsupportedError.
+   */
   readonly producer: Producer;
   readonly sent: readonly CapturedKafkaMessage[];
 }
+
+/** kafkajs's producer event names, as `producer.events` carries them. */
+const PRODUCER_EVENTS: ProducerEvents = {
+  CONNECT: 'producer.connect',
+  DISCONNECT: 'producer.disconnect',
+  REQUEST: 'producer.network.request',
+  REQUEST_TIMEOUT: 'producer.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'producer.network.request_queue_size',
+};
 
 /**
  * A stand-in for a kafkajs producer that records every record instead of sending it, so a
@@ -22,17 +35,19 @@ export function createCapturingProducer(): CapturingProducer {
     offset += r.messages.length;
     return [{ topicName: r.topic, partition: 0, errorCode: 0, baseOffset: String(offset - r.messages.length) }];
   };
-  const producer = {
+  const producer: Producer = {
     connect: async () => undefined,
     disconnect: async () => undefined,
     isIdempotent: () => false,
     send: async (r: ProducerRecord) => record(r),
     sendBatch: async (b: ProducerBatch) => (b.topicMessages ?? []).flatMap((r) => record({ topic: r.topic, messages: r.messages })),
+    transaction: async () =>
+      unsupported('capturing producer', 'producer.transaction()', 'contract verification captures send() and sendBatch(); verify transactional producing code against a real broker'),
+    events: PRODUCER_EVENTS,
     on: () => () => undefined,
-    events: {},
-    logger: () => undefined,
+    logger: silentKafkaLogger,
   };
-  return { producer: producer as unknown as Producer, sent };
+  return { producer, sent };
 }
 
 function text(value: Buffer | string | null | undefined): string | null {

@@ -1,28 +1,41 @@
+// Consumer side: declare a message contract and prove it with the real handler.
 export { messagePact } from './consumer/message-pact';
-export { defaultPactDir } from './consumer/default-pact-dir';
-export { eventEnvelope, ISO_8601_DATE_TIME } from './consumer/envelope-matchers';
+export { eventEnvelope } from './consumer/envelope-matchers';
 export type { EnvelopeSpec } from './consumer/envelope-matchers';
-export { kafkaMetadata } from './consumer/kafka-metadata';
-export { amqpMetadata } from './consumer/amqp-metadata';
-export { toEachMessagePayload } from './consumer/to-each-message-payload';
-export type { EachMessagePayloadOptions } from './consumer/to-each-message-payload';
-export { toConsumeMessage } from './consumer/to-consume-message';
-export type { ConsumeMessageOptions } from './consumer/to-consume-message';
-export { runKafkaHandler } from './consumer/run-kafka-handler';
-export { runAmqpHandler } from './consumer/run-amqp-handler';
-export type { AmqpHandlerFactory } from './consumer/run-amqp-handler';
-export { createCapturingProducer } from './capturing-producer';
-export type { CapturingProducer } from './capturing-producer';
-export { createCapturingChannel } from './capturing-channel';
-export type { CapturingChannel } from './capturing-channel';
+// Provider side: run the real producing code without a broker, verify it against the pacts.
 export { createMessageCapture } from './provider/message-capture';
 export type { MessageCapture, MessageCaptureOptions } from './provider/message-capture';
-export { toProviderMessage } from './provider/to-provider-message';
-export type { ProviderMessage } from './provider/to-provider-message';
 export { verifyProvider } from './provider/verify-provider';
-export { brokerOptionsFromEnv, DEFAULT_CONSUMER_VERSION_SELECTORS } from './provider/broker-options';
 export { formatReport } from './provider/format-report';
+// Pact files, as `eda-harness contracts list` shows them.
+export { defaultPactDir } from './consumer/default-pact-dir';
 export { findPactFiles } from './find-pact-files';
 export { readPact } from './read-pact';
-export { METADATA_KEY, JSON_CONTENT_TYPE } from './metadata-keys';
-export type * from './types';
+export type {
+  AmqpHandlingOptions,
+  AmqpHandlingResult,
+  AmqpInteraction,
+  AmqpMessageExpectation,
+  AmqpSettlement,
+  CapturedAmqpMessage,
+  CapturedKafkaMessage,
+  CapturedMessage,
+  InteractionResult,
+  KafkaHandlingOptions,
+  KafkaHandlingResult,
+  KafkaInteraction,
+  KafkaMessageExpectation,
+  MessagePact,
+  MessagePactOptions,
+  MessageProviderDefinition,
+  MessageRequest,
+  MetadataValue,
+  Mismatch,
+  PactBrokerOptions,
+  PactSummary,
+  ProviderStateHandler,
+  ProviderStateSpec,
+  StateParams,
+  VerificationReport,
+  VerifyProviderOptions,
+} from './types';

@@ -5,9 +5,6 @@ import type { MessageEnvelope } from './types';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Reads a field's value and complains with its path: the error names what a producer broke. */
-export type FieldReader = (value: unknown, path: string) => unknown;
-
 /**
  * Decodes and checks the envelope of a message (JSON bytes), then the payload with `readPayload`.
  * Only what this service relies on is checked: unknown fields are ignored, so producers can add

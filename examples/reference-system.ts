@@ -1,5 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type { Options } from 'amqplib';
+import { quietKafka } from './clients';
 import { createFakeEmailSender } from './notification-service/email-sender';
 import { startInventoryService } from './inventory-service/inventory-service';
 import type { InventoryService } from './inventory-service/inventory-service';
@@ -110,7 +110,7 @@ async function stopAll(started: readonly { stop(): Promise<void> }[]): Promise<v
 }
 
 async function ensureTopic(brokers: readonly string[], topic: string, partitions: number): Promise<void> {
-  const admin = new Kafka({ clientId: 'reference-system-admin', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  const admin = quietKafka('reference-system-admin', brokers).admin();
   await admin.connect();
   try {
     const existing = await admin.listTopics();

@@ -1,5 +1,3 @@
-import type { Channel, ConfirmChannel } from 'amqplib';
-import type { Producer } from 'kafkajs';
 import type { Registry, RegistryContentType } from 'prom-client';
 import type { TracerProvider } from '@opentelemetry/api';
 
@@ -61,18 +59,20 @@ export interface ReferenceNames {
   readonly deadLetterQueue: string;
 }
 
-/** What the order service needs from its transports: only the calls it makes. */
-export interface OrderServiceTransports {
-  readonly producer: Pick<Producer, 'send'>;
-  readonly channel: Pick<Channel | ConfirmChannel, 'publish'>;
-}
-
 export type ReferenceServiceName = 'order-service' | 'inventory-service' | 'notification-service';
 
 /** Passed through to instrumentKafka / instrumentAmqp, so tests and the demo choose where telemetry goes. */
 export interface ReferenceInstrumentation {
   readonly registry?: Registry<RegistryContentType>;
   readonly tracerProvider?: TracerProvider;
+}
+
+/** How a reference service reaches Kafka. */
+export interface KafkaServiceOptions {
+  readonly brokers: readonly string[];
+  readonly instrumentation?: ReferenceInstrumentation;
+  /** Default: the service's name. */
+  readonly clientId?: string;
 }
 
 export interface ServiceLogger {

@@ -1,9 +1,8 @@
 import type { EachMessagePayload, IHeaders } from 'kafkajs';
-import { ContractError } from '@eda-harness/core';
 import { METADATA_KEY } from '../metadata-keys';
 import type { PactMessage } from '../types';
 import { messageBody } from './message-body';
-import { metadataText, prefixedEntries } from './metadata-text';
+import { metadataText, prefixedText, requiredMetadataText } from './metadata-text';
 
 export interface EachMessagePayloadOptions {
   readonly partition?: number;
@@ -17,11 +16,10 @@ export interface EachMessagePayloadOptions {
  * as Buffers (as kafkajs delivers them), the value as bytes. Heartbeat and pause are inert.
  */
 export function toEachMessagePayload(message: PactMessage, options: EachMessagePayloadOptions = {}): EachMessagePayload {
-  const topic = metadataText(message.metadata, METADATA_KEY.KAFKA_TOPIC);
-  if (topic === undefined) throw new ContractError(`a Kafka message contract needs the "${METADATA_KEY.KAFKA_TOPIC}" metadata`, { hint: 'declare it with expectKafkaMessage({ topic, ... })' });
+  const [topic] = requiredMetadataText(message.metadata, [METADATA_KEY.KAFKA_TOPIC], 'a Kafka message contract', 'declare it with expectKafkaMessage({ topic, ... })');
   const key = metadataText(message.metadata, METADATA_KEY.KAFKA_KEY);
   const headers: IHeaders = {};
-  for (const [name, value] of prefixedEntries(message.metadata, METADATA_KEY.KAFKA_HEADER_PREFIX)) headers[name] = Buffer.from(value);
+  for (const [name, value] of Object.entries(prefixedText(message.metadata, METADATA_KEY.KAFKA_HEADER_PREFIX))) headers[name] = Buffer.from(value);
   return {
     topic,
     partition: options.partition ?? 0,

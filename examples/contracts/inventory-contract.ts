@@ -2,11 +2,10 @@ import { Matchers } from '@pact-foundation/pact';
 import { eventEnvelope } from '@eda-harness/contracts';
 import type { KafkaMessageExpectation } from '@eda-harness/contracts';
 import { REFERENCE_NAMES } from '../reference-names';
+import { STATE_ORDER_WITH_TWO_LINES } from './order-service-contract';
 
 export const INVENTORY_CONSUMER = 'inventory-service';
-export const ORDER_SERVICE_PROVIDER = 'order-service';
 export const ORDER_PLACED_DESCRIPTION = 'an OrderPlaced event';
-export const STATE_ORDER_WITH_TWO_LINES = 'a customer places an order with two lines';
 
 /**
  * What the inventory service needs from an OrderPlaced record, and nothing more: the topic it

@@ -2,7 +2,7 @@ import { Matchers } from '@pact-foundation/pact';
 import { eventEnvelope } from '@eda-harness/contracts';
 import type { AmqpMessageExpectation } from '@eda-harness/contracts';
 import { REFERENCE_NAMES } from '../reference-names';
-import { STATE_ORDER_WITH_TWO_LINES } from './inventory-contract';
+import { STATE_ORDER_WITH_TWO_LINES } from './order-service-contract';
 
 export const NOTIFICATION_CONSUMER = 'notification-service';
 export const SEND_EMAIL_DESCRIPTION = 'a SendEmail command for an order confirmation';
@@ -10,8 +10,7 @@ export const SEND_EMAIL_DESCRIPTION = 'a SendEmail command for an order confirma
 /**
  * What the notification service needs from an email command: published to the notifications
  * exchange with the routing key its queue is bound with, JSON, typed by the x-message-type
- * header, and a recipient, subject,
- * template and order id.
+ * header, and a recipient, subject, template and order id.
  */
 export const sendEmailExpectation: AmqpMessageExpectation = {
   description: SEND_EMAIL_DESCRIPTION,

@@ -4,8 +4,9 @@ import { createOrderService } from '../order-service/order-service';
 import type { OrderService, OrderServiceOptions } from '../order-service/order-service';
 import { REFERENCE_NAMES } from '../reference-names';
 import type { Order, ReferenceNames } from '../types';
-import { ORDER_PLACED_DESCRIPTION, ORDER_SERVICE_PROVIDER, STATE_ORDER_WITH_TWO_LINES } from './inventory-contract';
+import { ORDER_PLACED_DESCRIPTION } from './inventory-contract';
 import { SEND_EMAIL_DESCRIPTION } from './notification-contract';
+import { ORDER_SERVICE_PROVIDER, STATE_ORDER_WITH_TWO_LINES } from './order-service-contract';
 
 export interface OrderServiceProviderOptions {
   readonly names?: ReferenceNames;

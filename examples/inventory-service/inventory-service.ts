@@ -1,20 +1,16 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
-import { instrumentKafka } from '@eda-harness/instrumentation';
+import { instrumentedKafka } from '../clients';
 import { InvalidMessageError } from '../invalid-message-error';
-import type { ReferenceInstrumentation, ServiceLogger } from '../types';
+import type { KafkaServiceOptions, ServiceLogger } from '../types';
 import { createInventoryMessageHandler } from './inventory-message-handler';
 import { createInventoryStore } from './inventory-store';
 import type { InventoryStore } from './inventory-store';
 
-export interface InventoryServiceOptions {
-  readonly brokers: readonly string[];
+export interface InventoryServiceOptions extends KafkaServiceOptions {
   readonly topic: string;
   readonly groupId: string;
   readonly store?: InventoryStore;
-  readonly instrumentation?: ReferenceInstrumentation;
   readonly logger?: ServiceLogger;
-  readonly clientId?: string;
 }
 
 export interface InventoryService {
@@ -25,12 +21,7 @@ export interface InventoryService {
 
 /** Consumes OrderPlaced in a consumer group, instrumented the way a user would do it. */
 export async function startInventoryService(options: InventoryServiceOptions): Promise<InventoryService> {
-  const clientId = options.clientId ?? 'inventory-service';
-  const kafka = instrumentKafka(new Kafka({ clientId, brokers: [...options.brokers], logLevel: logLevel.NOTHING }), {
-    clientId,
-    brokers: options.brokers,
-    ...options.instrumentation,
-  });
+  const kafka = instrumentedKafka(options.clientId ?? 'inventory-service', options.brokers, options.instrumentation);
   const store = options.store ?? createInventoryStore();
   const handle = createInventoryMessageHandler({ store });
   const consumer = kafka.consumer({ groupId: options.groupId });

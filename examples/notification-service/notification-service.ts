@@ -1,6 +1,5 @@
-import { connect } from 'amqplib';
-import type { Channel, ChannelModel } from 'amqplib';
-import { instrumentAmqp } from '@eda-harness/instrumentation';
+import type { Channel } from 'amqplib';
+import { connectInstrumentedAmqp } from '../clients';
 import type { ReferenceInstrumentation, ServiceLogger } from '../types';
 import { createFakeEmailSender } from './email-sender';
 import type { EmailSender } from './email-sender';
@@ -27,7 +26,7 @@ export interface NotificationService {
 
 /** Consumes email commands from the durable queue, with bounded retries and a dead-letter queue. */
 export async function startNotificationService(options: NotificationServiceOptions): Promise<NotificationService> {
-  const connection: ChannelModel = instrumentAmqp(await connect(options.amqpUrl), { ...options.instrumentation });
+  const connection = await connectInstrumentedAmqp(options.amqpUrl, options.instrumentation);
   const channel = await connection.createChannel();
   await assertNotificationTopology(channel, options.names);
   await channel.prefetch(options.prefetch ?? 10);

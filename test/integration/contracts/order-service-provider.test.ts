@@ -1,4 +1,5 @@
-import { formatReport, verifyProvider } from '../../../contracts';
+import { formatReport } from '../../../contracts/provider/format-report';
+import { verifyProvider } from '../../../contracts/provider/verify-provider';
 import { orderServiceProvider } from '../../../examples/contracts/order-service-provider';
 
 // Runs after the unit project (npm test), so it verifies the pacts the consumer tests just wrote.

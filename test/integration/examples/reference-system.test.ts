@@ -8,11 +8,14 @@ import type { ChannelModel } from 'amqplib';
 import { Registry } from 'prom-client';
 import { Environment } from '../../../environment';
 import type { StartedEnvironment } from '../../../environment';
-import { waitFor } from '../../../core/wait-for';
-import { poisonEmailCommand, startReferenceSystem, startTraffic } from '../../../examples';
-import type { ReferenceSystem } from '../../../examples';
+import { orderPlacedMessage } from '../../../examples/order-service/order-placed-message';
+import { startReferenceSystem } from '../../../examples/reference-system';
+import type { ReferenceSystem } from '../../../examples/reference-system';
 import { sampleOrder } from '../../../examples/sample-orders';
+import { poisonEmailCommand, startTraffic } from '../../../examples/traffic';
+import { sample } from '../../support/exposition';
 import { uniqueName } from '../../support/names';
+import { until } from '../../support/until';
 
 let env: StartedEnvironment;
 let system: ReferenceSystem | undefined;
@@ -31,12 +34,7 @@ afterAll(async () => {
 });
 
 /** Sum of a counter's samples whose labels include `labels`. */
-async function counterValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) return 0;
-  const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((sum, v) => sum + v.value, 0);
-}
+const counterValue = async (registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> => sample(await registry.metrics(), name, labels);
 
 test('orders reach inventory once each, emails are sent, and poison and undeliverable commands end in the DLQ', async () => {
   const registry = new Registry();
@@ -56,13 +54,13 @@ test('orders reach inventory once each, emails are sent, and poison and undelive
 
   // Every order (bouncing ones too) reserved stock exactly once, in the inventory consumer group.
   const inventory = system.inventory.store;
-  await waitFor(() => inventory.reservations().length === 12, { description: '12 reservations', timeoutMs: 60_000 });
+  await until('12 reservations', () => inventory.reservations().length === 12, { timeoutMs: 60_000 });
 
   // Redelivery of an event already applied (at-least-once Kafka) changes nothing: idempotent by eventId.
   const placed = await system.placeOrder(sampleOrder(99));
-  await waitFor(() => inventory.hasProcessed(placed.event.eventId), { description: 'the 13th order to be reserved', timeoutMs: 30_000 });
+  await until('the 13th order to be reserved', () => inventory.hasProcessed(placed.event.eventId), { timeoutMs: 30_000 });
   const before = inventory.reservedQuantity(placed.event.payload.lines[0]!.sku);
-  const { message } = (await import('../../../examples/order-service/order-placed-message')).orderPlacedMessage(sampleOrder(99, { orderId: placed.event.payload.orderId }), {
+  const { message } = orderPlacedMessage(sampleOrder(99, { orderId: placed.event.payload.orderId }), {
     eventId: placed.event.eventId,
     occurredAt: new Date(placed.event.occurredAt),
     correlationId: placed.event.metadata.correlationId,
@@ -70,19 +68,19 @@ test('orders reach inventory once each, emails are sent, and poison and undelive
   await system.orderService.producer.send({ topic: names.ordersTopic, messages: [message] });
   // A later, distinct order on the same partition key proves the duplicate was consumed (and skipped) before it.
   const marker = await system.placeOrder(sampleOrder(100, { orderId: placed.event.payload.orderId }));
-  await waitFor(() => inventory.hasProcessed(marker.event.eventId), { description: 'the marker order after the duplicate', timeoutMs: 30_000 });
+  await until('the marker order after the duplicate', () => inventory.hasProcessed(marker.event.eventId), { timeoutMs: 30_000 });
   expect(inventory.reservations()).toHaveLength(13);
   expect(inventory.reservedQuantity(placed.event.payload.lines[0]!.sku)).toBe(before + (marker.event.payload.lines.find((l) => l.sku === placed.event.payload.lines[0]!.sku)?.quantity ?? 0));
   expect(inventory.rejected).toBe(0);
 
   // Emails: one per deliverable order (11 from the traffic + 2 placed above); the bouncing one tried 3 times.
   const sender = system.notification.sender;
-  await waitFor(() => sender.sent().length === 13, { description: '13 emails sent', timeoutMs: 30_000 });
+  await until('13 emails sent', () => sender.sent().length === 13, { timeoutMs: 30_000 });
 
   // The DLQ holds exactly the 3 poison commands and the one command whose retries ran out.
   observer = await connect(env.getAmqpUrl());
   const ch = await observer.createChannel();
-  await waitFor(async () => (await ch.checkQueue(names.deadLetterQueue)).messageCount === 4, { description: '4 messages in the DLQ', timeoutMs: 30_000 });
+  await until('4 messages in the DLQ', async () => (await ch.checkQueue(names.deadLetterQueue)).messageCount === 4, { timeoutMs: 30_000 });
   expect(sender.attempts).toBe(13 + 3);
   const dead: string[] = [];
   for (let i = 0; i < 4; i++) {
@@ -94,7 +92,7 @@ test('orders reach inventory once each, emails are sent, and poison and undelive
   expect(poisonEmailCommand(0).toString()).not.toContain('"to"');
 
   // The instrumentation (as every service uses it) counted exactly those dead letters.
-  await waitFor(async () => (await counterValue(registry, 'eda_dlq_messages_total')) === 4, { description: 'eda_dlq_messages_total = 4', timeoutMs: 10_000 });
+  await until('eda_dlq_messages_total = 4', async () => (await counterValue(registry, 'eda_dlq_messages_total')) === 4, { timeoutMs: 10_000 });
   expect(await counterValue(registry, 'messaging_client_consumed_messages_total', { messaging_destination_name: names.ordersTopic })).toBeGreaterThanOrEqual(15);
 });
 
@@ -117,7 +115,8 @@ test('one order is one trace across the three services, each with its own tracer
       },
     });
     await traced.placeOrder();
-    const spans = await waitFor(
+    const spans = await until(
+      'the order\u2019s trace to reach both consumers',
       () => {
         const all = exporter.getFinishedSpans();
         const root = all.find((s) => s.name === 'place order');
@@ -126,7 +125,7 @@ test('one order is one trace across the three services, each with its own tracer
         const consumers = inTrace.filter((s) => s.kind === SpanKind.CONSUMER);
         return consumers.length >= 2 ? inTrace : undefined;
       },
-      { description: 'the order\u2019s trace to reach both consumers', timeoutMs: 30_000 },
+      { timeoutMs: 30_000 },
     );
     const byService = (s: (typeof spans)[number]) => `${String(s.resource.attributes['service.name'])} ${SpanKind[s.kind]} ${String(s.attributes['messaging.system'] ?? '')}`.trim();
     expect(spans.map(byService).sort()).toEqual(

@@ -11,8 +11,10 @@ import type { Exporter, MetricsServer } from '../../../exporter';
 import { KAFKA_CONSUMER_STATUS, METRIC } from '../../../semconv/index';
 import { exporterCommand } from '../../../cli/exporter-command';
 import { uniqueName } from '../../support/names';
-import { createCheckedScraper, invalidSamples, parseExposition, valueOf } from './scrape-checks';
-import type { CheckedScraper, Sample } from './scrape-checks';
+import { parseExposition, valueOf } from '../../support/exposition';
+import type { Sample } from '../../support/exposition';
+import { createCheckedScraper, invalidSamples } from './scrape-checks';
+import type { CheckedScraper } from './scrape-checks';
 
 const WINDOW_SECONDS = 4;
 const M = {
@@ -111,11 +113,6 @@ async function startConsumer(groupId: string, topic: string): Promise<Consumer> 
   return consumer;
 }
 
-/** Scrapes until `probe` returns a value (each scrape checked for invalid samples). */
-async function until<T>(description: string, probe: (s: Sample[]) => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  return waitFor(async () => probe(await scraper.scrape()), { description, timeoutMs, intervalMs: 200 });
-}
-
 const partitionLabels = (group: string, topic: string) => ({ group, topic, partition: '0' });
 
 /**
@@ -144,27 +141,27 @@ describe('Kafka consumer lag', () => {
     const traffic = steadyTraffic(topic, 100);
     try {
       const consumer = await startConsumer(group, topic);
-      await until('the running consumer to be caught up', (s) => valueOf(s, M.committed, labels) !== undefined && valueOf(s, M.lag, labels) !== undefined && valueOf(s, M.lag, labels)! <= 20);
+      await scraper.until('the running consumer to be caught up', (s) => valueOf(s, M.committed, labels) !== undefined && valueOf(s, M.lag, labels) !== undefined && valueOf(s, M.lag, labels)! <= 20);
 
       consumer.pause([{ topic }]);
-      const grown = await until('lag to grow while paused', (s) => {
+      const grown = await scraper.until('lag to grow while paused', (s) => {
         const lag = valueOf(s, M.lag, labels);
         const seconds = valueOf(s, M.lagSeconds, labels);
         return lag !== undefined && lag >= 30 && seconds !== undefined && seconds >= 3 ? s : undefined;
       });
       expectLagSecondsAccurate(grown, group, topic);
-      const later = await until('lag seconds to keep growing', (s) => ((valueOf(s, M.lagSeconds, labels) ?? 0) >= 6 ? s : undefined));
+      const later = await scraper.until('lag seconds to keep growing', (s) => ((valueOf(s, M.lagSeconds, labels) ?? 0) >= 6 ? s : undefined));
       const { truth } = expectLagSecondsAccurate(later, group, topic);
       expect(truth).toBeGreaterThanOrEqual(5);
       // Alive (a member, heartbeating) but its committed offset does not move: STALL, not STOP.
-      await until('status STALL', (s) => valueOf(s, M.status, { group }) === KAFKA_CONSUMER_STATUS.STALL);
+      await scraper.until('status STALL', (s) => valueOf(s, M.status, { group }) === KAFKA_CONSUMER_STATUS.STALL);
       expect(valueOf(await scraper.scrape(), M.members, { group })).toBe(1);
 
       // Stop producing first so "back to 0" is exact, then let the consumer drain the backlog.
       await traffic.stop();
       consumer.resume([{ topic }]);
-      await until('lag back to 0 after resume', (s) => valueOf(s, M.lag, labels) === 0 && valueOf(s, M.lagSeconds, labels) === 0);
-      await until('status OK again', (s) => valueOf(s, M.status, { group }) === KAFKA_CONSUMER_STATUS.OK);
+      await scraper.until('lag back to 0 after resume', (s) => valueOf(s, M.lag, labels) === 0 && valueOf(s, M.lagSeconds, labels) === 0);
+      await scraper.until('status OK again', (s) => valueOf(s, M.status, { group }) === KAFKA_CONSUMER_STATUS.OK);
     } finally {
       await traffic.stop();
     }
@@ -176,22 +173,22 @@ describe('Kafka consumer lag', () => {
     const labels = partitionLabels(group, topic);
     await send(topic, 5);
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }] });
-    await until('the group caught up', (s) => valueOf(s, M.lag, labels) === 0 && valueOf(s, M.lagSeconds, labels) === 0);
+    await scraper.until('the group caught up', (s) => valueOf(s, M.lag, labels) === 0 && valueOf(s, M.lagSeconds, labels) === 0);
 
     // A burst of 2,000 records in one request: they share one timestamp.
     await send(topic, 2_000);
-    const afterBurst = await until('the burst to show', (s) => (valueOf(s, M.lag, labels) === 2_000 ? s : undefined));
+    const afterBurst = await scraper.until('the burst to show', (s) => (valueOf(s, M.lag, labels) === 2_000 ? s : undefined));
     expectLagSecondsAccurate(afterBurst, group, topic);
 
     // Idle: nothing produced; lag in seconds must keep growing with the age of the oldest record
     // (interpolation over watermark samples would stop at the last sample).
-    const idle = await until('the idle topic to age by 5 s', (s) => ((valueOf(s, M.lagSeconds, labels) ?? 0) >= 5 ? s : undefined));
+    const idle = await scraper.until('the idle topic to age by 5 s', (s) => ((valueOf(s, M.lagSeconds, labels) ?? 0) >= 5 ? s : undefined));
     const { truth } = expectLagSecondsAccurate(idle, group, topic);
     expect(truth).toBeGreaterThanOrEqual(5);
 
     // Partially consumed: the group moves to the middle of the burst; same timestamp, same age.
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '1005' }] });
-    const middle = await until('the new committed offset', (s) => (valueOf(s, M.committed, labels) === 1005 ? s : undefined));
+    const middle = await scraper.until('the new committed offset', (s) => (valueOf(s, M.committed, labels) === 1005 ? s : undefined));
     expect(valueOf(middle, M.lag, labels)).toBe(1_000);
     expectLagSecondsAccurate(middle, group, topic);
   });
@@ -208,13 +205,13 @@ describe('Kafka consumer status', () => {
     // Both groups consume everything with a real consumer, commit, and go away.
     for (const [group, t] of [[stopping, topic], [idle, idleTopic]] as const) {
       const consumer = await startConsumer(group, t);
-      await until(`${group} caught up`, (s) => valueOf(s, M.lag, partitionLabels(group, t)) === 0);
+      await scraper.until(`${group} caught up`, (s) => valueOf(s, M.lag, partitionLabels(group, t)) === 0);
       await consumer.disconnect();
     }
-    await until('both groups empty', (s) => valueOf(s, M.members, { group: stopping }) === 0 && valueOf(s, M.members, { group: idle }) === 0);
+    await scraper.until('both groups empty', (s) => valueOf(s, M.members, { group: stopping }) === 0 && valueOf(s, M.members, { group: idle }) === 0);
 
     await send(topic, 5);
-    const stopSeen = await until('status STOP', (s) => (valueOf(s, M.status, { group: stopping }) === KAFKA_CONSUMER_STATUS.STOP ? s : undefined), 60_000);
+    const stopSeen = await scraper.until('status STOP', (s) => (valueOf(s, M.status, { group: stopping }) === KAFKA_CONSUMER_STATUS.STOP ? s : undefined), 60_000);
     expect(valueOf(stopSeen, M.lag, partitionLabels(stopping, topic))).toBe(5);
     const lastCommit = valueOf(stopSeen, M.lastCommit, partitionLabels(stopping, topic))!;
     expect(Date.now() / 1000 - lastCommit).toBeGreaterThanOrEqual(WINDOW_SECONDS);
@@ -240,16 +237,16 @@ describe('Kafka dead-letter topics', () => {
   it('reports depth, age of the oldest message and inflow attributed to the source topic', async () => {
     const source = await createTopic(`${prefix}-orders`);
     const dlq = await createTopic(`${source}.dlq`);
-    await until('the empty DLQ', (s) => valueOf(s, M.dlqDepth, { system: 'kafka', dlq }) === 0);
+    await scraper.until('the empty DLQ', (s) => valueOf(s, M.dlqDepth, { system: 'kafka', dlq }) === 0);
     await send(dlq, 3);
-    const seen = await until('DLQ depth 3 and inflow 3 from the source', (s) =>
+    const seen = await scraper.until('DLQ depth 3 and inflow 3 from the source', (s) =>
       valueOf(s, M.dlqDepth, { system: 'kafka', dlq }) === 3 && valueOf(s, M.dlqInflow, { system: 'kafka', dlq, source }) === 3 ? s : undefined,
     );
     expect(valueOf(seen, M.dlqAge, { system: 'kafka', dlq })).toBeGreaterThanOrEqual(0);
-    await until('the oldest DLQ message to age', (s) => (valueOf(s, M.dlqAge, { system: 'kafka', dlq }) ?? 0) >= 2);
+    await scraper.until('the oldest DLQ message to age', (s) => (valueOf(s, M.dlqAge, { system: 'kafka', dlq }) ?? 0) >= 2);
     // A group consuming the DLQ takes messages out of its depth.
     await admin.setOffsets({ groupId: `${prefix}-dlq-reader`, topic: dlq, partitions: [{ partition: 0, offset: '2' }] });
-    await until('DLQ depth 1 after a reader consumed 2', (s) => valueOf(s, M.dlqDepth, { system: 'kafka', dlq }) === 1);
+    await scraper.until('DLQ depth 1 after a reader consumed 2', (s) => valueOf(s, M.dlqDepth, { system: 'kafka', dlq }) === 1);
   });
 });
 
@@ -294,7 +291,7 @@ describe('Kafka broker restart', () => {
     const group = `${prefix}-restart-g`;
     await send(topic, 4);
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '1' }] });
-    await until('lag before the restart', (s) => valueOf(s, M.lag, partitionLabels(group, topic)) === 3);
+    await scraper.until('lag before the restart', (s) => valueOf(s, M.lag, partitionLabels(group, topic)) === 3);
 
     let sawDown = false;
     let polling = true;
@@ -312,9 +309,9 @@ describe('Kafka broker restart', () => {
       polling = false;
       await poller;
     }
-    await until('up again after the restart', (s) => valueOf(s, M.up, { target: 'kafka' }) === 1, 90_000);
+    await scraper.until('up again after the restart', (s) => valueOf(s, M.up, { target: 'kafka' }) === 1, 90_000);
     await send(topic, 1);
-    await until('fresh lag after the restart', (s) => valueOf(s, M.lag, partitionLabels(group, topic)) === 4, 60_000);
+    await scraper.until('fresh lag after the restart', (s) => valueOf(s, M.lag, partitionLabels(group, topic)) === 4, 60_000);
   });
 });
 

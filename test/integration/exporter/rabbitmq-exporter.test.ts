@@ -9,8 +9,9 @@ import { createExporter, serveMetrics } from '../../../exporter';
 import type { Exporter, MetricsServer } from '../../../exporter';
 import { METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
-import { createCheckedScraper, valueOf } from './scrape-checks';
-import type { CheckedScraper, Sample } from './scrape-checks';
+import { valueOf } from '../../support/exposition';
+import { createCheckedScraper } from './scrape-checks';
+import type { CheckedScraper } from './scrape-checks';
 
 const M = {
   messages: METRIC.RABBITMQ_QUEUE_MESSAGES.name,
@@ -59,28 +60,24 @@ afterAll(async () => {
   expect(scraper.checked.pages).toBeGreaterThan(10);
 });
 
-async function until<T>(description: string, probe: (s: Sample[]) => T | undefined | false, s: CheckedScraper = scraper, timeoutMs = 60_000): Promise<T> {
-  return waitFor(async () => probe(await s.scrape()), { description, timeoutMs, intervalMs: 200 });
-}
-
 describe('RabbitMQ queues', () => {
   it('reports ready and unacknowledged messages, consumers and rates from the management API', async () => {
     const queue = `${prefix}-work`;
     await channel.assertQueue(queue);
     for (let i = 0; i < 5; i++) channel.sendToQueue(queue, Buffer.from(`m${i}`));
-    await until('5 ready', (s) => valueOf(s, M.messages, { queue, state: 'ready' }) === 5 && valueOf(s, M.consumers, { queue }) === 0);
+    await scraper.until('5 ready', (s) => valueOf(s, M.messages, { queue, state: 'ready' }) === 5 && valueOf(s, M.consumers, { queue }) === 0);
 
     const consumerChannel = await model.createChannel();
     await consumerChannel.prefetch(2);
     await consumerChannel.consume(queue, () => undefined); // never acks: two stay unacknowledged
-    const seen = await until('2 unacked, 3 ready, 1 consumer', (s) =>
+    const seen = await scraper.until('2 unacked, 3 ready, 1 consumer', (s) =>
       valueOf(s, M.messages, { queue, state: 'unacked' }) === 2 && valueOf(s, M.messages, { queue, state: 'ready' }) === 3 && valueOf(s, M.consumers, { queue }) === 1 ? s : undefined,
     );
     for (const operation of ['publish', 'deliver', 'ack', 'redeliver']) {
       expect(valueOf(seen, M.rate, { queue, messaging_operation_name: operation })).toBeGreaterThanOrEqual(0);
     }
     await consumerChannel.close();
-    await until('all 5 ready again after the consumer left', (s) => valueOf(s, M.messages, { queue, state: 'ready' }) === 5);
+    await scraper.until('all 5 ready again after the consumer left', (s) => valueOf(s, M.messages, { queue, state: 'ready' }) === 5);
   });
 });
 
@@ -95,13 +92,13 @@ describe('RabbitMQ dead-letter queues', () => {
     await channel.assertQueue(source, { arguments: { 'x-dead-letter-exchange': dlx } });
     const publishedAt = Math.floor(Date.now() / 1000);
     for (let i = 0; i < 4; i++) channel.sendToQueue(source, Buffer.from(`o${i}`), { timestamp: publishedAt });
-    await until('the empty DLQ', (s) => valueOf(s, M.dlqDepth, { system: 'rabbitmq', dlq }) === 0);
+    await scraper.until('the empty DLQ', (s) => valueOf(s, M.dlqDepth, { system: 'rabbitmq', dlq }) === 0);
 
     for (let i = 0; i < 3; i++) {
       const m = await waitFor(() => channel.get(source), { description: 'a message to reject' });
       channel.nack(m, false, false);
     }
-    const seen = await until('DLQ depth 3 attributed to the source', (s) =>
+    const seen = await scraper.until('DLQ depth 3 attributed to the source', (s) =>
       valueOf(s, M.dlqDepth, { system: 'rabbitmq', dlq }) === 3 && valueOf(s, M.dlqInflow, { system: 'rabbitmq', dlq, source }) === 3 ? s : undefined,
     );
     expect(valueOf(seen, M.messages, { queue: source, state: 'ready' })).toBe(1);
@@ -114,15 +111,15 @@ describe('RabbitMQ dead-letter queues', () => {
     const source = `${prefix}-payments`;
     const dlq = `${source}.dlq`;
     await channel.assertQueue(dlq);
-    await until('the empty DLQ', (s) => valueOf(s, M.dlqDepth, { system: 'rabbitmq', dlq }) === 0);
+    await scraper.until('the empty DLQ', (s) => valueOf(s, M.dlqDepth, { system: 'rabbitmq', dlq }) === 0);
     const sentAtMs = Date.now();
     // No `timestamp` property (as from most publishers): the age comes from the arrival history.
     channel.sendToQueue(dlq, Buffer.from('x'));
     channel.sendToQueue(dlq, Buffer.from('y'));
-    await until('DLQ depth 2 from the source in its name', (s) =>
+    await scraper.until('DLQ depth 2 from the source in its name', (s) =>
       valueOf(s, M.dlqDepth, { system: 'rabbitmq', dlq }) === 2 && valueOf(s, M.dlqInflow, { system: 'rabbitmq', dlq, source }) === 2,
     );
-    const age = await until('an oldest-message age for the DLQ without publisher timestamps', (s) => {
+    const age = await scraper.until('an oldest-message age for the DLQ without publisher timestamps', (s) => {
       const v = valueOf(s, M.dlqAge, { system: 'rabbitmq', dlq });
       return v !== undefined && v > 0 ? v : undefined;
     });
@@ -152,7 +149,7 @@ describe('RabbitMQ without the management API', () => {
     extra.push({ exporter: fallback, server: fallbackServer });
     fallback.start();
     const s2 = createCheckedScraper(`${fallbackServer.url}/metrics`);
-    const seen = await until('7 ready via AMQP', (s) => (valueOf(s, M.messages, { queue, state: 'ready' }) === 7 ? s : undefined), s2);
+    const seen = await s2.until('7 ready via AMQP', (s) => (valueOf(s, M.messages, { queue, state: 'ready' }) === 7 ? s : undefined));
     expect(valueOf(seen, M.up, { target: 'rabbitmq' })).toBe(1);
     expect(valueOf(seen, M.consumers, { queue })).toBe(0);
     // AMQP cannot tell unacknowledged messages: the series is absent rather than a made-up 0.
@@ -168,7 +165,7 @@ describe('RabbitMQ broker restart', () => {
     const queue = `${prefix}-durable`;
     await channel.assertQueue(queue, { durable: true });
     channel.sendToQueue(queue, Buffer.from('p'), { persistent: true });
-    await until('1 ready before the restart', (s) => valueOf(s, M.messages, { queue, state: 'ready' }) === 1);
+    await scraper.until('1 ready before the restart', (s) => valueOf(s, M.messages, { queue, state: 'ready' }) === 1);
 
     let sawDown = false;
     let polling = true;
@@ -186,6 +183,6 @@ describe('RabbitMQ broker restart', () => {
       polling = false;
       await poller;
     }
-    await until('up again after the restart', (s) => valueOf(s, M.up, { target: 'rabbitmq' }) === 1 && valueOf(s, M.messages, { queue, state: 'ready' }) === 1, scraper, 90_000);
+    await scraper.until('up again after the restart', (s) => valueOf(s, M.up, { target: 'rabbitmq' }) === 1 && valueOf(s, M.messages, { queue, state: 'ready' }) === 1, 90_000);
   });
 });

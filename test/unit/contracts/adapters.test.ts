@@ -1,15 +1,12 @@
-import { ConfigError } from '../../../core/errors';
-import {
-  brokerOptionsFromEnv,
-  createCapturingChannel,
-  createMessageCapture,
-  DEFAULT_CONSUMER_VERSION_SELECTORS,
-  kafkaMetadata,
-  amqpMetadata,
-  toConsumeMessage,
-  toEachMessagePayload,
-  toProviderMessage,
-} from '../../../contracts';
+import { ConfigError, UnsupportedError } from '../../../core/errors';
+import { createCapturingChannel } from '../../../contracts/capturing-channel';
+import { amqpMetadata } from '../../../contracts/consumer/amqp-metadata';
+import { kafkaMetadata } from '../../../contracts/consumer/kafka-metadata';
+import { toConsumeMessage } from '../../../contracts/consumer/to-consume-message';
+import { toEachMessagePayload } from '../../../contracts/consumer/to-each-message-payload';
+import { brokerOptionsFromEnv, DEFAULT_CONSUMER_VERSION_SELECTORS } from '../../../contracts/provider/broker-options';
+import { createMessageCapture } from '../../../contracts/provider/message-capture';
+import { toProviderMessage } from '../../../contracts/provider/to-provider-message';
 import { orderPlacedExpectation } from '../../../examples/contracts/inventory-contract';
 import { sendEmailExpectation } from '../../../examples/contracts/notification-contract';
 import { createOrderService } from '../../../examples/order-service/order-service';
@@ -63,6 +60,13 @@ test('capturing channel: the first settlement of a delivery wins, as on a real c
   c.channel.reject(msg, false);
   c.channel.ack(msg);
   expect(c.settlementOf(9)).toEqual({ kind: 'reject', requeue: false });
+});
+
+test('the stand-ins refuse what needs a broker, naming the call: a producer transaction, the channel\u2019s connection', async () => {
+  const { producer } = createMessageCapture({ instrument: false });
+  await expect(producer.transaction()).rejects.toThrow(UnsupportedError);
+  await expect(producer.transaction()).rejects.toThrow('producer.transaction() is not supported by the capturing producer');
+  expect(() => createCapturingChannel().channel.connection).toThrow('channel.connection is not supported by the capturing channel');
 });
 
 test('broker settings come from the standard variables and are never required', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Matchers } from '@pact-foundation/pact';
 import { Registry } from 'prom-client';
 import { ContractError } from '../../../core/errors';
-import { messagePact } from '../../../contracts';
+import { messagePact } from '../../../contracts/consumer/message-pact';
 import { orderPlacedExpectation } from '../../../examples/contracts/inventory-contract';
 import { sendEmailExpectation } from '../../../examples/contracts/notification-contract';
 import { createInventoryMessageHandler } from '../../../examples/inventory-service/inventory-message-handler';

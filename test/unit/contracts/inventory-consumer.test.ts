@@ -1,5 +1,6 @@
-import { messagePact } from '../../../contracts';
-import { INVENTORY_CONSUMER, ORDER_SERVICE_PROVIDER, orderPlacedExpectation } from '../../../examples/contracts/inventory-contract';
+import { messagePact } from '../../../contracts/consumer/message-pact';
+import { INVENTORY_CONSUMER, orderPlacedExpectation } from '../../../examples/contracts/inventory-contract';
+import { ORDER_SERVICE_PROVIDER } from '../../../examples/contracts/order-service-contract';
 import { createInventoryMessageHandler } from '../../../examples/inventory-service/inventory-message-handler';
 import { createInventoryStore } from '../../../examples/inventory-service/inventory-store';
 

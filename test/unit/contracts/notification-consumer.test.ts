@@ -1,6 +1,6 @@
-import { messagePact } from '../../../contracts';
-import { ORDER_SERVICE_PROVIDER } from '../../../examples/contracts/inventory-contract';
+import { messagePact } from '../../../contracts/consumer/message-pact';
 import { NOTIFICATION_CONSUMER, sendEmailExpectation } from '../../../examples/contracts/notification-contract';
+import { ORDER_SERVICE_PROVIDER } from '../../../examples/contracts/order-service-contract';
 import { createFakeEmailSender } from '../../../examples/notification-service/email-sender';
 import { createNotificationMessageHandler } from '../../../examples/notification-service/notification-message-handler';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { verifyProvider } from '../../../contracts';
+import { verifyProvider } from '../../../contracts/provider/verify-provider';
 import { orderServiceProvider } from '../../../examples/contracts/order-service-provider';
 import { referenceNames } from '../../../examples/reference-names';
 import { startFakePactBroker } from './fake-pact-broker';

@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { messagePact } from '../../../contracts';
-import { INVENTORY_CONSUMER, ORDER_SERVICE_PROVIDER, orderPlacedExpectation } from '../../../examples/contracts/inventory-contract';
+import { messagePact } from '../../../contracts/consumer/message-pact';
+import { INVENTORY_CONSUMER, orderPlacedExpectation } from '../../../examples/contracts/inventory-contract';
 import { NOTIFICATION_CONSUMER, sendEmailExpectation } from '../../../examples/contracts/notification-contract';
+import { ORDER_SERVICE_PROVIDER } from '../../../examples/contracts/order-service-contract';
 import { createInventoryMessageHandler } from '../../../examples/inventory-service/inventory-message-handler';
 import { createInventoryStore } from '../../../examples/inventory-service/inventory-store';
 import { createFakeEmailSender } from '../../../examples/notification-service/email-sender';

@@ -1,5 +1,5 @@
-import { verifyProvider } from '../../../contracts';
-import type { InteractionResult, VerificationReport } from '../../../contracts';
+import { verifyProvider } from '../../../contracts/provider/verify-provider';
+import type { InteractionResult, VerificationReport } from '../../../contracts/types';
 import { orderServiceProvider } from '../../../examples/contracts/order-service-provider';
 import type { OrderServiceOptions, OrderService } from '../../../examples/order-service/order-service';
 import { changedEmailCommand, changedEmailOptions, changedOrderService, linesOf, payloadOf } from './fixtures/producer-change';

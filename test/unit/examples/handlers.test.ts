@@ -1,4 +1,7 @@
-import { createCapturingChannel, runKafkaHandler, toConsumeMessage, toEachMessagePayload } from '../../../contracts';
+import { createCapturingChannel } from '../../../contracts/capturing-channel';
+import { runKafkaHandler } from '../../../contracts/consumer/run-kafka-handler';
+import { toConsumeMessage } from '../../../contracts/consumer/to-consume-message';
+import { toEachMessagePayload } from '../../../contracts/consumer/to-each-message-payload';
 import { messageContext } from '../../../examples/message-context';
 import { createInventoryMessageHandler } from '../../../examples/inventory-service/inventory-message-handler';
 import { createInventoryStore } from '../../../examples/inventory-service/inventory-store';

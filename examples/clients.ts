@@ -1,0 +1,20 @@
+import { connect } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
+import { instrumentAmqp, instrumentKafka } from '@eda-harness/instrumentation';
+import type { ReferenceInstrumentation } from './types';
+
+/** A kafkajs client that does not log: the harness reports what matters. */
+export function quietKafka(clientId: string, brokers: readonly string[]): Kafka {
+  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING });
+}
+
+/** A reference service's Kafka client, instrumented the way a user would do it. */
+export function instrumentedKafka(clientId: string, brokers: readonly string[], instrumentation: ReferenceInstrumentation = {}): Kafka {
+  return instrumentKafka(quietKafka(clientId, brokers), { clientId, brokers, ...instrumentation });
+}
+
+/** A reference service's RabbitMQ connection, instrumented the way a user would do it. */
+export async function connectInstrumentedAmqp(url: string, instrumentation: ReferenceInstrumentation = {}): Promise<ChannelModel> {
+  return instrumentAmqp(await connect(url), { ...instrumentation });
+}
