@@ -7,7 +7,7 @@ import { alertFiles, inlineRecordingRules, ruleAnnotations, ruleLabels } from '.
 import { alertPack } from '../../../alerts/alert-rules';
 import { DEFAULT_ALERTS_CONFIG } from '../../../alerts/alerts-config';
 import { main } from '../../../cli/main';
-import { ensurePrometheus } from '../../../environment';
+import { ensurePrometheus } from '../../../environment/index';
 
 const root = join(__dirname, '..', '..', '..');
 const alertsDir = join(root, 'alerts');

@@ -1,4 +1,4 @@
-import { scenarioByName, summarize } from '../../../chaos';
+import { scenarioByName, summarize } from '../../../chaos/index';
 
 /**
  * The catalog's leader-failover scenario on its own three-node cluster (replication factor 3,

@@ -1,5 +1,5 @@
-import { ChaosScenario, Fault, Invariant, Workload, scenarioByName, summarize, type ScenarioResult } from '../../../chaos';
-import { Environment, type StartedEnvironment } from '../../../environment';
+import { ChaosScenario, Fault, Invariant, Workload, scenarioByName, summarize, type ScenarioResult } from '../../../chaos/index';
+import { Environment, type StartedEnvironment } from '../../../environment/index';
 
 /**
  * Chaos scenarios against real brokers: the catalog's scenarios must pass (with shortened

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { alertPack } from '../../../alerts/alert-rules';
 import { DEFAULT_ALERTS_CONFIG } from '../../../alerts/alerts-config';
 import { allDashboards } from '../../../dashboards/dashboard-files';
-import { ensureDockerCompose, ensurePrometheus } from '../../../environment';
+import { ensureDockerCompose, ensurePrometheus } from '../../../environment/index';
 
 // docker-compose.yml is validated, never started: there is no Docker engine on these machines.
 const root = resolve(__dirname, '..', '..', '..');

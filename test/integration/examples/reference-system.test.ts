@@ -6,8 +6,8 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { Registry } from 'prom-client';
-import { Environment } from '../../../environment';
-import type { StartedEnvironment } from '../../../environment';
+import { Environment } from '../../../environment/index';
+import type { StartedEnvironment } from '../../../environment/index';
 import { orderPlacedMessage } from '../../../examples/order-service/order-placed-message';
 import { startReferenceSystem } from '../../../examples/reference-system';
 import type { ReferenceSystem } from '../../../examples/reference-system';

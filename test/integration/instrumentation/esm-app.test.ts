@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Environment } from '../../../environment';
-import type { StartedEnvironment } from '../../../environment';
+import { Environment } from '../../../environment/index';
+import type { StartedEnvironment } from '../../../environment/index';
 import { METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
 import { OTLP_KIND, receivedSpans, startOtlpReceiver } from './otlp-receiver';

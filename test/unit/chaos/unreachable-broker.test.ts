@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
-import { ChaosScenario, Fault, Workload } from '../../../chaos';
-import type { StartedEnvironment } from '../../../environment';
+import { ChaosScenario, Fault, Workload } from '../../../chaos/index';
+import type { StartedEnvironment } from '../../../environment/index';
 
 /**
  * A workload whose broker is not there must end the scenario with a clear error, not hang: the
