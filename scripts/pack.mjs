@@ -12,13 +12,15 @@ const out = process.argv[2] ? resolve(process.argv[2]) : join(root, 'packs');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+// A clean build: tsc -b leaves the output of moved or deleted sources behind, which would ship.
+for (const dir of JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces) rmSync(join(root, dir, 'dist'), { recursive: true, force: true });
 execFileSync(npm, ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-const packed = JSON.parse(execFileSync(npm, ['pack', '--workspaces', '--json', '--pack-destination', out], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const manifests = new Map(rootPkg.workspaces.map((dir) => {
   const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
   return [pkg.name, pkg];
 }));
+const packed = JSON.parse(execFileSync(npm, ['pack', '--workspaces', '--json', '--pack-destination', out], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 const fileOf = new Map(packed.map((p) => [p.name, p.filename]));
 /** The package's tarball and those of its @eda-harness/* dependencies, transitively. */
 function closure(name, seen = new Set()) {
