@@ -3,11 +3,12 @@
 // checkout until the packages are published: `npm i <checkout>/packs/eda-harness-semconv-*.tgz
 // <checkout>/packs/eda-harness-instrumentation-*.tgz` (a package needs the tarballs of its
 // @eda-harness/* dependencies next to it; `npm run pack` prints each package's list).
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
-const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = process.argv[2] ? resolve(process.argv[2]) : join(root, 'packs');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 rmSync(out, { recursive: true, force: true });

