@@ -9,6 +9,7 @@ import { ExternalProvider } from './external/external-provider';
 import { NativeProvider } from './native/native-provider';
 import type { EnvironmentProvider, ProviderContext, ProviderRegistry } from './provider';
 import { selectProvider, type ServiceName } from './select-provider';
+import { allSettledOrThrow } from './settle-all';
 import { StartedEnvironment } from './started-environment';
 import type { KafkaOptions, PrometheusOptions, ProviderChoice, ProviderKind, StartedEnvironment as StartedEnvironmentInterface } from './types';
 
@@ -141,7 +142,10 @@ export class Environment {
     try {
       const providers = this.makeProviders(chosen, { runDir, progress: this.progress, resources: env });
       const provider = (service: ServiceName): EnvironmentProvider => providers.get(chosen.get(service) as ProviderKind) as EnvironmentProvider;
-      await Promise.all(
+      // Every phase waits for all of its work to settle before a failure tears down: a provider
+      // still preparing (starting Toxiproxy, say) or a broker still starting would otherwise
+      // register processes after the teardown has read the list, and they would escape it.
+      await allSettledOrThrow(
         [...providers].map(([kind, p]) =>
           p.prepare({
             kafka: chosen.get('kafka') === kind ? this.kafka : undefined,
@@ -151,15 +155,12 @@ export class Environment {
           }),
         ),
       );
-      // Brokers side by side; if one fails, wait for the others before tearing down so no
-      // half-started process escapes the teardown.
+      // Brokers side by side, then Prometheus.
       const { kafka, prometheus } = this;
-      const results = await Promise.allSettled([
+      await allSettledOrThrow([
         kafka && provider('kafka').startKafka(kafka).then((k) => void (env.kafka = k)),
         this.rabbitmq && provider('rabbitmq').startRabbitMq().then((r) => void (env.rabbitmq = r)),
       ]);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
       if (prometheus) env.prometheus = await provider('prometheus').startPrometheus(prometheus);
       env.writeDescription();
       return env;

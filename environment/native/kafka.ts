@@ -6,8 +6,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ConfigError, ProcessError, type ProgressSink } from '@eda-harness/core';
 import type { ManagedProcess } from '../managed-process';
 import type { KafkaRuntime } from '../provision';
+import { allSettledOrThrow } from '../settle-all';
 import type { KafkaNodeHandle, KafkaOptions, ProxyFaults, StartedKafka } from '../types';
-import { nativeNodeHandle, untilServing, type NativeService } from './native-node';
+import { nativeNodeHandle, untilServing, type OwnProcesses } from './native-node';
 
 export interface NativeKafkaPorts {
   /** Where the CLIENT listener binds. */
@@ -159,7 +160,8 @@ async function kafkaBrokerIds(address: string): Promise<number[]> {
 /**
  * Starts `size` combined broker+controller nodes in KRaft mode from Kafka's jars, formats their
  * storage with one cluster id, and waits until every node is registered (a metadata request
- * through each node's advertised address lists all of them).
+ * through each node's advertised address lists all of them). The nodes are handed to
+ * `ownProcesses` before any is spawned, so a start that fails on one node ends the others too.
  */
 export async function startNativeKafka(opts: {
   runtime: KafkaRuntime;
@@ -169,7 +171,8 @@ export async function startNativeKafka(opts: {
   proxies: readonly (ProxyFaults | undefined)[];
   options: KafkaOptions;
   progress: ProgressSink;
-}): Promise<NativeService<StartedKafka>> {
+  ownProcesses: OwnProcesses;
+}): Promise<StartedKafka> {
   const { runtime, size } = opts;
   if (size < 1) throw new ConfigError(`Kafka needs at least one node (got ${size}).`);
   const heap = opts.options.heap ?? (size > 1 ? '384m' : '512m');
@@ -178,7 +181,8 @@ export async function startNativeKafka(opts: {
   const handles: (KafkaNodeHandle & { process(): ManagedProcess })[] = [];
 
   const nodeDirs = Array.from({ length: size }, (_, i) => join(opts.runDir, `kafka-${i + 1}`));
-  await Promise.all(
+  // Every format run settles before a failure is reported, so none is still running when it is.
+  await allSettledOrThrow(
     nodeDirs.map(async (dir, i) => {
       const ports = opts.ports[i];
       if (!ports) throw new ConfigError(`no ports allocated for Kafka node ${i + 1}`);
@@ -224,6 +228,7 @@ export async function startNativeKafka(opts: {
   }
 
   opts.progress(`starting ${size} Kafka ${runtime.version} node(s) in ${opts.runDir}`);
+  opts.ownProcesses(() => handles.map((h) => h.process()));
   for (const h of handles) h.process().start();
   // Wait for all in parallel: in a cluster no node is ready before a quorum of controllers is up.
   await Promise.all(
@@ -233,7 +238,7 @@ export async function startNativeKafka(opts: {
   );
 
   const brokers = handles.map((h) => h.address);
-  const cluster: NativeService<StartedKafka> = {
+  const cluster: StartedKafka = {
     provider: 'native',
     version: runtime.version,
     brokers,
@@ -257,7 +262,6 @@ export async function startNativeKafka(opts: {
         await admin.disconnect().catch(() => undefined);
       }
     },
-    processes: () => handles.map((h) => h.process()),
   };
   return cluster;
 }

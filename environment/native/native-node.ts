@@ -1,9 +1,14 @@
-import { NotReadyError, errorMessage, requestText, waitFor } from '@eda-harness/core';
+import { NotReadyError, ProcessError, errorMessage, requestText, waitFor } from '@eda-harness/core';
 import { ManagedProcess, type ProcessSpec } from '../managed-process';
 import type { NodeHandle } from '../types';
 
-/** A service the native provider started, with the processes it runs (for teardown and `describe()`). */
-export type NativeService<T> = T & { readonly processes: () => ManagedProcess[] };
+/**
+ * Where a native service registers its processes with the environment (EnvironmentResources'
+ * `ownProcesses`). Services call it before they spawn anything, not once they are ready: a start
+ * that fails part-way (one Kafka node of three dies, RabbitMQ never answers while its epmd runs)
+ * must still end every process it spawned.
+ */
+export type OwnProcesses = (processes: () => readonly ManagedProcess[]) => void;
 
 /**
  * Turns a ManagedProcess plus a readiness probe into a NodeHandle: `start()` means "serving",
@@ -45,8 +50,9 @@ export function nativeNodeHandle(
 
 /**
  * Polls `probe` until `proc` serves: the readiness wait of every native service. A process that
- * exits meanwhile ends the wait at once with a ProcessError naming its log; the timeout's message
- * names the log too.
+ * exits meanwhile ends the wait at once with a ProcessError naming its log, and so does one that is
+ * stopped meanwhile (a failed start tearing down the nodes still waiting): it can no longer become
+ * ready. The timeout's message names the log too.
  */
 export function untilServing<T>(
   proc: ManagedProcess,
@@ -55,7 +61,11 @@ export function untilServing<T>(
   timeoutMs: number,
   intervalMs = 250,
 ): Promise<T> {
-  return waitFor(probe, { description: `${what} (log: ${proc.spec.logFile})`, timeoutMs, intervalMs, abortIf: () => proc.assertRunning() });
+  const abortIf = (): void => {
+    proc.assertRunning();
+    if (!proc.running) throw new ProcessError(`${proc.name} was stopped while waiting for ${what}`, { logFile: proc.spec.logFile });
+  };
+  return waitFor(probe, { description: `${what} (log: ${proc.spec.logFile})`, timeoutMs, intervalMs, abortIf });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ConfigError } from '@eda-harness/core';
 import { allocatePorts } from '../ports';
+import type { ManagedProcess } from '../managed-process';
 import type { EnvironmentProvider, ProviderContext, ProviderPlan } from '../provider';
 import { ensureKafka, ensurePrometheus, ensureRabbitMq, ensureToxiproxy, kafkaVersion, type KafkaRuntime, type PrometheusRuntime, type RabbitMqRuntime } from '../provision';
 import type { KafkaOptions, PrometheusOptions, ProxyFaults, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
@@ -13,7 +14,8 @@ import type { ToxiproxyClient } from './toxiproxy-client';
  * The native provider: Kafka, RabbitMQ, Toxiproxy and Prometheus as processes of this machine (no
  * Docker), installed on first use. `prepare` provisions every runtime the plan needs, allocates every
  * port in one go (so no two collide), and starts Toxiproxy with one proxy per broker node, so that
- * clients are only ever given the proxies' addresses.
+ * clients are only ever given the proxies' addresses. Every process is registered with the
+ * environment as it is spawned, before it is ready, so that a failed start ends it.
  */
 export class NativeProvider implements EnvironmentProvider {
   readonly kind = 'native';
@@ -38,10 +40,8 @@ export class NativeProvider implements EnvironmentProvider {
 
     let toxiproxy: ToxiproxyClient | undefined;
     if (toxiBin) {
-      const toxi = await startNativeToxiproxy({ binary: toxiBin, runDir, apiPort: this.take() });
-      resources.ownProcesses(() => [toxi.process]);
-      resources.useToxiproxy(toxi.client);
-      toxiproxy = toxi.client;
+      toxiproxy = await startNativeToxiproxy({ binary: toxiBin, runDir, apiPort: this.take(), ownProcesses: this.own });
+      resources.useToxiproxy(toxiproxy);
     }
     /** The proxy `name` on `listen` in front of `upstreamPort`, when Toxiproxy is on. */
     const proxy = async (name: string, listen: number, upstreamPort: number): Promise<ProxyFaults | undefined> => {
@@ -75,26 +75,23 @@ export class NativeProvider implements EnvironmentProvider {
   async startKafka(options: KafkaOptions & { readonly nodes: number }): Promise<StartedKafka> {
     const prepared = this.prepared(this.kafka, 'Kafka');
     const { runDir, progress } = this.context;
-    const cluster = await startNativeKafka({ runtime: prepared.runtime, runDir, size: options.nodes, ports: prepared.ports, proxies: prepared.proxies, options, progress });
-    this.context.resources.ownProcesses(cluster.processes);
-    return cluster;
+    return startNativeKafka({ runtime: prepared.runtime, runDir, size: options.nodes, ports: prepared.ports, proxies: prepared.proxies, options, progress, ownProcesses: this.own });
   }
 
   async startRabbitMq(): Promise<StartedRabbitMq> {
     const prepared = this.prepared(this.rabbitmq, 'RabbitMQ');
     const { runDir, progress } = this.context;
-    const rabbit = await startNativeRabbitMq({ runtime: prepared.runtime, runDir, ports: prepared.ports, proxy: prepared.proxy, progress });
-    this.context.resources.ownProcesses(rabbit.processes);
-    return rabbit;
+    return startNativeRabbitMq({ runtime: prepared.runtime, runDir, ports: prepared.ports, proxy: prepared.proxy, progress, ownProcesses: this.own });
   }
 
   async startPrometheus(options: PrometheusOptions): Promise<StartedPrometheus> {
     const runtime = this.prepared(this.prometheus, 'Prometheus');
     const { runDir, progress } = this.context;
-    const prom = await startNativePrometheus({ runtime, runDir, port: this.take(), options, progress });
-    this.context.resources.ownProcesses(prom.processes);
-    return prom;
+    return startNativePrometheus({ runtime, runDir, port: this.take(), options, progress, ownProcesses: this.own });
   }
+
+  /** Registers processes with the environment; the native services call it before spawning them. */
+  private readonly own = (processes: () => readonly ManagedProcess[]): void => this.context.resources.ownProcesses(processes);
 
   private take(): number {
     const port = this.ports.shift();

@@ -4,16 +4,20 @@ import { requestText, type ProgressSink } from '@eda-harness/core';
 import { prometheusConfig } from '../prometheus-config';
 import type { PrometheusRuntime } from '../provision';
 import type { PrometheusOptions, StartedPrometheus } from '../types';
-import { httpServes, nativeNodeHandle, untilServing, type NativeService } from './native-node';
+import { httpServes, nativeNodeHandle, untilServing, type OwnProcesses } from './native-node';
 
-/** Debian's Prometheus with a per-run config, TSDB and port; `reload()` uses the lifecycle API. */
+/**
+ * Debian's Prometheus with a per-run config, TSDB and port; `reload()` uses the lifecycle API. Its
+ * process is handed to `ownProcesses` before it is spawned.
+ */
 export async function startNativePrometheus(opts: {
   runtime: PrometheusRuntime;
   runDir: string;
   port: number;
   options: PrometheusOptions;
   progress: ProgressSink;
-}): Promise<NativeService<StartedPrometheus>> {
+  ownProcesses: OwnProcesses;
+}): Promise<StartedPrometheus> {
   const dir = join(opts.runDir, 'prometheus');
   mkdirSync(join(dir, 'data'), { recursive: true });
   const configFile = join(dir, 'prometheus.yml');
@@ -40,6 +44,7 @@ export async function startNativePrometheus(opts: {
     10_000,
   );
   opts.progress(`starting Prometheus on ${url}`);
+  opts.ownProcesses(() => [node.process()]);
   await node.start();
   return {
     provider: 'native',
@@ -49,6 +54,5 @@ export async function startNativePrometheus(opts: {
     async reload() {
       await requestText(`${url}/-/reload`, { method: 'POST', timeoutMs: 10_000 });
     },
-    processes: () => [node.process()],
   };
 }

@@ -4,7 +4,7 @@ import type { ProgressSink } from '@eda-harness/core';
 import { ManagedProcess } from '../managed-process';
 import type { RabbitMqRuntime } from '../provision';
 import type { NodeHandle, ProxyFaults, StartedRabbitMq } from '../types';
-import { httpServes, nativeNodeHandle, untilServing, type NativeService } from './native-node';
+import { httpServes, nativeNodeHandle, untilServing, type OwnProcesses } from './native-node';
 
 export interface NativeRabbitPorts {
   readonly amqp: number;
@@ -27,7 +27,8 @@ async function amqpAnswers(url: string): Promise<boolean> {
 /**
  * Debian's rabbitmq-server started as our own node: its own node name, ports, Erlang cookie
  * (HOME), data and log dirs, and its own epmd on a per-run port, so it never collides with a
- * system RabbitMQ and leaves no daemon behind (epmd otherwise daemonises and outlives us).
+ * system RabbitMQ and leaves no daemon behind (epmd otherwise daemonises and outlives us). Both
+ * processes are handed to `ownProcesses` before either is spawned.
  */
 export async function startNativeRabbitMq(opts: {
   runtime: RabbitMqRuntime;
@@ -35,7 +36,8 @@ export async function startNativeRabbitMq(opts: {
   ports: NativeRabbitPorts;
   proxy: ProxyFaults | undefined;
   progress: ProgressSink;
-}): Promise<NativeService<StartedRabbitMq>> {
+  ownProcesses: OwnProcesses;
+}): Promise<StartedRabbitMq> {
   const dir = join(opts.runDir, 'rabbitmq');
   const home = join(dir, 'home');
   for (const d of [home, join(dir, 'mnesia'), join(dir, 'log')]) mkdirSync(d, { recursive: true });
@@ -80,7 +82,6 @@ export async function startNativeRabbitMq(opts: {
     args: ['-port', String(ports.epmd), '-address', '127.0.0.1'],
     logFile: join(dir, 'epmd.log'),
   });
-  epmd.start();
 
   const amqpDirect = `amqp://guest:guest@127.0.0.1:${ports.amqp}`;
   const amqpUrl = `amqp://guest:guest@127.0.0.1:${ports.advertised}`;
@@ -98,6 +99,8 @@ export async function startNativeRabbitMq(opts: {
     20_000,
   );
 
+  opts.ownProcesses(() => [node.process(), epmd]);
+  epmd.start();
   opts.progress(`starting RabbitMQ node ${nodeName}`);
   await node.start();
 
@@ -109,6 +112,5 @@ export async function startNativeRabbitMq(opts: {
     metricsUrl: `http://127.0.0.1:${ports.prometheus}/metrics`,
     node: handle,
     proxy: opts.proxy,
-    processes: () => [node.process(), epmd],
   };
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Environment } from '../../../environment/environment';
+import type { ManagedProcess } from '../../../environment/managed-process';
 import type { EnvironmentProvider, ProviderContext, ProviderPlan, ProviderRegistry } from '../../../environment/provider';
 import type { NodeHandle, ProviderKind, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../../../environment/types';
 import { EdaHarnessError, EnvironmentStartError, ProcessError } from '../../../core/errors';
@@ -30,6 +31,23 @@ const kafka = (provider: ProviderKind): StartedKafka => ({
 });
 const rabbitmq = (provider: ProviderKind): StartedRabbitMq => ({ provider, amqpUrl: 'amqp://127.0.0.1:15672', managementUrl: undefined, metricsUrl: undefined, node: node('rabbitmq'), proxy: undefined });
 const prometheus = (provider: ProviderKind): StartedPrometheus => ({ provider, url: 'http://127.0.0.1:19090', node: node('prometheus'), configFile: undefined, reload: async () => undefined });
+
+/** Stands in for a spawned process: `stop()` logs "<name> stopped" (no process is started). */
+const fakeProcess = (name: string, log: string[]): ManagedProcess => {
+  let running = true;
+  const fake = {
+    name,
+    pid: undefined,
+    get running() {
+      return running;
+    },
+    stop: async () => {
+      running = false;
+      log.push(`${name} stopped`);
+    },
+  };
+  return fake as unknown as ManagedProcess;
+};
 
 type Overrides = Partial<Omit<EnvironmentProvider, 'kind'>>;
 
@@ -114,6 +132,45 @@ describe('Environment.start() with provider strategies', () => {
     expect(err).toBeInstanceOf(EnvironmentStartError);
     expect(log).toContain('kafka stopped');
     expect(existsSync(runDir)).toBe(true);
+  });
+
+  it('a failed start ends the processes a provider registered before the failure (spawned, not yet ready)', async () => {
+    const log: string[] = [];
+    const providers = fakeProviders(log, (_kind, context) => ({
+      startKafka: async () => {
+        // What the native provider does: register each node as it is spawned, then wait for readiness.
+        const nodes = ['kafka-1', 'kafka-2', 'kafka-3'].map((n) => fakeProcess(n, log));
+        context.resources.ownProcesses(() => nodes);
+        throw new ProcessError('kafka-2 exited during start-up (exit code 1)');
+      },
+    }));
+    const err = await build(providers).withProvider('native').withKafka({ nodes: 3 }).start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentStartError);
+    expect(log.filter((l) => l.endsWith('stopped')).sort()).toEqual(['kafka-1 stopped', 'kafka-2 stopped', 'kafka-3 stopped']);
+  });
+
+  it('a failed prepare waits for the other providers to finish preparing, and ends what they registered', async () => {
+    process.env['KAFKA_BROKERS'] = '127.0.0.1:19092';
+    const log: string[] = [];
+    const providers = fakeProviders(log, (kind, context) =>
+      kind === 'external'
+        ? {
+            prepare: async () => {
+              throw new Error('external Kafka unreachable');
+            },
+          }
+        : {
+            // The native provider is still starting Toxiproxy when the external one fails.
+            prepare: async () => {
+              await new Promise((r) => setTimeout(r, 50));
+              context.resources.ownProcesses(() => [fakeProcess('toxiproxy', log)]);
+            },
+          },
+    );
+    const err = await build(providers).withKafka().withRabbitMq().withToxiproxy().start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvironmentStartError);
+    expect((err as Error).message).toContain('external Kafka unreachable');
+    expect(log).toContain('toxiproxy stopped');
   });
 });
 
