@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { Environment, type StartedEnvironment } from '../../../environment';
+import { Environment, type StartedEnvironment } from '../../../environment/index';
 import { waitFor } from '../../../core/wait-for';
 import { uniqueName } from '../../support/names';
 

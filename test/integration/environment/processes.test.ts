@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Environment } from '../../../environment';
+import { Environment } from '../../../environment/index';
 import { isAlive } from '../../../environment/managed-process';
 import { readCurrentState } from '../../../environment/state';
-import type { EnvironmentDescription } from '../../../environment';
+import type { EnvironmentDescription } from '../../../environment/index';
 
 const run = promisify(execFile);
 const cli = join(__dirname, '..', '..', '..', 'cli', 'bin', 'eda-harness.js');

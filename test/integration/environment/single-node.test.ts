@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import * as amqp from 'amqplib';
-import { Environment, type StartedEnvironment } from '../../../environment';
+import { Environment, type StartedEnvironment } from '../../../environment/index';
 import { waitFor } from '../../../core/wait-for';
 import { uniqueName } from '../../support/names';
 import { medianMs } from '../../support/timing';

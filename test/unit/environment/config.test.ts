@@ -1,7 +1,7 @@
 import { newClusterId, serverProperties } from '../../../environment/native/kafka';
 import { prometheusConfig } from '../../../environment/prometheus-config';
 import { externalSettings } from '../../../environment/external/external';
-import { Environment } from '../../../environment';
+import { Environment } from '../../../environment/index';
 import { ConfigError } from '../../../core/errors';
 
 function parse(props: string): Record<string, string> {
