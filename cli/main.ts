@@ -45,8 +45,20 @@ export function usage(): string {
   ].join('\n');
 }
 
+/** `--debug` anywhere, or DEBUG set to anything but "" / "0" / "false": print stack traces. */
+export function debugRequested(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  const debug = env['DEBUG'];
+  return argv.includes('--debug') || (debug !== undefined && debug !== '' && debug !== '0' && debug.toLowerCase() !== 'false');
+}
+
+/**
+ * Runs one command and returns its exit code (see exit-codes.ts). Never throws: an error that is
+ * not one of ours is printed as one line ("unexpected error: …") and exit 1; its stack trace, and
+ * the cause chain of any error, only with `--debug` or DEBUG=1.
+ */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const debug = debugRequested(argv);
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 2 : 0;
@@ -67,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
+    if (debug) console.error(debugDetails(err));
     if (err instanceof EdaHarnessError) {
       console.error(`eda-harness ${name}: ${err.describe()}`);
       return err.code === 'CONFIG_INVALID' ? 2 : 1;
@@ -78,7 +91,20 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`eda-harness ${name}: ${errorMessage(err)}\n\n${command.help}`);
       return 2;
     }
-    throw err;
+    console.error(`eda-harness ${name}: unexpected error: ${errorMessage(err)}${debug ? '' : '\n  → run again with --debug (or DEBUG=1) for the stack trace, and report it if it looks like a bug'}`);
+    return 1;
   }
+}
+
+/** The stack of an error and of each error in its cause chain. */
+function debugDetails(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
+    const stack = (current as { stack?: unknown }).stack;
+    parts.push(`${depth === 0 ? '' : 'caused by: '}${typeof stack === 'string' ? stack : String(current)}`);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return parts.join('\n');
 }
 

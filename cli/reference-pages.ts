@@ -23,6 +23,7 @@ import { DOCS_HELP } from './docs-command';
 import { ENV_HELP } from './env-command';
 import { EXPORTER_HELP, settingsFromFlags } from './exporter-command';
 import { START_HELP } from './start-command';
+import { renderExitCodes } from './exit-codes';
 
 /**
  * The reference pages under docs/reference/, generated from the code (path relative to the
@@ -122,7 +123,13 @@ function cliPage(): string {
     'What `eda-harness --help` and `eda-harness <command> --help` print. From a checkout, run the',
     'command as `node cli/bin/eda-harness.js` after `npm run build` (or use the root npm scripts:',
     '`npm start`, `npm run chaos`, `npm run env:up`, `npm run alerts:build`, `npm run dashboards:build`,',
-    '`npm run docs:build`). Exit codes: 0 success, 1 failure, 2 usage or configuration error.',
+    '`npm run docs:build`).',
+    '',
+    '## Exit codes',
+    '',
+    'The same numbers mean the same thing in every command; the bad-input tests (test/unit/cli/bad-input) hold every command to this table.',
+    '',
+    renderExitCodes(),
     '',
     '## `eda-harness`',
     '',

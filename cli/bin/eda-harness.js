@@ -13,5 +13,10 @@ try {
 }
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (err) => { console.error(err && err.stack ? err.stack : err); process.exitCode = 1; },
+  // main() reports errors itself; this is the last guard, and prints a stack only when asked to.
+  (err) => {
+    const debug = process.argv.includes('--debug') || !['', '0', 'false', undefined].includes(process.env.DEBUG);
+    console.error(debug && err && err.stack ? err.stack : `eda-harness: unexpected error: ${err && err.message ? err.message : err}`);
+    process.exitCode = 1;
+  },
 );
