@@ -9,3 +9,5 @@ export { writeGeneratedFiles } from './write-generated-files';
 export { withDeadline } from './deadline';
 export { requestJson, requestText } from './http-json';
 export type { HttpJsonRequest } from './http-json';
+export { ensureDir } from './ensure-dir';
+export type { EnsureDirOptions } from './ensure-dir';

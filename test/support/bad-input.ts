@@ -73,7 +73,7 @@ export function badInputCases(cases: readonly BadInputCase[]): void {
   });
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const dir = mkdtempSync(join(tmpdir(), 'eda-bad-input-'));
-    let cleanup: void | (() => void);
+    let cleanup: void | (() => void) = undefined;
     try {
       for (const [rel, content] of Object.entries(c.files ?? {})) {
         mkdirSync(dirname(join(dir, rel)), { recursive: true });
