@@ -101,7 +101,7 @@ describe('docker-compose.yml', () => {
     expect(prom.jsonData?.exemplarTraceIdDestinations).toEqual([{ name: 'trace_id', datasourceUid: jaeger.uid }]);
     const providers = parse(readFileSync(join(root, 'deploy/grafana/provisioning/dashboards/dashboards.yml'), 'utf8')) as { providers: { options: { path: string } }[] };
     const grafanaMounts = services['grafana']!.volumes!;
-    expect(grafanaMounts).toContain(`./dashboards:${providers.providers[0]!.options.path}:ro`);
+    expect(grafanaMounts).toContain(`./dashboards/grafana:${providers.providers[0]!.options.path}:ro`);
     const home = services['grafana']!.environment!['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH']!;
     expect([...allDashboards().keys()].map((n) => `${providers.providers[0]!.options.path}/${n}.json`)).toContain(home);
   });
