@@ -52,6 +52,15 @@ function num(x: number): string {
   return String(Number(x.toPrecision(12)));
 }
 
+/**
+ * A PromQL double-quoted string literal. A value from the config (the exporter's job name) stays
+ * one label value whatever it holds: `x"} or vector(1) #` must not end the selector and turn the
+ * rule into one that always fires.
+ */
+export function promqlString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
 function pct(ratio: number): string {
   return `${num(ratio * 100)}%`;
 }
@@ -295,7 +304,7 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'EdaExporterDown',
         severity: 'critical',
-        expr: `up{job="${config.exporterJob}"} == 0`,
+        expr: `up{job=${promqlString(config.exporterJob)}} == 0`,
         for: '2m',
         summary: 'Prometheus cannot scrape the eda-harness exporter at {{ $labels.instance }}.',
         description: 'The lag, DLQ and queue metrics come from this exporter; while it is down, every alert that depends on them is blind.',

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { ConfigError } from '@eda-harness/core';
 import { E2E_LATENCY_BUCKETS_SECONDS } from '@eda-harness/semconv';
 import { alertPack } from './alert-rules';
@@ -93,7 +93,35 @@ export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
   grafana: { datasourceUid: 'prometheus', folder: 'eda-harness', interval: '1m' },
 };
 
-const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
+/**
+ * A Prometheus duration as model.ParseDuration reads it: units largest first, each at most once
+ * ("1h30m", not "30m1h"), and at most about 292 years (Prometheus keeps nanoseconds in an int64).
+ * Anything else would be written into a rule file that Prometheus refuses to load.
+ */
+const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const DURATION_UNIT_MS = [31_536_000_000, 604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1] as const;
+const MAX_DURATION_MS = Math.floor((2 ** 63 - 1) / 1e6);
+
+export function isPrometheusDuration(text: string): boolean {
+  const m = text === '' ? null : DURATION.exec(text);
+  if (!m) return false;
+  const ms = DURATION_UNIT_MS.reduce((sum, unit, i) => sum + Number(m[i + 1] ?? 0) * unit, 0);
+  return ms <= MAX_DURATION_MS;
+}
+
+/** Range windows are written into PromQL as durations; a year is more than any retention. */
+const MAX_WINDOW_SECONDS = 31_536_000;
+
+/**
+ * Label names the alerts get from elsewhere: Prometheus and Grafana name every alert with
+ * `alertname` (a config label of that name would rename all of them), the pack sets `severity`
+ * per rule, Grafana sets `grafana_folder`, and names starting with `__` are reserved.
+ */
+const RESERVED_LABELS: Readonly<Record<string, string>> = {
+  alertname: 'Prometheus and Grafana name each alert with it, so it would rename every alert',
+  severity: 'the pack sets it per rule (warning or critical)',
+  grafana_folder: 'Grafana sets it to the folder of the rule',
+};
 
 /** Merges a partial configuration over the defaults and validates the result. */
 export function resolveAlertsConfig(partial: unknown, source = 'alerts config'): AlertsConfig {
@@ -104,10 +132,7 @@ export function resolveAlertsConfig(partial: unknown, source = 'alerts config'):
   if (p['thresholds'] !== undefined) {
     const t = asObject(p['thresholds'], `${source}: thresholds`);
     checkKeys(t, Object.keys(thresholds), `${source}: thresholds`);
-    for (const [k, v] of Object.entries(t)) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`${source}: thresholds.${k} must be a non-negative number, got ${JSON.stringify(v)}`);
-      (thresholds as Record<string, number>)[k] = v;
-    }
+    for (const [k, v] of Object.entries(t)) (thresholds as Record<string, number>)[k] = thresholdValue(v, `${source}: thresholds.${k}`);
   }
   const grafana = { ...DEFAULT_ALERTS_CONFIG.grafana };
   if (p['grafana'] !== undefined) {
@@ -128,14 +153,70 @@ export function resolveAlertsConfig(partial: unknown, source = 'alerts config'):
   return config;
 }
 
+/** A config file is small; reading stops here, so a device such as /dev/zero cannot fill memory. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Reads, parses and validates an alerts config file. Every failure is a {@link ConfigError} that
+ * names the file and what is wrong: unreadable (and why), not JSON (the parser's message, with line
+ * and column), not an object, or a value the pack cannot use.
+ */
 export function loadAlertsConfig(file: string): AlertsConfig {
+  const hint = 'Pass a JSON object with any of: runbookUrl, exporterJob, labels, thresholds, for, evaluationInterval, grafana (`eda-harness alerts --defaults` prints them all).';
+  const text = readConfigText(file, hint);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`cannot read alerts config ${file}`, { cause: err, hint: 'Pass a JSON file with any of: runbookUrl, exporterJob, labels, thresholds, for, evaluationInterval, grafana.' });
+    throw new ConfigError(`alerts config ${file} is not valid JSON: ${jsonErrorMessage(err, text)}`, { cause: err, hint });
   }
+  if (parsed === null) throw new ConfigError(`alerts config ${file} must be a JSON object, got null`, { hint });
   return resolveAlertsConfig(parsed, file);
+}
+
+function readConfigText(file: string, hint: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new ConfigError(`cannot read alerts config ${file} (${reason(err)})`, { cause: err, hint });
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024);
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (err) {
+        throw new ConfigError(`cannot read alerts config ${file} (${reason(err)})`, { cause: err, hint });
+      }
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > MAX_CONFIG_BYTES) throw new ConfigError(`alerts config ${file} is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB: not a config file`, { hint });
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function reason(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const known: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a folder', ENOTDIR: 'a part of the path is not a folder' };
+  if (typeof code === 'string') return known[code] ? `${known[code]}, ${code}` : code;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** JSON.parse's message, with the line and column of "at position N". */
+function jsonErrorMessage(err: unknown, text: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const at = /at position (\d+)/.exec(message);
+  if (!at || /line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(at[1])).split('\n');
+  return `${message} (line ${before.length}, column ${(before[before.length - 1] ?? '').length + 1})`;
 }
 
 function validate(c: AlertsConfig, source: string): void {
@@ -144,13 +225,17 @@ function validate(c: AlertsConfig, source: string): void {
     // The SLO is measured with the `le` bucket; a value between buckets would silently round.
     throw new ConfigError(`${source}: thresholds.e2eLatencySloSeconds must be one of the latency buckets (${E2E_LATENCY_BUCKETS_SECONDS.join(', ')}), got ${t.e2eLatencySloSeconds}`);
   }
-  if (!(t.e2eLatencySloTarget > 0 && t.e2eLatencySloTarget < 1)) throw new ConfigError(`${source}: thresholds.e2eLatencySloTarget must be between 0 and 1 (exclusive)`);
+  if (!(t.e2eLatencySloTarget > 0 && t.e2eLatencySloTarget < 1)) throw new ConfigError(`${source}: thresholds.e2eLatencySloTarget must be between 0 and 1 (exclusive), got ${t.e2eLatencySloTarget}`);
   for (const k of ['dlqRatio', 'producerErrorRatio', 'processingErrorRatio', 'clockSkewRatio'] as const) {
-    if (t[k] >= 1) throw new ConfigError(`${source}: thresholds.${k} is a ratio and must be below 1`);
+    if (t[k] >= 1) throw new ConfigError(`${source}: thresholds.${k} is a ratio and must be below 1, got ${t[k]}`);
   }
-  if (t.kafkaLagSecondsCritical < t.kafkaLagSecondsWarning) throw new ConfigError(`${source}: thresholds.kafkaLagSecondsCritical must not be below kafkaLagSecondsWarning`);
+  if (t.kafkaLagSecondsCritical < t.kafkaLagSecondsWarning) {
+    throw new ConfigError(`${source}: thresholds.kafkaLagSecondsCritical (${t.kafkaLagSecondsCritical}) must not be below thresholds.kafkaLagSecondsWarning (${t.kafkaLagSecondsWarning})`);
+  }
   for (const k of ['kafkaFallingBehindWindowSeconds', 'rabbitmqQueueGrowingWindowSeconds', 'dlqArrivingWindowSeconds'] as const) {
-    if (t[k] < 1 || !Number.isInteger(t[k])) throw new ConfigError(`${source}: thresholds.${k} must be a whole number of seconds >= 1`);
+    if (t[k] < 1 || t[k] > MAX_WINDOW_SECONDS || !Number.isInteger(t[k])) {
+      throw new ConfigError(`${source}: thresholds.${k} must be a whole number of seconds from 1 to ${MAX_WINDOW_SECONDS} (a year), got ${t[k]}`);
+    }
   }
   // A misspelt alert name in `for` would silently keep the default duration.
   const known = new Set(alertPack(c).flatMap((g) => g.alertRules.flatMap((r) => [r.alert, `${r.alert}:${r.severity}`])));
@@ -158,30 +243,68 @@ function validate(c: AlertsConfig, source: string): void {
     if (!known.has(k)) throw new ConfigError(`${source}: for.${k} names no alert rule`, { hint: `Use an alert name or AlertName:severity, e.g. ${[...known].slice(0, 2).join(', ')}` });
   }
   for (const [k, v] of Object.entries(c.for)) {
-    if (!DURATION.test(v) && v !== '0s') throw new ConfigError(`${source}: for.${k} must be a Prometheus duration such as "30s" or "5m", got "${v}"`);
+    if (!isPrometheusDuration(v)) throw new ConfigError(`${source}: for.${k} must be a Prometheus duration such as "30s" or "5m", got ${JSON.stringify(v)}`);
   }
-  if (c.evaluationInterval !== '' && !DURATION.test(c.evaluationInterval)) throw new ConfigError(`${source}: evaluationInterval must be a Prometheus duration`);
-  if (!DURATION.test(c.grafana.interval)) throw new ConfigError(`${source}: grafana.interval must be a Prometheus duration`);
-  for (const k of Object.keys(c.labels)) {
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k === 'severity') throw new ConfigError(`${source}: labels.${k} is not a usable label name`);
+  if (c.evaluationInterval !== '' && !isPrometheusDuration(c.evaluationInterval)) {
+    throw new ConfigError(`${source}: evaluationInterval must be a Prometheus duration such as "30s" or "1m", got ${JSON.stringify(c.evaluationInterval)}`);
+  }
+  if (!isPrometheusDuration(c.grafana.interval)) throw new ConfigError(`${source}: grafana.interval must be a Prometheus duration such as "1m", got ${JSON.stringify(c.grafana.interval)}`);
+  for (const k of ['datasourceUid', 'folder'] as const) {
+    if (c.grafana[k].trim() === '') throw new ConfigError(`${source}: grafana.${k} must not be empty`);
+  }
+  // exporterJob is embedded in PromQL as an escaped string (alert-rules.ts); what is refused here
+  // is what no scrape job is named: nothing, or control characters.
+  if (c.exporterJob === '') throw new ConfigError(`${source}: exporterJob must not be empty: it is the job label Prometheus gives the exporter's targets`);
+  if (hasControlCharacter(c.exporterJob)) throw new ConfigError(`${source}: exporterJob must not contain control characters (newline, tab …), got ${JSON.stringify(c.exporterJob)}`);
+  // Prometheus and Grafana expand label values and annotations as Go templates: "{{" would make
+  // every rule file fail to load.
+  if (c.runbookUrl.includes('{{')) throw new ConfigError(`${source}: runbookUrl must not contain "{{": Prometheus and Grafana expand annotations as templates`);
+  for (const [k, v] of Object.entries(c.labels)) {
+    if (k.startsWith('__')) throw new ConfigError(`${source}: labels.${k} is reserved: label names starting with "__" are Prometheus's own`);
+    const reserved = RESERVED_LABELS[k];
+    if (reserved !== undefined) throw new ConfigError(`${source}: labels.${k} is reserved: ${reserved}`, { hint: 'Choose another label name, e.g. "team".' });
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k)) throw new ConfigError(`${source}: labels.${JSON.stringify(k)} is not a Prometheus label name (letters, digits and _, not starting with a digit)`);
+    if (v.includes('{{')) throw new ConfigError(`${source}: labels.${k} must not contain "{{": Prometheus and Grafana expand label values as templates`);
   }
 }
 
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** A JSON value for a message: as written, shortened; non-finite numbers as what they read as. */
+function shown(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  if (Array.isArray(v)) return 'an array';
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function thresholdValue(v: unknown, what: string): number {
+  if (typeof v !== 'number') throw new ConfigError(`${what} must be a number, got ${shown(v)}`);
+  // JSON.parse reads 1e999 as Infinity, which JSON.stringify would print as null.
+  if (!Number.isFinite(v)) throw new ConfigError(`${what} is not a finite number: the JSON number is too large (it reads as ${v})`);
+  if (v < 0) throw new ConfigError(`${what} must be 0 or more, got ${v}`);
+  return v;
+}
+
 function asObject(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${what} must be a JSON object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${what} must be a JSON object, got ${shown(v)}`);
   return v as Record<string, unknown>;
 }
 
 function asString(v: unknown, what: string): string {
-  if (typeof v !== 'string') throw new ConfigError(`${what} must be a string`);
+  if (typeof v !== 'string') throw new ConfigError(`${what} must be a string, got ${shown(v)}`);
   return v;
 }
 
+/** Built with Object.fromEntries, so a "__proto__" key stays a key (and is then refused by name). */
 function stringRecord(v: unknown, what: string): Record<string, string> {
-  const o = asObject(v, what);
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(o)) out[k] = asString(val, `${what}.${k}`);
-  return out;
+  return Object.fromEntries(Object.entries(asObject(v, what)).map(([k, val]) => [k, asString(val, `${what}.${k}`)]));
 }
 
 function checkKeys(o: Record<string, unknown>, allowed: readonly string[], what: string): void {

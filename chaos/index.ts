@@ -10,5 +10,6 @@ export type { KafkaNodeChoice, SystemOption } from './faults';
 export { Invariant, defaultInvariants } from './invariants';
 export type { AlertExpectation } from './invariants';
 export { SCENARIO_NAMES, scenarioByName, selectScenarios } from './catalog';
-export { renderJson, writeReports, summarize } from './report';
+export { renderJson, prepareReportDir, writeReports, summarize } from './report';
+export type { ReportPaths } from './report';
 export type * from './types';

@@ -4,6 +4,7 @@ import { alertFiles } from '@eda-harness/alerts';
 import { DEFAULT_ALERTS_CONFIG, loadAlertsConfig } from '@eda-harness/alerts';
 import { alertPack } from '@eda-harness/alerts';
 import { writeGeneratedFiles } from '@eda-harness/core';
+import { checkOutputFolder } from './output-folder';
 
 export const ALERTS_HELP = `Usage: eda-harness alerts <build|list> [options]
 
@@ -31,20 +32,24 @@ export async function alertsCommand(argv: string[]): Promise<number> {
     console.log(JSON.stringify(DEFAULT_ALERTS_CONFIG, null, 2));
     return 0;
   }
-  const config = values.config ? loadAlertsConfig(values.config) : DEFAULT_ALERTS_CONFIG;
-  const [sub] = positionals;
+  const [sub, ...extra] = positionals;
+  if (sub !== 'build' && sub !== 'list') {
+    throw new ConfigError(`expected "build" or "list", got ${sub === undefined ? 'nothing' : `"${sub}"`}`, { hint: ALERTS_HELP });
+  }
+  if (extra.length > 0) throw new ConfigError(`alerts ${sub} takes no arguments, got "${extra.join('" "')}"`, { hint: 'see `eda-harness alerts --help`' });
+  if (values.config?.trim() === '') throw new ConfigError('--config must name a JSON file, got ""', { hint: '`eda-harness alerts --defaults` prints every key and its default' });
+  const config = values.config === undefined ? DEFAULT_ALERTS_CONFIG : loadAlertsConfig(values.config);
   if (sub === 'build') {
-    const written = writeGeneratedFiles(values.out ?? process.cwd(), alertFiles(config));
+    const files = alertFiles(config);
+    const written = writeGeneratedFiles(checkOutputFolder(values.out, files), files);
     for (const f of written) console.log(f);
     return 0;
   }
-  if (sub === 'list') {
-    for (const group of alertPack(config)) {
-      for (const r of group.alertRules) console.log(`${r.alert} [${r.severity}, for ${r.for}] ${r.expr}`);
-      for (const r of group.recordingRules) console.log(`${r.record} (recording) ${r.expr}`);
-    }
-    return 0;
+  if (values.out !== undefined) throw new ConfigError('--out is for `alerts build`; `alerts list` prints to stdout', { hint: 'see `eda-harness alerts --help`' });
+  for (const group of alertPack(config)) {
+    for (const r of group.alertRules) console.log(`${r.alert} [${r.severity}, for ${r.for}] ${r.expr}`);
+    for (const r of group.recordingRules) console.log(`${r.record} (recording) ${r.expr}`);
   }
-  throw new ConfigError(`alerts: expected "build" or "list", got ${sub === undefined ? 'nothing' : `"${sub}"`}`, { hint: ALERTS_HELP });
+  return 0;
 }
 

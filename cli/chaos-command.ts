@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '@eda-harness/chaos';
-import { renderJson, summarize, writeReports } from '@eda-harness/chaos';
+import { prepareReportDir, renderJson, summarize, writeReports } from '@eda-harness/chaos';
 import { DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from '@eda-harness/chaos';
 import type { ChaosReport, EnvironmentNeeds, ScenarioResult, ScenarioTiming } from '@eda-harness/chaos';
 import { ConfigError, errorMessage } from '@eda-harness/core';
@@ -143,11 +143,15 @@ function joinNegativeValues(argv: string[]): string[] {
   return out;
 }
 
+/** A day: longer is a typo, and past about 24.8 days Node's timers overflow and fire at once. */
+const MAX_SECONDS = 86_400;
+
 function secondsToMs(flag: TimingFlag, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
     throw new ConfigError(`--${flag} must be a number of seconds, 0 or more (got "${value}")`, { hint: `for example --${flag} 2.5` });
   }
+  if (n > MAX_SECONDS) throw new ConfigError(`--${flag} must be at most ${MAX_SECONDS} seconds (a day), got "${value}"`, { hint: `for example --${flag} 2.5` });
   return Math.round(n * 1000);
 }
 
@@ -185,6 +189,8 @@ export function parseRunFlags(argv: string[]): RunFlags {
 async function run(argv: string[]): Promise<number> {
   const flags = parseRunFlags(argv);
   const names = selectScenarios(flags.patterns);
+  // Before any scenario starts a broker: a report folder that cannot be written fails now.
+  prepareReportDir(flags.reportDir);
   const started = Date.now();
   const results: ScenarioResult[] = [];
   const reportOf = (): ChaosReport => ({

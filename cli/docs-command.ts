@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, writeGeneratedFiles } from '@eda-harness/core';
+import { checkOutputFolder } from './output-folder';
 import { referencePages } from './reference-pages';
 
 export const DOCS_HELP = `Usage: eda-harness docs build [options]
@@ -18,10 +19,12 @@ what the code generates; from a checkout, \`npm run docs:build\` rebuilds and re
 
 export async function docsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' } } });
-  const [sub] = positionals;
+  const [sub, ...extra] = positionals;
   if (sub === 'build') {
-    for (const f of writeGeneratedFiles(values.out ?? process.cwd(), referencePages())) console.log(f);
+    if (extra.length > 0) throw new ConfigError(`docs build takes no arguments, got "${extra.join('" "')}"`, { hint: 'see `eda-harness docs --help`' });
+    const files = referencePages();
+    for (const f of writeGeneratedFiles(checkOutputFolder(values.out, files), files)) console.log(f);
     return 0;
   }
-  throw new ConfigError(`docs: expected "build", got ${sub === undefined ? 'nothing' : `"${sub}"`}`, { hint: DOCS_HELP });
+  throw new ConfigError(`expected "build", got ${sub === undefined ? 'nothing' : `"${sub}"`}`, { hint: DOCS_HELP });
 }

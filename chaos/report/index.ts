@@ -12,4 +12,5 @@ export { renderJson } from './json';
 export { renderJUnit } from './junit';
 export { renderHtml } from './html';
 export { summarize } from './summary';
-export { writeReports } from './write-reports';
+export { prepareReportDir, writeReports } from './write-reports';
+export type { ReportPaths } from './write-reports';

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alertFiles } from '../../../alerts/alert-files';
@@ -54,5 +54,40 @@ describe('eda-harness alerts', () => {
 
   it('an unknown subcommand is a usage error', async () => {
     expect((await cli(['alerts', 'deploy'])).code).toBe(2);
+  });
+
+  it('build --out checks the folder before writing: /proc paths, an empty value and a file in the way are exit 2 naming --out', async () => {
+    const proc = await cli(['alerts', 'build', '--out', '/proc/forbidden']);
+    expect(proc).toMatchObject({ code: 2, out: '' });
+    expect(proc.err).toContain('Cannot create the --out folder /proc/forbidden: mkdir /proc/forbidden failed');
+    expect(await cli(['alerts', 'build', '--out', ''])).toMatchObject({ code: 2, err: expect.stringContaining('--out must name a folder, got ""') });
+    writeFileSync(join(dir, 'file'), '');
+    expect(await cli(['alerts', 'build', '--out', join(dir, 'file')])).toMatchObject({ code: 2, err: expect.stringContaining('for the --out folder') });
+  });
+
+  it('build writes nothing when one of its folders cannot be written (no half-written rule set)', async () => {
+    mkdirSync(join(dir, 'alerts'));
+    writeFileSync(join(dir, 'alerts', 'grafana'), 'a file where a folder goes');
+    const res = await cli(['alerts', 'build', '--out', dir]);
+    expect(res.code).toBe(2);
+    expect(res.err).toContain(join(dir, 'alerts', 'grafana'));
+    expect(existsSync(join(dir, 'alerts', 'prometheus', 'kafka-consumers.yml'))).toBe(false);
+  });
+
+  it('a config that is not JSON is exit 2 with the parser message; a reserved label is exit 2 naming it', async () => {
+    writeFileSync(join(dir, 'bad.json'), '{"labels": {team: 1}}');
+    const bad = await cli(['alerts', 'build', '--config', join(dir, 'bad.json'), '--out', dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/is not valid JSON: .*property name.*\(line 1, column 13\)/);
+    writeFileSync(join(dir, 'alertname.json'), '{"labels": {"alertname": "Renamed"}}');
+    const renamed = await cli(['alerts', 'list', '--config', join(dir, 'alertname.json')]);
+    expect(renamed).toMatchObject({ code: 2, out: '' });
+    expect(renamed.err).toContain('labels.alertname is reserved');
+  });
+
+  it('refuses arguments and flags that would be ignored: extra words, --out for list, an empty --config', async () => {
+    expect(await cli(['alerts', 'build', 'now', '--out', dir])).toMatchObject({ code: 2, err: expect.stringContaining('alerts build takes no arguments, got "now"') });
+    expect(await cli(['alerts', 'list', '--out', dir])).toMatchObject({ code: 2, err: expect.stringContaining('--out is for `alerts build`') });
+    expect(await cli(['alerts', 'list', '--config', ''])).toMatchObject({ code: 2, err: expect.stringContaining('--config must name a JSON file') });
   });
 });

@@ -82,6 +82,45 @@ describe('eda-harness chaos', () => {
     expect(empty.err).toContain('--drain-timeout');
   });
 
+  /**
+   * Input these tests expect to be refused before anything starts. Should a check ever be skipped,
+   * the scenario looks for brokers on closed ports (an external provider) instead of starting any.
+   */
+  async function withoutBrokers<T>(fn: () => Promise<T>): Promise<T> {
+    const vars = { EDA_HARNESS_PROVIDER: 'external', KAFKA_BROKERS: '127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' };
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    try {
+      return await fn();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
+
+  it('exits 2 on a duration over a day (Node timers overflow past 24.8 days and fire at once)', async () => {
+    const r = await withoutBrokers(() => runMain(['chaos', 'run', 'rabbitmq-kill', '--fault', '9999999999']));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--fault must be at most 86400 seconds (a day), got "9999999999"');
+    expect(parseRunFlags(['--recovery', '86400']).timing).toEqual({ recoveryMs: 86_400_000 });
+  });
+
+  it('exits 2 on a report folder that cannot be written, before any scenario starts a broker', async () => {
+    const progress = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const started = Date.now();
+      const r = await withoutBrokers(() => runMain(['chaos', 'run', 'rabbitmq-restart', '--report-dir', '/proc/forbidden']));
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('Cannot create the report folder /proc/forbidden');
+      expect(progress).not.toHaveBeenCalled();
+    } finally {
+      progress.mockRestore();
+    }
+  });
+
   it('exits 2 on an unknown subcommand or option', async () => {
     const sub = await runMain(['chaos', 'explode']);
     expect(sub.code).toBe(2);

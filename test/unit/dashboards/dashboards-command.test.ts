@@ -1,15 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dashboardFiles, dashboardQueries } from '../../../dashboards/dashboard-files';
 import { main } from '../../../cli/main';
 
-async function cli(argv: string[]): Promise<{ code: number; out: string }> {
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
+  const err: string[] = [];
   const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   try {
-    return { code: await main(argv), out: out.join('\n') };
+    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
   } finally {
     log.mockRestore();
     error.mockRestore();
@@ -35,5 +36,29 @@ describe('eda-harness dashboards', () => {
 
   it('an unknown subcommand is a usage error', async () => {
     expect((await cli(['dashboards', 'import'])).code).toBe(2);
+  });
+
+  it('build --out checks the folder before writing: /proc paths, an empty value, a dashboard path that is a folder', async () => {
+    const proc = await cli(['dashboards', 'build', '--out', '/proc/forbidden']);
+    expect(proc).toMatchObject({ code: 2, out: '' });
+    expect(proc.err).toContain('Cannot create the --out folder /proc/forbidden');
+    expect(await cli(['dashboards', 'build', '--out', ''])).toMatchObject({ code: 2, err: expect.stringContaining('--out must name a folder') });
+    const dir = mkdtempSync(join(tmpdir(), 'eda-dashboards-cli-'));
+    try {
+      const [last] = [...dashboardFiles().keys()].slice(-1);
+      mkdirSync(join(dir, last!), { recursive: true });
+      const res = await cli(['dashboards', 'build', '--out', dir]);
+      expect(res.code).toBe(2);
+      expect(res.err).toContain(`Cannot write ${join(dir, last!)}: it is a folder`);
+      // Nothing was written: the check comes first.
+      expect(readdirSync(join(dir, 'dashboards', 'grafana'))).toEqual([last!.split('/').pop()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses arguments and flags that would be ignored', async () => {
+    expect(await cli(['dashboards', 'queries', 'extra'])).toMatchObject({ code: 2, err: expect.stringContaining('dashboards queries takes no arguments, got "extra"') });
+    expect(await cli(['dashboards', 'queries', '--out', '/tmp'])).toMatchObject({ code: 2, err: expect.stringContaining('--out is for `dashboards build`') });
   });
 });

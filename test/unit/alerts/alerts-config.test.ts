@@ -1,0 +1,145 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { alertFiles } from '../../../alerts/alert-files';
+import { alertPack, promqlString } from '../../../alerts/alert-rules';
+import { DEFAULT_ALERTS_CONFIG, isPrometheusDuration, loadAlertsConfig, resolveAlertsConfig } from '../../../alerts/alerts-config';
+import { promqlReferences } from '../../../alerts/promql-references';
+import { ConfigError } from '../../../core/errors';
+
+/**
+ * Hostile alerts configs (issue 15, item 7): what a config holds must never change what a rule
+ * means, and every refusal names the key, the value and what is wrong.
+ */
+const INJECTION = 'x"} or vector(1) #';
+const exporterDown = (config = DEFAULT_ALERTS_CONFIG): string =>
+  alertPack(config)
+    .flatMap((g) => g.alertRules)
+    .find((r) => r.alert === 'EdaExporterDown')!.expr;
+
+describe('exporterJob in PromQL', () => {
+  it('is one escaped string literal: the injection stays a label value and the rule still only fires on up == 0', () => {
+    const expr = exporterDown(resolveAlertsConfig({ exporterJob: INJECTION }));
+    expect(expr).toBe('up{job="x\\"} or vector(1) #"} == 0');
+    // Read back the way PromQL lexes it: one selector on `up`, no vector(), no comment, and the
+    // string literal is exactly the configured job.
+    expect(promqlReferences(expr).metrics).toEqual(['up']);
+    expect(expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')).toBe('up{job=""} == 0');
+    expect(JSON.parse(expr.slice('up{job='.length, -'} == 0'.length))).toBe(INJECTION);
+    // The generated file holds the same expression.
+    const file = parse(alertFiles(resolveAlertsConfig({ exporterJob: INJECTION })).get('alerts/prometheus/exporter.yml')!) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    expect(file.groups[0]!.rules.find((r) => r.alert === 'EdaExporterDown')!.expr).toBe(expr);
+  });
+
+  it('escapes backslashes before quotes, so a trailing backslash cannot eat the closing quote', () => {
+    expect(promqlString('a\\')).toBe('"a\\\\"');
+    expect(promqlString('a\\"b')).toBe('"a\\\\\\"b"');
+    expect(exporterDown(resolveAlertsConfig({ exporterJob: 'eda-exporter' }))).toBe('up{job="eda-exporter"} == 0');
+    expect(exporterDown(resolveAlertsConfig({ exporterJob: 'x\\' }))).toBe('up{job="x\\\\"} == 0');
+  });
+
+  it('refuses an empty job or control characters', () => {
+    expect(() => resolveAlertsConfig({ exporterJob: '' }, 'a.json')).toThrow('a.json: exporterJob must not be empty');
+    expect(() => resolveAlertsConfig({ exporterJob: 'x\ny' }, 'a.json')).toThrow('a.json: exporterJob must not contain control characters (newline, tab …), got "x\\ny"');
+  });
+});
+
+describe('labels', () => {
+  it.each([
+    ['alertname', 'labels.alertname is reserved: Prometheus and Grafana name each alert with it, so it would rename every alert'],
+    ['severity', 'labels.severity is reserved: the pack sets it per rule'],
+    ['grafana_folder', 'labels.grafana_folder is reserved'],
+    ['__name__', 'labels.__name__ is reserved: label names starting with "__"'],
+    ['__proto__', 'labels.__proto__ is reserved'],
+  ])('refuses the reserved label %s', (name, message) => {
+    expect(() => resolveAlertsConfig(JSON.parse(`{"labels":{${JSON.stringify(name)}:"x"}}`), 'a.json')).toThrow(`a.json: ${message}`);
+  });
+
+  it('refuses names Prometheus cannot store and values Prometheus and Grafana would expand as templates', () => {
+    expect(() => resolveAlertsConfig({ labels: { 'my-team': 'x' } }, 'a.json')).toThrow('a.json: labels."my-team" is not a Prometheus label name');
+    expect(() => resolveAlertsConfig({ labels: { team: '{{ $value' } }, 'a.json')).toThrow('a.json: labels.team must not contain "{{"');
+    expect(() => resolveAlertsConfig({ runbookUrl: 'https://x/{{ .Bogus' }, 'a.json')).toThrow('a.json: runbookUrl must not contain "{{"');
+    expect(() => resolveAlertsConfig({ labels: { team: 3 } }, 'a.json')).toThrow('a.json: labels.team must be a string, got 3');
+    expect(resolveAlertsConfig({ labels: { team: 'orders', _x: 'y' } }).labels).toEqual({ team: 'orders', _x: 'y' });
+  });
+});
+
+describe('thresholds and durations', () => {
+  it('says a number too large for JSON is not a finite number, instead of "got null"', () => {
+    const err = (() => {
+      try {
+        resolveAlertsConfig(JSON.parse('{"thresholds":{"dlqRatio":1e999}}'), 'a.json');
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('accepted 1e999');
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe('a.json: thresholds.dlqRatio is not a finite number: the JSON number is too large (it reads as Infinity)');
+    expect(() => resolveAlertsConfig(JSON.parse('{"thresholds":{"dlqRatio":-1e999}}'))).toThrow('is not a finite number');
+  });
+
+  it('names the key and the value for every refused threshold', () => {
+    expect(() => resolveAlertsConfig({ thresholds: { dlqRatio: '0.1' } }, 'a.json')).toThrow('a.json: thresholds.dlqRatio must be a number, got "0.1"');
+    expect(() => resolveAlertsConfig({ thresholds: { dlqRatio: null } }, 'a.json')).toThrow('a.json: thresholds.dlqRatio must be a number, got null');
+    expect(() => resolveAlertsConfig({ thresholds: { dlqRatio: -0.5 } }, 'a.json')).toThrow('a.json: thresholds.dlqRatio must be 0 or more, got -0.5');
+    expect(() => resolveAlertsConfig({ thresholds: { dlqRatio: 2 } }, 'a.json')).toThrow('a.json: thresholds.dlqRatio is a ratio and must be below 1, got 2');
+    expect(() => resolveAlertsConfig({ thresholds: { e2eLatencySloTarget: 1 } }, 'a.json')).toThrow('must be between 0 and 1 (exclusive), got 1');
+    expect(() => resolveAlertsConfig({ thresholds: { kafkaLagSecondsWarning: 1000 } }, 'a.json')).toThrow(
+      'a.json: thresholds.kafkaLagSecondsCritical (900) must not be below thresholds.kafkaLagSecondsWarning (1000)',
+    );
+    // A window is written into PromQL as a duration; 1e21 would print as "1e+21s".
+    expect(() => resolveAlertsConfig({ thresholds: { dlqArrivingWindowSeconds: 1e21 } }, 'a.json')).toThrow('a.json: thresholds.dlqArrivingWindowSeconds must be a whole number of seconds from 1 to 31536000 (a year), got 1e+21');
+    expect(() => resolveAlertsConfig({ thresholds: 5 }, 'a.json')).toThrow('a.json: thresholds must be a JSON object, got 5');
+    expect(() => resolveAlertsConfig({ grafana: [] }, 'a.json')).toThrow('a.json: grafana must be a JSON object, got an array');
+  });
+
+  it('accepts only durations Prometheus loads: units largest first, each once, within range', () => {
+    for (const ok of ['0s', '30s', '5m', '1h30m', '1y2w3d4h5m6s7ms', '250ms', '292y']) expect({ ok, valid: isPrometheusDuration(ok) }).toEqual({ ok, valid: true });
+    for (const bad of ['', '5', '30m1h', '1m1m', '5 m', '-5m', '1.5m', 'soon', '300y', '99999999999999999999s']) expect({ bad, valid: isPrometheusDuration(bad) }).toEqual({ bad, valid: false });
+    expect(() => resolveAlertsConfig({ for: { KafkaConsumerStopped: '30m1h' } }, 'a.json')).toThrow('a.json: for.KafkaConsumerStopped must be a Prometheus duration such as "30s" or "5m", got "30m1h"');
+    expect(() => resolveAlertsConfig({ evaluationInterval: '1x' }, 'a.json')).toThrow('a.json: evaluationInterval must be a Prometheus duration such as "30s" or "1m", got "1x"');
+    expect(() => resolveAlertsConfig({ grafana: { interval: '' } }, 'a.json')).toThrow('a.json: grafana.interval must be a Prometheus duration such as "1m", got ""');
+    expect(() => resolveAlertsConfig({ grafana: { folder: ' ' } }, 'a.json')).toThrow('a.json: grafana.folder must not be empty');
+  });
+});
+
+describe('loadAlertsConfig', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'eda-alerts-config-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const load = (content: string): AlertsConfigResult => {
+    const file = join(dir, 'alerts.json');
+    writeFileSync(file, content);
+    try {
+      return { config: loadAlertsConfig(file) };
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return { error: (err as Error).message.split(file).join('<file>') };
+    }
+  };
+  type AlertsConfigResult = { config?: unknown; error?: string };
+
+  it('reports invalid JSON with the parser message and where it is', () => {
+    expect(load('{\n  "labels": {\n    team: "x"\n  }\n}').error).toMatch(/^alerts config <file> is not valid JSON: .*property name.* \(line 3, column 5\)$/);
+    expect(load('').error).toBe('alerts config <file> is not valid JSON: Unexpected end of JSON input');
+  });
+
+  it('refuses null, arrays and other non-objects', () => {
+    expect(load('null').error).toBe('alerts config <file> must be a JSON object, got null');
+    expect(load('[]').error).toBe('<file> must be a JSON object, got an array');
+    expect(load('"x"').error).toBe('<file> must be a JSON object, got "x"');
+  });
+
+  it('says why a file cannot be read: missing, a folder, or endless (/dev/zero is not read to the end)', () => {
+    expect(() => loadAlertsConfig(join(dir, 'missing.json'))).toThrow(`cannot read alerts config ${join(dir, 'missing.json')} (no such file, ENOENT)`);
+    mkdirSync(join(dir, 'folder.json'));
+    expect(() => loadAlertsConfig(join(dir, 'folder.json'))).toThrow(`cannot read alerts config ${join(dir, 'folder.json')} (it is a folder, EISDIR)`);
+    expect(() => loadAlertsConfig('/dev/zero')).toThrow('alerts config /dev/zero is larger than 1 MiB: not a config file');
+  });
+
+  it('loads a valid file', () => {
+    expect(load('{"labels":{"team":"orders"}}').config).toEqual({ ...DEFAULT_ALERTS_CONFIG, labels: { team: 'orders' } });
+  });
+});

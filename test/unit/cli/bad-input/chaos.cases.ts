@@ -1,0 +1,42 @@
+import type { BadInputCase } from '../../../support/bad-input';
+
+/**
+ * `eda-harness chaos`: only input that must fail before any broker starts. Should one of these
+ * ever get past its check, the environment below makes the scenario look for brokers that are not
+ * there (an external provider on closed ports) instead of starting any.
+ */
+const noBrokers = { EDA_HARNESS_PROVIDER: 'external', KAFKA_BROKERS: '127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' };
+const run = (...args: string[]): string[] => ['chaos', 'run', 'rabbitmq-restart', ...args];
+
+const cases0: readonly Omit<BadInputCase, 'env'>[] = [
+  { name: 'no subcommand prints the usage', argv: ['chaos'], exit: 2, message: 'Usage: eda-harness chaos <list|run>' },
+  { name: 'an unknown subcommand', argv: ['chaos', 'explode'], exit: 2, message: 'unknown chaos subcommand "explode"' },
+  // list
+  { name: 'list --bogus', argv: ['chaos', 'list', '--bogus'], exit: 2, message: "Unknown option '--bogus'" },
+  { name: 'list with an argument', argv: ['chaos', 'list', 'kafka'], exit: 2, message: "Unexpected argument 'kafka'" },
+  { name: 'list --json with a value', argv: ['chaos', 'list', '--json=yes'], exit: 2, message: "Option '--json' does not take an argument" },
+  { name: 'list --json prints JSON', argv: ['chaos', 'list', '--json'], exit: 0, message: '"name": "kafka-broker-kill"' },
+  // run: scenarios and flags
+  { name: 'run an unknown scenario', argv: ['chaos', 'run', 'no-such'], exit: 2, message: 'no chaos scenario matches "no-such"' },
+  { name: 'run a glob that matches nothing', argv: ['chaos', 'run', 'kafka-*', 'zookeeper-*'], exit: 2, message: 'no chaos scenario matches "zookeeper-*"' },
+  { name: "run ''", argv: ['chaos', 'run', ''], exit: 2, message: 'no chaos scenario matches ""' },
+  { name: 'run --bogus', argv: run('--bogus'), exit: 2, message: "Unknown option '--bogus'" },
+  { name: 'run --json with a value', argv: run('--json=1'), exit: 2, message: "Option '--json' does not take an argument" },
+  { name: '--warmup a word', argv: run('--warmup', 'soon'), exit: 2, message: '--warmup must be a number of seconds, 0 or more (got "soon")' },
+  { name: '--warmup without a value', argv: run('--warmup'), exit: 2, message: "Option '--warmup <value>' argument missing" },
+  { name: '--fault negative', argv: run('--fault', '-3'), exit: 2, message: '--fault must be a number of seconds, 0 or more (got "-3")' },
+  { name: '--fault over a day (Node timers would overflow)', argv: run('--fault', '9999999999'), exit: 2, message: '--fault must be at most 86400 seconds (a day), got "9999999999"' },
+  { name: "--recovery ''", argv: run('--recovery', ''), exit: 2, message: '--recovery must be a number of seconds, 0 or more (got "")' },
+  { name: '--drain-timeout Infinity', argv: run('--drain-timeout', 'Infinity'), exit: 2, message: '--drain-timeout must be a number of seconds, 0 or more (got "Infinity")' },
+  { name: '--drain-timeout=NaN', argv: run('--drain-timeout=NaN'), exit: 2, message: '--drain-timeout must be a number of seconds, 0 or more (got "NaN")' },
+  // run: the report folder, checked before any scenario starts
+  { name: '--report-dir /proc/forbidden fails before any broker starts', argv: run('--report-dir', '/proc/forbidden'), exit: 2, message: 'Cannot create the report folder /proc/forbidden', deadlineMs: 10_000 },
+  { name: '--report-dir /proc (exists, takes no files)', argv: run('--report-dir', '/proc'), exit: 2, message: 'Cannot write into the report folder /proc', deadlineMs: 10_000 },
+  { name: 'all scenarios with an unwritable --report-dir', argv: ['chaos', 'run', '--json', '--report-dir', '/proc/forbidden/x'], exit: 2, message: 'Cannot create the report folder /proc/forbidden/x', deadlineMs: 10_000 },
+  { name: '--report-dir naming a file', argv: run('--report-dir', '{dir}/file'), files: { file: '' }, exit: 2, message: 'Cannot use {dir}/file for the report folder' },
+  { name: '--report-dir where a report is a folder', argv: run('--report-dir', '{dir}/out'), files: { 'out/chaos-report.html/keep': '' }, exit: 2, message: 'Cannot write the report {dir}/out/chaos-report.html: it is a folder' },
+  { name: "--report-dir ''", argv: run('--report-dir', ''), exit: 2, message: '--report-dir must name a directory' },
+  { name: '--report-dir without a value', argv: run('--report-dir'), exit: 2, message: "Option '--report-dir <value>' argument missing" },
+];
+
+export const cases: readonly BadInputCase[] = cases0.map((c) => ({ ...c, env: noBrokers }));
