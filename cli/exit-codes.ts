@@ -21,9 +21,9 @@ export const EXIT_CODES: Readonly<Record<string, Readonly<Record<number, string>
     3: 'status / down: no environment is up',
   },
   contracts: {
-    0: 'every interaction verified (list: the pact files were listed)',
-    1: 'a contract is broken: at least one interaction failed verification',
-    2: 'nothing could be verified: no or unreadable pact files, a bad provider module, a factory that did not resolve, an unreachable Pact Broker, an unwritable report file',
+    0: 'every message interaction verified (HTTP and synchronous ones are skipped with a note; list: the pact files were listed)',
+    1: 'a contract is broken: at least one interaction failed verification (a mismatch, or its message factory failed or did not resolve in time)',
+    2: 'nothing could be verified: bad flags or PACT_BROKER_* variables, no or unreadable pact files, a pact of an unknown specification or with no message interaction, a bad provider module, no message factory produced a message, an unreachable Pact Broker, an unwritable report file',
   },
   alerts: {
     0: 'the rule files were written (or printed)',

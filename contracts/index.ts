@@ -11,6 +11,7 @@ export { formatReport } from './provider/format-report';
 export { defaultPactDir } from './consumer/default-pact-dir';
 export { findPactFiles } from './find-pact-files';
 export { readPact } from './read-pact';
+export { readPacts } from './provider/plan-pacts';
 export type {
   AmqpHandlingOptions,
   AmqpHandlingResult,
@@ -33,6 +34,7 @@ export type {
   Mismatch,
   PactBrokerOptions,
   PactSummary,
+  SkippedInteraction,
   ProviderStateHandler,
   ProviderStateSpec,
   StateParams,

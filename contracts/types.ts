@@ -151,6 +151,11 @@ export interface VerifyProviderOptions {
   readonly broker?: PactBrokerOptions | false;
   /** Pact's own log level (default `error`): the report says what matters. */
   readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * How long a message factory (and a provider state's setup or teardown) may take before its
+   * interaction fails with "the factory did not resolve within N ms" (default 10 000).
+   */
+  readonly factoryTimeoutMs?: number;
 }
 
 export interface Mismatch {
@@ -173,6 +178,16 @@ export interface InteractionResult {
   readonly mismatches: readonly Mismatch[];
 }
 
+/** An interaction in a provider's pacts that is not a message eda-harness can produce (an HTTP request, a synchronous message). */
+export interface SkippedInteraction {
+  readonly consumer: string;
+  readonly description: string;
+  /** The pact's interaction type: `Synchronous/HTTP`, `Synchronous/Messages`, … */
+  readonly type: string;
+  /** Why it was not verified, for the report. */
+  readonly reason: string;
+}
+
 export interface VerificationReport {
   readonly provider: string;
   /** True when every non-pending interaction passed and at least one was verified. */
@@ -180,6 +195,8 @@ export interface VerificationReport {
   /** Where the pacts came from (files, or the broker URL). */
   readonly sources: readonly string[];
   readonly interactions: readonly InteractionResult[];
+  /** Interactions not verified because they are not asynchronous messages (HTTP, synchronous messages). */
+  readonly skipped: readonly SkippedInteraction[];
   /** Failures not tied to one interaction (a pact that could not be fetched or read, a broker error). */
   readonly problems: readonly string[];
 }
@@ -194,7 +211,7 @@ export interface PactSummary {
     readonly description: string;
     readonly type: string;
     readonly states: readonly string[];
-    /** `kafka orders.placed key=...` or `amqp notifications/email.send`, from the metadata. */
+    /** `kafka orders.placed key=...` or `amqp notifications/email.send`, from the metadata; `http GET /path` for an HTTP interaction. */
     readonly transport: string;
   }[];
 }

@@ -1,4 +1,5 @@
-import type { InteractionResult, Mismatch, PactSummary } from '../types';
+import type { InteractionResult, Mismatch, PactSummary, SkippedInteraction } from '../types';
+import { skipReason } from './plan-pacts';
 
 interface RawMismatch {
   readonly type?: string;
@@ -29,15 +30,21 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 /**
  * Turns the verifier's JSON into one result per interaction: passed, or each mismatch with where
  * it is (a JSONPath in the body, or a metadata key). `factoryErrors` are failures of our own
- * message factories, which the verifier only sees as an HTTP 500.
+ * message factories, which the verifier only sees as an HTTP 500. HTTP interactions (a broker's
+ * pacts are not filtered beforehand; the verifier's output says which ones got a response) are
+ * skipped, not failed.
  */
-export function parseVerification(raw: RawVerification, pact: PactSummary | undefined, factoryErrors: ReadonlyMap<string, string>): { interactions: InteractionResult[]; problems: string[] } {
+export function parseVerification(
+  raw: RawVerification,
+  pact: PactSummary | undefined,
+  factoryErrors: ReadonlyMap<string, string>,
+): { interactions: InteractionResult[]; skipped: SkippedInteraction[]; problems: string[] } {
   const errors = raw.errors ?? [];
   const pendingErrors = raw.pendingErrors ?? [];
   const interactions =
     pact?.interactions.map((i) => ({ description: i.description, states: i.states })) ??
     (raw.interactionResults ?? []).map((r) => ({ description: String(r.description ?? ''), states: [] as readonly string[] }));
-  const consumers = consumersFromOutput(raw.output ?? []);
+  const blocks = blocksFromOutput(raw.output ?? []);
   const belongsTo = (e: RawError, description: string) => typeof e.interaction === 'string' && (e.interaction.endsWith(` - ${description}`) || e.interaction === description);
   const results = interactions.map((i, index) => {
     const mine = (list: readonly RawError[]) => list.filter((e) => belongsTo(e, i.description));
@@ -49,13 +56,18 @@ export function parseVerification(raw: RawVerification, pact: PactSummary | unde
       // No message was produced: the verifier's mismatches only describe an HTTP 500; ours says why.
       mismatches.splice(0, mismatches.length, { kind: 'error', where: 'message factory', message: factoryError });
     }
-    const consumer = pact?.consumer ?? consumerOf(failed[0]?.interaction ?? pending[0]?.interaction) ?? consumers[index] ?? 'unknown consumer';
-    return { consumer, description: i.description, states: i.states, passed: failed.length === 0 && pending.length === 0 && factoryError === undefined, pending: pending.length > 0 && failed.length === 0, mismatches };
+    const consumer = pact?.consumer ?? consumerOf(failed[0]?.interaction ?? pending[0]?.interaction) ?? blocks[index]?.consumer ?? 'unknown consumer';
+    const http = pact === undefined && blocks[index]?.http === true;
+    return { consumer, description: i.description, states: i.states, passed: failed.length === 0 && pending.length === 0 && factoryError === undefined, pending: pending.length > 0 && failed.length === 0, mismatches, http };
   });
   const problems = errors
     .filter((e) => !interactions.some((i) => belongsTo(e, i.description)))
     .map((e) => clean([e.interaction, e.mismatch?.message].filter(Boolean).join(': ')));
-  return { interactions: results, problems };
+  return {
+    interactions: results.filter((r) => !r.http).map(({ http: _http, ...r }) => r),
+    skipped: results.filter((r) => r.http).map((r) => ({ consumer: r.consumer, description: r.description, type: 'Synchronous/HTTP', reason: skipReason('Synchronous/HTTP') })),
+    problems,
+  };
 }
 
 function toMismatches(e: RawError): Mismatch[] {
@@ -85,15 +97,20 @@ function consumerOf(interaction: string | undefined): string | undefined {
   return interaction ? /between (.+?) and /.exec(interaction)?.[1] : undefined;
 }
 
-/** Broker runs: which consumer each interaction belongs to, from the order of the verifier's output. */
-function consumersFromOutput(output: readonly string[]): string[] {
-  const out: string[] = [];
+/**
+ * Broker runs: for each interaction, in the order of the verifier's output, its consumer and
+ * whether it is an HTTP interaction (the verifier "returns a response" for those, where a message
+ * "generates a message").
+ */
+function blocksFromOutput(output: readonly string[]): { consumer: string; http: boolean }[] {
+  const out: { consumer: string; http: boolean }[] = [];
   let current: string | undefined;
   for (const chunk of output) {
     for (const line of clean(chunk).split('\n')) {
       const header = /Verifying a pact between (.+?) and /.exec(line);
       if (header) current = header[1];
-      else if (current && /^ {2}\S.*\(.*verification\)/.test(line)) out.push(current);
+      else if (current && /^ {2}\S.*\(.*verification\)/.test(line)) out.push({ consumer: current, http: false });
+      else if (/^ {4}returns a response which/.test(line) && out.length > 0) (out[out.length - 1] as { http: boolean }).http = true;
     }
   }
   return out;

@@ -87,6 +87,22 @@ test('broker settings come from the standard variables and are never required', 
       PACT_PROVIDER_BRANCH: 'main',
     }),
   ).toMatchObject({ consumerVersionSelectors: [{ branch: 'main' }], publishVerificationResult: true, providerVersion: 'abc123', providerVersionBranch: 'main' });
-  expect(() => brokerOptionsFromEnv({ PACT_BROKER_BASE_URL: 'u', PACT_CONSUMER_VERSION_SELECTORS: '{"no":1}' })).toThrow(ConfigError);
-  expect(() => brokerOptionsFromEnv({ PACT_BROKER_BASE_URL: 'u', PACT_PUBLISH_VERIFICATION_RESULTS: 'true' })).toThrow('PACT_PROVIDER_VERSION');
+  const url = 'https://broker.example';
+  expect(() => brokerOptionsFromEnv({ PACT_BROKER_BASE_URL: url, PACT_CONSUMER_VERSION_SELECTORS: '{"no":1}' })).toThrow(ConfigError);
+  expect(() => brokerOptionsFromEnv({ PACT_BROKER_BASE_URL: url, PACT_PUBLISH_VERIFICATION_RESULTS: 'true' })).toThrow('PACT_PROVIDER_VERSION');
+});
+
+test('broker variables are checked in their own names, not Pact\u2019s option names', () => {
+  const url = 'https://broker.example';
+  const bad = (env: NodeJS.ProcessEnv) => () => brokerOptionsFromEnv(env);
+  expect(bad({ PACT_BROKER_BASE_URL: 'not a url' })).toThrow('PACT_BROKER_BASE_URL is not an http(s) URL: "not a url"');
+  expect(bad({ PACT_BROKER_BASE_URL: 'ftp://broker.example' })).toThrow('PACT_BROKER_BASE_URL is not an http(s) URL');
+  expect(bad({ PACT_BROKER_BASE_URL: url, PACT_BROKER_TOKEN: 't', PACT_BROKER_USERNAME: 'u', PACT_BROKER_PASSWORD: 'p' })).toThrow('PACT_BROKER_TOKEN and PACT_BROKER_USERNAME / PACT_BROKER_PASSWORD are both set');
+  expect(bad({ PACT_BROKER_BASE_URL: url, PACT_BROKER_USERNAME: 'u' })).toThrow('PACT_BROKER_USERNAME is set without PACT_BROKER_PASSWORD');
+  expect(bad({ PACT_BROKER_BASE_URL: url, PACT_BROKER_PASSWORD: 'p' })).toThrow('PACT_BROKER_PASSWORD is set without PACT_BROKER_USERNAME');
+  expect(bad({ PACT_BROKER_BASE_URL: url, PACT_ENABLE_PENDING: 'yes' })).toThrow('PACT_ENABLE_PENDING must be true or false, not "yes"');
+  expect(bad({ PACT_BROKER_BASE_URL: url, PACT_PUBLISH_VERIFICATION_RESULTS: '1' })).toThrow('PACT_PUBLISH_VERIFICATION_RESULTS must be true or false');
+  expect(bad({ PACT_BROKER_BASE_URL: url, PACT_INCLUDE_WIP_PACTS_SINCE: 'last week' })).toThrow('PACT_INCLUDE_WIP_PACTS_SINCE is not a date');
+  expect(bad({ PACT_BROKER_BASE_URL: url, PACT_CONSUMER_VERSION_SELECTORS: '[]' })).toThrow('an empty list selects no pacts');
+  expect(brokerOptionsFromEnv({ PACT_BROKER_BASE_URL: url, PACT_ENABLE_PENDING: 'TRUE', PACT_INCLUDE_WIP_PACTS_SINCE: '2026-01-01' })).toMatchObject({ enablePending: true, includeWipPactsSince: '2026-01-01' });
 });

@@ -1,3 +1,5 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../cli/main';
 import { writeReferencePacts } from './reference-pacts';
@@ -69,4 +71,21 @@ test('list: shows each pact with its interactions and transport', async () => {
   expect(out).toContain('inventory-service -> order-service  (pact 4.0, 1 interaction(s))');
   expect(out).toContain('- "an OrderPlaced event"  [kafka orders.placed (keyed)]  given a customer places an order with two lines');
   expect(out).toContain('- "a SendEmail command for an order confirmation"  [amqp notifications / email.send]');
+});
+
+test('verify --report-json: HTTP interactions next to the message pacts are skipped, listed in the summary and the JSON report', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eda-cli-mixed-'));
+  for (const f of ['inventory-service-order-service.json', 'notification-service-order-service.json']) copyFileSync(join(pacts, f), join(dir, f));
+  const web = { consumer: { name: 'web-shop' }, provider: { name: 'order-service' }, interactions: [{ description: 'a request for an order', request: { method: 'GET', path: '/orders/1' }, response: { status: 200 } }], metadata: { pactSpecification: { version: '3.0.0' } } };
+  writeFileSync(join(dir, 'web-shop-order-service.json'), JSON.stringify(web));
+  const reportFile = join(dir, 'out', 'report.json');
+  const { code, out } = await cli('contracts', 'verify', '--pacts', dir, '--no-broker', '--report-json', reportFile);
+  expect(out).toContain('SKIP  "a request for an order": not verified, an HTTP interaction');
+  expect(out).toContain('2 interaction(s): 2 passed, 0 failed. 1 skipped (not message interactions). Contract verified.');
+  expect(code).toBe(0);
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { passed: boolean; skipped: unknown[] };
+  expect(report.passed).toBe(true);
+  expect(report.skipped).toEqual([expect.objectContaining({ consumer: 'web-shop', type: 'Synchronous/HTTP' })]);
+  const list = await cli('contracts', 'list', '--pacts', dir, '--consumer', 'web-shop');
+  expect(list.out).toContain('- "a request for an order"  [http GET /orders/1]');
 });

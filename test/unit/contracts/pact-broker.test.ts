@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyProvider } from '../../../contracts/provider/verify-provider';
 import { orderServiceProvider } from '../../../examples/contracts/order-service-provider';
@@ -9,9 +13,10 @@ import { writeReferencePacts } from './reference-pacts';
 const BROKER_VARS = ['PACT_BROKER_BASE_URL', 'PACT_BROKER_TOKEN', 'PACT_CONSUMER_VERSION_SELECTORS', 'PACT_PUBLISH_VERIFICATION_RESULTS', 'PACT_PROVIDER_VERSION', 'PACT_PROVIDER_BRANCH'];
 const saved = Object.fromEntries(BROKER_VARS.map((v) => [v, process.env[v]]));
 let broker: FakePactBroker;
+let dir: string;
 
 beforeAll(async () => {
-  const dir = await writeReferencePacts();
+  dir = await writeReferencePacts();
   broker = await startFakePactBroker([join(dir, 'inventory-service-order-service.json'), join(dir, 'notification-service-order-service.json')]);
 });
 
@@ -69,4 +74,62 @@ test('without PACT_BROKER_BASE_URL the broker is never contacted', async () => {
   delete process.env['PACT_BROKER_BASE_URL'];
   await expect(verifyProvider(orderServiceProvider(), { pacts: ['/nonexistent'] })).rejects.toThrow('no pact file or directory');
   expect(broker.requests.length).toBe(before);
+});
+
+test('an unreachable Pact Broker is one clear error, before any verification', async () => {
+  const closed = http.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  process.env['PACT_BROKER_BASE_URL'] = `http://127.0.0.1:${port}`;
+  await expect(verifyProvider(orderServiceProvider())).rejects.toThrow(`cannot reach the Pact Broker at http://127.0.0.1:${port}/ (PACT_BROKER_BASE_URL): connect ECONNREFUSED`);
+});
+
+test('a Pact Broker that refuses the credentials says so, without printing them', async () => {
+  const refusing = http.createServer((_req, res) => res.writeHead(401).end());
+  await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+  try {
+    Object.assign(process.env, { PACT_BROKER_BASE_URL: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`, PACT_BROKER_TOKEN: 'secret-token' });
+    const failure = verifyProvider(orderServiceProvider());
+    await expect(failure).rejects.toThrow('refused the credentials (HTTP 401)');
+    await expect(failure).rejects.not.toThrow('secret-token');
+  } finally {
+    await new Promise<void>((resolve) => refusing.close(() => resolve()));
+  }
+});
+
+test('an HTTP consumer\u2019s pact from the broker is skipped with a note; the message pact is verified', async () => {
+  const web = join(mkdtempSync(join(tmpdir(), 'eda-web-pact-')), 'web-shop-order-service.json');
+  writeFileSync(
+    web,
+    JSON.stringify({
+      consumer: { name: 'web-shop' },
+      provider: { name: 'order-service' },
+      interactions: [{ description: 'a request for an order', request: { method: 'GET', path: '/orders/1' }, response: { status: 200, body: { id: '1' } } }],
+      metadata: { pactSpecification: { version: '2.0.0' } },
+    }),
+  );
+  const mixed = await startFakePactBroker([join(dir, 'inventory-service-order-service.json'), web]);
+  try {
+    process.env['PACT_BROKER_BASE_URL'] = mixed.url;
+    const started = Date.now();
+    const report = await verifyProvider(orderServiceProvider());
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(report.interactions.map((i) => [i.consumer, i.description, i.passed])).toEqual([['inventory-service', 'an OrderPlaced event', true]]);
+    expect(report.skipped).toEqual([expect.objectContaining({ consumer: 'web-shop', description: 'a request for an order', type: 'Synchronous/HTTP' })]);
+    expect(report.passed).toBe(true);
+  } finally {
+    await mixed.close();
+  }
+});
+
+test('broker: false verifies the local pacts only, even with PACT_BROKER_BASE_URL set (Pact would read it itself)', async () => {
+  useBroker();
+  const before = broker.requests.length;
+  const report = await verifyProvider(orderServiceProvider(), { pacts: [dir], broker: false });
+  expect(report.problems).toEqual([]);
+  expect(report.interactions).toHaveLength(2);
+  expect(report.passed).toBe(true);
+  expect(broker.requests.length).toBe(before);
+  expect(process.env['PACT_BROKER_BASE_URL']).toBe(broker.url);
 });
