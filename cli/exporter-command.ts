@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { mergeSettings, settingsFromEnv, settingsFromFile, splitList, toExporterConfig } from '@eda-harness/exporter';
-import type { ExporterSettings } from '@eda-harness/exporter';
+import { ConfigError } from '@eda-harness/core';
+import { EXPORTER_FLAGS, mergeSettings, settingName, settingsFromEnv, settingsFromFile, settingsFromStrings, splitList, toExporterConfig } from '@eda-harness/exporter';
+import type { ExporterSettingKey, ExporterSettings, MetricsServer, SettingsSource } from '@eda-harness/exporter';
 import { consoleLogger, createExporter } from '@eda-harness/exporter';
 import { serveMetrics } from '@eda-harness/exporter';
-import type { Granularity } from '@eda-harness/exporter';
 import { untilSignal } from './env-command';
 
 export const EXPORTER_HELP = `Usage: eda-harness exporter [options]
@@ -37,64 +37,65 @@ Precedence: flags, then environment variables (EDA_EXPORTER_*), then the config 
 Example:
   eda-harness exporter --kafka-brokers localhost:9092 --rabbitmq-management-url http://guest:guest@localhost:15672 --port 9464`;
 
-const repeatable = { type: 'string', multiple: true } as const;
+type FlagValues = Partial<Record<ExporterSettingKey, string | string[]>>;
 
+/** parseArgs over the flags EXPORTER_FLAGS knows, plus --config and --once; unknown flags throw. */
+function parseFlags(argv: string[]): { values: FlagValues; config: string | undefined; once: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { config: { type: 'string' }, once: { type: 'boolean' } };
+  for (const [flag, spec] of Object.entries(EXPORTER_FLAGS)) options[flag] = spec.repeatable ? { type: 'string', multiple: true } : { type: 'string' };
+  const { values } = parseArgs({ args: argv, options, strict: true });
+  const bySetting: FlagValues = {};
+  for (const [flag, spec] of Object.entries(EXPORTER_FLAGS)) {
+    const value = values[flag];
+    if (typeof value === 'string' || Array.isArray(value)) bySetting[spec.setting] = value as string | string[];
+  }
+  return { values: bySetting, config: values['config'] as string | undefined, once: values['once'] === true };
+}
+
+/**
+ * Which setting each flag sets, values converted but not checked (`--port x` gives port NaN): the
+ * reference page maps flags to settings with it. The command reads its flags with
+ * {@link readExporterFlags}, which refuses bad values.
+ */
 export function settingsFromFlags(argv: string[]): { settings: ExporterSettings; config: string | undefined; once: boolean } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      'kafka-brokers': { type: 'string' },
-      'amqp-url': { type: 'string' },
-      'rabbitmq-management-url': { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      interval: { type: 'string' },
-      granularity: { type: 'string' },
-      'status-window': { type: 'string' },
-      'group-allow': repeatable,
-      'group-deny': repeatable,
-      'topic-allow': repeatable,
-      'topic-deny': repeatable,
-      'queue-allow': repeatable,
-      'queue-deny': repeatable,
-      'kafka-dlq-pattern': repeatable,
-      'rabbitmq-dlq-pattern': repeatable,
-      vhost: { type: 'string' },
-      once: { type: 'boolean' },
-    },
-    strict: true,
-  });
-  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-  const list = (v: string[] | undefined): string[] | undefined => (v === undefined ? undefined : v.flatMap(splitList));
-  const raw: Record<string, unknown> = {
-    kafkaBrokers: values['kafka-brokers'] === undefined ? undefined : splitList(values['kafka-brokers']),
-    amqpUrl: values['amqp-url'],
-    managementUrl: values['rabbitmq-management-url'],
-    port: num(values.port),
-    host: values.host,
-    intervalSeconds: num(values.interval),
-    granularity: values.granularity as Granularity | undefined,
-    statusWindowSeconds: num(values['status-window']),
-    groupAllow: list(values['group-allow']),
-    groupDeny: list(values['group-deny']),
-    topicAllow: list(values['topic-allow']),
-    topicDeny: list(values['topic-deny']),
-    queueAllow: list(values['queue-allow']),
-    queueDeny: list(values['queue-deny']),
-    kafkaDlqPatterns: list(values['kafka-dlq-pattern']),
-    rabbitmqDlqPatterns: list(values['rabbitmq-dlq-pattern']),
-    vhost: values.vhost,
-  };
-  for (const k of Object.keys(raw)) if (raw[k] === undefined) delete raw[k];
-  return { settings: raw as ExporterSettings, config: values.config, once: values.once ?? false };
+  const { values, config, once } = parseFlags(argv);
+  const kinds = new Map(Object.values(EXPORTER_FLAGS).map((f) => [f.setting, f.kind]));
+  const settings: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values) as [ExporterSettingKey, string | string[]][]) {
+    const kind = kinds.get(key);
+    if (kind === 'list') settings[key] = (Array.isArray(value) ? value : [value]).flatMap(splitList);
+    else settings[key] = kind === 'number' ? Number(value) : value;
+  }
+  return { settings: settings as ExporterSettings, config, once };
+}
+
+/** The flags, each value checked: a bad one is a ConfigError naming the flag (`--port must be …`). */
+export function readExporterFlags(argv: string[]): { settings: ExporterSettings; config: string | undefined; once: boolean } {
+  const { values, config, once } = parseFlags(argv);
+  if (config !== undefined && config.trim() === '') throw new ConfigError(`--config must be a file name (got ${JSON.stringify(config)})`);
+  return { settings: settingsFromStrings(values, 'flags'), config, once };
+}
+
+interface Layer {
+  readonly source: SettingsSource;
+  readonly settings: ExporterSettings;
 }
 
 export async function exporterCommand(argv: string[]): Promise<number> {
-  const flags = settingsFromFlags(argv);
-  const file = flags.config ?? process.env['EDA_EXPORTER_CONFIG'];
-  const merged = mergeSettings(flags.settings, settingsFromEnv(process.env), file ? settingsFromFile(file) : {});
-  const { config, port, host } = toExporterConfig(merged);
+  const flags = readExporterFlags(argv);
+  const envFile = process.env['EDA_EXPORTER_CONFIG'];
+  const file = flags.config !== undefined ? { path: flags.config, via: '--config' } : envFile ? { path: envFile, via: 'EDA_EXPORTER_CONFIG' } : undefined;
+  const layers: Layer[] = [
+    { source: 'flags', settings: flags.settings },
+    { source: 'env', settings: settingsFromEnv(process.env) },
+    ...(file ? [{ source: { file: file.path }, settings: settingsFromFile(file.path, file.via) }] : []),
+  ];
+  const { config, port, host } = toExporterConfig(mergeSettings(...layers.map((l) => l.settings)));
+  /** Where the value in use came from, in the user's words (for the messages of a failed listen). */
+  const nameOf = (key: ExporterSettingKey): string => {
+    const layer = layers.find((l) => l.settings[key] !== undefined);
+    return layer ? settingName(key, layer.source) : `the default ${key}`;
+  };
   const exporter = createExporter({ config, logger: consoleLogger });
 
   if (flags.once) {
@@ -104,7 +105,13 @@ export async function exporterCommand(argv: string[]): Promise<number> {
     return exporter.health().every((h) => h.up) ? 0 : 1;
   }
 
-  const server = await serveMetrics({ exporter, port, host });
+  let server: MetricsServer;
+  try {
+    server = await serveMetrics({ exporter, port, host, settingNames: { port: nameOf('port'), host: nameOf('host') } });
+  } catch (err) {
+    await exporter.stop();
+    throw err;
+  }
   exporter.start();
   const targets = [config.kafka ? `Kafka ${config.kafka.brokers.join(',')}` : undefined, config.rabbitmq ? 'RabbitMQ' : undefined]
     .filter(Boolean)

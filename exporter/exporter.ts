@@ -3,6 +3,7 @@ import type { RegistryContentType } from 'prom-client';
 import { errorMessage, TimeoutError, withDeadline } from '@eda-harness/core';
 import { EXPORTER_TARGET, METRIC } from '@eda-harness/semconv';
 import type { MetricDefinition, MetricKey } from '@eda-harness/semconv';
+import { checkExporterConfig } from './config';
 import { createKafkaCollector } from './kafka/collector';
 import { createRabbitMqCollector } from './rabbitmq/collector';
 import { renderSamples } from './render-samples';
@@ -68,6 +69,9 @@ interface TargetState<S> {
  */
 export function createExporter(deps: ExporterDeps): Exporter {
   const { config } = deps;
+  // A bad broker address or URL is refused here, not at the first collection; an interval beyond
+  // Node's timer range would otherwise fire every millisecond.
+  checkExporterConfig(config);
   const registry = deps.registry ?? new Registry();
   const logger = deps.logger ?? silentLogger;
   const intervalMs = Math.max(0.1, config.intervalSeconds ?? 15) * 1000;

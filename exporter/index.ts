@@ -1,9 +1,25 @@
 export { createExporter, registerExporter, consoleLogger, silentLogger } from './exporter';
 export type { Exporter, ExporterDeps, ExporterLogger } from './exporter';
-export { serveMetrics } from './metrics-server';
+export { serveMetrics, MetricsServerError, listenError } from './metrics-server';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server';
-export { splitList, mergeSettings, settingsFromEnv, settingsFromFile, toExporterConfig, EXPORTER_ENV } from './config';
-export type { ExporterSettings, ResolvedExporterSettings } from './config';
+export {
+  splitList,
+  mergeSettings,
+  settingsFromEnv,
+  settingsFromFile,
+  settingsFromFileText,
+  settingsFromStrings,
+  settingName,
+  settingDescription,
+  toExporterConfig,
+  checkExporterConfig,
+  EXPORTER_ENV,
+  EXPORTER_FLAGS,
+  DEFAULT_PORT,
+  DEFAULT_HOST,
+} from './config';
+export type { ExporterSettings, ExporterSettingKey, ExporterFlagSpec, SettingsSource, ResolvedExporterSettings } from './config';
+export { INTERVAL_SECONDS, STATUS_WINDOW_SECONDS, MAX_TIMER_SECONDS } from './setting-rules';
 export { DEFAULT_KAFKA_DLQ_PATTERNS } from './kafka/collector';
 export { DEFAULT_RABBITMQ_DLQ_PATTERNS } from './rabbitmq/collector';
 export type { TargetHealth } from './render-samples';

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError, EdaHarnessError, errorMessage } from '@eda-harness/core';
 import type { Exporter } from './exporter';
 
 export interface MetricsServer {
@@ -13,6 +14,52 @@ export interface MetricsServerOptions {
   readonly exporter: Exporter;
   readonly port?: number;
   readonly host?: string;
+  /** How the user set the port and host (`--port`, `EDA_EXPORTER_HOST` …), named when listening fails. */
+  readonly settingNames?: { readonly port?: string; readonly host?: string };
+}
+
+/**
+ * The metrics port could not be opened: in use, not permitted, or another system error
+ * (`systemCode`). An address that is not this machine's, or a host name that does not resolve, is
+ * a {@link ConfigError} instead: the configuration is wrong, not the machine's state.
+ */
+export class MetricsServerError extends EdaHarnessError {
+  readonly systemCode: string | undefined;
+  constructor(message: string, options: { cause?: unknown; hint?: string; retriable?: boolean; systemCode?: string | undefined }) {
+    super('PROCESS_FAILED', message, options);
+    this.systemCode = options.systemCode;
+  }
+}
+
+/** The error of a failed listen(), as one line that says what to change. */
+export function listenError(err: unknown, host: string, port: number, names: MetricsServerOptions['settingNames'] = {}): EdaHarnessError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const systemCode = typeof code === 'string' ? code : undefined;
+  const where = `cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const from = (name: string | undefined): string => (name === undefined ? '' : ` (${name})`);
+  switch (systemCode) {
+    case 'EADDRINUSE':
+      return new MetricsServerError(`${where}${from(names.port)}: the port is already in use`, {
+        cause: err,
+        systemCode,
+        retriable: true,
+        hint: 'Stop what listens there, or choose another port (0 picks a free one).',
+      });
+    case 'EACCES':
+      return new MetricsServerError(`${where}${from(names.port)}: permission denied`, { cause: err, systemCode, hint: 'Ports below 1024 need privileges: choose one above 1023.' });
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(`${where}${from(names.host)}: ${host} is not an address of this machine`, {
+        cause: err,
+        hint: 'Listen on 0.0.0.0 (every interface, the default), 127.0.0.1, or an address of one of its interfaces.',
+      });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new ConfigError(`${where}${from(names.host)}: the host name ${host} does not resolve (${systemCode})`, { cause: err, hint: 'Give an IP address or a name of this machine.' });
+    default:
+      return new MetricsServerError(`${where}: ${errorMessage(err)}`, { cause: err, systemCode });
+  }
 }
 
 /**
@@ -51,12 +98,19 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
+  const listenHost = options.host ?? '0.0.0.0';
+  const listenPort = options.port ?? 9464;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 9464, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve();
-    });
+    const failed = (err: unknown): void => reject(listenError(err, listenHost, listenPort, options.settingNames));
+    server.once('error', failed);
+    try {
+      server.listen(listenPort, listenHost, () => {
+        server.off('error', failed);
+        resolve();
+      });
+    } catch (err) {
+      failed(err); // a port out of range is thrown, not emitted
+    }
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;

@@ -1,8 +1,9 @@
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { errorMessage } from '@eda-harness/core';
+import { BrokerUnreachableError, errorMessage } from '@eda-harness/core';
 import { createNameFilter } from '../name-filter';
 import type { Collector, RabbitMqSnapshot, RabbitMqTargetConfig } from '../types';
+import { redactCredentials } from '../setting-rules';
 import { createManagementClient } from './management';
 import type { ManagementClient } from './management';
 import { amqpSnapshot, EMPTY_RABBITMQ_MEMORY, managementSnapshot } from './snapshot';
@@ -55,7 +56,12 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
 
   const amqpConnection = async (url: string): Promise<ChannelModel> => {
     if (amqp) return amqp;
-    const model = await connect(url, { timeout: timeoutMs });
+    let model: ChannelModel;
+    try {
+      model = await connect(url, { timeout: timeoutMs });
+    } catch (err) {
+      throw new BrokerUnreachableError(`AMQP ${redactCredentials(url)}: ${errorMessage(err)}`, { cause: err });
+    }
     model.on('error', () => undefined);
     model.on('close', () => {
       if (amqp === model) amqp = undefined;
@@ -89,11 +95,20 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
     target: 'rabbitmq',
     async collect() {
       if (!management) return viaAmqp(undefined);
+      let managementError: unknown;
       try {
         return await viaManagement(management);
       } catch (err) {
         if (!config.amqpUrl) throw err;
-        return viaAmqp(errorMessage(err));
+        managementError = err;
+      }
+      try {
+        return await viaAmqp(errorMessage(managementError));
+      } catch (err) {
+        // Both ways failed: say so, with both reasons (the AMQP one alone hides a wrong management URL).
+        throw new BrokerUnreachableError(`both the management API and the AMQP fallback failed: ${errorMessage(managementError)}; ${errorMessage(err)}`, {
+          cause: new AggregateError([managementError, err], 'management API and AMQP both failed'),
+        });
       }
     },
     async close() {

@@ -1,4 +1,5 @@
-import { HttpRequestError, requestJson } from '@eda-harness/core';
+import { ConfigError, HttpRequestError, requestJson } from '@eda-harness/core';
+import { redactCredentials } from '../setting-rules';
 
 /**
  * The few management HTTP API calls the exporter makes (GET /api/queues, GET /api/bindings),
@@ -46,7 +47,12 @@ const CREDENTIALS_HINT = 'Check the management user and password (default guest 
  * the status and the start of the body) saying it was the management API, with a hint on 401.
  */
 export function createManagementClient(options: ManagementClientOptions): ManagementClient {
-  const parsed = new URL(options.url);
+  let parsed: URL;
+  try {
+    parsed = new URL(options.url);
+  } catch {
+    throw new ConfigError(`RabbitMQ management URL ${JSON.stringify(redactCredentials(options.url))} is not a valid URL`, { hint: 'For example http://guest:guest@localhost:15672' });
+  }
   const user = options.user ?? (parsed.username ? decodeURIComponent(parsed.username) : 'guest');
   const password = options.password ?? (parsed.password ? decodeURIComponent(parsed.password) : 'guest');
   parsed.username = '';

@@ -2,7 +2,8 @@ import { Registry } from 'prom-client';
 import { TimeoutError } from '../../../core/errors';
 import { CollectionTimeoutError, createExporter } from '../../../exporter/exporter';
 import type { Collector, KafkaSnapshot, RabbitMqSnapshot } from '../../../exporter/types';
-import { settingsFromFlags } from '../../../cli/exporter-command';
+import { readExporterFlags, settingsFromFlags } from '../../../cli/exporter-command';
+import { ConfigError } from '../../../core/errors';
 
 const snapshot = (lag: number): KafkaSnapshot => ({
   atMs: 1,
@@ -135,5 +136,29 @@ describe('exporter command flags', () => {
 
   it('rejects unknown flags', () => {
     expect(() => settingsFromFlags(['--kafka', 'x'])).toThrow();
+  });
+
+  it('the command reads its flags checked: a bad value is a ConfigError naming the flag', () => {
+    expect(readExporterFlags(['--kafka-brokers', 'a:1', '--port', '0', '--interval', '0.5', '--once']).settings).toEqual({ kafkaBrokers: ['a:1'], port: 0, intervalSeconds: 0.5 });
+    expect(() => readExporterFlags(['--port', ''])).toThrow(new ConfigError('--port must be an integer from 0 to 65535 (got "")'));
+    expect(() => readExporterFlags(['--kafka-brokers', 'not a host'])).toThrow(/^--kafka-brokers: "not a host" is not host:port/);
+    expect(() => readExporterFlags(['--interval', '2147484'])).toThrow(/^--interval must be a number of seconds from 0\.1 to 86400/);
+    expect(() => readExporterFlags(['--config', ''])).toThrow('--config must be a file name (got "")');
+  });
+
+  it('settingsFromFlags maps any value to its setting unchecked (the reference page finds each flag\'s setting with "x")', () => {
+    expect(settingsFromFlags(['--port', 'x']).settings).toEqual({ port: NaN });
+    expect(Object.keys(settingsFromFlags(['--kafka-brokers', 'x']).settings)).toEqual(['kafkaBrokers']);
+    expect(Object.keys(settingsFromFlags(['--interval', 'x']).settings)).toEqual(['intervalSeconds']);
+  });
+});
+
+describe('exporter configuration checks', () => {
+  it('refuses an interval Node timers cannot hold (it would fire every millisecond) and bad broker addresses', () => {
+    expect(() => createExporter({ config: { intervalSeconds: 2_147_484 }, collectors: { kafka: scripted<KafkaSnapshot>('kafka', []) } })).toThrow(
+      /^exporter config: intervalSeconds must be a number of seconds from 0\.1 to 86400 \(got 2147484\)/,
+    );
+    expect(() => createExporter({ config: { kafka: { brokers: ['garbage'] } } })).toThrow(ConfigError);
+    expect(() => createExporter({ config: { collectTimeoutSeconds: Infinity } })).toThrow(/collectTimeoutSeconds/);
   });
 });

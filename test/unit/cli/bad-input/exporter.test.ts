@@ -1,0 +1,4 @@
+import { badInputCases } from '../../../support/bad-input';
+import { cases } from './exporter.cases';
+
+describe('eda-harness exporter (bad input)', () => badInputCases(cases));
