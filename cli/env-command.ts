@@ -1,9 +1,22 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@eda-harness/core';
-import { Environment } from '@eda-harness/environment';
-import { isAlive } from '@eda-harness/environment';
-import { provisionAll } from '@eda-harness/environment';
-import { clearCurrentState, endRecordedProcesses, readCurrentState, writeCurrentState } from '@eda-harness/environment';
+import {
+  Environment,
+  PROVIDER_CHOICES,
+  StateFileError,
+  checkKafkaVersion,
+  checkProviderChoice,
+  checkRecordedProcesses,
+  clearCurrentState,
+  currentPointer,
+  endRecordedProcesses,
+  ensureRunsDirectory,
+  provisionAll,
+  readEnvironmentState,
+  refuseStaleState,
+  removeRunDirectory,
+  writeCurrentState,
+} from '@eda-harness/environment';
 import type { EnvironmentDescription, StartedEnvironment } from '@eda-harness/environment';
 
 export const ENV_HELP = `Usage: eda-harness env <up|status|down|provision> [options]
@@ -11,7 +24,10 @@ export const ENV_HELP = `Usage: eda-harness env <up|status|down|provision> [opti
   up         start brokers and print how to connect (they keep running after the command
              returns; use --foreground to stay attached and tear down on Ctrl-C)
   status     show the environment started by \`env up\` and whether its processes are alive
-  down       stop every process \`env up\` started (by pid) and remove its run directory
+  down       stop every process \`env up\` started and remove the run directory it made; a
+             process is signalled only while it is the one \`env up\` started (same pid, same
+             kernel start time, same user), and a state file that is unreadable, stale or not
+             private to you is refused (exit 2) with nothing signalled or deleted
   provision  install everything the native provider needs (apt packages, Kafka jars, Toxiproxy)
              without starting anything; later runs reuse the caches
 
@@ -26,10 +42,15 @@ Options for up:
   --foreground         stay attached; Ctrl-C stops everything
   --json               print the environment description as JSON on stdout
 
+Options for status:
+  --json               print the environment as JSON on stdout ({"up": false} when none is up,
+                       {"up": null, "error": …} when the state file is unreadable)
+
 Environment variables: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL name
 existing services (external provider); EDA_HARNESS_PROVIDER forces a provider; EDA_HARNESS_CACHE
-is where jars and binaries are cached (default ~/.cache/eda-harness); EDA_HARNESS_KEEP_RUNS=1
-keeps run directories after a clean stop.
+is where jars and binaries are cached (default ~/.cache/eda-harness); EDA_HARNESS_RUNS is the
+private folder (mode 700) of run directories and the state file (default $TMPDIR/eda-harness);
+EDA_HARNESS_KEEP_RUNS=1 keeps run directories after a clean stop.
 
 Example:
   eda-harness env up --kafka 3 --rabbitmq --toxiproxy
@@ -84,15 +105,22 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
     strict: true,
   });
   const anyService = values.kafka !== undefined || values.rabbitmq || values.prometheus;
+  if (values.kafka !== undefined && !/^\d{1,2}$/.test(values.kafka)) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
   const kafka = values.kafka === undefined ? (anyService ? 0 : 1) : Number(values.kafka);
-  if (!Number.isInteger(kafka) || kafka < 0 || kafka > 9) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
+  if (kafka > 9) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
+  const rabbitmq = values.rabbitmq ?? !anyService;
+  const prometheus = values.prometheus ?? false;
+  if (kafka === 0 && !rabbitmq && !prometheus) throw new ConfigError('nothing to start: --kafka 0 needs --rabbitmq or --prometheus');
+  if (values.toxiproxy && values['no-toxiproxy']) throw new ConfigError('--toxiproxy and --no-toxiproxy contradict each other: give one');
+  if (values['run-dir'] !== undefined && values['run-dir'].trim() === '') throw new ConfigError('--run-dir must name a folder (got "")');
+  if (values.provider === '') throw new ConfigError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')} (got "")`);
   return {
     kafka,
-    rabbitmq: values.rabbitmq ?? !anyService,
+    rabbitmq,
     toxiproxy: values['no-toxiproxy'] ? false : (values.toxiproxy ?? true),
-    prometheus: values.prometheus ?? false,
-    provider: values.provider,
-    kafkaVersion: values['kafka-version'],
+    prometheus,
+    provider: values.provider === undefined ? undefined : checkProviderChoice(values.provider, '--provider'),
+    kafkaVersion: values['kafka-version'] === undefined ? undefined : checkKafkaVersion(values['kafka-version'], '--kafka-version'),
     runDir: values['run-dir'],
     foreground: values.foreground ?? false,
     json: values.json ?? false,
@@ -127,11 +155,16 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 async function up(argv: string[]): Promise<number> {
   const flags = parseUpFlags(argv);
-  const existing = readCurrentState();
-  if (!flags.foreground && existing && existing.processes.some((p) => isAlive(p.pid, p.startTicks))) {
-    throw new ConfigError(`an environment is already up (run directory ${existing.runDir})`, {
-      hint: 'Run `eda-harness env down` first, or `env status` to see it.',
-    });
+  if (!flags.foreground) {
+    // The state must be recordable (a private runs directory) before anything starts, and an
+    // environment that is up, or a state file that cannot be trusted, is never overwritten.
+    ensureRunsDirectory();
+    const existing = readEnvironmentState();
+    if (existing && checkRecordedProcesses(existing).some((c) => c.ownership.kind === 'ours')) {
+      throw new ConfigError(`an environment is already up (run directory ${existing.description.runDir})`, {
+        hint: 'Run `eda-harness env down` first, or `env status` to see it.',
+      });
+    }
   }
   const started = Date.now();
   const env: StartedEnvironment = await buildEnvironment(flags)
@@ -140,11 +173,19 @@ async function up(argv: string[]): Promise<number> {
     .withSignalHandlers(false)
     .start();
   const description = env.describe();
+  if (!flags.foreground) {
+    try {
+      writeCurrentState(description, { ownsRunDir: flags.runDir === undefined });
+    } catch (err) {
+      // Unrecorded brokers could never be found again by `env down`: end them now.
+      await env.stop();
+      throw err;
+    }
+  }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (flags.json) console.log(JSON.stringify(description, null, 2));
   else console.log(`${formatDescription(description)}\nReady in ${seconds} s.`);
   if (!flags.foreground) {
-    writeCurrentState(description);
     if (!flags.json) console.log('The brokers keep running: `eda-harness env status` shows them, `eda-harness env down` stops them.');
     return 0;
   }
@@ -157,33 +198,46 @@ async function up(argv: string[]): Promise<number> {
 
 async function status(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, strict: true });
-  const d = readCurrentState();
-  if (!d) {
-    console.log('No environment is up (start one with `eda-harness env up`).');
+  let state: ReturnType<typeof readEnvironmentState>;
+  try {
+    state = readEnvironmentState();
+  } catch (err) {
+    // The message goes to stderr (exit 2); a program reading --json still gets JSON.
+    if (values.json && err instanceof StateFileError) console.log(JSON.stringify({ up: null, stateFile: err.stateFile, error: err.message, hint: err.hint }, null, 2));
+    throw err;
+  }
+  if (!state) {
+    if (values.json) console.log(JSON.stringify({ up: false, stateFile: currentPointer() }, null, 2));
+    else console.log('No environment is up (start one with `eda-harness env up`).');
     return 3;
   }
-  const procs = d.processes.map((p) => ({ ...p, alive: isAlive(p.pid, p.startTicks) }));
+  const checks = checkRecordedProcesses(state);
+  const procs = state.description.processes.map((p, i) => {
+    const o = checks[i]?.ownership;
+    return { ...p, alive: o?.kind === 'ours', ...(o && o.kind !== 'ours' ? { note: o.why } : {}) };
+  });
   if (values.json) {
-    console.log(JSON.stringify({ ...d, processes: procs }, null, 2));
+    console.log(JSON.stringify({ up: true, ...state.description, processes: procs }, null, 2));
   } else {
-    console.log(formatDescription(d));
+    console.log(formatDescription(state.description));
     console.log('Processes:');
-    for (const p of procs) console.log(`  ${p.alive ? 'up  ' : 'DOWN'}  ${p.name.padEnd(11)} pid ${p.pid}  log ${p.logFile}`);
+    for (const p of procs) console.log(`  ${p.alive ? 'up  ' : 'DOWN'}  ${p.name.padEnd(11)} pid ${p.pid}  log ${p.logFile}${p.note ? `  (${p.note})` : ''}`);
   }
   return procs.every((p) => p.alive) ? 0 : 1;
 }
 
-async function down(): Promise<number> {
-  const d = readCurrentState();
-  if (!d) {
+async function down(argv: string[]): Promise<number> {
+  parseArgs({ args: argv, options: {}, strict: true });
+  const state = readEnvironmentState();
+  if (!state) {
     console.log('No environment is up.');
-    return 0;
+    return 3;
   }
-  const ended = await endRecordedProcesses(d);
+  refuseStaleState(state, checkRecordedProcesses(state));
+  const ended = await endRecordedProcesses(state);
   console.log(ended.length > 0 ? `Stopped ${ended.join(', ')}.` : 'Its processes had already exited.');
-  const { rmSync } = await import('node:fs');
-  if (process.env['EDA_HARNESS_KEEP_RUNS'] !== '1') rmSync(d.runDir, { recursive: true, force: true });
-  else console.log(`Kept ${d.runDir}.`);
+  const removal = removeRunDirectory(state);
+  if (!removal.removed) console.log(`Kept ${state.description.runDir} (${removal.why}).`);
   clearCurrentState();
   return 0;
 }
@@ -196,8 +250,9 @@ export async function envCommand(argv: string[]): Promise<number> {
     case 'status':
       return status(rest);
     case 'down':
-      return down();
+      return down(rest);
     case 'provision':
+      parseArgs({ args: rest, options: {}, strict: true });
       await provisionAll();
       console.log('Everything the native provider needs is installed.');
       return 0;

@@ -17,7 +17,7 @@ export const EXIT_CODES: Readonly<Record<string, Readonly<Record<number, string>
   env: {
     0: 'up: the environment is running (or, with `--foreground`, was stopped with Ctrl-C); down: everything it started has ended; status: an environment is up',
     1: 'a broker or tool failed to start, a prerequisite is missing and cannot be installed, or a process could not be ended',
-    2: 'bad input (flags, `EDA_HARNESS_*` / broker variables), or a state file that is not safe to act on',
+    2: 'bad input (flags, `EDA_HARNESS_*` / broker variables), or a state file that is unreadable, stale or not safe to act on (then nothing is signalled or deleted)',
     3: 'status / down: no environment is up',
   },
   contracts: {
@@ -46,7 +46,7 @@ export const EXIT_CODES: Readonly<Record<string, Readonly<Record<number, string>
   start: {
     0: 'the demo ran and was stopped with Ctrl-C (or ran for `--duration`)',
     1: 'a broker or service failed',
-    2: 'invalid flags',
+    2: 'invalid flags or variables (`EDA_HARNESS_PROVIDER`, broker variables), a `--metrics-host` / `--metrics-port` that cannot be served, or a runs directory that is not private',
   },
   docs: {
     0: 'the reference pages were written',

@@ -1,3 +1,4 @@
+import { createServer, isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { SpanKind } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
@@ -22,11 +23,14 @@ DLQ count, and one sample trace drawn as a tree of spans across the three servic
 Ctrl-C tears everything down.
 
 Options:
-  --rate <n>           orders per second (default 10)
+  --rate <n>           orders per second, above 0 and at most 1000 (default 10)
   --duration <s>       stop by itself after this many seconds (default: run until Ctrl-C)
-  --metrics-port <p>   port of /metrics (default 9464, or any free port if 9464 is taken)
+  --metrics-port <p>   port of /metrics (default 9464, or any free port if it is taken; 0: any)
   --metrics-host <ip>  interface /metrics listens on (default 127.0.0.1; 0.0.0.0 in a container)
-  --interval <s>       seconds between summary lines (default 3)
+  --interval <s>       seconds between summary lines, 1 to 86400 (default 3)
+
+Every flag, EDA_HARNESS_PROVIDER and the broker variables (KAFKA_BROKERS, AMQP_URL, see
+\`eda-harness env --help\`) are checked before anything is installed or started.
 
 Spans also go to an OTLP/HTTP endpoint when OTEL_EXPORTER_OTLP_ENDPOINT (or
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, for example a local Jaeger on http://localhost:4318.`;
@@ -84,7 +88,20 @@ function ms(seconds: number | undefined): string {
   return seconds === undefined ? '   -  ' : `${(seconds * 1000).toFixed(1).padStart(6)}`;
 }
 
-export async function startCommand(argv: string[] = []): Promise<number> {
+/** The longest a Node timer can wait (2^31 - 1 ms): longer ones fire at once. */
+const MAX_TIMER_SECONDS = Math.floor(0x7fffffff / 1000);
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
+
+export interface StartFlags {
+  readonly rate: number;
+  readonly duration: number | undefined;
+  readonly intervalS: number;
+  readonly metricsPort: number;
+  readonly metricsHost: string;
+}
+
+/** The demo's flags, every one checked (ConfigError naming the flag) before anything starts. */
+export function parseStartFlags(argv: string[]): StartFlags {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -96,14 +113,44 @@ export async function startCommand(argv: string[] = []): Promise<number> {
     },
     strict: true,
   });
-  const num = (name: string, raw: string | undefined, fallback: number): number => {
-    const n = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${name} must be a non-negative number (got "${raw}")`);
+  const num = (name: string, raw: string | undefined, fallback: number, min: number, max: number, what: string): number => {
+    if (raw === undefined) return fallback;
+    const n = raw.trim() === '' ? NaN : Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max || (min > 0 && n <= 0)) throw new ConfigError(`--${name} must be ${what} (got "${raw}")`);
     return n;
   };
-  const rate = num('rate', values.rate, 10);
-  const duration = values.duration === undefined ? undefined : num('duration', values.duration, 0);
-  const intervalS = Math.max(1, num('interval', values.interval, 3));
+  const rate = num('rate', values.rate, 10, Number.MIN_VALUE, 1000, 'a number of orders per second above 0, at most 1000');
+  const duration = values.duration === undefined ? undefined : num('duration', values.duration, 0, Number.MIN_VALUE, MAX_TIMER_SECONDS, `a number of seconds above 0, at most ${MAX_TIMER_SECONDS} (about 24 days)`);
+  const intervalS = num('interval', values.interval, 3, 1, 86_400, 'a number of seconds from 1 to 86400');
+  const metricsPort = num('metrics-port', values['metrics-port'], 9464, 0, 65_535, 'a port number from 0 to 65535 (0: any free port)');
+  if (!Number.isInteger(metricsPort)) throw new ConfigError(`--metrics-port must be a port number from 0 to 65535 (got "${values['metrics-port']}")`);
+  const metricsHost = values['metrics-host'] ?? '127.0.0.1';
+  if (isIP(metricsHost) === 0 && !HOST_NAME.test(metricsHost)) throw new ConfigError(`--metrics-host must be an IP address or host name of this machine (got "${metricsHost}")`);
+  return { rate, duration, intervalS, metricsPort, metricsHost };
+}
+
+/**
+ * Whether /metrics can listen on host:port, tried before the brokers start: a port in use is
+ * fine (the demo then takes any free port), anything else (an address this machine does not
+ * have, a port it may not open) is a ConfigError naming the flag.
+ */
+async function checkMetricsListen(host: string, port: number): Promise<void> {
+  const server = createServer();
+  const code = await new Promise<string | undefined>((resolve) => {
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    server.listen(port, host, () => resolve(undefined));
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (code === undefined || code === 'EADDRINUSE') return;
+  const why = code === 'EADDRNOTAVAIL' ? 'this machine has no such address' : code === 'EACCES' ? 'not permitted' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'no such host' : code;
+  throw new ConfigError(`cannot serve /metrics on --metrics-host ${host} --metrics-port ${port}: ${why} (${code})`, {
+    hint: 'Use an address of this machine (127.0.0.1, or 0.0.0.0 for every interface) and a port you may open.',
+  });
+}
+
+export async function startCommand(argv: string[] = []): Promise<number> {
+  const { rate, duration, intervalS, metricsPort: wanted, metricsHost } = parseStartFlags(argv);
+  await checkMetricsListen(metricsHost, wanted);
 
   const t0 = Date.now();
   const env = await new Environment().withKafka().withRabbitMq().withToxiproxy().withSignalHandlers(false).start();
@@ -123,12 +170,11 @@ export async function startCommand(argv: string[] = []): Promise<number> {
     console.log(formatDescription(env.describe()));
     const otlpConfigured = Boolean(process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
     const collector = new DemoSpanCollector(otlpConfigured ? new OTLPTraceExporter() : undefined);
-    const wanted = values['metrics-port'] === undefined ? 9464 : num('metrics-port', values['metrics-port'], 9464);
-    const metricsHost = values['metrics-host'] ?? '127.0.0.1';
-    const telemetry = await startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: wanted, metricsHost, traceExporter: collector }).catch(() =>
-      // 9464 taken (another demo, an exporter): any free port rather than failing the demo.
-      startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: 0, metricsHost, traceExporter: collector }),
-    );
+    const telemetry = await startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: wanted, metricsHost, traceExporter: collector }).catch((err: unknown) => {
+      // The port taken (another demo, an exporter): any free port rather than failing the demo.
+      if ((err as { code?: unknown }).code !== 'EADDRINUSE') throw err;
+      return startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: 0, metricsHost, traceExporter: collector });
+    });
     steps.push(() => telemetry.shutdown());
     const providers = new Map<ReferenceServiceName, BasicTracerProvider>();
     const providerFor = (service: ReferenceServiceName): BasicTracerProvider => {

@@ -1,14 +1,13 @@
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { ConfigError, EdaHarnessError, EnvironmentStartError, ProcessError, errorMessage, stderrProgress, type ProgressSink } from '@eda-harness/core';
+import { ConfigError, EdaHarnessError, EnvironmentStartError, ProcessError, ensureDir, errorMessage, stderrProgress, type ProgressSink } from '@eda-harness/core';
 import { ContainersProvider } from './containers/containers-provider';
 import { dockerAnswers } from './docker';
 import { ExternalProvider } from './external/external-provider';
 import { NativeProvider } from './native/native-provider';
 import type { EnvironmentProvider, ProviderContext, ProviderRegistry } from './provider';
-import { selectProvider, type ServiceName } from './select-provider';
+import { checkKafkaVersion, kafkaVersion } from './provision';
+import { checkProviderChoice, selectProvider, type ServiceName } from './select-provider';
+import { ensureRunsDirectory, newRunDirName } from './state';
 import { allSettledOrThrow } from './settle-all';
 import { StartedEnvironment } from './started-environment';
 import type { KafkaOptions, PrometheusOptions, ProviderChoice, ProviderKind, StartedEnvironment as StartedEnvironmentInterface } from './types';
@@ -20,9 +19,9 @@ const DEFAULT_PROVIDERS: ProviderRegistry = {
   external: () => new ExternalProvider(),
 };
 
-function defaultRunDir(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return join(process.env['EDA_HARNESS_RUNS'] ?? join(tmpdir(), 'eda-harness'), `${stamp}-${randomBytes(3).toString('hex')}`);
+/** A new run directory (0700) in the private runs directory: EDA_HARNESS_RUNS, else $TMPDIR/eda-harness. */
+function newRunDir(): string {
+  return ensureDir(join(ensureRunsDirectory(), newRunDirName()), { mode: 0o700, what: 'the run directory' });
 }
 
 /**
@@ -45,6 +44,8 @@ export class Environment {
   private toxiproxy = false;
   private prometheus: PrometheusOptions | undefined;
   private provider: string | undefined = process.env['EDA_HARNESS_PROVIDER'];
+  /** Where `provider` came from, for messages. */
+  private providerSource = 'EDA_HARNESS_PROVIDER';
   private runDir: string | undefined;
   private keepRunDir = process.env['EDA_HARNESS_KEEP_RUNS'] === '1';
   private progress: ProgressSink = stderrProgress;
@@ -57,6 +58,7 @@ export class Environment {
   withKafka(options: KafkaOptions = {}): this {
     const nodes = options.nodes ?? 1;
     if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) throw new ConfigError(`withKafka: nodes must be an integer from 1 to 9 (got ${nodes})`);
+    if (options.version !== undefined) checkKafkaVersion(options.version, 'withKafka: version');
     this.kafka = { ...options, nodes };
     return this;
   }
@@ -78,10 +80,8 @@ export class Environment {
   }
 
   withProvider(provider: ProviderChoice): this {
-    if (!['auto', 'external', 'containers', 'native'].includes(provider)) {
-      throw new ConfigError(`unknown provider "${provider}": use auto, external, containers or native`);
-    }
-    this.provider = provider;
+    this.provider = checkProviderChoice(provider, 'withProvider: provider');
+    this.providerSource = 'withProvider';
     return this;
   }
 
@@ -130,9 +130,11 @@ export class Environment {
     if (!this.kafka && !this.rabbitmq && !this.prometheus) {
       throw new ConfigError('nothing to start: call withKafka(), withRabbitMq() and/or withPrometheus() first');
     }
+    // Every check of the configuration (the provider, the broker variables, the Kafka version, the
+    // run directory) comes before anything is installed or started.
     const chosen = await this.selectProviders();
-    const runDir = this.runDir ?? defaultRunDir();
-    mkdirSync(runDir, { recursive: true });
+    if (this.kafka && this.kafka.version === undefined && chosen.get('kafka') === 'native') kafkaVersion();
+    const runDir = this.runDir === undefined ? newRunDir() : ensureDir(this.runDir, { what: 'the run directory' });
     const env = new StartedEnvironment(runDir, {
       keepRunDir: this.keepRunDir,
       graceMs: this.teardownGraceMs,
@@ -173,10 +175,11 @@ export class Environment {
   /** The provider of every service asked for; Docker is asked (once) only if a choice depends on it. */
   private async selectProviders(): Promise<Map<ServiceName, ProviderKind>> {
     const services: ServiceName[] = [...(this.kafka ? ['kafka' as const] : []), ...(this.rabbitmq ? ['rabbitmq' as const] : []), ...(this.prometheus ? ['prometheus' as const] : [])];
+    const choice = checkProviderChoice(this.provider, this.providerSource);
     let docker: Promise<boolean> | undefined;
     const chosen = new Map<ServiceName, ProviderKind>();
     for (const service of services) {
-      const selection = { choice: this.provider, env: process.env, dockerAnswers: undefined };
+      const selection = { choice, env: process.env, dockerAnswers: undefined };
       const kind = selectProvider(service, selection) ?? selectProvider(service, { ...selection, dockerAnswers: await (docker ??= dockerAnswers()) });
       chosen.set(service, kind);
     }

@@ -3,4 +3,21 @@ export type * from './types';
 export { ensurePrometheus, ensureDockerCompose, provisionAll } from './provision';
 export { isAlive } from './managed-process';
 export { allocatePorts } from './ports';
-export { readCurrentState, writeCurrentState, clearCurrentState, endRecordedProcesses } from './state';
+export {
+  readCurrentState,
+  readEnvironmentState,
+  writeCurrentState,
+  clearCurrentState,
+  checkRecordedProcesses,
+  refuseStaleState,
+  endRecordedProcesses,
+  removeRunDirectory,
+  ensureRunsDirectory,
+  runsDirectory,
+  currentPointer,
+  StateFileError,
+} from './state';
+export type { EnvironmentState, ProcessCheck } from './state';
+export type { Ownership } from './own-process';
+export { PROVIDER_CHOICES, checkProviderChoice } from './select-provider';
+export { checkKafkaVersion } from './provision';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PrerequisiteError, ProvisionError, stderrProgress, waitFor, type ProgressSink } from '@eda-harness/core';
+import { PrerequisiteError, ProvisionError, ensureDir, stderrProgress, waitFor, type ProgressSink } from '@eda-harness/core';
 
 /**
  * The tools provisioning is made of: find a binary on PATH, run an install step with its output in a
@@ -59,7 +59,7 @@ export async function run(
 
 /** A cross-process lock (mkdir is atomic) so two runs never install into one cache at once. */
 export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, { what: 'the cache folder (EDA_HARNESS_CACHE)' });
   const lock = join(dir, '.lock');
   await waitFor(
     () => {
@@ -102,8 +102,7 @@ export async function aptInstall(packages: readonly string[], why: string, alter
       hint: `Install the Debian package(s) ${packages.join(', ')} (sudo apt-get install ${packages.join(' ')}), or ${alternative}.`,
     });
   }
-  const dir = join(cacheDir(options), 'logs');
-  mkdirSync(dir, { recursive: true });
+  const dir = ensureDir(join(cacheDir(options), 'logs'), { what: 'the cache folder (EDA_HARNESS_CACHE)' });
   const logFile = join(dir, `apt-${Date.now()}.log`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await withLock(join(cacheDir(options), 'apt'), async () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrerequisiteError, ProvisionError, stderrProgress } from '@eda-harness/core';
+import { ConfigError, PrerequisiteError, ProvisionError, stderrProgress } from '@eda-harness/core';
 import { aptInstall, cacheDir, findOrInstall, run, secondsSince, which, withLock, type ProvisionOptions } from './install';
 
 /**
@@ -93,8 +93,21 @@ ${deps}
   return { pom, log4j: major >= 4 ? 'log4j2' : 'reload4j' };
 }
 
+/**
+ * A Kafka release number as Maven Central names it (4.4.0, 3.9.1, 4.0.0-rc1). It becomes a folder
+ * of the cache and a Maven coordinate, so nothing else (no path, no space) gets through.
+ */
+export function checkKafkaVersion(version: string, source: string): string {
+  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}(?:-[A-Za-z0-9][A-Za-z0-9.]{0,30})?$/.test(version)) {
+    throw new ConfigError(`${source} must be a Kafka release such as ${DEFAULT_KAFKA_VERSION} or 3.9.1 (got "${version}")`);
+  }
+  return version;
+}
+
+/** EDA_HARNESS_KAFKA_VERSION (checked), else the default release. */
 export function kafkaVersion(): string {
-  return process.env['EDA_HARNESS_KAFKA_VERSION'] ?? DEFAULT_KAFKA_VERSION;
+  const fromEnv = process.env['EDA_HARNESS_KAFKA_VERSION'];
+  return fromEnv ? checkKafkaVersion(fromEnv, 'EDA_HARNESS_KAFKA_VERSION') : DEFAULT_KAFKA_VERSION;
 }
 
 /**
@@ -268,6 +281,7 @@ export async function ensureDockerCompose(options: ProvisionOptions = {}): Promi
 
 /** Everything the native provider may need, installed in one go (used by `eda-harness env provision` and CI). */
 export async function provisionAll(options: ProvisionOptions & { kafkaVersion?: string } = {}): Promise<void> {
+  const version = options.kafkaVersion === undefined ? kafkaVersion() : checkKafkaVersion(options.kafkaVersion, 'kafkaVersion');
   // apt first, in one transaction, so a fresh machine pays for one `apt-get update`.
   const aptNeeded: string[] = [];
   if (!findRabbitMq()) aptNeeded.push('rabbitmq-server');
@@ -275,7 +289,7 @@ export async function provisionAll(options: ProvisionOptions & { kafkaVersion?: 
   if (aptNeeded.length > 0) {
     await aptInstall(aptNeeded, aptNeeded.join(' and '), 'set AMQP_URL / PROMETHEUS_URL to use existing services', options);
   }
-  await Promise.all([ensureKafka(options.kafkaVersion ?? kafkaVersion(), options), ensureToxiproxy(options)]);
+  await Promise.all([ensureKafka(version, options), ensureToxiproxy(options)]);
   await ensureRabbitMq(options);
   await ensurePrometheus(options);
 }

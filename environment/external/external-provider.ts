@@ -1,11 +1,22 @@
 import type { EnvironmentProvider } from '../provider';
 import type { StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
-import { externalKafka, externalPrometheus, externalRabbitMq, externalSettings } from './external';
+import {
+  checkExternalSettings,
+  externalKafka,
+  externalPrometheus,
+  externalRabbitMq,
+  externalSettings,
+  untilKafkaAnswers,
+  untilPrometheusAnswers,
+  untilRabbitMqAnswers,
+} from './external';
 
 /**
  * The external provider: services the user runs, named by KAFKA_BROKERS, AMQP_URL (and
  * RABBITMQ_MANAGEMENT_URL) and PROMETHEUS_URL, read when each service is "started". Nothing is
- * started or stopped; faults are unsupported.
+ * started or stopped; faults are unsupported. A service counts as started once it answers: every
+ * Kafka broker a metadata request, RabbitMQ an AMQP handshake (and its management API, when named),
+ * Prometheus an HTTP request.
  */
 export class ExternalProvider implements EnvironmentProvider {
   readonly kind = 'external';
@@ -13,15 +24,23 @@ export class ExternalProvider implements EnvironmentProvider {
   async prepare(): Promise<void> {}
 
   async startKafka(): Promise<StartedKafka> {
-    return externalKafka(externalSettings().kafkaBrokers ?? []);
+    checkExternalSettings('kafka');
+    const brokers = externalSettings().kafkaBrokers ?? [];
+    await untilKafkaAnswers(brokers);
+    return externalKafka(brokers);
   }
 
   async startRabbitMq(): Promise<StartedRabbitMq> {
+    checkExternalSettings('rabbitmq');
     const ext = externalSettings();
+    await untilRabbitMqAnswers(ext.amqpUrl ?? '', ext.managementUrl);
     return externalRabbitMq(ext.amqpUrl ?? '', ext.managementUrl);
   }
 
   async startPrometheus(): Promise<StartedPrometheus> {
-    return externalPrometheus(externalSettings().prometheusUrl ?? '');
+    checkExternalSettings('prometheus');
+    const url = externalSettings().prometheusUrl ?? '';
+    await untilPrometheusAnswers(url);
+    return externalPrometheus(url);
   }
 }

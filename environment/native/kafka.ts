@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
-import { ConfigError, ProcessError, type ProgressSink } from '@eda-harness/core';
+import { ConfigError, ProcessError, ensureDir, type ProgressSink } from '@eda-harness/core';
 import type { ManagedProcess } from '../managed-process';
 import type { KafkaRuntime } from '../provision';
 import { allSettledOrThrow } from '../settle-all';
@@ -186,7 +186,7 @@ export async function startNativeKafka(opts: {
     nodeDirs.map(async (dir, i) => {
       const ports = opts.ports[i];
       if (!ports) throw new ConfigError(`no ports allocated for Kafka node ${i + 1}`);
-      mkdirSync(join(dir, 'data'), { recursive: true });
+      ensureDir(join(dir, 'data'), { what: 'a Kafka data folder' });
       writeFileSync(
         join(dir, 'server.properties'),
         serverProperties({ nodeId: i + 1, ports, voters, logDir: join(dir, 'data'), clusterSize: size, extra: opts.options.serverProperties }),

@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requestText, type ProgressSink } from '@eda-harness/core';
+import { ensureDir, requestText, type ProgressSink } from '@eda-harness/core';
 import { prometheusConfig } from '../prometheus-config';
 import type { PrometheusRuntime } from '../provision';
 import type { PrometheusOptions, StartedPrometheus } from '../types';
@@ -19,7 +19,7 @@ export async function startNativePrometheus(opts: {
   ownProcesses: OwnProcesses;
 }): Promise<StartedPrometheus> {
   const dir = join(opts.runDir, 'prometheus');
-  mkdirSync(join(dir, 'data'), { recursive: true });
+  ensureDir(join(dir, 'data'), { what: "Prometheus's data folder" });
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, prometheusConfig(opts.options));
   const url = `http://127.0.0.1:${opts.port}`;

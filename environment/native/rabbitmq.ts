@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProgressSink } from '@eda-harness/core';
+import { ensureDir, type ProgressSink } from '@eda-harness/core';
 import { ManagedProcess } from '../managed-process';
 import type { RabbitMqRuntime } from '../provision';
 import type { NodeHandle, ProxyFaults, StartedRabbitMq } from '../types';
@@ -40,7 +40,7 @@ export async function startNativeRabbitMq(opts: {
 }): Promise<StartedRabbitMq> {
   const dir = join(opts.runDir, 'rabbitmq');
   const home = join(dir, 'home');
-  for (const d of [home, join(dir, 'mnesia'), join(dir, 'log')]) mkdirSync(d, { recursive: true });
+  for (const d of [home, join(dir, 'mnesia'), join(dir, 'log')]) ensureDir(d, { what: "RabbitMQ's data folders" });
   const { ports } = opts;
   writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_management,rabbitmq_prometheus].\n');
   writeFileSync(

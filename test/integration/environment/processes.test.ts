@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Environment } from '../../../environment/index';
 import { isAlive } from '../../../environment/managed-process';
@@ -50,15 +50,24 @@ it('`env up` leaves brokers running for `env status`, and `env down` ends them b
     if (prev === undefined) delete process.env['EDA_HARNESS_RUNS'];
     else process.env['EDA_HARNESS_RUNS'] = prev;
   }
+  // The state is private: the runs directory 0700, the state file 0600, the run directory in it.
+  expect(statSync(runs).mode & 0o777).toBe(0o700);
+  expect(statSync(join(runs, 'current.json')).mode & 0o777).toBe(0o600);
+  expect(dirname(described.runDir)).toBe(runs);
   const status = await run('node', [cli, 'env', 'status'], { env: cliEnv });
   expect(status.stdout).toMatch(/up\s+kafka-1/);
   expect(status.stdout).toContain(described.runDir);
+  const statusJson = JSON.parse((await run('node', [cli, 'env', 'status', '--json'], { env: cliEnv })).stdout) as { up: boolean; processes: { alive: boolean }[] };
+  expect(statusJson.up).toBe(true);
+  expect(statusJson.processes.every((p) => p.alive)).toBe(true);
 
   const down = await run('node', [cli, 'env', 'down'], { env: cliEnv });
   expect(down.stdout).toMatch(/Stopped .*kafka-1/);
   for (const p of described.processes) expect(isAlive(p.pid, p.startTicks)).toBe(false);
+  expect(existsSync(described.runDir)).toBe(false);
   const after = await run('node', [cli, 'env', 'status'], { env: cliEnv }).catch((e: { code: number; stdout: string }) => e);
   expect('code' in after ? after.code : 0).toBe(3);
+  rmSync(runs, { recursive: true, force: true });
 }, 240_000);
 
 it('a program whose last act is stop() waits for the teardown instead of exiting mid-way', async () => {

@@ -70,7 +70,7 @@ describe('external settings', () => {
 describe('Environment builder', () => {
   it('rejects impossible configuration with a ConfigError before starting anything', async () => {
     expect(() => new Environment().withKafka({ nodes: 0 })).toThrow(ConfigError);
-    expect(() => new Environment().withProvider('docker' as 'native')).toThrow(/unknown provider/);
+    expect(() => new Environment().withProvider('docker' as 'native')).toThrow(/withProvider: provider must be one of auto, external, containers, native \(got "docker"\)/);
     await expect(new Environment().start()).rejects.toThrow(/nothing to start/);
   });
 

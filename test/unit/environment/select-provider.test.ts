@@ -50,8 +50,34 @@ describe('selectProvider', () => {
     }
   });
 
-  it('an unknown EDA_HARNESS_PROVIDER value is auto', () => {
-    expect(selectProvider('kafka', { choice: 'docker', env: none, dockerAnswers: false })).toBe('native');
-    expect(selectProvider('kafka', { choice: 'docker', env: all, dockerAnswers: false })).toBe('external');
+  it('an unknown EDA_HARNESS_PROVIDER value is a ConfigError naming the allowed values (a typo must not start native brokers)', () => {
+    for (const dockerAnswers of [undefined, false, true]) {
+      expect(() => selectProvider('kafka', { choice: 'docker', env: none, dockerAnswers })).toThrow(ConfigError);
+      expect(() => selectProvider('kafka', { choice: 'bogus', env: all, dockerAnswers })).toThrow('EDA_HARNESS_PROVIDER must be one of auto, external, containers, native (got "bogus")');
+    }
+  });
+
+  it('an empty choice is auto', () => {
+    expect(selectProvider('kafka', { choice: '', env: none, dockerAnswers: false })).toBe('native');
+  });
+
+  it('an external service must be named well: each bad KAFKA_BROKERS entry is named, forced or auto', () => {
+    const env = { KAFKA_BROKERS: 'garbage, ,not a host:abc, 127.0.0.1:9092' };
+    for (const choice of ['external', undefined]) {
+      expect(() => selectProvider('kafka', { choice, env, dockerAnswers: false })).toThrow(ConfigError);
+      expect(() => selectProvider('kafka', { choice, env, dockerAnswers: false })).toThrow(
+        'KAFKA_BROKERS has invalid entries: "garbage": expected host:port; "not a host:abc": "not a host" is not a host name or IP address',
+      );
+    }
+    // Another service is not held up by a bad KAFKA_BROKERS, and native Kafka ignores it.
+    expect(selectProvider('rabbitmq', { choice: undefined, env, dockerAnswers: false })).toBe('native');
+    expect(selectProvider('kafka', { choice: 'native', env, dockerAnswers: undefined })).toBe('native');
+  });
+
+  it('AMQP_URL, RABBITMQ_MANAGEMENT_URL and PROMETHEUS_URL must be URLs of their kind (passwords hidden)', () => {
+    expect(() => selectProvider('rabbitmq', { choice: undefined, env: { AMQP_URL: 'http://u:secret@h' }, dockerAnswers: false })).toThrow('AMQP_URL "http://u:***@h": its scheme is http, not amqp or amqps');
+    expect(() => selectProvider('rabbitmq', { choice: undefined, env: { AMQP_URL: 'amqp://h', RABBITMQ_MANAGEMENT_URL: 'h:15672' }, dockerAnswers: false })).toThrow(/RABBITMQ_MANAGEMENT_URL "h:15672"/);
+    expect(() => selectProvider('prometheus', { choice: 'external', env: { PROMETHEUS_URL: 'not a url' }, dockerAnswers: false })).toThrow('PROMETHEUS_URL "not a url": it is not a URL');
+    expect(selectProvider('rabbitmq', { choice: undefined, env: { AMQP_URL: 'amqps://u:p@rabbit.example:5671/vhost', RABBITMQ_MANAGEMENT_URL: 'https://rabbit.example' }, dockerAnswers: false })).toBe('external');
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Environment } from '../../../environment/environment';
@@ -219,5 +219,56 @@ describe('the error a failed start throws', () => {
     expect(err.code).toBe('PROCESS_FAILED');
     expect(err.message).toMatch(/^environment failed to start: a string\n/);
     expect(err.cause).toBe('a string');
+  });
+});
+
+describe('Environment.start() checks its configuration before any provider is made', () => {
+  const refusedBeforeProviders = async (env: Environment, made: string[], message: string | RegExp): Promise<void> => {
+    await expect(env.start()).rejects.toThrow(message);
+    expect(made).toEqual([]);
+  };
+  const recording = (made: string[]): ProviderRegistry => {
+    const inner = fakeProviders([]);
+    const wrap = (kind: ProviderKind) => (context: ProviderContext) => (made.push(kind), inner[kind](context));
+    return { native: wrap('native'), containers: wrap('containers'), external: wrap('external') };
+  };
+
+  it('EDA_HARNESS_PROVIDER=bogus is a ConfigError naming the allowed values, not auto', async () => {
+    process.env['EDA_HARNESS_PROVIDER'] = 'bogus';
+    const made: string[] = [];
+    await refusedBeforeProviders(build(recording(made)).withRabbitMq(), made, 'EDA_HARNESS_PROVIDER must be one of auto, external, containers, native (got "bogus")');
+    expect(existsSync(join(runs, 'run'))).toBe(false);
+  });
+
+  it('a bad KAFKA_BROKERS entry, a bad EDA_HARNESS_KAFKA_VERSION, a run directory that cannot be made', async () => {
+    const made: string[] = [];
+    process.env['KAFKA_BROKERS'] = 'garbage, ,not a host:abc';
+    await refusedBeforeProviders(build(recording(made)).withProvider('external').withKafka(), made, /KAFKA_BROKERS has invalid entries: "garbage"/);
+    delete process.env['KAFKA_BROKERS'];
+    process.env['EDA_HARNESS_KAFKA_VERSION'] = '../../x';
+    await refusedBeforeProviders(build(recording(made)).withProvider('native').withKafka(), made, 'EDA_HARNESS_KAFKA_VERSION must be a Kafka release');
+    delete process.env['EDA_HARNESS_KAFKA_VERSION'];
+    expect(() => new Environment().withKafka({ version: '4.4.0/../..' })).toThrow('withKafka: version must be a Kafka release');
+    await refusedBeforeProviders(build(recording(made), '/proc/forbidden/run').withProvider('native').withRabbitMq(), made, 'Cannot create the run directory /proc/forbidden/run');
+  });
+
+  it('makes its run directory private (0700) in a private runs directory (EDA_HARNESS_RUNS)', async () => {
+    process.env['EDA_HARNESS_RUNS'] = join(runs, 'private-runs');
+    const env = await new Environment(fakeProviders([])).withProgress(silentProgress).withSignalHandlers(false).withKeepRunDir().withRabbitMq().start();
+    try {
+      expect(env.runDir).toMatch(new RegExp(`^${join(runs, 'private-runs')}/\\d{8}-\\d{6}-[0-9a-f]{6}$`));
+      expect(statSync(join(runs, 'private-runs')).mode & 0o777).toBe(0o700);
+      expect(statSync(env.runDir).mode & 0o777).toBe(0o700);
+    } finally {
+      await env.stop();
+    }
+  });
+
+  it('refuses a runs directory other users may write to', async () => {
+    process.env['EDA_HARNESS_RUNS'] = join(runs, 'shared');
+    mkdirSync(join(runs, 'shared'));
+    chmodSync(join(runs, 'shared'), 0o777);
+    const made: string[] = [];
+    await refusedBeforeProviders(new Environment(recording(made)).withProgress(silentProgress).withSignalHandlers(false).withRabbitMq(), made, /Refusing to use the runs directory .*shared: other users may write to it/);
   });
 });
