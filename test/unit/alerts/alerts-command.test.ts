@@ -4,22 +4,9 @@ import { join } from 'node:path';
 import { alertFiles } from '../../../alerts/alert-files';
 import { alertPack } from '../../../alerts/alert-rules';
 import { DEFAULT_ALERTS_CONFIG, resolveAlertsConfig } from '../../../alerts/alerts-config';
-import { main } from '../../../cli/main';
+import { runMain as cli } from '../../support/run-main';
 
 /** Runs the CLI, capturing what it prints. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
-
 describe('eda-harness alerts', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'eda-alerts-cli-'))));

@@ -1,19 +1,7 @@
 import { SCENARIO_NAMES } from '../../../chaos/catalog';
 import { CHAOS_HELP, describeNeeds, parseRunFlags } from '../../../cli/chaos-command';
-import { main } from '../../../cli/main';
-import { captureConsole } from '../../support/console-capture';
+import { runMain } from '../../support/run-main';
 
-const capture = captureConsole;
-
-async function runMain(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
-  try {
-    const code = await main(argv);
-    return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-  } finally {
-    c.restore();
-  }
-}
 
 describe('eda-harness chaos', () => {
   it('is listed in the top-level usage', async () => {

@@ -1,8 +1,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../cli/main';
 import { writeReferencePacts } from './reference-pacts';
+import { runMain } from '../../support/run-main';
 
 let pacts: string;
 
@@ -11,19 +11,7 @@ beforeAll(async () => {
 });
 
 /** Runs the CLI in-process and returns its exit code and what it printed. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (...argv: string[]) => runMain(argv);
 
 const fixture = (name: string) => join(__dirname, 'fixtures', `${name}.ts`);
 

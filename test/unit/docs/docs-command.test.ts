@@ -1,19 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../cli/main';
 import { referencePages } from '../../../cli/reference-pages';
-import { captureConsole } from '../../support/console-capture';
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = captureConsole();
-  try {
-    const code = await main(argv);
-    return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-  } finally {
-    c.restore();
-  }
-}
+import { runMain as cli } from '../../support/run-main';
 
 /** `docs build --out` is checked before anything is written (issue 15, item 4). */
 describe('eda-harness docs build --out', () => {

@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listedCommands, referencePages } from '../../../cli/reference-pages';
-import { main, usage } from '../../../cli/main';
+import { usage } from '../../../cli/main';
 import { EXPORTER_HELP } from '../../../cli/exporter-command';
 import { EXPORTER_ENV } from '@eda-harness/exporter';
 import { renderTelemetryTables } from '@eda-harness/semconv';
-import { captureConsole } from '../../support/console-capture';
+import { runMain as cli } from '../../support/run-main';
 
 /**
  * docs/reference/*.md are generated from the code by `eda-harness docs build`. When one of these
@@ -20,16 +20,6 @@ const page = (rel: string): string => {
   if (content === undefined) throw new Error(`no generated page ${rel}`);
   return content;
 };
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = captureConsole();
-  try {
-    const code = await main(argv);
-    return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-  } finally {
-    c.restore();
-  }
-}
 
 describe('docs/reference (generated pages)', () => {
   it.each([...pages.keys()])('committed %s is exactly what the code generates (else: npm run docs:build)', (rel) => {
