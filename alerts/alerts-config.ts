@@ -212,9 +212,10 @@ function reason(err: unknown): string {
 
 /** JSON.parse's message, with the line and column of "at position N". */
 function jsonErrorMessage(err: unknown, text: string): string {
-  const message = err instanceof Error ? err.message : String(err);
+  // Node 24's V8 adds its own "(line 2 column 14)"; drop it so every Node prints one format.
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\(line \d+ column \d+\)$/, '');
   const at = /at position (\d+)/.exec(message);
-  if (!at || /line \d+/.test(message)) return message;
+  if (!at) return message;
   const before = text.slice(0, Number(at[1])).split('\n');
   return `${message} (line ${before.length}, column ${(before[before.length - 1] ?? '').length + 1})`;
 }

@@ -75,7 +75,7 @@ export const cases: readonly BadInputCase[] = [
   { name: "--provider-module ''", argv: [...VERIFY, '--provider-module', ''], exit: 2, message: '--provider-module needs a value' },
   { name: '--provider-module that does not exist', argv: [...VERIFY, '--provider-module', '{dir}/nope.js'], exit: 2, message: '--provider-module: no file at {dir}/nope.js' },
   { name: '--provider-module with a syntax error', argv: [...VERIFY, '--provider-module', '{dir}/provider.js'], files: providerModule('module.exports = {'), exit: 2, message: 'cannot load provider module {dir}/provider.js: Unexpected end of input' },
-  { name: '--provider-module written in TypeScript', argv: [...VERIFY, '--provider-module', '{dir}/provider.ts'], files: { 'provider.ts': 'const p: number = 1;\nexport default p;' }, exit: 2, message: 'compile the module first' },
+  { name: '--provider-module written in TypeScript', argv: [...VERIFY, '--provider-module', '{dir}/provider.ts'], files: { 'provider.ts': 'enum Kind { A }\nconst p: number = Kind.A;\nexport default p;' }, exit: 2, message: 'compile the module first' },
   { name: '--provider-module exporting no definition', argv: [...VERIFY, '--provider-module', '{dir}/provider.js'], files: providerModule('module.exports = { hello: 1 };'), exit: 2, message: '{dir}/provider.js exports no provider definition' },
   {
     name: '--provider-module with a message factory that is not a function',
