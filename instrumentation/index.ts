@@ -33,4 +33,5 @@ export type {
   KafkaInstrumentationOptions,
   KafkaProducerHookInfo,
   ProcessContextMode,
+  ErrorMessageMode,
 } from './types';

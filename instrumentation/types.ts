@@ -38,7 +38,24 @@ export interface CommonInstrumentationOptions {
   readonly logger?: InstrumentationLogger;
   /** Default `auto`; see {@link ProcessContextMode}. */
   readonly processContext?: ProcessContextMode;
+  /**
+   * What a failure's message becomes in span status and exception events. Error messages often
+   * quote payload text (a JSON.parse error, a validation message), so they can carry personal data.
+   * - `record` (default): the message as thrown;
+   * - `omit`: only the error type (`error.type`), no message and no stack trace;
+   * - a function: its return value (a failure inside it falls back to `omit`).
+   */
+  readonly errorMessages?: ErrorMessageMode;
+  /**
+   * Write the `eda-produced-at` header (epoch milliseconds) on every message sent, for end-to-end
+   * latency. Default true. With false, consumers fall back to the Kafka record timestamp; AMQP has
+   * no e2e latency then.
+   */
+  readonly producedAtHeader?: boolean;
 }
+
+/** See {@link CommonInstrumentationOptions.errorMessages}. */
+export type ErrorMessageMode = 'record' | 'omit' | ((error: unknown) => string);
 
 export interface KafkaProducerHookInfo {
   readonly topic: string;
@@ -63,6 +80,11 @@ export interface KafkaInstrumentationOptions extends CommonInstrumentationOption
    * creation context of every message it sends, which is cheaper and what most users want.
    */
   readonly perMessageCreateSpans?: boolean;
+  /**
+   * Set `messaging.kafka.message.key` on spans (default true). Keys are often customer or account
+   * ids: turn this off when they count as personal data.
+   */
+  readonly messageKeyAttribute?: boolean;
   /** Most links an eachBatch process span carries (default 1000); the rest are counted, not linked. */
   readonly maxBatchLinks?: number;
   /** Called after a send span starts; failures are logged. */
@@ -89,7 +111,8 @@ export interface AmqpInstrumentationOptions extends CommonInstrumentationOptions
   readonly deadLetterExchanges?: Readonly<Record<string, string>>;
   /**
    * A delivery not settled within this time ends its span with error.type=timeout, so a handler
-   * that forgets to ack cannot leak spans forever. Default 300 000 ms.
+   * that forgets to ack cannot leak spans forever. Default 1 800 000 ms (30 minutes, RabbitMQ's own
+   * consumer_timeout); a settle arriving later is still counted.
    */
   readonly settleTimeoutMs?: number;
   /** Most unsettled deliveries tracked per channel (default 10 000); the oldest is ended beyond that. */
