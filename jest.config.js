@@ -27,7 +27,7 @@ module.exports = {
     },
     {
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/memory/**/*.test.ts'],
       transform,
       transformIgnorePatterns,
       moduleNameMapper,
