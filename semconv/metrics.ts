@@ -5,7 +5,7 @@ export const LABEL = {
   MESSAGING_CONSUMER_GROUP_NAME: 'messaging_consumer_group_name',
   MESSAGING_OPERATION_NAME: 'messaging_operation_name',
   ERROR_TYPE: 'error_type',
-  /** e2e latency measured at handler start (`received`) or at handler end / settle (`processed`). */
+  /** e2e latency measured at handler start (`received`) or at successful processing (`processed`: handler resolved, ack, noAck). */
   STAGE: 'stage',
   SOURCE: 'source',
   DLQ: 'dlq',
@@ -96,15 +96,23 @@ export const METRIC = {
     type: 'counter',
     help: 'Messages a producer attempted to send (semconv messaging.client.sent.messages); error_type is set when the send failed.',
     unit: '{message}',
-    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME, L.ERROR_TYPE],
+    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_OPERATION_NAME, L.MESSAGING_DESTINATION_NAME, L.ERROR_TYPE],
     producedBy: 'instrumentation',
   },
   CONSUMED_MESSAGES: {
     name: 'messaging_client_consumed_messages_total',
     type: 'counter',
-    help: 'Messages delivered to a consumer handler, once per delivery (semconv messaging.client.consumed.messages); error_type is set when processing failed.',
+    help: 'Messages a consumer received, counted at delivery whatever their processing does (semconv messaging.client.consumed.messages); error_type is set only when the receive itself failed. Processing outcomes are in eda_messages_processed_total.',
     unit: '{message}',
-    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME, L.ERROR_TYPE],
+    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_OPERATION_NAME, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME, L.ERROR_TYPE],
+    producedBy: 'instrumentation',
+  },
+  MESSAGES_PROCESSED: {
+    name: 'eda_messages_processed_total',
+    type: 'counter',
+    help: 'Messages whose processing ended, one per message. error_type is empty on success (Kafka: the handler resolved; AMQP: ack, or noAck) and otherwise says why: the handler error class, nacked, rejected, timeout, channel_closed. Failure ratio: error_type!="" over all.',
+    unit: '{message}',
+    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_OPERATION_NAME, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME, L.ERROR_TYPE],
     producedBy: 'instrumentation',
   },
   PROCESS_DURATION: {
@@ -112,7 +120,7 @@ export const METRIC = {
     type: 'histogram',
     help: 'Handler processing time (semconv messaging.process.duration): eachMessage, one eachBatch call, or AMQP delivery to settle.',
     unit: 's',
-    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME, L.ERROR_TYPE],
+    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_OPERATION_NAME, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME, L.ERROR_TYPE],
     buckets: DURATION_BUCKETS_SECONDS,
     producedBy: 'instrumentation',
   },
@@ -128,7 +136,7 @@ export const METRIC = {
   E2E_LATENCY: {
     name: 'eda_message_e2e_latency_seconds',
     type: 'histogram',
-    help: 'Produced-at header to handler start (stage=received) and to handler end or settle (stage=processed). Negative values are counted in eda_message_e2e_negative_latency_total instead.',
+    help: 'Produced-at header to handler start (stage=received) and to successful processing (stage=processed: Kafka handler resolved, AMQP ack or noAck; failed messages are not observed there). Negative values are counted in eda_message_e2e_negative_latency_total instead.',
     unit: 's',
     labels: [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME, L.STAGE],
     buckets: E2E_LATENCY_BUCKETS_SECONDS,

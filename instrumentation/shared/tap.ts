@@ -1,7 +1,7 @@
-import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Context, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, diag, trace } from '@opentelemetry/api';
+import type { Context, Exception, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
 import { ATTR, E2E_STAGE, ERROR_TYPE, LABEL } from '@eda-harness/semconv';
-import type { CommonInstrumentationOptions, ProcessContextMode } from '../types';
+import type { CommonInstrumentationOptions, ErrorMessageMode, ProcessContextMode } from '../types';
 import { createGuard } from './guard';
 import type { Guard } from './guard';
 import { messagingMetrics } from './metrics';
@@ -17,6 +17,8 @@ export interface Tap {
   readonly metrics: MessagingMetrics | undefined;
   readonly guard: Guard;
   readonly processContext: ProcessContextMode;
+  /** How failed spans describe their error (the errorMessages option); pass it to failSpan / endSpan. */
+  readonly describeError: ErrorDescriber;
   /** Records a metric, never throwing. */
   record(fn: (m: MessagingMetrics) => void): void;
 }
@@ -49,6 +51,7 @@ export function createTap(options: CommonInstrumentationOptions): Tap {
     metrics,
     guard,
     processContext: options.processContext ?? 'auto',
+    describeError: errorDescriber(options.errorMessages, guard),
     record(fn) {
       if (!metrics) return;
       const m = metrics;
@@ -57,19 +60,105 @@ export function createTap(options: CommonInstrumentationOptions): Tap {
   };
 }
 
-/** `error.type` for a thrown value: its class name, or _OTHER. */
+/**
+ * `error.type` for a thrown value: its class name, or _OTHER. Never throws, whatever was thrown
+ * (a revoked Proxy, an Error whose `constructor` or `name` getter throws...).
+ */
 export function errorType(err: unknown): string {
-  if (err instanceof Error) {
-    const name = err.constructor?.name || err.name;
-    return name && name !== 'Object' ? name : ERROR_TYPE.OTHER;
-  }
-  return ERROR_TYPE.OTHER;
+  if (!isError(err)) return ERROR_TYPE.OTHER;
+  const name = readString(() => (err.constructor as { name?: unknown } | undefined)?.name) ?? readString(() => err.name);
+  return name && name !== 'Object' ? name : ERROR_TYPE.OTHER;
 }
 
-export function failSpan(span: Span, err: unknown, type = errorType(err)): void {
-  span.setAttribute(ATTR.ERROR_TYPE, type);
-  if (err instanceof Error) span.recordException(err);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+/** Status description of a failure without a reason (`Promise.reject()`, `throw undefined`, `throw null`). */
+export const NO_REASON_DESCRIPTION = 'failed without a reason';
+
+/**
+ * How a failed span describes its error, resolved once per instrument*() call from the
+ * errorMessages option: handler error messages often quote payload text (personal data).
+ */
+export interface ErrorDescriber {
+  /** Text for the span status and exception.message; undefined to omit it (the status then says error.type). */
+  message(err: unknown): string | undefined;
+  /** Whether the exception event may carry the stack trace (its first line repeats the raw message). */
+  readonly stack: boolean;
+}
+
+/** errorMessages: 'record' (the default). */
+export const RECORD_ERROR_MESSAGES: ErrorDescriber = { message: rawMessage, stack: true };
+const OMIT_ERROR_MESSAGES: ErrorDescriber = { message: () => undefined, stack: false };
+
+function errorDescriber(mode: ErrorMessageMode | undefined, guard: Guard): ErrorDescriber {
+  if (mode === 'omit') return OMIT_ERROR_MESSAGES;
+  if (typeof mode !== 'function') return RECORD_ERROR_MESSAGES;
+  return {
+    stack: false,
+    message(err) {
+      // The user's redaction: anything but a string (or a throw) means omit, never the raw text.
+      const text = guard.run('errorMessages', () => mode(err));
+      return typeof text === 'string' ? text : undefined;
+    },
+  };
+}
+
+/**
+ * Marks `span` failed with `err`: error.type, an exception event for Error values, status ERROR
+ * with a description per `describer`. Never throws, whatever `err` is; does not end the span.
+ */
+export function failSpan(span: Span, err: unknown, type = errorType(err), describer: ErrorDescriber = RECORD_ERROR_MESSAGES): void {
+  try {
+    span.setAttribute(ATTR.ERROR_TYPE, type);
+    const message = err === undefined || err === null ? NO_REASON_DESCRIPTION : describer.message(err);
+    if (isError(err)) span.recordException(exceptionOf(err, type, message, describer.stack));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: message ?? type });
+  } catch (failure) {
+    // Only a broken Span implementation gets here; the caller still ends the span.
+    diag.error('eda-harness instrumentation: recording an error on a span failed', failure);
+  }
+}
+
+/** `err instanceof Error`, false for a value that throws when asked (a revoked Proxy). */
+function isError(err: unknown): err is Error {
+  try {
+    return err instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/** A non-empty string from `read`, or undefined when it is not one or throws. */
+function readString(read: () => unknown): string | undefined {
+  try {
+    const v = read();
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The thrown value's own message: an Error's message, anything else as a string (if it can be one). */
+function rawMessage(err: unknown): string | undefined {
+  if (isError(err)) return readString(() => err.message);
+  return readString(() => String(err));
+}
+
+/**
+ * A plain copy of what the SDK's recordException reads (code, name, message, stack), each read
+ * guarded: the SDK would read the thrown Error's getters itself, and they may throw.
+ */
+function exceptionOf(err: Error, type: string, message: string | undefined, stack: boolean): Exception {
+  // Like the SDK: a Node system error's code (ECONNREFUSED) is its exception.type, else its name.
+  const name = readString(() => {
+    const code: unknown = (err as { code?: unknown }).code;
+    return typeof code === 'number' && code !== 0 ? String(code) : code;
+  }) ?? readString(() => err.name) ?? type;
+  const exception: { name: string; message?: string; stack?: string } = { name };
+  if (message !== undefined) exception.message = message;
+  if (stack) {
+    const stackTrace = readString(() => err.stack);
+    if (stackTrace !== undefined) exception.stack = stackTrace;
+  }
+  return exception;
 }
 
 /**
