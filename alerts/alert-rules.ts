@@ -255,6 +255,9 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
         `(objective: ${pct(t.e2eLatencySloTarget)} within ${duration(t.e2eLatencySloSeconds)}; burn rate above ${num(rate)} over ${long} and ${short}).`,
     });
   const sent = METRIC.SENT_MESSAGES.name;
+  // Outcomes are counted when processing ends (one per message), not at delivery: the failure
+  // ratio is failed ÷ all processed, the same definition for Kafka and AMQP.
+  const processed = METRIC.MESSAGES_PROCESSED.name;
   const negative = METRIC.E2E_NEGATIVE_LATENCY.name;
   const SD = [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME];
   const received = `${e2eCount}{${L.STAGE}="${E2E_STAGE.RECEIVED}"}`;
@@ -276,7 +279,7 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'ProcessingErrorRatioHigh',
         severity: 'warning',
-        expr: `sum ${by(...SDG)} (rate(${consumed}{${L.ERROR_TYPE}!=""}[5m])) / sum ${by(...SDG)} (rate(${consumed}[5m])) > ${num(t.processingErrorRatio)}`,
+        expr: `sum ${by(...SDG)} (rate(${processed}{${L.ERROR_TYPE}!=""}[5m])) / sum ${by(...SDG)} (rate(${processed}[5m])) > ${num(t.processingErrorRatio)}`,
         for: '5m',
         summary: '{{ $value | humanizePercentage }} of messages from {{ $labels.messaging_destination_name }} fail in their handler.',
         description: `Consumers fail to process {{ $value | humanizePercentage }} of the messages from {{ $labels.messaging_destination_name }}${BY_GROUP} (threshold ${pct(t.processingErrorRatio)}).`,

@@ -211,7 +211,7 @@ export async function startCommand(argv: string[] = []): Promise<number> {
       const now = Date.now();
       const sent = await counterTotal(registry, METRIC.SENT_MESSAGES.name);
       const consumed = await counterTotal(registry, METRIC.CONSUMED_MESSAGES.name);
-      const errors = await counterTotal(registry, METRIC.CONSUMED_MESSAGES.name, (labels) => Boolean(labels[LABEL.ERROR_TYPE]));
+      const errors = await counterTotal(registry, METRIC.MESSAGES_PROCESSED.name, (labels) => Boolean(labels[LABEL.ERROR_TYPE]));
       const dlq = await counterTotal(registry, METRIC.DLQ_MESSAGES.name);
       const buckets = await histogramBuckets(registry, METRIC.E2E_LATENCY.name, { stage: 'processed' });
       // Quantiles over this interval only (bucket deltas), so the line is live, not cumulative.

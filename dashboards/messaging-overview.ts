@@ -15,6 +15,7 @@ export function messagingOverview(): Dashboard {
   });
   const consumed = METRIC.CONSUMED_MESSAGES.name;
   const sent = METRIC.SENT_MESSAGES.name;
+  const outcomes = METRIC.MESSAGES_PROCESSED.name;
   return build(
     dashboard('eda-messaging-overview', 'eda-harness / Messaging overview', 'Produced and consumed messages, end-to-end latency, errors, dead letters and consumer lag across Kafka and RabbitMQ.')
       .withVariable(labelVariable('service', 'job', consumed, 'Service'))
@@ -79,9 +80,9 @@ export function messagingOverview(): Dashboard {
       )
       .withRow(row('Errors and dead letters'))
       .withPanel(
-        timeseries('Error ratio', 'Share of sends and of deliveries that failed (0 when nothing failed).', 'percentunit', [
+        timeseries('Error ratio', 'Share of sends, and of processed messages, that failed (0 when nothing failed). Processing failures: handler errors, nacks, rejects, unsettled deliveries.', 'percentunit', [
           {
-            expr: `(sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${consumed}{${svc}, ${L.ERROR_TYPE}!=""}[$__rate_interval])) or 0 * sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${consumed}{${svc}}[$__rate_interval]))) / sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${consumed}{${svc}}[$__rate_interval]))`,
+            expr: `(sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${outcomes}{${svc}, ${L.ERROR_TYPE}!=""}[$__rate_interval])) or 0 * sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${outcomes}{${svc}}[$__rate_interval]))) / sum by (${L.MESSAGING_DESTINATION_NAME}) (rate(${outcomes}{${svc}}[$__rate_interval]))`,
             legend: 'processing {{' + L.MESSAGING_DESTINATION_NAME + '}}',
           },
           {
