@@ -1,5 +1,5 @@
-import { ROOT_CONTEXT, propagation } from '@opentelemetry/api';
-import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { ROOT_CONTEXT, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from '@eda-harness/semconv';
 
 /**
@@ -8,8 +8,9 @@ import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from '@eda-ha
  * Headers come from the network and from other people's clients, so every read assumes garbage:
  * kafkajs gives strings, Buffers and arrays (repeated keys); amqplib gives strings, numbers,
  * Buffers (AMQP byte arrays, which W3C propagators ignore unless decoded) and nested tables. A
- * header object may even be a Proxy whose getters throw. Nothing here throws, and nothing here
- * writes to an object it was given: injection always returns a fresh copy.
+ * header object may even be a (revoked) Proxy whose every operation throws. Nothing here throws,
+ * and nothing here writes to an object it was given: injection returns a fresh copy, or the
+ * caller's object untouched when it cannot be read. Reads never list the keys of a header object.
  */
 
 /** Largest number of repeated values considered for one key. */
@@ -17,8 +18,13 @@ const MAX_REPEATED_VALUES = 16;
 
 type Carrier = Record<string, unknown>;
 
-function isObjectCarrier(value: unknown): value is Carrier {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+/** `value` as a header object, or undefined; even `Array.isArray` throws on a revoked Proxy. */
+function asCarrier(value: unknown): Carrier | undefined {
+  try {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) ? (value as Carrier) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One header value as text, or undefined when it has no safe text form. */
@@ -51,46 +57,97 @@ export function decodeHeaderValue(value: unknown): string | string[] | undefined
 }
 
 function safeKeys(carrier: unknown): string[] {
-  if (!isObjectCarrier(carrier)) return [];
+  const c = asCarrier(carrier);
+  if (!c) return [];
   try {
-    return Object.keys(carrier);
+    return Object.keys(c);
   } catch {
     return [];
   }
 }
 
-function safeGet(carrier: Carrier, key: string): unknown {
-  try {
-    return Object.prototype.hasOwnProperty.call(carrier, key) ? carrier[key] : undefined;
-  } catch {
-    return undefined;
-  }
+/** Spellings of well-known names that no rule derives from the lower-case form. */
+const CAMEL_CASE: Readonly<Record<string, string>> = { traceparent: 'TraceParent', tracestate: 'TraceState' };
+/** Variants are cached for the few names propagators ask for; beyond that they are computed per call. */
+const MAX_CACHED_VARIANTS = 64;
+const variantCache = new Map<string, readonly string[]>();
+
+/**
+ * The other spellings of `key` that are looked up when it is not found exactly: lower case,
+ * Capitalised, Title-Case per `-`/`_` segment, UPPER CASE and the camel case of W3C names. A fixed
+ * handful of hash lookups, never a listing of the keys: a message can carry 100k headers.
+ */
+function caseVariants(key: string): readonly string[] {
+  const cached = variantCache.get(key);
+  if (cached) return cached;
+  const lower = key.toLowerCase();
+  const candidates = [
+    lower,
+    lower.charAt(0).toUpperCase() + lower.slice(1),
+    lower.replace(/(^|[-_])([a-z])/g, (_m: string, sep: string, c: string) => sep + c.toUpperCase()),
+    key.toUpperCase(),
+    CAMEL_CASE[lower],
+  ];
+  const variants: string[] = [];
+  for (const c of candidates) if (c !== undefined && c !== key && !variants.includes(c)) variants.push(c);
+  if (variantCache.size < MAX_CACHED_VARIANTS) variantCache.set(key, variants);
+  return variants;
 }
 
-/** The raw value of `key`, matched exactly first, then case-insensitively (bounded scan). */
+/** The raw value of `key`, matched exactly first, then by its common case variants. */
 function rawHeader(carrier: unknown, key: string): unknown {
-  if (!isObjectCarrier(carrier)) return undefined;
-  const exact = safeGet(carrier, key);
-  if (exact !== undefined) return exact;
-  const wanted = key.toLowerCase();
-  const keys = safeKeys(carrier);
-  const n = Math.min(keys.length, MAX_HEADER_KEYS_SCANNED);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    // Length first: most keys differ in length, and that costs no lower-casing allocation.
-    if (k !== undefined && k.length === key.length && k !== key && k.toLowerCase() === wanted) return safeGet(carrier, k);
+  const c = asCarrier(carrier);
+  if (!c) return undefined;
+  try {
+    const exact = ownValue(c, key);
+    if (exact !== undefined) return exact;
+    const variants = caseVariants(key);
+    for (let i = 0; i < variants.length; i++) {
+      const v = ownValue(c, variants[i] as string);
+      if (v !== undefined) return v;
+    }
+  } catch {
+    /* a throwing getter or Proxy trap: no such header */
   }
   return undefined;
 }
 
+function ownValue(carrier: Carrier, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(carrier, key) ? carrier[key] : undefined;
+}
+
+/** Whether the caller set `key` at all (own key, exact or a common case variant), whatever its value. */
+function hasHeader(carrier: Carrier, key: string): boolean {
+  if (Object.prototype.hasOwnProperty.call(carrier, key)) return true;
+  const variants = caseVariants(key);
+  for (let i = 0; i < variants.length; i++) if (Object.prototype.hasOwnProperty.call(carrier, variants[i] as string)) return true;
+  return false;
+}
+
 /** Reads Kafka and AMQP header objects for any TextMapPropagator. Never throws. */
 const headerGetter: TextMapGetter<unknown> = {
+  // Only propagators that enumerate (Jaeger's baggage prefix) call this; W3C ones never do.
   keys: (carrier) => safeKeys(carrier).slice(0, MAX_HEADER_KEYS_SCANNED),
   get: (carrier, key) => decodeHeaderValue(rawHeader(carrier, key)),
 };
 
-const stringSetter: TextMapSetter<Carrier> = {
-  set: (carrier, key, value) => defineHeader(carrier, key, value),
+const BAGGAGE = 'baggage';
+
+/**
+ * Writes what the propagator injects into the copy. A caller key is only ever replaced by a value
+ * written here (its case variants go with it, so the message does not carry two contexts), and the
+ * caller's own baggage is never replaced: application baggage is the application's.
+ */
+const copySetter: TextMapSetter<Carrier> = {
+  set: (carrier, key, value) => {
+    if ((key === BAGGAGE || key.toLowerCase() === BAGGAGE) && hasHeader(carrier, BAGGAGE)) return;
+    const variants = caseVariants(key);
+    for (let i = 0; i < variants.length; i++) {
+      const v = variants[i] as string;
+      if (Object.prototype.hasOwnProperty.call(carrier, v)) delete carrier[v];
+    }
+    defineHeader(carrier, key, value);
+  },
 };
 
 /** Own data property even for keys like `__proto__`, so a copy cannot gain a prototype. */
@@ -106,9 +163,10 @@ export function readHeader(headers: unknown, key: string): string | undefined {
 
 /** The producer's context from message headers; `base` (default ROOT) when absent or malformed. */
 export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): Context {
-  if (!isObjectCarrier(headers)) return base;
+  const carrier = asCarrier(headers);
+  if (!carrier) return base;
   try {
-    return propagation.extract(base, headers, headerGetter);
+    return propagation.extract(base, carrier, headerGetter);
   } catch {
     return base;
   }
@@ -121,6 +179,30 @@ export function readProducedAt(headers: unknown): number | undefined {
   const ms = Number(text.trim());
   // Before 2001 or not an integer: somebody else's header, not ours.
   return Number.isSafeInteger(ms) && ms > 978_307_200_000 ? ms : undefined;
+}
+
+/** W3C traceparent, parsed exactly as OpenTelemetry's W3CTraceContextPropagator does. */
+const TRACEPARENT = /^\s?((?!ff)[\da-f]{2})-((?![0]{32})[\da-f]{32})-((?![0]{16})[\da-f]{16})-([\da-f]{2})(-.*)?\s?$/;
+
+/**
+ * The creation context the caller's headers already carry (a valid W3C `traceparent`, header name
+ * in any common letter case, with its `tracestate`), or undefined. Injection keeps such a context
+ * as it is, and the producer's send span links to it, as the messaging conventions say.
+ */
+export function existingCreationContext(headers: unknown): SpanContext | undefined {
+  try {
+    const traceparent = readHeader(headers, 'traceparent');
+    if (traceparent === undefined) return undefined;
+    const m = TRACEPARENT.exec(traceparent);
+    if (!m || (m[1] === '00' && m[5])) return undefined;
+    const state = decodeHeaderValue(rawHeader(headers, 'tracestate'));
+    const sc: SpanContext = { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true };
+    if (!isSpanContextValid(sc)) return undefined;
+    if (state !== undefined) sc.traceState = createTraceState(Array.isArray(state) ? state.join(',') : state);
+    return sc;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -139,22 +221,48 @@ export function injectedFields(): ReadonlySet<string> {
 
 /**
  * A copy of `headers` with the trace context of `ctx` and the produced-at timestamp added.
- * Returns `headers` itself, untouched, when it is neither absent nor an object (the client will
- * reject or encode it as it always did; the instrumentation must not change that). Existing
- * headers that the propagator is about to set, in any letter case, are replaced in the copy.
+ *
+ * Returns `headers` itself, untouched, when it is neither absent nor an object, or when reading it
+ * throws (the client will reject or encode it as it always did; the instrumentation must not change
+ * that). In the copy, a caller header is only ever replaced by a value the propagator writes; a
+ * valid creation context the caller set (relay, forwarder) is kept with its tracestate and ours is
+ * not injected; the caller's baggage and produced-at are kept. `producedAtMs` undefined writes no
+ * produced-at. The copy keeps the caller's prototype, so a client that also reads inherited keys
+ * (amqplib's `for…in`) sends the same keys as before; kafkajs reads own keys only, as before.
+ * `_fields` is accepted for callers of the earlier signature; what is replaced is now decided by
+ * what the propagator actually writes.
  */
-export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: number, fields: ReadonlySet<string> = injectedFields()): unknown {
-  if (headers !== undefined && headers !== null && !isObjectCarrier(headers)) return headers;
-  const copy: Carrier = {};
-  for (const key of safeKeys(headers)) {
-    if (fields.has(key.toLowerCase())) continue;
-    defineHeader(copy, key, safeGet(headers as Carrier, key));
-  }
+export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: number | undefined, _fields?: ReadonlySet<string>): unknown {
+  const carrier = asCarrier(headers);
+  if (headers !== undefined && headers !== null && !carrier) return headers;
+  let copy: Carrier;
   try {
-    propagation.inject(ctx, copy, stringSetter);
+    copy = copyOf(carrier);
+  } catch {
+    return headers;
+  }
+  // The caller's creation context stays: inject without our span, so only baggage can be added.
+  const injectCtx = carrier && existingCreationContext(copy) ? trace.deleteSpan(ctx) : ctx;
+  try {
+    propagation.inject(injectCtx, copy, copySetter);
   } catch {
     /* the message still goes out, only untraced */
   }
-  defineHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  if (producedAtMs !== undefined && Number.isFinite(producedAtMs) && !hasHeader(copy, HEADER.PRODUCED_AT)) {
+    defineHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  }
+  return copy;
+}
+
+/** Own enumerable keys as data properties on an object with the same prototype. Throws if reading does. */
+function copyOf(headers: Carrier | undefined): Carrier {
+  if (!headers) return {};
+  const proto: unknown = Object.getPrototypeOf(headers);
+  const copy: Carrier = proto === Object.prototype ? {} : (Object.create(proto as object | null) as Carrier);
+  const keys = Object.keys(headers);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    defineHeader(copy, key, headers[key]);
+  }
   return copy;
 }
