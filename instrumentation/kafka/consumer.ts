@@ -1,29 +1,38 @@
 import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
 import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
 import { extractContext } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
-import { countProcessed, countReceived, finishOperation, observeSettled } from '../shared/operation';
+import { countProcessed, countReceived, countSettled, finishOperation, leaveFlight, observeProcess, observeSettled } from '../shared/operation';
 import type { AnyFunction } from '../shared/patcher';
 import { processParent, recordE2e } from '../shared/tap';
 import type { KafkaConsumerHookInfo } from '../types';
 import { rememberBatchMessage } from './batch-message';
 import type { BatchMessageTrace } from './batch-message';
 import { listenToEvents } from './consumer-events';
+import { copyProperties } from './copy';
 import { producedAt, setMessageAttributes } from './message';
 import type { KafkaRuntime } from './runtime';
 
 const DEFAULT_MAX_BATCH_LINKS = 1000;
-const MAX_CACHED_PARTITIONS = 10_000;
+/** Most topic/partitions whose shape and highest offset one consumer remembers (then it starts over). */
+export const MAX_TRACKED_PARTITIONS = 10_000;
 
-/** What the wrappers keep per consumer instance. */
+/** What the wrappers keep per consumer instance (held by its run() wrapper: it dies with the consumer). */
 export interface ConsumerState {
   /** From consumer({ groupId }) or, failing that, its GROUP_JOIN event. */
   groupId: string | undefined;
-  /** Highest offset handed to a handler per topic/partition, to notice re-consumption. */
-  readonly highest: Map<string, number>;
-  readonly shapes: Map<string, PartitionShape>;
+  /** Per topic, per partition: bounded by {@link MAX_TRACKED_PARTITIONS} in all. */
+  readonly topics: Map<string, Map<number, PartitionState>>;
+  tracked: number;
+}
+
+/** What the wrappers remember of one topic/partition. */
+interface PartitionState {
+  shape: PartitionShape;
+  /** Highest offset handed to a handler, to notice re-consumption (-1: none yet). */
+  highest: number;
 }
 
 /** What is the same for every message of one topic/partition: computed once, not per message. */
@@ -34,15 +43,17 @@ export interface PartitionShape {
   readonly labels: MetricLabels;
 }
 
-/** A process span in progress: the context to run the handler in, and how to end it. */
+/** A process span in progress: the context to run the handler in, the payload to give it, and how to end it. */
 interface ProcessRun {
   readonly ctx: Context;
-  end(err: unknown): void;
+  /** What the handler gets instead of kafkajs's payload (eachBatch: resolveOffset observed). */
+  readonly payload?: unknown;
+  end(err: unknown, failed: boolean): void;
 }
 
 /** Wraps run() of one consumer and subscribes to its instrumentation events. */
 export function instrumentConsumer(consumer: Consumer, k: KafkaRuntime, groupId?: string): void {
-  const state: ConsumerState = { groupId, highest: new Map(), shapes: new Map() };
+  const state: ConsumerState = { groupId, topics: new Map(), tracked: 0 };
   k.patcher.wrap(consumer, 'run', (original) => getRunPatch(k, original, state));
   listenToEvents(consumer, k, state);
 }
@@ -52,10 +63,13 @@ function getRunPatch(k: KafkaRuntime, original: AnyFunction, state: ConsumerStat
     const config = args[0];
     const replaced = k.tap.guard.run('kafka.run', () => {
       if (typeof config !== 'object' || config === null) return undefined;
-      // A copy: the caller's config object keeps its own handlers.
-      const copy: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+      // A full copy (a Worker instance's class methods and getters included): the caller's
+      // object keeps its own handlers, and kafkajs gets every option the caller set.
+      const copy = copyProperties(config);
+      // kafkajs's own default: only an absent option means true.
+      const autoResolve = copy['eachBatchAutoResolve'] === undefined || Boolean(copy['eachBatchAutoResolve']);
       if (typeof copy['eachMessage'] === 'function') copy['eachMessage'] = traceHandler<EachMessagePayload>(k, 'kafka.eachMessage', copy['eachMessage'] as AnyFunction, (p) => startMessage(k, p, state));
-      if (typeof copy['eachBatch'] === 'function') copy['eachBatch'] = traceHandler<EachBatchPayload>(k, 'kafka.eachBatch', copy['eachBatch'] as AnyFunction, (p) => startBatch(k, p, state));
+      if (typeof copy['eachBatch'] === 'function') copy['eachBatch'] = traceHandler<EachBatchPayload>(k, 'kafka.eachBatch', copy['eachBatch'] as AnyFunction, (p) => startBatch(k, p, state, autoResolve));
       return copy;
     });
     return original.apply(this, replaced ? [replaced, ...args.slice(1)] : args);
@@ -71,28 +85,50 @@ function traceHandler<P>(k: KafkaRuntime, hook: string, handler: AnyFunction, st
   return async function tracedHandler(this: unknown, payload: unknown): Promise<unknown> {
     const run = k.tap.guard.run(`${hook}.start`, () => start(payload as P));
     if (!run) return handler.call(this, payload);
+    const given = run.payload ?? payload;
     return observeSettled(
-      () => context.with(run.ctx, () => handler.call(this, payload)),
-      (err) => k.tap.guard.run(`${hook}.end`, () => run.end(err)),
+      () => context.with(run.ctx, () => handler.call(this, given)),
+      (err, failed) => k.tap.guard.run(`${hook}.end`, () => run.end(err, failed)),
     );
   };
 }
 
-/** True when this consumer already handed out `offset` (a retry after a handler error, a rebalance back). */
-function isRedelivery(state: ConsumerState, topic: string, partition: number, offset: string): boolean {
-  const n = Number(offset);
-  if (!Number.isSafeInteger(n)) return false;
-  const key = `${topic}\u0000${partition}`;
-  const highest = state.highest.get(key);
-  if (highest === undefined || n > highest) state.highest.set(key, n);
-  return highest !== undefined && n <= highest;
+/** True when this consumer already handed out `offset` of this partition (a retry after a handler error, a rebalance back). */
+function isRedelivery(p: PartitionState, offset: number): boolean {
+  if (!Number.isSafeInteger(offset)) return false;
+  if (offset > p.highest) {
+    p.highest = offset;
+    return false;
+  }
+  return true;
 }
 
-function partitionShape(k: KafkaRuntime, topic: string, partition: number, state: ConsumerState): PartitionShape {
-  const key = `${topic}\u0000${partition}`;
-  const cached = state.shapes.get(key);
-  // The group id can be learned late (GROUP_JOIN), so a shape built before it is rebuilt.
-  if (cached && cached.groupId === state.groupId) return cached;
+/** The partition's remembered state, its shape rebuilt when the group id was learned since. */
+function partitionState(k: KafkaRuntime, state: ConsumerState, topic: string, partition: number): PartitionState {
+  let byPartition = state.topics.get(topic);
+  const known = byPartition?.get(partition);
+  if (known) {
+    if (known.shape.groupId !== state.groupId) known.shape = partitionShape(k, topic, partition, state.groupId);
+    return known;
+  }
+  // Bounded: a consumer that has seen very many partitions forgets them all and starts over
+  // (at worst a redelivery goes unnoticed once), instead of growing for as long as it runs.
+  if (state.tracked >= MAX_TRACKED_PARTITIONS) {
+    state.topics.clear();
+    state.tracked = 0;
+    byPartition = undefined;
+  }
+  if (!byPartition) {
+    byPartition = new Map();
+    state.topics.set(topic, byPartition);
+  }
+  const created: PartitionState = { shape: partitionShape(k, topic, partition, state.groupId), highest: -1 };
+  byPartition.set(partition, created);
+  state.tracked++;
+  return created;
+}
+
+function partitionShape(k: KafkaRuntime, topic: string, partition: number, groupId: string | undefined): PartitionShape {
   const attributes: Attributes = {
     ...k.commonAttributes,
     [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_PROCESS,
@@ -100,21 +136,19 @@ function partitionShape(k: KafkaRuntime, topic: string, partition: number, state
     [ATTR.MESSAGING_DESTINATION_NAME]: topic,
     [ATTR.MESSAGING_DESTINATION_PARTITION_ID]: String(partition),
   };
-  if (state.groupId) attributes[ATTR.MESSAGING_CONSUMER_GROUP_NAME] = state.groupId;
-  const shape: PartitionShape = {
-    groupId: state.groupId,
+  if (groupId) attributes[ATTR.MESSAGING_CONSUMER_GROUP_NAME] = groupId;
+  return {
+    groupId,
     name: SPAN_NAME.kafkaProcess(topic),
     attributes,
     // Frozen: the metrics layer may then cache its prepared labels by this object's identity.
     labels: Object.freeze({
       [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA,
+      [LABEL.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_PROCESS,
       [LABEL.MESSAGING_DESTINATION_NAME]: topic,
-      [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: state.groupId,
+      [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: groupId,
     }),
   };
-  if (state.shapes.size >= MAX_CACHED_PARTITIONS) state.shapes.clear();
-  state.shapes.set(key, shape);
-  return shape;
 }
 
 function callConsumerHook(k: KafkaRuntime, span: Span, info: KafkaConsumerHookInfo): void {
@@ -129,23 +163,53 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, state: Consu
   // Push delivery has no ambient span of its own: the context kafkajs's fetch loop carries is
   // whatever was active at consumer.run(), not something this message belongs to.
   const { parent, links } = processParent(k.tap.processContext, producer, ROOT_CONTEXT);
-  const shape = partitionShape(k, topic, partition, state);
+  const p = partitionState(k, state, topic, partition);
+  const shape = p.shape;
   const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes: shape.attributes, links }, parent);
-  setMessageAttributes(span, message);
+  setMessageAttributes(span, message, k.options.messageKeyAttribute !== false);
   const at = producedAt(message);
   const now = Date.now();
   if (at !== undefined) span.setAttribute(ATTR.EDA_E2E_LATENCY_MS, now - at);
   callConsumerHook(k, span, { topic, partition, messageCount: 1 });
   const labels = shape.labels;
   const sc = span.spanContext();
-  const redelivered = isRedelivery(state, topic, partition, message.offset);
+  const redelivered = isRedelivery(p, Number(message.offset));
   k.tap.record((m) => countReceived(m, labels, 1, redelivered ? 1 : 0));
   recordE2e(k.tap, labels, at, 'received', now, sc);
   return {
     ctx: trace.setSpan(parent, span),
-    end(err) {
-      finishOperation(k.tap, span, started, { error: err }, (m, finished) => countProcessed(m, labels, 1, finished));
-      recordE2e(k.tap, labels, at, 'processed', Date.now(), sc);
+    end(err, failed) {
+      finishOperation(k.tap, span, started, { error: err, failed }, (m, finished) => countProcessed(m, labels, 1, finished));
+      // "processed" means processed successfully: a failed message will be redelivered.
+      if (!failed) recordE2e(k.tap, labels, at, 'processed', Date.now(), sc);
+    },
+  };
+}
+
+/** The highest offset the handler resolved in this batch (-1: none). */
+interface Resolution {
+  upTo: number;
+}
+
+/**
+ * kafkajs's eachBatch payload (its own per-call object, not the user's) with resolveOffset
+ * observed, so the batch's end knows which messages the handler finished.
+ */
+function observeResolution(payload: EachBatchPayload, resolution: Resolution): EachBatchPayload {
+  const resolveOffset = payload.resolveOffset as unknown;
+  if (typeof resolveOffset !== 'function') return payload;
+  return {
+    ...payload,
+    resolveOffset: function resolveOffsetObserved(this: unknown, ...args: unknown[]): unknown {
+      const result = (resolveOffset as AnyFunction).apply(this, args);
+      let offset = NaN;
+      try {
+        offset = Number(args[0]);
+      } catch {
+        /* an offset that is not even a number: kafkajs has had its say, nothing to count */
+      }
+      if (offset > resolution.upTo) resolution.upTo = offset;
+      return result;
     },
   };
 }
@@ -154,8 +218,14 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, state: Consu
  * One process span for the whole batch, linking every message's creation context (up to
  * maxBatchLinks). The handler runs with this span active; per-message work gets its own span or
  * context through traceKafkaMessage() / kafkaMessageContext().
+ *
+ * Counting: every message is in flight from the batch's start to its end. A message is processed
+ * when the handler resolved its offset (or returned, with eachBatchAutoResolve), failed when the
+ * handler threw before resolving it, and neither when the handler returned without resolving it
+ * (a rebalance, isStale(): kafkajs will deliver it again). A message traced with
+ * traceKafkaMessage() is counted by that call, with its own outcome, and not again here.
  */
-function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerState): ProcessRun {
+function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerState, autoResolve: boolean): ProcessRun {
   const { topic, partition, messages } = payload.batch;
   const started = performance.now();
   const now = Date.now();
@@ -169,28 +239,58 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
   }
   // Many producers, so none of them can be the parent: the batch span is a root linking them all.
   const parent = ROOT_CONTEXT;
-  const shape = partitionShape(k, topic, partition, state);
+  const p = partitionState(k, state, topic, partition);
+  const shape = p.shape;
   const attributes: Attributes = { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: messages.length };
   const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes, links }, parent);
   callConsumerHook(k, span, { topic, partition, messageCount: messages.length });
   const labels = shape.labels;
   const sc = span.spanContext();
+  let redeliveries = 0;
   const traces: BatchMessageTrace[] = messages.map((message, i) => {
-    const t: BatchMessageTrace = { k, producer: producers[i] ?? parent, batchSpan: span, shape, producedAt: producedAt(message), processedRecorded: false };
+    const offset = Number(message.offset);
+    if (isRedelivery(p, offset)) redeliveries++;
+    const t: BatchMessageTrace = { k, producer: producers[i] ?? parent, batchSpan: span, shape, producedAt: producedAt(message), offset, settled: false, processContext: undefined };
     rememberBatchMessage(message, t);
     recordE2e(k.tap, labels, t.producedAt, 'received', now, sc);
     return t;
   });
-  const redeliveries = messages.filter((m) => isRedelivery(state, topic, partition, m.offset)).length;
   k.tap.record((m) => countReceived(m, labels, messages.length, redeliveries));
+  const resolution: Resolution = { upTo: -1 };
   return {
     ctx: trace.setSpan(parent, span),
-    end(err) {
-      finishOperation(k.tap, span, started, { error: err }, (m, finished) => countProcessed(m, labels, messages.length, finished));
-      const endMs = Date.now();
-      for (const t of traces) {
-        if (!t.processedRecorded) recordE2e(k.tap, labels, t.producedAt, 'processed', endMs, sc);
-      }
+    payload: observeResolution(payload, resolution),
+    end(err, failed) {
+      const finished = finishOperation(k.tap, span, started, { error: err, failed }, (m, f) => {
+        observeProcess(m, labels, f);
+        leaveFlight(m, labels, messages.length);
+      });
+      settleBatch(k, traces, labels, sc, { all: !failed && autoResolve, upTo: resolution.upTo }, failed ? finished.type : undefined);
     },
   };
+}
+
+/**
+ * Counts the batch's messages not traced on their own: the resolved ones (all, or up to an
+ * offset) processed, the rest failed with `failedType` if the handler failed, else left for
+ * redelivery.
+ */
+function settleBatch(k: KafkaRuntime, traces: readonly BatchMessageTrace[], labels: MetricLabels, sc: SpanContext, resolved: { all: boolean; upTo: number }, failedType: string | undefined): void {
+  let processed = 0;
+  let failed = 0;
+  const endMs = Date.now();
+  for (const t of traces) {
+    if (t.settled) continue;
+    t.settled = true;
+    if (resolved.all || t.offset <= resolved.upTo) {
+      processed++;
+      recordE2e(k.tap, labels, t.producedAt, 'processed', endMs, sc);
+    } else if (failedType !== undefined) {
+      failed++;
+    }
+  }
+  k.tap.record((m) => {
+    if (processed > 0) countSettled(m, labels, processed, undefined);
+    if (failed > 0) countSettled(m, labels, failed, failedType);
+  });
 }

@@ -36,7 +36,7 @@ export function createKafkaInstrumenter(options: KafkaInstrumentationOptions): K
     instrumentConsumer: (consumer, groupId) => instrumentConsumer(consumer, k, groupId),
     restore() {
       k.patcher.restoreAll();
-      for (const remove of k.listeners.splice(0)) k.tap.guard.run('kafka.events.unsubscribe', remove);
+      k.listeners.removeAll((remove) => k.tap.guard.run('kafka.events.unsubscribe', remove));
     },
   };
 }

@@ -6,14 +6,15 @@ import { readProducedAt } from '../shared/header-codec';
 const MAX_KEY_ATTRIBUTE_LENGTH = 1024;
 
 /**
- * Offset, key and tombstone of one message, as the conventions type them, set on the span: the
+ * Offset, key (unless `withKey` is false) and tombstone of one message, as the conventions type them, set on the span: the
  * per-partition attributes went in at start (samplers see them); copying them into a fresh
  * object per message just to add these three cost more than the span itself.
  */
-export function setMessageAttributes(span: Span, message: KafkaMessage): void {
+export function setMessageAttributes(span: Span, message: KafkaMessage, withKey: boolean): void {
   const offset = Number(message.offset);
   if (Number.isSafeInteger(offset)) span.setAttribute(ATTR.MESSAGING_KAFKA_OFFSET, offset);
-  const key = keyAttribute(message.key);
+  // Left out when the messageKeyAttribute option says keys count as personal data.
+  const key = withKey ? keyAttribute(message.key) : undefined;
   if (key !== undefined) span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_KEY, key);
   if (message.value === null) span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_TOMBSTONE, true);
 }

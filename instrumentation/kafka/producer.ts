@@ -2,24 +2,35 @@ import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import { ATTR, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { injectHeaders, injectedFields } from '../shared/header-codec';
+import { existingCreationContext, injectHeaders, injectedFields } from '../shared/header-codec';
 import { countSent, endSpan, finishOperation, observeSettled } from '../shared/operation';
 import { Patcher } from '../shared/patcher';
 import type { AnyFunction } from '../shared/patcher';
-import { failSpan } from '../shared/tap';
+import { copyProperties, isMessageObject } from './copy';
 import type { KafkaRuntime } from './runtime';
 
+/** One topic's messages of a send or sendBatch, as copies the wrapper may add headers to. */
 interface TopicMessages {
   readonly topic: string;
-  readonly messages: readonly unknown[];
+  /** The caller's messages, message objects replaced by full copies (other values left as they are). */
+  readonly messages: unknown[];
+}
+
+/** A send's argument copied: what goes to kafkajs (once headers are in) and its messages per topic. */
+interface CopiedSend {
+  readonly args: Record<string, unknown>;
+  readonly groups: readonly TopicMessages[];
 }
 
 /** A send in progress: the rewritten arguments, the context to call kafkajs in, and how to end it. */
 interface PreparedSend {
   readonly args: unknown;
   readonly ctx: Context;
-  finish(err: unknown): void;
+  finish(err: unknown, failed: boolean): void;
 }
+
+/** Most links a send span carries (to per-message create spans and to creation contexts messages already had). */
+const MAX_SEND_LINKS = 1000;
 
 /** Wraps send / sendBatch / transaction of one producer instance. */
 export function instrumentProducer(producer: Producer, k: KafkaRuntime): void {
@@ -35,57 +46,87 @@ function getSendPatch(k: KafkaRuntime, original: AnyFunction, call: 'send' | 'se
     // Settle telemetry, then hand back exactly kafkajs's value or rejection reason.
     return observeSettled(
       () => context.with(prepared.ctx, () => original.apply(this, [prepared.args, ...args.slice(1)])),
-      (err) => k.tap.guard.run(`kafka.${call}.end`, () => prepared.finish(err)),
+      (err, failed) => k.tap.guard.run(`kafka.${call}.end`, () => prepared.finish(err, failed)),
     );
   };
 }
 
-function readTopicMessages(call: 'send' | 'sendBatch', arg: unknown): TopicMessages[] | undefined {
-  if (typeof arg !== 'object' || arg === null) return undefined;
-  if (call === 'send') {
-    const { topic, messages } = arg as { topic?: unknown; messages?: unknown };
-    return typeof topic === 'string' && Array.isArray(messages) ? [{ topic, messages }] : undefined;
-  }
-  const { topicMessages } = arg as { topicMessages?: unknown };
-  if (!Array.isArray(topicMessages)) return undefined;
-  const out: TopicMessages[] = [];
-  for (const tm of topicMessages as unknown[]) {
-    const { topic, messages } = (tm ?? {}) as { topic?: unknown; messages?: unknown };
-    if (typeof topic !== 'string' || !Array.isArray(messages)) return undefined;
-    out.push({ topic, messages });
-  }
-  return out;
+/** A copy of a message array: message objects copied in full, anything else kept for kafkajs to judge. */
+function copyMessages(messages: readonly unknown[]): unknown[] {
+  return messages.map((m) => (isMessageObject(m) ? copyProperties(m) : m));
 }
 
+/**
+ * Copies the argument of send / sendBatch, every property the caller set included (getters read
+ * once, here). Undefined when it is not shaped like one: kafkajs then gets the caller's own
+ * argument and rejects it as it always would. Throws what a caller's getter throws.
+ */
+function copySendArgument(call: 'send' | 'sendBatch', arg: unknown): CopiedSend | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const args = copyProperties(arg);
+  if (call === 'send') {
+    const { topic, messages } = args;
+    if (typeof topic !== 'string' || !Array.isArray(messages)) return undefined;
+    const copies = copyMessages(messages);
+    args['messages'] = copies;
+    return { args, groups: [{ topic, messages: copies }] };
+  }
+  const { topicMessages } = args;
+  if (!Array.isArray(topicMessages)) return undefined;
+  const groups: TopicMessages[] = [];
+  const entries: Array<Record<string, unknown>> = [];
+  for (const tm of topicMessages as unknown[]) {
+    if (typeof tm !== 'object' || tm === null) return undefined;
+    const entry = copyProperties(tm);
+    const { topic, messages } = entry;
+    if (typeof topic !== 'string' || !Array.isArray(messages)) return undefined;
+    const copies = copyMessages(messages);
+    entry['messages'] = copies;
+    entries.push(entry);
+    groups.push({ topic, messages: copies });
+  }
+  args['topicMessages'] = entries;
+  return { args, groups };
+}
+
+/** The headers property of a copied message (copies are plain objects the wrapper owns). */
+type MessageCopy = Record<string, unknown>;
+
 function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, transaction: Span | undefined): PreparedSend | undefined {
-  const groups = readTopicMessages(call, arg);
-  if (!groups) return undefined;
+  // Everything that can throw (a caller's getter, a Proxy) happens before any span starts.
+  const copied = copySendArgument(call, arg);
+  if (!copied) return undefined;
+  const { groups } = copied;
   const started = performance.now();
   const now = Date.now();
   // Messages per topic (a sendBatch may name a topic twice), in order of first appearance.
   const perTopic = new Map<string, number>();
-  for (const g of groups) perTopic.set(g.topic, (perTopic.get(g.topic) ?? 0) + g.messages.length);
+  let count = 0;
+  for (const g of groups) {
+    perTopic.set(g.topic, (perTopic.get(g.topic) ?? 0) + g.messages.length);
+    count += g.messages.length;
+  }
   const topics = [...perTopic.keys()];
   const single = topics.length === 1 ? topics[0] : undefined;
-  const count = groups.reduce((n, g) => n + g.messages.length, 0);
   const base = transaction ? trace.setSpan(context.active(), transaction) : context.active();
   const createSpans = k.options.perMessageCreateSpans === true;
 
-  // Per-message creation contexts first (opt-in), so the send span can link to each of them.
+  // A message that already carries a creation context (a relay, a forwarder, one the app set)
+  // keeps it, and the send span links to it; the others get a create span (opt-in) or the send span.
   const links: Link[] = [];
-  const messageContexts: Context[][] = groups.map((g) =>
-    g.messages.map(() => {
-      if (!createSpans) return base;
-      const span = k.tap.tracer.startSpan(
-        SPAN_NAME.kafkaCreate(g.topic),
-        { kind: SpanKind.PRODUCER, attributes: { ...k.commonAttributes, [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_CREATE, [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.CREATE, [ATTR.MESSAGING_DESTINATION_NAME]: g.topic } },
-        base,
-      );
-      span.end();
-      links.push({ context: span.spanContext() });
-      return trace.setSpan(base, span);
-    }),
-  );
+  const createContexts = createSpans ? new Map<object, Context>() : undefined;
+  for (const g of groups) {
+    for (const m of g.messages) {
+      if (!createContexts && links.length >= MAX_SEND_LINKS) break;
+      if (!isMessageObject(m)) continue;
+      const existing = existingCreationContext((m as MessageCopy)['headers']);
+      if (existing) {
+        if (links.length < MAX_SEND_LINKS) links.push({ context: existing });
+      } else if (createContexts) {
+        createContexts.set(m, startCreateSpan(k, g.topic, base, links));
+      }
+    }
+  }
 
   const attributes: Attributes = {
     ...k.commonAttributes,
@@ -97,31 +138,47 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
   // The send span is the creation context of its messages unless create spans exist (then CLIENT).
   const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaSend(single), { kind: createSpans ? SpanKind.CLIENT : SpanKind.PRODUCER, attributes, links }, base);
   const ctx = trace.setSpan(base, span);
-  if (k.options.producerHook) {
-    const hook = k.options.producerHook;
-    k.tap.guard.run('kafka.producerHook', () => hook(span, { topic: single ?? topics.join(','), messageCount: count }));
+  try {
+    if (k.options.producerHook) {
+      const hook = k.options.producerHook;
+      k.tap.guard.run('kafka.producerHook', () => hook(span, { topic: single ?? topics.join(','), messageCount: count }));
+    }
+    const fields = injectedFields();
+    const producedAtMs = k.options.producedAtHeader === false ? undefined : now;
+    for (const g of groups) {
+      for (const m of g.messages) {
+        if (!isMessageObject(m)) continue;
+        const copy = m as MessageCopy;
+        copy['headers'] = injectHeaders(copy['headers'], createContexts?.get(m) ?? ctx, producedAtMs, fields);
+      }
+    }
+  } catch (err) {
+    // Not expected (injection never throws), but a started span must end; the send goes out untraced.
+    endSpan(span, {}, k.tap.describeError);
+    throw err;
   }
 
-  const fields = injectedFields();
-  const rewritten = groups.map((g, gi) => ({
-    ...g,
-    messages: g.messages.map((m, mi) => {
-      if (typeof m !== 'object' || m === null) return m;
-      const msgCtx = createSpans ? (messageContexts[gi]?.[mi] ?? ctx) : ctx;
-      return { ...(m as object), headers: injectHeaders((m as { headers?: unknown }).headers, msgCtx, now, fields) };
-    }),
-  }));
-  const args = call === 'send' ? { ...(arg as object), messages: rewritten[0]?.messages ?? [] } : { ...(arg as object), topicMessages: rewritten };
-
   return {
-    args,
+    args: copied.args,
     ctx,
-    finish(err) {
-      finishOperation(k.tap, span, started, { error: err }, (m, finished) => {
+    finish(err, failed) {
+      finishOperation(k.tap, span, started, { error: err, failed }, (m, finished) => {
         for (const [topic, n] of perTopic) countSent(m, MESSAGING_SYSTEM.KAFKA, topic, OPERATION_NAME.KAFKA_SEND, n, finished);
       });
     },
   };
+}
+
+/** A short `create {topic}` span for one message, linked from the send span: the message's own creation context. */
+function startCreateSpan(k: KafkaRuntime, topic: string, base: Context, links: Link[]): Context {
+  const span = k.tap.tracer.startSpan(
+    SPAN_NAME.kafkaCreate(topic),
+    { kind: SpanKind.PRODUCER, attributes: { ...k.commonAttributes, [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_CREATE, [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.CREATE, [ATTR.MESSAGING_DESTINATION_NAME]: topic } },
+    base,
+  );
+  span.end();
+  if (links.length < MAX_SEND_LINKS) links.push({ context: span.spanContext() });
+  return trace.setSpan(base, span);
 }
 
 /**
@@ -133,45 +190,56 @@ function getTransactionPatch(k: KafkaRuntime, original: AnyFunction): AnyFunctio
     const span = k.tap.guard.run('kafka.transaction.start', () =>
       k.tap.tracer.startSpan(SPAN_NAME.kafkaTransaction(), { kind: SpanKind.INTERNAL, attributes: { [ATTR.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA } }),
     );
-    const result = original.apply(this, args);
-    if (!span) return result;
+    if (!span) return original.apply(this, args);
+    const fail = (err: unknown) => k.tap.guard.run('kafka.transaction.end', () => endSpan(span, { error: err, failed: true }, k.tap.describeError));
+    let result: unknown;
+    try {
+      result = original.apply(this, args);
+    } catch (err) {
+      fail(err);
+      throw err;
+    }
     return Promise.resolve(result).then(
       (tx: unknown) => {
-        k.tap.guard.run('kafka.transaction.wrap', () => wrapTransaction(k, tx, span));
+        const wrapped = k.tap.guard.run('kafka.transaction.wrap', () => wrapTransaction(k, tx, span));
+        // Nothing will end it (not an object, commit/abort not patchable): end it now rather than never.
+        if (wrapped !== true) k.tap.guard.run('kafka.transaction.end', () => span.end());
         return tx;
       },
       (err: unknown) => {
-        k.tap.guard.run('kafka.transaction.end', () => {
-          failSpan(span, err);
-          span.end();
-        });
+        fail(err);
         throw err;
       },
     );
   };
 }
 
-function wrapTransaction(k: KafkaRuntime, tx: unknown, span: Span): void {
-  if (typeof tx !== 'object' || tx === null) {
-    span.end();
-    return;
-  }
+/** Traces the transaction's sends and ends its span at commit or abort. False when it cannot. */
+function wrapTransaction(k: KafkaRuntime, tx: unknown, span: Span): boolean {
+  if (typeof tx !== 'object' || tx === null) return false;
   // Transactions are short-lived objects: their own patcher, never restored, dies with them.
   const patcher = new Patcher();
   patcher.wrap(tx, 'send', (original) => getSendPatch(k, original, 'send', span));
   patcher.wrap(tx, 'sendBatch', (original) => getSendPatch(k, original, 'sendBatch', span));
+  let ended = false;
+  let endable = false;
   for (const outcome of ['commit', 'abort'] as const) {
-    patcher.wrap(tx, outcome, (original) =>
+    const patched = patcher.wrap(tx, outcome, (original) =>
       function endTransaction(this: unknown, ...args: unknown[]): unknown {
         return observeSettled(
           () => original.apply(this, args),
-          (err) =>
+          (err, failed) =>
             k.tap.guard.run('kafka.transaction.end', () => {
+              // A failed commit followed by abort: the span ended with the first outcome.
+              if (ended) return;
+              ended = true;
               span.addEvent(outcome);
-              endSpan(span, { error: err });
+              endSpan(span, { error: err, failed }, k.tap.describeError);
             }),
         );
       },
     );
+    endable ||= patched;
   }
+  return endable;
 }

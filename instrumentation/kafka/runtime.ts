@@ -4,6 +4,7 @@ import type { Patcher } from '../shared/patcher';
 import { createTap } from '../shared/tap';
 import type { Tap } from '../shared/tap';
 import type { KafkaInstrumentationOptions } from '../types';
+import { ConsumerListeners } from './consumer-events';
 
 /** What the producer and consumer wrappers of one Kafka instrumenter share. */
 export interface KafkaRuntime {
@@ -12,8 +13,8 @@ export interface KafkaRuntime {
   readonly patcher: Patcher;
   /** Attributes every Kafka span carries: system, client id, server address/port. */
   readonly commonAttributes: Attributes;
-  /** Removers of the kafkajs instrumentation-event listeners we added. */
-  readonly listeners: Array<() => void>;
+  /** Removers of the kafkajs instrumentation-event listeners we added, per consumer (held weakly). */
+  readonly listeners: ConsumerListeners;
 }
 
 export function createKafkaRuntime(options: KafkaInstrumentationOptions, patcher: Patcher): KafkaRuntime {
@@ -24,7 +25,7 @@ export function createKafkaRuntime(options: KafkaInstrumentationOptions, patcher
     commonAttributes[ATTR.SERVER_ADDRESS] = server.host;
     commonAttributes[ATTR.SERVER_PORT] = server.port;
   }
-  return { tap: createTap(options), options, patcher, commonAttributes, listeners: [] };
+  return { tap: createTap(options), options, patcher, commonAttributes, listeners: new ConsumerListeners() };
 }
 
 function parseHostPort(address: string | undefined): { host: string; port: number } | undefined {

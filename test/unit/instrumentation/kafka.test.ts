@@ -225,7 +225,9 @@ describe('Kafka consumer', () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes[ATTR.ERROR_TYPE]).toBe('TypeError');
     expect(span.events.some((e) => e.name === 'exception')).toBe(true);
-    expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name, { error_type: 'TypeError' })).toBe(1);
+    // Consumed at delivery, whatever the handler did; the outcome is in processed.
+    expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name)).toBe(1);
+    expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { error_type: 'TypeError' })).toBe(1);
   });
 
   it('eachBatch: one span linking every message; per-message spans time only their own work', async () => {
@@ -260,6 +262,7 @@ describe('Kafka consumer', () => {
     }
     expect(total).toBeLessThanOrEqual(ms(batchSpan) + 1);
     expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name)).toBe(4);
+    expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name)).toBe(4);
     expect(await metricValue(registry, METRIC.PROCESS_DURATION.name, {}, `${METRIC.PROCESS_DURATION.name}_count`)).toBe(1);
   });
 

@@ -1,0 +1,51 @@
+/**
+ * A plain-object copy of everything a caller set on a kafkajs argument (a record, a message, a
+ * run() config), so the wrappers can replace one property (headers, a handler) without touching
+ * the caller's object.
+ *
+ * `{ ...obj }` keeps own enumerable properties only: a message built by a class (`get key()`,
+ * `get value()` on its prototype, maybe over private fields) or a run() config whose `eachMessage`
+ * is a class method would lose them. kafkajs reads such objects through their getters, but it
+ * spreads messages itself before encoding, so the copy also has to turn them into own data
+ * properties for the key and value to reach the broker at all.
+ *
+ * Every string key from the object up its prototype chain (stopping at Object.prototype) is read
+ * through the original object, so getters run with their own `this` and private fields work. The
+ * nearest definition wins; class constructors are not copied. A throwing getter throws here:
+ * callers copy before they start anything that would need ending.
+ */
+export function copyProperties(source: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(source)) copyKey(copy, source, key);
+  // Plain objects (the usual message) stop here: nothing inherited to look for.
+  for (let level = Object.getPrototypeOf(source) as object | null; level !== null && !isObjectPrototype(level); level = Object.getPrototypeOf(level) as object | null) {
+    for (const key of Object.getOwnPropertyNames(level)) {
+      // A nearer level already defined it (and reading it gave the nearest definition anyway).
+      if (key === 'constructor' || hasOwn.call(copy, key)) continue;
+      copyKey(copy, source, key);
+    }
+  }
+  return copy;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Object.prototype of this realm or of another one (an object built in a vm context or a worker's data). */
+function isObjectPrototype(level: object): boolean {
+  if (level === Object.prototype) return true;
+  if (Object.getPrototypeOf(level) !== null) return false;
+  const ctor = Object.getOwnPropertyDescriptor(level, 'constructor')?.value as { name?: unknown; prototype?: unknown } | undefined;
+  return typeof ctor === 'function' && ctor.name === 'Object' && ctor.prototype === level;
+}
+
+function copyKey(copy: Record<string, unknown>, source: object, key: string): void {
+  const value = (source as Record<string, unknown>)[key];
+  // `__proto__` as an own key must stay a property, not become the copy's prototype.
+  if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  else copy[key] = value;
+}
+
+/** Whether `value` is an object kafkajs treats as a message (and so gets headers): not an array or a byte view. */
+export function isMessageObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
