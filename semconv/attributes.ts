@@ -10,6 +10,7 @@ export const ATTR = {
   MESSAGING_DESTINATION_NAME: 'messaging.destination.name',
   MESSAGING_DESTINATION_PARTITION_ID: 'messaging.destination.partition.id',
   MESSAGING_DESTINATION_ANONYMOUS: 'messaging.destination.anonymous',
+  MESSAGING_DESTINATION_TEMPORARY: 'messaging.destination.temporary',
   MESSAGING_CONSUMER_GROUP_NAME: 'messaging.consumer.group.name',
   MESSAGING_CLIENT_ID: 'messaging.client.id',
   MESSAGING_MESSAGE_ID: 'messaging.message.id',

@@ -8,28 +8,35 @@ import { createAmqpInstrumenter } from './instrumenter';
 
 export type AmqplibInstrumentationConfig = InstrumentationConfig & Omit<AmqpInstrumentationOptions, 'tracerProvider'>;
 
-interface ChannelModelModule {
+/** amqplib/lib/channel_model.js (promise API) or amqplib/lib/callback_model.js (callback API). */
+interface ModelModule {
   ChannelModel?: { prototype: Record<string, unknown> };
+  CallbackModel?: { prototype: Record<string, unknown> };
 }
 
+const SUPPORTED = ['>=0.10.0 <3'];
+
 /**
- * For `registerInstrumentations` users: patches `ChannelModel.prototype.createChannel` /
- * `createConfirmChannel` (amqplib/lib/channel_model.js) and instruments every channel they
- * return with the wrappers `instrumentAmqp` uses. CommonJS only; ESM and bundled apps use
- * `instrumentAmqp`, or call `patch(require('amqplib/lib/channel_model'))` themselves.
+ * For `registerInstrumentations` users: patches `createChannel` / `createConfirmChannel` of
+ * `ChannelModel.prototype` (amqplib/lib/channel_model.js, the promise API) and of
+ * `CallbackModel.prototype` (amqplib/lib/callback_model.js, `amqplib/callback_api`), and
+ * instruments every channel they create with the wrappers `instrumentAmqp` uses. CommonJS only;
+ * ESM and bundled apps use `instrumentAmqp`, or call `patch()` with one of those modules
+ * themselves (amqplib's `exports` map hides lib/: require it by path, next to
+ * `require.resolve('amqplib')`).
  */
-export class AmqplibInstrumentation extends FactoryPatchingInstrumentation<AmqplibInstrumentationConfig, ChannelModelModule> {
+export class AmqplibInstrumentation extends FactoryPatchingInstrumentation<AmqplibInstrumentationConfig, ModelModule> {
   constructor(config: AmqplibInstrumentationConfig = {}) {
     super('eda-harness/amqplib', packageVersionSafe(), config);
   }
 
   protected init(): InstrumentationNodeModuleDefinition {
-    const file = new InstrumentationNodeModuleFile('amqplib/lib/channel_model.js', ['>=0.10.0 <3'], ...this.moduleHooks());
-    return new InstrumentationNodeModuleDefinition('amqplib', ['>=0.10.0 <3'], undefined, undefined, [file]);
+    const files = ['amqplib/lib/channel_model.js', 'amqplib/lib/callback_model.js'].map((name) => new InstrumentationNodeModuleFile(name, SUPPORTED, ...this.moduleHooks()));
+    return new InstrumentationNodeModuleDefinition('amqplib', SUPPORTED, undefined, undefined, files);
   }
 
-  protected factoryOwner(moduleExports: ChannelModelModule): object | undefined {
-    return moduleExports?.ChannelModel?.prototype;
+  protected factoryOwner(moduleExports: ModelModule): object | undefined {
+    return moduleExports?.ChannelModel?.prototype ?? moduleExports?.CallbackModel?.prototype;
   }
 
   protected createInstrumenter(options: AmqpInstrumentationOptions): FactoryInstrumenter {

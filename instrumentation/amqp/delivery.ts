@@ -1,52 +1,50 @@
 import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Span } from '@opentelemetry/api';
-import type { ConsumeMessage, Message, Options } from 'amqplib';
-import { AMQP_DEFAULT_EXCHANGE, ATTR, DLQ_REASON, ERROR_TYPE, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, isAnonymousQueue } from '@eda-harness/semconv';
+import type { Attributes, Context } from '@opentelemetry/api';
+import type { Message } from 'amqplib';
+import { ATTR, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqConsumeDestination } from '@eda-harness/semconv';
+import type { DestinationKind } from '@eda-harness/semconv';
 import { extractContext, readProducedAt } from '../shared/header-codec';
-import type { MetricLabels } from '../shared/metrics';
-import { countProcessed, countReceived, finishOperation } from '../shared/operation';
+import { countReceived } from '../shared/operation';
 import type { AnyFunction } from '../shared/patcher';
-import { errorType, failSpan, processParent, recordE2e } from '../shared/tap';
-import { channelSpanAttributes } from './runtime';
-import type { AmqpRuntime, ChannelState, Pending, Settlement } from './runtime';
+import { processParent, recordE2e } from '../shared/tap';
+import { REPLY_TO_KEY, flagDestination } from './destinations';
+import { channelSpanAttributes, isThenable } from './runtime';
+import type { AmqpRuntime, ChannelState, Pending } from './runtime';
+import { handlerFailed, settle, settledAutomatically, track } from './settle';
 
-const DEFAULT_MAX_PENDING = 10_000;
-
-function queueLabel(queue: string): string {
-  return isAnonymousQueue(queue) ? '(anonymous)' : queue;
-}
-
-const labelsByQueue = new Map<string, MetricLabels>();
-
-/** Per-queue label object, reused for every delivery (the metrics layer caches by identity too). */
-export function consumeLabels(queue: string): MetricLabels {
-  let labels = labelsByQueue.get(queue);
-  if (!labels) {
-    if (labelsByQueue.size >= 10_000) labelsByQueue.clear();
-    labels = Object.freeze({ [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.MESSAGING_DESTINATION_NAME]: queueLabel(queue) });
-    labelsByQueue.set(queue, labels);
-  }
-  return labels;
-}
-
-/** Span attributes of a message taken from `queue`, by consume (process) or get (receive). */
-export function deliveryAttributes(queue: string, msg: Message, state: ChannelState, operation: 'process' | 'receive'): Attributes {
+/**
+ * Span attributes of a message taken from `queue`, by consume (process) or get (receive).
+ * `messaging.destination.name` is the real one (semconv v1.44: `{exchange}:{routing key}:{queue}`,
+ * empty parts omitted, routing key and queue once when equal); the span name and metric labels
+ * use `kind`'s placeholder for temporary and anonymous queues.
+ */
+export function deliveryAttributes(queue: string, msg: Message, state: ChannelState, operation: 'process' | 'receive', kind: DestinationKind): Attributes {
   const { fields, properties } = msg;
-  const exchange = fields.exchange === '' ? AMQP_DEFAULT_EXCHANGE : fields.exchange;
+  const exchange = typeof fields.exchange === 'string' ? fields.exchange : '';
+  const routingKey = typeof fields.routingKey === 'string' ? fields.routingKey : '';
   const a = channelSpanAttributes(
     state,
     operation === 'process' ? OPERATION_NAME.RABBITMQ_PROCESS : OPERATION_NAME.RABBITMQ_RECEIVE,
     operation === 'process' ? OPERATION_TYPE.PROCESS : OPERATION_TYPE.RECEIVE,
-    // Consumer-side destination per the conventions: {exchange}:{routing key}:{queue}.
-    `${exchange}:${fields.routingKey}:${queue}`,
   );
+  const destination = rabbitMqConsumeDestination(exchange, routingKey, queue);
+  if (destination !== '') a[ATTR.MESSAGING_DESTINATION_NAME] = destination;
+  flagDestination(a, kind);
   a[ATTR.MESSAGING_RABBITMQ_DELIVERY_TAG] = fields.deliveryTag;
   a[ATTR.EDA_REDELIVERED] = fields.redelivered === true;
-  if (isAnonymousQueue(queue)) a[ATTR.MESSAGING_DESTINATION_ANONYMOUS] = true;
-  if (fields.routingKey) a[ATTR.MESSAGING_RABBITMQ_ROUTING_KEY] = fields.routingKey;
+  if (routingKey !== '') a[ATTR.MESSAGING_RABBITMQ_ROUTING_KEY] = routingKey;
   if (typeof properties?.messageId === 'string') a[ATTR.MESSAGING_MESSAGE_ID] = properties.messageId;
   if (typeof properties?.correlationId === 'string') a[ATTR.MESSAGING_MESSAGE_CONVERSATION_ID] = properties.correlationId;
   return a;
+}
+
+/** `options.noAck`, read the way amqplib reads it (a throwing getter makes amqplib throw too, later). */
+export function readNoAck(options: unknown): boolean {
+  try {
+    return (options as { noAck?: unknown } | null | undefined)?.noAck === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -57,17 +55,18 @@ export function getConsumePatch(rt: AmqpRuntime, state: ChannelState, original: 
   return function tracedConsume(this: unknown, ...args: unknown[]): unknown {
     const [queue, onMessage, options] = args;
     if (typeof queue !== 'string' || typeof onMessage !== 'function') return original.apply(this, args);
-    const noAck = (options as Options.Consume | undefined)?.noAck === true;
-    const wrapped = function tracedOnMessage(this: unknown, msg: ConsumeMessage | null): unknown {
-      if (msg === null) return (onMessage as AnyFunction).call(this, msg); // consumer cancelled by the broker
-      const pending = rt.tap.guard.run('amqp.consume.start', () => startDelivery(rt, state, queue, msg, noAck));
-      if (!pending) return (onMessage as AnyFunction).call(this, msg);
-      const spanCtx = pending.span ? trace.setSpan(pending.parent, pending.span) : pending.parent;
+    const noAck = readNoAck(options);
+    const handler = onMessage as AnyFunction;
+    const wrapped = function tracedOnMessage(this: unknown, msg: Message | null): unknown {
+      if (msg === null || typeof msg !== 'object') return handler.call(this, msg); // null: consumer cancelled by the broker
+      const started = rt.tap.guard.run('amqp.consume.start', () => startDelivery(rt, state, queue, msg, noAck));
+      if (!started) return handler.call(this, msg);
+      const record = started.record;
       let result: unknown;
       try {
-        result = context.with(spanCtx, () => (onMessage as AnyFunction).call(this, msg));
+        result = context.with(started.ctx, handler, this, msg);
       } catch (err) {
-        rt.tap.guard.run('amqp.consume.error', () => handlerFailed(rt, pending.record, err));
+        rt.tap.guard.run('amqp.consume.error', () => handlerFailed(rt, record, err));
         throw err; // unchanged, to amqplib (its 'handler-error' event or the connection)
       }
       if (isThenable(result)) {
@@ -76,15 +75,15 @@ export function getConsumePatch(rt: AmqpRuntime, state: ChannelState, original: 
         // Promise.resolve: a foreign thenable cannot call back (and throw) synchronously into us.
         void Promise.resolve(result).then(
           () => {
-            if (noAck) rt.tap.guard.run('amqp.consume.end', () => finishDelivery(rt, pending.record, 'auto', undefined, undefined));
+            if (noAck) rt.tap.guard.run('amqp.consume.end', () => settledAutomatically(rt, record));
           },
           (err: unknown) => {
-            rt.tap.guard.run('amqp.consume.error', () => handlerFailed(rt, pending.record, err));
+            rt.tap.guard.run('amqp.consume.error', () => handlerFailed(rt, record, err));
             throw err;
           },
         );
       } else if (noAck) {
-        rt.tap.guard.run('amqp.consume.end', () => finishDelivery(rt, pending.record, 'auto', undefined, undefined));
+        rt.tap.guard.run('amqp.consume.end', () => settledAutomatically(rt, record));
       }
       return result;
     };
@@ -92,110 +91,53 @@ export function getConsumePatch(rt: AmqpRuntime, state: ChannelState, original: 
   };
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
-function startDelivery(rt: AmqpRuntime, state: ChannelState, queue: string, msg: ConsumeMessage, noAck: boolean): { record: Pending; parent: Context; span: Span | undefined } {
+function startDelivery(rt: AmqpRuntime, state: ChannelState, queue: string, msg: Message, noAck: boolean): { record: Pending; ctx: Context } {
   const now = Date.now();
   const headers = msg.properties?.headers;
-  const producer = extractContext(headers);
-  // Push delivery: the context amqplib's socket callbacks carry (whatever was active at connect())
-  // is not the message's; only the producer's context counts.
-  const { parent, links } = processParent(rt.tap.processContext, producer, ROOT_CONTEXT);
-  const attributes = deliveryAttributes(queue, msg, state, 'process');
+  const replyTo = msg.properties?.replyTo;
+  const kind = rt.destinations.queueKind(queue);
+  // Everything that reads the message comes before the span starts: nothing after it may throw.
+  const attributes = deliveryAttributes(queue, msg, state, 'process', kind);
+  const deliveryTag = msg.fields.deliveryTag;
+  const redelivered = msg.fields.redelivered === true;
   const producedAt = readProducedAt(headers);
   if (producedAt !== undefined) attributes[ATTR.EDA_E2E_LATENCY_MS] = now - producedAt;
-  const span = rt.tap.tracer.startSpan(SPAN_NAME.amqpProcess(queue), { kind: SpanKind.CONSUMER, attributes, links }, parent);
+  // Push delivery: the context amqplib's socket callbacks carry (whatever was active at connect())
+  // is not the message's; only the producer's context counts.
+  const { parent, links } = processParent(rt.tap.processContext, extractContext(headers), ROOT_CONTEXT);
+  const span = rt.tap.tracer.startSpan(SPAN_NAME.amqpProcess(queue, kind), { kind: SpanKind.CONSUMER, attributes, links }, parent);
   if (rt.options.consumeHook) {
     const hook = rt.options.consumeHook;
-    rt.tap.guard.run('amqp.consumeHook', () => hook(span, { queue, deliveryTag: msg.fields.deliveryTag }));
+    rt.tap.guard.run('amqp.consumeHook', () => hook(span, { queue, deliveryTag }));
   }
-  const labels = consumeLabels(queue);
-  const record: Pending = { deliveryTag: msg.fields.deliveryTag, queue, labels, startedPerf: performance.now(), startedMs: now, producedAt, span, finished: false };
-  rt.tap.record((m) => countReceived(m, labels, 1, msg.fields.redelivered ? 1 : 0));
-  recordE2e(rt.tap, labels, producedAt, 'received', now, span.spanContext());
+  const labels = rt.destinations.deliveryLabels('process', queue, kind);
+  const record: Pending = { deliveryTag, queue, operation: 'process', labels, startedPerf: performance.now(), startedMs: now, producedAt, span, spanContext: span.spanContext(), counted: false };
+  rt.tap.record((m) => countReceived(m, labels, 1, redelivered ? 1 : 0));
+  recordE2e(rt.tap, labels, producedAt, 'received', now, record.spanContext);
   if (!noAck) track(rt, state, record);
-  return { record, parent, span };
-}
-
-/** Keeps an unsettled delivery until it is settled, swept or its channel closes. */
-export function track(rt: AmqpRuntime, state: ChannelState, record: Pending): void {
-  const max = rt.options.maxPendingDeliveries ?? DEFAULT_MAX_PENDING;
-  if (state.pending.size >= max) {
-    // Bounded memory: the oldest unsettled delivery is given up on.
-    const oldest = state.pending.values().next().value;
-    if (oldest) giveUp(rt, state, oldest, ERROR_TYPE.TIMEOUT);
-  }
-  state.pending.set(record.deliveryTag, record);
-}
-
-/** Ends a delivery nobody settled (timeout, channel closed, or instrumentation removed) and forgets it. */
-export function giveUp(rt: AmqpRuntime, state: ChannelState, record: Pending, type: string | undefined): void {
-  finishDelivery(rt, record, 'none', type, undefined);
-  state.pending.delete(record.deliveryTag);
-}
-
-/**
- * The handler threw or rejected: its span and metrics end now. The delivery may still be
- * unsettled at the broker, so its record stays pending (spanless) and a later nack still counts.
- */
-function handlerFailed(rt: AmqpRuntime, record: Pending, err: unknown): void {
-  if (record.finished) return;
-  if (record.span) failSpan(record.span, err);
-  endRecord(rt, record, 'none', errorType(err));
-}
-
-/** Ends the span and records the metrics of a delivery, once. */
-function endRecord(rt: AmqpRuntime, record: Pending, how: Settlement, type: string | undefined): void {
-  if (record.finished) return;
-  record.finished = true;
-  const span = record.span;
-  record.span = undefined;
-  if (!span) return; // `get`: its receive span is long gone and counted already
-  span.setAttribute(ATTR.EDA_SETTLEMENT, how);
-  const finished = finishOperation(rt.tap, span, record.startedPerf, { error: settlementError(how, type), type }, (m, f) => countProcessed(m, record.labels, 1, f));
-  if (how === 'ack' || how === 'auto') recordE2e(rt.tap, record.labels, record.producedAt, 'processed', Date.now(), finished.spanContext);
-}
-
-/**
- * The error a settlement puts on the span: a nack or reject, or a delivery nobody settled. A
- * handler error is on the span already (handlerFailed), so it labels the metrics only.
- */
-function settlementError(how: Settlement, type: string | undefined): Error | undefined {
-  if (type === undefined) return undefined;
-  if (how === 'nack' || how === 'reject') return new Error(`message ${how === 'nack' ? 'nacked' : 'rejected'} by the consumer`);
-  if (type === ERROR_TYPE.TIMEOUT || type === ERROR_TYPE.CHANNEL_CLOSED) return new Error(`delivery not settled: ${type}`);
-  return undefined;
-}
-
-/** Settles a delivery: span end, metrics, and a DLQ event when it was dead-lettered. */
-function finishDelivery(rt: AmqpRuntime, record: Pending, how: Settlement, type: string | undefined, requeue: boolean | undefined): void {
-  if (requeue !== undefined && record.span) record.span.setAttribute(ATTR.EDA_REQUEUE, requeue);
-  if ((how === 'nack' || how === 'reject') && requeue === false) {
-    const dlq = rt.deadLetter.get(record.queue);
-    if (dlq !== undefined) {
-      record.span?.setAttribute(ATTR.EDA_DEAD_LETTER_EXCHANGE, dlq);
-      rt.tap.record((m) => m.inc('DLQ_MESSAGES', { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.SOURCE]: record.queue, [LABEL.DLQ]: dlq, [LABEL.REASON]: DLQ_REASON.REJECTED }));
-    }
-  }
-  endRecord(rt, record, how, type);
+  let ctx = trace.setSpan(parent, span);
+  // A reply to this request (sendToQueue(msg.properties.replyTo, ...)) goes to a temporary queue.
+  if (typeof replyTo === 'string' && replyTo !== '') ctx = ctx.setValue(REPLY_TO_KEY, replyTo);
+  return { record, ctx };
 }
 
 /** ack / nack / reject: amqplib first (if it throws, nothing was settled and the error is the caller's). */
 export function getSettlePatch(rt: AmqpRuntime, state: ChannelState, original: AnyFunction, how: 'ack' | 'nack' | 'reject'): AnyFunction {
   return function tracedSettle(this: unknown, ...args: unknown[]): unknown {
     const result = original.apply(this, args);
+    if (state.pending.size === 0) return result;
     rt.tap.guard.run(`amqp.${how}`, () => {
-      const message = args[0] as Message | undefined;
-      const tag = message?.fields?.deliveryTag;
+      const tag = (args[0] as Message | undefined)?.fields?.deliveryTag;
       if (typeof tag !== 'number') return;
-      const allUpTo = how !== 'reject' && args[1] === true;
       // amqplib's defaults: nack(msg, allUpTo=false, requeue=true), reject(msg, requeue=true).
       const requeueArg = how === 'nack' ? args[2] : how === 'reject' ? args[1] : undefined;
       const requeue = how === 'ack' ? undefined : requeueArg !== false;
-      const targets = allUpTo ? [...state.pending.values()].filter((p) => p.deliveryTag <= tag) : [state.pending.get(tag)].filter((p): p is Pending => p !== undefined);
-      for (const p of targets) settleOne(rt, state, p, how, requeue);
+      if (how !== 'reject' && args[1] === true) {
+        for (const p of [...state.pending.values()]) if (p.deliveryTag <= tag) settle(rt, state, p, how, requeue);
+        return;
+      }
+      const p = state.pending.get(tag);
+      if (p) settle(rt, state, p, how, requeue);
     });
     return result;
   };
@@ -205,16 +147,11 @@ export function getSettlePatch(rt: AmqpRuntime, state: ChannelState, original: A
 export function getSettleAllPatch(rt: AmqpRuntime, state: ChannelState, original: AnyFunction, how: 'ack' | 'nack'): AnyFunction {
   return function tracedSettleAll(this: unknown, ...args: unknown[]): unknown {
     const result = original.apply(this, args);
+    if (state.pending.size === 0) return result;
     rt.tap.guard.run(`amqp.${how}All`, () => {
       const requeue = how === 'ack' ? undefined : args[0] !== false;
-      for (const p of [...state.pending.values()]) settleOne(rt, state, p, how, requeue);
+      for (const p of [...state.pending.values()]) settle(rt, state, p, how, requeue);
     });
     return result;
   };
-}
-
-function settleOne(rt: AmqpRuntime, state: ChannelState, p: Pending, how: 'ack' | 'nack' | 'reject', requeue: boolean | undefined): void {
-  state.pending.delete(p.deliveryTag);
-  const type = how === 'ack' ? undefined : how === 'nack' ? ERROR_TYPE.NACKED : ERROR_TYPE.REJECTED;
-  finishDelivery(rt, p, how, type, requeue);
 }

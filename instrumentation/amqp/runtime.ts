@@ -1,20 +1,30 @@
-import type { Attributes, Span } from '@opentelemetry/api';
-import type { Channel } from 'amqplib';
+import type { Attributes, Span, SpanContext } from '@opentelemetry/api';
 import { ATTR, MESSAGING_SYSTEM } from '@eda-harness/semconv';
 import type { MetricLabels } from '../shared/metrics';
 import type { Patcher } from '../shared/patcher';
 import { createTap } from '../shared/tap';
 import type { Tap } from '../shared/tap';
 import type { AmqpInstrumentationOptions } from '../types';
+import { createDestinations } from './destinations';
+import type { Destinations } from './destinations';
+import { LiveChannels } from './live-channels';
+
+/** RabbitMQ's own consumer_timeout: a delivery unacknowledged this long gets its channel closed. */
+export const DEFAULT_SETTLE_TIMEOUT_MS = 1_800_000;
+const DEFAULT_MAX_PENDING = 10_000;
 
 /** What the channel wrappers of one AMQP instrumenter share (a model and all its channels, or one channel). */
 export interface AmqpRuntime {
   readonly tap: Tap;
   readonly options: AmqpInstrumentationOptions;
   readonly patcher: Patcher;
-  /** queue → dead-letter target label, from options and from assertQueue calls we observed. */
-  readonly deadLetter: Map<string, string>;
-  readonly channels: Set<ChannelState>;
+  readonly destinations: Destinations;
+  /** Open instrumented channels, held weakly: the sweep and restore() reach them through it. */
+  readonly channels: LiveChannels<ChannelState>;
+  readonly settleTimeoutMs: number;
+  readonly maxPendingDeliveries: number;
+  /** The one timer that sweeps unsettled deliveries of every channel; runs only while some are tracked. */
+  readonly sweeper: { timer: NodeJS.Timeout | undefined };
 }
 
 /** How a delivery was settled: by the application, by amqplib (noAck), or not at all. */
@@ -24,36 +34,62 @@ export type Settlement = 'ack' | 'nack' | 'reject' | 'auto' | 'none';
 export interface Pending {
   readonly deliveryTag: number;
   readonly queue: string;
+  /** `process` (consume: in flight until settled, a process duration) or `receive` (get: its settle is counted). */
+  readonly operation: 'process' | 'receive';
   readonly labels: MetricLabels;
   readonly startedPerf: number;
   readonly startedMs: number;
   readonly producedAt: number | undefined;
-  /** Undefined for `get`: the receive span has ended already; the record is kept for settle metrics. */
+  /** The process span while it is open; undefined once it ended (settle, handler failure, timeout) and for get. */
   span: Span | undefined;
-  /** The handler failed: span and metrics are done, the record waits only for a settle (DLQ count). */
-  finished: boolean;
+  /** The span's context, kept for exemplars once the span has ended. */
+  readonly spanContext: SpanContext | undefined;
+  /** Its outcome has been counted (a handler failure or a settle): a later settle counts only a DLQ event. */
+  counted: boolean;
 }
 
-/** One instrumented channel: its unsettled deliveries, its peer, its sweep timer. */
+/** One instrumented channel: its unsettled deliveries and its peer. No reference to the channel itself. */
 export interface ChannelState {
-  readonly channel: Channel;
   readonly pending: Map<number, Pending>;
   readonly server: Attributes;
-  timer: NodeJS.Timeout | undefined;
+  /** amqplib's callback API (`amqplib/callback_api`): results come through callbacks, methods return the channel. */
+  readonly callbackApi: boolean;
+  /** Set by the first 'close' listener, before amqplib fails the unconfirmed publishes. */
+  closed: boolean;
+  /** Exclusive queues declared here, forgotten as temporary when the channel closes. */
+  declared: string[] | undefined;
   removeListeners: () => void;
 }
 
-/** Attributes every RabbitMQ span starts with: system, operation, destination, and the channel's peer. */
-export function channelSpanAttributes(state: ChannelState, operationName: string, operationType: string, destination: string): Attributes {
+/** Attributes every RabbitMQ span starts with: system, operation, and the channel's peer. */
+export function channelSpanAttributes(state: ChannelState, operationName: string, operationType: string): Attributes {
   return {
     [ATTR.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ,
     [ATTR.MESSAGING_OPERATION_NAME]: operationName,
     [ATTR.MESSAGING_OPERATION_TYPE]: operationType,
-    [ATTR.MESSAGING_DESTINATION_NAME]: destination,
     ...state.server,
   };
 }
 
 export function createAmqpRuntime(options: AmqpInstrumentationOptions, patcher: Patcher): AmqpRuntime {
-  return { tap: createTap(options), options, patcher, deadLetter: new Map(Object.entries(options.deadLetterExchanges ?? {})), channels: new Set() };
+  const timeout = options.settleTimeoutMs;
+  const max = options.maxPendingDeliveries;
+  return {
+    tap: createTap(options),
+    options,
+    patcher,
+    destinations: createDestinations(options.deadLetterExchanges),
+    channels: new LiveChannels(),
+    settleTimeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout : DEFAULT_SETTLE_TIMEOUT_MS,
+    maxPendingDeliveries: typeof max === 'number' && max >= 1 ? Math.floor(max) : DEFAULT_MAX_PENDING,
+    sweeper: { timer: undefined },
+  };
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  try {
+    return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false; // a throwing `then` getter: amqplib never looks at it either
+  }
 }

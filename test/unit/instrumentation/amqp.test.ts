@@ -64,7 +64,7 @@ describe('amqplib wrappers (span shapes with a fake channel)', () => {
     expect(sent.options.headers?.[HEADER.PRODUCED_AT]).toMatch(/^\d+$/);
     const span = otel.spans('publish orders')[0]!;
     expect(span.kind).toBe(SpanKind.PRODUCER);
-    expect(span.attributes[ATTR.MESSAGING_DESTINATION_NAME]).toBe('amq.default:orders');
+    expect(span.attributes[ATTR.MESSAGING_DESTINATION_NAME]).toBe('orders'); // semconv v1.44: {exchange}:{routing key}, the empty default exchange omitted
     expect(otel.spans()).toHaveLength(1); // sendToQueue → publish: one span, not two
   });
 
