@@ -129,13 +129,14 @@ function hiddenOwn(props: Record<string, unknown>): object {
   return o;
 }
 
-const define = (o: object, props: Record<string, unknown>) => {
+/** `props` defined on `o` as own data properties (`__proto__` included, as a plain key). */
+const define = (o: object, props: Record<string, unknown>): Record<string, unknown> => {
   for (const key of Object.keys(props)) Object.defineProperty(o, key, { value: props[key], enumerable: true, configurable: true, writable: true });
-  return o;
+  return o as Record<string, unknown>;
 };
 
 const messageObject = fc.tuple(fields, extras, fc.constantFrom('plain', 'getters', 'private', 'null-prototype', 'frozen', 'hidden')).map(([f, x, kind]) => {
-  const props = define(define({}, x), f) as Record<string, unknown>;
+  const props = define(define({}, x), f);
   switch (kind) {
     case 'getters':
       return getterInstance(props);
