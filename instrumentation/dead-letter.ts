@@ -18,6 +18,9 @@ export interface DeadLetterEvent {
  * Counts an application-level dead-lettering in eda_dlq_messages_total, for cases the wrappers
  * cannot see (a Kafka consumer that republishes a poison message to `orders.DLT`). AMQP nack/reject
  * toward a dead-letter exchange is counted automatically; do not count those twice.
+ *
+ * It records into the registry's shared metrics state, under the same series cap as the wrappers
+ * (whichever was created first), and never throws; a count that is not a finite number >= 0 is ignored.
  */
 export function recordDeadLetter(event: DeadLetterEvent): void {
   try {

@@ -1,9 +1,9 @@
 import { Counter, Gauge, Registry, register as globalRegister } from 'prom-client';
 import type { Histogram } from 'prom-client';
 import type { Metric, RegistryContentType } from 'prom-client';
-import { trace, isSpanContextValid } from '@opentelemetry/api';
+import { TraceFlags, diag, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
-import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL_OVERFLOW_VALUE, METRIC } from '@eda-harness/semconv';
+import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL, LABEL_OVERFLOW_VALUE, METRIC } from '@eda-harness/semconv';
 import type { LabelName, MetricDefinition, MetricKey } from '@eda-harness/semconv';
 import { BucketHistogram } from './bucket-histogram';
 
@@ -27,145 +27,283 @@ export interface MessagingMetricsOptions {
 }
 
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string> | BucketHistogram;
+type SeriesLabels = Readonly<Record<string, string>>;
 
 /**
- * Bounds the number of label combinations of one metric: once `max` distinct combinations have
- * been seen, every new one is recorded with all its label values replaced by `_overflow`, so a
- * bug upstream (a message id used as a topic name…) cannot explode a Prometheus server.
+ * The metrics state of one registry, kept ON the registry under a registered, versioned symbol so
+ * that every copy of this package in a process (a bundle plus node_modules, two versions in one
+ * tree) records into the same metric objects and the same series: prom-client refuses a second
+ * metric of one name, and two copies each keeping their own label objects would expose duplicate
+ * series, which Prometheus rejects. Contract v1 (members may be added, never changed): whichever
+ * copy comes first creates the state and its recorders; later copies only call these methods.
  */
-class SeriesLimiter {
-  private readonly seen = new Set<string>();
-  private readonly overflow = new Map<string, Record<string, string>>();
-  constructor(private readonly max: number) {}
+const SHARED = Symbol.for('eda-harness.instrumentation.metrics.v1');
 
-  limit(labels: Record<string, string>): Record<string, string> {
-    const key = Object.keys(labels)
-      .sort()
-      .map((k) => `${k}\u0000${labels[k] ?? ''}`)
-      .join('\u0001');
-    if (this.seen.has(key)) return labels;
-    if (this.seen.size < this.max) {
-      this.seen.add(key);
-      return labels;
-    }
-    // One object per label-name set, so identity-keyed consumers see one overflow series.
-    const names = Object.keys(labels).sort().join('\u0000');
-    let overflow = this.overflow.get(names);
-    if (!overflow) {
-      overflow = {};
-      for (const k of Object.keys(labels)) overflow[k] = LABEL_OVERFLOW_VALUE;
-      this.overflow.set(names, overflow);
-    }
-    return overflow;
-  }
+interface SharedMetricsV1 {
+  readonly version: 1;
+  readonly exemplars: boolean;
+  /** Applies a wrapper's explicit options: the lowest explicit series cap wins, the first explicit exemplars choice. */
+  configure(options: { readonly maxSeriesPerMetric?: number | undefined; readonly exemplars?: boolean | undefined }): void;
+  /** The recorder of one metric, created on first use by whichever copy asks first. */
+  recorder(def: MetricDefinition): RecorderV1;
 }
 
-const byRegistry = new WeakMap<AnyRegistry, MessagingMetrics>();
+interface RecorderV1 {
+  inc(labels: MetricLabels, value: number): void;
+  add(labels: MetricLabels, delta: number): void;
+  observe(labels: MetricLabels, value: number, exemplarFrom: SpanContext | undefined): void;
+}
+
+/**
+ * Labels that keep their value once a metric is over its cap: they take a handful of values each,
+ * so the overflow series stay few and still say what happened (system, operation, error, stage).
+ * Every other label (destination, group, source, dlq, any new one) becomes `_overflow`.
+ */
+const LOW_CARDINALITY: ReadonlySet<string> = new Set<string>([
+  LABEL.MESSAGING_SYSTEM,
+  LABEL.MESSAGING_OPERATION_NAME,
+  LABEL.ERROR_TYPE,
+  LABEL.STAGE,
+  LABEL.REASON,
+  LABEL.EVENT,
+  LABEL.HOOK,
+]);
+
+/** Over-cap label combinations remembered per metric, so a repeated one is one lookup; cleared when full. */
+const MAX_OVERFLOW_CACHE = 4096;
+
+const local = new WeakMap<AnyRegistry, MessagingMetrics>();
+/** For a registry that cannot carry the symbol (frozen): shared within this copy only. */
+const fallbackShared = new WeakMap<AnyRegistry, SharedMetricsV1>();
 
 /**
  * The metrics for `registry` (default prom-client's global one), created once per registry and
  * shared by every instrumented client, because prom-client refuses a second metric of one name.
+ * An explicit `maxSeriesPerMetric` takes effect whoever created the metrics first (the lowest
+ * explicit value wins; a conflict is reported once through the OpenTelemetry diag logger).
  */
 export function messagingMetrics(options: MessagingMetricsOptions = {}): MessagingMetrics {
   const registry: AnyRegistry = options.registry ?? globalRegister;
-  const existing = byRegistry.get(registry);
-  if (existing) return existing;
-  const created = createMessagingMetrics(registry, options);
-  byRegistry.set(registry, created);
+  const shared = sharedState(registry, options.exemplars);
+  shared.configure({ maxSeriesPerMetric: options.maxSeriesPerMetric, exemplars: options.exemplars });
+  let facade = local.get(registry);
+  if (!facade) {
+    facade = createFacade(registry, shared);
+    local.set(registry, facade);
+  }
+  return facade;
+}
+
+function sharedState(registry: AnyRegistry, exemplars: boolean | undefined): SharedMetricsV1 {
+  const found = (registry as unknown as Record<symbol, SharedMetricsV1 | undefined>)[SHARED] ?? fallbackShared.get(registry);
+  if (found) return found;
+  const created = createShared(registry, exemplars);
+  if (!Reflect.defineProperty(registry, SHARED, { value: created, enumerable: false, configurable: true, writable: false })) fallbackShared.set(registry, created);
   return created;
 }
 
-function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetricsOptions): MessagingMetrics {
-  const exemplars = options.exemplars ?? (registry.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE;
-  const max = Math.max(1, options.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES_PER_METRIC);
-  interface Entry {
-    readonly metric: AnyMetric;
-    readonly def: MetricDefinition;
-    readonly limiter: SeriesLimiter;
-    /** label values (in declaration order) → the label object prom-client gets, cap applied once. */
-    readonly prepared: Map<string, Record<string, string>>;
-    /** Same lookup by the label object itself, for frozen ones (the wrappers freeze and reuse one per topic/queue). */
-    readonly byIdentity: WeakMap<MetricLabels, Record<string, string>>;
-    /** Counter/gauge deltas not yet handed to prom-client (flushed when it collects). */
-    readonly pending: Map<Record<string, string>, number> | undefined;
-  }
-  const metrics = new Map<MetricKey, Entry>();
-
-  const get = (key: MetricKey): Entry => {
-    let entry = metrics.get(key);
-    if (!entry) {
-      const def: MetricDefinition = METRIC[key];
-      const { metric, pending } = createOrReuse(registry, def);
-      entry = { metric, def, limiter: new SeriesLimiter(max), prepared: new Map(), byIdentity: new WeakMap(), pending };
-      metrics.set(key, entry);
+/** This copy's view: metric keys resolved to its own definitions, recorders looked up once each. */
+function createFacade(registry: AnyRegistry, shared: SharedMetricsV1): MessagingMetrics {
+  const recorders = new Map<MetricKey, RecorderV1>();
+  const recorder = (key: MetricKey): RecorderV1 => {
+    let r = recorders.get(key);
+    if (!r) {
+      r = shared.recorder(METRIC[key]);
+      recorders.set(key, r);
     }
-    return entry;
+    return r;
   };
-
-  // Hot path (several calls per message): one short join to find the prepared label object; the
-  // sorting, copying and cap bookkeeping happen once per label combination.
-  const prepare = (entry: Entry, labels: MetricLabels): Record<string, string> => {
-    const known = entry.byIdentity.get(labels);
-    if (known) return known;
-    const names = entry.def.labels;
-    let cacheKey = '';
-    for (let i = 0; i < names.length; i++) cacheKey += `${labels[names[i] as LabelName] ?? '\u0002'}\u0001`;
-    const cached = entry.prepared.get(cacheKey);
-    const frozen = Object.isFrozen(labels);
-    if (cached) {
-      if (frozen) entry.byIdentity.set(labels, cached);
-      return cached;
-    }
-    const clean: Record<string, string> = {};
-    for (const name of names) {
-      const v = labels[name];
-      if (v !== undefined) clean[name] = v;
-    }
-    // Frozen: it becomes a series key (by identity) and prom-client's shared-label cache key.
-    Object.freeze(clean);
-    const limited = entry.limiter.limit(clean);
-    // Overflowed combinations are not cached, so the cache is bounded by the cap too.
-    if (limited === clean) {
-      entry.prepared.set(cacheKey, clean);
-      if (frozen) entry.byIdentity.set(labels, clean);
-    }
-    return limited;
-  };
-
   return {
     registry,
-    exemplars,
-    inc(key, labels, value = 1) {
-      const entry = get(key);
-      const l = prepare(entry, labels);
-      if (entry.pending) entry.pending.set(l, (entry.pending.get(l) ?? 0) + value);
-      else (entry.metric as Counter<string>).inc(l, value);
+    get exemplars() {
+      return shared.exemplars;
     },
-    add(key, labels, delta) {
-      const entry = get(key);
-      const l = prepare(entry, labels);
-      if (entry.pending) entry.pending.set(l, (entry.pending.get(l) ?? 0) + delta);
-      else (entry.metric as Gauge<string>).inc(l, delta);
+    inc: (key, labels, value = 1) => recorder(key).inc(labels, value),
+    add: (key, labels, delta) => recorder(key).add(labels, delta),
+    observe: (key, labels, value, exemplarFrom) => recorder(key).observe(labels, value, exemplarFrom),
+  };
+}
+
+function createShared(registry: AnyRegistry, explicitExemplars: boolean | undefined): SharedMetricsV1 {
+  let exemplars = explicitExemplars ?? (registry.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE;
+  let explicitExemplarsSet = explicitExemplars !== undefined;
+  let cap: number = DEFAULT_MAX_SERIES_PER_METRIC;
+  let explicitCap: number | undefined;
+  let warned = false;
+  const recorders = new Map<string, SeriesRecorder>();
+  const limits: SeriesLimits = { max: () => cap };
+  return {
+    version: 1,
+    get exemplars() {
+      return exemplars;
     },
-    observe(key, labels, value, exemplarFrom) {
-      const entry = get(key);
-      const l = prepare(entry, labels);
-      const exemplarsOn = entry.metric instanceof BucketHistogram ? exemplars : (entry.metric as unknown as { enableExemplars?: boolean }).enableExemplars === true;
-      let exemplarLabels: Record<string, string> | undefined;
-      if (exemplarsOn) {
-        const ctx = exemplarFrom ?? trace.getActiveSpan()?.spanContext();
-        if (ctx && isSpanContextValid(ctx)) exemplarLabels = { trace_id: ctx.traceId, span_id: ctx.spanId };
+    configure(options) {
+      // The first explicit choice decides (as when the metrics were created by the first wrapper).
+      if (options.exemplars !== undefined && !explicitExemplarsSet) {
+        exemplars = options.exemplars;
+        explicitExemplarsSet = true;
       }
-      if (entry.metric instanceof BucketHistogram) {
-        entry.metric.observe(l, value, exemplarLabels);
-        return;
+      const wanted = options.maxSeriesPerMetric;
+      if (wanted === undefined || !Number.isFinite(wanted)) return;
+      const max = Math.max(1, Math.floor(wanted));
+      if (explicitCap !== undefined && max !== explicitCap && !warned) {
+        warned = true;
+        diag.warn(`eda-harness: maxSeriesPerMetric ${max} differs from ${explicitCap} set earlier for the same registry; the lowest, ${Math.min(max, explicitCap)}, applies`);
       }
-      // A histogram of this name registered elsewhere: prom-client's own API.
-      const h = entry.metric as Histogram<string>;
-      if (exemplarsOn) h.observe({ labels: l, value, exemplarLabels: exemplarLabels ?? {} });
-      else h.observe(l, value);
+      explicitCap = explicitCap === undefined ? max : Math.min(explicitCap, max);
+      if (explicitCap !== cap) {
+        cap = explicitCap;
+        for (const r of recorders.values()) r.capChanged();
+      }
+    },
+    recorder(def) {
+      let r = recorders.get(def.name);
+      if (!r) {
+        r = new SeriesRecorder(registry, def, limits, () => exemplars);
+        recorders.set(def.name, r);
+      }
+      return r;
     },
   };
+}
+
+interface SeriesLimits {
+  max(): number;
+}
+
+/**
+ * One metric: label objects prepared once per combination (capped), then handed to prom-client or
+ * to our BucketHistogram. Hot path (several calls per message): one short key build and a Map
+ * lookup, or a WeakMap lookup for the frozen label objects the wrappers reuse per destination.
+ */
+class SeriesRecorder implements RecorderV1 {
+  private readonly metric: AnyMetric;
+  /** Counter/gauge deltas not yet handed to prom-client (flushed when it collects). */
+  private readonly pending: Map<SeriesLabels, number> | undefined;
+  private readonly names: readonly string[];
+  private readonly isCounter: boolean;
+  /** Admitted series: collision-free key → the label object prom-client gets. Bounded by the cap. */
+  private readonly admitted = new Map<string, SeriesLabels>();
+  /** Over-cap combinations → their overflow label object (bounded, cleared when full). */
+  private readonly overflowByKey = new Map<string, SeriesLabels>();
+  /** One overflow label object per combination of low-cardinality values. */
+  private readonly overflowSeries = new Map<string, SeriesLabels>();
+  /** Same lookups by the label object itself, for frozen ones. */
+  private byIdentity = new WeakMap<MetricLabels, SeriesLabels>();
+
+  constructor(
+    registry: AnyRegistry,
+    def: MetricDefinition,
+    private readonly limits: SeriesLimits,
+    private readonly exemplarsOn: () => boolean,
+  ) {
+    this.names = def.labels;
+    this.isCounter = def.type === 'counter';
+    const { metric, pending } = createOrReuse(registry, def);
+    this.metric = metric;
+    this.pending = pending;
+  }
+
+  inc(labels: MetricLabels, value: number): void {
+    // prom-client throws on a negative counter increment when it collects, failing every later scrape.
+    if (!Number.isFinite(value) || (this.isCounter && value < 0)) return;
+    const l = this.prepare(labels);
+    if (this.pending) this.pending.set(l, (this.pending.get(l) ?? 0) + value);
+    else (this.metric as Counter<string>).inc(l, value);
+  }
+
+  add(labels: MetricLabels, delta: number): void {
+    this.inc(labels, delta);
+  }
+
+  observe(labels: MetricLabels, value: number, exemplarFrom: SpanContext | undefined): void {
+    const l = this.prepare(labels);
+    const metric = this.metric;
+    if (metric instanceof BucketHistogram) {
+      metric.observe(l, value, this.exemplarsOn() ? exemplarOf(exemplarFrom) : undefined);
+      return;
+    }
+    // A histogram of this name registered elsewhere: prom-client's own API.
+    const h = metric as Histogram<string>;
+    if ((h as unknown as { enableExemplars?: boolean }).enableExemplars === true) h.observe({ labels: l, value, exemplarLabels: exemplarOf(exemplarFrom) ?? {} });
+    else h.observe(l, value);
+  }
+
+  /** A different cap: over-cap mappings made under the old one no longer hold. */
+  capChanged(): void {
+    this.overflowByKey.clear();
+    this.byIdentity = new WeakMap();
+  }
+
+  private prepare(labels: MetricLabels): SeriesLabels {
+    const known = this.byIdentity.get(labels);
+    if (known) return known;
+    const key = seriesKey(this.names, labels);
+    let prepared = this.admitted.get(key) ?? this.overflowByKey.get(key);
+    if (!prepared) {
+      if (this.admitted.size < this.limits.max()) {
+        prepared = this.clean(labels);
+        this.admitted.set(key, prepared);
+      } else {
+        prepared = this.overflowFor(labels);
+        if (this.overflowByKey.size >= MAX_OVERFLOW_CACHE) this.overflowByKey.clear();
+        this.overflowByKey.set(key, prepared);
+      }
+    }
+    if (Object.isFrozen(labels)) this.byIdentity.set(labels, prepared);
+    return prepared;
+  }
+
+  /** The declared labels that are set, as text, frozen: a series key by identity and prom-client's label object. */
+  private clean(labels: MetricLabels): SeriesLabels {
+    const out: Record<string, string> = {};
+    for (const name of this.names) {
+      const v = labels[name as LabelName];
+      if (v !== undefined) out[name] = String(v);
+    }
+    return Object.freeze(out);
+  }
+
+  private overflowFor(labels: MetricLabels): SeriesLabels {
+    let key = '';
+    for (const name of this.names) {
+      const v = labels[name as LabelName];
+      key += v === undefined ? '-' : LOW_CARDINALITY.has(name) ? token(String(v)) : '*';
+    }
+    let series = this.overflowSeries.get(key);
+    if (!series) {
+      const out: Record<string, string> = {};
+      for (const name of this.names) {
+        const v = labels[name as LabelName];
+        if (v !== undefined) out[name] = LOW_CARDINALITY.has(name) ? String(v) : LABEL_OVERFLOW_VALUE;
+      }
+      series = Object.freeze(out);
+      this.overflowSeries.set(key, series);
+    }
+    return series;
+  }
+}
+
+/** `value` length-prefixed, so no value can be mistaken for a separator or for two values. */
+function token(value: string): string {
+  return `${value.length}:${value}`;
+}
+
+/** A key that tells every combination of label values apart, whatever characters they contain. */
+function seriesKey(names: readonly string[], labels: MetricLabels): string {
+  let key = '';
+  for (let i = 0; i < names.length; i++) {
+    const v = labels[names[i] as LabelName];
+    key += v === undefined ? '-' : token(typeof v === 'string' ? v : String(v));
+  }
+  return key;
+}
+
+/** Exemplar labels from a sampled span only: an unsampled trace was never recorded, so it cannot be opened. */
+function exemplarOf(from: SpanContext | undefined): Record<string, string> | undefined {
+  const ctx = from ?? trace.getActiveSpan()?.spanContext();
+  if (!ctx || (ctx.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(ctx)) return undefined;
+  return { trace_id: ctx.traceId, span_id: ctx.spanId };
 }
 
 /**
@@ -174,12 +312,12 @@ function createMessagingMetrics(registry: AnyRegistry, options: MessagingMetrics
  * when it collects, i.e. on every scrape, so what Prometheus reads is exact and the hot path cheap.
  * A metric of the same name registered by someone else is reused and updated directly.
  */
-function createOrReuse(registry: AnyRegistry, def: MetricDefinition): { metric: AnyMetric; pending: Map<Record<string, string>, number> | undefined } {
+function createOrReuse(registry: AnyRegistry, def: MetricDefinition): { metric: AnyMetric; pending: Map<SeriesLabels, number> | undefined } {
   // An OpenMetrics registry renames counters to drop "_total" once scraped; look for both names.
   const found: Metric | undefined = registry.getSingleMetric(def.name) ?? registry.getSingleMetric(def.name.replace(/_total$/, ''));
   if (found) return { metric: found as AnyMetric, pending: undefined };
   const base = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
-  const pending = new Map<Record<string, string>, number>();
+  const pending = new Map<SeriesLabels, number>();
   function flush(this: Counter<string> | Gauge<string>): void {
     for (const [labels, delta] of pending) this.inc(labels, delta);
     pending.clear();
