@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import { Patcher } from '../../../instrumentation/shared/patcher';
 import type { AnyFunction } from '../../../instrumentation/shared/patcher';
+import { markedHandle, unmark } from '../../../instrumentation/shared/handle';
 
 /**
  * The collector, whether or not Node was started with --expose-gc: the flag can be set at run
@@ -134,5 +135,19 @@ describe('Patcher', () => {
     // restoreAll still reaches the target that is alive.
     p.restoreAll();
     expect(Object.prototype.hasOwnProperty.call(keep['send'], Symbol.for('eda-harness.instrumentation.original'))).toBe(false);
+  });
+});
+
+describe('markedHandle', () => {
+  it('returns one handle per target, and works on a target that cannot carry the mark (frozen)', () => {
+    const mark = Symbol('test-mark');
+    let undone = 0;
+    for (const target of [{}, Object.freeze({})]) {
+      const first = markedHandle(target, mark, () => () => undone++);
+      expect(markedHandle(target, mark, () => () => undone++)).toBe(first);
+      unmark(target, mark);
+      expect(markedHandle(target, mark, () => () => undone++)).not.toBe(first);
+    }
+    expect(undone).toBe(2);
   });
 });
