@@ -139,6 +139,7 @@ describe('kafkajs instrumentation against a real broker, spans over OTLP/HTTP', 
     expect(exemplarLine).toContain(`span_id="${processSpan.spanId}"`);
     expect(sample(text, METRIC.SENT_MESSAGES.name, { messaging_destination_name: topic })).toBe(1);
     expect(sample(text, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: topic, messaging_consumer_group_name: groupId })).toBe(1);
+    expect(sample(text, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: topic, messaging_consumer_group_name: groupId, messaging_operation_name: 'process' })).toBe(1);
     expect(sample(text, `${METRIC.PROCESS_DURATION.name}_count`, { messaging_destination_name: topic })).toBe(1);
     expect(sample(text, METRIC.KAFKA_CONSUMER_EVENTS.name, { messaging_consumer_group_name: groupId, event: 'group_join' })).toBeGreaterThanOrEqual(1);
     await waitFor(async () => sample(await scrape(telemetry.metricsUrl!), METRIC.KAFKA_CONSUMER_EVENTS.name, { messaging_consumer_group_name: groupId, event: 'commit_offsets' }) >= 1, {
@@ -189,6 +190,8 @@ describe('kafkajs instrumentation against a real broker, spans over OTLP/HTTP', 
     }
     const text = await scrape(telemetry.metricsUrl!);
     expect(sample(text, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: topic })).toBe(sends);
+    // Each traced on its own and successful: processed once each, not again by the batch.
+    expect(sample(text, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: topic })).toBe(sends);
     expect(sample(text, `${METRIC.E2E_LATENCY.name}_count`, { messaging_destination_name: topic, stage: 'processed' })).toBe(sends);
   });
 
@@ -212,7 +215,10 @@ describe('kafkajs instrumentation against a real broker, spans over OTLP/HTTP', 
     expect(failed[0]!.attributes[ATTR.ERROR_TYPE]).toBe('PoisonError');
     expect(failed[0]!.events.map((e) => e.name)).toContain('exception');
     const text = await scrape(telemetry.metricsUrl!);
-    expect(sample(text, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: topic, error_type: 'PoisonError' })).toBe(1);
+    // Consumed at each delivery (twice); processed once failed, once not.
+    expect(sample(text, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: topic })).toBe(2);
+    expect(sample(text, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: topic, error_type: 'PoisonError' })).toBe(1);
+    expect(sample(text, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: topic })).toBe(2);
     expect(sample(text, `${METRIC.PROCESS_DURATION.name}_count`, { messaging_destination_name: topic, error_type: 'PoisonError' })).toBe(1);
     // The retry re-consumed offset 0: one redelivery.
     expect(sample(text, METRIC.REDELIVERIES.name, { messaging_destination_name: topic })).toBe(1);
