@@ -15,8 +15,14 @@
  * callers copy before they start anything that would need ending.
  */
 export function copyProperties(source: object): Record<string, unknown> {
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.getOwnPropertyNames(source)) copyKey(copy, source, key);
+  // Own enumerable properties (all of a plain message) at the engine's own copying speed: a
+  // key-by-key copy costs several times more per message.
+  const copy: Record<string, unknown> = { ...source };
+  const own = Object.getOwnPropertyNames(source);
+  // Own but not enumerable (Object.defineProperty, accessors set up in a constructor): add them.
+  if (own.length !== countKeys(copy)) {
+    for (const key of own) if (!hasOwn.call(copy, key)) copyKey(copy, source, key);
+  }
   // Plain objects (the usual message) stop here: nothing inherited to look for.
   for (let level = Object.getPrototypeOf(source) as object | null; level !== null && !isObjectPrototype(level); level = Object.getPrototypeOf(level) as object | null) {
     for (const key of Object.getOwnPropertyNames(level)) {
@@ -29,6 +35,13 @@ export function copyProperties(source: object): Record<string, unknown> {
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
+
+/** String keys `for…in` sees on a fresh copy (its own; Object.prototype has none unless polluted, which only costs the slow path). */
+function countKeys(o: object): number {
+  let n = 0;
+  for (const _key in o) n++;
+  return n;
+}
 
 /** Object.prototype of this realm or of another one (an object built in a vm context or a worker's data). */
 function isObjectPrototype(level: object): boolean {
