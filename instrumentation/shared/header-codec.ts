@@ -141,14 +141,25 @@ const BAGGAGE = 'baggage';
 const copySetter: TextMapSetter<Carrier> = {
   set: (carrier, key, value) => {
     if ((key === BAGGAGE || key.toLowerCase() === BAGGAGE) && hasHeader(carrier, BAGGAGE)) return;
-    const variants = caseVariants(key);
-    for (let i = 0; i < variants.length; i++) {
-      const v = variants[i] as string;
-      if (Object.prototype.hasOwnProperty.call(carrier, v)) delete carrier[v];
+    deleteVariants(carrier, key);
+    // A new traceparent starts a new trace for this message: a tracestate the caller carried
+    // belongs to the one it replaces (W3C: discard it). The propagator writes its own next, if any.
+    if (key.toLowerCase() === 'traceparent') {
+      if (Object.prototype.hasOwnProperty.call(carrier, 'tracestate')) delete carrier['tracestate'];
+      deleteVariants(carrier, 'tracestate');
     }
     defineHeader(carrier, key, value);
   },
 };
+
+/** Removes the other spellings of `key` (not `key` itself). */
+function deleteVariants(carrier: Carrier, key: string): void {
+  const variants = caseVariants(key);
+  for (let i = 0; i < variants.length; i++) {
+    const v = variants[i] as string;
+    if (Object.prototype.hasOwnProperty.call(carrier, v)) delete carrier[v];
+  }
+}
 
 /** Own data property even for keys like `__proto__`, so a copy cannot gain a prototype. */
 function defineHeader(carrier: Carrier, key: string, value: unknown): void {

@@ -251,6 +251,15 @@ describe('header codec: the caller\'s headers survive injection', () => {
     expect((injectHeaders({ traceparent: asBuffer }, withOurSpan(), 1) as Record<string, unknown>)['traceparent']).toBe(asBuffer);
   });
 
+  it('drops the caller\'s tracestate with the invalid traceparent that ours replaces', () => {
+    for (const [tp, ts] of [['traceparent', 'tracestate'], ['TraceParent', 'TraceState']] as const) {
+      const out = injectHeaders({ [tp]: 'not-a-traceparent', [ts]: 'vendor=abc', other: 'x' }, withOurSpan(), 1700000000000) as Record<string, unknown>;
+      expect(out['traceparent']).toMatch(new RegExp(`-${OUR_SPAN_ID}-`));
+      expect(Object.keys(out).filter((k) => /^tracestate$/i.test(k))).toEqual([]);
+      expect(out['other']).toBe('x');
+    }
+  });
+
   it('never drops the caller\'s baggage, and adds ours only when the caller has none', () => {
     const kept = injectHeaders({ Baggage: 'app=keep' }, withOurSpan(BAGGAGE_CTX()), 1700000000000) as Record<string, unknown>;
     expect(kept['Baggage']).toBe('app=keep');
@@ -391,7 +400,8 @@ describe('header codec: caller keys survive injection (property-based)', () => {
         for (const k of Object.keys(headers)) {
           if (Object.is(out[k], headers[k])) continue;
           const field = k.toLowerCase();
-          expect(field in written).toBe(true);
+          // A caller tracestate goes with the caller traceparent that ours replaced (W3C).
+          expect(field in written || (field === 'tracestate' && 'traceparent' in written)).toBe(true);
           // Only what the propagator wrote replaces a caller key, and never a valid creation context or baggage.
           expect(field).not.toBe('baggage');
           if (field === 'traceparent' || field === 'tracestate') expect(existingCreationContext(headers)).toBeUndefined();
