@@ -2,7 +2,7 @@ import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import { ATTR, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { existingCreationContext, injectHeaders, injectedFields } from '../shared/header-codec';
+import { existingCreationContext, injectHeaders } from '../shared/header-codec';
 import { countSent, endSpan, finishOperation, observeSettled } from '../shared/operation';
 import { Patcher } from '../shared/patcher';
 import type { AnyFunction } from '../shared/patcher';
@@ -89,7 +89,7 @@ function copySendArgument(call: 'send' | 'sendBatch', arg: unknown): CopiedSend 
   return { args, groups };
 }
 
-/** The headers property of a copied message (copies are plain objects the wrapper owns). */
+/** A copied message: a plain object the wrapper owns, so it may set `headers` on it. */
 type MessageCopy = Record<string, unknown>;
 
 function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, transaction: Span | undefined): PreparedSend | undefined {
@@ -143,13 +143,12 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
       const hook = k.options.producerHook;
       k.tap.guard.run('kafka.producerHook', () => hook(span, { topic: single ?? topics.join(','), messageCount: count }));
     }
-    const fields = injectedFields();
     const producedAtMs = k.options.producedAtHeader === false ? undefined : now;
     for (const g of groups) {
       for (const m of g.messages) {
         if (!isMessageObject(m)) continue;
         const copy = m as MessageCopy;
-        copy['headers'] = injectHeaders(copy['headers'], createContexts?.get(m) ?? ctx, producedAtMs, fields);
+        copy['headers'] = injectHeaders(copy['headers'], createContexts?.get(m) ?? ctx, producedAtMs);
       }
     }
   } catch (err) {
