@@ -174,7 +174,11 @@ describe('amqplib instrumentation against a real RabbitMQ, spans over OTLP/HTTP'
     expect(processSpan.status.code).toBe(OTLP_STATUS_ERROR);
     expect(processSpan.attributes[ATTR.ERROR_TYPE]).toBe('PoisonError');
     expect(processSpan.events.map((e) => e.name)).toContain('exception');
-    expect(sample(await metrics(), METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: queue, error_type: 'PoisonError' })).toBe(1);
+    // Consumed at delivery whatever happens next; the handler's failure is the processing outcome.
+    const text = await metrics();
+    expect(sample(text, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: queue, messaging_operation_name: 'process' })).toBe(1);
+    expect(sample(text, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: queue, error_type: 'PoisonError' })).toBe(1);
+    expect(sample(text, METRIC.IN_FLIGHT.name, { messaging_destination_name: queue })).toBe(0);
     await ch.close();
   });
 
@@ -218,6 +222,9 @@ describe('amqplib instrumentation against a real RabbitMQ, spans over OTLP/HTTP'
     expect(sample(text, METRIC.DLQ_MESSAGES.name, { source: queue, dlq: dlx, reason: 'rejected' })).toBe(poison.size);
     expect(sample(text, METRIC.REDELIVERIES.name, { messaging_destination_name: queue })).toBe(1);
     expect(sample(text, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: queue })).toBe(total + 1);
+    // One definition of processed for Kafka and AMQP: every delivery's outcome, failures included.
+    expect(sample(text, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: queue, error_type: 'nacked' })).toBe(poison.size + 1);
+    expect(sample(text, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: queue })).toBe(total + 1);
     const spans = await exported('process spans of the work queue', (s) => s.filter((x) => x.name === `process ${queue}`).length === total + 1);
     const dead = spans.filter((s) => s.name === `process ${queue}` && s.attributes[ATTR.EDA_DEAD_LETTER_EXCHANGE] === dlx);
     expect(dead).toHaveLength(poison.size);
