@@ -29,7 +29,8 @@ function newestTs(dir: string): number {
 
 /** The app imports the built package (dist/): build it when the sources are newer. */
 function ensureBuilt(): void {
-  const built = join(root, 'instrumentation', 'dist', 'index.js');
+  // tsc -b rewrites only the outputs whose sources changed; its build info is written every build.
+  const built = join(root, 'instrumentation', 'dist', '.tsbuildinfo');
   const newestSource = newestTs(join(root, 'instrumentation'));
   if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return;
   const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
@@ -86,6 +87,8 @@ async function runAgainstBrokers(script: string, prefix: string): Promise<{ topi
     GROUP: uniqueName(`${prefix}-group`),
     QUEUE: queue,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+    // The test receiver decodes OTLP JSON; the SDK's default protocol is http/protobuf.
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '200',
   });
   expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });

@@ -172,7 +172,7 @@ describe('the instrumentation installed alone into a service', () => {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [join(app, script)], {
           cwd: app,
-          env: { ...process.env, KAFKA_BROKERS: env.getKafkaBrokers().join(','), AMQP_URL: env.getAmqpUrl(), TOPIC: topic, GROUP: uniqueName('pack-group'), QUEUE: queue, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200' },
+          env: { ...process.env, KAFKA_BROKERS: env.getKafkaBrokers().join(','), AMQP_URL: env.getAmqpUrl(), TOPIC: topic, GROUP: uniqueName('pack-group'), QUEUE: queue, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stdout = '';
