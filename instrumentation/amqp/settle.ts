@@ -50,7 +50,9 @@ export function settle(rt: AmqpRuntime, state: ChannelState, p: Pending, how: 'a
   const type = how === 'ack' ? undefined : how === 'nack' ? ERROR_TYPE.NACKED : ERROR_TYPE.REJECTED;
   const dlx = requeue === false ? rt.destinations.deadLetterOf(p.queue) : undefined;
   if (dlx !== undefined) {
-    rt.tap.record((m) => m.inc('DLQ_MESSAGES', { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.SOURCE]: p.queue, [LABEL.DLQ]: dlx, [LABEL.REASON]: DLQ_REASON.REJECTED }));
+    // The source as the delivery's labels name it: a temporary queue's placeholder, not its name.
+    const source = p.labels[LABEL.MESSAGING_DESTINATION_NAME] ?? p.queue;
+    rt.tap.record((m) => m.inc('DLQ_MESSAGES', { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.SOURCE]: source, [LABEL.DLQ]: dlx, [LABEL.REASON]: DLQ_REASON.REJECTED }));
   }
   const span = takeSpan(p);
   if (span) {
