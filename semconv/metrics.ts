@@ -102,9 +102,9 @@ export const METRIC = {
   CONSUMED_MESSAGES: {
     name: 'messaging_client_consumed_messages_total',
     type: 'counter',
-    help: 'Messages a consumer received, counted at delivery whatever their processing does (semconv messaging.client.consumed.messages); error_type is set only when the receive itself failed. Processing outcomes are in eda_messages_processed_total.',
+    help: 'Messages delivered to a consumer, counted at delivery whatever their processing does (semconv messaging.client.consumed.messages). A receive that fails delivers nothing, so nothing is counted here (its error is on messaging_client_operation_duration_seconds); processing outcomes are in eda_messages_processed_total.',
     unit: '{message}',
-    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_OPERATION_NAME, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME, L.ERROR_TYPE],
+    labels: [L.MESSAGING_SYSTEM, L.MESSAGING_OPERATION_NAME, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME],
     producedBy: 'instrumentation',
   },
   MESSAGES_PROCESSED: {

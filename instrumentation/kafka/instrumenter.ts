@@ -17,8 +17,8 @@ export interface KafkaInstrumenter {
    * producer and consumer they build from now on is instrumented. Idempotent.
    */
   patchFactories(owner: object): void;
-  /** Instruments one producer (send, sendBatch, transaction). */
-  instrumentProducer(producer: Producer): void;
+  /** Instruments one producer (send, sendBatch, transaction); its transactionalId labels transaction spans. */
+  instrumentProducer(producer: Producer, transactionalId?: string): void;
   /** Instruments one consumer (run, instrumentation events); without `groupId` it is learned on join. */
   instrumentConsumer(consumer: Consumer, groupId: string | undefined): void;
   /** Restores every method patched through this instrumenter and removes its event listeners. */
@@ -29,10 +29,10 @@ export function createKafkaInstrumenter(options: KafkaInstrumentationOptions): K
   const k = createKafkaRuntime(options, new Patcher());
   return {
     patchFactories(owner) {
-      k.patcher.wrap(owner, 'producer', (original) => getFactoryPatch(k, original, (client) => instrumentProducer(client as Producer, k)));
+      k.patcher.wrap(owner, 'producer', (original) => getFactoryPatch(k, original, (client, args) => instrumentProducer(client as Producer, k, transactionalIdOf(args[0]))));
       k.patcher.wrap(owner, 'consumer', (original) => getFactoryPatch(k, original, (client, args) => instrumentConsumer(client as Consumer, k, groupIdOf(args[0]))));
     },
-    instrumentProducer: (producer) => instrumentProducer(producer, k),
+    instrumentProducer: (producer, transactionalId) => instrumentProducer(producer, k, transactionalId),
     instrumentConsumer: (consumer, groupId) => instrumentConsumer(consumer, k, groupId),
     restore() {
       k.patcher.restoreAll();
@@ -48,6 +48,12 @@ function getFactoryPatch(k: KafkaRuntime, original: AnyFunction, instrument: (cl
     if (typeof client === 'object' && client !== null) k.tap.guard.run('kafka.instrumentClient', () => instrument(client, args));
     return client;
   };
+}
+
+/** The transactionalId of kafka.producer({ transactionalId }), when it is a string. */
+function transactionalIdOf(config: unknown): string | undefined {
+  const id = (config as { transactionalId?: unknown } | undefined)?.transactionalId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 /** The groupId of kafka.consumer({ groupId }), when it is a string. */

@@ -20,7 +20,7 @@ export function setMessageAttributes(span: Span, message: KafkaMessage, withKey:
 }
 
 /** The key as text when it has an unambiguous text form (UTF-8); binary keys are left out. */
-function keyAttribute(key: unknown): string | undefined {
+export function keyAttribute(key: unknown): string | undefined {
   if (typeof key === 'string') return key.length <= MAX_KEY_ATTRIBUTE_LENGTH ? key : undefined;
   if (!Buffer.isBuffer(key) || key.length > MAX_KEY_ATTRIBUTE_LENGTH) return undefined;
   // One decode: invalid UTF-8 shows up as U+FFFD (a key really containing U+FFFD is dropped too, fine).

@@ -7,6 +7,7 @@ import { countSent, endSpan, finishOperation, observeSettled } from '../shared/o
 import { Patcher } from '../shared/patcher';
 import type { AnyFunction } from '../shared/patcher';
 import { copyProperties, isMessageObject } from './copy';
+import { keyAttribute } from './message';
 import type { KafkaRuntime } from './runtime';
 
 /** One topic's messages of a send or sendBatch, as copies the wrapper may add headers to. */
@@ -33,10 +34,10 @@ interface PreparedSend {
 const MAX_SEND_LINKS = 1000;
 
 /** Wraps send / sendBatch / transaction of one producer instance. */
-export function instrumentProducer(producer: Producer, k: KafkaRuntime): void {
+export function instrumentProducer(producer: Producer, k: KafkaRuntime, transactionalId?: string): void {
   k.patcher.wrap(producer, 'send', (original) => getSendPatch(k, original, 'send', undefined));
   k.patcher.wrap(producer, 'sendBatch', (original) => getSendPatch(k, original, 'sendBatch', undefined));
-  k.patcher.wrap(producer, 'transaction', (original) => getTransactionPatch(k, original));
+  k.patcher.wrap(producer, 'transaction', (original) => getTransactionPatch(k, original, transactionalId));
 }
 
 function getSendPatch(k: KafkaRuntime, original: AnyFunction, call: 'send' | 'sendBatch', transaction: Span | undefined): AnyFunction {
@@ -123,7 +124,7 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
       if (existing) {
         if (links.length < MAX_SEND_LINKS) links.push({ context: existing });
       } else if (createContexts) {
-        createContexts.set(m, startCreateSpan(k, g.topic, base, links));
+        createContexts.set(m, startCreateSpan(k, g.topic, (m as MessageCopy)['key'], base, links));
       }
     }
   }
@@ -169,12 +170,12 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
 }
 
 /** A short `create {topic}` span for one message, linked from the send span: the message's own creation context. */
-function startCreateSpan(k: KafkaRuntime, topic: string, base: Context, links: Link[]): Context {
-  const span = k.tap.tracer.startSpan(
-    SPAN_NAME.kafkaCreate(topic),
-    { kind: SpanKind.PRODUCER, attributes: { ...k.commonAttributes, [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_CREATE, [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.CREATE, [ATTR.MESSAGING_DESTINATION_NAME]: topic } },
-    base,
-  );
+function startCreateSpan(k: KafkaRuntime, topic: string, messageKey: unknown, base: Context, links: Link[]): Context {
+  const attributes: Attributes = { ...k.commonAttributes, [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_CREATE, [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.CREATE, [ATTR.MESSAGING_DESTINATION_NAME]: topic };
+  // The create span is the one span of this message alone: where its key belongs (unless keys are personal data).
+  const key = k.options.messageKeyAttribute === false ? undefined : keyAttribute(messageKey);
+  if (key !== undefined) attributes[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = key;
+  const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaCreate(topic), { kind: SpanKind.PRODUCER, attributes }, base);
   span.end();
   if (links.length < MAX_SEND_LINKS) links.push({ context: span.spanContext() });
   return trace.setSpan(base, span);
@@ -184,11 +185,11 @@ function startCreateSpan(k: KafkaRuntime, topic: string, base: Context, links: L
  * transaction(): an INTERNAL span from the call until commit/abort, and the transaction's own
  * send/sendBatch traced as children of it (they are where the messages actually leave).
  */
-function getTransactionPatch(k: KafkaRuntime, original: AnyFunction): AnyFunction {
+function getTransactionPatch(k: KafkaRuntime, original: AnyFunction, transactionalId: string | undefined): AnyFunction {
+  const attributes: Attributes = { [ATTR.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA };
+  if (transactionalId !== undefined) attributes[ATTR.EDA_KAFKA_TRANSACTIONAL_ID] = transactionalId;
   return function tracedTransaction(this: unknown, ...args: unknown[]): unknown {
-    const span = k.tap.guard.run('kafka.transaction.start', () =>
-      k.tap.tracer.startSpan(SPAN_NAME.kafkaTransaction(), { kind: SpanKind.INTERNAL, attributes: { [ATTR.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA } }),
-    );
+    const span = k.tap.guard.run('kafka.transaction.start', () => k.tap.tracer.startSpan(SPAN_NAME.kafkaTransaction(), { kind: SpanKind.INTERNAL, attributes }));
     if (!span) return original.apply(this, args);
     const fail = (err: unknown) => k.tap.guard.run('kafka.transaction.end', () => endSpan(span, { error: err, failed: true }, k.tap.describeError));
     let result: unknown;

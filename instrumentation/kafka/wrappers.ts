@@ -31,10 +31,13 @@ export function uninstrumentKafka(kafka: Kafka): void {
   unmark(kafka, INSTRUMENTED);
 }
 
-/** Instruments one producer you already have (for example one created before instrumentKafka). */
-export function instrumentKafkaProducer(producer: Producer, options: KafkaInstrumentationOptions = {}): InstrumentationHandle {
+/**
+ * Instruments one producer you already have (for example one created before instrumentKafka);
+ * pass its `transactionalId` to have it on transaction spans.
+ */
+export function instrumentKafkaProducer(producer: Producer, options: KafkaInstrumentationOptions & { transactionalId?: string } = {}): InstrumentationHandle {
   const instrumenter = createKafkaInstrumenter(options);
-  instrumenter.instrumentProducer(producer);
+  instrumenter.instrumentProducer(producer, options.transactionalId);
   return { uninstrument: () => instrumenter.restore() };
 }
 

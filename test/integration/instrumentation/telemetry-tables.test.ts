@@ -94,6 +94,12 @@ const CONDITIONAL: Readonly<Record<string, string>> = {
   [ATTR.EDA_REQUEUE]: 'only on nack / reject',
   [ATTR.EDA_DEAD_LETTER_EXCHANGE]: 'only when dead-lettered',
   [ATTR.EDA_REDELIVERED]: 'only on a redelivery',
+  [ATTR.MESSAGING_DESTINATION_TEMPORARY]: 'only for a temporary destination (reply-to, exclusive queue)',
+  [ATTR.MESSAGING_DESTINATION_ANONYMOUS]: 'only for a server-named queue',
+  [ATTR.SERVER_ADDRESS]: 'Kafka: only with the brokers option; AMQP: when the connection tells',
+  [ATTR.SERVER_PORT]: 'Kafka: only with the brokers option; AMQP: when the connection tells',
+  [ATTR.MESSAGING_CLIENT_ID]: 'only with the clientId option',
+  [ATTR.EDA_KAFKA_TRANSACTIONAL_ID]: 'only when the producer came from an instrumented Kafka client with a transactionalId',
 };
 
 /** Listed attributes that no path of this test can make appear, with why. */
@@ -273,15 +279,44 @@ async function driveAmqp(): Promise<void> {
   expect(await publishConfirmed('', queues.full, 'refused')).toBeTruthy(); // nacked: the queue is full
   ch.sendToQueue(queues.nack, Buffer.from('to the dlx'));
   ch.sendToQueue(queues.requeue, Buffer.from('twice'));
-  ch.sendToQueue(queues.get, Buffer.from('pulled'), { messageId: 'g-1' });
+  ch.sendToQueue(queues.get, Buffer.from('pulled'), { messageId: 'g-1', correlationId: 'gc-1' });
 
   const got = await until('a message from channel.get', async () => (await ch.get(queues.get)) || undefined, { timeoutMs: 20_000 });
   ch.ack(got);
+
+  // A temporary (exclusive) and an anonymous (server-named) queue: fixed span names, flagged destinations.
+  const temporary = uniqueName('tables-exclusive');
+  await ch.assertQueue(temporary, { exclusive: true, durable: false });
+  const anonymous = (await ch.assertQueue('', { durable: false, autoDelete: true })).queue;
+  used.queue.add('(temporary)');
+  used.queue.add('(anonymous)');
+  await ch.consume(temporary, (msg) => {
+    if (!msg) return;
+    ch.ack(msg);
+    settled.push('temporary');
+  });
+  ch.sendToQueue(temporary, Buffer.from('reply'));
+  ch.sendToQueue(anonymous, Buffer.from('to a server-named queue'));
+  const fromAnonymous = await until('a message from the server-named queue', async () => (await ch.get(anonymous)) || undefined, { timeoutMs: 20_000 });
+  ch.ack(fromAnonymous);
+  // And the other way round: a get from a temporary queue, a consumer on an anonymous one.
+  const temporaryGet = uniqueName('tables-exclusive-get');
+  await ch.assertQueue(temporaryGet, { exclusive: true, durable: false });
+  const anonymousConsumed = (await ch.assertQueue('', { durable: false, autoDelete: true })).queue;
+  await ch.consume(anonymousConsumed, (msg) => {
+    if (!msg) return;
+    ch.ack(msg);
+    settled.push('anonymous');
+  });
+  ch.sendToQueue(temporaryGet, Buffer.from('reply to get'));
+  ch.sendToQueue(anonymousConsumed, Buffer.from('to a consumed server-named queue'));
+  const fromTemporary = await until('a message from the temporary queue', async () => (await ch.get(temporaryGet)) || undefined, { timeoutMs: 20_000 });
+  ch.ack(fromTemporary);
   // A get that fails: the broker closes the channel (404) and the receive span carries error.type.
   const doomed = await connection.createChannel();
   doomed.on('error', () => undefined);
   await expect(doomed.get(name('queue', 'tables-no-such-queue'))).rejects.toThrow(/NOT_FOUND/);
-  await until('every AMQP delivery settled', () => ['ack', 'nack', 'redelivered'].every((s) => settled.includes(s)) && settled.filter((s) => s === 'ack').length >= 2, { timeoutMs: 20_000 });
+  await until('every AMQP delivery settled', () => ['ack', 'nack', 'redelivered', 'temporary', 'anonymous'].every((s) => settled.includes(s)) && settled.filter((s) => s === 'ack').length >= 2, { timeoutMs: 20_000 });
 }
 
 // ---------------------------------------------------------------------------------------------

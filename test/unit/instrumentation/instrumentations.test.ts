@@ -59,6 +59,6 @@ describe('OpenTelemetry Instrumentation classes (same wrappers, prototype entry 
     const k = new KafkaJsInstrumentation({ enabled: false });
     const a = new AmqplibInstrumentation({ enabled: false });
     expect(k.getModuleDefinitions().map((d) => d.name)).toEqual(['kafkajs']);
-    expect(a.getModuleDefinitions()[0]!.files.map((f) => f.name)).toEqual(['amqplib/lib/channel_model.js']);
+    expect(a.getModuleDefinitions()[0]!.files.map((f) => f.name)).toEqual(['amqplib/lib/channel_model.js', 'amqplib/lib/callback_model.js']);
   });
 });
