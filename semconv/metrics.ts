@@ -20,6 +20,10 @@ export const LABEL = {
   STATE: 'state',
   SYSTEM: 'system',
   TARGET: 'target',
+  /** RabbitMQ virtual host: queues of one name in two vhosts are two queues. */
+  VHOST: 'vhost',
+  /** How the exporter read a target (RabbitMQ: management, prometheus or amqp). */
+  VIA: 'via',
 } as const;
 
 export type LabelName = (typeof LABEL)[keyof typeof LABEL];
@@ -60,8 +64,11 @@ export const EXPORTER_TARGET = { KAFKA: 'kafka', RABBITMQ: 'rabbitmq' } as const
 /** `state` values of eda_rabbitmq_queue_messages. */
 export const QUEUE_MESSAGE_STATE = { READY: 'ready', UNACKED: 'unacked' } as const;
 
-/** `messaging_operation_name` values of eda_rabbitmq_queue_message_rate (management API message_stats). */
+/** `messaging_operation_name` values of eda_rabbitmq_queue_operation_messages_total and the deprecated eda_rabbitmq_queue_message_rate (management API message_stats). */
 export const RABBITMQ_QUEUE_OPERATION = { PUBLISH: 'publish', DELIVER: 'deliver', ACK: 'ack', REDELIVER: 'redeliver' } as const;
+
+/** `via` values of eda_exporter_rabbitmq_via: where the RabbitMQ numbers came from. */
+export const RABBITMQ_VIA = { MANAGEMENT: 'management', PROMETHEUS: 'prometheus', AMQP: 'amqp' } as const;
 
 /** `source` of a dead-letter destination whose origin cannot be told (several candidates, or none). */
 export const DLQ_SOURCE_UNKNOWN = '_unknown' as const;
@@ -228,7 +235,7 @@ export const METRIC = {
     type: 'gauge',
     help: 'Messages in a queue by state (ready, unacked).',
     unit: '{message}',
-    labels: [L.QUEUE, L.STATE],
+    labels: [L.VHOST, L.QUEUE, L.STATE],
     producedBy: 'exporter',
   },
   RABBITMQ_QUEUE_CONSUMERS: {
@@ -236,23 +243,23 @@ export const METRIC = {
     type: 'gauge',
     help: 'Consumers attached to a queue.',
     unit: '{consumer}',
-    labels: [L.QUEUE],
+    labels: [L.VHOST, L.QUEUE],
     producedBy: 'exporter',
   },
   DLQ_DEPTH: {
     name: 'eda_dlq_depth_messages',
     type: 'gauge',
-    help: 'Messages waiting in a dead-letter topic or queue (found by pattern or DLX arguments).',
+    help: 'Messages waiting in a dead-letter topic or queue (found by pattern or DLX arguments; a queue that dead-letters back to its source is a retry queue, not a DLQ). vhost: RabbitMQ only.',
     unit: '{message}',
-    labels: [L.SYSTEM, L.DLQ],
+    labels: [L.SYSTEM, L.VHOST, L.DLQ],
     producedBy: 'exporter',
   },
   DLQ_OLDEST_AGE: {
     name: 'eda_dlq_oldest_message_age_seconds',
     type: 'gauge',
-    help: 'Age of the oldest message in a dead-letter topic or queue.',
+    help: 'Age of the oldest message in a dead-letter topic or queue. vhost: RabbitMQ only.',
     unit: 's',
-    labels: [L.SYSTEM, L.DLQ],
+    labels: [L.SYSTEM, L.VHOST, L.DLQ],
     producedBy: 'exporter',
   },
   EXPORTER_UP: {
@@ -338,17 +345,41 @@ export const METRIC = {
   RABBITMQ_QUEUE_MESSAGE_RATE: {
     name: 'eda_rabbitmq_queue_message_rate',
     type: 'gauge',
-    help: 'Per-queue publish / deliver / ack / redeliver rate as computed by the RabbitMQ management API (messages per second).',
+    help: 'Deprecated: use rate(eda_rabbitmq_queue_operation_messages_total). Per-queue publish / deliver / ack / redeliver rate as smoothed by the RabbitMQ management API (messages per second).',
     unit: '{message}/s',
-    labels: [L.QUEUE, L.MESSAGING_OPERATION_NAME],
+    labels: [L.VHOST, L.QUEUE, L.MESSAGING_OPERATION_NAME],
+    producedBy: 'exporter',
+  },
+  RABBITMQ_QUEUE_OPERATIONS: {
+    name: 'eda_rabbitmq_queue_operation_messages_total',
+    type: 'counter',
+    help: 'Messages published to, delivered from (deliver and get), acknowledged in and redelivered from a queue: RabbitMQ\'s cumulative management API message_stats, so rate() over it is exact (it restarts with the queue or the node).',
+    unit: '{message}',
+    labels: [L.VHOST, L.QUEUE, L.MESSAGING_OPERATION_NAME],
+    producedBy: 'exporter',
+  },
+  EXPORTER_RABBITMQ_VIA: {
+    name: 'eda_exporter_rabbitmq_via',
+    type: 'gauge',
+    help: 'Where the last RabbitMQ collection read its numbers: 1 for management (the full picture), prometheus (RabbitMQ\'s own endpoint, management statistics disabled: no rates, no DLQ topology) or amqp (passive declares of known queues only).',
+    unit: '1',
+    labels: [L.VIA],
+    producedBy: 'exporter',
+  },
+  EXPORTER_DEGRADED: {
+    name: 'eda_exporter_degraded',
+    type: 'gauge',
+    help: 'Whether the target was read through a fallback that sees less than the normal path (RabbitMQ: AMQP passive declares, which cannot list queues): 1 degraded, 0 complete.',
+    unit: '1',
+    labels: [L.TARGET],
     producedBy: 'exporter',
   },
   DLQ_INFLOW: {
     name: 'eda_dlq_inflow_messages_total',
     type: 'counter',
-    help: 'Messages that entered a dead-letter topic or queue since the exporter started, attributed to the source topic or queue (_unknown when it cannot be told).',
+    help: 'Messages that entered a dead-letter topic or queue since the exporter started, attributed to the source topic or queue (_unknown when it cannot be told). vhost: RabbitMQ only.',
     unit: '{message}',
-    labels: [L.SYSTEM, L.DLQ, L.SOURCE],
+    labels: [L.SYSTEM, L.VHOST, L.DLQ, L.SOURCE],
     producedBy: 'exporter',
   },
 } as const satisfies Record<string, MetricDefinition>;
