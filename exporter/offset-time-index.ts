@@ -95,3 +95,22 @@ export function interpolatedLagSeconds(index: OffsetTimeIndex, offset: number, n
   if (estimate === undefined) return 0;
   return Math.max(0, (nowMs - estimate.atMs) / 1000);
 }
+
+/**
+ * The interval (ms) in which the record at `offset` must have been appended, as far as the
+ * samples can tell: after the last time the watermark was still at or below it, and by the first
+ * time it was past it (`latestMs` undefined: not past it at the newest sample, so any time since).
+ * An offset older than every sample has no known start. Undefined without samples.
+ */
+export function writeTimeBounds(index: OffsetTimeIndex, offset: number): { earliestMs: number | undefined; latestMs: number | undefined } | undefined {
+  const samples = index.samples;
+  const first = samples[0];
+  if (first === undefined) return undefined;
+  if (offset < first.offset) return { earliestMs: undefined, latestMs: first.firstMs };
+  for (let i = 0; i < samples.length - 1; i++) {
+    const a = samples[i]!;
+    const b = samples[i + 1]!;
+    if (offset >= a.offset && offset < b.offset) return { earliestMs: a.lastMs, latestMs: b.firstMs };
+  }
+  return { earliestMs: samples[samples.length - 1]!.lastMs, latestMs: undefined };
+}

@@ -2,7 +2,7 @@ import { partitionLag } from '../lag';
 import { matchDlqPattern } from '../name-filter';
 import type { DlqMatch, NameFilter } from '../name-filter';
 import type { FetchedRecord, PartitionFetch } from './cluster-access';
-import { partitionKey } from './partition-history';
+import { recordKey } from './partition-history';
 
 /**
  * What one Kafka collection reads from the cluster, as plain data, and the pure decisions about
@@ -20,7 +20,16 @@ export interface GroupDescriptionRead {
   readonly members: number;
   /** Topic → partitions assigned to any member (consumer-protocol groups; empty otherwise). */
   readonly assigned: ReadonlyMap<string, ReadonlySet<number>>;
+  /**
+   * `consumer` for groups whose members join through the consumer protocol; `` for offset-only
+   * groups (Flink, Spark, Connect with assign() + commit): they never have members, so membership
+   * says nothing about them. Absent means `consumer`.
+   */
+  readonly protocolType?: string;
 }
+
+/** An offset-only group (manual assignment): judged by its offsets, never by its (absent) members. */
+export const isManualAssignment = (description: GroupDescriptionRead | undefined): boolean => description?.protocolType === '';
 
 export interface GroupRead {
   readonly group: string;
@@ -132,16 +141,32 @@ export function recordRequests(read: ClusterRead, selection: KafkaSelection): Pa
 }
 
 /**
- * What to fetch: per partition, the lowest offset requested that `cache` (one record per
- * partition, at the offset it was asked for) does not already answer.
+ * What to fetch: every offset requested (each group reading a partition needs the record at its
+ * own offset) that `cache`, keyed by {@link recordKey}, does not already answer; once each.
  */
 export function recordsToFetch(requests: readonly PartitionFetch[], cache: ReadonlyMap<string, FetchedRecord>): PartitionFetch[] {
   const toFetch = new Map<string, PartitionFetch>();
   for (const r of requests) {
-    const key = partitionKey(r.topic, r.partition);
-    if (cache.get(key)?.offset === r.offset) continue;
-    const already = toFetch.get(key);
-    if (!already || already.offset > r.offset) toFetch.set(key, r);
+    const key = recordKey(r.topic, r.partition, r.offset);
+    if (!cache.has(key)) toFetch.set(key, r);
   }
   return [...toFetch.values()];
+}
+
+/**
+ * Splits fetches into rounds with at most one offset per partition each (one Fetch names a
+ * partition once), lowest offsets first: the rounds are as many as the most groups at distinct
+ * offsets on one partition.
+ */
+export function fetchRounds(requests: readonly PartitionFetch[]): PartitionFetch[][] {
+  const byPartition = new Map<string, PartitionFetch[]>();
+  for (const r of requests) {
+    const key = `${r.topic}\u0000${r.partition}`;
+    byPartition.set(key, [...(byPartition.get(key) ?? []), r]);
+  }
+  const rounds: PartitionFetch[][] = [];
+  for (const list of byPartition.values()) {
+    list.sort((a, b) => a.offset - b.offset).forEach((r, i) => (rounds[i] ??= []).push(r));
+  }
+  return rounds;
 }

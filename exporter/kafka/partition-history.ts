@@ -15,6 +15,8 @@ export interface CommitHistory {
 
 /** Key of one partition of one topic (watermark indexes, fetched records). */
 export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+/** Key of the record at one offset of one partition (record timestamps: several groups read one partition at different offsets). */
+export const recordKey = (topic: string, partition: number, offset: number): string => `${topic}\u0000${partition}\u0000${offset}`;
 /** Key of one partition as committed by one group. */
 export const commitKey = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`;
 

@@ -7,9 +7,9 @@ import type { NameFilter } from '../name-filter';
 import type { KafkaTargetConfig } from '../types';
 import { createClusterAccess } from './cluster-access';
 import type { ClusterAccess, FetchedRecord, PartitionFetch } from './cluster-access';
-import { topicsToWatch } from './cluster-read';
+import { fetchRounds, topicsToWatch } from './cluster-read';
 import type { ClusterRead, GroupDescriptionRead, GroupRead, KafkaSelection } from './cluster-read';
-import { partitionKey } from './partition-history';
+import { partitionKey, recordKey } from './partition-history';
 
 /**
  * Everything the Kafka collector reads from the cluster, through kafkajs's admin client and the
@@ -76,13 +76,21 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
     .sort();
 
   const descriptions = new Map<string, GroupDescriptionRead>();
+  const describe = async (chunk: string[]): Promise<void> => {
+    const { groups } = await admin.describeGroups(chunk);
+    for (const g of groups) descriptions.set(g.groupId, { state: g.state, members: g.members.length, assigned: assignmentOf(g), protocolType: g.protocolType });
+  };
   for (let i = 0; i < groupIds.length; i += DESCRIBE_CHUNK) {
     const chunk = groupIds.slice(i, i + DESCRIBE_CHUNK);
     try {
-      const { groups } = await admin.describeGroups(chunk);
-      for (const g of groups) descriptions.set(g.groupId, { state: g.state, members: g.members.length, assigned: assignmentOf(g) });
-    } catch (err) {
-      warnings.push(`describeGroups(${chunk.length} groups): ${errorMessage(err)}`);
+      await describe(chunk);
+    } catch {
+      // kafkajs fails the whole call when one group fails (not authorised, a protocol it cannot
+      // decode): described one by one, only that group goes without a description (ERR).
+      const one = await mapLimit(chunk, options.concurrency, (group) => describe([group]));
+      one.forEach((r, j) => {
+        if (!r.ok) warnings.push(`describeGroups(${chunk[j]}): ${errorMessage(r.error)}`);
+      });
     }
   }
 
@@ -110,31 +118,35 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
 
   // 2. Watermarks of the topics that matter.
   const topics = await admin.listTopics();
-  const { high, low } = await readWatermarks(admin, cluster, topicsToWatch(topics, groups, options.selection));
+  const { high, low } = await readWatermarks(admin, cluster, topicsToWatch(topics, groups, options.selection), warnings);
   return { groups, topics, high, low, warnings };
 }
 
 /**
- * The records asked for, in one batched Fetch per broker (none without the internal cluster):
- * each keyed by {@link partitionKey} at the offset it was asked for. A failed fetch is a warning.
+ * The records asked for, each keyed by {@link recordKey} at the offset it was asked for (none
+ * without the internal cluster). One Fetch names a partition once, so partitions that several
+ * groups read at different offsets take several rounds (each one batched Fetch per broker). A
+ * failed round is a warning; the others still count.
  */
 export async function readRecords(
   cluster: ClusterAccess | undefined,
   requests: readonly PartitionFetch[],
 ): Promise<{ records: Map<string, FetchedRecord>; warnings: string[] }> {
   const records = new Map<string, FetchedRecord>();
-  if (!cluster || requests.length === 0) return { records, warnings: [] };
-  try {
-    const fetched = await cluster.fetchRecords(requests);
-    for (const r of requests) {
-      const key = partitionKey(r.topic, r.partition);
-      const record = fetched.get(key);
-      if (record) records.set(key, { offset: r.offset, timestampMs: record.timestampMs });
+  const warnings: string[] = [];
+  if (!cluster || requests.length === 0) return { records, warnings };
+  for (const round of fetchRounds(requests)) {
+    try {
+      const fetched = await cluster.fetchRecords(round);
+      for (const r of round) {
+        const record = fetched.get(partitionKey(r.topic, r.partition));
+        if (record) records.set(recordKey(r.topic, r.partition, r.offset), { offset: r.offset, timestampMs: record.timestampMs });
+      }
+    } catch (err) {
+      warnings.push(`fetching record timestamps: ${errorMessage(err)}`);
     }
-    return { records, warnings: [] };
-  } catch (err) {
-    return { records, warnings: [`fetching record timestamps: ${errorMessage(err)}`] };
   }
+  return { records, warnings };
 }
 
 /** Topic → assigned partitions over all members, decoded from the consumer protocol assignment. */
@@ -160,19 +172,29 @@ async function readWatermarks(
   admin: Admin,
   cluster: ClusterAccess | undefined,
   topics: readonly string[],
+  warnings: string[],
 ): Promise<{ high: Map<string, Map<number, number>>; low: Map<string, Map<number, number>> }> {
   if (topics.length === 0) return { high: new Map(), low: new Map() };
   if (cluster) {
-    const partitions = await cluster.partitionsOf(topics);
-    const list = [...partitions].map(([topic, ids]) => ({ topic, partitions: ids }));
-    const [high, low] = await Promise.all([cluster.listOffsets(list, 'high'), cluster.listOffsets(list, 'low')]);
-    return { high, low };
+    try {
+      const partitions = await cluster.partitionsOf(topics);
+      const list = [...partitions].map(([topic, ids]) => ({ topic, partitions: ids }));
+      const [high, low] = await Promise.all([cluster.listOffsets(list, 'high'), cluster.listOffsets(list, 'low')]);
+      return { high, low };
+    } catch (err) {
+      // One partition's error (offline, NOT_LEADER during a rolling restart) fails the batched
+      // ListOffsets as a whole: read topic by topic instead, so only that topic's series go stale.
+      warnings.push(`listOffsets (batched), reading topic by topic: ${errorMessage(err)}`);
+    }
   }
   const high = new Map<string, Map<number, number>>();
   const low = new Map<string, Map<number, number>>();
   const results = await mapLimit(topics, 8, (topic) => admin.fetchTopicOffsets(topic));
   results.forEach((r, i) => {
-    if (!r.ok) return;
+    if (!r.ok) {
+      warnings.push(`fetchTopicOffsets(${topics[i]}): ${errorMessage(r.error)}`);
+      return;
+    }
     const topic = topics[i]!;
     const h = new Map<number, number>();
     const l = new Map<number, number>();

@@ -2,24 +2,40 @@ import { DLQ_SOURCE_UNKNOWN } from '@eda-harness/semconv';
 import { addCount, growth, NO_COUNTS } from '../counts';
 import type { Counts } from '../counts';
 import { ageSeconds, partitionLag } from '../lag';
-import { EMPTY_INDEX, addSample, estimateWriteTime } from '../offset-time-index';
+import { EMPTY_INDEX, addSample, estimateWriteTime, writeTimeBounds } from '../offset-time-index';
 import type { OffsetTimeIndex } from '../offset-time-index';
 import type { DlqSample, GroupSample, HighWatermarkSample, KafkaSnapshot, PartitionLagSample } from '../types';
 import type { FetchedRecord } from './cluster-access';
-import { evaluatePartitionStatus, groupStatus } from './consumer-status';
+import { evaluatePartitionStatus, groupStatus, rewoundInWindow } from './consumer-status';
 import type { ConsumerStatus } from './consumer-status';
-import { commitKey, observeCommit, partitionKey } from './partition-history';
+import { commitKey, observeCommit, partitionKey, recordKey } from './partition-history';
 import type { CommitHistory } from './partition-history';
-import { committedPartitions, dlqPartitions, dlqTopicsOf, headOffset } from './cluster-read';
+import { committedPartitions, dlqPartitions, dlqTopicsOf, headOffset, isManualAssignment } from './cluster-read';
 import type { ClusterRead, KafkaSelection } from './cluster-read';
 
 /**
  * The numbers of a Kafka collection, from what was read: lag in messages (never negative: a
  * commit above the watermark is clamped and counted; never -1: a partition without a commit is
- * "uncommitted", counted per topic), lag in seconds (never NaN, 0 when caught up), consumer
- * status over the window, and dead-letter depth, age and inflow. Pure: plain reads and the memory
- * of the previous collections in, the snapshot and the next memory out.
+ * "uncommitted", counted per topic), lag in seconds (0 when caught up, NaN, which is never
+ * exported, when unknown), consumer status over the window, messages lost to retention, and
+ * dead-letter depth, age and inflow. Pure: plain reads and the memory of the previous collections
+ * in, the snapshot and the next memory out.
+ *
+ * Lag in seconds, per group/topic/partition series:
+ * - the record at the group's own offset gives it (records are kept per topic/partition/offset,
+ *   so two groups at different offsets of one partition each get their own record's time);
+ * - a series that had a record's time never falls back to the estimate: when its record cannot be
+ *   read it is unknown (NaN) for that collection, so record time and estimate never mix in one
+ *   series. A series starts on the estimate only when no record could be read for it (no record
+ *   access, or the fetch failed), and moves to record time once one can;
+ * - a record timestamp the watermark samples contradict (CreateTime set by the producer to an
+ *   event time: a forwarded record from MirrorMaker or Streams, a clock far off) is not an append
+ *   time: the append-time estimate is used instead. Exact lag in seconds wants LogAppendTime;
+ * - an estimate with no information (a lower bound of 0 s, the first collection) is unknown, not 0.
  */
+
+/** A group/topic/partition whose lag in seconds comes from its records. */
+type SeriesSource = 'record';
 
 /** What the exporter carries from one collection to the next. */
 export interface KafkaMemory {
@@ -35,6 +51,13 @@ export interface KafkaMemory {
   readonly dlqInflow: Counts;
   /** Sum of each dead-letter topic's log end offsets at the last collection. */
   readonly lastDlqHigh: ReadonlyMap<string, number>;
+  /**
+   * Record timestamps by {@link recordKey}: only the offsets this collection still needed are
+   * carried over, so the cache is bounded by the partitions read (and {@link MAX_CACHED_RECORDS}).
+   */
+  readonly records: ReadonlyMap<string, FetchedRecord>;
+  /** Group partitions (by {@link commitKey}) whose lag in seconds comes from records. */
+  readonly seriesSources: ReadonlyMap<string, SeriesSource>;
 }
 
 export const EMPTY_KAFKA_MEMORY: KafkaMemory = {
@@ -44,13 +67,15 @@ export const EMPTY_KAFKA_MEMORY: KafkaMemory = {
   clamps: NO_COUNTS,
   dlqInflow: NO_COUNTS,
   lastDlqHigh: new Map(),
+  records: new Map(),
+  seriesSources: new Map(),
 };
 
 export interface KafkaSnapshotInput {
   readonly read: ClusterRead;
   /**
-   * Records by {@link partitionKey}, each at the offset it was asked for (see `recordRequests`):
-   * their timestamps give lag in seconds. A record at another offset than the one needed is ignored.
+   * Records by {@link recordKey}, each at the offset it was asked for (see `recordRequests`):
+   * their timestamps give lag in seconds. Added to the ones the memory kept.
    */
   readonly records: ReadonlyMap<string, FetchedRecord>;
   /** Wall time (ms) of the watermark reads: the time of the observations. */
@@ -69,16 +94,49 @@ export interface KafkaSnapshotOptions {
 
 type LagSeconds = Pick<PartitionLagSample, 'lagSeconds' | 'lagSecondsSource'>;
 
+/** What the snapshot adds to {@link KafkaSnapshot} (to be folded into it and rendered). */
+export interface KafkaSnapshotDetail extends KafkaSnapshot {
+  /** Log start offset of every watched partition. */
+  readonly lowWatermarks: readonly { readonly topic: string; readonly partition: number; readonly low: number }[];
+  /** Per group partition whose committed offset is below the log start: the messages retention deleted before the group read them. */
+  readonly retentionLoss: readonly { readonly group: string; readonly topic: string; readonly partition: number; readonly messages: number }[];
+  /** How each group is assigned: `manual` (offset-only, assign() + commit) or `consumer`; absent when undescribed. */
+  readonly assignment: ReadonlyMap<string, 'manual' | 'consumer'>;
+  /** Groups with a partition whose committed offset moved backwards inside the window (a reset / REWIND). */
+  readonly rewound: readonly string[];
+}
+
 const CAUGHT_UP: LagSeconds = { lagSeconds: 0, lagSecondsSource: 'caught-up' };
 /** Watermark samples kept per partition. */
 const MAX_WATERMARK_SAMPLES = 60;
+/** Upper bound of the record cache, whatever the number of partitions. */
+export const MAX_CACHED_RECORDS = 100_000;
+/**
+ * How far (ms) a record timestamp may lie outside the interval the watermark samples give for its
+ * append before it is taken for an event time: producer and exporter clocks differ by a little.
+ */
+export const TIMESTAMP_TOLERANCE_MS = 10_000;
 
-export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, options: KafkaSnapshotOptions): { snapshot: KafkaSnapshot; memory: KafkaMemory } {
+type LagSecondsOf = (topic: string, partition: number, offset: number, series?: string) => LagSeconds;
+
+export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, options: KafkaSnapshotOptions): { snapshot: KafkaSnapshotDetail; memory: KafkaMemory } {
   const { read, atMs } = input;
   const { watermarks, indexes } = sampleWatermarks(read, memory.watermarks, atMs);
-  const lagSecondsOf = (topic: string, partition: number, offset: number): LagSeconds =>
-    recordLagSeconds(input.records.get(partitionKey(topic, partition)), offset, input.fetchedAtMs) ??
-    estimatedLagSeconds(indexes.get(partitionKey(topic, partition)) ?? EMPTY_INDEX, offset, input.fetchedAtMs);
+  const records = { known: [input.records, memory.records], used: new Map<string, FetchedRecord>() };
+  const seriesSources = new Map<string, SeriesSource>();
+  const lagSecondsOf: LagSecondsOf = (topic, partition, offset, series) => {
+    const key = recordKey(topic, partition, offset);
+    const record = records.known.map((m) => m.get(key)).find((r) => r !== undefined);
+    if (record && records.used.size < MAX_CACHED_RECORDS) records.used.set(key, record);
+    const index = indexes.get(partitionKey(topic, partition)) ?? EMPTY_INDEX;
+    const fromRecord = recordLagSeconds(record, offset, input.fetchedAtMs, index);
+    const wasRecord = series !== undefined && memory.seriesSources.get(series) === 'record';
+    if (fromRecord || wasRecord) {
+      if (series !== undefined) seriesSources.set(series, 'record');
+      return fromRecord ?? { lagSeconds: Number.NaN, lagSecondsSource: 'record' };
+    }
+    return estimatedLagSeconds(index, offset, input.fetchedAtMs);
+  };
 
   const lag = partitionLags(input, memory, options, lagSecondsOf);
   const groups = groupSamples(read, atMs, memory, options, lag);
@@ -93,6 +151,10 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
       clamps: [...lag.clamps.values()],
       dlqInflow: [...dlq.inflow.values()],
       warnings: [...read.warnings, ...(input.warnings ?? [])],
+      lowWatermarks: lowWatermarks(read),
+      retentionLoss: lag.retentionLoss,
+      assignment: groups.assignment,
+      rewound: groups.rewound,
     },
     memory: {
       commits: new Map([...lag.commits, ...groups.keptCommits]),
@@ -101,21 +163,61 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
       clamps: lag.clamps,
       dlqInflow: dlq.inflow,
       lastDlqHigh: dlq.lastHigh,
+      records: records.used,
+      seriesSources: new Map([...seriesSources, ...keptSources(memory, groups.keptCommits)]),
     },
   };
 }
 
-/** Age of the record at `offset`, when that record was fetched and has a usable timestamp. */
-export function recordLagSeconds(record: FetchedRecord | undefined, offset: number, nowMs: number): LagSeconds | undefined {
-  const seconds = record && record.offset === offset ? ageSeconds(nowMs, record.timestampMs) : undefined;
+/** Series sources of the groups whose offsets could not be read: kept with their samples. */
+function keptSources(memory: KafkaMemory, kept: ReadonlyMap<string, CommitHistory>): [string, SeriesSource][] {
+  return [...kept.keys()].flatMap((k) => {
+    const source = memory.seriesSources.get(k);
+    return source ? [[k, source] as [string, SeriesSource]] : [];
+  });
+}
+
+/**
+ * Age of the record at `offset`, when that record was fetched and has a usable timestamp that
+ * the watermark samples (when given) do not contradict; see {@link timestampContradicted}.
+ */
+export function recordLagSeconds(record: FetchedRecord | undefined, offset: number, nowMs: number, index: OffsetTimeIndex = EMPTY_INDEX): LagSeconds | undefined {
+  if (!record || record.offset !== offset || timestampContradicted(index, offset, record.timestampMs, nowMs)) return undefined;
+  const seconds = ageSeconds(nowMs, record.timestampMs);
   return seconds === undefined ? undefined : { lagSeconds: seconds, lagSecondsSource: 'record' };
 }
 
-/** The fallback: when the watermark passed `offset`, from the samples; 0 as a lower bound when nothing is known. */
+/**
+ * True when a record's timestamp cannot be the time it was appended: in the future, or outside
+ * the interval in which the watermark samples say the log reached `offset` (beyond
+ * {@link TIMESTAMP_TOLERANCE_MS} either way). A producer-set CreateTime carrying an event time
+ * (hours old, or ahead) is the usual cause.
+ */
+export function timestampContradicted(index: OffsetTimeIndex, offset: number, timestampMs: number, nowMs: number): boolean {
+  if (timestampMs > nowMs + TIMESTAMP_TOLERANCE_MS) return true;
+  const bounds = writeTimeBounds(index, offset);
+  if (!bounds) return false;
+  if (bounds.earliestMs !== undefined && timestampMs < bounds.earliestMs - TIMESTAMP_TOLERANCE_MS) return true;
+  return bounds.latestMs !== undefined && timestampMs > bounds.latestMs + TIMESTAMP_TOLERANCE_MS;
+}
+
+/**
+ * The fallback: when the watermark passed `offset`, from the samples; a lower bound when the
+ * offset is older than every sample; unknown (NaN, never exported) when that bound is 0 s or
+ * nothing is known, rather than a 0 that reads as "caught up".
+ */
 export function estimatedLagSeconds(index: OffsetTimeIndex, offset: number, nowMs: number): LagSeconds {
   const estimate = estimateWriteTime(index, offset);
-  if (estimate === undefined) return { lagSeconds: 0, lagSecondsSource: 'lower-bound' };
-  return { lagSeconds: Math.max(0, (nowMs - estimate.atMs) / 1000), lagSecondsSource: estimate.kind };
+  if (estimate === undefined) return { lagSeconds: Number.NaN, lagSecondsSource: 'lower-bound' };
+  const seconds = Math.max(0, (nowMs - estimate.atMs) / 1000);
+  if (estimate.kind === 'lower-bound' && seconds === 0) return { lagSeconds: Number.NaN, lagSecondsSource: 'lower-bound' };
+  return { lagSeconds: seconds, lagSecondsSource: estimate.kind };
+}
+
+function lowWatermarks(read: ClusterRead): KafkaSnapshotDetail['lowWatermarks'] {
+  const out: { topic: string; partition: number; low: number }[] = [];
+  for (const [topic, byPartition] of read.low) for (const [partition, low] of byPartition) out.push({ topic, partition, low });
+  return out;
 }
 
 function sampleWatermarks(read: ClusterRead, previous: ReadonlyMap<string, OffsetTimeIndex>, atMs: number) {
@@ -137,8 +239,9 @@ function partitionLags(
   input: KafkaSnapshotInput,
   memory: KafkaMemory,
   options: KafkaSnapshotOptions,
-  lagSecondsOf: (topic: string, partition: number, offset: number) => LagSeconds,
+  lagSecondsOf: LagSecondsOf,
 ) {
+  const retentionLoss: { group: string; topic: string; partition: number; messages: number }[] = [];
   const clamps = new Map(memory.clamps);
   const commits = new Map<string, CommitHistory>();
   const byGroup = new Map<string, PartitionLagSample[]>();
@@ -146,6 +249,9 @@ function partitionLags(
     const lag = partitionLag(p.committed, p.high);
     if (lag.clamped) addCount(clamps, `${p.group}\u0000${p.topic}`, { group: p.group, topic: p.topic }, 1);
     const key = commitKey(p.group, p.topic, p.partition);
+    const low = input.read.low.get(p.topic)?.get(p.partition);
+    // Retention deleted what the group had not read yet: the costliest lag, invisible in lag alone.
+    if (low !== undefined && p.committed < low) retentionLoss.push({ group: p.group, topic: p.topic, partition: p.partition, messages: low - p.committed });
     const history = observeCommit(memory.commits.get(key), { atMs: input.atMs, committedOffset: p.committed, lagMessages: lag.messages }, options.windowMs);
     commits.set(key, history);
     const sample: PartitionLagSample = {
@@ -155,14 +261,14 @@ function partitionLags(
       committedOffset: p.committed,
       highWatermark: p.high,
       lagMessages: lag.messages,
-      ...(lag.messages === 0 ? CAUGHT_UP : lagSecondsOf(p.topic, p.partition, headOffset(input.read, p.topic, p.partition, p.committed))),
+      ...(lag.messages === 0 ? CAUGHT_UP : lagSecondsOf(p.topic, p.partition, headOffset(input.read, p.topic, p.partition, p.committed), key)),
       lastCommitMs: history.lastChangeMs,
     };
     const list = byGroup.get(p.group) ?? [];
     list.push(sample);
     byGroup.set(p.group, list);
   }
-  return { clamps, commits, byGroup };
+  return { clamps, commits, byGroup, retentionLoss };
 }
 
 /**
@@ -176,11 +282,17 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
   const lastPartitions = new Map<string, readonly PartitionLagSample[]>();
   const groups: GroupSample[] = [];
   const partitions: PartitionLagSample[] = [];
+  const assignment = new Map<string, 'manual' | 'consumer'>();
+  const rewound: string[] = [];
   for (const { group, description, committed } of read.groups) {
     const unreadable = committed === undefined;
     // Without a description membership is unknown, and it is what tells STALL from STOP.
     const failed = unreadable || description === undefined;
     const members = description?.members ?? 0;
+    const manual = isManualAssignment(description);
+    if (description) assignment.set(group, manual ? 'manual' : 'consumer');
+    // Only a decoded assignment of a live group says a partition is no longer anyone's.
+    const assigned = members > 0 && (description?.assigned.size ?? 0) > 0 ? description?.assigned : undefined;
     const samples = unreadable ? (memory.lastPartitions.get(group) ?? []) : (lag.byGroup.get(group) ?? []);
     lastPartitions.set(group, samples);
     if (unreadable) {
@@ -190,23 +302,37 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
         if (kept) keptCommits.set(key, kept);
       }
     }
+    const histories = failed ? [] : samples.flatMap((s) => lag.commits.get(commitKey(group, s.topic, s.partition)) ?? []);
     const statuses: ConsumerStatus[] = failed
       ? []
       : samples.flatMap((s) => {
           const h = lag.commits.get(commitKey(group, s.topic, s.partition));
           if (!h) return [];
-          return [evaluatePartitionStatus({ observations: h.observations, lastCommitChangeMs: h.lastChangeMs, groupHasMembers: members > 0, nowMs: atMs, windowMs: options.windowMs })];
+          return [
+            evaluatePartitionStatus({
+              observations: h.observations,
+              lastCommitChangeMs: h.lastChangeMs,
+              groupHasMembers: members > 0,
+              manualAssignment: manual,
+              assigned: assigned === undefined ? undefined : (assigned.get(s.topic)?.has(s.partition) ?? false),
+              nowMs: atMs,
+              windowMs: options.windowMs,
+            }),
+          ];
         });
+    if (histories.some((h) => rewoundInWindow(h.observations, atMs, options.windowMs))) rewound.push(group);
     partitions.push(...samples);
     groups.push({
       group,
       state: description?.state || 'Unknown',
-      members: description === undefined ? undefined : members,
+      // An offset-only group never has members: no member count, so "no members while messages
+      // wait" (KafkaConsumerGroupEmptyWithLag) is never said of it.
+      members: description === undefined || manual ? undefined : members,
       status: groupStatus(statuses, failed),
       uncommitted: uncommittedPartitions(description?.assigned, samples, options.selection),
     });
   }
-  return { groups, partitions, lastPartitions, keptCommits };
+  return { groups, partitions, lastPartitions, keptCommits, assignment, rewound };
 }
 
 /** Per topic, the assigned partitions that have no committed offset (never a lag of -1). */
@@ -235,7 +361,7 @@ function dlqSamples(
   read: ClusterRead,
   memory: KafkaMemory,
   options: KafkaSnapshotOptions,
-  lagSecondsOf: (topic: string, partition: number, offset: number) => LagSeconds,
+  lagSecondsOf: LagSecondsOf,
 ) {
   const dlqs: DlqSample[] = [];
   const inflow = new Map(memory.dlqInflow);
@@ -249,8 +375,8 @@ function dlqSamples(
       if (high <= start) continue;
       depth += high - start;
       const age = lagSecondsOf(dlq, partition, start);
-      // A lower bound of 0 says nothing yet: no age rather than a made-up one.
-      if (age.lagSecondsSource !== 'lower-bound' || age.lagSeconds > 0) oldest = Math.max(oldest ?? 0, age.lagSeconds);
+      // Unknown (NaN: nothing read, nothing sampled yet): no age rather than a made-up one.
+      if (Number.isFinite(age.lagSeconds)) oldest = Math.max(oldest ?? 0, age.lagSeconds);
     }
     dlqs.push({ system: 'kafka', dlq, sources: source ? [source] : [], depth, oldestAgeSeconds: depth === 0 ? 0 : oldest });
     lastHigh.set(dlq, highSum);

@@ -1,4 +1,4 @@
-import { evaluatePartitionStatus, groupStatus, worstStatus } from '../../../exporter/kafka/consumer-status';
+import { evaluatePartitionStatus, groupStatus, rewoundInWindow, worstStatus } from '../../../exporter/kafka/consumer-status';
 import type { LagObservation, PartitionStatusInput } from '../../../exporter/kafka/consumer-status';
 import { prune } from '../../../exporter/kafka/partition-history';
 
@@ -81,5 +81,28 @@ describe('prune', () => {
     expect(prune(obs, 25).map((o) => o.atMs)).toEqual([20, 30, 40]);
     expect(prune(obs, 100).map((o) => o.atMs)).toEqual([40]);
     expect(prune(obs, 0).map((o) => o.atMs)).toEqual([0, 10, 20, 30, 40]);
+  });
+});
+
+describe('evaluatePartitionStatus: manual assignment and unassigned partitions', () => {
+  const stuck = series([[10, 5], [10, 5], [10, 5], [10, 5]]);
+
+  it('a manual-assignment group is judged by offset movement only: STALL when it does not move, never STOP', () => {
+    expect(evaluatePartitionStatus(input(stuck, { groupHasMembers: false, manualAssignment: true }))).toBe('STALL');
+    expect(evaluatePartitionStatus(input(series([[10, 5], [12, 5], [14, 5], [16, 5]]), { groupHasMembers: false, manualAssignment: true }))).toBe('OK');
+  });
+
+  it('a partition no member of a live group has assigned is not STALL', () => {
+    expect(evaluatePartitionStatus(input(stuck, { groupHasMembers: true, assigned: false }))).toBe('OK');
+    expect(evaluatePartitionStatus(input(stuck, { groupHasMembers: true, assigned: true }))).toBe('STALL');
+  });
+});
+
+describe('rewoundInWindow', () => {
+  it('is true when the committed offset went down inside the window, false once that is older than the window', () => {
+    const obs = series([[50, 5], [10, 45], [20, 35], [30, 25]]);
+    expect(rewoundInWindow(obs, NOW, WINDOW)).toBe(true);
+    expect(rewoundInWindow(obs, NOW + 50_000, WINDOW)).toBe(false);
+    expect(rewoundInWindow(series([[10, 5], [20, 5]]), NOW, WINDOW)).toBe(false);
   });
 });

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { DLQ_SOURCE_UNKNOWN } from '../../../semconv/index';
 import { createNameFilter } from '../../../exporter/name-filter';
-import { recordRequests, recordsToFetch, topicsToWatch } from '../../../exporter/kafka/cluster-read';
+import { fetchRounds, recordRequests, recordsToFetch, topicsToWatch } from '../../../exporter/kafka/cluster-read';
 import type { ClusterRead, GroupRead, KafkaSelection } from '../../../exporter/kafka/cluster-read';
 import type { FetchedRecord } from '../../../exporter/kafka/cluster-access';
+import { recordKey } from '../../../exporter/kafka/partition-history';
 import { EMPTY_KAFKA_MEMORY, kafkaSnapshot } from '../../../exporter/kafka/snapshot';
-import type { KafkaMemory } from '../../../exporter/kafka/snapshot';
-import type { KafkaSnapshot } from '../../../exporter/types';
+import type { KafkaMemory, KafkaSnapshotDetail } from '../../../exporter/kafka/snapshot';
 
 /**
  * The Kafka numbers over plain objects: what the cluster reads would return, in; the snapshot
@@ -47,15 +47,24 @@ function read(groups: GroupRead[], high: Record<string, PartitionOffsets>, low: 
 interface Step {
   readonly read: ClusterRead;
   readonly atMs: number;
+  /** Fetched records by 'topic/partition' (an '@…' suffix allows several per partition), each at its own offset. */
   readonly records?: Record<string, FetchedRecord>;
 }
 
+const recordsOf = (byName: Record<string, FetchedRecord> = {}): Map<string, FetchedRecord> =>
+  new Map(
+    Object.entries(byName).map(([name, r]) => {
+      const [topic, partition] = name.split('@')[0]!.split('/');
+      return [recordKey(topic!, Number(partition), r.offset), r];
+    }),
+  );
+
 /** Runs collections in order, carrying the memory; returns every snapshot and the last memory. */
-function collect(steps: Step[]): { snapshots: KafkaSnapshot[]; memory: KafkaMemory } {
+function collect(steps: Step[]): { snapshots: KafkaSnapshotDetail[]; memory: KafkaMemory } {
   let memory = EMPTY_KAFKA_MEMORY;
-  const snapshots: KafkaSnapshot[] = [];
+  const snapshots: KafkaSnapshotDetail[] = [];
   for (const step of steps) {
-    const records = new Map(Object.entries(step.records ?? {}).map(([k, r]) => [k.replace('/', '\u0000'), r]));
+    const records = recordsOf(step.records);
     const next = kafkaSnapshot({ read: step.read, records, atMs: step.atMs, fetchedAtMs: step.atMs }, memory, { selection, windowMs: WINDOW_MS });
     snapshots.push(next.snapshot);
     memory = next.memory;
@@ -63,11 +72,11 @@ function collect(steps: Step[]): { snapshots: KafkaSnapshot[]; memory: KafkaMemo
   return { snapshots, memory };
 }
 
-const once = (step: Step): KafkaSnapshot => collect([step]).snapshots[0]!;
-const partitionOf = (s: KafkaSnapshot, g: string, topic = 't', partition = 0) => s.partitions.find((p) => p.group === g && p.topic === topic && p.partition === partition);
-const groupOf = (s: KafkaSnapshot, g: string) => s.groups.find((x) => x.group === g);
-const dlqOf = (s: KafkaSnapshot, dlq: string) => s.dlqs.find((d) => d.dlq === dlq);
-const countOf = (samples: KafkaSnapshot['clamps'], labels: Record<string, string>) => samples.find((c) => Object.entries(labels).every(([k, v]) => c.labels[k] === v))?.value;
+const once = (step: Step): KafkaSnapshotDetail => collect([step]).snapshots[0]!;
+const partitionOf = (s: KafkaSnapshotDetail, g: string, topic = 't', partition = 0) => s.partitions.find((p) => p.group === g && p.topic === topic && p.partition === partition);
+const groupOf = (s: KafkaSnapshotDetail, g: string) => s.groups.find((x) => x.group === g);
+const dlqOf = (s: KafkaSnapshotDetail, dlq: string) => s.dlqs.find((d) => d.dlq === dlq);
+const countOf = (samples: KafkaSnapshotDetail['clamps'], labels: Record<string, string>) => samples.find((c) => Object.entries(labels).every(([k, v]) => c.labels[k] === v))?.value;
 
 describe('Kafka snapshot: lag in messages', () => {
   it('is the high watermark minus the committed offset', () => {
@@ -103,7 +112,8 @@ describe('Kafka snapshot: lag in messages', () => {
       fc.property(fc.nat(2 ** 40), fc.nat(2 ** 40), fc.nat(2 ** 40), (committed, high, low) => {
         const s = once({ read: read([group('g', { committed: { t: { 0: committed } } })], { t: { 0: high } }, { t: { 0: Math.min(low, high) } }), atMs: 5_000 });
         const p = partitionOf(s, 'g')!;
-        return p.lagMessages >= 0 && Number.isFinite(p.lagSeconds) && p.lagSeconds >= 0 && (p.lagMessages > 0 || p.lagSeconds === 0);
+        // NaN is "unknown" (nothing read or sampled yet) and is never exported.
+        return p.lagMessages >= 0 && (Number.isNaN(p.lagSeconds) || p.lagSeconds >= 0) && (p.lagMessages > 0 || p.lagSeconds === 0);
       }),
     );
   });
@@ -127,7 +137,7 @@ describe('Kafka snapshot: lag in seconds', () => {
     expect(partitionOf(s, 'g')).toMatchObject({ lagMessages: 8, lagSeconds: 10, lagSecondsSource: 'record' });
   });
 
-  it('without a record: a lower bound of 0 at first, then the time interpolated over watermark samples', () => {
+  it('without a record: unknown at first (not 0), then a lower bound, then the time interpolated over watermark samples', () => {
     const g = (committed: number) => group('g', { committed: { t: { 0: committed } } });
     const { snapshots } = collect([
       { read: read([g(0)], { t: { 0: 10 } }), atMs: 0 },
@@ -136,13 +146,145 @@ describe('Kafka snapshot: lag in seconds', () => {
       // A record at another offset than the one needed says nothing about this one.
       { read: read([g(10)], { t: { 0: 20 } }), atMs: 30_000, records: { 't/0': { offset: 9, timestampMs: 1 } } },
     ]);
-    expect(partitionOf(snapshots[0]!, 'g')).toMatchObject({ lagSeconds: 0, lagSecondsSource: 'lower-bound' });
+    expect(partitionOf(snapshots[0]!, 'g')?.lagSeconds).toBeNaN();
     expect(partitionOf(snapshots[1]!, 'g')).toMatchObject({ lagSeconds: 10, lagSecondsSource: 'lower-bound' });
     // Offset 10 was written between 10 s (watermark still 10) and 20 s (watermark 20).
     const interpolated = partitionOf(snapshots[3]!, 'g')!;
     expect(interpolated.lagSecondsSource).toBe('interpolated');
     expect(interpolated.lagSeconds).toBeGreaterThan(10);
     expect(interpolated.lagSeconds).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('Kafka snapshot: lag in seconds for every group on a topic', () => {
+  // Records t/0@10 written at 100 s, t/0@50 at 300 s; the watermark was 60 from the first sample on.
+  const twoGroups = read([group('behind', { committed: { t: { 0: 10 } } }), group('near', { committed: { t: { 0: 50 } } })], { t: { 0: 60 } });
+  const both = { 't/0@a': { offset: 10, timestampMs: 100_000 }, 't/0@b': { offset: 50, timestampMs: 300_000 } };
+
+  it('each group gets its own record time at every collection, fetched once and then cached per offset', () => {
+    const { snapshots, memory } = collect([
+      { read: twoGroups, atMs: 400_000, records: both },
+      { read: twoGroups, atMs: 410_000 },
+      { read: twoGroups, atMs: 420_000 },
+      { read: twoGroups, atMs: 430_000 },
+    ]);
+    expect(snapshots.map((s) => partitionOf(s, 'behind')?.lagSeconds)).toEqual([300, 310, 320, 330]);
+    expect(snapshots.map((s) => partitionOf(s, 'near')?.lagSeconds)).toEqual([100, 110, 120, 130]);
+    expect(snapshots.every((s) => s.partitions.every((p) => p.lagSecondsSource === 'record'))).toBe(true);
+    expect(memory.records.size).toBe(2);
+  });
+
+  it('the cache keeps only the offsets still needed', () => {
+    const moved = read([group('behind', { committed: { t: { 0: 60 } } }), group('near', { committed: { t: { 0: 50 } } })], { t: { 0: 60 } });
+    const { memory } = collect([
+      { read: twoGroups, atMs: 400_000, records: both },
+      { read: moved, atMs: 410_000 },
+    ]);
+    expect([...memory.records.keys()]).toEqual([recordKey('t', 0, 50)]);
+  });
+
+  it('a series that had record time is unknown, never an estimate, while its record cannot be read', () => {
+    const g = (committed: number) => read([group('g', { committed: { t: { 0: committed } } })], { t: { 0: 100 } });
+    const { snapshots } = collect([
+      { read: g(10), atMs: 100_000, records: { 't/0': { offset: 10, timestampMs: 40_000 } } },
+      { read: g(20), atMs: 110_000 },
+      { read: g(30), atMs: 120_000, records: { 't/0': { offset: 30, timestampMs: 60_000 } } },
+    ]);
+    expect(partitionOf(snapshots[0]!, 'g')).toMatchObject({ lagSeconds: 60, lagSecondsSource: 'record' });
+    expect(partitionOf(snapshots[1]!, 'g')?.lagSeconds).toBeNaN();
+    expect(partitionOf(snapshots[1]!, 'g')?.lagSecondsSource).toBe('record');
+    expect(partitionOf(snapshots[2]!, 'g')).toMatchObject({ lagSeconds: 60, lagSecondsSource: 'record' });
+  });
+
+  it('a partition far behind whose record cannot be read is unknown, not 0 s', () => {
+    const s = once({ read: read([group('g', { committed: { t: { 0: 10 } } })], { t: { 0: 100_000 } }), atMs: 50_000 });
+    expect(partitionOf(s, 'g')?.lagMessages).toBe(99_990);
+    expect(partitionOf(s, 'g')?.lagSeconds).toBeNaN();
+  });
+});
+
+describe('Kafka snapshot: record timestamps that are not append times (CreateTime set to an event time)', () => {
+  // The watermark was 10 at T and T+10 s, 20 at T+20 s: offset 12 was appended between T+10 s and T+20 s.
+  const T = 1_000_000_000;
+  const g = (committed: number) => read([group('g', { committed: { t: { 0: committed } } })], { t: { 0: committed >= 10 ? 20 : 10 } });
+  const history = [
+    { read: g(0), atMs: T },
+    { read: g(0), atMs: T + 10_000 },
+  ];
+  const at30s = (timestampMs: number) =>
+    partitionOf(collect([...history, { read: g(12), atMs: T + 20_000 }, { read: g(12), atMs: T + 30_000, records: { 't/0': { offset: 12, timestampMs } } }]).snapshots[3]!, 'g')!;
+
+  it('a timestamp inside the append interval is used', () => {
+    expect(at30s(T + 15_000)).toMatchObject({ lagSeconds: 15, lagSecondsSource: 'record' });
+  });
+
+  it('a timestamp in the future falls back to the append-time estimate', () => {
+    const p = at30s(T + 30_000 + 3_600_000);
+    expect(p.lagSecondsSource).toBe('interpolated');
+    expect(p.lagSeconds).toBeGreaterThanOrEqual(10);
+    expect(p.lagSeconds).toBeLessThanOrEqual(20);
+  });
+
+  it('a timestamp far older than the append (a forwarded event time, here a day) falls back to the estimate', () => {
+    const p = at30s(T - 86_400_000);
+    expect(p.lagSecondsSource).toBe('interpolated');
+    expect(p.lagSeconds).toBeLessThanOrEqual(20);
+  });
+
+  it('a future timestamp with no samples to compare is still refused', () => {
+    const s = once({ read: g(12), atMs: 30_000, records: { 't/0': { offset: 12, timestampMs: 10_000_000 } } });
+    expect(partitionOf(s, 'g')?.lagSecondsSource).not.toBe('record');
+  });
+});
+
+describe('Kafka snapshot: retention', () => {
+  it('exports the log start of every watched partition and the messages a group lost to retention', () => {
+    const r = read(
+      [group('late', { committed: { t: { 0: 2, 1: 9 } } }), group('fine', { committed: { t: { 0: 7 } } })],
+      { t: { 0: 10, 1: 10 } },
+      { t: { 0: 6, 1: 0 } },
+    );
+    const s = once({ read: r, atMs: 0 });
+    expect(s.lowWatermarks).toEqual([
+      { topic: 't', partition: 0, low: 6 },
+      { topic: 't', partition: 1, low: 0 },
+    ]);
+    expect(s.retentionLoss).toEqual([{ group: 'late', topic: 't', partition: 0, messages: 4 }]);
+  });
+});
+
+describe('Kafka snapshot: manual assignment, unassigned partitions, rewinds', () => {
+  const manual = (committed: number): GroupRead => ({
+    group: 'm',
+    description: { state: 'Empty', members: 0, assigned: new Map(), protocolType: '' },
+    committed: offsets({ t: { 0: committed } }),
+  });
+
+  it('a manual-assignment group is marked so, has no member count (never "empty with lag") and is judged by offset movement', () => {
+    const moving = collect([0, 5_000, 10_000, 15_000].map((atMs, i) => ({ read: read([manual(i * 5)], { t: { 0: 100 } }), atMs }))).snapshots;
+    expect(moving.map((s) => groupOf(s, 'm')?.status)).toEqual(['OK', 'OK', 'OK', 'OK']);
+    expect(groupOf(moving[3]!, 'm')?.members).toBeUndefined();
+    expect(moving[3]!.assignment.get('m')).toBe('manual');
+    const stuck = collect([0, 5_000, 10_000, 15_000].map((atMs) => ({ read: read([manual(5)], { t: { 0: 100 } }), atMs }))).snapshots;
+    expect(groupOf(stuck[3]!, 'm')?.status).toBe('STALL');
+  });
+
+  it('a partition a live group no longer has assigned is not STALL', () => {
+    const r = read([group('g', { committed: { t: { 0: 5 }, old: { 0: 5 } }, assigned: { t: [0] } })], { t: { 0: 5 }, old: { 0: 10 } });
+    const { snapshots } = collect([0, 5_000, 10_000, 15_000].map((atMs) => ({ read: r, atMs })));
+    expect(groupOf(snapshots[3]!, 'g')?.status).toBe('OK');
+    expect(snapshots[3]!.assignment.get('g')).toBe('consumer');
+  });
+
+  it('a committed offset moving backwards is reported as a rewind while inside the window', () => {
+    const g = (committed: number) => read([group('g', { committed: { t: { 0: committed } } })], { t: { 0: 100 } });
+    const { snapshots } = collect([
+      { read: g(50), atMs: 0 },
+      { read: g(10), atMs: 5_000 },
+      { read: g(20), atMs: 10_000 },
+      { read: g(30), atMs: 20_000 },
+    ]);
+    expect(snapshots.map((s) => s.rewound)).toEqual([[], ['g'], ['g'], []]);
   });
 });
 
@@ -243,7 +385,7 @@ describe('what to read', () => {
     expect(topicsToWatch(['t', 'u', 'v', 'x.dlq', '__internal'], groups, selection)).toEqual(['t', 'u', 'x.dlq']);
   });
 
-  it('asks for the record of each lagging partition and each waiting dead letter, the lowest offset per partition, skipping cached ones', () => {
+  it('asks for the record of each lagging partition and each waiting dead letter, every offset a group needs, skipping cached ones', () => {
     const r = read(
       [group('a', { committed: { t: { 0: 3, 1: 9 } } }), group('b', { committed: { t: { 0: 1 } } })],
       { t: { 0: 9, 1: 9 }, 'x.dlq': { 0: 4, 1: 0 } },
@@ -254,10 +396,15 @@ describe('what to read', () => {
       { topic: 't', partition: 0, offset: 1 },
       { topic: 'x.dlq', partition: 0, offset: 0 },
     ]);
-    expect(recordsToFetch(requests, new Map())).toEqual([
-      { topic: 't', partition: 0, offset: 1 },
-      { topic: 'x.dlq', partition: 0, offset: 0 },
+    expect(recordsToFetch(requests, new Map())).toEqual(requests);
+    expect(recordsToFetch(requests, recordsOf({ 'x.dlq/0': { offset: 0, timestampMs: 1 }, 't/0': { offset: 3, timestampMs: 1 } }))).toEqual([{ topic: 't', partition: 0, offset: 1 }]);
+    // One Fetch names a partition once: two offsets of t/0 take two rounds.
+    expect(fetchRounds(requests)).toEqual([
+      [
+        { topic: 't', partition: 0, offset: 1 },
+        { topic: 'x.dlq', partition: 0, offset: 0 },
+      ],
+      [{ topic: 't', partition: 0, offset: 3 }],
     ]);
-    expect(recordsToFetch(requests, new Map([['x.dlq\u00000', { offset: 0, timestampMs: 1 }]]))).toEqual([{ topic: 't', partition: 0, offset: 1 }]);
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { EMPTY_INDEX, addSample, estimateWriteTime, interpolatedLagSeconds } from '../../../exporter/offset-time-index';
+import { EMPTY_INDEX, addSample, estimateWriteTime, interpolatedLagSeconds, writeTimeBounds } from '../../../exporter/offset-time-index';
 import type { OffsetTimeIndex } from '../../../exporter/offset-time-index';
 
 const build = (points: [offset: number, atMs: number][], max?: number): OffsetTimeIndex =>
@@ -70,5 +70,17 @@ describe('offset → time index', () => {
         },
       ),
     );
+  });
+});
+
+describe('writeTimeBounds', () => {
+  it('gives the interval in which the log reached an offset, open-ended at either end', () => {
+    let index = addSample(EMPTY_INDEX, 10, 1_000);
+    index = addSample(index, 10, 2_000);
+    index = addSample(index, 20, 3_000);
+    expect(writeTimeBounds(EMPTY_INDEX, 5)).toBeUndefined();
+    expect(writeTimeBounds(index, 5)).toEqual({ earliestMs: undefined, latestMs: 1_000 });
+    expect(writeTimeBounds(index, 12)).toEqual({ earliestMs: 2_000, latestMs: 3_000 });
+    expect(writeTimeBounds(index, 25)).toEqual({ earliestMs: 3_000, latestMs: undefined });
   });
 });
