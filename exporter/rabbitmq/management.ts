@@ -1,9 +1,13 @@
-import { ConfigError, HttpRequestError, requestJson } from '@eda-harness/core';
+import { ConfigError, HttpRequestError, requestText } from '@eda-harness/core';
 import { redactCredentials } from '../setting-rules';
+import { requestTextWithCa } from './https-text';
 
 /**
- * The few management HTTP API calls the exporter makes (GET /api/queues, GET /api/bindings),
- * with credentials taken from the URL or given apart (fetch refuses URLs with credentials).
+ * The few management HTTP API calls the exporter makes (GET /api/queues, /api/exchanges,
+ * /api/bindings), with credentials taken from the URL or given apart (fetch refuses URLs with
+ * credentials). Queues and exchanges are read page by page and only the columns the exporter uses
+ * are asked for: on a server with thousands of queues a full /api/queues answer is megabytes of
+ * backing-queue internals, garbage collection and per-consumer details nobody reads.
  */
 export interface ManagementQueue {
   readonly name: string;
@@ -19,6 +23,13 @@ export interface ManagementQueue {
   readonly message_stats?: Readonly<Record<string, unknown>>;
 }
 
+export interface ManagementExchange {
+  readonly name: string;
+  readonly vhost: string;
+  /** direct, fanout, topic, headers, or a plugin's type (x-delayed-message, x-consistent-hash…). */
+  readonly type: string;
+}
+
 export interface ManagementBinding {
   readonly source: string;
   readonly vhost: string;
@@ -30,6 +41,12 @@ export interface ManagementBinding {
 export interface ManagementClient {
   queues(): Promise<ManagementQueue[]>;
   bindings(): Promise<ManagementBinding[]>;
+  exchanges(): Promise<ManagementExchange[]>;
+  /**
+   * True when the server keeps no statistics (`management_agent.disable_metrics_collector`): its
+   * queues then come without message counts, and the numbers must be read elsewhere.
+   */
+  statisticsDisabled(): Promise<boolean>;
 }
 
 export interface ManagementClientOptions {
@@ -37,14 +54,44 @@ export interface ManagementClientOptions {
   readonly user?: string;
   readonly password?: string;
   readonly vhost?: string;
+  /** Per HTTP request (each page is one), default 5 000 ms. */
   readonly timeoutMs?: number;
+  /** Items per page for queues and exchanges (default 500, the most RabbitMQ serves in one page). */
+  readonly pageSize?: number;
+  /** PEM file of the CA(s) that signed an https management API's certificate (default: Node's CAs). */
+  readonly caFile?: string;
 }
 
 const CREDENTIALS_HINT = 'Check the management user and password (default guest / guest, which only works from localhost).';
+/** RabbitMQ refuses page_size above 500. */
+export const MAX_MANAGEMENT_PAGE_SIZE = 500;
+
+/** The columns of /api/queues the snapshot reads (message_stats: the cumulative counts and the smoothed rates). */
+export const QUEUE_COLUMNS = [
+  'name',
+  'vhost',
+  'messages',
+  'messages_ready',
+  'messages_unacknowledged',
+  'consumers',
+  'arguments',
+  'effective_policy_definition',
+  'head_message_timestamp',
+  ...['publish', 'deliver_get', 'ack', 'redeliver', 'deliver_no_ack', 'get_no_ack'].map((f) => `message_stats.${f}`),
+  ...['publish', 'deliver_get', 'ack', 'redeliver'].map((f) => `message_stats.${f}_details`),
+] as const;
+const EXCHANGE_COLUMNS = ['name', 'vhost', 'type'] as const;
+const BINDING_COLUMNS = ['source', 'vhost', 'destination', 'destination_type', 'routing_key'] as const;
+
+/** One page of a paginated management answer. */
+interface Page<T> {
+  readonly items: T[];
+  readonly page_count?: number;
+}
 
 /**
- * Every failure is an HttpRequestError (from requestJson: unreachable or timed out, retriable; or
- * the status and the start of the body) saying it was the management API, with a hint on 401.
+ * Every failure is an HttpRequestError (unreachable or timed out, retriable; or the status and the
+ * start of the body) saying it was the management API, with a hint on 401.
  */
 export function createManagementClient(options: ManagementClientOptions): ManagementClient {
   let parsed: URL;
@@ -52,6 +99,11 @@ export function createManagementClient(options: ManagementClientOptions): Manage
     parsed = new URL(options.url);
   } catch {
     throw new ConfigError(`RabbitMQ management URL ${JSON.stringify(redactCredentials(options.url))} is not a valid URL`, { hint: 'For example http://guest:guest@localhost:15672' });
+  }
+  if (options.caFile !== undefined && parsed.protocol !== 'https:') {
+    throw new ConfigError(`a CA file is set for the RabbitMQ management API but its URL ${JSON.stringify(redactCredentials(options.url))} is not https`, {
+      hint: 'Use an https:// management URL, or drop the CA file.',
+    });
   }
   const user = options.user ?? (parsed.username ? decodeURIComponent(parsed.username) : 'guest');
   const password = options.password ?? (parsed.password ? decodeURIComponent(parsed.password) : 'guest');
@@ -61,15 +113,23 @@ export function createManagementClient(options: ManagementClientOptions): Manage
   const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const scope = options.vhost === undefined ? '' : `/${encodeURIComponent(options.vhost)}`;
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const pageSize = Math.max(1, Math.min(MAX_MANAGEMENT_PAGE_SIZE, Math.floor(options.pageSize ?? MAX_MANAGEMENT_PAGE_SIZE)));
+  const caFile = options.caFile;
 
-  const list = async <T>(path: string): Promise<T[]> => {
+  /** `path` with its query; errors name it without the columns (a long list that says nothing). */
+  const get = async (path: string): Promise<unknown> => {
     const url = `${base}${path}`;
-    let answer: unknown;
+    const [pathname, query = ''] = path.split('?');
+    const params = new URLSearchParams(query);
+    params.delete('columns');
+    const shown = `${base}${pathname}${params.size > 0 ? `?${params.toString()}` : ''}`;
+    let text: string;
     try {
-      answer = await requestJson<unknown>(url, { headers: { authorization }, timeoutMs });
+      const request = { headers: { authorization, accept: 'application/json' }, timeoutMs };
+      text = caFile === undefined ? await requestText(url, request) : await requestTextWithCa(url, { ...request, caFile });
     } catch (err) {
       if (!(err instanceof HttpRequestError)) throw err;
-      throw new HttpRequestError(`RabbitMQ management API: ${err.message}`, {
+      throw new HttpRequestError(`RabbitMQ management API: ${err.message.replace(url, shown)}`, {
         cause: err,
         retriable: err.retriable,
         ...(err.status !== undefined ? { status: err.status } : {}),
@@ -77,12 +137,47 @@ export function createManagementClient(options: ManagementClientOptions): Manage
         ...(err.status === 401 ? { hint: CREDENTIALS_HINT } : {}),
       });
     }
-    if (!Array.isArray(answer)) throw new HttpRequestError(`RabbitMQ management API: GET ${url} answered with ${answer === undefined ? 'an empty body' : typeof answer}, not a list`);
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new HttpRequestError(`RabbitMQ management API: GET ${shown} answered with a body that is not JSON: ${text.slice(0, 300)}`, { cause: err });
+    }
+  };
+
+  const notAList = (path: string, answer: unknown): HttpRequestError =>
+    new HttpRequestError(`RabbitMQ management API: GET ${base}${path.split('?')[0]} answered with ${answer === undefined ? 'an empty body' : typeof answer}, not a list`);
+
+  const list = async <T>(path: string, columns: readonly string[]): Promise<T[]> => {
+    const full = `${path}?columns=${columns.join(',')}`;
+    const answer = await get(full);
+    if (!Array.isArray(answer)) throw notAList(full, answer);
     return answer as T[];
   };
 
+  /** Pages until the last one; a server that ignores pagination (a plain list) is read as one page. */
+  const paged = async <T>(path: string, columns: readonly string[]): Promise<T[]> => {
+    const items: T[] = [];
+    for (let page = 1; ; page++) {
+      const full = `${path}?columns=${columns.join(',')}&page=${page}&page_size=${pageSize}`;
+      const answer = await get(full);
+      if (Array.isArray(answer)) return answer as T[];
+      const body = answer as Page<T> | undefined;
+      if (!body || typeof body !== 'object' || !Array.isArray(body.items)) throw notAList(full, answer);
+      items.push(...body.items);
+      // page_count is 0 for an empty list; a page past the end would be a 400.
+      if (body.items.length === 0 || page >= (body.page_count ?? page)) return items;
+    }
+  };
+
   return {
-    queues: () => list<ManagementQueue>(`/api/queues${scope}`),
-    bindings: () => list<ManagementBinding>(`/api/bindings${scope}`),
+    queues: () => paged<ManagementQueue>(`/api/queues${scope}`, QUEUE_COLUMNS),
+    exchanges: () => paged<ManagementExchange>(`/api/exchanges${scope}`, EXCHANGE_COLUMNS),
+    // /api/bindings has no pagination.
+    bindings: () => list<ManagementBinding>(`/api/bindings${scope}`, BINDING_COLUMNS),
+    async statisticsDisabled() {
+      const answer = (await get('/api/overview?columns=disable_stats')) as { disable_stats?: unknown } | undefined;
+      return answer?.disable_stats === true;
+    },
   };
 }

@@ -6,9 +6,9 @@ import { matchDlqPattern } from '../name-filter';
 import type { NameFilter } from '../name-filter';
 import { EMPTY_INDEX, addSample, estimateWriteTime } from '../offset-time-index';
 import type { OffsetTimeIndex } from '../offset-time-index';
-import type { DlqSample, QueueSample, RabbitMqSnapshot } from '../types';
-import { deadLetterRoutes } from './dead-letter-topology';
-import type { ManagementBinding, ManagementQueue } from './management';
+import { deadLetterTopology, queueKey } from './dead-letter-topology';
+import type { ManagementBinding, ManagementExchange, ManagementQueue } from './management';
+import type { RabbitMqCollection, RabbitMqDlqSample, RabbitMqQueueOperation, RabbitMqQueueSample } from './types';
 
 /**
  * The numbers of a RabbitMQ collection, from what the management API or AMQP passive declares
@@ -26,6 +26,8 @@ export interface RabbitMqSelection {
   readonly queues: NameFilter;
   /** Dead-letter queue patterns, in addition to queues bound to a dead-letter exchange. */
   readonly dlqPatterns: readonly string[];
+  /** Never DLQs: queues the operator says are not (deny list) and retry queues by name. */
+  readonly notDlq?: NameFilter;
 }
 
 /** What the collector carries from one collection to the next, per DLQ (vhost and name). */
@@ -50,12 +52,21 @@ const RATE_FIELDS: Record<string, string> = {
   [RABBITMQ_QUEUE_OPERATION.ACK]: 'ack_details',
   [RABBITMQ_QUEUE_OPERATION.REDELIVER]: 'redeliver_details',
 };
+/** Management API message_stats cumulative counts behind each exported counter. */
+const TOTAL_FIELDS: Record<RabbitMqQueueOperation, string> = {
+  publish: 'publish',
+  deliver: 'deliver_get',
+  ack: 'ack',
+  redeliver: 'redeliver',
+};
 /** Counters of messages leaving a queue, used to tell a DLQ's inflow from its depth. */
 const OUTFLOW_FIELDS = ['ack', 'deliver_no_ack', 'get_no_ack'] as const;
 
 export interface ManagementAnswers {
   readonly queues: readonly ManagementQueue[];
   readonly bindings: readonly ManagementBinding[];
+  /** Exchange types; without them binding keys are matched the old way (see dead-letter-topology.ts). */
+  readonly exchanges?: readonly ManagementExchange[];
   /** Wall time (ms) of the answers. */
   readonly atMs: number;
 }
@@ -64,29 +75,32 @@ export function managementSnapshot(
   answers: ManagementAnswers,
   memory: RabbitMqMemory,
   selection: RabbitMqSelection,
-): { snapshot: RabbitMqSnapshot; memory: RabbitMqMemory } {
+): { snapshot: RabbitMqCollection; memory: RabbitMqMemory } {
   const { atMs } = answers;
   const queues = answers.queues.filter((q) => selection.queues(q.name));
-  const samples: QueueSample[] = queues.map((q) => ({
+  const samples: RabbitMqQueueSample[] = queues.map((q) => ({
     vhost: q.vhost,
     queue: q.name,
     ready: num(q.messages_ready),
     unacked: num(q.messages_unacknowledged),
     consumers: num(q.consumers),
     rates: ratesOf(q),
+    totals: totalsOf(q),
   }));
 
+  const topology = deadLetterTopology(answers.queues, answers.bindings, answers.exchanges);
   const sourcesByDlq = new Map<string, Set<string>>();
-  for (const r of deadLetterRoutes(answers.queues, answers.bindings)) {
-    const key = `${r.vhost}\u0000${r.dlq}`;
+  for (const r of topology.routes) {
+    const key = queueKey(r.vhost, r.dlq);
     sourcesByDlq.set(key, (sourcesByDlq.get(key) ?? new Set()).add(r.source));
   }
-  const dlqs: DlqSample[] = [];
+  const dlqs: RabbitMqDlqSample[] = [];
   const lastDlqCounts = new Map<string, number>();
   const arrivals = new Map<string, OffsetTimeIndex>();
   const inflow = new Map(memory.inflow);
   for (const q of queues) {
-    const key = `${q.vhost}\u0000${q.name}`;
+    const key = queueKey(q.vhost, q.name);
+    if (topology.retryLoopQueues.has(key) || selection.notDlq?.(q.name)) continue;
     const fromTopology = sourcesByDlq.get(key);
     const fromName = matchDlqPattern(selection.dlqPatterns, q.name);
     if (!fromTopology && !fromName) continue;
@@ -99,20 +113,22 @@ export function managementSnapshot(
     arrivals.set(key, index);
     const head = typeof q.head_message_timestamp === 'number' ? q.head_message_timestamp * 1000 : undefined;
     const oldestAgeSeconds = depth === 0 ? 0 : (ageSeconds(atMs, head) ?? headAgeFromArrivals(index, total - depth, atMs));
-    dlqs.push({ system: 'rabbitmq', dlq: q.name, sources, depth, oldestAgeSeconds });
+    dlqs.push({ system: 'rabbitmq', vhost: q.vhost, dlq: q.name, sources, depth, oldestAgeSeconds });
 
     lastDlqCounts.set(key, total);
     const source = sources.length === 1 ? sources[0]! : DLQ_SOURCE_UNKNOWN;
-    addCount(inflow, `${key}\u0000${source}`, { dlq: q.name, source }, growth(memory.lastDlqCounts.get(key), total));
+    addCount(inflow, `${key}\u0000${source}`, { vhost: q.vhost, dlq: q.name, source }, growth(memory.lastDlqCounts.get(key), total));
   }
   return {
-    snapshot: { atMs, via: 'management', queues: samples, dlqs, dlqInflow: [...inflow.values()], warnings: [] },
+    snapshot: { atMs, via: 'management', source: 'management', degraded: false, queues: samples, dlqs, dlqInflow: [...inflow.values()], warnings: [] },
     memory: { lastDlqCounts, arrivals, inflow },
   };
 }
 
 /** A queue as an AMQP passive declare reports it: ready messages and consumers only. */
 export interface CheckedQueue {
+  /** The vhost of the AMQP connection (the URL's path). */
+  readonly vhost: string;
   readonly queue: string;
   readonly messageCount: number;
   readonly consumerCount: number;
@@ -123,15 +139,16 @@ export interface CheckedQueue {
  * could check, dead-letter queues by name only, no unacknowledged count or age (nothing tells
  * them), and the inflow counted so far.
  */
-export function amqpSnapshot(checked: readonly CheckedQueue[], memory: RabbitMqMemory, selection: RabbitMqSelection, atMs: number): RabbitMqSnapshot {
-  const queues: QueueSample[] = [];
-  const dlqs: DlqSample[] = [];
+export function amqpSnapshot(checked: readonly CheckedQueue[], memory: RabbitMqMemory, selection: RabbitMqSelection, atMs: number): RabbitMqCollection {
+  const queues: RabbitMqQueueSample[] = [];
+  const dlqs: RabbitMqDlqSample[] = [];
   for (const q of checked) {
-    queues.push({ vhost: '', queue: q.queue, ready: q.messageCount, unacked: undefined, consumers: q.consumerCount, rates: {} });
-    const match = matchDlqPattern(selection.dlqPatterns, q.queue);
-    if (match) dlqs.push({ system: 'rabbitmq', dlq: q.queue, sources: match.source ? [match.source] : [], depth: q.messageCount, oldestAgeSeconds: undefined });
+    queues.push({ vhost: q.vhost, queue: q.queue, ready: q.messageCount, unacked: undefined, consumers: q.consumerCount, rates: {}, totals: {} });
+    const match = selection.notDlq?.(q.queue) ? undefined : matchDlqPattern(selection.dlqPatterns, q.queue);
+    if (match) dlqs.push({ system: 'rabbitmq', vhost: q.vhost, dlq: q.queue, sources: match.source ? [match.source] : [], depth: q.messageCount, oldestAgeSeconds: undefined });
   }
-  return { atMs, via: 'amqp', queues, dlqs, dlqInflow: [...memory.inflow.values()], warnings: [] };
+  // Degraded: AMQP cannot list queues, so what is not configured by name is missing, not empty.
+  return { atMs, via: 'amqp', source: 'amqp', degraded: true, queues, dlqs, dlqInflow: [...memory.inflow.values()], warnings: [] };
 }
 
 /**
@@ -152,7 +169,18 @@ function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 }
 
-function ratesOf(q: ManagementQueue): QueueSample['rates'] {
+function totalsOf(q: ManagementQueue): RabbitMqQueueSample['totals'] {
+  const stats = q.message_stats;
+  if (!stats) return {};
+  const totals: Partial<Record<RabbitMqQueueOperation, number>> = {};
+  for (const [operation, field] of Object.entries(TOTAL_FIELDS) as [RabbitMqQueueOperation, string][]) {
+    const value = stats[field];
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) totals[operation] = value;
+  }
+  return totals;
+}
+
+function ratesOf(q: ManagementQueue): RabbitMqQueueSample['rates'] {
   const stats = q.message_stats;
   if (!stats) return {};
   const rates: Record<string, number> = {};

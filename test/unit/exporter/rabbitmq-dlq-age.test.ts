@@ -16,6 +16,8 @@ function scripted(frames: ManagementQueue[][]): ManagementClient & { next(): voi
     next: () => void (i = Math.min(i + 1, frames.length - 1)),
     queues: async () => frames[i]!,
     bindings: async () => [],
+    exchanges: async () => [],
+    statisticsDisabled: async () => false,
   };
 }
 

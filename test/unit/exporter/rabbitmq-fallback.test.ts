@@ -18,6 +18,8 @@ async function closedPort(): Promise<number> {
 const failing: ManagementClient = {
   queues: () => Promise.reject(new HttpRequestError('RabbitMQ management API: GET http://rabbit:15672/api/queues answered HTTP 401: {"error":"not_authorised"}', { status: 401 })),
   bindings: () => Promise.resolve([]),
+  exchanges: () => Promise.resolve([]),
+  statisticsDisabled: () => Promise.resolve(false),
 };
 
 describe('RabbitMQ collector fallback', () => {

@@ -1,8 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { HttpRequestError } from '../../../core/errors';
-import { createManagementClient } from '../../../exporter/rabbitmq/management';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, HttpRequestError } from '../../../core/errors';
+import { createManagementClient, QUEUE_COLUMNS } from '../../../exporter/rabbitmq/management';
 
 /** The management client against a stand-in HTTP server on a free local port (no RabbitMQ). */
 
@@ -14,8 +19,19 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
     if (req.headers.authorization !== `Basic ${Buffer.from('monitor:s3cret').toString('base64')}`) return void res.writeHead(401).end('{"error":"not_authorised"}');
-    if (req.url === '/api/queues/%2F') return void res.end(JSON.stringify([{ name: 'q', vhost: '/', messages_ready: 2 }]));
-    if (req.url === '/api/bindings') return void res.end(JSON.stringify({ not: 'a list' }));
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/api/queues/%2F') return void res.end(JSON.stringify([{ name: 'q', vhost: '/', messages_ready: 2 }]));
+    if (url.pathname === '/api/bindings') return void res.end(JSON.stringify({ not: 'a list' }));
+    if (url.pathname === '/api/queues/big') {
+      // 7 queues served as RabbitMQ pages them.
+      const page = Number(url.searchParams.get('page'));
+      const size = Number(url.searchParams.get('page_size'));
+      const all = Array.from({ length: 7 }, (_, i) => ({ name: `q${i}`, vhost: 'big' }));
+      return void res.end(JSON.stringify({ items: all.slice((page - 1) * size, page * size), page, page_size: size, page_count: Math.ceil(all.length / size), total_count: all.length }));
+    }
+    if (url.pathname === '/api/exchanges/empty') return void res.end(JSON.stringify({ items: [], page: 1, page_count: 0, total_count: 0 }));
+    if (url.pathname === '/api/overview') return void res.end(JSON.stringify({ disable_stats: url.searchParams.get('columns') === 'disable_stats' }));
+    if (url.pathname === '/api/queues/slow') return; // never answers
     res.writeHead(503).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -33,7 +49,7 @@ describe('RabbitMQ management client', () => {
   it('sends the credentials of the URL as basic auth (never in the URL) and scopes to the vhost', async () => {
     const client = createManagementClient({ url: `http://monitor:s3cret@127.0.0.1:${port}/`, vhost: '/' });
     await expect(client.queues()).resolves.toEqual([{ name: 'q', vhost: '/', messages_ready: 2 }]);
-    expect(seen.at(-1)?.url).toBe('/api/queues/%2F');
+    expect(seen.at(-1)?.url).toMatch(/^\/api\/queues\/%2F\?/);
   });
 
   it('credentials given apart win over the URL', async () => {
@@ -45,7 +61,7 @@ describe('RabbitMQ management client', () => {
     const err = await failure(createManagementClient({ url: `http://127.0.0.1:${port}` }).queues());
     expect(err).toBeInstanceOf(HttpRequestError);
     expect(err).toMatchObject({ status: 401, retriable: false, code: 'HTTP_REQUEST' });
-    expect(err.message).toBe(`RabbitMQ management API: GET http://127.0.0.1:${port}/api/queues answered HTTP 401: {"error":"not_authorised"}`);
+    expect(err.message).toBe(`RabbitMQ management API: GET http://127.0.0.1:${port}/api/queues?page=1&page_size=500 answered HTTP 401: {"error":"not_authorised"}`);
     expect(err.hint).toMatch(/management user and password/);
     expect(err.message).not.toContain('guest');
   });
@@ -68,6 +84,104 @@ describe('RabbitMQ management client', () => {
     await new Promise((r) => closed.close(r));
     const err = await failure(createManagementClient({ url: `http://127.0.0.1:${closedPort}` }).queues());
     expect(err).toMatchObject({ retriable: true, status: undefined });
-    expect(err.message).toMatch(new RegExp(`^RabbitMQ management API: GET http://127.0.0.1:${closedPort}/api/queues is unreachable`));
+    expect(err.message).toMatch(new RegExp(`^RabbitMQ management API: GET http://127.0.0.1:${closedPort}/api/queues\\?page=1&page_size=500 is unreachable`));
+  });
+
+  it('asks only for the columns the exporter reads, and names them in no error', async () => {
+    await createManagementClient({ url: `http://monitor:s3cret@127.0.0.1:${port}`, vhost: '/' }).queues();
+    const asked = new URL(seen.at(-1)!.url, 'http://x').searchParams.get('columns')!.split(',');
+    expect(asked).toEqual([...QUEUE_COLUMNS]);
+    expect(asked).not.toContain('backing_queue_status');
+    const err = await failure(createManagementClient({ url: `http://monitor:s3cret@127.0.0.1:${port}` }).bindings());
+    expect(err.message).not.toContain('columns');
+  });
+
+  it('reads every page of a paginated answer, in pages of the configured size', async () => {
+    const before = seen.length;
+    const queues = await createManagementClient({ url: `http://monitor:s3cret@127.0.0.1:${port}`, vhost: 'big', pageSize: 3 }).queues();
+    expect(queues.map((q) => q.name)).toEqual(['q0', 'q1', 'q2', 'q3', 'q4', 'q5', 'q6']);
+    const pages = seen.slice(before).map((s) => new URL(s.url, 'http://x').searchParams);
+    expect(pages.map((p) => [p.get('page'), p.get('page_size')])).toEqual([
+      ['1', '3'],
+      ['2', '3'],
+      ['3', '3'],
+    ]);
+  });
+
+  it('an empty paginated list (page_count 0) is one request and no items', async () => {
+    const before = seen.length;
+    await expect(createManagementClient({ url: `http://monitor:s3cret@127.0.0.1:${port}`, vhost: 'empty' }).exchanges()).resolves.toEqual([]);
+    expect(seen.length - before).toBe(1);
+  });
+
+  it('page size is capped at 500, the most RabbitMQ serves', async () => {
+    await createManagementClient({ url: `http://monitor:s3cret@127.0.0.1:${port}`, vhost: 'big', pageSize: 10_000 }).queues();
+    expect(new URL(seen.at(-1)!.url, 'http://x').searchParams.get('page_size')).toBe('500');
+  });
+
+  it('tells whether the server keeps statistics', async () => {
+    await expect(createManagementClient({ url: `http://monitor:s3cret@127.0.0.1:${port}` }).statisticsDisabled()).resolves.toBe(true);
+  });
+
+  it('a request slower than the configured timeout fails as retriable, naming the timeout', async () => {
+    const err = await failure(createManagementClient({ url: `http://monitor:s3cret@127.0.0.1:${port}`, vhost: 'slow', timeoutMs: 200 }).queues());
+    expect(err).toMatchObject({ retriable: true });
+    expect(err.message).toMatch(/did not answer within 200 ms/);
+  });
+});
+
+describe('RabbitMQ management client over HTTPS', () => {
+  let dir: string;
+  let https: ReturnType<typeof createHttpsServer>;
+  let httpsPort: number;
+
+  beforeAll(async () => {
+    // A private CA and a server certificate for 127.0.0.1 signed by it (openssl, as operators make them).
+    dir = mkdtempSync(join(tmpdir(), 'eda-mgmt-tls-'));
+    const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test CA');
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
+    https = createHttpsServer({ key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) }, (req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.headers.authorization !== `Basic ${Buffer.from('monitor:s3cret').toString('base64')}`) return void res.writeHead(401).end('{"error":"not_authorised"}');
+      res.end(JSON.stringify({ items: [{ name: 'tls-q', vhost: '/' }], page: 1, page_count: 1 }));
+    });
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+    httpsPort = (https.address() as AddressInfo).port;
+  }, 60_000);
+
+  afterAll(async () => {
+    https.closeAllConnections();
+    await new Promise((r) => https.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('trusts the configured CA file', async () => {
+    const client = createManagementClient({ url: `https://monitor:s3cret@127.0.0.1:${httpsPort}`, caFile: join(dir, 'ca.pem') });
+    await expect(client.queues()).resolves.toEqual([{ name: 'tls-q', vhost: '/' }]);
+  });
+
+  it('without the CA the certificate is refused, not retried forever', async () => {
+    const err = await failure(createManagementClient({ url: `https://monitor:s3cret@127.0.0.1:${httpsPort}`, caFile: join(dir, 'server.pem') }).queues());
+    expect(err).toBeInstanceOf(HttpRequestError);
+    expect(err).toMatchObject({ retriable: false });
+    expect(err.message).toMatch(/certificate/i);
+  });
+
+  it('keeps the management API errors (401 with the credentials hint) over HTTPS', async () => {
+    const err = await failure(createManagementClient({ url: `https://127.0.0.1:${httpsPort}`, caFile: join(dir, 'ca.pem') }).queues());
+    expect(err).toMatchObject({ status: 401, retriable: false });
+    expect(err.hint).toMatch(/management user and password/);
+  });
+
+  it('an unreadable CA file is named in the error', async () => {
+    const err = await failure(createManagementClient({ url: `https://127.0.0.1:${httpsPort}`, caFile: join(dir, 'missing.pem') }).queues());
+    expect(err.message).toContain('missing.pem');
+  });
+
+  it('a CA file with an http URL is a configuration error', () => {
+    expect(() => createManagementClient({ url: 'http://127.0.0.1:15672', caFile: '/etc/ca.pem' })).toThrow(ConfigError);
   });
 });

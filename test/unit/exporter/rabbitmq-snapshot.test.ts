@@ -37,8 +37,8 @@ describe('RabbitMQ snapshot from the management API', () => {
       },
     ]).snapshots;
     expect(s!.queues).toEqual([
-      { vhost: '/', queue: 'work', ready: 3, unacked: 2, consumers: 1, rates: { publish: 1.5 } },
-      { vhost: '/', queue: 'odd', ready: 0, unacked: 0, consumers: 0, rates: {} },
+      { vhost: '/', queue: 'work', ready: 3, unacked: 2, consumers: 1, rates: { publish: 1.5 }, totals: {} },
+      { vhost: '/', queue: 'odd', ready: 0, unacked: 0, consumers: 0, rates: {}, totals: {} },
     ]);
     expect(s!.via).toBe('management');
   });
@@ -78,16 +78,17 @@ describe('RabbitMQ snapshot from AMQP passive declares', () => {
     const { memory } = run([{ queues: [q('x.dlq', { messages: 1 })], bindings: [] }, { queues: [q('x.dlq', { messages: 3 })], bindings: [] }]);
     const s = amqpSnapshot(
       [
-        { queue: 'work', messageCount: 7, consumerCount: 2 },
-        { queue: 'x.dlq', messageCount: 3, consumerCount: 0 },
+        { vhost: '/', queue: 'work', messageCount: 7, consumerCount: 2 },
+        { vhost: '/', queue: 'x.dlq', messageCount: 3, consumerCount: 0 },
       ],
       memory,
       selection,
       5_000,
     );
-    expect(s.queues[0]).toEqual({ vhost: '', queue: 'work', ready: 7, unacked: undefined, consumers: 2, rates: {} });
-    expect(s.dlqs).toEqual([{ system: 'rabbitmq', dlq: 'x.dlq', sources: ['x'], depth: 3, oldestAgeSeconds: undefined }]);
+    expect(s.queues[0]).toEqual({ vhost: '/', queue: 'work', ready: 7, unacked: undefined, consumers: 2, rates: {}, totals: {} });
+    expect(s.dlqs).toEqual([{ system: 'rabbitmq', vhost: '/', dlq: 'x.dlq', sources: ['x'], depth: 3, oldestAgeSeconds: undefined }]);
     expect(inflowOf(s, 'x.dlq', 'x')).toBe(2);
-    expect(s).toMatchObject({ via: 'amqp', atMs: 5_000 });
+    // AMQP cannot list queues: the collection says it is not the whole picture.
+    expect(s).toMatchObject({ via: 'amqp', source: 'amqp', degraded: true, atMs: 5_000 });
   });
 });
