@@ -58,6 +58,8 @@ export interface KafkaMemory {
   readonly records: ReadonlyMap<string, FetchedRecord>;
   /** Group partitions (by {@link commitKey}) whose lag in seconds comes from records. */
   readonly seriesSources: ReadonlyMap<string, SeriesSource>;
+  /** Groups seen committing with no members: offset-only (manual assignment), see {@link groupSamples}. */
+  readonly manualGroups: ReadonlySet<string>;
 }
 
 export const EMPTY_KAFKA_MEMORY: KafkaMemory = {
@@ -69,6 +71,7 @@ export const EMPTY_KAFKA_MEMORY: KafkaMemory = {
   lastDlqHigh: new Map(),
   records: new Map(),
   seriesSources: new Map(),
+  manualGroups: new Set(),
 };
 
 export interface KafkaSnapshotInput {
@@ -165,6 +168,7 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
       lastDlqHigh: dlq.lastHigh,
       records: records.used,
       seriesSources: new Map([...seriesSources, ...keptSources(memory, groups.keptCommits)]),
+      manualGroups: groups.manualGroups,
     },
   };
 }
@@ -275,6 +279,12 @@ function partitionLags(
  * One sample per group: state, members, status (its worst partition's; ERR when its offsets or
  * membership could not be read) and assigned partitions without a commit. A group whose offsets
  * could not be read keeps its last samples rather than vanishing and breaking every alert on it.
+ *
+ * Manual-assignment (offset-only) groups: Kafka 3 lists them with an empty protocol type, but
+ * Kafka 4's group coordinator lists a group created by a bare offset commit as an empty
+ * `consumer` group, exactly like a subscribed group whose consumers all left. What tells them
+ * apart is that its committed offsets move while it has no members: from then on (while it stays
+ * without members) it is manual, judged by offset movement and exported without a member count.
  */
 function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, options: KafkaSnapshotOptions, lag: ReturnType<typeof partitionLags>) {
   /** The histories of the samples kept for unreadable groups. */
@@ -284,12 +294,16 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
   const partitions: PartitionLagSample[] = [];
   const assignment = new Map<string, 'manual' | 'consumer'>();
   const rewound: string[] = [];
+  const manualGroups = new Set<string>();
   for (const { group, description, committed } of read.groups) {
     const unreadable = committed === undefined;
     // Without a description membership is unknown, and it is what tells STALL from STOP.
     const failed = unreadable || description === undefined;
     const members = description?.members ?? 0;
-    const manual = isManualAssignment(description);
+    const committedWithoutMembers =
+      description !== undefined && members === 0 && lag.byGroup.get(group)?.some((s) => movedSinceLast(memory, group, s)) === true;
+    const manual = isManualAssignment(description) || (description !== undefined && members === 0 && (memory.manualGroups.has(group) || committedWithoutMembers));
+    if (manual) manualGroups.add(group);
     if (description) assignment.set(group, manual ? 'manual' : 'consumer');
     // Only a decoded assignment of a live group says a partition is no longer anyone's.
     const assigned = members > 0 && (description?.assigned.size ?? 0) > 0 ? description?.assigned : undefined;
@@ -332,7 +346,13 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
       uncommitted: uncommittedPartitions(description?.assigned, samples, options.selection),
     });
   }
-  return { groups, partitions, lastPartitions, keptCommits, assignment, rewound };
+  return { groups, partitions, lastPartitions, keptCommits, assignment, rewound, manualGroups };
+}
+
+/** True when the group's committed offset of this partition differs from the last collection's. */
+function movedSinceLast(memory: KafkaMemory, group: string, sample: PartitionLagSample): boolean {
+  const previous = memory.commits.get(commitKey(group, sample.topic, sample.partition));
+  return previous !== undefined && previous.lastCommittedOffset !== sample.committedOffset;
 }
 
 /** Per topic, the assigned partitions that have no committed offset (never a lag of -1). */

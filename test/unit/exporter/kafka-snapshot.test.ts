@@ -269,6 +269,24 @@ describe('Kafka snapshot: manual assignment, unassigned partitions, rewinds', ()
     expect(groupOf(stuck[3]!, 'm')?.status).toBe('STALL');
   });
 
+  it('Kafka 4 lists an offset-only group as an empty consumer group: it is manual once its offsets move without members', () => {
+    const empty = (committed: number, members = 0) => read([group('k4', { committed: { t: { 0: committed } }, members, state: 'Empty' })], { t: { 0: 100 } });
+    const { snapshots } = collect([
+      { read: empty(10), atMs: 0 },
+      { read: empty(20), atMs: 5_000 },
+      { read: empty(20), atMs: 10_000 },
+      { read: empty(20), atMs: 16_000 },
+    ]);
+    expect(snapshots.map((s) => s.assignment.get('k4'))).toEqual(['consumer', 'manual', 'manual', 'manual']);
+    expect(snapshots.map((s) => groupOf(s, 'k4')?.members)).toEqual([0, undefined, undefined, undefined]);
+    // Stopped moving for the window: STALL (offsets are all there is), never STOP.
+    expect(groupOf(snapshots[3]!, 'k4')?.status).toBe('STALL');
+    // A subscribed group whose consumers left and whose offsets do not move stays a consumer group: STOP.
+    const stopped = collect([0, 5_000, 10_000, 16_000].map((atMs) => ({ read: empty(10), atMs }))).snapshots;
+    expect(stopped.map((s) => s.assignment.get('k4'))).toEqual(['consumer', 'consumer', 'consumer', 'consumer']);
+    expect(groupOf(stopped[3]!, 'k4')?.status).toBe('STOP');
+  });
+
   it('a partition a live group no longer has assigned is not STALL', () => {
     const r = read([group('g', { committed: { t: { 0: 5 }, old: { 0: 5 } }, assigned: { t: [0] } })], { t: { 0: 5 }, old: { 0: 10 } });
     const { snapshots } = collect([0, 5_000, 10_000, 15_000].map((atMs) => ({ read: r, atMs })));
