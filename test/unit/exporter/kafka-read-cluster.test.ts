@@ -1,0 +1,86 @@
+import type { Admin } from 'kafkajs';
+import { createNameFilter } from '../../../exporter/name-filter';
+import type { ClusterAccess, PartitionFetch } from '../../../exporter/kafka/cluster-access';
+import { readCluster, readRecords } from '../../../exporter/kafka/read-cluster';
+import { recordKey } from '../../../exporter/kafka/partition-history';
+
+/**
+ * The cluster reads over a fake admin and a fake internal cluster: one bad group or one failing
+ * partition must cost only its own numbers, never the collection or the other groups.
+ */
+
+const selection = { topics: createNameFilter({}), dlqPatterns: [] };
+const options = { groups: createNameFilter({}), selection, concurrency: 4 };
+
+interface FakeSpec {
+  readonly groups: string[];
+  /** Groups whose DescribeGroups fails (kafkajs then fails the whole call). */
+  readonly undescribable?: string[];
+  /** Topics whose offsets cannot be read (an offline partition). */
+  readonly brokenTopics?: string[];
+}
+
+function fakeAdmin(spec: FakeSpec): Admin {
+  const admin = {
+    listGroups: async () => ({ groups: spec.groups.map((groupId) => ({ groupId, protocolType: 'consumer' })) }),
+    describeGroups: async (ids: string[]) => {
+      const bad = ids.find((id) => spec.undescribable?.includes(id));
+      if (bad) throw new Error(`GROUP_AUTHORIZATION_FAILED (${bad})`);
+      return { groups: ids.map((groupId) => ({ groupId, state: 'Stable', protocolType: 'consumer', protocol: 'range', members: [] })) };
+    },
+    fetchOffsets: async () => [
+      { topic: 'ok', partitions: [{ partition: 0, offset: '1' }] },
+      { topic: 'broken', partitions: [{ partition: 0, offset: '1' }] },
+    ],
+    listTopics: async () => ['ok', 'broken'],
+    fetchTopicOffsets: async (topic: string) => {
+      if (spec.brokenTopics?.includes(topic)) throw new Error('NOT_LEADER_OR_FOLLOWER');
+      return [{ partition: 0, offset: '5', high: '5', low: '0' }];
+    },
+  };
+  return admin as unknown as Admin;
+}
+
+/** The internal cluster: its batched ListOffsets fails as a whole when any partition fails. */
+function fakeCluster(brokenTopics: string[]): ClusterAccess {
+  return {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    partitionsOf: async (topics) => new Map(topics.map((t) => [t, [0]])),
+    listOffsets: async (topics) => {
+      if (topics.some((t) => brokenTopics.includes(t.topic))) throw new Error('NOT_LEADER_OR_FOLLOWER');
+      return new Map(topics.map((t) => [t.topic, new Map([[0, 5]])]));
+    },
+    fetchRecords: async (requests: readonly PartitionFetch[]) => new Map(requests.map((r) => [`${r.topic}\u0000${r.partition}`, { offset: r.offset, timestampMs: 1_000 + r.offset }])),
+  };
+}
+
+describe('readCluster: partial failure stays partial', () => {
+  it('one group that cannot be described leaves the others of its DescribeGroups call described', async () => {
+    const groups = Array.from({ length: 150 }, (_, i) => `g${String(i).padStart(3, '0')}`);
+    const read = await readCluster({ admin: fakeAdmin({ groups, undescribable: ['g042'] }), cluster: undefined }, options);
+    expect(read.groups.filter((g) => g.description === undefined).map((g) => g.group)).toEqual(['g042']);
+    expect(read.warnings).toEqual([expect.stringContaining('describeGroups(g042)')]);
+  });
+
+  it('one partition failing the batched ListOffsets costs only its topic: the others keep their watermarks', async () => {
+    const read = await readCluster({ admin: fakeAdmin({ groups: ['g'], brokenTopics: ['broken'] }), cluster: fakeCluster(['broken']) }, options);
+    expect(read.high.get('ok')?.get(0)).toBe(5);
+    expect(read.high.has('broken')).toBe(false);
+    expect(read.warnings).toEqual([expect.stringContaining('listOffsets'), expect.stringContaining('fetchTopicOffsets(broken)')]);
+  });
+});
+
+describe('readRecords', () => {
+  it('reads every offset asked for, several per partition, each keyed by its offset', async () => {
+    const { records, warnings } = await readRecords(fakeCluster([]), [
+      { topic: 't', partition: 0, offset: 3 },
+      { topic: 't', partition: 0, offset: 9 },
+      { topic: 'u', partition: 1, offset: 4 },
+    ]);
+    expect(warnings).toEqual([]);
+    expect(records.get(recordKey('t', 0, 3))).toEqual({ offset: 3, timestampMs: 1_003 });
+    expect(records.get(recordKey('t', 0, 9))).toEqual({ offset: 9, timestampMs: 1_009 });
+    expect(records.get(recordKey('u', 1, 4))).toEqual({ offset: 4, timestampMs: 1_004 });
+  });
+});
