@@ -55,6 +55,16 @@ export interface ClusterRead {
   readonly warnings: readonly string[];
 }
 
+/**
+ * A record read at an offset. `nextDataOffset` is filled when the fetch can tell control records
+ * (transaction markers) apart: the offset of the first data record at or after the one asked
+ * for, or the log end when only control records follow (a caught-up consumer of a transactional
+ * producer sits on the last commit marker, one below the end, for ever).
+ */
+export interface RecordRead extends FetchedRecord {
+  readonly nextDataOffset?: number;
+}
+
 /** Which topics count. */
 export interface KafkaSelection {
   readonly topics: NameFilter;

@@ -8,7 +8,7 @@ import type { KafkaTargetConfig } from '../types';
 import { createClusterAccess } from './cluster-access';
 import type { ClusterAccess, FetchedRecord, PartitionFetch } from './cluster-access';
 import { fetchRounds, topicsToWatch } from './cluster-read';
-import type { ClusterRead, GroupDescriptionRead, GroupRead, KafkaSelection } from './cluster-read';
+import type { ClusterRead, GroupDescriptionRead, GroupRead, KafkaSelection, RecordRead } from './cluster-read';
 import { partitionKey, recordKey } from './partition-history';
 
 /**
@@ -131,16 +131,18 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
 export async function readRecords(
   cluster: ClusterAccess | undefined,
   requests: readonly PartitionFetch[],
-): Promise<{ records: Map<string, FetchedRecord>; warnings: string[] }> {
-  const records = new Map<string, FetchedRecord>();
+): Promise<{ records: Map<string, RecordRead>; warnings: string[] }> {
+  const records = new Map<string, RecordRead>();
   const warnings: string[] = [];
   if (!cluster || requests.length === 0) return { records, warnings };
   for (const round of fetchRounds(requests)) {
     try {
       const fetched = await cluster.fetchRecords(round);
       for (const r of round) {
-        const record = fetched.get(partitionKey(r.topic, r.partition));
-        if (record) records.set(recordKey(r.topic, r.partition, r.offset), { offset: r.offset, timestampMs: record.timestampMs });
+        const record: RecordRead | undefined = fetched.get(partitionKey(r.topic, r.partition));
+        if (!record) continue;
+        const { nextDataOffset } = record;
+        records.set(recordKey(r.topic, r.partition, r.offset), { offset: r.offset, timestampMs: record.timestampMs, ...(nextDataOffset === undefined ? {} : { nextDataOffset }) });
       }
     } catch (err) {
       warnings.push(`fetching record timestamps: ${errorMessage(err)}`);

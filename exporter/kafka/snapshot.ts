@@ -11,7 +11,7 @@ import type { ConsumerStatus } from './consumer-status';
 import { commitKey, observeCommit, partitionKey, recordKey } from './partition-history';
 import type { CommitHistory } from './partition-history';
 import { committedPartitions, dlqPartitions, dlqTopicsOf, headOffset, isManualAssignment } from './cluster-read';
-import type { ClusterRead, KafkaSelection } from './cluster-read';
+import type { ClusterRead, KafkaSelection, RecordRead } from './cluster-read';
 
 /**
  * The numbers of a Kafka collection, from what was read: lag in messages (never negative: a
@@ -55,7 +55,7 @@ export interface KafkaMemory {
    * Record timestamps by {@link recordKey}: only the offsets this collection still needed are
    * carried over, so the cache is bounded by the partitions read (and {@link MAX_CACHED_RECORDS}).
    */
-  readonly records: ReadonlyMap<string, FetchedRecord>;
+  readonly records: ReadonlyMap<string, RecordRead>;
   /** Group partitions (by {@link commitKey}) whose lag in seconds comes from records. */
   readonly seriesSources: ReadonlyMap<string, SeriesSource>;
   /** Groups seen committing with no members: offset-only (manual assignment), see {@link groupSamples}. */
@@ -80,7 +80,7 @@ export interface KafkaSnapshotInput {
    * Records by {@link recordKey}, each at the offset it was asked for (see `recordRequests`):
    * their timestamps give lag in seconds. Added to the ones the memory kept.
    */
-  readonly records: ReadonlyMap<string, FetchedRecord>;
+  readonly records: ReadonlyMap<string, RecordRead>;
   /** Wall time (ms) of the watermark reads: the time of the observations. */
   readonly atMs: number;
   /** Wall time (ms) of the record fetch: ages are measured from here. */
@@ -125,12 +125,16 @@ type LagSecondsOf = (topic: string, partition: number, offset: number, series?: 
 export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, options: KafkaSnapshotOptions): { snapshot: KafkaSnapshotDetail; memory: KafkaMemory } {
   const { read, atMs } = input;
   const { watermarks, indexes } = sampleWatermarks(read, memory.watermarks, atMs);
-  const records = { known: [input.records, memory.records], used: new Map<string, FetchedRecord>() };
-  const seriesSources = new Map<string, SeriesSource>();
-  const lagSecondsOf: LagSecondsOf = (topic, partition, offset, series) => {
+  const records = { known: [input.records, memory.records], used: new Map<string, RecordRead>() };
+  const recordAt = (topic: string, partition: number, offset: number): RecordRead | undefined => {
     const key = recordKey(topic, partition, offset);
     const record = records.known.map((m) => m.get(key)).find((r) => r !== undefined);
     if (record && records.used.size < MAX_CACHED_RECORDS) records.used.set(key, record);
+    return record;
+  };
+  const seriesSources = new Map<string, SeriesSource>();
+  const lagSecondsOf: LagSecondsOf = (topic, partition, offset, series) => {
+    const record = recordAt(topic, partition, offset);
     const index = indexes.get(partitionKey(topic, partition)) ?? EMPTY_INDEX;
     const fromRecord = recordLagSeconds(record, offset, input.fetchedAtMs, index);
     const wasRecord = series !== undefined && memory.seriesSources.get(series) === 'record';
@@ -141,7 +145,7 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
     return estimatedLagSeconds(index, offset, input.fetchedAtMs);
   };
 
-  const lag = partitionLags(input, memory, options, lagSecondsOf);
+  const lag = partitionLags(input, memory, options, lagSecondsOf, recordAt);
   const groups = groupSamples(read, atMs, memory, options, lag);
   const dlq = dlqSamples(read, memory, options, lagSecondsOf);
   return {
@@ -171,6 +175,21 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
       manualGroups: groups.manualGroups,
     },
   };
+}
+
+/**
+ * True when nothing but control records (transaction markers) lies between the group's offset
+ * and the log end: a caught-up read_committed consumer of a transactional producer, which is one
+ * below the end for ever (the last commit marker) and is not behind.
+ */
+function onlyControlRecordsAfter(
+  recordAt: (topic: string, partition: number, offset: number) => RecordRead | undefined,
+  read: ClusterRead,
+  p: { topic: string; partition: number; committed: number; high: number },
+): boolean {
+  if (p.committed >= p.high) return false;
+  const next = recordAt(p.topic, p.partition, headOffset(read, p.topic, p.partition, p.committed))?.nextDataOffset;
+  return next !== undefined && next >= p.high;
 }
 
 /** Series sources of the groups whose offsets could not be read: kept with their samples. */
@@ -244,13 +263,14 @@ function partitionLags(
   memory: KafkaMemory,
   options: KafkaSnapshotOptions,
   lagSecondsOf: LagSecondsOf,
+  recordAt: (topic: string, partition: number, offset: number) => RecordRead | undefined,
 ) {
   const retentionLoss: { group: string; topic: string; partition: number; messages: number }[] = [];
   const clamps = new Map(memory.clamps);
   const commits = new Map<string, CommitHistory>();
   const byGroup = new Map<string, PartitionLagSample[]>();
   for (const p of committedPartitions(input.read)) {
-    const lag = partitionLag(p.committed, p.high);
+    const lag = onlyControlRecordsAfter(recordAt, input.read, p) ? { messages: 0, clamped: false } : partitionLag(p.committed, p.high);
     if (lag.clamped) addCount(clamps, `${p.group}\u0000${p.topic}`, { group: p.group, topic: p.topic }, 1);
     const key = commitKey(p.group, p.topic, p.partition);
     const low = input.read.low.get(p.topic)?.get(p.partition);

@@ -83,4 +83,10 @@ describe('readRecords', () => {
     expect(records.get(recordKey('t', 0, 9))).toEqual({ offset: 9, timestampMs: 1_009 });
     expect(records.get(recordKey('u', 1, 4))).toEqual({ offset: 4, timestampMs: 1_004 });
   });
+
+  it('passes on where the next data record is, when the fetch tells control records apart', async () => {
+    const cluster = { ...fakeCluster([]), fetchRecords: async () => new Map([['t\u00000', { offset: 2, timestampMs: 7, nextDataOffset: 3 }]]) };
+    const { records } = await readRecords(cluster, [{ topic: 't', partition: 0, offset: 2 }]);
+    expect(records.get(recordKey('t', 0, 2))).toEqual({ offset: 2, timestampMs: 7, nextDataOffset: 3 });
+  });
 });

@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { DLQ_SOURCE_UNKNOWN } from '../../../semconv/index';
 import { createNameFilter } from '../../../exporter/name-filter';
 import { fetchRounds, recordRequests, recordsToFetch, topicsToWatch } from '../../../exporter/kafka/cluster-read';
-import type { ClusterRead, GroupRead, KafkaSelection } from '../../../exporter/kafka/cluster-read';
-import type { FetchedRecord } from '../../../exporter/kafka/cluster-access';
+import type { ClusterRead, GroupRead, KafkaSelection, RecordRead } from '../../../exporter/kafka/cluster-read';
 import { recordKey } from '../../../exporter/kafka/partition-history';
 import { EMPTY_KAFKA_MEMORY, kafkaSnapshot } from '../../../exporter/kafka/snapshot';
 import type { KafkaMemory, KafkaSnapshotDetail } from '../../../exporter/kafka/snapshot';
@@ -48,10 +47,10 @@ interface Step {
   readonly read: ClusterRead;
   readonly atMs: number;
   /** Fetched records by 'topic/partition' (an '@…' suffix allows several per partition), each at its own offset. */
-  readonly records?: Record<string, FetchedRecord>;
+  readonly records?: Record<string, RecordRead>;
 }
 
-const recordsOf = (byName: Record<string, FetchedRecord> = {}): Map<string, FetchedRecord> =>
+const recordsOf = (byName: Record<string, RecordRead> = {}): Map<string, RecordRead> =>
   new Map(
     Object.entries(byName).map(([name, r]) => {
       const [topic, partition] = name.split('@')[0]!.split('/');
@@ -234,6 +233,25 @@ describe('Kafka snapshot: record timestamps that are not append times (CreateTim
   it('a future timestamp with no samples to compare is still refused', () => {
     const s = once({ read: g(12), atMs: 30_000, records: { 't/0': { offset: 12, timestampMs: 10_000_000 } } });
     expect(partitionOf(s, 'g')?.lagSecondsSource).not.toBe('record');
+  });
+});
+
+describe('Kafka snapshot: transactions', () => {
+  const r = (committed: number, high: number) => read([group('tx', { committed: { t: { 0: committed } } })], { t: { 0: high } });
+
+  it('only control records (commit markers) between the committed offset and the end: lag 0, caught up', () => {
+    const s = once({ read: r(2, 3), atMs: 10_000, records: { 't/0': { offset: 2, timestampMs: 5_000, nextDataOffset: 3 } } });
+    expect(partitionOf(s, 'tx')).toMatchObject({ lagMessages: 0, lagSeconds: 0, lagSecondsSource: 'caught-up' });
+  });
+
+  it('a data record after the markers is real lag', () => {
+    const s = once({ read: r(2, 6), atMs: 10_000, records: { 't/0': { offset: 2, timestampMs: 5_000, nextDataOffset: 4 } } });
+    expect(partitionOf(s, 'tx')).toMatchObject({ lagMessages: 4, lagSeconds: 5, lagSecondsSource: 'record' });
+  });
+
+  it('without the control-record information, lag is what the offsets say', () => {
+    const s = once({ read: r(2, 3), atMs: 10_000, records: { 't/0': { offset: 2, timestampMs: 5_000 } } });
+    expect(partitionOf(s, 'tx')?.lagMessages).toBe(1);
   });
 });
 
