@@ -6,7 +6,7 @@ import { mapLimit } from '../map-limit';
 import type { NameFilter } from '../name-filter';
 import type { KafkaTargetConfig } from '../types';
 import { createClusterAccess } from './cluster-access';
-import type { ClusterAccess, FetchedRecord, PartitionFetch } from './cluster-access';
+import type { ClusterAccess, PartitionFetch } from './cluster-access';
 import { fetchRounds, topicsToWatch } from './cluster-read';
 import type { ClusterRead, GroupDescriptionRead, GroupRead, KafkaSelection, RecordRead } from './cluster-read';
 import { partitionKey, recordKey } from './partition-history';
