@@ -24,6 +24,8 @@ export const LABEL = {
   VHOST: 'vhost',
   /** How the exporter read a target (RabbitMQ: management, prometheus or amqp). */
   VIA: 'via',
+  /** How a Kafka group gets its partitions: `consumer` (subscribe, the group protocol) or `manual` (assign() + commit). */
+  ASSIGNMENT: 'assignment',
 } as const;
 
 export type LabelName = (typeof LABEL)[keyof typeof LABEL];
@@ -209,7 +211,7 @@ export const METRIC = {
   KAFKA_CONSUMER_LAG_SECONDS: {
     name: 'eda_kafka_consumer_lag_seconds',
     type: 'gauge',
-    help: 'Age of the oldest unconsumed message per partition; 0 when caught up, never NaN.',
+    help: 'Age of the oldest unconsumed message per partition (the timestamp of the record at the committed offset, or an estimate from watermark samples, never both in one series; see eda_kafka_consumer_lag_seconds_partitions); 0 when caught up, absent when unknown, never NaN. Exact with LogAppendTime topics; a CreateTime the watermark samples contradict (an event time) falls back to the estimate.',
     unit: 's',
     labels: [L.GROUP, L.TOPIC, L.PARTITION],
     producedBy: 'exporter',
@@ -324,6 +326,46 @@ export const METRIC = {
     help: 'Times a committed offset was seen above the high watermark (read at different moments) and the lag was clamped to 0.',
     unit: '{event}',
     labels: [L.GROUP, L.TOPIC],
+    producedBy: 'exporter',
+  },
+  KAFKA_PARTITION_LOW_WATERMARK: {
+    name: 'eda_kafka_partition_low_watermark',
+    type: 'gauge',
+    help: 'Log-start offset of a partition the exporter watches: records below it were deleted by retention (or deleteRecords).',
+    unit: '{offset}',
+    labels: [L.TOPIC, L.PARTITION],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_RETENTION_LOST: {
+    name: 'eda_kafka_consumer_retention_lost_messages',
+    type: 'gauge',
+    help: 'Messages retention deleted before the group read them (log-start offset minus committed offset); only partitions whose commit is below the log start are exported.',
+    unit: '{message}',
+    labels: [L.GROUP, L.TOPIC, L.PARTITION],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_LAG_SECONDS_SOURCE: {
+    name: 'eda_kafka_consumer_lag_seconds_partitions',
+    type: 'gauge',
+    help: 'Partitions of a group and topic by where their lag in seconds came from: record (the timestamp of the record at the committed offset), interpolated or lower-bound (estimated from watermark samples), caught-up, or unknown (not exported in eda_kafka_consumer_lag_seconds).',
+    unit: '{partition}',
+    labels: [L.GROUP, L.TOPIC, L.SOURCE],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_GROUP_ASSIGNMENT: {
+    name: 'eda_kafka_consumer_group_assignment',
+    type: 'gauge',
+    help: 'How the group gets its partitions, 1 for the current one: consumer (subscribe) or manual (assign() + commit, e.g. Flink, Spark, Connect; judged by offset movement, exported without a member count).',
+    unit: '1',
+    labels: [L.GROUP, L.ASSIGNMENT],
+    producedBy: 'exporter',
+  },
+  KAFKA_CONSUMER_REWOUND: {
+    name: 'eda_kafka_consumer_rewound',
+    type: 'gauge',
+    help: '1 while a committed offset of the group has moved backwards inside the status window (an offset reset or a replay), else 0.',
+    unit: '1',
+    labels: [L.GROUP],
     producedBy: 'exporter',
   },
   KAFKA_CONSUMER_GROUP_STATE: {
