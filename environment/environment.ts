@@ -6,6 +6,7 @@ import { ExternalProvider } from './external/external-provider';
 import { NativeProvider } from './native/native-provider';
 import type { EnvironmentProvider, ProviderContext, ProviderRegistry } from './provider';
 import { checkKafkaVersion, kafkaVersion } from './provision';
+import { checkKafkaSecurity } from './native/kafka-security';
 import { checkProviderChoice, selectProvider, type ServiceName } from './select-provider';
 import { ensureRunsDirectory, newRunDirName } from './state';
 import { allSettledOrThrow } from './settle-all';
@@ -33,6 +34,9 @@ function newRunDir(): string {
  * const kafka = new Kafka({ brokers: env.getKafkaBrokers() });
  * ```
  *
+ * `withKafka({ security: 'sasl_ssl' })` adds a SASL_SSL listener with SCRAM users and a certificate
+ * made at start (native provider only); `getKafkaSecurity()` gives what a client needs to use it.
+ *
  * Each service picks its provider on its own: external when its variable names one (KAFKA_BROKERS,
  * AMQP_URL, PROMETHEUS_URL), containers when a Docker engine answers, native processes otherwise.
  * EDA_HARNESS_PROVIDER (or `withProvider`) forces one. Each provider is a strategy object (see
@@ -59,6 +63,7 @@ export class Environment {
     const nodes = options.nodes ?? 1;
     if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) throw new ConfigError(`withKafka: nodes must be an integer from 1 to 9 (got ${nodes})`);
     if (options.version !== undefined) checkKafkaVersion(options.version, 'withKafka: version');
+    if (options.security !== undefined) checkKafkaSecurity(options.security, 'withKafka: security');
     this.kafka = { ...options, nodes };
     return this;
   }
@@ -134,6 +139,11 @@ export class Environment {
     // run directory) comes before anything is installed or started.
     const chosen = await this.selectProviders();
     if (this.kafka && this.kafka.version === undefined && chosen.get('kafka') === 'native') kafkaVersion();
+    if (this.kafka?.security === 'sasl_ssl' && chosen.get('kafka') !== 'native') {
+      throw new ConfigError(`withKafka({ security: 'sasl_ssl' }) needs the native provider, but Kafka would come from the ${chosen.get('kafka')} provider`, {
+        hint: 'Use the native provider (withProvider(\'native\'), --provider native or EDA_HARNESS_PROVIDER=native) and leave KAFKA_BROKERS unset.',
+      });
+    }
     const runDir = this.runDir === undefined ? newRunDir() : ensureDir(this.runDir, { what: 'the run directory' });
     const env = new StartedEnvironment(runDir, {
       keepRunDir: this.keepRunDir,
@@ -180,7 +190,9 @@ export class Environment {
     const chosen = new Map<ServiceName, ProviderKind>();
     for (const service of services) {
       const selection = { choice, env: process.env, dockerAnswers: undefined };
-      const kind = selectProvider(service, selection) ?? selectProvider(service, { ...selection, dockerAnswers: await (docker ??= dockerAnswers()) });
+      // Only the native provider makes a secured Kafka: under auto it wins over containers.
+      const securedKafka = service === 'kafka' && this.kafka?.security === 'sasl_ssl';
+      const kind = selectProvider(service, selection) ?? (securedKafka ? 'native' : selectProvider(service, { ...selection, dockerAnswers: await (docker ??= dockerAnswers()) }));
       chosen.set(service, kind);
     }
     return chosen;

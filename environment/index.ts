@@ -21,3 +21,4 @@ export type { EnvironmentState, ProcessCheck } from './state';
 export type { Ownership } from './own-process';
 export { PROVIDER_CHOICES, checkProviderChoice } from './select-provider';
 export { checkKafkaVersion } from './provision';
+export { KAFKA_SECURITY_MODES, checkKafkaSecurity } from './native/kafka-security';

@@ -7,6 +7,8 @@ import type { ToxiproxyClient } from './native/toxiproxy-client';
 import type { EnvironmentResources } from './provider';
 import type {
   EnvironmentDescription,
+  KafkaSecurity,
+  KafkaSecurityDescription,
   ProxyFaults,
   StartedEnvironment as StartedEnvironmentInterface,
   StartedKafka,
@@ -105,6 +107,13 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
     return [...required(this.kafka, 'this environment has no Kafka: build it with withKafka()').brokers];
   }
 
+  getKafkaSecurity(): KafkaSecurity {
+    const kafka = required(this.kafka, 'this environment has no Kafka: build it with withKafka({ security: \'sasl_ssl\' })');
+    const security = required(kafka.security, "this environment's Kafka has no SASL_SSL listener: build it with withKafka({ security: 'sasl_ssl' })");
+    // A copy, so a caller editing what it got cannot change what the next caller gets.
+    return { ...security, brokers: [...security.brokers], ssl: { ...security.ssl }, sasl: { ...security.sasl }, users: security.users.map((u) => ({ ...u })) };
+  }
+
   getAmqpUrl(): string {
     return required(this.rabbitmq, 'this environment has no RabbitMQ: build it with withRabbitMq()').amqpUrl;
   }
@@ -133,7 +142,15 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
       runDir: this.runDir,
       startedAt: this.startedAt,
       ownerPid: process.pid,
-      ...(k && { kafka: { provider: k.provider, version: k.version, brokers: k.brokers, nodes: k.nodes.map((n) => ({ name: n.name, nodeId: n.nodeId, address: n.address, ...pidOf(n.name) })) } }),
+      ...(k && {
+        kafka: {
+          provider: k.provider,
+          version: k.version,
+          brokers: k.brokers,
+          nodes: k.nodes.map((n) => ({ name: n.name, nodeId: n.nodeId, address: n.address, ...pidOf(n.name) })),
+          ...(k.security && { security: securityDescription(k.security) }),
+        },
+      }),
       ...(r && {
         rabbitmq: {
           provider: r.provider,
@@ -177,6 +194,20 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
+}
+
+/** The secured listener as environment.json records it: file names, never the secrets themselves. */
+function securityDescription(s: KafkaSecurity): KafkaSecurityDescription {
+  const user = s.users.find((u) => u.username === s.sasl.username);
+  return {
+    protocol: s.protocol,
+    brokers: s.brokers,
+    caFile: s.ssl.caFile,
+    truststoreFile: s.ssl.truststoreFile,
+    mechanism: s.sasl.mechanism,
+    username: s.sasl.username,
+    passwordFile: user?.passwordFile ?? '',
+  };
 }
 
 function required<T>(value: T | undefined, message: string): T {

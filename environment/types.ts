@@ -61,6 +61,55 @@ export interface KafkaNodeHandle extends NodeHandle {
   readonly address: string;
   /** The proxy in front of this node, when Toxiproxy is on. */
   readonly proxy: ProxyFaults | undefined;
+  /** host:port of this node's SASL_SSL listener (its own proxy when Toxiproxy is on), when Kafka is secured. */
+  readonly secureAddress?: string;
+  /** The proxy in front of this node's SASL_SSL listener, when Kafka is secured and Toxiproxy is on. */
+  readonly secureProxy?: ProxyFaults;
+}
+
+/** How clients reach Kafka: `plaintext` only (the default), or a SASL_SSL listener too. */
+export type KafkaSecurityMode = 'plaintext' | 'sasl_ssl';
+
+/** The SCRAM mechanisms, spelled as kafkajs's `sasl.mechanism` spells them. */
+export type ScramMechanism = 'scram-sha-256' | 'scram-sha-512';
+
+/** A SCRAM user created when the secured Kafka starts. */
+export interface KafkaScramUser {
+  readonly username: string;
+  readonly password: string;
+  /** A file (mode 600) holding only the password, for settings read from files. */
+  readonly passwordFile: string;
+  /** The mechanisms this user has credentials for. */
+  readonly mechanisms: readonly ScramMechanism[];
+}
+
+/**
+ * What a client needs to reach the secured Kafka (`withKafka({ security: 'sasl_ssl' })`), shaped to
+ * spread into kafkajs:
+ *
+ * ```ts
+ * const s = env.getKafkaSecurity();
+ * new Kafka({ brokers: s.brokers, ssl: { ca: [s.ssl.caPem] }, sasl: s.sasl });
+ * ```
+ */
+export interface KafkaSecurity {
+  /** Kafka's name for the listener's protocol. */
+  readonly protocol: 'SASL_SSL';
+  /** Bootstrap addresses of the SASL_SSL listener (through the proxies when Toxiproxy is on). */
+  readonly brokers: string[];
+  readonly ssl: {
+    /** The CA that signed the brokers' certificate (for localhost and 127.0.0.1), PEM. */
+    readonly caPem: string;
+    /** The same CA as a PEM file. */
+    readonly caFile: string;
+    /** The CA in a PKCS12 truststore, for Java clients. */
+    readonly truststoreFile: string;
+    readonly truststorePassword: string;
+  };
+  /** The default user's credentials with SCRAM-SHA-512 (kafkajs's `sasl` option as is). */
+  readonly sasl: { readonly mechanism: 'scram-sha-512'; readonly username: string; readonly password: string };
+  /** Every SCRAM user created at start; the first is the one in `sasl`. */
+  readonly users: readonly KafkaScramUser[];
 }
 
 export interface StartedKafka {
@@ -72,6 +121,8 @@ export interface StartedKafka {
   node(nodeId: number): KafkaNodeHandle;
   /** The node currently leading `topic`/`partition`, from a fresh metadata request. */
   leaderOf(topic: string, partition: number): Promise<KafkaNodeHandle>;
+  /** The SASL_SSL listener, its CA and SCRAM users, when Kafka was started with `security: 'sasl_ssl'`. */
+  readonly security?: KafkaSecurity;
 }
 
 export interface StartedRabbitMq {
@@ -117,6 +168,22 @@ export interface KafkaOptions {
   readonly serverProperties?: Readonly<Record<string, string | number | boolean>>;
   /** JVM heap per node, e.g. "512m". */
   readonly heap?: string;
+  /**
+   * `sasl_ssl` adds a SASL_SSL listener with SCRAM users and a certificate made at start (native
+   * provider only); the plaintext listener (`brokers`) stays. Default `plaintext`.
+   */
+  readonly security?: KafkaSecurityMode;
+}
+
+/** The secured listener as the description records it: files instead of secrets (the description is written to disk). */
+export interface KafkaSecurityDescription {
+  readonly protocol: 'SASL_SSL';
+  readonly brokers: readonly string[];
+  readonly caFile: string;
+  readonly truststoreFile: string;
+  readonly mechanism: 'scram-sha-512';
+  readonly username: string;
+  readonly passwordFile: string;
 }
 
 /** A JSON-able description of a started environment, written to `environment.json` in its run directory. */
@@ -124,7 +191,13 @@ export interface EnvironmentDescription {
   readonly runDir: string;
   readonly startedAt: string;
   readonly ownerPid: number;
-  readonly kafka?: { provider: ProviderKind; version: string; brokers: readonly string[]; nodes: readonly { name: string; nodeId: number; address: string; pid?: number }[] };
+  readonly kafka?: {
+    provider: ProviderKind;
+    version: string;
+    brokers: readonly string[];
+    nodes: readonly { name: string; nodeId: number; address: string; pid?: number }[];
+    security?: KafkaSecurityDescription;
+  };
   readonly rabbitmq?: { provider: ProviderKind; amqpUrl: string; managementUrl?: string; metricsUrl?: string; pid?: number };
   readonly toxiproxy?: { apiUrl: string; proxies: readonly { name: string; listen: string; upstream: string }[] };
   readonly prometheus?: { provider: ProviderKind; url: string; pid?: number };
@@ -138,8 +211,10 @@ export interface StartedEnvironment extends AsyncDisposable {
   readonly rabbitmq: StartedRabbitMq | undefined;
   readonly toxiproxy: StartedToxiproxy | undefined;
   readonly prometheus: StartedPrometheus | undefined;
-  /** Kafka bootstrap list; throws a ConfigError when Kafka was not asked for. */
+  /** Kafka bootstrap list (the plaintext listener); throws a ConfigError when Kafka was not asked for. */
   getKafkaBrokers(): string[];
+  /** The secured listener's addresses, CA and SCRAM users; throws a ConfigError unless Kafka was started with `security: 'sasl_ssl'`. */
+  getKafkaSecurity(): KafkaSecurity;
   getAmqpUrl(): string;
   getRabbitMqManagementUrl(): string;
   getPrometheusUrl(): string;

@@ -7,7 +7,9 @@ import { ConfigError, ProcessError, ensureDir, type ProgressSink } from '@eda-ha
 import type { ManagedProcess } from '../managed-process';
 import type { KafkaRuntime } from '../provision';
 import { allSettledOrThrow } from '../settle-all';
-import type { KafkaNodeHandle, KafkaOptions, ProxyFaults, StartedKafka } from '../types';
+import type { KafkaNodeHandle, KafkaOptions, KafkaSecurity, ProxyFaults, StartedKafka } from '../types';
+import { secondsSince } from '../install';
+import { findKeytool, kafkaSecurity, makeCertificates, planSecurity, scramFormatArgs, secureListenerProperties, type RunTool, type SecurityPlan } from './kafka-security';
 import { nativeNodeHandle, untilServing, type OwnProcesses } from './native-node';
 
 export interface NativeKafkaPorts {
@@ -17,6 +19,10 @@ export interface NativeKafkaPorts {
   readonly controller: number;
   /** What clients are told (the proxy's port when Toxiproxy is on, else `client`). */
   readonly advertised: number;
+  /** Where the SECURE (SASL_SSL) listener binds, when Kafka is secured. */
+  readonly secure?: number;
+  /** What clients of the SECURE listener are told (its proxy's port when Toxiproxy is on, else `secure`). */
+  readonly secureAdvertised?: number;
 }
 
 /** Kafka's cluster ids are 16 random bytes in URL-safe base64 that must not start with '-'. */
@@ -34,9 +40,17 @@ export function serverProperties(opts: {
   logDir: string;
   clusterSize: number;
   extra?: KafkaOptions['serverProperties'];
+  /** The SECURE listener's settings (secureListenerProperties), when Kafka is secured. */
+  secure?: Readonly<Record<string, string>>;
 }): string {
   const n = opts.clusterSize;
   const minIsr = Math.min(2, n);
+  const { secure, secureAdvertised } = opts.ports;
+  const secured = opts.secure !== undefined && secure !== undefined;
+  // A fourth listener when secured: SECURE (SASL_SSL, SCRAM), beside the plaintext CLIENT one that
+  // the harness's own probes and plaintext clients keep using.
+  const secureListener = secured ? `,SECURE://127.0.0.1:${secure}` : '';
+  const secureAdvertisedListener = secured ? `,SECURE://127.0.0.1:${secureAdvertised ?? secure}` : '';
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': opts.nodeId,
@@ -44,9 +58,9 @@ export function serverProperties(opts: {
     // Three listeners: CLIENT (what clients reach, advertised as the proxy so every client byte
     // crosses Toxiproxy), INTERNAL (replication, direct, so a client-side fault does not also
     // split the cluster) and CONTROLLER (KRaft quorum).
-    listeners: `CLIENT://127.0.0.1:${opts.ports.client},INTERNAL://127.0.0.1:${opts.ports.internal},CONTROLLER://127.0.0.1:${opts.ports.controller}`,
-    'advertised.listeners': `CLIENT://127.0.0.1:${opts.ports.advertised},INTERNAL://127.0.0.1:${opts.ports.internal}`,
-    'listener.security.protocol.map': 'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    listeners: `CLIENT://127.0.0.1:${opts.ports.client},INTERNAL://127.0.0.1:${opts.ports.internal},CONTROLLER://127.0.0.1:${opts.ports.controller}${secureListener}`,
+    'advertised.listeners': `CLIENT://127.0.0.1:${opts.ports.advertised},INTERNAL://127.0.0.1:${opts.ports.internal}${secureAdvertisedListener}`,
+    'listener.security.protocol.map': `CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT${secured ? ',SECURE:SASL_SSL' : ''}`,
     'inter.broker.listener.name': 'INTERNAL',
     'controller.listener.names': 'CONTROLLER',
     'log.dirs': opts.logDir,
@@ -69,6 +83,7 @@ export function serverProperties(opts: {
     'broker.heartbeat.interval.ms': 1000,
     'broker.session.timeout.ms': 6000,
     'log.segment.bytes': 16 * 1024 * 1024,
+    ...(secured ? opts.secure : {}),
     ...(opts.extra ?? {}),
   };
   return Object.entries(props)
@@ -122,6 +137,16 @@ function javaArgs(runtime: KafkaRuntime, dir: string, heap: string): string[] {
   ];
 }
 
+/** The secured listener's certificates, made with the keytool of Kafka's JDK (its output in keytool.log). */
+async function makeTimedCertificates(security: SecurityPlan, java: string, progress: ProgressSink): Promise<void> {
+  const keytool = findKeytool(java);
+  const logFile = join(security.dir, 'keytool.log');
+  const run: RunTool = (args, what) => runToCompletion(keytool, [...args], logFile, `keytool ${what}`);
+  const started = Date.now();
+  await makeCertificates(security, run);
+  progress(`made a CA and the brokers' certificate with keytool in ${secondsSince(started)} (${security.dir})`);
+}
+
 async function runToCompletion(cmd: string, args: string[], logFile: string, what: string): Promise<void> {
   const fd = openSync(logFile, 'a');
   try {
@@ -137,15 +162,20 @@ async function runToCompletion(cmd: string, args: string[], logFile: string, wha
   }
 }
 
-/** Admin client probe: resolves with the node ids the cluster reports through `address`. */
-async function kafkaBrokerIds(address: string): Promise<number[]> {
+/**
+ * Admin client probe: resolves with the node ids the cluster reports through `address` (over TLS
+ * with SCRAM when `security` is given).
+ */
+async function kafkaBrokerIds(address: string, security?: KafkaSecurity): Promise<number[]> {
   const kafka = new Kafka({
     clientId: 'eda-harness-probe',
     brokers: [address],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1500,
+    authenticationTimeout: 3000,
     requestTimeout: 3000,
     retry: { retries: 0 },
+    ...(security ? { ssl: { ca: [security.ssl.caPem] }, sasl: { ...security.sasl } } : {}),
   });
   const admin = kafka.admin();
   try {
@@ -169,6 +199,8 @@ export async function startNativeKafka(opts: {
   size: number;
   ports: readonly NativeKafkaPorts[];
   proxies: readonly (ProxyFaults | undefined)[];
+  /** The proxies in front of the SECURE listeners, when Kafka is secured and Toxiproxy is on. */
+  secureProxies?: readonly (ProxyFaults | undefined)[];
   options: KafkaOptions;
   progress: ProgressSink;
   ownProcesses: OwnProcesses;
@@ -181,27 +213,42 @@ export async function startNativeKafka(opts: {
   const handles: (KafkaNodeHandle & { process(): ManagedProcess })[] = [];
 
   const nodeDirs = Array.from({ length: size }, (_, i) => join(opts.runDir, `kafka-${i + 1}`));
+  const secured = opts.options.security === 'sasl_ssl';
+  const security = secured ? planSecurity(opts.runDir) : undefined;
   // Every format run settles before a failure is reported, so none is still running when it is.
-  await allSettledOrThrow(
-    nodeDirs.map(async (dir, i) => {
+  // The certificates are made meanwhile: both are a few JVM starts.
+  await allSettledOrThrow([
+    security && makeTimedCertificates(security, runtime.java, opts.progress),
+    ...nodeDirs.map(async (dir, i) => {
       const ports = opts.ports[i];
       if (!ports) throw new ConfigError(`no ports allocated for Kafka node ${i + 1}`);
       ensureDir(join(dir, 'data'), { what: 'a Kafka data folder' });
+      if (secured && ports.secure === undefined) throw new ConfigError(`internal: no SASL_SSL port allocated for Kafka node ${i + 1}`);
       writeFileSync(
         join(dir, 'server.properties'),
-        serverProperties({ nodeId: i + 1, ports, voters, logDir: join(dir, 'data'), clusterSize: size, extra: opts.options.serverProperties }),
+        serverProperties({
+          nodeId: i + 1,
+          ports,
+          voters,
+          logDir: join(dir, 'data'),
+          clusterSize: size,
+          extra: opts.options.serverProperties,
+          ...(security ? { secure: secureListenerProperties(security) } : {}),
+        }),
+        { mode: 0o600 },
       );
       writeFileSync(join(dir, runtime.log4j === 'log4j2' ? 'log4j2.yaml' : 'log4j.properties'), runtime.log4j === 'log4j2' ? LOG4J2 : RELOAD4J);
       if (!existsSync(join(dir, 'data', 'meta.properties'))) {
         await runToCompletion(
           runtime.java,
-          [...javaArgs(runtime, dir, '256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties')],
+          // SCRAM users go into the bootstrap metadata: with KRaft there is nowhere to put them before start.
+          [...javaArgs(runtime, dir, '256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), ...(security ? scramFormatArgs(security.users) : [])],
           join(dir, 'format.log'),
           `formatting Kafka node ${i + 1}'s storage`,
         );
       }
     }),
-  );
+  ]);
 
   for (let i = 0; i < size; i++) {
     const nodeId = i + 1;
@@ -224,7 +271,9 @@ export async function startNativeKafka(opts: {
       // A node holding partition leadership hands it over on SIGTERM (controlled shutdown).
       30_000,
     );
-    handles.push(Object.assign(base, { nodeId, address, proxy: opts.proxies[i] }));
+    const secureProxy = opts.secureProxies?.[i];
+    const secureAddress = security ? `127.0.0.1:${ports.secureAdvertised ?? ports.secure}` : undefined;
+    handles.push(Object.assign(base, { nodeId, address, proxy: opts.proxies[i], ...(secureAddress ? { secureAddress } : {}), ...(secureProxy ? { secureProxy } : {}) }));
   }
 
   opts.progress(`starting ${size} Kafka ${runtime.version} node(s) in ${opts.runDir}`);
@@ -238,11 +287,23 @@ export async function startNativeKafka(opts: {
   );
 
   const brokers = handles.map((h) => h.address);
+  const secureBrokers = handles.flatMap((h) => (h.secureAddress ? [h.secureAddress] : []));
+  const clientSecurity = security && kafkaSecurity(security, secureBrokers);
+  if (clientSecurity) {
+    // The secured listener is checked as a client will use it: TLS against the CA, then SCRAM.
+    await Promise.all(
+      handles.map((h) =>
+        untilServing(h.process(), async () => (await kafkaBrokerIds(h.secureAddress as string, clientSecurity)).length === size, `Kafka node ${h.nodeId}'s SASL_SSL listener at ${h.secureAddress} to accept SCRAM`, 30_000),
+      ),
+    );
+    opts.progress(`Kafka SASL_SSL listener(s) ${secureBrokers.join(',')} serve SCRAM users ${security.users.map((u) => u.username).join(', ')}`);
+  }
   const cluster: StartedKafka = {
     provider: 'native',
     version: runtime.version,
     brokers,
     nodes: handles,
+    ...(clientSecurity ? { security: clientSecurity } : {}),
     node(nodeId) {
       const h = handles.find((x) => x.nodeId === nodeId);
       if (!h) throw new ConfigError(`no Kafka node ${nodeId}: this cluster has nodes ${handles.map((x) => x.nodeId).join(', ')}`);

@@ -5,6 +5,7 @@ import type { EnvironmentProvider, ProviderContext, ProviderPlan } from '../prov
 import { ensureKafka, ensurePrometheus, ensureRabbitMq, ensureToxiproxy, kafkaVersion, type KafkaRuntime, type PrometheusRuntime, type RabbitMqRuntime } from '../provision';
 import type { KafkaOptions, PrometheusOptions, ProxyFaults, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
 import { startNativeKafka, type NativeKafkaPorts } from './kafka';
+import { findKeytool } from './kafka-security';
 import { startNativePrometheus } from './prometheus';
 import { startNativeRabbitMq, type NativeRabbitPorts } from './rabbitmq';
 import { startNativeToxiproxy } from './toxiproxy';
@@ -20,7 +21,7 @@ import type { ToxiproxyClient } from './toxiproxy-client';
 export class NativeProvider implements EnvironmentProvider {
   readonly kind = 'native';
   private ports: number[] = [];
-  private kafka: { runtime: KafkaRuntime; ports: NativeKafkaPorts[]; proxies: (ProxyFaults | undefined)[] } | undefined;
+  private kafka: { runtime: KafkaRuntime; ports: NativeKafkaPorts[]; proxies: (ProxyFaults | undefined)[]; secureProxies: (ProxyFaults | undefined)[] } | undefined;
   private rabbitmq: { runtime: RabbitMqRuntime; ports: NativeRabbitPorts; proxy: ProxyFaults | undefined } | undefined;
   private prometheus: PrometheusRuntime | undefined;
 
@@ -36,7 +37,10 @@ export class NativeProvider implements EnvironmentProvider {
       plan.prometheus ? ensurePrometheus({ progress }) : undefined,
     ]);
     const kafkaNodes = plan.kafka ? plan.kafka.nodes : 0;
-    this.ports = await allocatePorts(kafkaNodes * 4 + (rabbitRt ? 6 : 0) + 2);
+    const secured = plan.kafka?.security === 'sasl_ssl';
+    // Fail before anything starts when the certificates could not be made.
+    if (kafkaRt && secured) findKeytool(kafkaRt.java);
+    this.ports = await allocatePorts(kafkaNodes * (secured ? 6 : 4) + (rabbitRt ? 6 : 0) + 2);
 
     let toxiproxy: ToxiproxyClient | undefined;
     if (toxiBin) {
@@ -56,13 +60,22 @@ export class NativeProvider implements EnvironmentProvider {
     if (kafkaRt) {
       const ports: NativeKafkaPorts[] = [];
       const proxies: (ProxyFaults | undefined)[] = [];
+      const secureProxies: (ProxyFaults | undefined)[] = [];
       for (let i = 0; i < kafkaNodes; i++) {
         const [client, internal, controller, proxyPort] = [this.take(), this.take(), this.take(), this.take()];
         const faults = await proxy(`kafka-${i + 1}`, proxyPort, client);
-        ports.push({ client, internal, controller, advertised: faults ? proxyPort : client });
+        let securePorts = {};
+        if (secured) {
+          // The SASL_SSL listener gets its own proxy: TLS passes through Toxiproxy untouched.
+          const [secure, secureProxyPort] = [this.take(), this.take()];
+          const secureFaults = await proxy(`kafka-${i + 1}-sasl-ssl`, secureProxyPort, secure);
+          securePorts = { secure, secureAdvertised: secureFaults ? secureProxyPort : secure };
+          secureProxies.push(secureFaults);
+        }
+        ports.push({ client, internal, controller, advertised: faults ? proxyPort : client, ...securePorts });
         proxies.push(faults);
       }
-      this.kafka = { runtime: kafkaRt, ports, proxies };
+      this.kafka = { runtime: kafkaRt, ports, proxies, secureProxies };
     }
     if (rabbitRt) {
       const [amqp, dist, management, prometheus, epmd, proxyPort] = [this.take(), this.take(), this.take(), this.take(), this.take(), this.take()];
@@ -75,7 +88,17 @@ export class NativeProvider implements EnvironmentProvider {
   async startKafka(options: KafkaOptions & { readonly nodes: number }): Promise<StartedKafka> {
     const prepared = this.prepared(this.kafka, 'Kafka');
     const { runDir, progress } = this.context;
-    return startNativeKafka({ runtime: prepared.runtime, runDir, size: options.nodes, ports: prepared.ports, proxies: prepared.proxies, options, progress, ownProcesses: this.own });
+    return startNativeKafka({
+      runtime: prepared.runtime,
+      runDir,
+      size: options.nodes,
+      ports: prepared.ports,
+      proxies: prepared.proxies,
+      secureProxies: prepared.secureProxies,
+      options,
+      progress,
+      ownProcesses: this.own,
+    });
   }
 
   async startRabbitMq(): Promise<StartedRabbitMq> {
