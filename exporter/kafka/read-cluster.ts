@@ -6,7 +6,7 @@ import { mapLimit } from '../map-limit';
 import type { NameFilter } from '../name-filter';
 import type { KafkaTargetConfig } from '../types';
 import { createClusterAccess } from './cluster-access';
-import type { ClusterAccess, PartitionFetch } from './cluster-access';
+import type { ClusterAccess, PartitionFetch, TopicPartitions } from './cluster-access';
 import { fetchRounds, topicsToWatch } from './cluster-read';
 import type { ClusterRead, GroupDescriptionRead, GroupRead, KafkaSelection, RecordRead } from './cluster-read';
 import { partitionKey, recordKey } from './partition-history';
@@ -170,25 +170,59 @@ function assignmentOf(description: GroupDescription): Map<string, Set<number>> {
   return result;
 }
 
-async function readWatermarks(
-  admin: Admin,
-  cluster: ClusterAccess | undefined,
-  topics: readonly string[],
-  warnings: string[],
-): Promise<{ high: Map<string, Map<number, number>>; low: Map<string, Map<number, number>> }> {
+type Watermarks = { high: Map<string, Map<number, number>>; low: Map<string, Map<number, number>> };
+
+async function readWatermarks(admin: Admin, cluster: ClusterAccess | undefined, topics: readonly string[], warnings: string[]): Promise<Watermarks> {
   if (topics.length === 0) return { high: new Map(), low: new Map() };
   if (cluster) {
+    let partitions: Map<string, number[]> | undefined;
     try {
-      const partitions = await cluster.partitionsOf(topics);
-      const list = [...partitions].map(([topic, ids]) => ({ topic, partitions: ids }));
-      const [high, low] = await Promise.all([cluster.listOffsets(list, 'high'), cluster.listOffsets(list, 'low')]);
-      return { high, low };
+      partitions = await cluster.partitionsOf(topics);
     } catch (err) {
-      // One partition's error (offline, NOT_LEADER during a rolling restart) fails the batched
-      // ListOffsets as a whole: read topic by topic instead, so only that topic's series go stale.
-      warnings.push(`listOffsets (batched), reading topic by topic: ${errorMessage(err)}`);
+      warnings.push(`metadata of ${topics.length} topics, reading offsets through the admin client: ${errorMessage(err)}`);
     }
+    if (partitions) return readPartitionOffsets(cluster, [...partitions].map(([topic, ids]) => ({ topic, partitions: ids })), warnings);
   }
+  return readTopicOffsets(admin, topics, warnings);
+}
+
+/**
+ * High and low offsets through the batched ListOffsets. One partition's error (offline, no
+ * leader, NOT_LEADER during a rolling restart) fails a whole request, so a failed request is
+ * split, topic by topic, then partition by partition: only the failing partitions go without
+ * watermarks (their series go stale), the rest of the collection keeps its numbers.
+ */
+async function readPartitionOffsets(cluster: ClusterAccess, list: readonly TopicPartitions[], warnings: string[]): Promise<Watermarks> {
+  const result: Watermarks = { high: new Map(), low: new Map() };
+  const merge = (into: Map<string, Map<number, number>>, from: Map<string, Map<number, number>>): void => {
+    for (const [topic, byPartition] of from) {
+      const target = into.get(topic) ?? new Map<number, number>();
+      for (const [p, o] of byPartition) target.set(p, o);
+      into.set(topic, target);
+    }
+  };
+  const attempt = async (part: readonly TopicPartitions[]): Promise<void> => {
+    try {
+      const [high, low] = await Promise.all([cluster.listOffsets(part, 'high'), cluster.listOffsets(part, 'low')]);
+      merge(result.high, high);
+      merge(result.low, low);
+    } catch (err) {
+      const partitions = part.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partitions: [p] })));
+      if (partitions.length <= 1) {
+        warnings.push(`listOffsets(${part.map((t) => `${t.topic}/${t.partitions.join(',')}`).join(' ')}): ${errorMessage(err)}`);
+        return;
+      }
+      // Topic by topic when several topics failed together, else partition by partition.
+      const pieces = part.length > 1 ? part.map((t) => [t]) : partitions.map((p) => [p]);
+      await mapLimit(pieces, 8, attempt);
+    }
+  };
+  await attempt(list.filter((t) => t.partitions.length > 0));
+  return result;
+}
+
+/** Without the internal cluster: one admin call per topic (a failing topic costs only itself). */
+async function readTopicOffsets(admin: Admin, topics: readonly string[], warnings: string[]): Promise<Watermarks> {
   const high = new Map<string, Map<number, number>>();
   const low = new Map<string, Map<number, number>>();
   const results = await mapLimit(topics, 8, (topic) => admin.fetchTopicOffsets(topic));

@@ -41,15 +41,16 @@ function fakeAdmin(spec: FakeSpec): Admin {
   return admin as unknown as Admin;
 }
 
-/** The internal cluster: its batched ListOffsets fails as a whole when any partition fails. */
-function fakeCluster(brokenTopics: string[]): ClusterAccess {
+/** The internal cluster: its batched ListOffsets fails as a whole when any partition in it fails. */
+function fakeCluster(broken: string[], partitions = [0]): ClusterAccess {
   return {
     connect: async () => undefined,
     disconnect: async () => undefined,
-    partitionsOf: async (topics) => new Map(topics.map((t) => [t, [0]])),
+    partitionsOf: async (topics) => new Map(topics.map((t) => [t, partitions])),
     listOffsets: async (topics) => {
-      if (topics.some((t) => brokenTopics.includes(t.topic))) throw new Error('NOT_LEADER_OR_FOLLOWER');
-      return new Map(topics.map((t) => [t.topic, new Map([[0, 5]])]));
+      const bad = topics.flatMap((t) => t.partitions.map((p) => `${t.topic}/${p}`)).find((tp) => broken.includes(tp) || broken.includes(tp.split('/')[0]!));
+      if (bad) throw new Error(`NOT_LEADER_OR_FOLLOWER ${bad}`);
+      return new Map(topics.map((t) => [t.topic, new Map(t.partitions.map((p) => [p, 5]))]));
     },
     fetchRecords: async (requests: readonly PartitionFetch[]) => new Map(requests.map((r) => [`${r.topic}\u0000${r.partition}`, { offset: r.offset, timestampMs: 1_000 + r.offset }])),
   };
@@ -63,11 +64,19 @@ describe('readCluster: partial failure stays partial', () => {
     expect(read.warnings).toEqual([expect.stringContaining('describeGroups(g042)')]);
   });
 
-  it('one partition failing the batched ListOffsets costs only its topic: the others keep their watermarks', async () => {
+  it('one topic failing the batched ListOffsets leaves the other topics their watermarks', async () => {
     const read = await readCluster({ admin: fakeAdmin({ groups: ['g'], brokenTopics: ['broken'] }), cluster: fakeCluster(['broken']) }, options);
     expect(read.high.get('ok')?.get(0)).toBe(5);
     expect(read.high.has('broken')).toBe(false);
-    expect(read.warnings).toEqual([expect.stringContaining('listOffsets'), expect.stringContaining('fetchTopicOffsets(broken)')]);
+    expect(read.warnings).toEqual([expect.stringContaining('listOffsets(broken/0)')]);
+  });
+
+  it('one leaderless partition costs only that partition: the other partitions of its topic keep their watermarks', async () => {
+    const read = await readCluster({ admin: fakeAdmin({ groups: ['g'] }), cluster: fakeCluster(['broken/2'], [0, 1, 2, 3]) }, options);
+    expect([...read.high.get('broken')!.keys()].sort()).toEqual([0, 1, 3]);
+    expect([...read.low.get('broken')!.keys()].sort()).toEqual([0, 1, 3]);
+    expect([...read.high.get('ok')!.keys()]).toEqual([0, 1, 2, 3]);
+    expect(read.warnings).toEqual([expect.stringContaining('listOffsets(broken/2)')]);
   });
 });
 
