@@ -165,7 +165,8 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const inflow = METRIC.DLQ_INFLOW.name;
   const dlqMessages = METRIC.DLQ_MESSAGES.name;
   const dlqWindow = duration(t.dlqArrivingWindowSeconds);
-  const SDS = [L.SYSTEM, L.DLQ, L.SOURCE];
+  // vhost: RabbitMQ only (absent, so empty, on Kafka series); two vhosts' DLQs of one name stay apart.
+  const SDS = [L.SYSTEM, L.VHOST, L.DLQ, L.SOURCE];
   const deadLetters: RuleGroup = {
     file: 'dead-letters',
     name: 'eda-harness.dead-letters',
@@ -202,7 +203,9 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const ready = `${queueMessages}{${L.STATE}="${QUEUE_MESSAGE_STATE.READY}"}`;
   // Dead-letter queues have no consumer and grow by design; the DLQ alerts cover them. The
   // exporter finds them by DLX arguments, so no queue name is hard-coded here.
-  const notDlq = `unless ${on(L.QUEUE)} label_replace(max ${by(L.DLQ)} (${METRIC.DLQ_DEPTH.name}{${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}"}), "${L.QUEUE}", "$1", "${L.DLQ}", "(.*)")`;
+  // Queues are told apart by vhost and name: one name may live in several vhosts.
+  const VQ = [L.VHOST, L.QUEUE];
+  const notDlq = `unless ${on(...VQ)} label_replace(max ${by(L.VHOST, L.DLQ)} (${METRIC.DLQ_DEPTH.name}{${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}"}), "${L.QUEUE}", "$1", "${L.DLQ}", "(.*)")`;
   const growWindow = duration(t.rabbitmqQueueGrowingWindowSeconds);
   const rabbit: RuleGroup = {
     file: 'rabbitmq-queues',
@@ -212,19 +215,19 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'RabbitMqQueueWithoutConsumers',
         severity: 'critical',
-        expr: `sum ${by(L.QUEUE)} (${ready}) > 0 and ${on(L.QUEUE)} (max ${by(L.QUEUE)} (${queueConsumers}) == 0) ${notDlq}`,
+        expr: `sum ${by(...VQ)} (${ready}) > 0 and ${on(...VQ)} (max ${by(...VQ)} (${queueConsumers}) == 0) ${notDlq}`,
         for: '5m',
-        summary: 'Queue {{ $labels.queue }} has no consumer while {{ $value }} messages wait.',
-        description: 'Queue {{ $labels.queue }} holds {{ $value }} ready messages and no consumer is attached: nothing will process them.',
+        summary: 'Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) has no consumer while {{ $value }} messages wait.',
+        description: 'Queue {{ $labels.queue }} in vhost {{ $labels.vhost }} holds {{ $value }} ready messages and no consumer is attached: nothing will process them.',
       }),
       rule({
         alert: 'RabbitMqQueueGrowing',
         severity: 'warning',
         expr:
-          `max ${by(L.QUEUE)} (${ready} and (min_over_time(${ready}[${growWindow}]) > 0) and (deriv(${ready}[${growWindow}]) > 0)) ${notDlq}`,
+          `max ${by(...VQ)} (${ready} and (min_over_time(${ready}[${growWindow}]) > 0) and (deriv(${ready}[${growWindow}]) > 0)) ${notDlq}`,
         for: '10m',
-        summary: 'Queue {{ $labels.queue }} keeps growing ({{ $value }} ready messages).',
-        description: `The ready messages of queue {{ $labels.queue }} have not reached zero and kept growing over ${growWindow}; {{ $value }} wait now. Consumers are slower than producers.`,
+        summary: 'Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) keeps growing ({{ $value }} ready messages).',
+        description: `The ready messages of queue {{ $labels.queue }} in vhost {{ $labels.vhost }} have not reached zero and kept growing over ${growWindow}; {{ $value }} wait now. Consumers are slower than producers.`,
       }),
     ],
   };
