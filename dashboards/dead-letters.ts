@@ -17,7 +17,8 @@ export function deadLetters(): Dashboard {
       )
       .withPanel(
         timeseries('Entering each DLQ', 'Messages arriving in each dead-letter topic or queue, by source (exporter; includes broker-side dead-lettering such as TTL expiry).', 'short', [
-          { expr: `sum by (${L.DLQ}, ${L.SOURCE}) (rate(${METRIC.DLQ_INFLOW.name}{${d}}[$__rate_interval]))`, legend: `{{${L.SOURCE}}} → {{${L.DLQ}}}` },
+          // vhost: RabbitMQ DLQs of one name in two vhosts stay apart (empty on Kafka series).
+          { expr: `sum by (${L.VHOST}, ${L.DLQ}, ${L.SOURCE}) (rate(${METRIC.DLQ_INFLOW.name}{${d}}[$__rate_interval]))`, legend: `{{${L.VHOST}}} {{${L.SOURCE}}} → {{${L.DLQ}}}` },
         ]),
       )
       .withPanel(
@@ -31,12 +32,12 @@ export function deadLetters(): Dashboard {
       .withRow(row('Backlog'))
       .withPanel(
         timeseries('DLQ depth', 'Messages waiting in each dead-letter destination.', 'short', [
-          { expr: `max by (${L.SYSTEM}, ${L.DLQ}) (${METRIC.DLQ_DEPTH.name}{${d}})`, legend: `{{${L.SYSTEM}}} {{${L.DLQ}}}` },
+          { expr: `max by (${L.SYSTEM}, ${L.VHOST}, ${L.DLQ}) (${METRIC.DLQ_DEPTH.name}{${d}})`, legend: `{{${L.SYSTEM}}} {{${L.VHOST}}} {{${L.DLQ}}}` },
         ]),
       )
       .withPanel(
         timeseries('Oldest dead letter', 'Age of the oldest message in each dead-letter destination.', 's', [
-          { expr: `max by (${L.SYSTEM}, ${L.DLQ}) (${METRIC.DLQ_OLDEST_AGE.name}{${d}})`, legend: `{{${L.SYSTEM}}} {{${L.DLQ}}}` },
+          { expr: `max by (${L.SYSTEM}, ${L.VHOST}, ${L.DLQ}) (${METRIC.DLQ_OLDEST_AGE.name}{${d}})`, legend: `{{${L.SYSTEM}}} {{${L.VHOST}}} {{${L.DLQ}}}` },
         ]),
       ),
   );

@@ -4,8 +4,10 @@ import { build, dashboard, labelVariable, row, timeseries } from './dashboard-ki
 
 /** RabbitMQ queues: depth by state, consumers, message rates, redeliveries, waiting time, dead-lettering. */
 export function rabbitmqQueues(): Dashboard {
+  // One queue name may live in several vhosts: every query keeps the vhost apart.
   const q = `${L.QUEUE}=~"$queue"`;
-  const rate = METRIC.RABBITMQ_QUEUE_MESSAGE_RATE.name;
+  const operations = METRIC.RABBITMQ_QUEUE_OPERATIONS.name;
+  const ops = `${L.MESSAGING_OPERATION_NAME}=~"${RABBITMQ_QUEUE_OPERATION.PUBLISH}|${RABBITMQ_QUEUE_OPERATION.DELIVER}|${RABBITMQ_QUEUE_OPERATION.ACK}"`;
   const consumedHere = `${L.MESSAGING_SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}", ${L.MESSAGING_DESTINATION_NAME}=~"$queue"`;
   return build(
     dashboard('eda-rabbitmq-queues', 'eda-harness / RabbitMQ queues', 'Ready and unacknowledged messages, consumers, publish / deliver / ack rates, redeliveries, time in queue and dead-lettering per queue.')
@@ -13,18 +15,23 @@ export function rabbitmqQueues(): Dashboard {
       .withRow(row('Depth'))
       .withPanel(
         timeseries('Messages by state', 'Ready (waiting for a consumer) and unacked (delivered, not yet settled).', 'short', [
-          { expr: `sum by (${L.QUEUE}, ${L.STATE}) (${METRIC.RABBITMQ_QUEUE_MESSAGES.name}{${q}})`, legend: `{{${L.QUEUE}}} {{${L.STATE}}}` },
+          { expr: `sum by (${L.VHOST}, ${L.QUEUE}, ${L.STATE}) (${METRIC.RABBITMQ_QUEUE_MESSAGES.name}{${q}})`, legend: `{{${L.VHOST}}} {{${L.QUEUE}}} {{${L.STATE}}}` },
         ]),
       )
       .withPanel(
-        timeseries('Consumers', 'Consumers attached to each queue.', 'short', [{ expr: `max by (${L.QUEUE}) (${METRIC.RABBITMQ_QUEUE_CONSUMERS.name}{${q}})`, legend: `{{${L.QUEUE}}}` }]),
+        timeseries('Consumers', 'Consumers attached to each queue.', 'short', [
+          { expr: `max by (${L.VHOST}, ${L.QUEUE}) (${METRIC.RABBITMQ_QUEUE_CONSUMERS.name}{${q}})`, legend: `{{${L.VHOST}}} {{${L.QUEUE}}}` },
+        ]),
       )
       .withRow(row('Flow'))
       .withPanel(
-        timeseries('Publish / deliver / ack rate', 'Per-queue rates computed by the RabbitMQ management API.', 'short', [
+        timeseries('Publish / deliver / ack rate', "Per-queue rates from RabbitMQ's cumulative management API counts (messages per second).", 'short', [
           {
-            expr: `max by (${L.QUEUE}, ${L.MESSAGING_OPERATION_NAME}) (${rate}{${q}, ${L.MESSAGING_OPERATION_NAME}=~"${RABBITMQ_QUEUE_OPERATION.PUBLISH}|${RABBITMQ_QUEUE_OPERATION.DELIVER}|${RABBITMQ_QUEUE_OPERATION.ACK}"})`,
-            legend: `{{${L.QUEUE}}} {{${L.MESSAGING_OPERATION_NAME}}}`,
+            // The deprecated smoothed gauge only where no counter exists (an exporter before the counters).
+            expr:
+              `sum by (${L.VHOST}, ${L.QUEUE}, ${L.MESSAGING_OPERATION_NAME}) (rate(${operations}{${q}, ${ops}}[$__rate_interval])) ` +
+              `or max by (${L.VHOST}, ${L.QUEUE}, ${L.MESSAGING_OPERATION_NAME}) (${METRIC.RABBITMQ_QUEUE_MESSAGE_RATE.name}{${q}, ${ops}})`,
+            legend: `{{${L.VHOST}}} {{${L.QUEUE}}} {{${L.MESSAGING_OPERATION_NAME}}}`,
           },
         ]),
       )
@@ -48,8 +55,8 @@ export function rabbitmqQueues(): Dashboard {
       .withPanel(
         timeseries('Dead-lettered by source queue', 'Messages that entered a RabbitMQ dead-letter queue, attributed to the queue they came from (exporter).', 'short', [
           {
-            expr: `sum by (${L.SOURCE}, ${L.DLQ}) (rate(${METRIC.DLQ_INFLOW.name}{${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}"}[$__rate_interval]))`,
-            legend: `{{${L.SOURCE}}} → {{${L.DLQ}}}`,
+            expr: `sum by (${L.VHOST}, ${L.SOURCE}, ${L.DLQ}) (rate(${METRIC.DLQ_INFLOW.name}{${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}"}[$__rate_interval]))`,
+            legend: `{{${L.VHOST}}} {{${L.SOURCE}}} → {{${L.DLQ}}}`,
           },
         ]),
       ),
