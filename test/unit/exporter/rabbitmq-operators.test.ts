@@ -1,4 +1,5 @@
 import { createNameFilter } from '../../../exporter/name-filter';
+import { amqpVhost } from '../../../exporter/rabbitmq/collector';
 import { deadLetterTopology, routes, topicMatches } from '../../../exporter/rabbitmq/dead-letter-topology';
 import type { ManagementBinding, ManagementExchange, ManagementQueue } from '../../../exporter/rabbitmq/management';
 import { renderRabbitMqSamples } from '../../../exporter/rabbitmq/render';
@@ -44,6 +45,17 @@ describe('vhosts', () => {
   it('every label rendered is declared on its metric', () => {
     const s = snapshot({ queues: [q('x.dlq', { messages: 1, message_stats: { publish: 1, publish_details: { rate: 0.5 } } })], bindings: [] });
     for (const m of renderRabbitMqSamples(s)) expect(METRIC[m.key].labels).toEqual(expect.arrayContaining(Object.keys(m.labels)));
+  });
+});
+
+describe('the vhost of the AMQP fallback', () => {
+  it.each([
+    ['amqp://guest:guest@rabbit:5672', '/'],
+    ['amqp://rabbit/', '/'],
+    ['amqp://rabbit/%2F', '/'],
+    ['amqps://rabbit/orders-eu?heartbeat=10', 'orders-eu'],
+  ])('%s connects to vhost %p', (url, vhost) => {
+    expect(amqpVhost(url)).toBe(vhost);
   });
 });
 
