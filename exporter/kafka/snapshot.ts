@@ -137,8 +137,10 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
     const record = recordAt(topic, partition, offset);
     const index = indexes.get(partitionKey(topic, partition)) ?? EMPTY_INDEX;
     const fromRecord = recordLagSeconds(record, offset, input.fetchedAtMs, index);
+    // A record was read but its timestamp is not an append time: the estimate, deliberately.
+    const contradicted = record !== undefined && record.offset === offset && fromRecord === undefined;
     const wasRecord = series !== undefined && memory.seriesSources.get(series) === 'record';
-    if (fromRecord || wasRecord) {
+    if (fromRecord || (wasRecord && !contradicted)) {
       if (series !== undefined) seriesSources.set(series, 'record');
       return fromRecord ?? { lagSeconds: Number.NaN, lagSecondsSource: 'record' };
     }
@@ -164,7 +166,7 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
       rewound: groups.rewound,
     },
     memory: {
-      commits: new Map([...lag.commits, ...groups.keptCommits]),
+      commits: new Map([...lag.commits, ...groups.keptCommits, ...unreadHistories(read, memory)]),
       watermarks: indexes,
       lastPartitions: groups.lastPartitions,
       clamps: lag.clamps,
@@ -190,6 +192,26 @@ function onlyControlRecordsAfter(
   if (p.committed >= p.high) return false;
   const next = recordAt(p.topic, p.partition, headOffset(read, p.topic, p.partition, p.committed))?.nextDataOffset;
   return next !== undefined && next >= p.high;
+}
+
+/**
+ * The histories of committed partitions whose watermark could not be read this time (an offline
+ * partition, NOT_LEADER): their series go stale for now, but their status window and last commit
+ * time survive the failure instead of starting over.
+ */
+function unreadHistories(read: ClusterRead, memory: KafkaMemory): [string, CommitHistory][] {
+  const kept: [string, CommitHistory][] = [];
+  for (const { group, committed } of read.groups) {
+    for (const [topic, byPartition] of committed ?? []) {
+      for (const partition of byPartition.keys()) {
+        if (read.high.get(topic)?.has(partition)) continue;
+        const key = commitKey(group, topic, partition);
+        const history = memory.commits.get(key);
+        if (history) kept.push([key, history]);
+      }
+    }
+  }
+  return kept;
 }
 
 /** Series sources of the groups whose offsets could not be read: kept with their samples. */
@@ -245,8 +267,11 @@ function lowWatermarks(read: ClusterRead): KafkaSnapshotDetail['lowWatermarks'] 
 
 function sampleWatermarks(read: ClusterRead, previous: ReadonlyMap<string, OffsetTimeIndex>, atMs: number) {
   const watermarks: HighWatermarkSample[] = [];
-  // Only the partitions read now are carried over: a deleted topic's samples go with it.
+  // The partitions read now, plus those of existing topics whose read failed this time (a
+  // leaderless partition keeps its samples for when it is back); a deleted topic's samples go.
   const indexes = new Map<string, OffsetTimeIndex>();
+  const existing = new Set(read.topics);
+  for (const [key, index] of previous) if (existing.has(key.slice(0, key.lastIndexOf('\u0000')))) indexes.set(key, index);
   for (const [topic, byPartition] of read.high) {
     for (const [partition, high] of byPartition) {
       watermarks.push({ topic, partition, high });

@@ -3,7 +3,7 @@ import { DLQ_SOURCE_UNKNOWN } from '../../../semconv/index';
 import { createNameFilter } from '../../../exporter/name-filter';
 import { fetchRounds, recordRequests, recordsToFetch, topicsToWatch } from '../../../exporter/kafka/cluster-read';
 import type { ClusterRead, GroupRead, KafkaSelection, RecordRead } from '../../../exporter/kafka/cluster-read';
-import { recordKey } from '../../../exporter/kafka/partition-history';
+import { commitKey, partitionKey, recordKey } from '../../../exporter/kafka/partition-history';
 import { EMPTY_KAFKA_MEMORY, kafkaSnapshot } from '../../../exporter/kafka/snapshot';
 import type { KafkaMemory, KafkaSnapshotDetail } from '../../../exporter/kafka/snapshot';
 
@@ -230,6 +230,19 @@ describe('Kafka snapshot: record timestamps that are not append times (CreateTim
     expect(p.lagSeconds).toBeLessThanOrEqual(20);
   });
 
+  it('a series that had record time falls back to the estimate (not unknown) for a record whose timestamp is contradicted', () => {
+    const p = partitionOf(
+      collect([
+        ...history,
+        { read: g(11), atMs: T + 20_000, records: { 't/0': { offset: 11, timestampMs: T + 15_000 } } },
+        { read: g(12), atMs: T + 30_000, records: { 't/0': { offset: 12, timestampMs: T + 3_600_000 } } },
+      ]).snapshots[3]!,
+      'g',
+    )!;
+    expect(p.lagSecondsSource).toBe('interpolated');
+    expect(p.lagSeconds).toBeLessThanOrEqual(20);
+  });
+
   it('a future timestamp with no samples to compare is still refused', () => {
     const s = once({ read: g(12), atMs: 30_000, records: { 't/0': { offset: 12, timestampMs: 10_000_000 } } });
     expect(partitionOf(s, 'g')?.lagSecondsSource).not.toBe('record');
@@ -412,6 +425,32 @@ describe('Kafka snapshot: memory', () => {
     expect([...memory.lastPartitions.keys()]).toEqual(['g']);
     expect(memory.commits.size).toBe(1);
     expect(memory.watermarks.size).toBe(1);
+  });
+});
+
+describe('Kafka snapshot: one partition whose watermark cannot be read', () => {
+  it('stales only its own series; its status history and watermark samples survive until it is back', () => {
+    // Partition 0 is caught up; partition 1 is stuck at 5 with lag.
+    const g = group('g', { committed: { t: { 0: 10, 1: 5 } } });
+    const full = read([g], { t: { 0: 10, 1: 10 } });
+    const partial: ClusterRead = { ...full, high: offsets({ t: { 0: 10 } }), low: offsets({ t: { 0: 0 } }) };
+    const { snapshots, memory } = collect([
+      { read: full, atMs: 0 },
+      { read: partial, atMs: 5_000 },
+      { read: partial, atMs: 10_000 },
+    ]);
+    expect(snapshots[2]!.partitions.map((p) => p.partition)).toEqual([0]);
+    expect(groupOf(snapshots[2]!, 'g')?.status).toBe('OK');
+    expect(memory.commits.get(commitKey('g', 't', 1))?.lastChangeMs).toBe(0);
+    expect(memory.watermarks.has(partitionKey('t', 1))).toBe(true);
+    const back = collect([
+      { read: full, atMs: 0 },
+      { read: partial, atMs: 5_000 },
+      { read: full, atMs: 12_000 },
+    ]).snapshots[2]!;
+    // Partition 1 has not moved since 0 s: with its history kept, STALL as soon as it is read again.
+    expect(partitionOf(back, 'g', 't', 1)?.lastCommitMs).toBe(0);
+    expect(groupOf(back, 'g')?.status).toBe('STALL');
   });
 });
 
