@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '@eda-harness/core';
 import { EXPORTER_FLAGS, mergeSettings, settingName, settingsFromEnv, settingsFromFile, settingsFromStrings, splitList, toExporterConfig } from '@eda-harness/exporter';
 import type { ExporterSettingKey, ExporterSettings, MetricsServer, SettingsSource } from '@eda-harness/exporter';
-import { consoleLogger, createExporter } from '@eda-harness/exporter';
+import { configuredTargets, consoleLogger, createExporter } from '@eda-harness/exporter';
 import { serveMetrics } from '@eda-harness/exporter';
 import { untilSignal } from './env-command';
 
@@ -32,10 +32,39 @@ Options:
   --vhost <name>                    only this RabbitMQ vhost
   --once                            collect once, print the metrics and exit (0 when every target is up)
 
+Kafka security (TLS and SASL; files are re-read at each connection):
+  --kafka-security-protocol <p>     plaintext, ssl, sasl_plaintext or sasl_ssl (default: from the settings below)
+  --kafka-tls-ca-file <file>        PEM CA of the broker certificates (env KAFKA_TLS_CA_FILE)
+  --kafka-tls-cert-file <file>      PEM client certificate, for mTLS (env KAFKA_TLS_CERT_FILE)
+  --kafka-tls-key-file <file>       its PEM private key (env KAFKA_TLS_KEY_FILE)
+  --kafka-tls-servername <host>     name the broker certificates are checked against
+  --kafka-sasl-mechanism <m>        plain, scram-sha-256, scram-sha-512 or oauthbearer
+  --kafka-sasl-username <user>      PLAIN / SCRAM user (env KAFKA_SASL_USERNAME)
+  --kafka-sasl-password-file <file> file holding only the password (env KAFKA_SASL_PASSWORD_FILE;
+                                    KAFKA_SASL_PASSWORD also works; never a flag: ps shows flags)
+  --kafka-sasl-token-file <file>    OAUTHBEARER token, re-read at each authentication
+  --kafka-sasl-token-command <cmd>  OAUTHBEARER: shell command printing a token (or JSON with access_token)
+
+Several clusters (the config file lists more in kafkaClusters / rabbitmqServers):
+  --kafka-cluster-name <name>       value of the cluster label on this cluster's series (default "default")
+  --rabbitmq-server-name <name>     the same for the RabbitMQ server (default "default")
+  --cluster-label <label>           name of that label (default "cluster")
+
 Precedence: flags, then environment variables (EDA_EXPORTER_*), then the config file, then defaults.
 
 Example:
   eda-harness exporter --kafka-brokers localhost:9092 --rabbitmq-management-url http://guest:guest@localhost:15672 --port 9464`;
+
+/**
+ * Flags that exist only to be refused with a useful message: a secret on the command line is
+ * readable by every user of the machine (ps, /proc) and lands in shell history.
+ */
+const REFUSED_FLAGS: Readonly<Record<string, { readonly message: string; readonly hint: string }>> = {
+  'kafka-sasl-password': {
+    message: '--kafka-sasl-password is refused: a password on the command line is visible to every user of the machine (ps) and kept in shell history',
+    hint: 'Put the password in a file readable only by the exporter and pass --kafka-sasl-password-file <file> (or KAFKA_SASL_PASSWORD_FILE), or set KAFKA_SASL_PASSWORD.',
+  },
+};
 
 type FlagValues = Partial<Record<ExporterSettingKey, string | string[]>>;
 
@@ -43,7 +72,9 @@ type FlagValues = Partial<Record<ExporterSettingKey, string | string[]>>;
 function parseFlags(argv: string[]): { values: FlagValues; config: string | undefined; once: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { config: { type: 'string' }, once: { type: 'boolean' } };
   for (const [flag, spec] of Object.entries(EXPORTER_FLAGS)) options[flag] = spec.repeatable ? { type: 'string', multiple: true } : { type: 'string' };
+  for (const flag of Object.keys(REFUSED_FLAGS)) options[flag] = { type: 'string' };
   const { values } = parseArgs({ args: argv, options, strict: true });
+  for (const [flag, refusal] of Object.entries(REFUSED_FLAGS)) if (values[flag] !== undefined) throw new ConfigError(refusal.message, { hint: refusal.hint });
   const bySetting: FlagValues = {};
   for (const [flag, spec] of Object.entries(EXPORTER_FLAGS)) {
     const value = values[flag];
@@ -113,9 +144,11 @@ export async function exporterCommand(argv: string[]): Promise<number> {
     throw err;
   }
   exporter.start();
-  const targets = [config.kafka ? `Kafka ${config.kafka.brokers.join(',')}` : undefined, config.rabbitmq ? 'RabbitMQ' : undefined]
-    .filter(Boolean)
-    .join(' and ');
+  const named = configuredTargets(config);
+  const targets = [
+    ...named.kafka.map((t) => `Kafka ${t.name} (${t.config.brokers.join(',')})`),
+    ...named.rabbitmq.map((t) => `RabbitMQ ${t.name}`),
+  ].join(', ');
   consoleLogger.info(`exporting ${targets} on ${server.url}/metrics (every ${config.intervalSeconds ?? 15} s)`);
   const signal = await untilSignal();
   consoleLogger.info(`${signal}: stopping`);

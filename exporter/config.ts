@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, errorMessage } from '@eda-harness/core';
+import { LABEL } from '@eda-harness/semconv';
 import { checkList, checkValue, LIST_RULES, MAX_TIMER_SECONDS, parseList, parseNumber, RULES, shown } from './setting-rules';
 import type { ListRule, ValueRule } from './setting-rules';
 import type { ExporterConfig, KafkaTargetConfig, RabbitMqTargetConfig } from './types';
@@ -14,7 +15,14 @@ export { splitList } from './setting-rules';
  * and names a bad one the way that layer spells it: `--kafka-brokers`, `KAFKA_BROKERS`, or
  * `file.json: kafka.brokers`. Pure functions apart from reading the file.
  */
-export interface ExporterSettings
+export interface ExporterSettings extends FlatSettings {
+  /** More clusters and servers: only the config file lists them (`kafkaClusters`, `rabbitmqServers`). */
+  readonly kafkaClusters?: readonly KafkaTargetConfig[];
+  readonly rabbitmqServers?: readonly RabbitMqTargetConfig[];
+}
+
+/** The settings that have a flag or variable, one value each. */
+export interface FlatSettings
   extends Pick<ExporterConfig, 'intervalSeconds' | 'granularity'>,
     Pick<KafkaTargetConfig, 'statusWindowSeconds'>,
     Pick<RabbitMqTargetConfig, 'amqpUrl' | 'managementUrl' | 'managementUser' | 'managementPassword' | 'vhost'> {
@@ -29,9 +37,23 @@ export interface ExporterSettings
   readonly queueDeny?: readonly string[];
   readonly kafkaDlqPatterns?: readonly string[];
   readonly rabbitmqDlqPatterns?: readonly string[];
+  readonly clusterLabel?: string;
+  readonly kafkaClusterName?: string;
+  readonly rabbitmqServerName?: string;
+  readonly kafkaSecurityProtocol?: string;
+  readonly kafkaTlsCaFile?: string;
+  readonly kafkaTlsCertFile?: string;
+  readonly kafkaTlsKeyFile?: string;
+  readonly kafkaTlsServername?: string;
+  readonly kafkaSaslMechanism?: string;
+  readonly kafkaSaslUsername?: string;
+  readonly kafkaSaslPassword?: string;
+  readonly kafkaSaslPasswordFile?: string;
+  readonly kafkaSaslTokenCommand?: string;
+  readonly kafkaSaslTokenFile?: string;
 }
 
-export type ExporterSettingKey = keyof ExporterSettings;
+export type ExporterSettingKey = keyof FlatSettings;
 
 export const DEFAULT_PORT = 9464;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -75,7 +97,31 @@ const SETTINGS: { readonly [K in ExporterSettingKey]-?: Setting } = {
   queueDeny: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_QUEUE_DENY', path: ['rabbitmq', 'queues', 'deny'], flag: 'queue-deny' },
   kafkaDlqPatterns: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_KAFKA_DLQ_PATTERNS', path: ['kafka', 'dlqPatterns'], flag: 'kafka-dlq-pattern' },
   rabbitmqDlqPatterns: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_RABBITMQ_DLQ_PATTERNS', path: ['rabbitmq', 'dlqPatterns'], flag: 'rabbitmq-dlq-pattern' },
+  clusterLabel: { ...str(RULES.labelName), env: 'EDA_EXPORTER_CLUSTER_LABEL', path: ['clusterLabel'], flag: 'cluster-label' },
+  kafkaClusterName: { ...str(RULES.nonEmpty), env: 'KAFKA_CLUSTER_NAME', path: ['kafka', 'name'], flag: 'kafka-cluster-name' },
+  rabbitmqServerName: { ...str(RULES.nonEmpty), env: 'RABBITMQ_SERVER_NAME', path: ['rabbitmq', 'name'], flag: 'rabbitmq-server-name' },
+  kafkaSecurityProtocol: { ...str(RULES.securityProtocol), env: 'KAFKA_SECURITY_PROTOCOL', path: ['kafka', 'securityProtocol'], flag: 'kafka-security-protocol' },
+  kafkaTlsCaFile: { ...str(RULES.file), env: 'KAFKA_TLS_CA_FILE', path: ['kafka', 'tls', 'caFile'], flag: 'kafka-tls-ca-file' },
+  kafkaTlsCertFile: { ...str(RULES.file), env: 'KAFKA_TLS_CERT_FILE', path: ['kafka', 'tls', 'certFile'], flag: 'kafka-tls-cert-file' },
+  kafkaTlsKeyFile: { ...str(RULES.file), env: 'KAFKA_TLS_KEY_FILE', path: ['kafka', 'tls', 'keyFile'], flag: 'kafka-tls-key-file' },
+  kafkaTlsServername: { ...str(RULES.host), env: 'KAFKA_TLS_SERVERNAME', path: ['kafka', 'tls', 'servername'], flag: 'kafka-tls-servername' },
+  kafkaSaslMechanism: { ...str(RULES.saslMechanism), env: 'KAFKA_SASL_MECHANISM', path: ['kafka', 'sasl', 'mechanism'], flag: 'kafka-sasl-mechanism' },
+  kafkaSaslUsername: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_USERNAME', path: ['kafka', 'sasl', 'username'], flag: 'kafka-sasl-username' },
+  // No flag: a password on the command line is readable by every user of the machine (ps).
+  kafkaSaslPassword: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_PASSWORD', path: ['kafka', 'sasl', 'password'] },
+  kafkaSaslPasswordFile: { ...str(RULES.file), env: 'KAFKA_SASL_PASSWORD_FILE', path: ['kafka', 'sasl', 'passwordFile'], flag: 'kafka-sasl-password-file' },
+  kafkaSaslTokenCommand: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_OAUTHBEARER_TOKEN_COMMAND', path: ['kafka', 'sasl', 'tokenCommand'], flag: 'kafka-sasl-token-command' },
+  kafkaSaslTokenFile: { ...str(RULES.file), env: 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', path: ['kafka', 'sasl', 'tokenFile'], flag: 'kafka-sasl-token-file' },
 };
+
+/** The file's lists of targets, each item shaped like the `kafka` / `rabbitmq` object. */
+const TARGET_LISTS = { kafkaClusters: 'kafka', rabbitmqServers: 'rabbitmq' } as const;
+type TargetListKey = keyof typeof TARGET_LISTS;
+
+/** The label carrying each target's name, unless `clusterLabel` renames it. */
+export const DEFAULT_CLUSTER_LABEL = 'cluster';
+/** A target's name when it is the only one of its kind and none is given. */
+export const DEFAULT_CLUSTER_NAME = 'default';
 
 const SETTING_ENTRIES = Object.entries(SETTINGS) as [ExporterSettingKey, Setting][];
 
@@ -158,23 +204,31 @@ const FILE_KEYS: ReadonlyMap<string, readonly string[]> = (() => {
       keys.set(parent, known);
     }
   }
+  keys.get('')!.push(...Object.keys(TARGET_LISTS));
   return keys;
 })();
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Unknown keys anywhere in the file, as dotted paths: a misspelt filter must not widen what is exported. */
+/**
+ * Unknown keys anywhere in the file, as dotted paths: a misspelt filter must not widen what is
+ * exported. Items of `kafkaClusters` / `rabbitmqServers` have the keys of `kafka` / `rabbitmq`.
+ */
 function checkKnownKeys(json: Record<string, unknown>, origin: string): void {
   const unknown: { path: string; parent: string }[] = [];
-  const visit = (node: Record<string, unknown>, parent: string): void => {
+  const visit = (node: Record<string, unknown>, parent: string, shownParent: string): void => {
     const known = FILE_KEYS.get(parent) ?? [];
     for (const [k, v] of Object.entries(node)) {
       const path = parent === '' ? k : `${parent}.${k}`;
-      if (!known.includes(k)) unknown.push({ path, parent });
-      else if (FILE_KEYS.has(path) && isObject(v)) visit(v, path);
+      const shownPath = shownParent === '' ? k : `${shownParent}.${k}`;
+      if (!known.includes(k)) unknown.push({ path: shownPath, parent });
+      else if (FILE_KEYS.has(path) && isObject(v)) visit(v, path, shownPath);
+      else if (parent === '' && k in TARGET_LISTS && Array.isArray(v)) {
+        v.forEach((item, i) => isObject(item) && visit(item, TARGET_LISTS[k as TargetListKey], `${k}[${i}]`));
+      }
     }
   };
-  visit(json, '');
+  visit(json, '', '');
   if (unknown.length === 0) return;
   const parents = [...new Set(unknown.map((u) => u.parent))];
   throw new ConfigError(`${origin}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => u.path).join(', ')}`, {
@@ -193,29 +247,71 @@ function hasKind(kind: Setting['kind'], value: unknown): boolean {
 
 /**
  * Reads the settings out of an object shaped like the file (or like {@link ExporterConfig}), each
- * value type-checked and checked against its rule, named by its dotted path.
+ * value type-checked and checked against its rule, named by its dotted path. `root` reads an item
+ * of a target list: the settings under `root.kind` (`kafka`) are looked up in the item itself and
+ * named `root.shown` (`kafkaClusters[1]`) instead.
  */
-function settingsFromTree(json: Record<string, unknown>, origin: string, keys: readonly ExporterSettingKey[]): ExporterSettings {
+function settingsFromTree(
+  json: Record<string, unknown>,
+  origin: string,
+  keys: readonly ExporterSettingKey[],
+  root?: { readonly kind: string; readonly shown: string },
+): FlatSettings {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const setting = SETTINGS[key];
+    if (root && setting.path[0] !== root.kind) continue;
+    const path = root ? setting.path.slice(1) : setting.path;
+    const shownPath = (upTo: number): string => [...(root ? [root.shown] : []), ...path.slice(0, upTo)].join('.');
     let node: Record<string, unknown> = json;
-    for (const [i, name] of setting.path.slice(0, -1).entries()) {
+    for (const [i, name] of path.slice(0, -1).entries()) {
       const value = node[name];
       if (value === undefined) {
         node = {};
         break;
       }
-      if (!isObject(value)) throw new ConfigError(`${origin}: ${setting.path.slice(0, i + 1).join('.')} must be an object (got ${shown(value)})`);
+      if (!isObject(value)) throw new ConfigError(`${origin}: ${shownPath(i + 1)} must be an object (got ${shown(value)})`);
       node = value;
     }
-    const value = node[setting.path[setting.path.length - 1]!];
+    const value = node[path[path.length - 1]!];
     if (value === undefined) continue;
-    const name = `${origin}: ${setting.path.join('.')}`;
+    const name = `${origin}: ${shownPath(path.length)}`;
     if (!hasKind(setting.kind, value)) throw new ConfigError(`${name} must be ${typeName(setting.kind)} (got ${shown(value)})`);
     out[key] = checkTyped(setting, value, name);
   }
-  return out as ExporterSettings;
+  return out as FlatSettings;
+}
+
+/** Puts each setting where the file has it (all but port and host); settings of an absent target are dropped. */
+function placeSettings(s: FlatSettings, config: Record<string, unknown>): void {
+  for (const [key, { path }] of SETTING_ENTRIES) {
+    const value = s[key];
+    if (value === undefined || key === 'port' || key === 'host') continue;
+    let node: Record<string, unknown> | undefined = config;
+    for (const name of path.slice(0, -1)) {
+      // The tls and sasl objects exist only when one of their settings is given.
+      if (node !== undefined && node[name] === undefined && node !== config) node[name] = {};
+      node = node?.[name] as Record<string, unknown> | undefined;
+    }
+    // Undefined: the setting of a target that is not configured (filters without brokers).
+    if (node) node[path[path.length - 1]!] = value;
+  }
+}
+
+/** The items of `kafkaClusters` or `rabbitmqServers`, each read like the `kafka` / `rabbitmq` object. */
+function targetsFromTree(json: Record<string, unknown>, origin: string, list: TargetListKey): unknown[] | undefined {
+  const items = json[list];
+  if (items === undefined) return undefined;
+  if (!Array.isArray(items) || items.length === 0) throw new ConfigError(`${origin}: ${list} must be a non-empty list of objects (got ${shown(items)})`);
+  const kind = TARGET_LISTS[list];
+  return items.map((item, i) => {
+    const itemName = `${list}[${i}]`;
+    if (!isObject(item)) throw new ConfigError(`${origin}: ${itemName} must be an object (got ${shown(item)})`);
+    const settings = settingsFromTree(item, origin, SETTING_ENTRIES.map(([key]) => key), { kind, shown: itemName });
+    const config: Record<string, unknown> = kind === 'kafka' ? { kafka: { groups: {}, topics: {} } } : { rabbitmq: { queues: {} } };
+    placeSettings(settings, config);
+    return config[kind];
+  });
 }
 
 /** The JSON file format: the nested {@link ExporterConfig} shape plus `port` and `host`; unknown keys are refused. */
@@ -228,7 +324,13 @@ export function settingsFromFileText(text: string, origin = 'exporter config fil
   }
   if (!isObject(json)) throw new ConfigError(`${origin} must hold a JSON object (got ${shown(json)})`);
   checkKnownKeys(json, origin);
-  return settingsFromTree(json, origin, SETTING_ENTRIES.map(([key]) => key));
+  const kafkaClusters = targetsFromTree(json, origin, 'kafkaClusters') as KafkaTargetConfig[] | undefined;
+  const rabbitmqServers = targetsFromTree(json, origin, 'rabbitmqServers') as RabbitMqTargetConfig[] | undefined;
+  return {
+    ...settingsFromTree(json, origin, SETTING_ENTRIES.map(([key]) => key)),
+    ...(kafkaClusters ? { kafkaClusters } : {}),
+    ...(rabbitmqServers ? { rabbitmqServers } : {}),
+  };
 }
 
 /** @param via how the file was named (`--config`, `EDA_EXPORTER_CONFIG`), for the message when it cannot be read. */
@@ -263,6 +365,8 @@ export interface ResolvedExporterSettings {
 /**
  * Validates merged settings and builds the exporter configuration. The layers have checked their
  * values already; settings built in code are checked here, named by every spelling of the setting.
+ * Settings that only make sense together (a SASL mechanism and its user, a certificate and its
+ * key) are checked here too, and the secret files are read once so a missing one stops the start.
  */
 export function toExporterConfig(s: ExporterSettings): ResolvedExporterSettings {
   for (const [key, setting] of SETTING_ENTRIES) {
@@ -274,27 +378,30 @@ export function toExporterConfig(s: ExporterSettings): ResolvedExporterSettings 
   }
   const hasKafka = (s.kafkaBrokers?.length ?? 0) > 0;
   const hasRabbit = s.amqpUrl !== undefined || s.managementUrl !== undefined;
-  if (!hasKafka && !hasRabbit) {
+  if (!hasKafka && !hasRabbit && s.kafkaClusters === undefined && s.rabbitmqServers === undefined) {
     throw new ConfigError('nothing to export: no Kafka brokers and no RabbitMQ URL', {
       hint:
         'Pass --kafka-brokers and/or --rabbitmq-management-url / --amqp-url (or KAFKA_BROKERS, RABBITMQ_MANAGEMENT_URL, AMQP_URL; ' +
-        'kafka.brokers, rabbitmq.managementUrl, rabbitmq.amqpUrl in the config file).',
+        'kafka.brokers, rabbitmq.managementUrl, rabbitmq.amqpUrl, kafkaClusters, rabbitmqServers in the config file).',
     });
   }
   // Each setting goes where the file has it (but port and host); a target's filters are always set.
   const config: Record<string, unknown> = {
     ...(hasKafka ? { kafka: { groups: {}, topics: {} } } : {}),
     ...(hasRabbit ? { rabbitmq: { queues: {} } } : {}),
+    ...(s.kafkaClusters ? { kafkaClusters: s.kafkaClusters } : {}),
+    ...(s.rabbitmqServers ? { rabbitmqServers: s.rabbitmqServers } : {}),
   };
-  for (const [key, { path }] of SETTING_ENTRIES) {
-    const value = s[key];
-    if (value === undefined || key === 'port' || key === 'host') continue;
-    let node: Record<string, unknown> | undefined = config;
-    for (const name of path.slice(0, -1)) node = node?.[name] as Record<string, unknown> | undefined;
-    // Undefined: the setting of a target that is not configured (filters without brokers).
-    if (node) node[path[path.length - 1]!] = value;
-  }
-  return { config: config as ExporterConfig, port: s.port ?? DEFAULT_PORT, host: s.host ?? DEFAULT_HOST };
+  placeSettings(s, config);
+  const resolved = config as ExporterConfig;
+  checkTargets(resolved, (target, field) => {
+    if (target.list === undefined) {
+      const key = SETTING_ENTRIES.find(([, { path }]) => path.join('.') === `${target.kind}.${field}`)?.[0];
+      return key === undefined ? `${target.kind}.${field}` : settingDescription(key);
+    }
+    return `${target.list}[${target.index}].${field}`;
+  });
+  return { config: resolved, port: s.port ?? DEFAULT_PORT, host: s.host ?? DEFAULT_HOST };
 }
 
 /**
@@ -306,9 +413,159 @@ export function checkExporterConfig(config: ExporterConfig, origin = 'exporter c
   const tree: unknown = config;
   if (!isObject(tree)) throw new ConfigError(`${origin} must be an object (got ${shown(tree)})`);
   settingsFromTree(tree, origin, SETTING_ENTRIES.map(([key]) => key).filter((k) => k !== 'port' && k !== 'host'));
+  for (const list of Object.keys(TARGET_LISTS) as TargetListKey[]) {
+    const items = tree[list];
+    if (items === undefined) continue;
+    if (!Array.isArray(items)) throw new ConfigError(`${origin}: ${list} must be a list (got ${shown(items)})`);
+    items.forEach((item, i) => {
+      if (!isObject(item)) throw new ConfigError(`${origin}: ${list}[${i}] must be an object (got ${shown(item)})`);
+      settingsFromTree(item, origin, SETTING_ENTRIES.map(([key]) => key), { kind: TARGET_LISTS[list], shown: `${list}[${i}]` });
+    });
+  }
+  checkTargets(config, (target, field) => `${origin}: ${target.list === undefined ? target.kind : `${target.list}[${target.index}]`}.${field}`);
   const timeout = config.collectTimeoutSeconds;
   if (timeout !== undefined) {
     const rule = { expect: `a positive number of seconds up to ${MAX_TIMER_SECONDS}`, valid: (v: number) => Number.isFinite(v) && v > 0 && v <= MAX_TIMER_SECONDS };
     checkValue(rule, timeout, `${origin}: collectTimeoutSeconds`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets: names and the Kafka security settings, checked across settings
+// ---------------------------------------------------------------------------------------------
+
+/** Where a target sits: the single `kafka` / `rabbitmq` object, or an item of a target list. */
+interface TargetPlace {
+  readonly kind: 'kafka' | 'rabbitmq';
+  readonly list?: TargetListKey;
+  readonly index?: number;
+}
+/** How a field of a target (`sasl.username`) is named to the user. */
+type FieldNamer = (target: TargetPlace, field: string) => string;
+
+/** One configured target with its name as exported. */
+export interface NamedTarget<C> {
+  readonly name: string;
+  readonly config: C;
+}
+
+/**
+ * Every Kafka cluster and RabbitMQ server of a configuration, named: the single `kafka` /
+ * `rabbitmq` object first (named `default` unless it has a name), then the lists.
+ */
+export function configuredTargets(config: ExporterConfig): { kafka: NamedTarget<KafkaTargetConfig>[]; rabbitmq: NamedTarget<RabbitMqTargetConfig>[] } {
+  const named = <C extends { readonly name?: string }>(single: C | undefined, list: readonly C[] | undefined): NamedTarget<C>[] => [
+    ...(single ? [{ name: single.name ?? DEFAULT_CLUSTER_NAME, config: single }] : []),
+    ...(list ?? []).map((c) => ({ name: c.name ?? DEFAULT_CLUSTER_NAME, config: c })),
+  ];
+  return { kafka: named(config.kafka, config.kafkaClusters), rabbitmq: named(config.rabbitmq, config.rabbitmqServers) };
+}
+
+/** The exporter's own label names: a cluster label spelt like one of them would overwrite it. */
+const RESERVED_LABELS: ReadonlySet<string> = new Set(Object.values(LABEL));
+
+function checkTargets(config: ExporterConfig, field: FieldNamer): void {
+  const label = config.clusterLabel;
+  if (label !== undefined && RESERVED_LABELS.has(label)) {
+    throw new ConfigError(`clusterLabel (--cluster-label, EDA_EXPORTER_CLUSTER_LABEL) must not be a label the exporter already uses (got ${shown(label)})`, {
+      hint: `Taken: ${[...RESERVED_LABELS].sort().join(', ')}. The default is ${DEFAULT_CLUSTER_LABEL}.`,
+    });
+  }
+  for (const [list, kind] of Object.entries(TARGET_LISTS) as [TargetListKey, 'kafka' | 'rabbitmq'][]) {
+    const items = (config[list] ?? []) as readonly { readonly name?: string; readonly brokers?: readonly string[]; readonly amqpUrl?: string; readonly managementUrl?: string }[];
+    items.forEach((item, index) => {
+      const place = { kind, list, index };
+      if (item.name === undefined) throw new ConfigError(`${field(place, 'name')} is missing: every item of ${list} needs a name (the value of its cluster label)`);
+      if (kind === 'kafka' && (item.brokers?.length ?? 0) === 0) throw new ConfigError(`${field(place, 'brokers')} is missing: give the cluster's bootstrap brokers`);
+      if (kind === 'rabbitmq' && item.amqpUrl === undefined && item.managementUrl === undefined) {
+        throw new ConfigError(`${field(place, 'managementUrl')} is missing: give the server's managementUrl and/or amqpUrl`);
+      }
+    });
+  }
+  const targets = configuredTargets(config);
+  for (const [kind, list] of [['Kafka cluster', targets.kafka], ['RabbitMQ server', targets.rabbitmq]] as const) {
+    const seen = new Set<string>();
+    for (const t of list) {
+      if (seen.has(t.name)) {
+        throw new ConfigError(`two ${kind}s are named ${shown(t.name)}: their series would collide`, {
+          hint: `Give each one its own name (kafka.name / --kafka-cluster-name, rabbitmq.name / --rabbitmq-server-name, or name in each item of the lists); the unnamed one is called ${DEFAULT_CLUSTER_NAME}.`,
+        });
+      }
+      seen.add(t.name);
+    }
+  }
+  if (config.kafka) checkKafkaSecurity(config.kafka, (f) => field({ kind: 'kafka' }, f));
+  config.kafkaClusters?.forEach((c, index) => checkKafkaSecurity(c, (f) => field({ kind: 'kafka', list: 'kafkaClusters', index }, f)));
+}
+
+/** The TLS and SASL settings of one cluster fit together, and every file they name can be read. */
+export function checkKafkaSecurity(kafka: KafkaTargetConfig, field: (f: string) => string): void {
+  const { tls, sasl } = kafka;
+  const protocol = kafka.securityProtocol?.toLowerCase();
+  if (sasl) checkSasl(sasl, field);
+  if (tls) {
+    if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+      const [given, missing] = tls.certFile === undefined ? ['tls.keyFile', 'tls.certFile'] : ['tls.certFile', 'tls.keyFile'];
+      throw new ConfigError(`${field(given)} is set but ${field(missing)} is not: a client certificate needs its private key (and the other way round)`);
+    }
+    if (tls.caFile !== undefined && !readSecretFile(tls.caFile, field('tls.caFile')).includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConfigError(`${field('tls.caFile')} ${tls.caFile} holds no PEM certificate`, {
+        hint: 'Give the CA certificate in PEM form; from a JKS truststore: keytool -exportcert -rfc -keystore truststore.jks -alias <ca> -file ca.pem',
+      });
+    }
+    if (tls.certFile !== undefined) readSecretFile(tls.certFile, field('tls.certFile'));
+    if (tls.keyFile !== undefined) readSecretFile(tls.keyFile, field('tls.keyFile'));
+  }
+  if (protocol === undefined) return;
+  const wantsSasl = protocol.startsWith('sasl_');
+  const wantsTls = protocol.endsWith('ssl');
+  if (wantsSasl && !sasl) throw new ConfigError(`${field('securityProtocol')} is ${protocol} but no SASL mechanism is set: give ${field('sasl.mechanism')}`);
+  if (!wantsSasl && sasl) throw new ConfigError(`${field('securityProtocol')} is ${protocol} but SASL settings are given: use sasl_${wantsTls ? 'ssl' : 'plaintext'}, or drop the SASL settings`);
+  if (!wantsTls && tls) throw new ConfigError(`${field('securityProtocol')} is ${protocol} but TLS settings are given: use ${wantsSasl ? 'sasl_ssl' : 'ssl'}, or drop the TLS settings`);
+}
+
+function checkSasl(sasl: NonNullable<KafkaTargetConfig['sasl']>, field: (f: string) => string): void {
+  const given = (['username', 'password', 'passwordFile', 'tokenCommand', 'tokenFile'] as const).filter((k) => sasl[k] !== undefined);
+  if (sasl.mechanism === undefined) {
+    throw new ConfigError(`${field(`sasl.${given[0] ?? 'mechanism'}`)} is set but no SASL mechanism is: give ${field('sasl.mechanism')} (plain, scram-sha-256, scram-sha-512 or oauthbearer)`);
+  }
+  const mechanism = sasl.mechanism.toUpperCase();
+  const both = (a: string, b: string): ConfigError => new ConfigError(`${field(`sasl.${a}`)} and ${field(`sasl.${b}`)} are both set: give only one`);
+  if (mechanism === 'OAUTHBEARER') {
+    const wrong = given.find((k) => k === 'username' || k === 'password' || k === 'passwordFile');
+    if (wrong) throw new ConfigError(`${field(`sasl.${wrong}`)} is for PLAIN and SCRAM, not OAUTHBEARER: OAUTHBEARER takes a token (${field('sasl.tokenFile')} or ${field('sasl.tokenCommand')})`);
+    if (sasl.tokenCommand === undefined && sasl.tokenFile === undefined) {
+      throw new ConfigError(`SASL mechanism OAUTHBEARER needs a token: give ${field('sasl.tokenFile')} (re-read at each authentication) or ${field('sasl.tokenCommand')} (run at each authentication, prints the token)`);
+    }
+    if (sasl.tokenCommand !== undefined && sasl.tokenFile !== undefined) throw both('tokenCommand', 'tokenFile');
+    if (sasl.tokenFile !== undefined) readSecretFile(sasl.tokenFile, field('sasl.tokenFile'));
+    return;
+  }
+  const wrong = given.find((k) => k === 'tokenCommand' || k === 'tokenFile');
+  if (wrong) throw new ConfigError(`${field(`sasl.${wrong}`)} is for OAUTHBEARER, not ${mechanism}`);
+  if (sasl.username === undefined) throw new ConfigError(`SASL mechanism ${mechanism} needs a user name: give ${field('sasl.username')}`);
+  if (sasl.password === undefined && sasl.passwordFile === undefined) {
+    throw new ConfigError(`SASL mechanism ${mechanism} needs a password: give ${field('sasl.passwordFile')} (a file holding only the password) or ${field('sasl.password')}`);
+  }
+  if (sasl.password !== undefined && sasl.passwordFile !== undefined) throw both('password', 'passwordFile');
+  if (sasl.passwordFile !== undefined) readSecretFile(sasl.passwordFile, field('sasl.passwordFile'));
+}
+
+/**
+ * A secret or certificate file's text. Called at startup (so a missing file stops the exporter
+ * with one line) and again at each connection (so a rotated secret is picked up). A trailing
+ * newline, which editors and `echo` add, is not part of a password or token.
+ */
+export function readSecretFile(path: string, name: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : typeof code === 'string' ? code : errorMessage(err);
+    throw new ConfigError(`cannot read ${name} ${path}: ${why}`, { hint: 'The file must exist and be readable by the user the exporter runs as.' });
+  }
+  const trimmed = text.replace(/\r?\n$/, '');
+  if (trimmed.trim() === '') throw new ConfigError(`${name} ${path} is empty`);
+  return trimmed;
 }

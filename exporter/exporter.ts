@@ -3,10 +3,10 @@ import type { RegistryContentType } from 'prom-client';
 import { errorMessage, TimeoutError, withDeadline } from '@eda-harness/core';
 import { EXPORTER_TARGET, METRIC } from '@eda-harness/semconv';
 import type { MetricDefinition, MetricKey } from '@eda-harness/semconv';
-import { checkExporterConfig } from './config';
+import { checkExporterConfig, configuredTargets, DEFAULT_CLUSTER_LABEL, DEFAULT_CLUSTER_NAME } from './config';
 import { createKafkaCollector } from './kafka/collector';
 import { createRabbitMqCollector } from './rabbitmq/collector';
-import { renderSamples } from './render-samples';
+import { renderSamples, withClusterLabel } from './render-samples';
 import type { TargetHealth } from './render-samples';
 import type { Collector, ExporterConfig, KafkaSnapshot, RabbitMqSnapshot } from './types';
 
@@ -29,9 +29,19 @@ export interface ExporterDeps {
   /** Where the metrics go (default: a new registry, see {@link Exporter.registry}). */
   readonly registry?: AnyRegistry;
   readonly logger?: ExporterLogger;
-  /** Replaces the collectors built from `config` (tests). */
-  readonly collectors?: { readonly kafka?: Collector<KafkaSnapshot>; readonly rabbitmq?: Collector<RabbitMqSnapshot> };
+  /**
+   * Replaces the collectors built from `config` (tests): one of each kind, named `default`, or a
+   * list of named ones.
+   */
+  readonly collectors?:
+    | { readonly kafka?: Collector<KafkaSnapshot>; readonly rabbitmq?: Collector<RabbitMqSnapshot> }
+    | readonly NamedCollector[];
 }
+
+/** A collector and the name of the cluster or server it reads (the value of the cluster label). */
+export type NamedCollector =
+  | { readonly kind: 'kafka'; readonly name: string; readonly collector: Collector<KafkaSnapshot> }
+  | { readonly kind: 'rabbitmq'; readonly name: string; readonly collector: Collector<RabbitMqSnapshot> };
 
 export interface Exporter {
   readonly registry: AnyRegistry;
@@ -42,7 +52,10 @@ export interface Exporter {
   /** Runs one collection of every target now (in parallel) and updates the metrics. */
   collectNow(): Promise<void>;
   health(): readonly TargetHealth[];
+  /** The last snapshot of the first Kafka cluster and the first RabbitMQ server. */
   readonly latest: { readonly kafka: KafkaSnapshot | undefined; readonly rabbitmq: RabbitMqSnapshot | undefined };
+  /** The last snapshot of every target, by kind and name. */
+  snapshots(): readonly { readonly kind: 'kafka' | 'rabbitmq'; readonly name: string; readonly snapshot: KafkaSnapshot | RabbitMqSnapshot | undefined }[];
 }
 
 /**
@@ -52,6 +65,10 @@ export interface Exporter {
 export class CollectionTimeoutError extends TimeoutError {}
 
 interface TargetState<S> {
+  readonly kind: 'kafka' | 'rabbitmq';
+  readonly name: string;
+  /** How the logs name the target: `kafka` alone, `kafka prod-eu` once there are names. */
+  readonly logName: string;
   readonly collector: Collector<S>;
   health: TargetHealth;
   snapshot: S | undefined;
@@ -61,11 +78,13 @@ interface TargetState<S> {
 }
 
 /**
- * The exporter loop. Each target (Kafka, RabbitMQ) is collected on its own timer, so a slow or
- * unreachable broker delays nothing else; results are cached and written to the registry in one
- * synchronous step, so a scrape never waits for a broker and never sees half a collection. A
- * failed collection marks its target down (eda_exporter_up 0, errors counted) and keeps the last
- * good values; the next interval simply tries again with a fresh connection.
+ * The exporter loop. Each target (every Kafka cluster, every RabbitMQ server) is collected on its
+ * own timer, so a slow or unreachable broker delays nothing else; results are cached and written
+ * to the registry in one synchronous step, so a scrape never waits for a broker and never sees
+ * half a collection. A failed collection marks its target down (eda_exporter_up 0, errors
+ * counted) and keeps the last good values; the next interval simply tries again with a fresh
+ * connection. Every series carries the target's name in the cluster label, so one Prometheus can
+ * tell the clusters apart.
  */
 export function createExporter(deps: ExporterDeps): Exporter {
   const { config } = deps;
@@ -77,24 +96,29 @@ export function createExporter(deps: ExporterDeps): Exporter {
   const intervalMs = Math.max(0.1, config.intervalSeconds ?? 15) * 1000;
   const timeoutMs = Math.max(1, config.collectTimeoutSeconds ?? Math.max(5, intervalMs / 1000)) * 1000;
   const granularity = config.granularity ?? 'partition';
-  const metrics = createMetricObjects(registry);
+  const clusterLabel = config.clusterLabel ?? DEFAULT_CLUSTER_LABEL;
+  const metrics = createMetricObjects(registry, clusterLabel);
 
-  const kafkaCollector = deps.collectors?.kafka ?? (config.kafka ? createKafkaCollector({ config: config.kafka }) : undefined);
-  const rabbitCollector =
-    deps.collectors?.rabbitmq ?? (config.rabbitmq ? createRabbitMqCollector({ config: config.rabbitmq }) : undefined);
-  const kafka = kafkaCollector ? newState(kafkaCollector, EXPORTER_TARGET.KAFKA) : undefined;
-  const rabbit = rabbitCollector ? newState(rabbitCollector, EXPORTER_TARGET.RABBITMQ) : undefined;
-  const targets = [kafka, rabbit].filter((t): t is TargetState<KafkaSnapshot> | TargetState<RabbitMqSnapshot> => t !== undefined);
+  const named = namedCollectors(deps);
+  const kindCount = (kind: string): number => named.filter((n) => n.kind === kind).length;
+  const targets = named.map((n) => newState(n, kindCount(n.kind) === 1 && n.name === DEFAULT_CLUSTER_NAME ? n.kind : `${n.kind} ${n.name}`));
+  const firstOf = <S>(kind: string): TargetState<S> | undefined => targets.find((t) => t.kind === kind) as TargetState<S> | undefined;
   let started = false;
   let stopped = false;
 
   const render = (): void => {
-    const samples = renderSamples({
-      granularity,
-      kafka: kafka?.snapshot,
-      rabbitmq: rabbit?.snapshot,
-      health: targets.map((t) => t.health),
-    });
+    const samples = targets.flatMap((t) =>
+      withClusterLabel(
+        renderSamples({
+          granularity,
+          kafka: t.kind === 'kafka' ? (t.snapshot as KafkaSnapshot | undefined) : undefined,
+          rabbitmq: t.kind === 'rabbitmq' ? (t.snapshot as RabbitMqSnapshot | undefined) : undefined,
+          health: [t.health],
+        }),
+        clusterLabel,
+        t.name,
+      ),
+    );
     // Reset and refill synchronously: series of vanished groups and queues disappear, and no
     // scrape can run in between.
     for (const m of metrics.values()) m.reset();
@@ -113,15 +137,16 @@ export function createExporter(deps: ExporterDeps): Exporter {
         const snapshot = await withDeadline(t.collector.collect(), timeoutMs, () => new CollectionTimeoutError(`collection took longer than ${timeoutMs} ms`));
         const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
         t.snapshot = snapshot;
-        if (!t.health.up && t.lastError !== undefined) logger.info(`${t.health.target}: collecting again`);
+        if (!t.health.up && t.lastError !== undefined) logger.info(`${t.logName}: collecting again`);
         t.health = { ...t.health, up: true, lastDurationSeconds: seconds, lastSuccessMs: Date.now() };
         t.lastError = undefined;
         const warnings = (snapshot as { warnings?: readonly string[] }).warnings ?? [];
-        for (const w of warnings) logger.warn(`${t.health.target}: ${w}`);
+        for (const w of warnings) logger.warn(`${t.logName}: ${w}`);
       } catch (err) {
         const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
         const message = errorMessage(err);
-        if (t.lastError !== message) logger.warn(`${t.health.target}: collection failed: ${message}`);
+        // Once per change, not every interval: wrong credentials fail identically each time.
+        if (t.lastError !== message) logger.warn(`${t.logName}: collection failed: ${message}${hintOf(err)}`);
         t.lastError = message;
         t.health = { ...t.health, up: false, lastDurationSeconds: seconds, errors: t.health.errors + 1 };
         // A timed-out collection may still hold connections: drop them, the next run reconnects.
@@ -163,8 +188,9 @@ export function createExporter(deps: ExporterDeps): Exporter {
     },
     health: () => targets.map((t) => t.health),
     get latest() {
-      return { kafka: kafka?.snapshot, rabbitmq: rabbit?.snapshot };
+      return { kafka: firstOf<KafkaSnapshot>('kafka')?.snapshot, rabbitmq: firstOf<RabbitMqSnapshot>('rabbitmq')?.snapshot };
     },
+    snapshots: () => targets.map((t) => ({ kind: t.kind, name: t.name, snapshot: t.snapshot as KafkaSnapshot | RabbitMqSnapshot | undefined })),
   };
 }
 
@@ -178,10 +204,35 @@ export function registerExporter(registry: AnyRegistry, config: ExporterConfig, 
   return exporter;
 }
 
-function newState<S>(collector: Collector<S>, target: string): TargetState<S> {
+/** The collectors the deps give, or one per configured cluster and server. */
+function namedCollectors(deps: ExporterDeps): NamedCollector[] {
+  const given = deps.collectors;
+  if (Array.isArray(given)) return [...(given as readonly NamedCollector[])];
+  const single = given as { readonly kafka?: Collector<KafkaSnapshot>; readonly rabbitmq?: Collector<RabbitMqSnapshot> } | undefined;
+  const configured = configuredTargets(deps.config);
+  const kafka: NamedCollector[] = single?.kafka
+    ? [{ kind: 'kafka', name: deps.config.kafka?.name ?? DEFAULT_CLUSTER_NAME, collector: single.kafka }]
+    : configured.kafka.map((t) => ({ kind: 'kafka', name: t.name, collector: createKafkaCollector({ config: t.config }) }));
+  const rabbitmq: NamedCollector[] = single?.rabbitmq
+    ? [{ kind: 'rabbitmq', name: deps.config.rabbitmq?.name ?? DEFAULT_CLUSTER_NAME, collector: single.rabbitmq }]
+    : configured.rabbitmq.map((t) => ({ kind: 'rabbitmq', name: t.name, collector: createRabbitMqCollector({ config: t.config }) }));
+  return [...kafka, ...rabbitmq];
+}
+
+/** An error's hint (what to do next), for the one log line of a failed collection. */
+function hintOf(err: unknown): string {
+  const hint = (err as { hint?: unknown } | null)?.hint;
+  return typeof hint === 'string' && hint !== '' ? ` (${hint})` : '';
+}
+
+function newState<S>(n: NamedCollector, logName: string): TargetState<S> {
+  const target = n.kind === 'kafka' ? EXPORTER_TARGET.KAFKA : EXPORTER_TARGET.RABBITMQ;
   return {
-    collector,
-    health: { target, up: false, lastDurationSeconds: undefined, lastSuccessMs: undefined, errors: 0 },
+    kind: n.kind,
+    name: n.name,
+    logName,
+    collector: n.collector as unknown as Collector<S>,
+    health: { target, cluster: n.name, up: false, lastDurationSeconds: undefined, lastSuccessMs: undefined, errors: 0 },
     snapshot: undefined,
     running: undefined,
     timer: undefined,
@@ -189,11 +240,12 @@ function newState<S>(collector: Collector<S>, target: string): TargetState<S> {
   };
 }
 
-function createMetricObjects(registry: AnyRegistry): Map<MetricKey, Gauge | Counter> {
+/** The exporter's metrics, each with the cluster label besides its own. */
+function createMetricObjects(registry: AnyRegistry, clusterLabel: string): Map<MetricKey, Gauge | Counter> {
   const result = new Map<MetricKey, Gauge | Counter>();
   for (const [key, def] of Object.entries(METRIC) as [MetricKey, MetricDefinition][]) {
     if (def.producedBy !== 'exporter') continue;
-    const options = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
+    const options = { name: def.name, help: def.help, labelNames: [...def.labels, clusterLabel], registers: [registry] };
     result.set(key, def.type === 'counter' ? new Counter(options) : new Gauge(options));
   }
   return result;

@@ -85,6 +85,7 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
     if (path === '/healthz') {
       const targets = exporter.health().map((h) => ({
         target: h.target,
+        ...(h.cluster === undefined ? {} : { cluster: h.cluster }),
         up: h.up,
         lastSuccess: h.lastSuccessMs === undefined ? null : new Date(h.lastSuccessMs).toISOString(),
         errors: h.errors,

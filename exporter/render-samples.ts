@@ -13,6 +13,8 @@ export interface MetricSample {
 /** Health of one target, kept by the exporter loop. */
 export interface TargetHealth {
   readonly target: string;
+  /** The cluster's or server's name (the cluster label's value); absent in a bare render. */
+  readonly cluster?: string;
   readonly up: boolean;
   readonly lastDurationSeconds: number | undefined;
   readonly lastSuccessMs: number | undefined;
@@ -101,6 +103,15 @@ export function renderSamples(input: RenderInput): MetricSample[] {
     for (const c of r.dlqInflow) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'rabbitmq', ...c.labels }, c.value);
   }
   return out;
+}
+
+/**
+ * The samples of one target with its name in the cluster label. The label goes on every series
+ * (the exporter's health too), so queries and alerts can always group by it, with one cluster or
+ * many.
+ */
+export function withClusterLabel(samples: readonly MetricSample[], label: string, name: string): MetricSample[] {
+  return samples.map((s) => ({ ...s, labels: { ...s.labels, [label]: name } }));
 }
 
 interface AggregateRow {

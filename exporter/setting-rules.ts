@@ -21,6 +21,9 @@ export interface ListRule {
   readonly expectList: string;
 }
 
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
+export const SECURITY_PROTOCOLS = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const;
+
 /** Node's timers hold at most 2^31-1 ms (24.8 days); a longer delay fires after 1 ms. */
 export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 export const INTERVAL_SECONDS = { min: 0.1, max: 86_400 } as const;
@@ -65,6 +68,21 @@ export const RULES = {
   managementUrl: { expect: 'an http:// or https:// URL', valid: (v: string) => urlWithProtocol(v, ['http:', 'https:']), hint: 'For example http://guest:guest@localhost:15672' },
   amqpUrl: { expect: 'an amqp:// or amqps:// URL', valid: (v: string) => urlWithProtocol(v, ['amqp:', 'amqps:']), hint: 'For example amqp://guest:guest@localhost:5672' },
   nonEmpty: { expect: 'a non-empty string', valid: (v: string) => v !== '' },
+  file: { expect: 'a file name', valid: (v: string) => v.trim() !== '' },
+  saslMechanism: {
+    expect: 'one of plain, scram-sha-256, scram-sha-512, oauthbearer',
+    valid: (v: string) => (SASL_MECHANISMS as readonly string[]).includes(v.toLowerCase()),
+    hint: 'SCRAM-SHA-512 is what most managed Kafka services (MSK, Confluent Platform, Strimzi) set up for users.',
+  },
+  securityProtocol: {
+    expect: 'one of plaintext, ssl, sasl_plaintext, sasl_ssl',
+    valid: (v: string) => (SECURITY_PROTOCOLS as readonly string[]).includes(v.toLowerCase()),
+    hint: "Kafka's security.protocol values; left unset it follows from the TLS and SASL settings given.",
+  },
+  labelName: {
+    expect: 'a Prometheus label name (letters, digits and _, not starting with a digit or __)',
+    valid: (v: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) && !v.startsWith('__'),
+  },
   anyText: { expect: 'a string', valid: () => true },
 } as const satisfies Record<string, ValueRule<never>>;
 

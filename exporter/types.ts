@@ -8,9 +8,50 @@ export type { NameFilterConfig } from './name-filter';
 /** `partition`: one series per partition; `topic`: per-partition series summed (lag) or maxed (seconds) per topic. */
 export type Granularity = 'partition' | 'topic';
 
+/** SASL mechanisms the exporter speaks (kafkajs's names; settings accept any letter case). */
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';
+
+/** Kafka's own `security.protocol` values, spelled the way its client configurations spell them. */
+export type KafkaSecurityProtocol = 'plaintext' | 'ssl' | 'sasl_plaintext' | 'sasl_ssl';
+
+/** TLS to the brokers: files are read when a connection is opened, so a renewed certificate is picked up. */
+export interface KafkaTlsConfig {
+  /** PEM file of the CA(s) that signed the brokers' certificates (default: Node's built-in CAs). */
+  readonly caFile?: string;
+  /** PEM client certificate and its key, for brokers that require client authentication (mTLS). */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Host name the broker certificates are checked against, when it differs from the broker address. */
+  readonly servername?: string;
+}
+
+/**
+ * SASL authentication. Secrets come from files (or the embedding program): `passwordFile` and
+ * `tokenFile` are re-read at each connection and each OAUTHBEARER authentication respectively,
+ * so a rotated secret is used without a restart.
+ */
+export interface KafkaSaslConfig {
+  readonly mechanism: KafkaSaslMechanism | Uppercase<KafkaSaslMechanism>;
+  /** PLAIN and SCRAM. */
+  readonly username?: string;
+  /** PLAIN and SCRAM: the password itself (embedded use, KAFKA_SASL_PASSWORD) or a file holding it. */
+  readonly password?: string;
+  readonly passwordFile?: string;
+  /** OAUTHBEARER: a shell command printing a token, run at each authentication… */
+  readonly tokenCommand?: string;
+  /** …or a file holding the token, re-read at each authentication. */
+  readonly tokenFile?: string;
+}
+
 export interface KafkaTargetConfig {
+  /** The cluster's name: the value of the cluster label on its series (default `default`). */
+  readonly name?: string;
   /** Bootstrap brokers, host:port. */
   readonly brokers: readonly string[];
+  /** Default: `sasl_ssl` with both sasl and tls, `sasl_plaintext` with sasl, `ssl` with tls, else plaintext. */
+  readonly securityProtocol?: KafkaSecurityProtocol;
+  readonly tls?: KafkaTlsConfig;
+  readonly sasl?: KafkaSaslConfig;
   readonly clientId?: string;
   readonly groups?: NameFilterConfig;
   readonly topics?: NameFilterConfig;
@@ -25,6 +66,8 @@ export interface KafkaTargetConfig {
 }
 
 export interface RabbitMqTargetConfig {
+  /** The server's name: the value of the cluster label on its series (default `default`). */
+  readonly name?: string;
   /** AMQP URL: used for depth and consumers when the management API is unavailable. */
   readonly amqpUrl?: string;
   /** Management plugin base URL (http://host:15672); credentials in the URL or below. */
@@ -48,6 +91,12 @@ export interface RabbitMqTargetConfig {
 export interface ExporterConfig {
   readonly kafka?: KafkaTargetConfig;
   readonly rabbitmq?: RabbitMqTargetConfig;
+  /** More Kafka clusters, each with a unique name; `kafka` (when set) is collected as one more. */
+  readonly kafkaClusters?: readonly KafkaTargetConfig[];
+  /** More RabbitMQ servers, each with a unique name; `rabbitmq` (when set) is one more. */
+  readonly rabbitmqServers?: readonly RabbitMqTargetConfig[];
+  /** Name of the label carrying the cluster's name on every series (default `cluster`). */
+  readonly clusterLabel?: string;
   /** Seconds between collections (default 15). Scrapes read the last result; they never wait. */
   readonly intervalSeconds?: number;
   /** A collection taking longer than this counts as failed (default: the interval, at least 5 s). */

@@ -1,10 +1,14 @@
-import type { Kafka } from 'kafkajs';
+import { execFile } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import { ConfigError, errorMessage } from '@eda-harness/core';
+import { readSecretFile } from '../config';
 import { createNameFilter } from '../name-filter';
 import type { Collector, KafkaSnapshot, KafkaTargetConfig } from '../types';
 import type { FetchedRecord } from './cluster-access';
 import { recordRequests, recordsToFetch } from './cluster-read';
 import type { KafkaSelection } from './cluster-read';
-import { closeConnection, createKafkaClient, openConnection, readCluster, readRecords } from './read-cluster';
+import { closeConnection, openConnection, readCluster, readRecords } from './read-cluster';
 import type { KafkaConnection } from './read-cluster';
 import { EMPTY_KAFKA_MEMORY, kafkaSnapshot } from './snapshot';
 
@@ -28,7 +32,7 @@ export interface KafkaCollectorDeps {
 export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaSnapshot> {
   const { config } = deps;
   const now = deps.now ?? Date.now;
-  const createKafka = deps.createKafka ?? createKafkaClient;
+  const createKafka = deps.createKafka ?? createSecuredKafkaClient;
   const windowMs = (config.statusWindowSeconds ?? DEFAULT_STATUS_WINDOW_SECONDS) * 1000;
   const concurrency = Math.max(1, config.concurrency ?? 16);
   const groups = createNameFilter(config.groups);
@@ -64,18 +68,166 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
   return {
     target: 'kafka',
     async collect() {
-      const current = await connect();
+      let current: KafkaConnection | undefined;
       try {
+        current = await connect();
         return await collectOnce(current);
       } catch (err) {
         await reset();
-        throw err;
+        throw explainKafkaFailure(err, config);
       } finally {
         // Reset while this collection was still running (it timed out): kafkajs reconnects lazily,
         // so the requests it made after the reset may have opened new sockets. Close them too.
-        if (connection !== current) await closeConnection(current);
+        if (current && connection !== current) await closeConnection(current);
       }
     },
     close: reset,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kafkajs client with TLS and SASL, and what its failures mean to an operator
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The kafkajs client of one cluster. Certificate and password files are read here, so each new
+ * connection (the collector makes one after any failure) uses the files as they are now.
+ */
+export function createSecuredKafkaClient(config: KafkaTargetConfig): Kafka {
+  return new Kafka({
+    clientId: config.clientId ?? 'eda-harness-exporter',
+    brokers: [...config.brokers],
+    requestTimeout: config.requestTimeoutMs ?? 10_000,
+    connectionTimeout: 3_000,
+    // One retry for a broker that is briefly away; kafkajs does not retry an authentication
+    // failure at all (KafkaJSSASLAuthenticationError is non-retriable), so wrong credentials cost
+    // one attempt per collection.
+    retry: { retries: 1, initialRetryTime: 200 },
+    // Failures are reported through eda_exporter_up and the collection's warnings; kafkajs's own
+    // error logs would repeat them every interval while a broker is down.
+    logLevel: logLevel.NOTHING,
+    ...kafkaSecurityOptions(config),
+  });
+}
+
+/** kafkajs's `ssl` and `sasl` options from the cluster's settings (checked by config.ts). */
+export function kafkaSecurityOptions(config: KafkaTargetConfig): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const protocol = config.securityProtocol?.toLowerCase();
+  const { tls, sasl } = config;
+  const useTls = protocol === undefined ? tls !== undefined : protocol.endsWith('ssl');
+  const out: { ssl?: NonNullable<KafkaConfig['ssl']>; sasl?: SASLOptions } = {};
+  if (useTls) {
+    out.ssl = {
+      ...(tls?.caFile !== undefined ? { ca: [readSecretFile(tls.caFile, 'the Kafka CA file')] } : {}),
+      ...(tls?.certFile !== undefined ? { cert: readSecretFile(tls.certFile, 'the Kafka client certificate file') } : {}),
+      ...(tls?.keyFile !== undefined ? { key: readSecretFile(tls.keyFile, 'the Kafka client key file') } : {}),
+      ...(tls?.servername !== undefined ? { servername: tls.servername } : {}),
+    };
+  }
+  if (sasl) {
+    const mechanism = sasl.mechanism.toLowerCase();
+    if (mechanism === 'oauthbearer') {
+      const { tokenFile, tokenCommand } = sasl;
+      // Called by kafkajs at each authentication (each new broker connection), so a token
+      // refreshed on disk or by the command is used from the next connection on.
+      out.sasl = {
+        mechanism: 'oauthbearer',
+        oauthBearerProvider: async () => ({
+          value: tokenFile !== undefined ? readSecretFile(tokenFile, 'the Kafka OAUTHBEARER token file').trim() : await runTokenCommand(tokenCommand!),
+        }),
+      };
+    } else {
+      const password = sasl.password ?? readSecretFile(sasl.passwordFile!, 'the Kafka SASL password file');
+      out.sasl = { mechanism: mechanism as 'plain' | 'scram-sha-256' | 'scram-sha-512', username: sasl.username!, password };
+    }
+  }
+  return out;
+}
+
+const TOKEN_COMMAND_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs the OAUTHBEARER token command through the shell and returns what it prints: the token
+ * itself, or a JSON token response (`access_token`), which is what most identity providers'
+ * CLIs and curl against a token endpoint print.
+ */
+export function runTokenCommand(command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('/bin/sh', ['-c', command], { timeout: TOKEN_COMMAND_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const detail = String(stderr).trim().split('\n')[0] ?? '';
+        reject(new ConfigError(`the Kafka OAUTHBEARER token command failed (${err.killed ? 'timed out' : `exit ${String(err.code)}`})${detail ? `: ${detail}` : ''}`));
+        return;
+      }
+      const text = String(stdout).trim();
+      let token = text;
+      try {
+        const json = JSON.parse(text) as unknown;
+        if (typeof json === 'object' && json !== null && typeof (json as { access_token?: unknown }).access_token === 'string') token = (json as { access_token: string }).access_token;
+      } catch {
+        // Not JSON: the output is the token itself.
+      }
+      if (token === '') reject(new ConfigError('the Kafka OAUTHBEARER token command printed nothing'));
+      else resolve(token);
+    });
+  });
+}
+
+/** Node's codes for a TLS peer that could not be verified. */
+const TLS_VERIFY_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The error and the errors it wraps (kafkajs's originalError, the standard cause). */
+function errorChain(err: unknown): { name?: string; message?: string; code?: unknown; broker?: unknown }[] {
+  const chain: { name?: string; message?: string; code?: unknown; broker?: unknown }[] = [];
+  let e: unknown = err;
+  while (typeof e === 'object' && e !== null && chain.length < 5) {
+    const o = e as { name?: string; message?: string; code?: unknown; broker?: unknown; originalError?: unknown; cause?: unknown };
+    chain.push(o);
+    e = o.originalError ?? o.cause;
+  }
+  return chain;
+}
+
+/**
+ * Turns the failures an operator fixes in the configuration into one line saying what to fix:
+ * a refused login names the mechanism, the user and the listener; an unverifiable certificate
+ * names the broker and the CA setting. The message is the same at every failed collection, so
+ * the exporter loop logs it once until it changes. Any other error is returned as it is.
+ */
+export function explainKafkaFailure(err: unknown, config: KafkaTargetConfig): unknown {
+  const chain = errorChain(err);
+  const brokerOf = (): string => {
+    const broker = chain.find((e) => typeof e.broker === 'string')?.broker;
+    return typeof broker === 'string' ? broker : config.brokers.join(',');
+  };
+  const auth = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError');
+  if (auth && config.sasl) {
+    const mechanism = config.sasl.mechanism.toUpperCase();
+    const who = mechanism === 'OAUTHBEARER' ? '' : ` as user '${config.sasl.username ?? ''}'`;
+    const check = mechanism === 'OAUTHBEARER' ? 'check the token (its audience, scope and expiry)' : 'check the user and password';
+    return new ConfigError(`Kafka SASL authentication failed (${mechanism}${who} on ${brokerOf()}): ${check}`, {
+      cause: err,
+      hint: `The broker said: ${auth.message ?? errorMessage(err)}. A SCRAM user must exist for this mechanism (kafka-configs --describe --entity-type users).`,
+    });
+  }
+  const tls = chain.find((e) => typeof e.code === 'string' && TLS_VERIFY_CODES.has(e.code));
+  if (tls) {
+    return new ConfigError(`Kafka TLS: the certificate of ${brokerOf()} could not be verified (${String(tls.code)})`, {
+      cause: err,
+      hint:
+        tls.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+          ? 'The certificate is not for the address connected to: set kafka.tls.servername (--kafka-tls-servername) to the name it is for.'
+          : "Give the CA that signed the brokers' certificates as kafka.tls.caFile (--kafka-tls-ca-file, KAFKA_TLS_CA_FILE).",
+    });
+  }
+  return err;
 }

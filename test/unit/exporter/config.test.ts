@@ -67,7 +67,7 @@ describe('exporter settings', () => {
   it('names an environment variable for every setting', () => {
     expect(EXPORTER_ENV['KAFKA_BROKERS']).toBe('kafkaBrokers');
     expect(EXPORTER_ENV['EDA_EXPORTER_RABBITMQ_DLQ_PATTERNS']).toBe('rabbitmqDlqPatterns');
-    expect(new Set(Object.values(EXPORTER_ENV)).size).toBe(19);
+    expect(new Set(Object.values(EXPORTER_ENV)).size).toBe(33);
   });
 
   it('rejects malformed files with the field named by its path in the file', () => {
@@ -134,8 +134,8 @@ describe('exporter settings: bad values are refused, named as the user wrote the
       'c.json: unknown key kafka.groups.alow\n  → Known keys of kafka.groups: allow, deny',
     );
     expect(message(() => settingsFromFileText('{"kafak":{},"rabbitmq":{"queue":{}}}', 'c.json'))).toBe(
-      'c.json: unknown keys kafak, rabbitmq.queue\n  → Known top-level keys: kafka, rabbitmq, port, host, intervalSeconds, granularity. ' +
-        'Known keys of rabbitmq: amqpUrl, managementUrl, managementUser, managementPassword, vhost, queues, dlqPatterns',
+      'c.json: unknown keys kafak, rabbitmq.queue\n  → Known top-level keys: kafka, rabbitmq, port, host, intervalSeconds, granularity, clusterLabel, kafkaClusters, rabbitmqServers. ' +
+        'Known keys of rabbitmq: amqpUrl, managementUrl, managementUser, managementPassword, vhost, queues, dlqPatterns, name',
     );
     // Keys of the embedded configuration that the file does not read are unknown too, not ignored.
     expect(message(() => settingsFromFileText('{"collectTimeoutSeconds":5}'))).toMatch(/^exporter config file: unknown key collectTimeoutSeconds/);
@@ -189,7 +189,7 @@ describe('exporter settings: bad values are refused, named as the user wrote the
       /^intervalSeconds \(--interval, EDA_EXPORTER_INTERVAL_SECONDS\) must be a number of seconds from 0\.1 to 86400 \(got 2147484\)/,
     );
     expect(message(() => toExporterConfig({ amqpUrl: 'x', managementPassword: 'p' }))).toMatch(/^rabbitmq\.amqpUrl \(--amqp-url, AMQP_URL\) must be an amqp/);
-    expect(message(() => toExporterConfig({}))).toMatch(/kafka\.brokers, rabbitmq\.managementUrl, rabbitmq\.amqpUrl in the config file/);
+    expect(message(() => toExporterConfig({}))).toMatch(/kafka\.brokers, rabbitmq\.managementUrl, rabbitmq\.amqpUrl, kafkaClusters, rabbitmqServers in the config file/);
   });
 
   it('the embedded configuration is checked by its paths, and its collection timeout must fit a timer', () => {

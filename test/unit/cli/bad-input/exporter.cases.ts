@@ -121,6 +121,31 @@ const exporterCases: readonly BadInputCase[] = [
   { name: '--config: intervalSeconds 1e999', argv: CONFIG, files: { 'exporter.json': '{"intervalSeconds": 1e999, "kafka": {"brokers": ["127.0.0.1:9"]}}' }, exit: 2, message: 'intervalSeconds must be a number of seconds from 0.1 to 86400 (got Infinity)' },
   { name: '--config: kafka.groups as a list', argv: CONFIG, files: config({ kafka: { brokers: ['127.0.0.1:9'], groups: ['a'] } }), exit: 2, message: '{dir}/exporter.json: kafka.groups must be an object (got ["a"])' },
   { name: '--config: an empty glob in rabbitmq.queues.allow', argv: CONFIG, files: config({ rabbitmq: { amqpUrl: 'amqp://127.0.0.1:9', queues: { allow: [''] } } }), exit: 2, message: 'rabbitmq.queues.allow: "" is not a non-empty glob' },
+
+  // Kafka TLS and SASL: secrets from files, settings that fit together, refused before connecting.
+  { name: '--kafka-sasl-password (a secret on the command line)', argv: [...KAFKA, '--kafka-sasl-password', 'hunter2'], exit: 2, message: '--kafka-sasl-password is refused: a password on the command line is visible to every user of the machine (ps)' },
+  { name: '--kafka-sasl-mechanism gssapi', argv: [...KAFKA, '--kafka-sasl-mechanism', 'gssapi'], exit: 2, message: '--kafka-sasl-mechanism must be one of plain, scram-sha-256, scram-sha-512, oauthbearer (got "gssapi")' },
+  { name: '--kafka-sasl-mechanism without a user', argv: [...KAFKA, '--kafka-sasl-mechanism', 'SCRAM-SHA-512', '--kafka-sasl-password-file', '{dir}/pw'], files: { pw: 'secret\n' }, exit: 2, message: 'SASL mechanism SCRAM-SHA-512 needs a user name: give kafka.sasl.username (--kafka-sasl-username, KAFKA_SASL_USERNAME)' },
+  { name: '--kafka-sasl-username without a mechanism', argv: [...KAFKA, '--kafka-sasl-username', 'u'], exit: 2, message: 'is set but no SASL mechanism is' },
+  { name: '--kafka-sasl-password-file: a missing file', argv: [...KAFKA, '--kafka-sasl-mechanism', 'plain', '--kafka-sasl-username', 'u', '--kafka-sasl-password-file', '{dir}/absent'], exit: 2, message: 'cannot read kafka.sasl.passwordFile (--kafka-sasl-password-file, KAFKA_SASL_PASSWORD_FILE) {dir}/absent: no such file' },
+  { name: 'KAFKA_SASL_PASSWORD_FILE: a folder', argv: [...KAFKA, '--kafka-sasl-mechanism', 'plain', '--kafka-sasl-username', 'u'], env: { KAFKA_SASL_PASSWORD_FILE: '{dir}' }, exit: 2, message: '{dir}: it is a directory' },
+  { name: '--kafka-sasl-token-file: an empty file', argv: [...KAFKA, '--kafka-sasl-mechanism', 'oauthbearer', '--kafka-sasl-token-file', '{dir}/token'], files: { token: '' }, exit: 2, message: 'kafka.sasl.tokenFile (--kafka-sasl-token-file, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE) {dir}/token is empty' },
+  { name: '--kafka-sasl-token-command with SCRAM', argv: [...KAFKA, '--kafka-sasl-mechanism', 'scram-sha-256', '--kafka-sasl-token-command', 'get-token'], exit: 2, message: 'is for OAUTHBEARER, not SCRAM-SHA-256' },
+  { name: '--kafka-security-protocol tls', argv: [...KAFKA, '--kafka-security-protocol', 'tls'], exit: 2, message: '--kafka-security-protocol must be one of plaintext, ssl, sasl_plaintext, sasl_ssl (got "tls")' },
+  { name: '--kafka-tls-ca-file: not a PEM file', argv: [...KAFKA, '--kafka-tls-ca-file', '{dir}/ca.jks'], files: { 'ca.jks': 'binary' }, exit: 2, message: 'holds no PEM certificate' },
+  { name: '--kafka-tls-cert-file without a key', argv: [...KAFKA, '--kafka-tls-cert-file', '{dir}/cert.pem'], files: { 'cert.pem': 'x' }, exit: 2, message: 'is set but kafka.tls.keyFile (--kafka-tls-key-file, KAFKA_TLS_KEY_FILE) is not' },
+  { name: '--kafka-tls-key-file: a missing file', argv: [...KAFKA, '--kafka-tls-cert-file', '{dir}/cert.pem', '--kafka-tls-key-file', '{dir}/absent.key'], files: { 'cert.pem': 'x' }, exit: 2, message: '{dir}/absent.key: no such file' },
+  { name: "--kafka-tls-servername 'not a host'", argv: [...KAFKA, '--kafka-tls-servername', 'not a host'], exit: 2, message: '--kafka-tls-servername must be a host name or IP address' },
+
+  // Several clusters: names, the label, the file's lists.
+  { name: "--kafka-cluster-name ''", argv: [...KAFKA, '--kafka-cluster-name', ''], exit: 2, message: '--kafka-cluster-name must be a non-empty string (got "")' },
+  { name: "--rabbitmq-server-name ''", argv: ['--amqp-url', 'amqp://127.0.0.1:9', '--rabbitmq-server-name', ''], exit: 2, message: '--rabbitmq-server-name must be a non-empty string (got "")' },
+  { name: '--cluster-label 2nd', argv: [...KAFKA, '--cluster-label', '2nd'], exit: 2, message: '--cluster-label must be a Prometheus label name' },
+  { name: '--cluster-label group (a label the exporter uses)', argv: [...KAFKA, '--cluster-label', 'group'], exit: 2, message: 'must not be a label the exporter already uses (got "group")' },
+  { name: '--config: a Kafka cluster without a name', argv: CONFIG, files: config({ kafkaClusters: [{ brokers: ['127.0.0.1:9'] }] }), exit: 2, message: 'kafkaClusters[0].name is missing: every item of kafkaClusters needs a name' },
+  { name: '--config: two clusters of one name', argv: CONFIG, files: config({ kafka: { brokers: ['127.0.0.1:9'] }, kafkaClusters: [{ name: 'default', brokers: ['127.0.0.1:9'] }] }), exit: 2, message: 'two Kafka clusters are named "default": their series would collide' },
+  { name: '--config: a bad broker in a list item', argv: CONFIG, files: config({ kafkaClusters: [{ name: 'a', brokers: ['garbage'] }] }), exit: 2, message: '{dir}/exporter.json: kafkaClusters[0].brokers: "garbage" is not host:port' },
+  { name: '--config: an unknown key in a list item', argv: CONFIG, files: config({ rabbitmqServers: [{ name: 'a', amqpUrl: 'amqp://127.0.0.1:9', vhosts: [] }] }), exit: 2, message: 'unknown key rabbitmqServers[0].vhosts' },
   { name: 'a flag does not hide a bad config file', argv: [...CONFIG, '--port', '9000'], files: config({ port: -1 }), exit: 2, message: '{dir}/exporter.json: port must be an integer from 0 to 65535 (got -1)' },
 ];
 
