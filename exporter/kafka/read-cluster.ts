@@ -124,31 +124,39 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
 
 /**
  * The records asked for, each keyed by {@link recordKey} at the offset it was asked for (none
- * without the internal cluster). One Fetch names a partition once, so partitions that several
+ * without the internal cluster), and how many did not come back. One Fetch names a partition once, so partitions that several
  * groups read at different offsets take several rounds (each one batched Fetch per broker). A
  * failed round is a warning; the others still count.
  */
 export async function readRecords(
   cluster: ClusterAccess | undefined,
   requests: readonly PartitionFetch[],
-): Promise<{ records: Map<string, RecordRead>; warnings: string[] }> {
+): Promise<{ records: Map<string, RecordRead>; warnings: string[]; missing: number }> {
   const records = new Map<string, RecordRead>();
   const warnings: string[] = [];
-  if (!cluster || requests.length === 0) return { records, warnings };
+  if (!cluster || requests.length === 0) return { records, warnings, missing: 0 };
+  let missing = 0;
   for (const round of fetchRounds(requests)) {
     try {
       const fetched = await cluster.fetchRecords(round);
       for (const r of round) {
         const record: RecordRead | undefined = fetched.get(partitionKey(r.topic, r.partition));
-        if (!record) continue;
+        if (!record) {
+          missing++;
+          continue;
+        }
         const { nextDataOffset } = record;
         records.set(recordKey(r.topic, r.partition, r.offset), { offset: r.offset, timestampMs: record.timestampMs, ...(nextDataOffset === undefined ? {} : { nextDataOffset }) });
       }
     } catch (err) {
+      missing += round.length;
       warnings.push(`fetching record timestamps: ${errorMessage(err)}`);
     }
   }
-  return { records, warnings };
+  // Not silent: a record that did not come back (a batch truncated by the fetch size, a moved
+  // leader, a record deleted meanwhile) leaves its partition without record time this collection.
+  if (missing > 0) warnings.push(`record timestamps: ${missing} of ${requests.length} records not returned (truncated batch, moved leader or deleted record)`);
+  return { records, warnings, missing };
 }
 
 /** Topic → assigned partitions over all members, decoded from the consumer protocol assignment. */

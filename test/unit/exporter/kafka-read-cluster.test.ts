@@ -93,6 +93,17 @@ describe('readRecords', () => {
     expect(records.get(recordKey('u', 1, 4))).toEqual({ offset: 4, timestampMs: 1_004 });
   });
 
+  it('counts and reports the records that did not come back (a truncated batch is not silently estimated)', async () => {
+    const cluster = { ...fakeCluster([]), fetchRecords: async () => new Map([['t\u00000', { offset: 2, timestampMs: 7 }]]) };
+    const { records, warnings, missing } = await readRecords(cluster, [
+      { topic: 't', partition: 0, offset: 2 },
+      { topic: 't', partition: 1, offset: 5 },
+    ]);
+    expect(records.size).toBe(1);
+    expect(missing).toBe(1);
+    expect(warnings).toEqual([expect.stringContaining('1 of 2 records not returned')]);
+  });
+
   it('passes on where the next data record is, when the fetch tells control records apart', async () => {
     const cluster = { ...fakeCluster([]), fetchRecords: async () => new Map([['t\u00000', { offset: 2, timestampMs: 7, nextDataOffset: 3 }]]) };
     const { records } = await readRecords(cluster, [{ topic: 't', partition: 0, offset: 2 }]);
