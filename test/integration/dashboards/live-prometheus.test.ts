@@ -166,7 +166,7 @@ test('poison messages reaching the RabbitMQ dead-letter queue fire DeadLetterMes
     timeoutMs: 90_000,
     intervalMs: 1000,
   });
-  expect(firing.labels).toEqual({ alertname: 'DeadLetterMessagesArriving', severity: 'warning', system: 'rabbitmq', dlq: names.deadLetterQueue, source: names.emailQueue });
+  expect(firing.labels).toEqual({ alertname: 'DeadLetterMessagesArriving', severity: 'warning', system: 'rabbitmq', vhost: '/', dlq: names.deadLetterQueue, source: names.emailQueue });
 });
 
 test('pausing the consumer fires KafkaConsumerLagSecondsHigh; resuming resolves it', async () => {
