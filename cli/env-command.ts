@@ -4,6 +4,7 @@ import {
   Environment,
   PROVIDER_CHOICES,
   StateFileError,
+  checkKafkaSecurity,
   checkKafkaVersion,
   checkProviderChoice,
   checkRecordedProcesses,
@@ -17,7 +18,7 @@ import {
   removeRunDirectory,
   writeCurrentState,
 } from '@eda-harness/environment';
-import type { EnvironmentDescription, StartedEnvironment } from '@eda-harness/environment';
+import type { EnvironmentDescription, KafkaSecurityMode, StartedEnvironment } from '@eda-harness/environment';
 
 export const ENV_HELP = `Usage: eda-harness env <up|status|down|provision> [options]
 
@@ -38,6 +39,9 @@ Options for up:
   --prometheus         start Prometheus too
   --provider <p>       auto (default), external, containers or native
   --kafka-version <v>  Kafka release for the native provider (default ${'$'}EDA_HARNESS_KAFKA_VERSION or 4.4.0)
+  --kafka-security <s> plaintext (default) or sasl_ssl: adds a SASL_SSL listener with SCRAM users
+                       and a CA made at start (native provider; implies --kafka 1 when --kafka is
+                       not given); the CA and password files are in the run directory
   --run-dir <dir>      where data and logs go (default: a new folder under $TMPDIR/eda-harness)
   --foreground         stay attached; Ctrl-C stops everything
   --json               print the environment description as JSON on stdout
@@ -54,6 +58,7 @@ EDA_HARNESS_KEEP_RUNS=1 keeps run directories after a clean stop.
 
 Example:
   eda-harness env up --kafka 3 --rabbitmq --toxiproxy
+  eda-harness env up --kafka-security sasl_ssl
   eda-harness env status
   eda-harness env down`;
 
@@ -62,6 +67,14 @@ export function formatDescription(d: EnvironmentDescription): string {
   if (d.kafka) {
     lines.push(`Kafka (${d.kafka.provider}, ${d.kafka.version})`, `  KAFKA_BROKERS=${d.kafka.brokers.join(',')}`);
     for (const n of d.kafka.nodes) lines.push(`  ${n.name}: ${n.address}${n.pid ? ` (pid ${n.pid})` : ''}`);
+    const s = d.kafka.security;
+    if (s) {
+      lines.push(
+        `  SASL_SSL listener (${s.mechanism.toUpperCase()} or SCRAM-SHA-256): ${s.brokers.join(',')}`,
+        `    CA certificate (PEM): ${s.caFile}`,
+        `    user ${s.username}, password in ${s.passwordFile}`,
+      );
+    }
   }
   if (d.rabbitmq) {
     lines.push(`RabbitMQ (${d.rabbitmq.provider})`, `  AMQP_URL=${d.rabbitmq.amqpUrl}`);
@@ -84,6 +97,7 @@ export interface UpFlags {
   prometheus: boolean;
   provider: string | undefined;
   kafkaVersion: string | undefined;
+  kafkaSecurity: KafkaSecurityMode | undefined;
   runDir: string | undefined;
 }
 
@@ -98,16 +112,20 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
       prometheus: { type: 'boolean' },
       provider: { type: 'string' },
       'kafka-version': { type: 'string' },
+      'kafka-security': { type: 'string' },
       'run-dir': { type: 'string' },
       foreground: { type: 'boolean' },
       json: { type: 'boolean' },
     },
     strict: true,
   });
-  const anyService = values.kafka !== undefined || values.rabbitmq || values.prometheus;
+  const kafkaSecurity = values['kafka-security'] === undefined ? undefined : checkKafkaSecurity(values['kafka-security'], '--kafka-security');
+  // --kafka-security asks for Kafka: alone it starts one node.
+  const anyService = values.kafka !== undefined || kafkaSecurity !== undefined || values.rabbitmq || values.prometheus;
   if (values.kafka !== undefined && !/^\d{1,2}$/.test(values.kafka)) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
-  const kafka = values.kafka === undefined ? (anyService ? 0 : 1) : Number(values.kafka);
+  const kafka = values.kafka === undefined ? (kafkaSecurity !== undefined || !anyService ? 1 : 0) : Number(values.kafka);
   if (kafka > 9) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
+  if (kafka === 0 && kafkaSecurity !== undefined) throw new ConfigError(`--kafka-security ${kafkaSecurity} needs Kafka, but --kafka 0 starts none`);
   const rabbitmq = values.rabbitmq ?? !anyService;
   const prometheus = values.prometheus ?? false;
   if (kafka === 0 && !rabbitmq && !prometheus) throw new ConfigError('nothing to start: --kafka 0 needs --rabbitmq or --prometheus');
@@ -121,6 +139,7 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
     prometheus,
     provider: values.provider === undefined ? undefined : checkProviderChoice(values.provider, '--provider'),
     kafkaVersion: values['kafka-version'] === undefined ? undefined : checkKafkaVersion(values['kafka-version'], '--kafka-version'),
+    kafkaSecurity,
     runDir: values['run-dir'],
     foreground: values.foreground ?? false,
     json: values.json ?? false,
@@ -129,7 +148,9 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
 
 export function buildEnvironment(flags: UpFlags): Environment {
   const env = new Environment().withToxiproxy(flags.toxiproxy);
-  if (flags.kafka > 0) env.withKafka({ nodes: flags.kafka, ...(flags.kafkaVersion ? { version: flags.kafkaVersion } : {}) });
+  if (flags.kafka > 0) {
+    env.withKafka({ nodes: flags.kafka, ...(flags.kafkaVersion ? { version: flags.kafkaVersion } : {}), ...(flags.kafkaSecurity ? { security: flags.kafkaSecurity } : {}) });
+  }
   if (flags.rabbitmq) env.withRabbitMq();
   if (flags.prometheus) env.withPrometheus();
   if (flags.provider) env.withProvider(flags.provider as 'auto');
