@@ -16,6 +16,7 @@ Targets (at least one):
   --kafka-brokers <list>            host:port,… (env KAFKA_BROKERS)
   --rabbitmq-management-url <url>   http://user:pass@host:15672 (env RABBITMQ_MANAGEMENT_URL)
   --amqp-url <url>                  amqp://… used when the management API is unavailable (env AMQP_URL)
+  --rabbitmq-management-password-file <file>  management password (env RABBITMQ_MANAGEMENT_PASSWORD_FILE)
 
 Options:
   --config <file>                   JSON settings file (env EDA_EXPORTER_CONFIG)

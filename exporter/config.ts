@@ -37,6 +37,7 @@ export interface FlatSettings
   readonly queueDeny?: readonly string[];
   readonly kafkaDlqPatterns?: readonly string[];
   readonly rabbitmqDlqPatterns?: readonly string[];
+  readonly managementPasswordFile?: string;
   readonly clusterLabel?: string;
   readonly kafkaClusterName?: string;
   readonly rabbitmqServerName?: string;
@@ -83,6 +84,12 @@ const SETTINGS: { readonly [K in ExporterSettingKey]-?: Setting } = {
   managementUrl: { ...str(RULES.managementUrl), env: 'RABBITMQ_MANAGEMENT_URL', path: ['rabbitmq', 'managementUrl'], flag: 'rabbitmq-management-url' },
   managementUser: { ...str(RULES.nonEmpty), env: 'RABBITMQ_MANAGEMENT_USER', path: ['rabbitmq', 'managementUser'] },
   managementPassword: { ...str(RULES.anyText), env: 'RABBITMQ_MANAGEMENT_PASSWORD', path: ['rabbitmq', 'managementPassword'] },
+  managementPasswordFile: {
+    ...str(RULES.file),
+    env: 'RABBITMQ_MANAGEMENT_PASSWORD_FILE',
+    path: ['rabbitmq', 'managementPasswordFile'],
+    flag: 'rabbitmq-management-password-file',
+  },
   vhost: { ...str(RULES.nonEmpty), env: 'EDA_EXPORTER_VHOST', path: ['rabbitmq', 'vhost'], flag: 'vhost' },
   port: { ...num(RULES.port), env: 'EDA_EXPORTER_PORT', path: ['port'], flag: 'port' },
   host: { ...str(RULES.host), env: 'EDA_EXPORTER_HOST', path: ['host'], flag: 'host' },
@@ -443,6 +450,13 @@ interface TargetPlace {
 /** How a field of a target (`sasl.username`) is named to the user. */
 type FieldNamer = (target: TargetPlace, field: string) => string;
 
+/** A RabbitMQ server's settings with the management password read from its file, if one is named. */
+export function withManagementPassword(config: RabbitMqTargetConfig): RabbitMqTargetConfig {
+  const { managementPasswordFile, ...rest } = config;
+  if (managementPasswordFile === undefined) return config;
+  return { ...rest, managementPassword: readSecretFile(managementPasswordFile, 'the RabbitMQ management password file') };
+}
+
 /** One configured target with its name as exported. */
 export interface NamedTarget<C> {
   readonly name: string;
@@ -493,6 +507,16 @@ function checkTargets(config: ExporterConfig, field: FieldNamer): void {
       }
       seen.add(t.name);
     }
+  }
+  for (const [place, server] of [
+    [{ kind: 'rabbitmq' as const }, config.rabbitmq] as const,
+    ...(config.rabbitmqServers ?? []).map((c, index) => [{ kind: 'rabbitmq' as const, list: 'rabbitmqServers' as const, index }, c] as const),
+  ]) {
+    if (server?.managementPasswordFile === undefined) continue;
+    if (server.managementPassword !== undefined) {
+      throw new ConfigError(`${field(place, 'managementPassword')} and ${field(place, 'managementPasswordFile')} are both set: give only one`);
+    }
+    readSecretFile(server.managementPasswordFile, field(place, 'managementPasswordFile'));
   }
   if (config.kafka) checkKafkaSecurity(config.kafka, (f) => field({ kind: 'kafka' }, f));
   config.kafkaClusters?.forEach((c, index) => checkKafkaSecurity(c, (f) => field({ kind: 'kafka', list: 'kafkaClusters', index }, f)));

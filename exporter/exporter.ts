@@ -3,7 +3,7 @@ import type { RegistryContentType } from 'prom-client';
 import { errorMessage, TimeoutError, withDeadline } from '@eda-harness/core';
 import { EXPORTER_TARGET, METRIC } from '@eda-harness/semconv';
 import type { MetricDefinition, MetricKey } from '@eda-harness/semconv';
-import { checkExporterConfig, configuredTargets, DEFAULT_CLUSTER_LABEL, DEFAULT_CLUSTER_NAME } from './config';
+import { checkExporterConfig, configuredTargets, DEFAULT_CLUSTER_LABEL, DEFAULT_CLUSTER_NAME, withManagementPassword } from './config';
 import { createKafkaCollector } from './kafka/collector';
 import { createRabbitMqCollector } from './rabbitmq/collector';
 import { renderSamples, withClusterLabel } from './render-samples';
@@ -215,7 +215,7 @@ function namedCollectors(deps: ExporterDeps): NamedCollector[] {
     : configured.kafka.map((t) => ({ kind: 'kafka', name: t.name, collector: createKafkaCollector({ config: t.config }) }));
   const rabbitmq: NamedCollector[] = single?.rabbitmq
     ? [{ kind: 'rabbitmq', name: deps.config.rabbitmq?.name ?? DEFAULT_CLUSTER_NAME, collector: single.rabbitmq }]
-    : configured.rabbitmq.map((t) => ({ kind: 'rabbitmq', name: t.name, collector: createRabbitMqCollector({ config: t.config }) }));
+    : configured.rabbitmq.map((t) => ({ kind: 'rabbitmq', name: t.name, collector: createRabbitMqCollector({ config: withManagementPassword(t.config) }) }));
   return [...kafka, ...rabbitmq];
 }
 

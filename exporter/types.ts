@@ -74,6 +74,8 @@ export interface RabbitMqTargetConfig {
   readonly managementUrl?: string;
   readonly managementUser?: string;
   readonly managementPassword?: string;
+  /** A file holding the management password (read at start), so it sits in no variable or file of settings. */
+  readonly managementPasswordFile?: string;
   /** Only this vhost (default: every vhost the user sees). */
   readonly vhost?: string;
   readonly queues?: NameFilterConfig;

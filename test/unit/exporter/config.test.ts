@@ -67,7 +67,7 @@ describe('exporter settings', () => {
   it('names an environment variable for every setting', () => {
     expect(EXPORTER_ENV['KAFKA_BROKERS']).toBe('kafkaBrokers');
     expect(EXPORTER_ENV['EDA_EXPORTER_RABBITMQ_DLQ_PATTERNS']).toBe('rabbitmqDlqPatterns');
-    expect(new Set(Object.values(EXPORTER_ENV)).size).toBe(33);
+    expect(new Set(Object.values(EXPORTER_ENV)).size).toBe(34);
   });
 
   it('rejects malformed files with the field named by its path in the file', () => {
@@ -135,7 +135,7 @@ describe('exporter settings: bad values are refused, named as the user wrote the
     );
     expect(message(() => settingsFromFileText('{"kafak":{},"rabbitmq":{"queue":{}}}', 'c.json'))).toBe(
       'c.json: unknown keys kafak, rabbitmq.queue\n  → Known top-level keys: kafka, rabbitmq, port, host, intervalSeconds, granularity, clusterLabel, kafkaClusters, rabbitmqServers. ' +
-        'Known keys of rabbitmq: amqpUrl, managementUrl, managementUser, managementPassword, vhost, queues, dlqPatterns, name',
+        'Known keys of rabbitmq: amqpUrl, managementUrl, managementUser, managementPassword, managementPasswordFile, vhost, queues, dlqPatterns, name',
     );
     // Keys of the embedded configuration that the file does not read are unknown too, not ignored.
     expect(message(() => settingsFromFileText('{"collectTimeoutSeconds":5}'))).toMatch(/^exporter config file: unknown key collectTimeoutSeconds/);

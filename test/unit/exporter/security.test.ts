@@ -155,3 +155,13 @@ describe('Kafka failures explained', () => {
     expect(explainKafkaFailure(other, config)).toBe(other);
   });
 });
+
+describe('RabbitMQ management password file', () => {
+  it('is read into the management password, and refused when missing or given with the password', async () => {
+    const { withManagementPassword } = await import('../../../exporter/config');
+    const { config } = toExporterConfig(settingsFromEnv({ RABBITMQ_MANAGEMENT_URL: 'https://rabbit:15671', RABBITMQ_MANAGEMENT_PASSWORD_FILE: PASSWORD }));
+    expect(withManagementPassword(config.rabbitmq!)).toEqual({ managementUrl: 'https://rabbit:15671', managementPassword: 's3cret', queues: {} });
+    expect(() => toExporterConfig({ managementUrl: 'http://r:15672', managementPasswordFile: join(dir, 'absent') })).toThrow('cannot read rabbitmq.managementPasswordFile');
+    expect(() => toExporterConfig({ managementUrl: 'http://r:15672', managementPassword: 'p', managementPasswordFile: PASSWORD })).toThrow('are both set: give only one');
+  });
+});

@@ -137,6 +137,8 @@ const exporterCases: readonly BadInputCase[] = [
   { name: '--kafka-tls-key-file: a missing file', argv: [...KAFKA, '--kafka-tls-cert-file', '{dir}/cert.pem', '--kafka-tls-key-file', '{dir}/absent.key'], files: { 'cert.pem': 'x' }, exit: 2, message: '{dir}/absent.key: no such file' },
   { name: "--kafka-tls-servername 'not a host'", argv: [...KAFKA, '--kafka-tls-servername', 'not a host'], exit: 2, message: '--kafka-tls-servername must be a host name or IP address' },
 
+  { name: '--rabbitmq-management-password-file: a missing file', argv: ['--rabbitmq-management-url', 'http://127.0.0.1:9', '--rabbitmq-management-password-file', '{dir}/absent'], exit: 2, message: 'cannot read rabbitmq.managementPasswordFile (--rabbitmq-management-password-file, RABBITMQ_MANAGEMENT_PASSWORD_FILE) {dir}/absent: no such file' },
+
   // Several clusters: names, the label, the file's lists.
   { name: "--kafka-cluster-name ''", argv: [...KAFKA, '--kafka-cluster-name', ''], exit: 2, message: '--kafka-cluster-name must be a non-empty string (got "")' },
   { name: "--rabbitmq-server-name ''", argv: ['--amqp-url', 'amqp://127.0.0.1:9', '--rabbitmq-server-name', ''], exit: 2, message: '--rabbitmq-server-name must be a non-empty string (got "")' },
