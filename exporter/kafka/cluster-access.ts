@@ -17,6 +17,8 @@ import { partitionKey } from './partition-history';
 export interface FetchedRecord {
   readonly offset: number;
   readonly timestampMs: number;
+  /** First data record at or after the offset asked for (control records skipped); the log end when only control records follow. */
+  readonly nextDataOffset?: number;
 }
 
 export interface TopicPartitions {
@@ -48,6 +50,7 @@ export interface ClusterAccess {
 interface InternalMessage {
   readonly offset: string;
   readonly timestamp: string;
+  readonly isControlRecord?: boolean;
 }
 interface InternalBroker {
   fetch(request: {
@@ -57,7 +60,7 @@ interface InternalBroker {
     minBytes: number;
     maxBytes: number;
     topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-  }): Promise<{ responses: { topicName: string; partitions: { partition: number; messages: InternalMessage[] }[] }[] }>;
+  }): Promise<{ responses: { topicName: string; partitions: { partition: number; highWatermark: string; messages: InternalMessage[] }[] }[] }>;
 }
 interface InternalCluster {
   connect(): Promise<void>;
@@ -85,9 +88,11 @@ const REQUIRED_METHODS = [
 
 const READ_UNCOMMITTED = 0;
 /** Partitions per Fetch request: keeps one response well under the broker's 50 MB default. */
-const FETCH_CHUNK = 200;
-/** Bytes asked per partition: a record batch is returned whole even when larger (KIP-74). */
-const FETCH_PARTITION_BYTES = 16 * 1024;
+const FETCH_CHUNK = 50;
+/** Bytes asked per partition: room for real (compressed, large) batches. */
+const FETCH_PARTITION_BYTES = 1024 * 1024;
+/** Cap of one response. */
+const FETCH_MAX_BYTES = 32 * 1024 * 1024;
 
 export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
   const factorySymbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
@@ -169,7 +174,7 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
                 // Only partitions known to hold data are asked for, so there is nothing to wait for.
                 maxWaitTime: 0,
                 minBytes: 1,
-                maxBytes: FETCH_CHUNK * FETCH_PARTITION_BYTES,
+                maxBytes: FETCH_MAX_BYTES,
                 topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
               });
               for (const t of responses) {
@@ -178,9 +183,17 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
                   const from = wanted.get(key);
                   if (from === undefined) continue;
                   // A batch is returned whole, so it may start before the offset asked for.
-                  const first = p.messages.find((m) => Number(m.offset) >= from);
-                  const ts = first ? Number(first.timestamp) : Number.NaN;
-                  if (first && Number.isFinite(ts) && ts > 0) result.set(key, { offset: Number(first.offset), timestampMs: ts });
+                  const after = p.messages.filter((m) => Number(m.offset) >= from);
+                  const first = after.find((m) => !m.isControlRecord);
+                  const high = Number(p.highWatermark);
+                  if (!first) {
+                    // Only transaction markers up to the end: say so (the consumer is caught up).
+                    const last = after[after.length - 1];
+                    if (last && Number(last.offset) + 1 >= high) result.set(key, { offset: from, timestampMs: Number(last.timestamp), nextDataOffset: high });
+                    continue;
+                  }
+                  const ts = Number(first.timestamp);
+                  if (Number.isFinite(ts) && ts > 0) result.set(key, { offset: Number(first.offset), timestampMs: ts, nextDataOffset: Number(first.offset) });
                 }
               }
             } catch {

@@ -5,7 +5,6 @@ import { ConfigError, errorMessage } from '@eda-harness/core';
 import { readSecretFile } from '../config';
 import { createNameFilter } from '../name-filter';
 import type { Collector, KafkaSnapshot, KafkaTargetConfig } from '../types';
-import type { FetchedRecord } from './cluster-access';
 import { recordRequests, recordsToFetch } from './cluster-read';
 import type { KafkaSelection } from './cluster-read';
 import { closeConnection, openConnection, readCluster, readRecords } from './read-cluster';
@@ -39,9 +38,8 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
   const selection: KafkaSelection = { topics: createNameFilter(config.topics), dlqPatterns: config.dlqPatterns ?? DEFAULT_KAFKA_DLQ_PATTERNS };
 
   let connection: KafkaConnection | undefined;
+  // Records already read live in the snapshot memory, per topic/partition/offset (bounded there).
   let memory = EMPTY_KAFKA_MEMORY;
-  /** The record at an offset, per partition: re-read only when the offset moves. */
-  const recordCache = new Map<string, FetchedRecord>();
 
   const connect = async (): Promise<KafkaConnection> => {
     connection ??= await openConnection(createKafka(config));
@@ -57,11 +55,9 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
   const collectOnce = async (current: KafkaConnection): Promise<KafkaSnapshot> => {
     const read = await readCluster(current, { groups, selection, concurrency });
     const atMs = now();
-    const fetched = await readRecords(current.cluster, recordsToFetch(recordRequests(read, selection), recordCache));
-    for (const [key, record] of fetched.records) recordCache.set(key, record);
-    const next = kafkaSnapshot({ read, records: recordCache, atMs, fetchedAtMs: now(), warnings: fetched.warnings }, memory, { selection, windowMs });
+    const fetched = await readRecords(current.cluster, recordsToFetch(recordRequests(read, selection), memory.records));
+    const next = kafkaSnapshot({ read, records: fetched.records, atMs, fetchedAtMs: now(), warnings: fetched.warnings }, memory, { selection, windowMs });
     memory = next.memory;
-    for (const key of recordCache.keys()) if (!next.memory.watermarks.has(key)) recordCache.delete(key);
     return next.snapshot;
   };
 
