@@ -1,6 +1,7 @@
-import { KAFKA_CONSUMER_STATUS, LABEL, QUEUE_MESSAGE_STATE } from '@eda-harness/semconv';
+import { KAFKA_CONSUMER_STATUS, LABEL } from '@eda-harness/semconv';
 import type { MetricKey } from '@eda-harness/semconv';
 import { exportable } from './lag';
+import { renderRabbitMqSamples } from './rabbitmq/render';
 import type { Granularity, KafkaSnapshot, PartitionLagSample, RabbitMqSnapshot } from './types';
 
 /** One value to export. */
@@ -77,6 +78,24 @@ export function renderSamples(input: RenderInput): MetricSample[] {
       push('KAFKA_CONSUMER_GROUP_STATE', { [LABEL.GROUP]: g.group, [LABEL.STATE]: g.state }, 1);
       for (const [topic, count] of g.uncommitted) push('KAFKA_CONSUMER_UNCOMMITTED_PARTITIONS', { [LABEL.GROUP]: g.group, [LABEL.TOPIC]: topic }, count);
     }
+    // Where each group/topic's lag in seconds came from, counted in partitions; unknown ones are not exported as lag.
+    const sources = new Map<string, { group: string; topic: string; source: string; partitions: number }>();
+    for (const p of k.partitions) {
+      const source = Number.isNaN(p.lagSeconds) ? 'unknown' : p.lagSecondsSource;
+      const key = `${p.group}\u0000${p.topic}\u0000${source}`;
+      const e = sources.get(key) ?? { group: p.group, topic: p.topic, source, partitions: 0 };
+      sources.set(key, { ...e, partitions: e.partitions + 1 });
+    }
+    for (const s of sources.values()) push('KAFKA_CONSUMER_LAG_SECONDS_SOURCE', { [LABEL.GROUP]: s.group, [LABEL.TOPIC]: s.topic, [LABEL.SOURCE]: s.source }, s.partitions);
+    for (const w of k.lowWatermarks ?? []) {
+      if (input.granularity === 'partition') push('KAFKA_PARTITION_LOW_WATERMARK', { [LABEL.TOPIC]: w.topic, [LABEL.PARTITION]: String(w.partition) }, w.low);
+    }
+    for (const l of k.retentionLoss ?? []) push('KAFKA_CONSUMER_RETENTION_LOST', { [LABEL.GROUP]: l.group, [LABEL.TOPIC]: l.topic, [LABEL.PARTITION]: String(l.partition) }, l.messages);
+    for (const [group, assignment] of k.assignment ?? []) push('KAFKA_CONSUMER_GROUP_ASSIGNMENT', { [LABEL.GROUP]: group, [LABEL.ASSIGNMENT]: assignment }, 1);
+    if (k.rewound) {
+      const rewound = new Set(k.rewound);
+      for (const g of k.groups) push('KAFKA_CONSUMER_REWOUND', { [LABEL.GROUP]: g.group }, rewound.has(g.group) ? 1 : 0);
+    }
     for (const c of k.clamps) push('KAFKA_CONSUMER_LAG_CLAMPED', { ...c.labels }, c.value);
     for (const c of k.dlqInflow) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'kafka', ...c.labels }, c.value);
     for (const d of k.dlqs) {
@@ -85,23 +104,7 @@ export function renderSamples(input: RenderInput): MetricSample[] {
     }
   }
 
-  const r = input.rabbitmq;
-  if (r) {
-    for (const q of r.queues) {
-      const queue = { [LABEL.QUEUE]: q.queue };
-      push('RABBITMQ_QUEUE_MESSAGES', { ...queue, [LABEL.STATE]: QUEUE_MESSAGE_STATE.READY }, q.ready);
-      push('RABBITMQ_QUEUE_MESSAGES', { ...queue, [LABEL.STATE]: QUEUE_MESSAGE_STATE.UNACKED }, q.unacked);
-      push('RABBITMQ_QUEUE_CONSUMERS', queue, q.consumers);
-      for (const [operation, rate] of Object.entries(q.rates)) {
-        push('RABBITMQ_QUEUE_MESSAGE_RATE', { ...queue, [LABEL.MESSAGING_OPERATION_NAME]: operation }, rate);
-      }
-    }
-    for (const d of r.dlqs) {
-      push('DLQ_DEPTH', { [LABEL.SYSTEM]: d.system, [LABEL.DLQ]: d.dlq }, d.depth);
-      push('DLQ_OLDEST_AGE', { [LABEL.SYSTEM]: d.system, [LABEL.DLQ]: d.dlq }, d.oldestAgeSeconds);
-    }
-    for (const c of r.dlqInflow) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'rabbitmq', ...c.labels }, c.value);
-  }
+  if (input.rabbitmq) out.push(...renderRabbitMqSamples(input.rabbitmq));
   return out;
 }
 
@@ -138,7 +141,8 @@ export function aggregatePartitions(samples: readonly PartitionLagSample[], gran
         : {
             ...e,
             lagMessages: e.lagMessages + s.lagMessages,
-            lagSeconds: Math.max(e.lagSeconds, s.lagSeconds),
+            // An unknown (NaN) partition must not hide the known ones' lag.
+            lagSeconds: Number.isNaN(e.lagSeconds) ? s.lagSeconds : Number.isNaN(s.lagSeconds) ? e.lagSeconds : Math.max(e.lagSeconds, s.lagSeconds),
             lastCommitMs: Math.max(e.lastCommitMs, s.lastCommitMs),
             committedOffset: e.committedOffset + s.committedOffset,
           },

@@ -165,6 +165,14 @@ export interface KafkaSnapshot {
   readonly dlqInflow: readonly CountSample[];
   /** Non-fatal problems of this collection (one group's offsets could not be read…). */
   readonly warnings: readonly string[];
+  /** Log start offset of every watched partition (absent from snapshots of older collectors). */
+  readonly lowWatermarks?: readonly { readonly topic: string; readonly partition: number; readonly low: number }[];
+  /** Messages retention deleted before the group read them, per group partition. */
+  readonly retentionLoss?: readonly { readonly group: string; readonly topic: string; readonly partition: number; readonly messages: number }[];
+  /** How each described group is assigned: `manual` (assign() + commit) or `consumer`. */
+  readonly assignment?: ReadonlyMap<string, 'manual' | 'consumer'>;
+  /** Groups whose committed offset moved backwards inside the status window. */
+  readonly rewound?: readonly string[];
 }
 
 export interface QueueSample {

@@ -52,6 +52,32 @@ describe('renderSamples', () => {
     expect(get('KAFKA_PARTITION_HIGH_WATERMARK')).toEqual([{ key: 'KAFKA_PARTITION_HIGH_WATERMARK', labels: { topic: 't' }, value: 30 }]);
   });
 
+  it('at topic granularity an unknown partition does not hide the known lag in seconds, and says where each value came from', () => {
+    const out = renderSamples(input({ granularity: 'topic', kafka: kafka([part(0, 5, Number.NaN, 1_000), part(1, 7, 9, 2_000), part(2, 0, 0, 2_000)]) }));
+    expect(out.filter((s) => s.key === 'KAFKA_CONSUMER_LAG_SECONDS').map((s) => s.value)).toEqual([9]);
+    expect(out.filter((s) => s.key === 'KAFKA_CONSUMER_LAG_SECONDS_SOURCE').map((s) => [s.labels['source'], s.value])).toEqual([
+      ['unknown', 1],
+      ['record', 1],
+      ['caught-up', 1],
+    ]);
+  });
+
+  it('exports log starts, retention loss, assignment kind and rewinds from a snapshot that has them', () => {
+    const snapshot: KafkaSnapshot = {
+      ...kafka([part(0, 5, 3, 1_000)]),
+      lowWatermarks: [{ topic: 't', partition: 0, low: 30 }],
+      retentionLoss: [{ group: 'g', topic: 't', partition: 0, messages: 20 }],
+      assignment: new Map([['g', 'manual' as const]]),
+      rewound: ['g'],
+    };
+    const out = renderSamples(input({ kafka: snapshot }));
+    const one = (key: string) => out.filter((s) => s.key === key).map((s) => ({ labels: s.labels, value: s.value }));
+    expect(one('KAFKA_PARTITION_LOW_WATERMARK')).toEqual([{ labels: { topic: 't', partition: '0' }, value: 30 }]);
+    expect(one('KAFKA_CONSUMER_RETENTION_LOST')).toEqual([{ labels: { group: 'g', topic: 't', partition: '0' }, value: 20 }]);
+    expect(one('KAFKA_CONSUMER_GROUP_ASSIGNMENT')).toEqual([{ labels: { group: 'g', assignment: 'manual' }, value: 1 }]);
+    expect(one('KAFKA_CONSUMER_REWOUND')).toEqual([{ labels: { group: 'g' }, value: 1 }]);
+  });
+
   it('never exports a negative, NaN or infinite value', () => {
     const bad = [part(0, 5, Number.NaN, 1_000), part(1, -1, -3, Number.POSITIVE_INFINITY)];
     const out = renderSamples(
@@ -86,7 +112,7 @@ describe('renderSamples', () => {
       }),
     );
     expect(out.filter((s) => s.key === 'RABBITMQ_QUEUE_MESSAGES')).toEqual([
-      { key: 'RABBITMQ_QUEUE_MESSAGES', labels: { queue: 'q', state: 'ready' }, value: 4 },
+      { key: 'RABBITMQ_QUEUE_MESSAGES', labels: { queue: 'q', state: 'ready', vhost: '/' }, value: 4 },
     ]);
   });
 });
