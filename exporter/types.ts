@@ -59,6 +59,12 @@ export interface KafkaTargetConfig {
   readonly dlqPatterns?: readonly string[];
   /** Wall-time window of the consumer status evaluation (default 600 s). */
   readonly statusWindowSeconds?: number;
+  /**
+   * Lag in messages a group may carry and still be OK, by group name pattern (`*` globs; the
+   * first pattern matching a group applies). A partition at or under its group's allowance is
+   * judged as caught up. Groups no pattern matches are allowed no lag.
+   */
+  readonly allowedLag?: readonly { readonly groups: string; readonly messages: number }[];
   /** Groups whose offsets are fetched at once (default 16). */
   readonly concurrency?: number;
   /** Per-request timeout of the Kafka client (default 10 000 ms). */

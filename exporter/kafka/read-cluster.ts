@@ -1,10 +1,10 @@
-import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import { AssignerProtocol } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Admin, GroupDescription } from 'kafkajs';
 import { errorMessage } from '@eda-harness/core';
 import { parseOffset } from '../lag';
 import { mapLimit } from '../map-limit';
 import type { NameFilter } from '../name-filter';
-import type { KafkaTargetConfig } from '../types';
 import { createClusterAccess } from './cluster-access';
 import type { ClusterAccess, PartitionFetch, TopicPartitions } from './cluster-access';
 import { fetchRounds, topicsToWatch } from './cluster-read';
@@ -36,19 +36,6 @@ export interface ReadClusterOptions {
 const CONSUMER_PROTOCOL_TYPES = new Set(['consumer', '']);
 /** Groups described per DescribeGroups call (kafkajs sends one request per coordinator). */
 const DESCRIBE_CHUNK = 100;
-
-export function createKafkaClient(config: KafkaTargetConfig): Kafka {
-  return new Kafka({
-    clientId: config.clientId ?? 'eda-harness-exporter',
-    brokers: [...config.brokers],
-    requestTimeout: config.requestTimeoutMs ?? 10_000,
-    connectionTimeout: 3_000,
-    retry: { retries: 1, initialRetryTime: 200 },
-    // Failures are reported through eda_exporter_up and the collection's warnings; kafkajs's own
-    // error logs would repeat them every interval while a broker is down.
-    logLevel: logLevel.NOTHING,
-  });
-}
 
 export async function openConnection(kafka: Kafka): Promise<KafkaConnection> {
   const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 200 } });
