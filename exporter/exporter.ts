@@ -59,8 +59,9 @@ export interface Exporter {
 }
 
 /**
- * A collection that outlived its deadline. It is still running and may hold connections, which
- * the loop closes; a timeout inside the collection (a broker request's own) is not one of these.
+ * A collection that outlived its deadline. It is abandoned (its signal aborted, so it changes no
+ * more state and its result is discarded) but may still hold connections, which the loop closes;
+ * a timeout inside the collection (a broker request's own) is not one of these.
  */
 export class CollectionTimeoutError extends TimeoutError {}
 
@@ -133,8 +134,15 @@ export function createExporter(deps: ExporterDeps): Exporter {
     if (t.running) return t.running;
     const run = async (): Promise<void> => {
       const startedAt = process.hrtime.bigint();
+      // Aborted at the deadline: the collection, which keeps running, must then leave the state
+      // later collections build on alone (see Collector.collect), and its result is discarded.
+      const abandon = new AbortController();
       try {
-        const snapshot = await withDeadline(t.collector.collect(), timeoutMs, () => new CollectionTimeoutError(`collection took longer than ${timeoutMs} ms`));
+        const snapshot = await withDeadline(t.collector.collect(abandon.signal), timeoutMs, () => {
+          const timeout = new CollectionTimeoutError(`collection took longer than ${timeoutMs} ms`);
+          abandon.abort(timeout);
+          return timeout;
+        });
         const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
         t.snapshot = snapshot;
         if (!t.health.up && t.lastError !== undefined) logger.info(`${t.logName}: collecting again`);

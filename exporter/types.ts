@@ -94,6 +94,25 @@ export interface RabbitMqTargetConfig {
   readonly fallbackQueues?: readonly string[];
   /** HTTP and AMQP timeout per request (default 5 000 ms). */
   readonly requestTimeoutMs?: number;
+  /** Queue name patterns never reported as dead-letter queues, whatever the topology or names say. */
+  readonly dlqDeny?: readonly string[];
+  /**
+   * Queue name patterns of retry queues (a TTL queue dead-lettering back to its source): never
+   * DLQs. Retry loops are also recognised from the topology; this covers loops whose way back the
+   * exporter cannot see (a consumer republishing, a plugin exchange). Default: *.retry, *-retry,
+   * retry.*, *.retry.*; an explicit list replaces it.
+   */
+  readonly retryQueuePatterns?: readonly string[];
+  /** Queues and exchanges per management API page (default 500, RabbitMQ's maximum). */
+  readonly managementPageSize?: number;
+  /** PEM file of the CA(s) that signed an https management API's certificate (default: Node's CAs). */
+  readonly managementCaFile?: string;
+  /**
+   * RabbitMQ's own Prometheus endpoint (rabbitmq_prometheus plugin, http://host:15692): depth and
+   * consumers are read from its /metrics/detailed when the management API keeps no statistics
+   * (management_agent.disable_metrics_collector) or does not answer.
+   */
+  readonly prometheusUrl?: string;
 }
 
 export interface ExporterConfig {
@@ -205,6 +224,12 @@ export interface RabbitMqSnapshot {
 /** A collector of one target: each call returns a fresh snapshot or throws. */
 export interface Collector<S> {
   readonly target: string;
-  collect(): Promise<S>;
+  /**
+   * One collection. The exporter aborts `signal` when it gives up on the collection (its
+   * deadline passed): from then on the collection must change nothing later collections build on
+   * (the memory behind counters and histories, the shared connection) and its result is
+   * discarded. A collector checks the signal before every such change.
+   */
+  collect(signal?: AbortSignal): Promise<S>;
   close(): Promise<void>;
 }

@@ -20,6 +20,8 @@ export interface KafkaCollectorDeps {
   readonly now?: () => number;
   /** Builds the kafkajs client; tests may pass an instrumented one. */
   readonly createKafka?: (config: KafkaTargetConfig) => Kafka;
+  /** Opens the connection the reads go through (default {@link openConnection}); tests may wrap its requests. */
+  readonly openConnection?: (kafka: Kafka) => Promise<KafkaConnection>;
 }
 
 /**
@@ -32,6 +34,7 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
   const { config } = deps;
   const now = deps.now ?? Date.now;
   const createKafka = deps.createKafka ?? createSecuredKafkaClient;
+  const open = deps.openConnection ?? openConnection;
   const windowMs = (config.statusWindowSeconds ?? DEFAULT_STATUS_WINDOW_SECONDS) * 1000;
   const concurrency = Math.max(1, config.concurrency ?? 16);
   const groups = createNameFilter(config.groups);
@@ -41,9 +44,21 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
   // Records already read live in the snapshot memory, per topic/partition/offset (bounded there).
   let memory = EMPTY_KAFKA_MEMORY;
 
-  const connect = async (): Promise<KafkaConnection> => {
-    connection ??= await openConnection(createKafka(config));
-    return connection;
+  /**
+   * The shared connection, opened when there is none. A collection abandoned (its signal aborted)
+   * while connecting closes what it opened instead of installing it: a later collection may
+   * already have its own.
+   */
+  const connect = async (signal: AbortSignal | undefined): Promise<KafkaConnection> => {
+    if (connection) return connection;
+    const opened = await open(createKafka(config));
+    if (signal?.aborted || (connection !== undefined && connection !== opened)) {
+      await closeConnection(opened);
+      signal?.throwIfAborted();
+      return connection!;
+    }
+    connection = opened;
+    return opened;
   };
 
   const reset = async (): Promise<void> => {
@@ -52,10 +67,15 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
     if (c) await closeConnection(c);
   };
 
-  const collectOnce = async (current: KafkaConnection): Promise<KafkaSnapshot> => {
+  const collectOnce = async (current: KafkaConnection, signal: AbortSignal | undefined): Promise<KafkaSnapshot> => {
     const read = await readCluster(current, { groups, selection, concurrency });
+    signal?.throwIfAborted();
     const atMs = now();
     const fetched = await readRecords(current.cluster, recordsToFetch(recordRequests(read, selection), memory.records));
+    // The one state change: a collection the exporter gave up on (its reads are older than what a
+    // later collection already stored) must not write its memory back, or the next collection
+    // counts the same dead letters and clamps again.
+    signal?.throwIfAborted();
     const next = kafkaSnapshot({ read, records: fetched.records, atMs, fetchedAtMs: now(), warnings: fetched.warnings }, memory, { selection, windowMs });
     memory = next.memory;
     return next.snapshot;
@@ -63,12 +83,16 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
 
   return {
     target: 'kafka',
-    async collect() {
+    async collect(signal?: AbortSignal) {
+      signal?.throwIfAborted();
       let current: KafkaConnection | undefined;
       try {
-        current = await connect();
-        return await collectOnce(current);
+        current = await connect(signal);
+        return await collectOnce(current, signal);
       } catch (err) {
+        // Abandoned: the exporter already dropped this collection's connection; the shared one
+        // may be a later collection's now, so it is not reset here.
+        if (signal?.aborted) throw signal.reason ?? err;
         await reset();
         throw explainKafkaFailure(err, config);
       } finally {

@@ -69,14 +69,22 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
   let amqp: ChannelModel | undefined;
   let memory = EMPTY_RABBITMQ_MEMORY;
 
-  const snapshotOf = (answers: ManagementAnswers, source: RabbitMqCollection['source'], warnings: string[]): RabbitMqCollection => {
+  const snapshotOf = (answers: ManagementAnswers, source: RabbitMqCollection['source'], warnings: string[], signal: AbortSignal | undefined): RabbitMqCollection => {
+    // An abandoned collection (the exporter's deadline passed) must not write its memory back:
+    // a later collection may already have stored newer counts, and the DLQ inflow would count twice.
+    signal?.throwIfAborted();
     const next = managementSnapshot(answers, memory, selection);
     memory = next.memory;
     return { ...next.snapshot, source, warnings };
   };
 
   /** Depth and consumers from the Prometheus endpoint, laid over the management API's queue list (topology) when there is one. */
-  const viaPrometheus = async (client: PrometheusEndpointClient, topology: Omit<ManagementAnswers, 'atMs'> | undefined, reason: string): Promise<RabbitMqCollection> => {
+  const viaPrometheus = async (
+    client: PrometheusEndpointClient,
+    topology: Omit<ManagementAnswers, 'atMs'> | undefined,
+    reason: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RabbitMqCollection> => {
     const counted = await client.queues();
     const inScope = config.vhost === undefined ? counted : counted.filter((q) => q.vhost === config.vhost);
     const declared = new Map((topology?.queues ?? []).map((q) => [`${q.vhost}\u0000${q.name}`, q]));
@@ -87,21 +95,21 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
     });
     return snapshotOf({ queues, bindings: topology?.bindings ?? [], ...(topology?.exchanges ? { exchanges: topology.exchanges } : {}), atMs: now() }, 'prometheus', [
       `reading depth and consumers from RabbitMQ's Prometheus endpoint: ${reason}`,
-    ]);
+    ], signal);
   };
 
-  const viaManagement = async (client: ManagementClient): Promise<RabbitMqCollection> => {
+  const viaManagement = async (client: ManagementClient, signal: AbortSignal | undefined): Promise<RabbitMqCollection> => {
     const [queues, bindings, exchanges, statsOff] = await Promise.all([client.queues(), client.bindings(), client.exchanges(), client.statisticsDisabled()]);
-    if (!statsOff) return snapshotOf({ queues, bindings, exchanges, atMs: now() }, 'management', []);
-    if (prometheus) return viaPrometheus(prometheus, { queues, bindings, exchanges }, 'management statistics are disabled on the server');
+    if (!statsOff) return snapshotOf({ queues, bindings, exchanges, atMs: now() }, 'management', [], signal);
+    if (prometheus) return viaPrometheus(prometheus, { queues, bindings, exchanges }, 'management statistics are disabled on the server', signal);
     const next = snapshotOf({ queues, bindings, exchanges, atMs: now() }, 'management', [
       'management statistics are disabled on the server: queue depths are not known; set the Prometheus endpoint URL (rabbitmq_prometheus, port 15692) to read them',
-    ]);
+    ], signal);
     // Without statistics every count reads 0: say it is not the whole picture.
     return { ...next, degraded: true };
   };
 
-  const amqpConnection = async (url: string): Promise<ChannelModel> => {
+  const amqpConnection = async (url: string, signal: AbortSignal | undefined): Promise<ChannelModel> => {
     if (amqp) return amqp;
     let model: ChannelModel;
     try {
@@ -110,6 +118,12 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
       throw new BrokerUnreachableError(`AMQP ${redactCredentials(url)}: ${errorMessage(err)}`, { cause: err });
     }
     model.on('error', () => undefined);
+    // Abandoned while connecting, or another collection connected meanwhile: keep the shared one.
+    if (signal?.aborted || amqp !== undefined) {
+      await model.close().catch(() => undefined);
+      signal?.throwIfAborted();
+      return amqp!;
+    }
     model.on('close', () => {
       if (amqp === model) amqp = undefined;
     });
@@ -117,13 +131,14 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
     return model;
   };
 
-  const viaAmqp = async (reason: string | undefined): Promise<RabbitMqCollection> => {
+  const viaAmqp = async (reason: string | undefined, signal: AbortSignal | undefined): Promise<RabbitMqCollection> => {
     if (!config.amqpUrl) throw new Error(reason ?? 'neither a management URL nor an AMQP URL is configured');
-    const model = await amqpConnection(config.amqpUrl);
+    const model = await amqpConnection(config.amqpUrl, signal);
     const vhost = amqpVhost(config.amqpUrl);
     const warnings: string[] = reason ? [`management API unavailable, using AMQP passive declares: ${reason}`] : [];
     const checked: CheckedQueue[] = [];
     for (const queue of fallbackQueues) {
+      signal?.throwIfAborted();
       // A passive declare of a missing queue closes the channel: one channel per queue.
       const channel = await model.createChannel();
       channel.on('error', () => undefined);
@@ -141,19 +156,23 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
 
   return {
     target: 'rabbitmq',
-    async collect() {
+    async collect(signal?: AbortSignal) {
+      signal?.throwIfAborted();
       const failures: unknown[] = [];
       if (management) {
         try {
-          return await viaManagement(management);
+          return await viaManagement(management, signal);
         } catch (err) {
+          // Abandoned: no fallback either (its result would be discarded too).
+          if (signal?.aborted) throw signal.reason ?? err;
           failures.push(err);
         }
       }
       if (prometheus && failures.length > 0) {
         try {
-          return await viaPrometheus(prometheus, undefined, `the management API failed: ${errorMessage(failures[0])}`);
+          return await viaPrometheus(prometheus, undefined, `the management API failed: ${errorMessage(failures[0])}`, signal);
         } catch (err) {
+          if (signal?.aborted) throw signal.reason ?? err;
           failures.push(err);
         }
       }
@@ -164,8 +183,9 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
         });
       }
       try {
-        return await viaAmqp(failures.length > 0 ? failures.map(errorMessage).join('; ') : undefined);
+        return await viaAmqp(failures.length > 0 ? failures.map(errorMessage).join('; ') : undefined, signal);
       } catch (err) {
+        if (signal?.aborted) throw signal.reason ?? err;
         if (failures.length === 0) throw err;
         // Every way failed: say so, with every reason (the AMQP one alone hides a wrong management URL).
         const ways = failures.length === 1 ? 'both the management API and the AMQP fallback' : 'the management API, the Prometheus endpoint and the AMQP fallback all';
