@@ -26,6 +26,10 @@ export const LABEL = {
   VIA: 'via',
   /** How a Kafka group gets its partitions: `consumer` (subscribe, the group protocol) or `manual` (assign() + commit). */
   ASSIGNMENT: 'assignment',
+  /** What an exporter collection counted (groups, partitions, topics, queues…), see eda_exporter_collected_objects. */
+  OBJECT: 'object',
+  /** The broker request behind a partial failure (describe_group, fetch_offsets, list_offsets…). */
+  REQUEST: 'request',
 } as const;
 
 export type LabelName = (typeof LABEL)[keyof typeof LABEL];
@@ -59,6 +63,29 @@ export const KAFKA_CONSUMER_EVENT = {
 
 /** eda_kafka_consumer_status values (Burrow-style evaluation), exported as numbers. */
 export const KAFKA_CONSUMER_STATUS = { OK: 0, WARN: 1, STALL: 2, STOP: 3, ERR: 4 } as const;
+
+/** `object` values of eda_exporter_collected_objects. */
+export const EXPORTER_OBJECT = {
+  GROUPS: 'groups',
+  GROUP_PARTITIONS: 'group_partitions',
+  TOPICS: 'topics',
+  PARTITIONS: 'partitions',
+  DLQS: 'dlqs',
+  QUEUES: 'queues',
+} as const;
+
+/** `request` values of eda_exporter_partial_failures_total: the request that failed inside a collection that went on. */
+export const EXPORTER_PARTIAL_FAILURE = {
+  DESCRIBE_GROUP: 'describe_group',
+  FETCH_OFFSETS: 'fetch_offsets',
+  METADATA: 'metadata',
+  LIST_OFFSETS: 'list_offsets',
+  FETCH_RECORDS: 'fetch_records',
+  MANAGEMENT: 'management',
+  MANAGEMENT_STATISTICS: 'management_statistics',
+  CHECK_QUEUE: 'check_queue',
+  OTHER: 'other',
+} as const;
 
 /** `target` values of the eda_exporter_* health metrics: one per broker the exporter polls. */
 export const EXPORTER_TARGET = { KAFKA: 'kafka', RABBITMQ: 'rabbitmq' } as const;
@@ -414,6 +441,30 @@ export const METRIC = {
     help: 'Whether the target was read through a fallback that sees less than the normal path (RabbitMQ: AMQP passive declares, which cannot list queues): 1 degraded, 0 complete.',
     unit: '1',
     labels: [L.TARGET],
+    producedBy: 'exporter',
+  },
+  EXPORTER_LAST_COLLECTION: {
+    name: 'eda_exporter_last_collection_timestamp_seconds',
+    type: 'gauge',
+    help: 'When the broker state behind the target\'s exported values was read (Unix seconds): time() minus this is the age of every cached value of the target (up to one interval plus a collection); it stays put while collections fail.',
+    unit: 's',
+    labels: [L.TARGET],
+    producedBy: 'exporter',
+  },
+  EXPORTER_COLLECTED_OBJECTS: {
+    name: 'eda_exporter_collected_objects',
+    type: 'gauge',
+    help: 'What the last successful collection read from the target, by object: groups, group_partitions (committed partitions with lag), topics and partitions whose offsets were read, dlqs (Kafka); queues and dlqs (RabbitMQ).',
+    unit: '{object}',
+    labels: [L.TARGET, L.OBJECT],
+    producedBy: 'exporter',
+  },
+  EXPORTER_PARTIAL_FAILURES: {
+    name: 'eda_exporter_partial_failures_total',
+    type: 'counter',
+    help: 'Requests that failed inside a collection that still succeeded, by request: describe_group, fetch_offsets, metadata, list_offsets, fetch_records (Kafka); management, management_statistics, check_queue (RabbitMQ); other. Only the series that request feeds go stale; the rest keep updating.',
+    unit: '{failure}',
+    labels: [L.TARGET, L.REQUEST],
     producedBy: 'exporter',
   },
   DLQ_INFLOW: {
