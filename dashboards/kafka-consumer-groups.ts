@@ -2,7 +2,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { KAFKA_CONSUMER_EVENT, KAFKA_CONSUMER_STATUS, LABEL as L, METRIC } from '@eda-harness/semconv';
 import { build, dashboard, labelVariable, row, stateTimeline, timeseries } from './dashboard-kit';
 
-const STATUS_COLORS: Record<keyof typeof KAFKA_CONSUMER_STATUS, string> = { OK: 'green', WARN: 'yellow', STALL: 'orange', STOP: 'red', ERR: 'dark-red' };
+const STATUS_COLORS: Record<keyof typeof KAFKA_CONSUMER_STATUS, string> = { OK: 'green', WARN: 'yellow', STALL: 'orange', STOP: 'red', ERR: 'dark-red', REWIND: 'purple' };
 
 /** Kafka consumer groups: lag per partition, time to drain, commits, status, members, rebalances. */
 export function kafkaConsumerGroups(): Dashboard {
@@ -56,7 +56,7 @@ export function kafkaConsumerGroups(): Dashboard {
         ]),
       )
       .withPanel(
-        stateTimeline('Status over time', 'Burrow-style evaluation per group: OK, WARN (lag growing), STALL, STOP, ERR.', { expr: `max by (${L.GROUP}) (${METRIC.KAFKA_CONSUMER_STATUS.name}{${L.GROUP}=~"$group"})`, legend: `{{${L.GROUP}}}` }, states),
+        stateTimeline('Status over time', 'Burrow-style evaluation per group: OK, WARN (falling steadily behind), REWIND (committed offset moved backwards), STALL (members, offset still under lag), STOP (no members, offset still under lag), ERR (could not be read).', { expr: `max by (${L.GROUP}) (${METRIC.KAFKA_CONSUMER_STATUS.name}{${L.GROUP}=~"$group"})`, legend: `{{${L.GROUP}}}` }, states),
       )
       .withRow(row('Membership'))
       .withPanel(

@@ -62,7 +62,12 @@ export const KAFKA_CONSUMER_EVENT = {
 } as const;
 
 /** eda_kafka_consumer_status values (Burrow-style evaluation), exported as numbers. */
-export const KAFKA_CONSUMER_STATUS = { OK: 0, WARN: 1, STALL: 2, STOP: 3, ERR: 4 } as const;
+/**
+ * The numbers are stable (alerts and dashboards compare them); REWIND, added later, took the next
+ * one. They are not a severity order: a group's status is its worst partition's by
+ * OK < WARN < REWIND < STALL < STOP < ERR (exporter/kafka/consumer-status.ts, STATUS_SEVERITY).
+ */
+export const KAFKA_CONSUMER_STATUS = { OK: 0, WARN: 1, STALL: 2, STOP: 3, ERR: 4, REWIND: 5 } as const;
 
 /** `object` values of eda_exporter_collected_objects. */
 export const EXPORTER_OBJECT = {
@@ -254,7 +259,7 @@ export const METRIC = {
   KAFKA_CONSUMER_STATUS: {
     name: 'eda_kafka_consumer_status',
     type: 'gauge',
-    help: 'Burrow-style group evaluation: 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 ERR.',
+    help: 'Burrow-style group evaluation: 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 ERR, 5 REWIND.',
     unit: '1',
     labels: [L.GROUP],
     producedBy: 'exporter',

@@ -1,32 +1,69 @@
 import { KAFKA_CONSUMER_STATUS } from '@eda-harness/semconv';
+import { globToRegExp } from '../name-filter';
 
 /**
- * Burrow-style consumer status, evaluated over a wall-time window rather than a number of
+ * Consumer status, Burrow-style but evaluated over a wall-time window rather than a number of
  * commits (Burrow's "last N commits" window stretches to hours on slow topics and shrinks to
- * seconds on busy ones). The rules, per partition, in order:
+ * seconds on busy ones). Two spans are used:
  *
- * 1. No lag now → OK. A caught-up consumer is fine however long ago it last committed, so a
- *    quiet topic never reads as STOP (Burrow#38, #123).
- * 2. Less than one window of history → OK: not enough evidence yet.
- * 3. Lag was 0 at some point inside the window → OK: it is keeping up in bursts (Burrow#237).
- * 4. The committed offset has not moved for the whole window while lag existed:
+ * - the **status window** W (`statusWindowSeconds`, default {@link DEFAULT_STATUS_WINDOW_SECONDS}):
+ *   how long a committed offset may stay still under waiting messages before STALL / STOP, and how
+ *   long a rewind is reported;
+ * - the **trend window**, {@link TREND_WINDOW_FACTOR} × W: the lag history WARN is judged on.
+ *
+ * Per partition, in order ("waiting" means lag above the group's allowed lag, 0 by default):
+ *
+ * 1. The committed offset moved backwards inside the status window (an offset reset, a replay)
+ *    → REWIND, whatever the lag: the operator should know the group re-reads what it had read.
+ * 2. Nothing waiting now → OK. A caught-up consumer is fine however long ago it last committed, so
+ *    a quiet topic never reads as STOP (Burrow#38, #123).
+ * 3. Less than one status window of history → OK: not enough evidence yet.
+ * 4. Nothing waiting at some point inside the status window → OK: it keeps up in bursts (Burrow#237).
+ * 5. The committed offset has not moved for the whole status window while messages waited:
+ *    - a manual-assignment group (offset-only: assign() + commit, never members) → STALL: its
+ *      offsets are all there is to judge it by, and they do not move (never STOP, never "empty");
  *    - the partition is no longer assigned to any member of a live group (its topic was
  *      unsubscribed) → OK: nobody is meant to read it, so it is not stuck;
- *    - a manual-assignment group (offset-only: assign() + commit, never members) → STALL: its
- *      offsets are all there is to judge it by, and they do not move;
  *    - the group still has members → STALL (alive but stuck: a poison message, a hung handler);
  *    - the group has no members → STOP (nobody is consuming).
  *    The broker does not tell when a commit happened, only what was committed; a consumer
  *    re-committing the same offset is indistinguishable from one not committing, so membership
  *    is what separates "stuck" from "gone".
- * 5. The offset moves but lag never decreased across the window and ended higher → WARN.
- * 6. Otherwise OK.
+ * 6. The consumer is falling steadily behind over the trend window ({@link fallingBehind}) → WARN.
+ * 7. Otherwise OK.
  *
- * A group's status is its worst partition's; ERR marks a group whose offsets or membership could
- * not be read in the last collection. A committed offset that moved backwards inside the window
- * (an offset reset, a replay) is reported apart, see {@link rewoundInWindow}.
+ * Timing with the defaults (interval 15 s, W = 90 s): the exporter sees a commit at the first
+ * collection after it, and STALL / STOP need the offset still for a whole W after that, so a
+ * consumer that stops or hangs while messages keep arriving is flagged 90 to 120 s after its last
+ * commit. A consumer committing less often than every W − interval (75 s by default) while
+ * messages wait reads STALL between its commits: give its group an allowed lag it stays under, or
+ * raise the window (at the price of later decisions for every group).
+ *
+ * A group's status is its worst partition's by {@link STATUS_SEVERITY} (which is not the order
+ * of the exported numbers: REWIND was added after ERR and kept its own number); ERR marks a group
+ * whose offsets or membership could not be read in the last collection.
  */
 export type ConsumerStatus = keyof typeof KAFKA_CONSUMER_STATUS;
+
+/** Default status window (s): with the default 15 s interval, STALL / STOP within 2 minutes of the last commit. */
+export const DEFAULT_STATUS_WINDOW_SECONDS = 90;
+/** The trend window (WARN) is this many status windows long: enough samples to tell a trend from noise. */
+export const TREND_WINDOW_FACTOR = 2;
+/** Fewest observations over the trend window for WARN (at the defaults there are 13). */
+export const MIN_TREND_OBSERVATIONS = 6;
+/** How well a rising straight line must explain the lag over the trend window for WARN (R², 0 to 1). */
+export const MIN_TREND_FIT = 0.8;
+
+/**
+ * How bad each status is, for a group's worst: OK < WARN < REWIND < STALL < STOP < ERR. A rewind
+ * is worse than a slow consumer (it re-delivers what was processed) but, unlike STALL / STOP,
+ * nothing is stuck; a rewound partition that then stops moving is STALL / STOP once a status
+ * window has passed since the rewind.
+ */
+export const STATUS_SEVERITY: Readonly<Record<ConsumerStatus, number>> = { OK: 0, WARN: 1, REWIND: 2, STALL: 3, STOP: 4, ERR: 5 };
+
+/** How long a partition's observations are kept: the trend window. */
+export const historyWindowMs = (statusWindowMs: number): number => statusWindowMs * TREND_WINDOW_FACTOR;
 
 export interface LagObservation {
   /** Wall time of the collection (ms). */
@@ -36,7 +73,7 @@ export interface LagObservation {
 }
 
 export interface PartitionStatusInput {
-  /** Observations, oldest first; may start before the window. */
+  /** Observations, oldest first; may start before the window (kept for the trend window). */
   readonly observations: readonly LagObservation[];
   /** Wall time (ms) the committed offset was last seen to change (or first seen). */
   readonly lastCommitChangeMs: number;
@@ -45,38 +82,86 @@ export interface PartitionStatusInput {
   readonly manualAssignment?: boolean;
   /** False when a live group's members no longer have this partition assigned; undefined when unknown. */
   readonly assigned?: boolean | undefined;
+  /** Lag (messages) the group may carry and still count as caught up (default 0). */
+  readonly allowedLag?: number;
   readonly nowMs: number;
+  /** The status window (ms); the trend window is {@link historyWindowMs} of it. */
   readonly windowMs: number;
 }
 
 export function evaluatePartitionStatus(input: PartitionStatusInput): ConsumerStatus {
   const { observations, nowMs, windowMs } = input;
+  const allowed = input.allowedLag ?? 0;
   const latest = observations[observations.length - 1];
-  if (latest === undefined || latest.lagMessages === 0) return 'OK';
+  if (latest === undefined) return 'OK';
+  if (rewoundInWindow(observations, nowMs, windowMs)) return 'REWIND';
+  if (latest.lagMessages <= allowed) return 'OK';
   const windowStart = nowMs - windowMs;
-  const first = observations[0]!;
-  if (first.atMs > windowStart) return 'OK';
-  const inWindow = observations.filter((o) => o.atMs >= windowStart);
-  if (inWindow.some((o) => o.lagMessages === 0)) return 'OK';
+  if (observations[0]!.atMs > windowStart) return 'OK';
+  if (observations.some((o) => o.atMs >= windowStart && o.lagMessages <= allowed)) return 'OK';
   if (input.lastCommitChangeMs <= windowStart) {
     if (input.manualAssignment) return 'STALL';
     if (input.groupHasMembers && input.assigned === false) return 'OK';
     return input.groupHasMembers ? 'STALL' : 'STOP';
   }
-  if (inWindow.length >= 2 && isNonDecreasing(inWindow.map((o) => o.lagMessages)) && latest.lagMessages > inWindow[0]!.lagMessages) {
-    return 'WARN';
-  }
-  return 'OK';
-}
-
-function isNonDecreasing(values: readonly number[]): boolean {
-  for (let i = 1; i < values.length; i++) if (values[i]! < values[i - 1]!) return false;
-  return true;
+  return fallingBehind(observations, nowMs, historyWindowMs(windowMs)) ? 'WARN' : 'OK';
 }
 
 /**
- * True when the committed offset went down between two observations inside the window (the one
- * before the window counts as its start): the group was reset or is replaying (REWIND).
+ * True when the lag rose steadily over the trend window while the consumer kept committing: it
+ * reads, but slower than the producers write. All of:
+ * - the history covers the trend window with at least {@link MIN_TREND_OBSERVATIONS} observations
+ *   (the newest one before the window stands for its start);
+ * - the committed offset advanced inside it (a consumer that does not commit is judged by the
+ *   STALL / STOP rules instead);
+ * - the lag ended higher than it started, and more steps went up than down (a burst being drained
+ *   goes up once and down many times);
+ * - a least-squares line of lag over time rises and explains at least {@link MIN_TREND_FIT} of the
+ *   lag's variance (noise around a flat lag fits no line; a single jump fits one badly).
+ */
+export function fallingBehind(observations: readonly LagObservation[], nowMs: number, trendWindowMs: number): boolean {
+  const trendStart = nowMs - trendWindowMs;
+  if (observations.length === 0 || observations[0]!.atMs > trendStart) return false;
+  let from = 0;
+  while (from + 1 < observations.length && observations[from + 1]!.atMs <= trendStart) from++;
+  const points = observations.slice(from);
+  if (points.length < MIN_TREND_OBSERVATIONS) return false;
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  if (last.lagMessages <= first.lagMessages || last.committedOffset <= first.committedOffset) return false;
+  let ups = 0;
+  let downs = 0;
+  for (let i = 1; i < points.length; i++) {
+    const step = points[i]!.lagMessages - points[i - 1]!.lagMessages;
+    if (step > 0) ups++;
+    else if (step < 0) downs++;
+  }
+  if (ups <= downs) return false;
+  const fit = leastSquares(points.map((p) => [(p.atMs - first.atMs) / 1000, p.lagMessages]));
+  return fit.slope > 0 && fit.r2 >= MIN_TREND_FIT;
+}
+
+/** Slope and coefficient of determination of the least-squares line through `points` ([x, y]). */
+export function leastSquares(points: readonly (readonly [number, number])[]): { slope: number; r2: number } {
+  const n = points.length;
+  if (n < 2) return { slope: 0, r2: 0 };
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (const [x, y] of points) {
+    sxx += (x - mx) ** 2;
+    sxy += (x - mx) * (y - my);
+    syy += (y - my) ** 2;
+  }
+  if (sxx === 0 || syy === 0) return { slope: 0, r2: 0 };
+  return { slope: sxy / sxx, r2: (sxy * sxy) / (sxx * syy) };
+}
+
+/**
+ * True when the committed offset went down between two observations inside the status window
+ * (the one before the window counts as its start): the group was reset or is replaying (REWIND).
  */
 export function rewoundInWindow(observations: readonly LagObservation[], nowMs: number, windowMs: number): boolean {
   const windowStart = nowMs - windowMs;
@@ -86,9 +171,9 @@ export function rewoundInWindow(observations: readonly LagObservation[], nowMs: 
   return false;
 }
 
-/** The worse of two statuses (OK < WARN < STALL < STOP < ERR). */
+/** The worse of two statuses by {@link STATUS_SEVERITY} (OK < WARN < REWIND < STALL < STOP < ERR). */
 export function worstStatus(a: ConsumerStatus, b: ConsumerStatus): ConsumerStatus {
-  return KAFKA_CONSUMER_STATUS[a] >= KAFKA_CONSUMER_STATUS[b] ? a : b;
+  return STATUS_SEVERITY[a] >= STATUS_SEVERITY[b] ? a : b;
 }
 
 export function groupStatus(partitionStatuses: Iterable<ConsumerStatus>, failed = false): ConsumerStatus {
@@ -97,3 +182,35 @@ export function groupStatus(partitionStatuses: Iterable<ConsumerStatus>, failed 
   for (const s of partitionStatuses) worst = worstStatus(worst, s);
   return worst;
 }
+
+/** One allowed-lag rule: groups whose name matches the glob (`*` wildcard) may carry this many messages of lag per partition. */
+export interface AllowedLagRule {
+  readonly groups: string;
+  readonly messages: number;
+}
+
+/**
+ * The allowance of each group: the first rule whose glob matches the group's name, 0 when none
+ * does. Throws on a rule that is not a glob with a whole number of messages ≥ 0.
+ */
+export function allowedLagResolver(rules: readonly AllowedLagRule[] = []): (group: string) => number {
+  const compiled = rules.map((rule, i) => {
+    if (typeof rule.groups !== 'string' || rule.groups === '') {
+      throw new Error(`allowedLag[${i}].groups must be a group name pattern such as "reports-*" (got ${JSON.stringify(rule.groups)}).`);
+    }
+    if (!Number.isSafeInteger(rule.messages) || rule.messages < 0) {
+      throw new Error(`allowedLag[${i}].messages (groups "${rule.groups}") must be a whole number of messages ≥ 0 (got ${JSON.stringify(rule.messages)}).`);
+    }
+    return { re: globToRegExp(rule.groups), messages: rule.messages };
+  });
+  const cache = new Map<string, number>();
+  return (group) => {
+    let allowed = cache.get(group);
+    if (allowed === undefined) {
+      allowed = compiled.find((c) => c.re.test(group))?.messages ?? 0;
+      cache.set(group, allowed);
+    }
+    return allowed;
+  };
+}
+

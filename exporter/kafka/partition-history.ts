@@ -2,7 +2,8 @@ import type { LagObservation } from './consumer-status';
 
 /**
  * What the exporter remembers between collections per group/topic/partition: the lag
- * observations of the last window and when the committed offset last moved. Plain values: each
+ * observations of the last trend window (twice the status window, see historyWindowMs in
+ * consumer-status.ts) and when the committed offset last moved. Plain values: each
  * collection builds the next history from the previous one, and an entry not carried over (a
  * deleted group or topic) is simply gone, so it neither leaks memory nor keeps exporting.
  */
@@ -21,8 +22,9 @@ export const recordKey = (topic: string, partition: number, offset: number): str
 export const commitKey = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`;
 
 /**
- * The history after `observation`: observations older than the window are dropped (one older
- * one is kept, see {@link prune}), and the change time moves only when the committed offset does.
+ * The history after `observation`: observations older than `windowMs` (the trend window) are
+ * dropped (one older one is kept, see {@link prune}), and the change time moves only when the
+ * committed offset does.
  */
 export function observeCommit(previous: CommitHistory | undefined, observation: LagObservation, windowMs: number): CommitHistory {
   const changed = previous === undefined || previous.lastCommittedOffset !== observation.committedOffset;
@@ -35,7 +37,7 @@ export function observeCommit(previous: CommitHistory | undefined, observation: 
 
 /**
  * Drops observations before `windowStart`, except the newest of them: it proves the history
- * covers the whole window (the status rules need that) and stands for the state at its start.
+ * covers the whole window (the status and trend rules need that) and stands for the state at its start.
  */
 export function prune(observations: readonly LagObservation[], windowStart: number): LagObservation[] {
   let firstInWindow = observations.findIndex((o) => o.atMs >= windowStart);

@@ -6,8 +6,8 @@ import { EMPTY_INDEX, addSample, estimateWriteTime, writeTimeBounds } from '../o
 import type { OffsetTimeIndex } from '../offset-time-index';
 import type { DlqSample, GroupSample, HighWatermarkSample, KafkaSnapshot, PartitionLagSample } from '../types';
 import type { FetchedRecord } from './cluster-access';
-import { evaluatePartitionStatus, groupStatus, rewoundInWindow } from './consumer-status';
-import type { ConsumerStatus } from './consumer-status';
+import { allowedLagResolver, evaluatePartitionStatus, groupStatus, historyWindowMs, rewoundInWindow } from './consumer-status';
+import type { AllowedLagRule, ConsumerStatus } from './consumer-status';
 import { commitKey, observeCommit, partitionKey, recordKey } from './partition-history';
 import type { CommitHistory } from './partition-history';
 import { committedPartitions, dlqPartitions, dlqTopicsOf, headOffset, isManualAssignment } from './cluster-read';
@@ -91,8 +91,16 @@ export interface KafkaSnapshotInput {
 
 export interface KafkaSnapshotOptions {
   readonly selection: KafkaSelection;
-  /** The consumer status window (ms). */
+  /**
+   * The consumer status window (ms; `statusWindowSeconds`, default DEFAULT_STATUS_WINDOW_SECONDS
+   * of consumer-status.ts). Lag observations are kept for the trend window, twice as long.
+   */
   readonly windowMs: number;
+  /**
+   * Lag each group may carry per partition and still count as caught up: the first rule whose
+   * glob matches the group applies; none, no allowance (KafkaTargetConfig.allowedLag).
+   */
+  readonly allowedLag?: readonly AllowedLagRule[];
 }
 
 type LagSeconds = Pick<PartitionLagSample, 'lagSeconds' | 'lagSecondsSource'>;
@@ -105,7 +113,7 @@ export interface KafkaSnapshotDetail extends KafkaSnapshot {
   readonly retentionLoss: readonly { readonly group: string; readonly topic: string; readonly partition: number; readonly messages: number }[];
   /** How each group is assigned: `manual` (offset-only, assign() + commit) or `consumer`; absent when undescribed. */
   readonly assignment: ReadonlyMap<string, 'manual' | 'consumer'>;
-  /** Groups with a partition whose committed offset moved backwards inside the window (a reset / REWIND). */
+  /** Groups with a partition whose committed offset moved backwards inside the window (a reset: such a group's status is REWIND unless worse). */
   readonly rewound: readonly string[];
 }
 
@@ -301,7 +309,7 @@ function partitionLags(
     const low = input.read.low.get(p.topic)?.get(p.partition);
     // Retention deleted what the group had not read yet: the costliest lag, invisible in lag alone.
     if (low !== undefined && p.committed < low) retentionLoss.push({ group: p.group, topic: p.topic, partition: p.partition, messages: low - p.committed });
-    const history = observeCommit(memory.commits.get(key), { atMs: input.atMs, committedOffset: p.committed, lagMessages: lag.messages }, options.windowMs);
+    const history = observeCommit(memory.commits.get(key), { atMs: input.atMs, committedOffset: p.committed, lagMessages: lag.messages }, historyWindowMs(options.windowMs));
     commits.set(key, history);
     const sample: PartitionLagSample = {
       group: p.group,
@@ -340,6 +348,7 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
   const assignment = new Map<string, 'manual' | 'consumer'>();
   const rewound: string[] = [];
   const manualGroups = new Set<string>();
+  const allowedLagOf = allowedLagResolver(options.allowedLag);
   for (const { group, description, committed } of read.groups) {
     const unreadable = committed === undefined;
     // Without a description membership is unknown, and it is what tells STALL from STOP.
@@ -374,6 +383,7 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
               groupHasMembers: members > 0,
               manualAssignment: manual,
               assigned: assigned === undefined ? undefined : (assigned.get(s.topic)?.has(s.partition) ?? false),
+              allowedLag: allowedLagOf(group),
               nowMs: atMs,
               windowMs: options.windowMs,
             }),
