@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, errorMessage } from '@eda-harness/core';
 import { LABEL } from '@eda-harness/semconv';
-import { checkList, checkValue, LIST_RULES, MAX_TIMER_SECONDS, parseList, parseNumber, RULES, shown } from './setting-rules';
-import type { ListRule, ValueRule } from './setting-rules';
+import { checkAllowances, checkList, checkValue, LIST_RULES, parseAllowances, parseList, parseNumber, RULES, shown } from './setting-rules';
+import type { LagAllowance, ListRule, ValueRule } from './setting-rules';
 import type { ExporterConfig, KafkaTargetConfig, RabbitMqTargetConfig } from './types';
 
 export { splitList } from './setting-rules';
@@ -23,9 +23,9 @@ export interface ExporterSettings extends FlatSettings {
 
 /** The settings that have a flag or variable, one value each. */
 export interface FlatSettings
-  extends Pick<ExporterConfig, 'intervalSeconds' | 'granularity'>,
+  extends Pick<ExporterConfig, 'intervalSeconds' | 'granularity' | 'collectTimeoutSeconds'>,
     Pick<KafkaTargetConfig, 'statusWindowSeconds'>,
-    Pick<RabbitMqTargetConfig, 'amqpUrl' | 'managementUrl' | 'managementUser' | 'managementPassword' | 'vhost'> {
+    Pick<RabbitMqTargetConfig, 'amqpUrl' | 'managementUrl' | 'managementUser' | 'managementPassword' | 'vhost' | 'managementPageSize' | 'managementCaFile' | 'prometheusUrl'> {
   readonly kafkaBrokers?: readonly string[];
   readonly port?: number;
   readonly host?: string;
@@ -52,6 +52,13 @@ export interface FlatSettings
   readonly kafkaSaslPasswordFile?: string;
   readonly kafkaSaslTokenCommand?: string;
   readonly kafkaSaslTokenFile?: string;
+  readonly kafkaClientId?: string;
+  readonly kafkaConcurrency?: number;
+  readonly kafkaRequestTimeoutMs?: number;
+  readonly kafkaAllowedLag?: readonly LagAllowance[];
+  readonly rabbitmqRequestTimeoutMs?: number;
+  readonly rabbitmqDlqDeny?: readonly string[];
+  readonly rabbitmqRetryQueuePatterns?: readonly string[];
 }
 
 export type ExporterSettingKey = keyof FlatSettings;
@@ -59,8 +66,16 @@ export type ExporterSettingKey = keyof FlatSettings;
 export const DEFAULT_PORT = 9464;
 export const DEFAULT_HOST = '0.0.0.0';
 
-/** Lists are comma-separated in flags and variables, string arrays in the file. */
-type Typed = { readonly kind: 'number'; readonly rule: ValueRule<number> } | { readonly kind: 'string'; readonly rule: ValueRule<string> } | { readonly kind: 'list'; readonly rule: ListRule };
+/**
+ * Lists are comma-separated in flags and variables, string arrays in the file. Allowances (of lag,
+ * per group glob) are `glob=messages` items in flags and variables, `{ groups, messages }` objects
+ * in the file (the shape of {@link KafkaTargetConfig.allowedLag}).
+ */
+type Typed =
+  | { readonly kind: 'number'; readonly rule: ValueRule<number> }
+  | { readonly kind: 'string'; readonly rule: ValueRule<string> }
+  | { readonly kind: 'list'; readonly rule: ListRule }
+  | { readonly kind: 'allowances' };
 
 type Setting = Typed & {
   readonly env: string;
@@ -76,6 +91,7 @@ type Setting = Typed & {
 const list = (rule: ListRule): Typed => ({ kind: 'list', rule });
 const num = (rule: ValueRule<number>): Typed => ({ kind: 'number', rule });
 const str = (rule: ValueRule<string>): Typed => ({ kind: 'string', rule });
+const allowances: Typed = { kind: 'allowances' };
 
 /** Every setting: its type and rule, environment variable, place in the file (and the config), and flag. */
 const SETTINGS: { readonly [K in ExporterSettingKey]-?: Setting } = {
@@ -119,6 +135,17 @@ const SETTINGS: { readonly [K in ExporterSettingKey]-?: Setting } = {
   kafkaSaslPasswordFile: { ...str(RULES.file), env: 'KAFKA_SASL_PASSWORD_FILE', path: ['kafka', 'sasl', 'passwordFile'], flag: 'kafka-sasl-password-file' },
   kafkaSaslTokenCommand: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_OAUTHBEARER_TOKEN_COMMAND', path: ['kafka', 'sasl', 'tokenCommand'], flag: 'kafka-sasl-token-command' },
   kafkaSaslTokenFile: { ...str(RULES.file), env: 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', path: ['kafka', 'sasl', 'tokenFile'], flag: 'kafka-sasl-token-file' },
+  collectTimeoutSeconds: { ...num(RULES.collectTimeoutSeconds), env: 'EDA_EXPORTER_COLLECT_TIMEOUT_SECONDS', path: ['collectTimeoutSeconds'], flag: 'collect-timeout' },
+  kafkaClientId: { ...str(RULES.nonEmpty), env: 'KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], flag: 'kafka-client-id' },
+  kafkaConcurrency: { ...num(RULES.kafkaConcurrency), env: 'KAFKA_CONCURRENCY', path: ['kafka', 'concurrency'], flag: 'kafka-concurrency' },
+  kafkaRequestTimeoutMs: { ...num(RULES.requestTimeoutMs), env: 'KAFKA_REQUEST_TIMEOUT_MS', path: ['kafka', 'requestTimeoutMs'], flag: 'kafka-request-timeout-ms' },
+  kafkaAllowedLag: { ...allowances, env: 'KAFKA_ALLOWED_LAG', path: ['kafka', 'allowedLag'], flag: 'kafka-allowed-lag' },
+  rabbitmqRequestTimeoutMs: { ...num(RULES.requestTimeoutMs), env: 'RABBITMQ_REQUEST_TIMEOUT_MS', path: ['rabbitmq', 'requestTimeoutMs'], flag: 'rabbitmq-request-timeout-ms' },
+  rabbitmqDlqDeny: { ...list(LIST_RULES.globs), env: 'RABBITMQ_DLQ_DENY', path: ['rabbitmq', 'dlqDeny'], flag: 'rabbitmq-dlq-deny' },
+  rabbitmqRetryQueuePatterns: { ...list(LIST_RULES.globs), env: 'RABBITMQ_RETRY_QUEUE_PATTERNS', path: ['rabbitmq', 'retryQueuePatterns'], flag: 'rabbitmq-retry-queue-pattern' },
+  managementPageSize: { ...num(RULES.managementPageSize), env: 'RABBITMQ_MANAGEMENT_PAGE_SIZE', path: ['rabbitmq', 'managementPageSize'], flag: 'rabbitmq-management-page-size' },
+  managementCaFile: { ...str(RULES.file), env: 'RABBITMQ_MANAGEMENT_CA_FILE', path: ['rabbitmq', 'managementCaFile'], flag: 'rabbitmq-management-ca-file' },
+  prometheusUrl: { ...str(RULES.prometheusUrl), env: 'RABBITMQ_PROMETHEUS_URL', path: ['rabbitmq', 'prometheusUrl'], flag: 'rabbitmq-prometheus-url' },
 };
 
 /** The file's lists of targets, each item shaped like the `kafka` / `rabbitmq` object. */
@@ -145,7 +172,11 @@ export interface ExporterFlagSpec {
 
 /** Command-line flag (without `--`) → setting. */
 export const EXPORTER_FLAGS: Readonly<Record<string, ExporterFlagSpec>> = Object.fromEntries(
-  SETTING_ENTRIES.filter(([, s]) => s.flag !== undefined).map(([key, s]) => [s.flag!, { setting: key, kind: s.kind, repeatable: s.kind === 'list' && key !== 'kafkaBrokers' }]),
+  SETTING_ENTRIES.filter(([, s]) => s.flag !== undefined).map(([key, s]) => {
+    // Allowances are comma-separated `glob=messages` items: a list, as far as the command line goes.
+    const kind = s.kind === 'allowances' ? 'list' : s.kind;
+    return [s.flag!, { setting: key, kind, repeatable: kind === 'list' && key !== 'kafkaBrokers' }];
+  }),
 );
 
 /** Where a layer of settings comes from; it decides how a setting is named in messages. */
@@ -166,6 +197,7 @@ export function settingDescription(key: ExporterSettingKey): string {
 }
 
 function checkTyped(setting: Setting, value: unknown, name: string): unknown {
+  if (setting.kind === 'allowances') return checkAllowances(value, name);
   if (setting.kind === 'list') return checkList(setting.rule, value as readonly string[], name);
   if (setting.kind === 'number') return checkValue(setting.rule, value as number, name);
   return checkValue(setting.rule, value as string, name);
@@ -182,7 +214,8 @@ export function settingsFromStrings(values: Readonly<Partial<Record<ExporterSett
     const raw = values[key];
     if (raw === undefined) continue;
     const name = settingName(key, source);
-    if (setting.kind === 'list') out[key] = (typeof raw === 'string' ? [raw] : raw).flatMap((r) => parseList(setting.rule, r, name));
+    if (setting.kind === 'allowances') out[key] = (typeof raw === 'string' ? [raw] : raw).flatMap((r) => parseAllowances(r, name));
+    else if (setting.kind === 'list') out[key] = (typeof raw === 'string' ? [raw] : raw).flatMap((r) => parseList(setting.rule, r, name));
     else if (typeof raw !== 'string') throw new ConfigError(`${name} may be given only once`);
     else if (setting.kind === 'number') out[key] = parseNumber(setting.rule, raw, name);
     else out[key] = checkValue(setting.rule, raw, name);
@@ -244,10 +277,13 @@ function checkKnownKeys(json: Record<string, unknown>, origin: string): void {
 }
 
 function typeName(kind: Setting['kind']): string {
+  if (kind === 'allowances') return 'a list of { "groups": glob, "messages": count }';
   return kind === 'list' ? 'a list of strings' : kind === 'number' ? 'a number' : 'a string';
 }
 
 function hasKind(kind: Setting['kind'], value: unknown): boolean {
+  // Allowances are checked item by item (checkAllowances), with a message naming the item.
+  if (kind === 'allowances') return true;
   if (kind === 'list') return Array.isArray(value) && value.every((v) => typeof v === 'string');
   return typeof value === kind;
 }
@@ -413,8 +449,8 @@ export function toExporterConfig(s: ExporterSettings): ResolvedExporterSettings 
 
 /**
  * Checks an embedded configuration ({@link createExporter}): the settings the file also has, by
- * their dotted paths, and the collection timeout, which must fit Node's timers too. Keys the file
- * does not have (clientId, concurrency, …) are the embedding program's business and not checked.
+ * their dotted paths. Keys the file does not have (fallbackQueues, …) are the embedding program's
+ * business and not checked.
  */
 export function checkExporterConfig(config: ExporterConfig, origin = 'exporter config'): void {
   const tree: unknown = config;
@@ -430,11 +466,6 @@ export function checkExporterConfig(config: ExporterConfig, origin = 'exporter c
     });
   }
   checkTargets(config, (target, field) => `${origin}: ${target.list === undefined ? target.kind : `${target.list}[${target.index}]`}.${field}`);
-  const timeout = config.collectTimeoutSeconds;
-  if (timeout !== undefined) {
-    const rule = { expect: `a positive number of seconds up to ${MAX_TIMER_SECONDS}`, valid: (v: number) => Number.isFinite(v) && v > 0 && v <= MAX_TIMER_SECONDS };
-    checkValue(rule, timeout, `${origin}: collectTimeoutSeconds`);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,7 +543,9 @@ function checkTargets(config: ExporterConfig, field: FieldNamer): void {
     [{ kind: 'rabbitmq' as const }, config.rabbitmq] as const,
     ...(config.rabbitmqServers ?? []).map((c, index) => [{ kind: 'rabbitmq' as const, list: 'rabbitmqServers' as const, index }, c] as const),
   ]) {
-    if (server?.managementPasswordFile === undefined) continue;
+    if (server === undefined) continue;
+    checkManagementTls(server, (f) => field(place, f));
+    if (server.managementPasswordFile === undefined) continue;
     if (server.managementPassword !== undefined) {
       throw new ConfigError(`${field(place, 'managementPassword')} and ${field(place, 'managementPasswordFile')} are both set: give only one`);
     }
@@ -520,6 +553,27 @@ function checkTargets(config: ExporterConfig, field: FieldNamer): void {
   }
   if (config.kafka) checkKafkaSecurity(config.kafka, (f) => field({ kind: 'kafka' }, f));
   config.kafkaClusters?.forEach((c, index) => checkKafkaSecurity(c, (f) => field({ kind: 'kafka', list: 'kafkaClusters', index }, f)));
+}
+
+/**
+ * A CA file for the management API goes with an https management URL, and holds a PEM certificate
+ * (read now, so a missing or wrong file stops the start instead of failing every collection).
+ */
+export function checkManagementTls(server: RabbitMqTargetConfig, field: (f: string) => string): void {
+  const caFile = server.managementCaFile;
+  if (caFile === undefined) return;
+  const url = server.managementUrl;
+  if (url === undefined) throw new ConfigError(`${field('managementCaFile')} is set but ${field('managementUrl')} is not: the CA file is for an https management URL`);
+  if (new URL(url).protocol !== 'https:') {
+    throw new ConfigError(`${field('managementCaFile')} is set but ${field('managementUrl')} ${shown(url)} is not https: the CA is only used over TLS`, {
+      hint: 'Use the https:// management URL (RabbitMQ listens for it on management.ssl.port, often 15671), or drop the CA file.',
+    });
+  }
+  if (!readSecretFile(caFile, field('managementCaFile')).includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`${field('managementCaFile')} ${caFile} holds no PEM certificate`, {
+      hint: 'Give the CA certificate that signed the management certificate, in PEM form (the file RabbitMQ has as management.ssl.cacertfile).',
+    });
+  }
 }
 
 /** The TLS and SASL settings of one cluster fit together, and every file they name can be read. */

@@ -28,6 +28,17 @@ export const SECURITY_PROTOCOLS = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_s
 export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 export const INTERVAL_SECONDS = { min: 0.1, max: 86_400 } as const;
 export const STATUS_WINDOW_SECONDS = { min: 1, max: 604_800 } as const;
+/** Groups whose offsets are fetched at once: beyond a few hundred only the coordinators suffer. */
+export const KAFKA_CONCURRENCY = { min: 1, max: 1_000 } as const;
+/** A request timeout in milliseconds: at least 100 ms, at most what Node's timers hold. */
+export const REQUEST_TIMEOUT_MS = { min: 100, max: MAX_TIMER_SECONDS * 1000 } as const;
+/** RabbitMQ serves at most 500 items per management API page. */
+export const MANAGEMENT_PAGE_SIZE = { min: 1, max: 500 } as const;
+
+const integer = (range: { readonly min: number; readonly max: number }, unit = ''): ValueRule<number> => ({
+  expect: `an integer${unit} from ${range.min} to ${range.max}`,
+  valid: (v) => Number.isInteger(v) && v >= range.min && v <= range.max,
+});
 
 const seconds = (range: { readonly min: number; readonly max: number }): ValueRule<number> => ({
   expect: `a number of seconds from ${range.min} to ${range.max}`,
@@ -63,9 +74,22 @@ export const RULES = {
   port: { expect: 'an integer from 0 to 65535', valid: (v: number) => Number.isInteger(v) && v >= 0 && v <= 65535, hint: '0 picks a free port; the default is 9464.' },
   intervalSeconds: seconds(INTERVAL_SECONDS),
   statusWindowSeconds: seconds(STATUS_WINDOW_SECONDS),
+  collectTimeoutSeconds: {
+    expect: `a positive number of seconds up to ${MAX_TIMER_SECONDS}`,
+    valid: (v: number) => Number.isFinite(v) && v > 0 && v <= MAX_TIMER_SECONDS,
+    hint: 'A collection running longer is abandoned and counted as failed; the default is the interval, at least 5 s.',
+  },
+  kafkaConcurrency: integer(KAFKA_CONCURRENCY),
+  requestTimeoutMs: integer(REQUEST_TIMEOUT_MS, ' number of milliseconds'),
+  managementPageSize: { ...integer(MANAGEMENT_PAGE_SIZE), hint: 'RabbitMQ serves at most 500 items per page (the default).' },
   host: { expect: 'a host name or IP address', valid: isHostName, hint: 'For example 0.0.0.0 (every interface, the default), 127.0.0.1 or ::1.' },
   granularity: { expect: '"partition" or "topic"', valid: (v: string) => v === 'partition' || v === 'topic' },
   managementUrl: { expect: 'an http:// or https:// URL', valid: (v: string) => urlWithProtocol(v, ['http:', 'https:']), hint: 'For example http://guest:guest@localhost:15672' },
+  prometheusUrl: {
+    expect: 'an http:// or https:// URL',
+    valid: (v: string) => urlWithProtocol(v, ['http:', 'https:']),
+    hint: 'The rabbitmq_prometheus plugin, for example http://localhost:15692',
+  },
   amqpUrl: { expect: 'an amqp:// or amqps:// URL', valid: (v: string) => urlWithProtocol(v, ['amqp:', 'amqps:']), hint: 'For example amqp://guest:guest@localhost:5672' },
   nonEmpty: { expect: 'a non-empty string', valid: (v: string) => v !== '' },
   file: { expect: 'a file name', valid: (v: string) => v.trim() !== '' },
@@ -93,6 +117,58 @@ export const LIST_RULES = {
   },
   globs: { item: { expect: 'a non-empty glob', valid: (v: string) => v !== '' }, expectList: 'one or more globs (`*` is the wildcard), comma-separated' },
 } as const satisfies Record<string, ListRule>;
+
+/** One per-group allowance of lag: groups matching the glob may be this many messages behind. */
+export interface LagAllowance {
+  readonly groups: string;
+  readonly messages: number;
+}
+
+export const ALLOWANCE_EXAMPLE = 'etl-*=100000';
+const ALLOWANCE_FILE_EXAMPLE = '[{ "groups": "etl-*", "messages": 100000 }]';
+
+/** `glob=messages` (split at the last `=`, so a glob may hold one); undefined when it is not that. */
+export function parseAllowance(text: string): LagAllowance | undefined {
+  const eq = text.lastIndexOf('=');
+  if (eq < 0) return undefined;
+  const groups = text.slice(0, eq).trim();
+  const count = text.slice(eq + 1).trim();
+  if (groups === '' || !/^\d+$/.test(count) || !Number.isSafeInteger(Number(count))) return undefined;
+  return { groups, messages: Number(count) };
+}
+
+/** Allowances given as text: `glob=messages`, comma-separated, never empty. */
+export function parseAllowances(raw: string, name: string): readonly LagAllowance[] {
+  const items = splitList(raw);
+  if (items.length === 0) throw new ConfigError(`${name} is empty (got ${shown(raw)}): give one or more group-glob=messages, comma-separated (for example ${ALLOWANCE_EXAMPLE})`);
+  return items.map((item) => {
+    const allowance = parseAllowance(item);
+    if (!allowance) {
+      throw new ConfigError(`${name}: ${shown(item)} is not group-glob=messages`, {
+        hint: `Give each allowance as a group name glob, "=" and a whole number of messages, comma-separated: ${ALLOWANCE_EXAMPLE},reporting=5000`,
+      });
+    }
+    return allowance;
+  });
+}
+
+/** Allowances given as a value of the file or the embedded config: a list of `{ groups, messages }`. */
+export function checkAllowances(value: unknown, name: string): readonly LagAllowance[] {
+  const hint = { hint: `In the config file: ${ALLOWANCE_FILE_EXAMPLE}; as a flag or variable: ${ALLOWANCE_EXAMPLE},reporting=5000` };
+  if (!Array.isArray(value)) throw new ConfigError(`${name} must be a list of { "groups": glob, "messages": count } (got ${shown(value)})`, hint);
+  value.forEach((item: unknown, i) => {
+    const at = `${name}[${i}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(`${at} must be an object { "groups": glob, "messages": count } (got ${shown(item)})`, hint);
+    const extra = Object.keys(item).filter((k) => k !== 'groups' && k !== 'messages');
+    if (extra.length > 0) throw new ConfigError(`${at}: unknown key${extra.length > 1 ? 's' : ''} ${extra.join(', ')}: an allowance has only groups and messages`, hint);
+    const { groups, messages } = item as { groups?: unknown; messages?: unknown };
+    if (typeof groups !== 'string' || groups.trim() === '') throw new ConfigError(`${at}.groups must be a non-empty glob (got ${shown(groups)})`, hint);
+    if (typeof messages !== 'number' || !Number.isSafeInteger(messages) || messages < 0) {
+      throw new ConfigError(`${at}.messages must be a whole number of messages, 0 or more (got ${shown(messages)})`, hint);
+    }
+  });
+  return value as readonly LagAllowance[];
+}
 
 /** Splits "a, b,,c" into ["a", "b", "c"]. */
 export function splitList(value: string): string[] {

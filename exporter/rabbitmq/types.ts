@@ -1,4 +1,4 @@
-import type { CountSample, DlqSample, QueueSample, RabbitMqSnapshot } from '../types';
+import type { CountSample, DlqSample, QueueSample, RabbitMqSnapshot, RabbitMqTargetConfig } from '../types';
 
 /** The operations RabbitMQ counts per queue in its management message_stats. */
 export type RabbitMqQueueOperation = 'publish' | 'deliver' | 'ack' | 'redeliver';
@@ -7,29 +7,11 @@ export type RabbitMqQueueOperation = 'publish' | 'deliver' | 'ack' | 'redeliver'
 export type RabbitMqVia = 'management' | 'prometheus' | 'amqp';
 
 /**
- * Settings of the RabbitMQ collector beyond the shared target configuration; every one has a
- * default, so a configuration that names none behaves as before.
+ * Settings of the RabbitMQ collector beyond the queue filters and URLs; every one has a default,
+ * so a configuration that names none behaves as before. They are part of the target configuration
+ * (the exporter's settings table gives each a flag, a variable and a file key).
  */
-export interface RabbitMqCollectorSettings {
-  /** Queue name patterns never reported as dead-letter queues, whatever the topology or names say. */
-  readonly dlqDeny?: readonly string[];
-  /**
-   * Queue name patterns of retry queues (a TTL queue dead-lettering back to its source): never
-   * DLQs. Retry loops are also recognised from the topology alone; this covers the loops whose
-   * way back the exporter cannot see (a consumer republishing, a plugin exchange).
-   */
-  readonly retryQueuePatterns?: readonly string[];
-  /** Queues per management API page (default 500, RabbitMQ's maximum). */
-  readonly managementPageSize?: number;
-  /** PEM file of the CA(s) that signed the management API's certificate, for https URLs. */
-  readonly managementCaFile?: string;
-  /**
-   * RabbitMQ's own Prometheus endpoint (rabbitmq_prometheus plugin, http://host:15692), read when
-   * the management API answers without statistics (management_agent.disable_metrics_collector)
-   * or does not answer at all.
-   */
-  readonly prometheusUrl?: string;
-}
+export type RabbitMqCollectorSettings = Pick<RabbitMqTargetConfig, 'dlqDeny' | 'retryQueuePatterns' | 'managementPageSize' | 'managementCaFile' | 'prometheusUrl'>;
 
 export interface RabbitMqQueueSample extends QueueSample {
   /** RabbitMQ's cumulative message_stats counts, by operation (exported as counters). */

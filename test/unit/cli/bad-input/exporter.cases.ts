@@ -139,6 +139,26 @@ const exporterCases: readonly BadInputCase[] = [
 
   { name: '--rabbitmq-management-password-file: a missing file', argv: ['--rabbitmq-management-url', 'http://127.0.0.1:9', '--rabbitmq-management-password-file', '{dir}/absent'], exit: 2, message: 'cannot read rabbitmq.managementPasswordFile (--rabbitmq-management-password-file, RABBITMQ_MANAGEMENT_PASSWORD_FILE) {dir}/absent: no such file' },
 
+  // Timeouts, concurrency, the client id and the per-group allowed lag.
+  { name: '--collect-timeout 0', argv: ['--collect-timeout', '0', ...KAFKA], exit: 2, message: '--collect-timeout must be a positive number of seconds up to 2147483 (got "0")' },
+  { name: 'EDA_EXPORTER_COLLECT_TIMEOUT_SECONDS=never', argv: KAFKA, env: { EDA_EXPORTER_COLLECT_TIMEOUT_SECONDS: 'never' }, exit: 2, message: 'EDA_EXPORTER_COLLECT_TIMEOUT_SECONDS must be a positive number of seconds' },
+  { name: '--kafka-concurrency 0', argv: ['--kafka-concurrency', '0', ...KAFKA], exit: 2, message: '--kafka-concurrency must be an integer from 1 to 1000 (got "0")' },
+  { name: '--kafka-request-timeout-ms 5s', argv: ['--kafka-request-timeout-ms', '5s', ...KAFKA], exit: 2, message: '--kafka-request-timeout-ms must be an integer number of milliseconds from 100 to 2147483000 (got "5s")' },
+  { name: "--kafka-client-id ''", argv: ['--kafka-client-id', '', ...KAFKA], exit: 2, message: '--kafka-client-id must be a non-empty string (got "")' },
+  { name: '--kafka-allowed-lag without a count', argv: ['--kafka-allowed-lag', 'etl-*', ...KAFKA], exit: 2, message: '--kafka-allowed-lag: "etl-*" is not group-glob=messages' },
+  { name: 'KAFKA_ALLOWED_LAG with a negative count', argv: KAFKA, env: { KAFKA_ALLOWED_LAG: 'etl-*=100000,reporting=-1' }, exit: 2, message: 'KAFKA_ALLOWED_LAG: "reporting=-1" is not group-glob=messages' },
+  { name: '--config: kafka.allowedLag in the flag form', argv: CONFIG, files: config({ kafka: { brokers: ['127.0.0.1:9'], allowedLag: 'etl-*=5' } }), exit: 2, message: 'kafka.allowedLag must be a list of { "groups": glob, "messages": count } (got "etl-*=5")' },
+
+  // RabbitMQ collector settings: timeouts, pages, DLQ deny and retry patterns, TLS, the Prometheus endpoint.
+  { name: '--rabbitmq-request-timeout-ms 0', argv: ['--rabbitmq-request-timeout-ms', '0', '--amqp-url', 'amqp://127.0.0.1:9'], exit: 2, message: '--rabbitmq-request-timeout-ms must be an integer number of milliseconds from 100' },
+  { name: '--rabbitmq-management-page-size 1000', argv: ['--rabbitmq-management-page-size', '1000', '--rabbitmq-management-url', 'http://127.0.0.1:9'], exit: 2, message: '--rabbitmq-management-page-size must be an integer from 1 to 500 (got "1000")' },
+  { name: "--rabbitmq-dlq-deny ''", argv: ['--rabbitmq-dlq-deny', '', '--amqp-url', 'amqp://127.0.0.1:9'], exit: 2, message: '--rabbitmq-dlq-deny is empty' },
+  { name: "--rabbitmq-retry-queue-pattern ' , '", argv: ['--rabbitmq-retry-queue-pattern', ' , ', '--amqp-url', 'amqp://127.0.0.1:9'], exit: 2, message: '--rabbitmq-retry-queue-pattern is empty' },
+  { name: '--rabbitmq-prometheus-url without a scheme', argv: ['--rabbitmq-prometheus-url', '127.0.0.1:15692', '--amqp-url', 'amqp://127.0.0.1:9'], exit: 2, message: '--rabbitmq-prometheus-url must be an http:// or https:// URL (got "127.0.0.1:15692")' },
+  { name: '--rabbitmq-management-ca-file: a missing file', argv: ['--rabbitmq-management-url', 'https://127.0.0.1:9', '--rabbitmq-management-ca-file', '{dir}/absent.pem'], exit: 2, message: 'cannot read rabbitmq.managementCaFile (--rabbitmq-management-ca-file, RABBITMQ_MANAGEMENT_CA_FILE) {dir}/absent.pem: no such file' },
+  { name: '--rabbitmq-management-ca-file with an http:// URL', argv: ['--rabbitmq-management-url', 'http://127.0.0.1:9', '--rabbitmq-management-ca-file', '{dir}/ca.pem'], files: { 'ca.pem': '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n' }, exit: 2, message: 'is not https: the CA is only used over TLS' },
+  { name: 'RABBITMQ_MANAGEMENT_CA_FILE: not a PEM file', argv: ['--rabbitmq-management-url', 'https://127.0.0.1:9'], env: { RABBITMQ_MANAGEMENT_CA_FILE: '{dir}/ca.jks' }, files: { 'ca.jks': 'binary' }, exit: 2, message: '{dir}/ca.jks holds no PEM certificate' },
+
   // Several clusters: names, the label, the file's lists.
   { name: "--kafka-cluster-name ''", argv: [...KAFKA, '--kafka-cluster-name', ''], exit: 2, message: '--kafka-cluster-name must be a non-empty string (got "")' },
   { name: "--rabbitmq-server-name ''", argv: ['--amqp-url', 'amqp://127.0.0.1:9', '--rabbitmq-server-name', ''], exit: 2, message: '--rabbitmq-server-name must be a non-empty string (got "")' },
