@@ -1,13 +1,5 @@
 import { EdaHarnessError, errorMessage } from '@eda-harness/core';
 import { packageVersion } from './package-info';
-import { contractsCommand, CONTRACTS_HELP } from './contracts-command';
-import { alertsCommand, ALERTS_HELP } from './alerts-command';
-import { chaosCommand, CHAOS_HELP } from './chaos-command';
-import { dashboardsCommand, DASHBOARDS_HELP } from './dashboards-command';
-import { docsCommand, DOCS_HELP } from './docs-command';
-import { envCommand, ENV_HELP } from './env-command';
-import { exporterCommand, EXPORTER_HELP } from './exporter-command';
-import { startCommand, START_HELP } from './start-command';
 
 export const VERSION: string = packageVersion();
 
@@ -15,20 +7,48 @@ export const VERSION: string = packageVersion();
 export type Command = (argv: string[]) => Promise<number>;
 
 interface CommandEntry {
-  readonly run: Command;
   readonly summary: string;
-  readonly help: string;
+  /**
+   * Loads the command's module only when it runs: each module pulls in what it needs (kafkajs,
+   * Pact, testcontainers …), so `eda-harness exporter` does not pay for Pact's start-up, and a
+   * refused flag answers in a fraction of a second.
+   */
+  readonly load: () => Promise<{ readonly run: Command; readonly help: string }>;
 }
 
 const commands: Record<string, CommandEntry> = {
-  env: { run: envCommand, summary: 'start, inspect and stop real Kafka / RabbitMQ / Toxiproxy / Prometheus', help: ENV_HELP },
-  contracts: { run: contractsCommand, summary: 'verify message providers against Pact contracts; list pact files', help: CONTRACTS_HELP },
-  alerts: { run: alertsCommand, summary: 'generate the Prometheus and Grafana alert rule files (thresholds from --config)', help: ALERTS_HELP },
-  exporter: { run: exporterCommand, summary: 'serve Kafka lag, consumer status, DLQ and queue depth for Prometheus (/metrics)', help: EXPORTER_HELP },
-  dashboards: { run: dashboardsCommand, summary: 'generate the Grafana dashboards (dashboards/grafana/*.json)', help: DASHBOARDS_HELP },
-  chaos: { run: chaosCommand, summary: 'run broker-chaos scenarios (kill, restart, pause, failover, latency, partition, poison) and write a report', help: CHAOS_HELP },
-  start: { run: startCommand, summary: 'the demo: brokers + reference system under traffic, live summary (npm start)', help: START_HELP },
-  docs: { run: docsCommand, summary: 'generate the reference pages (docs/reference/*.md: telemetry, CLI help, exporter options)', help: DOCS_HELP },
+  env: {
+    summary: 'start, inspect and stop real Kafka / RabbitMQ / Toxiproxy / Prometheus',
+    load: async () => import('./env-command').then((m) => ({ run: m.envCommand, help: m.ENV_HELP })),
+  },
+  contracts: {
+    summary: 'verify message providers against Pact contracts; list pact files',
+    load: async () => import('./contracts-command').then((m) => ({ run: m.contractsCommand, help: m.CONTRACTS_HELP })),
+  },
+  alerts: {
+    summary: 'generate the Prometheus and Grafana alert rule files (thresholds from --config)',
+    load: async () => import('./alerts-command').then((m) => ({ run: m.alertsCommand, help: m.ALERTS_HELP })),
+  },
+  exporter: {
+    summary: 'serve Kafka lag, consumer status, DLQ and queue depth for Prometheus (/metrics)',
+    load: async () => import('./exporter-command').then((m) => ({ run: m.exporterCommand, help: m.EXPORTER_HELP })),
+  },
+  dashboards: {
+    summary: 'generate the Grafana dashboards (dashboards/grafana/*.json)',
+    load: async () => import('./dashboards-command').then((m) => ({ run: m.dashboardsCommand, help: m.DASHBOARDS_HELP })),
+  },
+  chaos: {
+    summary: 'run broker-chaos scenarios (kill, restart, pause, failover, latency, partition, poison) and write a report',
+    load: async () => import('./chaos-command').then((m) => ({ run: m.chaosCommand, help: m.CHAOS_HELP })),
+  },
+  start: {
+    summary: 'the demo: brokers + reference system under traffic, live summary (npm start)',
+    load: async () => import('./start-command').then((m) => ({ run: m.startCommand, help: m.START_HELP })),
+  },
+  docs: {
+    summary: 'generate the reference pages (docs/reference/*.md: telemetry, CLI help, exporter options)',
+    load: async () => import('./docs-command').then((m) => ({ run: m.docsCommand, help: m.DOCS_HELP })),
+  },
 };
 
 export function usage(): string {
@@ -67,11 +87,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(VERSION);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const entry = commands[name];
+  if (!entry) {
     console.error(`eda-harness: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(command.help);
     return 0;
