@@ -60,6 +60,11 @@ export interface KafkaMemory {
   readonly seriesSources: ReadonlyMap<string, SeriesSource>;
   /** Groups seen committing with no members: offset-only (manual assignment), see {@link groupSamples}. */
   readonly manualGroups: ReadonlySet<string>;
+  /**
+   * Groups described with no members at the last collection: only offsets that move while a group
+   * stayed without members make it manual (a consumer's last commit on close lands with its leave).
+   */
+  readonly emptyGroups?: ReadonlySet<string>;
 }
 
 export const EMPTY_KAFKA_MEMORY: KafkaMemory = {
@@ -72,6 +77,7 @@ export const EMPTY_KAFKA_MEMORY: KafkaMemory = {
   records: new Map(),
   seriesSources: new Map(),
   manualGroups: new Set(),
+  emptyGroups: new Set(),
 };
 
 export interface KafkaSnapshotInput {
@@ -100,7 +106,7 @@ export interface KafkaSnapshotOptions {
    * Lag each group may carry per partition and still count as caught up: the first rule whose
    * glob matches the group applies; none, no allowance (KafkaTargetConfig.allowedLag).
    */
-  readonly allowedLag?: readonly AllowedLagRule[];
+  readonly allowedLag?: readonly AllowedLagRule[] | undefined;
 }
 
 type LagSeconds = Pick<PartitionLagSample, 'lagSeconds' | 'lagSecondsSource'>;
@@ -183,6 +189,7 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
       records: records.used,
       seriesSources: new Map([...seriesSources, ...keptSources(memory, groups.keptCommits)]),
       manualGroups: groups.manualGroups,
+      emptyGroups: groups.emptyGroups,
     },
   };
 }
@@ -336,8 +343,11 @@ function partitionLags(
  * Manual-assignment (offset-only) groups: Kafka 3 lists them with an empty protocol type, but
  * Kafka 4's group coordinator lists a group created by a bare offset commit as an empty
  * `consumer` group, exactly like a subscribed group whose consumers all left. What tells them
- * apart is that its committed offsets move while it has no members: from then on (while it stays
- * without members) it is manual, judged by offset movement and exported without a member count.
+ * apart is that its committed offsets move while it has no members (between two collections that
+ * both saw it without members: a subscribed consumer's last commit on close lands together with its
+ * leave and must not make its group manual, or a stopped group would read STALL instead of STOP):
+ * from then on (while it stays without members) it is manual, judged by offset movement and
+ * exported without a member count.
  */
 function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, options: KafkaSnapshotOptions, lag: ReturnType<typeof partitionLags>) {
   /** The histories of the samples kept for unreadable groups. */
@@ -348,14 +358,21 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
   const assignment = new Map<string, 'manual' | 'consumer'>();
   const rewound: string[] = [];
   const manualGroups = new Set<string>();
+  const emptyGroups = new Set<string>();
   const allowedLagOf = allowedLagResolver(options.allowedLag);
   for (const { group, description, committed } of read.groups) {
     const unreadable = committed === undefined;
     // Without a description membership is unknown, and it is what tells STALL from STOP.
     const failed = unreadable || description === undefined;
     const members = description?.members ?? 0;
+    if (description !== undefined && members === 0) emptyGroups.add(group);
+    // Moved between two collections that both saw no members: not a subscribed consumer's last
+    // commit on close, which lands together with its leave.
     const committedWithoutMembers =
-      description !== undefined && members === 0 && lag.byGroup.get(group)?.some((s) => movedSinceLast(memory, group, s)) === true;
+      description !== undefined &&
+      members === 0 &&
+      memory.emptyGroups?.has(group) === true &&
+      lag.byGroup.get(group)?.some((s) => movedSinceLast(memory, group, s)) === true;
     const manual = isManualAssignment(description) || (description !== undefined && members === 0 && (memory.manualGroups.has(group) || committedWithoutMembers));
     if (manual) manualGroups.add(group);
     if (description) assignment.set(group, manual ? 'manual' : 'consumer');
@@ -401,7 +418,7 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
       uncommitted: uncommittedPartitions(description?.assigned, samples, options.selection),
     });
   }
-  return { groups, partitions, lastPartitions, keptCommits, assignment, rewound, manualGroups };
+  return { groups, partitions, lastPartitions, keptCommits, assignment, rewound, manualGroups, emptyGroups };
 }
 
 /** True when the group's committed offset of this partition differs from the last collection's. */

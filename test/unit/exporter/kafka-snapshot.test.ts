@@ -5,7 +5,8 @@ import { fetchRounds, recordRequests, recordsToFetch, topicsToWatch } from '../.
 import type { ClusterRead, GroupRead, KafkaSelection, RecordRead } from '../../../exporter/kafka/cluster-read';
 import { commitKey, partitionKey, recordKey } from '../../../exporter/kafka/partition-history';
 import { EMPTY_KAFKA_MEMORY, kafkaSnapshot } from '../../../exporter/kafka/snapshot';
-import type { KafkaMemory, KafkaSnapshotDetail } from '../../../exporter/kafka/snapshot';
+import type { KafkaMemory, KafkaSnapshotDetail, KafkaSnapshotOptions } from '../../../exporter/kafka/snapshot';
+import { DEFAULT_STATUS_WINDOW_SECONDS } from '../../../exporter/kafka/consumer-status';
 
 /**
  * The Kafka numbers over plain objects: what the cluster reads would return, in; the snapshot
@@ -59,12 +60,12 @@ const recordsOf = (byName: Record<string, RecordRead> = {}): Map<string, RecordR
   );
 
 /** Runs collections in order, carrying the memory; returns every snapshot and the last memory. */
-function collect(steps: Step[]): { snapshots: KafkaSnapshotDetail[]; memory: KafkaMemory } {
+function collect(steps: Step[], options: Partial<KafkaSnapshotOptions> = {}): { snapshots: KafkaSnapshotDetail[]; memory: KafkaMemory } {
   let memory = EMPTY_KAFKA_MEMORY;
   const snapshots: KafkaSnapshotDetail[] = [];
   for (const step of steps) {
     const records = recordsOf(step.records);
-    const next = kafkaSnapshot({ read: step.read, records, atMs: step.atMs, fetchedAtMs: step.atMs }, memory, { selection, windowMs: WINDOW_MS });
+    const next = kafkaSnapshot({ read: step.read, records, atMs: step.atMs, fetchedAtMs: step.atMs }, memory, { selection, windowMs: WINDOW_MS, ...options });
     snapshots.push(next.snapshot);
     memory = next.memory;
   }
@@ -481,5 +482,93 @@ describe('what to read', () => {
       ],
       [{ topic: 't', partition: 0, offset: 3 }],
     ]);
+  });
+});
+
+describe('Kafka snapshot: consumer status with the default settings (15 s interval, default window)', () => {
+  const INTERVAL_S = 15;
+  const defaults = { windowMs: DEFAULT_STATUS_WINDOW_SECONDS * 1000 };
+  /** Producers write 10 messages/s to t/0; `committedAt(t)` is the group's committed offset at t (s). */
+  const run = (committedAt: (t: number) => number, { members = (_t: number): number => 1, until = 900, phase = 7, allowedLag = 0 } = {}) => {
+    const times: number[] = [];
+    for (let t = phase; t <= until; t += INTERVAL_S) times.push(t);
+    const { snapshots } = collect(
+      times.map((t) => ({ read: read([group('g', { committed: { t: { 0: committedAt(t) } }, members: members(t) })], { t: { 0: 10 * t } }), atMs: t * 1000 })),
+      { ...defaults, allowedLag: [{ groups: 'g', messages: allowedLag }] },
+    );
+    return times.map((t, i) => ({ t, status: groupOf(snapshots[i]!, 'g')!.status, lag: partitionOf(snapshots[i]!, 'g')!.lagMessages }));
+  };
+
+  it('a consumer that stops or hangs while messages keep coming is flagged within 2 minutes of its last commit, and not before', () => {
+    for (const [membersAfter, expected] of [
+      [1, 'STALL'],
+      [0, 'STOP'],
+    ] as const) {
+      for (const phase of [0, 1, 5, 7, 11, 14]) {
+        const stopAt = 300;
+        // Commits what it has read every 5 s (20 to 70 messages behind), then stops at 300 s.
+        // Hung: still a member; stopped: it left the group.
+        const members = (t: number) => (t <= stopAt ? 1 : membersAfter);
+        const statuses = run((t) => 10 * (Math.floor(Math.min(t, stopAt) / 5) * 5 - 2), { members, phase, until: 600 });
+        expect(statuses.filter((s) => s.t <= stopAt).every((s) => s.status === 'OK')).toBe(true);
+        const first = statuses.find((s) => s.status === expected)!;
+        expect([membersAfter, phase, first.t - stopAt >= DEFAULT_STATUS_WINDOW_SECONDS, first.t - stopAt <= 120]).toEqual([membersAfter, phase, true, true]);
+        expect(statuses.filter((s) => s.t >= first.t).every((s) => s.status === expected)).toBe(true);
+      }
+    }
+  });
+
+  it('a consumer committing every 60 s stays OK (lag never 0 in between); every 100 s it reads STALL between commits unless its allowance covers it', () => {
+    const every = (period: number) => (t: number) => 10 * Math.floor(t / period) * period;
+    const sixty = run(every(60));
+    expect(sixty.every((s) => s.lag > 0)).toBe(true);
+    expect(sixty.map((s) => s.status).filter((x) => x !== 'OK')).toEqual([]);
+    expect(run(every(100)).some((s) => s.status === 'STALL')).toBe(true);
+    expect(run(every(100), { allowedLag: 1_000 }).every((s) => s.status === 'OK')).toBe(true);
+  });
+
+  it('WARN for a consumer reading 8 of every 10 messages: once the trend window is covered, never for one keeping pace', () => {
+    const behind = run((t) => 8 * t, { until: 420 });
+    expect(behind.filter((s) => s.t < 2 * DEFAULT_STATUS_WINDOW_SECONDS).every((s) => s.status === 'OK')).toBe(true);
+    expect(behind.filter((s) => s.t > 2 * DEFAULT_STATUS_WINDOW_SECONDS + INTERVAL_S).every((s) => s.status === 'WARN')).toBe(true);
+    // Keeping pace 30 to 70 messages behind, unevenly.
+    const pacing = run((t) => 10 * t - [30, 70, 45, 60, 35, 50, 65][Math.floor(t / INTERVAL_S) % 7]!, { until: 900 });
+    expect(pacing.every((s) => s.status === 'OK')).toBe(true);
+    // A burst of 3,000 messages at 300 s, drained in the next two minutes: never WARN.
+    const burst = run((t) => (t < 300 ? 10 * t - 20 : Math.min(10 * t + 3_000 - 20, 10 * 300 - 20 + (t - 300) * 40)), { until: 900 });
+    expect(burst.map((s) => s.status).filter((x) => x !== 'OK')).toEqual([]);
+  });
+
+  it('REWIND while the offset reset is inside the window, then the usual status; a stuck partition ranks above it', () => {
+    const statuses = run((t) => (t < 300 ? 10 * t : 10 * t - 1_000), { until: 500 });
+    const after = statuses.filter((s) => s.t > 300);
+    expect(after.filter((s) => s.t - 300 <= DEFAULT_STATUS_WINDOW_SECONDS - INTERVAL_S).every((s) => s.status === 'REWIND')).toBe(true);
+    expect(after.filter((s) => s.t - 300 > DEFAULT_STATUS_WINDOW_SECONDS + INTERVAL_S).every((s) => s.status === 'OK')).toBe(true);
+    expect(statuses.filter((s) => s.t < 300).every((s) => s.status === 'OK')).toBe(true);
+
+    const g = (c0: number) => read([group('g', { committed: { t: { 0: c0, 1: 5 } } })], { t: { 0: 100, 1: 10 } });
+    const { snapshots } = collect([0, 5_000, 10_000, 15_000].map((atMs, i) => ({ read: g(i < 3 ? 100 : 50), atMs })));
+    expect(snapshots.map((s) => groupOf(s, 'g')?.status)).toEqual(['OK', 'OK', 'STALL', 'STALL']);
+    expect(snapshots[3]!.rewound).toEqual(['g']);
+    const rewoundOnly = collect([0, 5_000].map((atMs, i) => ({ read: read([group('g', { committed: { t: { 0: i === 0 ? 100 : 50 } } })], { t: { 0: 100 } }), atMs })));
+    expect(groupOf(rewoundOnly.snapshots[1]!, 'g')?.status).toBe('REWIND');
+  });
+});
+
+describe('Kafka snapshot: allowed lag per group', () => {
+  const stuck = (name: string) => read([group(name, { committed: { t: { 0: 5 } }, members: 0 })], { t: { 0: 10 } });
+  const statusOf = (name: string, allowedLag: KafkaSnapshotOptions['allowedLag']) =>
+    groupOf(collect([0, 5_000, 10_000, 15_000].map((atMs) => ({ read: stuck(name), atMs })), { allowedLag }).snapshots[3]!, name)?.status;
+
+  it('a partition at or under its group allowance is judged like a caught-up one; the first matching pattern applies', () => {
+    expect(statusOf('reports-daily', [{ groups: 'reports-*', messages: 5 }])).toBe('OK');
+    expect(statusOf('reports-daily', [{ groups: 'reports-*', messages: 4 }])).toBe('STOP');
+    expect(statusOf('reports-daily', [{ groups: 'reports-daily', messages: 0 }, { groups: 'reports-*', messages: 5 }])).toBe('STOP');
+    expect(statusOf('orders', [{ groups: 'reports-*', messages: 5 }])).toBe('STOP');
+    expect(statusOf('orders', undefined)).toBe('STOP');
+  });
+
+  it('a rule it cannot apply is a clear error', () => {
+    expect(() => statusOf('orders', [{ groups: 'o*', messages: Number.NaN }])).toThrow('allowedLag[0].messages (groups "o*") must be a whole number of messages ≥ 0 (got null).');
   });
 });
