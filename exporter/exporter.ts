@@ -5,6 +5,8 @@ import { EXPORTER_TARGET, METRIC } from '@eda-harness/semconv';
 import type { MetricDefinition, MetricKey } from '@eda-harness/semconv';
 import { checkExporterConfig, configuredTargets, DEFAULT_CLUSTER_LABEL, DEFAULT_CLUSTER_NAME, withManagementPassword } from './config';
 import { createKafkaCollector } from './kafka/collector';
+import { countPartialFailures, createWarningLimiter, WARNING_LOG_INTERVAL_MS } from './partial-failures';
+import type { WarningLimiter } from './partial-failures';
 import { createRabbitMqCollector } from './rabbitmq/collector';
 import { renderSamples, withClusterLabel } from './render-samples';
 import type { TargetHealth } from './render-samples';
@@ -29,6 +31,11 @@ export interface ExporterDeps {
   /** Where the metrics go (default: a new registry, see {@link Exporter.registry}). */
   readonly registry?: AnyRegistry;
   readonly logger?: ExporterLogger;
+  /**
+   * A collection's warnings (partial failures) are logged once per request kind per target per
+   * this many ms (default 5 minutes); every one is counted in eda_exporter_partial_failures_total.
+   */
+  readonly warningLogIntervalMs?: number;
   /**
    * Replaces the collectors built from `config` (tests): one of each kind, named `default`, or a
    * list of named ones.
@@ -76,6 +83,7 @@ interface TargetState<S> {
   running: Promise<void> | undefined;
   timer: NodeJS.Timeout | undefined;
   lastError: string | undefined;
+  readonly warnings: WarningLimiter;
 }
 
 /**
@@ -102,7 +110,10 @@ export function createExporter(deps: ExporterDeps): Exporter {
 
   const named = namedCollectors(deps);
   const kindCount = (kind: string): number => named.filter((n) => n.kind === kind).length;
-  const targets = named.map((n) => newState(n, kindCount(n.kind) === 1 && n.name === DEFAULT_CLUSTER_NAME ? n.kind : `${n.kind} ${n.name}`));
+  const warningLogIntervalMs = deps.warningLogIntervalMs ?? WARNING_LOG_INTERVAL_MS;
+  const targets = named.map((n) =>
+    newState(n, kindCount(n.kind) === 1 && n.name === DEFAULT_CLUSTER_NAME ? n.kind : `${n.kind} ${n.name}`, createWarningLimiter(warningLogIntervalMs)),
+  );
   const firstOf = <S>(kind: string): TargetState<S> | undefined => targets.find((t) => t.kind === kind) as TargetState<S> | undefined;
   let started = false;
   let stopped = false;
@@ -146,10 +157,13 @@ export function createExporter(deps: ExporterDeps): Exporter {
         const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
         t.snapshot = snapshot;
         if (!t.health.up && t.lastError !== undefined) logger.info(`${t.logName}: collecting again`);
-        t.health = { ...t.health, up: true, lastDurationSeconds: seconds, lastSuccessMs: Date.now() };
-        t.lastError = undefined;
         const warnings = (snapshot as { warnings?: readonly string[] }).warnings ?? [];
-        for (const w of warnings) logger.warn(`${t.logName}: ${w}`);
+        // Partial failures: each counted, by request; logged once per kind per interval, since a
+        // leaderless partition or an unreadable group warns at every collection.
+        const partialFailures = countPartialFailures(t.health.partialFailures ?? new Map(), warnings);
+        t.health = { ...t.health, up: true, lastDurationSeconds: seconds, lastSuccessMs: Date.now(), partialFailures };
+        t.lastError = undefined;
+        for (const line of t.warnings.lines(warnings, Date.now())) logger.warn(`${t.logName}: ${line}`);
       } catch (err) {
         const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
         const message = errorMessage(err);
@@ -233,7 +247,7 @@ function hintOf(err: unknown): string {
   return typeof hint === 'string' && hint !== '' ? ` (${hint})` : '';
 }
 
-function newState<S>(n: NamedCollector, logName: string): TargetState<S> {
+function newState<S>(n: NamedCollector, logName: string, warnings: WarningLimiter): TargetState<S> {
   const target = n.kind === 'kafka' ? EXPORTER_TARGET.KAFKA : EXPORTER_TARGET.RABBITMQ;
   return {
     kind: n.kind,
@@ -245,6 +259,7 @@ function newState<S>(n: NamedCollector, logName: string): TargetState<S> {
     running: undefined,
     timer: undefined,
     lastError: undefined,
+    warnings,
   };
 }
 

@@ -1,4 +1,4 @@
-import { KAFKA_CONSUMER_STATUS, LABEL } from '@eda-harness/semconv';
+import { EXPORTER_OBJECT, EXPORTER_TARGET, KAFKA_CONSUMER_STATUS, LABEL } from '@eda-harness/semconv';
 import type { MetricKey } from '@eda-harness/semconv';
 import { exportable } from './lag';
 import { renderRabbitMqSamples } from './rabbitmq/render';
@@ -20,6 +20,8 @@ export interface TargetHealth {
   readonly lastDurationSeconds: number | undefined;
   readonly lastSuccessMs: number | undefined;
   readonly errors: number;
+  /** Requests that failed inside successful collections, by request (eda_exporter_partial_failures_total). */
+  readonly partialFailures?: ReadonlyMap<string, number>;
 }
 
 export interface RenderInput {
@@ -48,10 +50,20 @@ export function renderSamples(input: RenderInput): MetricSample[] {
     push('EXPORTER_COLLECT_DURATION', target, h.lastDurationSeconds);
     push('EXPORTER_LAST_SUCCESS', target, h.lastSuccessMs === undefined ? undefined : h.lastSuccessMs / 1000);
     push('EXPORTER_COLLECT_ERRORS', target, h.errors);
+    for (const [request, count] of h.partialFailures ?? []) push('EXPORTER_PARTIAL_FAILURES', { ...target, [LABEL.REQUEST]: request }, count);
   }
 
   const k = input.kafka;
   if (k) {
+    const target = { [LABEL.TARGET]: EXPORTER_TARGET.KAFKA };
+    // The age of every value below: they are all from this one collection.
+    push('EXPORTER_LAST_COLLECTION', target, k.atMs / 1000);
+    const objects = (object: string, count: number): void => push('EXPORTER_COLLECTED_OBJECTS', { ...target, [LABEL.OBJECT]: object }, count);
+    objects(EXPORTER_OBJECT.GROUPS, k.groups.length);
+    objects(EXPORTER_OBJECT.GROUP_PARTITIONS, k.partitions.length);
+    objects(EXPORTER_OBJECT.TOPICS, new Set(k.watermarks.map((w) => w.topic)).size);
+    objects(EXPORTER_OBJECT.PARTITIONS, k.watermarks.length);
+    objects(EXPORTER_OBJECT.DLQS, k.dlqs.length);
     for (const row of aggregatePartitions(k.partitions, input.granularity)) {
       const labels: Record<string, string> = { [LABEL.GROUP]: row.group, [LABEL.TOPIC]: row.topic };
       if (row.partition !== undefined) labels[LABEL.PARTITION] = String(row.partition);
@@ -96,8 +108,12 @@ export function renderSamples(input: RenderInput): MetricSample[] {
       const rewound = new Set(k.rewound);
       for (const g of k.groups) push('KAFKA_CONSUMER_REWOUND', { [LABEL.GROUP]: g.group }, rewound.has(g.group) ? 1 : 0);
     }
-    for (const c of k.clamps) push('KAFKA_CONSUMER_LAG_CLAMPED', { ...c.labels }, c.value);
-    for (const c of k.dlqInflow) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'kafka', ...c.labels }, c.value);
+    // Counters of groups and dead-letter topics that are gone are not exported any more (their
+    // counts may linger in a collector's memory): a vanished group's series must not live for ever.
+    const groups = new Set(k.groups.map((g) => g.group));
+    const dlqs = new Set(k.dlqs.map((d) => d.dlq));
+    for (const c of k.clamps) if (groups.has(c.labels[LABEL.GROUP] ?? '')) push('KAFKA_CONSUMER_LAG_CLAMPED', { ...c.labels }, c.value);
+    for (const c of k.dlqInflow) if (dlqs.has(c.labels[LABEL.DLQ] ?? '')) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'kafka', ...c.labels }, c.value);
     for (const d of k.dlqs) {
       push('DLQ_DEPTH', { [LABEL.SYSTEM]: d.system, [LABEL.DLQ]: d.dlq }, d.depth);
       push('DLQ_OLDEST_AGE', { [LABEL.SYSTEM]: d.system, [LABEL.DLQ]: d.dlq }, d.oldestAgeSeconds);

@@ -9,7 +9,9 @@ import { recordRequests, recordsToFetch } from './cluster-read';
 import type { KafkaSelection } from './cluster-read';
 import { closeConnection, openConnection, readCluster, readRecords } from './read-cluster';
 import type { KafkaConnection } from './read-cluster';
+import type { Counts } from '../counts';
 import { EMPTY_KAFKA_MEMORY, kafkaSnapshot } from './snapshot';
+import type { KafkaMemory } from './snapshot';
 
 export const DEFAULT_KAFKA_DLQ_PATTERNS: readonly string[] = ['*.dlq', '*-dlq', 'dlq.*', '*.DLT'];
 export const DEFAULT_STATUS_WINDOW_SECONDS = 600;
@@ -77,7 +79,7 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
     // counts the same dead letters and clamps again.
     signal?.throwIfAborted();
     const next = kafkaSnapshot({ read, records: fetched.records, atMs, fetchedAtMs: now(), warnings: fetched.warnings }, memory, { selection, windowMs });
-    memory = next.memory;
+    memory = withoutVanishedCounts(next.memory, next.snapshot);
     return next.snapshot;
   };
 
@@ -103,6 +105,22 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
     },
     close: reset,
   };
+}
+
+/**
+ * The memory without the counts of groups and dead-letter topics this collection no longer saw
+ * (deleted, filtered out): their counters stop being exported, and a name that comes back starts
+ * again from 0 (a counter reset, which rate() and increase() handle), instead of the memory growing
+ * with every group name that ever existed.
+ */
+export function withoutVanishedCounts(memory: KafkaMemory, snapshot: KafkaSnapshot): KafkaMemory {
+  const groups = new Set(snapshot.groups.map((g) => g.group));
+  const dlqs = new Set(snapshot.dlqs.map((d) => d.dlq));
+  const keep = (counts: Counts, label: string, present: ReadonlySet<string>): Counts => {
+    const kept = [...counts].filter(([, c]) => present.has(c.labels[label] ?? ''));
+    return kept.length === counts.size ? counts : new Map(kept);
+  };
+  return { ...memory, clamps: keep(memory.clamps, 'group', groups), dlqInflow: keep(memory.dlqInflow, 'dlq', dlqs) };
 }
 
 // ---------------------------------------------------------------------------------------------

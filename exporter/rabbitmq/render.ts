@@ -1,4 +1,4 @@
-import { EXPORTER_TARGET, LABEL, QUEUE_MESSAGE_STATE, RABBITMQ_VIA } from '@eda-harness/semconv';
+import { EXPORTER_OBJECT, EXPORTER_TARGET, LABEL, QUEUE_MESSAGE_STATE, RABBITMQ_VIA } from '@eda-harness/semconv';
 import { exportable } from '../lag';
 import type { MetricSample } from '../render-samples';
 import type { RabbitMqSnapshot } from '../types';
@@ -18,6 +18,10 @@ export function renderRabbitMqSamples(snapshot: RabbitMqSnapshot | RabbitMqColle
     if (v !== undefined) out.push({ key, labels, value: v });
   };
   const r = snapshot as Partial<RabbitMqCollection> & RabbitMqSnapshot;
+  const target = { [LABEL.TARGET]: EXPORTER_TARGET.RABBITMQ };
+  push('EXPORTER_LAST_COLLECTION', target, r.atMs / 1000);
+  push('EXPORTER_COLLECTED_OBJECTS', { ...target, [LABEL.OBJECT]: EXPORTER_OBJECT.QUEUES }, r.queues.length);
+  push('EXPORTER_COLLECTED_OBJECTS', { ...target, [LABEL.OBJECT]: EXPORTER_OBJECT.DLQS }, r.dlqs.length);
 
   for (const q of r.queues) {
     const queue = { [LABEL.VHOST]: q.vhost, [LABEL.QUEUE]: q.queue };
@@ -34,10 +38,15 @@ export function renderRabbitMqSamples(snapshot: RabbitMqSnapshot | RabbitMqColle
     push('DLQ_DEPTH', labels, d.depth);
     push('DLQ_OLDEST_AGE', labels, d.oldestAgeSeconds);
   }
-  for (const c of r.dlqInflow) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'rabbitmq', ...c.labels }, c.value);
+  // A DLQ that is gone (deleted, no longer dead-lettered into) stops being exported, its counter too.
+  const dlqKey = (vhost: string | undefined, dlq: string | undefined): string => `${vhost ?? ''}\u0000${dlq ?? ''}`;
+  const present = new Set(r.dlqs.map((d) => dlqKey('vhost' in d && typeof d.vhost === 'string' ? d.vhost : undefined, d.dlq)));
+  for (const c of r.dlqInflow) {
+    if (present.has(dlqKey(c.labels[LABEL.VHOST], c.labels[LABEL.DLQ]))) push('DLQ_INFLOW', { [LABEL.SYSTEM]: 'rabbitmq', ...c.labels }, c.value);
+  }
 
   const via = r.source ?? r.via;
   for (const v of Object.values(RABBITMQ_VIA)) push('EXPORTER_RABBITMQ_VIA', { [LABEL.VIA]: v }, v === via ? 1 : 0);
-  push('EXPORTER_DEGRADED', { [LABEL.TARGET]: EXPORTER_TARGET.RABBITMQ }, (r.degraded ?? r.via === 'amqp') ? 1 : 0);
+  push('EXPORTER_DEGRADED', target, (r.degraded ?? r.via === 'amqp') ? 1 : 0);
   return out;
 }

@@ -124,6 +124,66 @@ describe('exporter loop', () => {
   });
 });
 
+describe('exporter loop: what vanished, what failed partly, how old', () => {
+  it('a group and a dead-letter topic present in collection 1 and gone in collection 2 are not in /metrics after 2, counters included', async () => {
+    const first: KafkaSnapshot = {
+      ...snapshot(3),
+      dlqs: [{ system: 'kafka', dlq: 't.dlq', sources: ['t'], depth: 1, oldestAgeSeconds: 2 }],
+      clamps: [{ labels: { group: 'g', topic: 't' }, value: 1 }],
+      dlqInflow: [{ labels: { dlq: 't.dlq', source: 't' }, value: 4 }],
+    };
+    // The counts stay in the second snapshot, as a collector's memory would still hold them.
+    const second: KafkaSnapshot = { ...first, groups: [], partitions: [], dlqs: [] };
+    const kafka = scripted<KafkaSnapshot>('kafka', [first, second]);
+    const exporter = createExporter({ config: {}, collectors: { kafka } });
+    const r = exporter.registry as Registry;
+    await exporter.collectNow();
+    const page1 = await r.metrics();
+    for (const name of ['eda_kafka_consumer_lag_messages', 'eda_kafka_consumer_status', 'eda_kafka_consumer_lag_clamped_total', 'eda_dlq_inflow_messages_total', 'eda_dlq_depth_messages']) {
+      expect(page1).toMatch(new RegExp(`^${name}\\{`, 'm'));
+    }
+    await exporter.collectNow();
+    const page2 = await r.metrics();
+    expect(page2).not.toContain('group="g"');
+    expect(page2).not.toContain('dlq="t.dlq"');
+    expect(await value(r, 'eda_exporter_up', { target: 'kafka' })).toBe(1);
+    await exporter.stop();
+  });
+
+  it('counts partial failures by request, logs them once per kind per interval, and says when the values were read', async () => {
+    const warnings = ['listOffsets(t/1): LEADER_NOT_AVAILABLE', 'describeGroups(h): GROUP_AUTHORIZATION_FAILED'];
+    const kafka = scripted<KafkaSnapshot>('kafka', [1, 2, 3].map((i) => ({ ...snapshot(i), atMs: 1_700_000_000_000 + i * 1000, warnings })));
+    const logged: string[] = [];
+    const exporter = createExporter({
+      config: {},
+      collectors: { kafka },
+      logger: { info: () => undefined, warn: (m) => void logged.push(m) },
+      warningLogIntervalMs: 3_600_000,
+    });
+    const r = exporter.registry as Registry;
+    for (let i = 0; i < 3; i++) await exporter.collectNow();
+    expect(await value(r, 'eda_exporter_partial_failures_total', { target: 'kafka', request: 'list_offsets' })).toBe(3);
+    expect(await value(r, 'eda_exporter_partial_failures_total', { target: 'kafka', request: 'describe_group' })).toBe(3);
+    expect(logged).toEqual(['kafka: listOffsets(t/1): LEADER_NOT_AVAILABLE', 'kafka: describeGroups(h): GROUP_AUTHORIZATION_FAILED']);
+    expect(await value(r, 'eda_exporter_up', { target: 'kafka' })).toBe(1);
+    expect(await value(r, 'eda_exporter_last_collection_timestamp_seconds', { target: 'kafka' })).toBe(1_700_000_003);
+    expect(await value(r, 'eda_exporter_collected_objects', { target: 'kafka', object: 'groups' })).toBe(1);
+    expect(await value(r, 'eda_exporter_collected_objects', { target: 'kafka', object: 'group_partitions' })).toBe(1);
+    await exporter.stop();
+  });
+
+  it('a failed collection leaves the collection time of the values it keeps', async () => {
+    const kafka = scripted<KafkaSnapshot>('kafka', [{ ...snapshot(1), atMs: 5_000 }, new Error('gone')]);
+    const exporter = createExporter({ config: {}, collectors: { kafka } });
+    const r = exporter.registry as Registry;
+    await exporter.collectNow();
+    await exporter.collectNow();
+    expect(await value(r, 'eda_exporter_up', { target: 'kafka' })).toBe(0);
+    expect(await value(r, 'eda_exporter_last_collection_timestamp_seconds', { target: 'kafka' })).toBe(5);
+    await exporter.stop();
+  });
+});
+
 describe('exporter command flags', () => {
   it('maps flags to settings; repeatable filters accept commas too', () => {
     const { settings, config, once } = settingsFromFlags([

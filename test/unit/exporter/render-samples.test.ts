@@ -1,6 +1,6 @@
 import { renderSamples } from '../../../exporter/render-samples';
 import type { RenderInput } from '../../../exporter/render-samples';
-import type { KafkaSnapshot, PartitionLagSample } from '../../../exporter/types';
+import type { KafkaSnapshot, PartitionLagSample, RabbitMqSnapshot } from '../../../exporter/types';
 
 const part = (partition: number, lagMessages: number, lagSeconds: number, lastCommitMs: number): PartitionLagSample => ({
   group: 'g',
@@ -95,7 +95,83 @@ describe('renderSamples', () => {
   it('uses no label that churns on a rebalance (member, host, client id)', () => {
     const out = renderSamples(input({ kafka: kafka([part(0, 1, 1, 1)]) }));
     const labelNames = new Set(out.flatMap((s) => Object.keys(s.labels)));
-    expect([...labelNames].sort()).toEqual(['dlq', 'group', 'partition', 'source', 'state', 'system', 'topic']);
+    expect([...labelNames].sort()).toEqual(['dlq', 'group', 'object', 'partition', 'source', 'state', 'system', 'target', 'topic']);
+  });
+
+  it('says when the values were read and how much each collection read', () => {
+    const out = renderSamples(input({ kafka: { ...kafka([part(0, 5, 3, 1_000), part(1, 7, 9, 2_000)]), atMs: 1_700_000_000_500 } }));
+    expect(out.filter((s) => s.key === 'EXPORTER_LAST_COLLECTION')).toEqual([{ key: 'EXPORTER_LAST_COLLECTION', labels: { target: 'kafka' }, value: 1_700_000_000.5 }]);
+    expect(Object.fromEntries(out.filter((s) => s.key === 'EXPORTER_COLLECTED_OBJECTS').map((s) => [s.labels['object'], s.value]))).toEqual({
+      groups: 1,
+      group_partitions: 2,
+      topics: 1,
+      partitions: 2,
+      dlqs: 1,
+    });
+    const rabbit = renderSamples(
+      input({
+        rabbitmq: {
+          atMs: 2_000,
+          via: 'management',
+          queues: [
+            { vhost: '/', queue: 'a', ready: 1, unacked: 0, consumers: 1, rates: {} },
+            { vhost: '/', queue: 'a.dlq', ready: 1, unacked: 0, consumers: 0, rates: {} },
+          ],
+          dlqs: [{ system: 'rabbitmq', dlq: 'a.dlq', sources: ['a'], depth: 1, oldestAgeSeconds: 1 }],
+          dlqInflow: [],
+          warnings: [],
+        },
+      }),
+    );
+    expect(rabbit.filter((s) => s.key === 'EXPORTER_LAST_COLLECTION').map((s) => [s.labels, s.value])).toEqual([[{ target: 'rabbitmq' }, 2]]);
+    expect(rabbit.filter((s) => s.key === 'EXPORTER_COLLECTED_OBJECTS').map((s) => [s.labels['object'], s.value])).toEqual([
+      ['queues', 2],
+      ['dlqs', 1],
+    ]);
+  });
+
+  it('counts partial failures by request from the target health', () => {
+    const out = renderSamples(
+      input({ health: [{ target: 'kafka', up: true, lastDurationSeconds: 1, lastSuccessMs: 1_000, errors: 0, partialFailures: new Map([['list_offsets', 3], ['describe_group', 1]]) }] }),
+    );
+    expect(out.filter((s) => s.key === 'EXPORTER_PARTIAL_FAILURES').map((s) => [s.labels, s.value])).toEqual([
+      [{ target: 'kafka', request: 'list_offsets' }, 3],
+      [{ target: 'kafka', request: 'describe_group' }, 1],
+    ]);
+  });
+
+  it('does not export the counters of a group or dead-letter topic that is gone, though the memory still holds them', () => {
+    const snapshot: KafkaSnapshot = {
+      ...kafka([part(0, 5, 3, 1_000)]),
+      clamps: [
+        { labels: { group: 'g', topic: 't' }, value: 2 },
+        { labels: { group: 'gone', topic: 't' }, value: 4 },
+      ],
+      dlqInflow: [
+        { labels: { dlq: 't.dlq', source: 't' }, value: 5 },
+        { labels: { dlq: 'deleted.dlq', source: 'deleted' }, value: 9 },
+      ],
+    };
+    const out = renderSamples(input({ kafka: snapshot }));
+    expect(out.filter((s) => s.key === 'KAFKA_CONSUMER_LAG_CLAMPED').map((s) => s.labels['group'])).toEqual(['g']);
+    expect(out.filter((s) => s.key === 'DLQ_INFLOW').map((s) => s.labels['dlq'])).toEqual(['t.dlq']);
+    const rabbit = renderSamples(
+      input({
+        rabbitmq: {
+          atMs: 0,
+          via: 'management',
+          queues: [],
+          dlqs: [{ system: 'rabbitmq', vhost: '/', dlq: 'a.dlq', sources: [], depth: 0, oldestAgeSeconds: 0 } as RabbitMqSnapshot['dlqs'][number]],
+          dlqInflow: [
+            { labels: { vhost: '/', dlq: 'a.dlq', source: 'a' }, value: 1 },
+            { labels: { vhost: 'other', dlq: 'a.dlq', source: 'a' }, value: 2 },
+            { labels: { vhost: '/', dlq: 'deleted.dlq', source: 'x' }, value: 3 },
+          ],
+          warnings: [],
+        },
+      }),
+    );
+    expect(rabbit.filter((s) => s.key === 'DLQ_INFLOW').map((s) => s.value)).toEqual([1]);
   });
 
   it('omits unacked when only AMQP could be asked', () => {
