@@ -142,6 +142,23 @@ describe('evaluatePartitionStatus: WARN, a consumer falling steadily behind', ()
     expect(status(consumer(arrived))).toBe('OK');
   });
 
+  it('never on a single burst, wherever it lands in the window and however it is drained (a step fits no line well)', () => {
+    for (let n = 6; n <= 20; n++) {
+      for (let at = 1; at < n; at++) {
+        for (const drain of [0, 10, 100]) {
+          const lags = Array.from({ length: n }, (_, i) => (i < at ? 50 : 5_000 - drain * (i - at)));
+          const obs = series(lags.map((lag, i) => [1_000 + i * 100, lag]), historyWindowMs(WINDOW) / (n - 1));
+          expect([n, at, drain, fallingBehind(obs, NOW, historyWindowMs(WINDOW))]).toEqual([n, at, drain, false]);
+        }
+      }
+    }
+  });
+
+  it('WARN on bursts that each leave more behind (a staircase going up), drained a little between them', () => {
+    expect(status(consumer([10, 10, 10, 10, 2_000, 1_990, 1_980, 3_990, 3_980, 3_970, 5_990, 5_980, 5_970]))).toBe('WARN');
+    expect(status(consumer([100, 2_000, 1_950, 1_900, 1_850, 4_000, 3_950, 3_900, 3_850, 6_000, 5_950, 5_900, 5_850]))).toBe('WARN');
+  });
+
   it('not when the offset does not move (that is STALL / STOP once the window has passed), nor on a lag falling', () => {
     const obs = consumer(rising, false);
     expect(fallingBehind(obs, NOW, historyWindowMs(WINDOW))).toBe(false);
