@@ -125,14 +125,38 @@ export interface StartedKafka {
   readonly security?: KafkaSecurity;
 }
 
+/** How RabbitMQ is set up (native provider; the defaults are what every other provider gives). */
+export interface RabbitMqOptions {
+  /**
+   * Serve the management API over https only, with a CA and a certificate for localhost and
+   * 127.0.0.1 made at start (openssl); `managementUrl` is then https and `managementCaFile` the CA.
+   */
+  readonly managementTls?: boolean;
+  /**
+   * false: `management_agent.disable_metrics_collector = true`, as large deployments run it: the
+   * management API lists queues without message counts and the numbers are on the Prometheus
+   * endpoint (rabbitmq_prometheus, always enabled) only. Default true.
+   */
+  readonly statistics?: boolean;
+}
+
 export interface StartedRabbitMq {
   readonly provider: ProviderKind;
   readonly amqpUrl: string;
   readonly managementUrl: string | undefined;
+  /** PEM CA that signed the management API's certificate, when it is served over https. */
+  readonly managementCaFile?: string;
   /** RabbitMQ's own Prometheus endpoint (rabbitmq_prometheus plugin). */
   readonly metricsUrl: string | undefined;
   readonly node: NodeHandle;
   readonly proxy: ProxyFaults | undefined;
+  /** The options the node runs with (native provider). */
+  readonly options?: RabbitMqOptions;
+  /**
+   * Native provider: restarts the node with other options (its data kept) and resolves with its
+   * new addresses once the AMQP port and the management API serve again.
+   */
+  restartWith?(options: RabbitMqOptions): Promise<StartedRabbitMq>;
 }
 
 export interface StartedToxiproxy {

@@ -1,10 +1,12 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
-import { ensureDir, type ProgressSink } from '@eda-harness/core';
+import { NotReadyError, ensureDir, errorMessage, type ProgressSink } from '@eda-harness/core';
 import { ManagedProcess } from '../managed-process';
 import type { RabbitMqRuntime } from '../provision';
-import type { NodeHandle, ProxyFaults, StartedRabbitMq } from '../types';
+import type { NodeHandle, ProxyFaults, RabbitMqOptions, StartedRabbitMq } from '../types';
 import { httpServes, nativeNodeHandle, untilServing, type OwnProcesses } from './native-node';
+import { makeRabbitTlsFiles, managementListenerConfig, type RabbitTlsFiles } from './rabbitmq-tls';
 
 export interface NativeRabbitPorts {
   readonly amqp: number;
@@ -24,6 +26,39 @@ async function amqpAnswers(url: string): Promise<boolean> {
   return true;
 }
 
+/** Readiness over https trusting `caFile` (fetch takes no CA): any 2xx; anything else is "not yet". */
+function httpsServes(url: string, caFile: string, headers: Readonly<Record<string, string>>): Promise<true> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca: readFileSync(caFile), headers: { ...headers }, signal: AbortSignal.timeout(2000) }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve(true);
+        else reject(new NotReadyError(`GET ${url} answered HTTP ${status}`));
+      });
+    });
+    req.on('error', (err) => reject(new NotReadyError(`GET ${url}: ${errorMessage(err)}`, { cause: err })));
+    req.end();
+  });
+}
+
+/** rabbitmq.conf for `options`. */
+function rabbitConfig(ports: NativeRabbitPorts, options: RabbitMqOptions, tls: RabbitTlsFiles | undefined): string {
+  return [
+    `listeners.tcp.default = 127.0.0.1:${ports.amqp}`,
+    ...managementListenerConfig(ports.management, tls),
+    `prometheus.tcp.ip = 127.0.0.1`,
+    `prometheus.tcp.port = ${ports.prometheus}`,
+    // guest may log in from 127.0.0.1 only by default; Toxiproxy's connections come from there too.
+    'loopback_users = none',
+    // Tests fill queues on a small disk budget; don't block publishers at 50 MB free.
+    'disk_free_limit.absolute = 10MB',
+    // Statistics off, as large deployments run it: queues come without counts from the management API.
+    ...(options.statistics === false ? ['management_agent.disable_metrics_collector = true'] : []),
+    '',
+  ].join('\n');
+}
+
 /**
  * Debian's rabbitmq-server started as our own node: its own node name, ports, Erlang cookie
  * (HOME), data and log dirs, and its own epmd on a per-run port, so it never collides with a
@@ -37,27 +72,25 @@ export async function startNativeRabbitMq(opts: {
   proxy: ProxyFaults | undefined;
   progress: ProgressSink;
   ownProcesses: OwnProcesses;
+  /** Management over TLS, statistics off (see {@link RabbitMqOptions}); default: neither. */
+  options?: RabbitMqOptions;
 }): Promise<StartedRabbitMq> {
   const dir = join(opts.runDir, 'rabbitmq');
   const home = join(dir, 'home');
   for (const d of [home, join(dir, 'mnesia'), join(dir, 'log')]) ensureDir(d, { what: "RabbitMQ's data folders" });
   const { ports } = opts;
   writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_management,rabbitmq_prometheus].\n');
-  writeFileSync(
-    join(dir, 'rabbitmq.conf'),
-    [
-      `listeners.tcp.default = 127.0.0.1:${ports.amqp}`,
-      `management.tcp.ip = 127.0.0.1`,
-      `management.tcp.port = ${ports.management}`,
-      `prometheus.tcp.ip = 127.0.0.1`,
-      `prometheus.tcp.port = ${ports.prometheus}`,
-      // guest may log in from 127.0.0.1 only by default; Toxiproxy's connections come from there too.
-      'loopback_users = none',
-      // Tests fill queues on a small disk budget; don't block publishers at 50 MB free.
-      'disk_free_limit.absolute = 10MB',
-      '',
-    ].join('\n'),
-  );
+  let options: RabbitMqOptions = opts.options ?? {};
+  /** Made once, on the first start that wants them; a restart with TLS again reuses them. */
+  let tlsFiles: RabbitTlsFiles | undefined;
+  const configure = async (next: RabbitMqOptions): Promise<RabbitTlsFiles | undefined> => {
+    if (next.managementTls && !tlsFiles) tlsFiles = await makeRabbitTlsFiles(opts.runDir);
+    const tls = next.managementTls ? tlsFiles : undefined;
+    writeFileSync(join(dir, 'rabbitmq.conf'), rabbitConfig(ports, next, tls));
+    options = next;
+    return tls;
+  };
+  let tls = await configure(options);
   const nodeName = `eda-${ports.amqp}@localhost`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -85,7 +118,7 @@ export async function startNativeRabbitMq(opts: {
 
   const amqpDirect = `amqp://guest:guest@127.0.0.1:${ports.amqp}`;
   const amqpUrl = `amqp://guest:guest@127.0.0.1:${ports.advertised}`;
-  const managementUrl = `http://127.0.0.1:${ports.management}`;
+  const managementUrlOf = (secure: boolean): string => `${secure ? 'https' : 'http'}://127.0.0.1:${ports.management}`;
   const logFile = join(dir, 'rabbitmq.log');
 
   const node = nativeNodeHandle(
@@ -94,7 +127,10 @@ export async function startNativeRabbitMq(opts: {
     async (proc) => {
       await untilServing(proc, () => amqpAnswers(amqpDirect), `RabbitMQ to accept AMQP on 127.0.0.1:${ports.amqp}`, 90_000);
       const authorization = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-      await untilServing(proc, () => httpServes(`${managementUrl}/api/overview`, { authorization }), `RabbitMQ's management API at ${managementUrl}`, 60_000);
+      const url = managementUrlOf(tls !== undefined);
+      const caFile = tls?.caFile;
+      const probe = caFile === undefined ? () => httpServes(`${url}/api/overview`, { authorization }) : () => httpsServes(`${url}/api/overview`, caFile, { authorization });
+      await untilServing(proc, probe, `RabbitMQ's management API at ${url}`, 60_000);
     },
     20_000,
   );
@@ -105,12 +141,22 @@ export async function startNativeRabbitMq(opts: {
   await node.start();
 
   const handle: NodeHandle = node;
-  return {
+  const started = (): StartedRabbitMq => ({
     provider: 'native',
     amqpUrl,
-    managementUrl,
+    managementUrl: managementUrlOf(tls !== undefined),
+    ...(tls ? { managementCaFile: tls.caFile } : {}),
     metricsUrl: `http://127.0.0.1:${ports.prometheus}/metrics`,
     node: handle,
     proxy: opts.proxy,
-  };
+    options,
+    async restartWith(next: RabbitMqOptions) {
+      await node.stop();
+      tls = await configure(next);
+      opts.progress(`restarting RabbitMQ node ${nodeName} (management ${tls ? 'over TLS' : 'over http'}, statistics ${next.statistics === false ? 'off' : 'on'})`);
+      await node.start();
+      return started();
+    },
+  });
+  return started();
 }

@@ -1,4 +1,5 @@
 import { ConfigError, HttpRequestError, requestText } from '@eda-harness/core';
+import { settingDescription } from '../config';
 import { redactCredentials } from '../setting-rules';
 import { requestTextWithCa } from './https-text';
 
@@ -60,6 +61,47 @@ export interface ManagementClientOptions {
   readonly pageSize?: number;
   /** PEM file of the CA(s) that signed an https management API's certificate (default: Node's CAs). */
   readonly caFile?: string;
+}
+
+/** A TLS failure to trust the server's certificate, from anywhere in an error's cause chain. */
+export interface CertificateFailure {
+  /** OpenSSL's or Node's code: SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID… */
+  readonly code: string;
+  readonly reason: string;
+}
+
+const CERTIFICATE_CODES = /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_[A-Z_]+)$/;
+
+/** The certificate failure behind `err` (fetch wraps it in a TypeError, core in an HttpRequestError), if that is what it is. Pure. */
+export function certificateFailure(err: unknown): CertificateFailure | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CERTIFICATE_CODES.test(code)) return { code, reason: String((e as { message?: unknown }).message ?? code) };
+  }
+  return undefined;
+}
+
+/**
+ * One line saying the management API's certificate is not trusted and what to set: the URL, the
+ * CA file in use (or that none is), the setting's every spelling. Not retriable: the certificate
+ * will not start being trusted by itself.
+ */
+export function untrustedCertificate(base: string, tls: CertificateFailure, caFile: string | undefined, cause?: unknown): HttpRequestError {
+  const setting = settingDescription('managementCaFile');
+  const why = `${tls.reason}, ${tls.code}`;
+  let message: string;
+  let hint: string;
+  if (tls.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    message = `RabbitMQ management API ${base}: its TLS certificate is not for this host name (${why})`;
+    hint = 'Use a management URL with a host name the certificate names (its subject alternative names).';
+  } else if (caFile === undefined) {
+    message = `RabbitMQ management API ${base}: its TLS certificate is not signed by a CA this machine trusts (${why}); set the CA that signed it as ${setting}`;
+    hint = "The CA is the file RabbitMQ has as management.ssl.cacertfile, in PEM form.";
+  } else {
+    message = `RabbitMQ management API ${base}: its TLS certificate is not signed by the CA in ${caFile} (${why}), given as ${setting}`;
+    hint = "Give the CA that signed the management certificate (RabbitMQ's management.ssl.cacertfile), in PEM form.";
+  }
+  return new HttpRequestError(message, { cause, retriable: false, hint });
 }
 
 const CREDENTIALS_HINT = 'Check the management user and password (default guest / guest, which only works from localhost).';
@@ -131,6 +173,8 @@ export function createManagementClient(options: ManagementClientOptions): Manage
       text = caFile === undefined ? await requestText(url, request) : await requestTextWithCa(url, { ...request, caFile });
     } catch (err) {
       if (!(err instanceof HttpRequestError)) throw err;
+      const tls = certificateFailure(err);
+      if (tls) throw untrustedCertificate(base, tls, caFile, err);
       throw new HttpRequestError(`RabbitMQ management API: ${err.message.replace(url, shown)}`, {
         cause: err,
         retriable: err.retriable,

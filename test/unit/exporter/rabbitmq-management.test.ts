@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, HttpRequestError } from '../../../core/errors';
-import { createManagementClient, QUEUE_COLUMNS } from '../../../exporter/rabbitmq/management';
+import { certificateFailure, createManagementClient, QUEUE_COLUMNS, untrustedCertificate } from '../../../exporter/rabbitmq/management';
 
 /** The management client against a stand-in HTTP server on a free local port (no RabbitMQ). */
 
@@ -171,6 +171,26 @@ describe('RabbitMQ management client over HTTPS', () => {
     expect(err.message).toMatch(/certificate/i);
   });
 
+  it('no CA file at all: one line naming the URL and the CA setting, not retriable', async () => {
+    const err = await failure(createManagementClient({ url: `https://monitor:s3cret@127.0.0.1:${httpsPort}` }).queues());
+    expect(err).toMatchObject({ retriable: false });
+    // The reason is OpenSSL's (this stand-in sends no chain: UNABLE_TO_VERIFY_LEAF_SIGNATURE; RabbitMQ sends one: SELF_SIGNED_CERT_IN_CHAIN).
+    expect(err.message).toMatch(
+      new RegExp(
+        `^RabbitMQ management API https://127\\.0\\.0\\.1:${httpsPort}: its TLS certificate is not signed by a CA this machine trusts \\(.+, [A-Z_]+\\); ` +
+          'set the CA that signed it as rabbitmq\\.managementCaFile \\(--rabbitmq-management-ca-file, RABBITMQ_MANAGEMENT_CA_FILE\\)$',
+      ),
+    );
+    expect(err.message).not.toContain('s3cret');
+  });
+
+  it('a CA file that did not sign the certificate is named, with the setting', async () => {
+    const wrong = join(dir, 'server.pem');
+    const err = await failure(createManagementClient({ url: `https://127.0.0.1:${httpsPort}`, caFile: wrong }).queues());
+    expect(err.message).toMatch(new RegExp(`^RabbitMQ management API https://127\\.0\\.0\\.1:${httpsPort}: its TLS certificate is not signed by the CA in ${wrong.replace(/[.\\/]/g, '\\$&')} \\(.*\\), given as rabbitmq\\.managementCaFile`));
+    expect(err.hint).toMatch(/management\.ssl\.cacertfile/);
+  });
+
   it('keeps the management API errors (401 with the credentials hint) over HTTPS', async () => {
     const err = await failure(createManagementClient({ url: `https://127.0.0.1:${httpsPort}`, caFile: join(dir, 'ca.pem') }).queues());
     expect(err).toMatchObject({ status: 401, retriable: false });
@@ -184,5 +204,22 @@ describe('RabbitMQ management client over HTTPS', () => {
 
   it('a CA file with an http URL is a configuration error', () => {
     expect(() => createManagementClient({ url: 'http://127.0.0.1:15672', caFile: '/etc/ca.pem' })).toThrow(ConfigError);
+  });
+});
+
+describe('certificate failures', () => {
+  it('are found anywhere in the cause chain, by their TLS code', () => {
+    const tls = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    expect(certificateFailure(new Error('fetch failed', { cause: new TypeError('x', { cause: tls }) }))).toEqual({ code: 'SELF_SIGNED_CERT_IN_CHAIN', reason: 'self-signed certificate in certificate chain' });
+    expect(certificateFailure(Object.assign(new Error('expired'), { code: 'CERT_HAS_EXPIRED' }))).toMatchObject({ code: 'CERT_HAS_EXPIRED' });
+    expect(certificateFailure(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBeUndefined();
+    expect(certificateFailure('text')).toBeUndefined();
+  });
+
+  it('a certificate for another host name is told apart from an untrusted CA', () => {
+    const err = untrustedCertificate('https://rabbit:15671', { code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason: "Hostname/IP does not match certificate's altnames" }, '/etc/ca.pem');
+    expect(err.message).toBe("RabbitMQ management API https://rabbit:15671: its TLS certificate is not for this host name (Hostname/IP does not match certificate's altnames, ERR_TLS_CERT_ALTNAME_INVALID)");
+    expect(err.hint).toMatch(/host name the certificate names/);
+    expect(err.retriable).toBe(false);
   });
 });
