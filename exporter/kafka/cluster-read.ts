@@ -51,6 +51,12 @@ export interface ClusterRead {
   readonly high: Offsets;
   /** Log start offsets of the same partitions (0 where absent). */
   readonly low: Offsets;
+  /**
+   * Last stable offsets of the same partitions: the end a read_committed consumer sees (below
+   * the first open transaction; equal to the log end without transactions). Absent when not read
+   * (no internal cluster access); a partition is absent when its read failed.
+   */
+  readonly stable?: Offsets;
   /** Non-fatal problems of the reads (a group that could not be described…). */
   readonly warnings: readonly string[];
 }

@@ -4,9 +4,10 @@ import type { Admin, GroupDescription } from 'kafkajs';
 import { errorMessage } from '@eda-harness/core';
 import { parseOffset } from '../lag';
 import { mapLimit } from '../map-limit';
+import type { Settled } from '../map-limit';
 import type { NameFilter } from '../name-filter';
 import { createClusterAccess } from './cluster-access';
-import type { ClusterAccess, PartitionFetch, TopicPartitions } from './cluster-access';
+import type { ClusterAccess, CommittedOffsets, PartitionFetch, TopicPartitions } from './cluster-access';
 import { fetchRounds, topicsToWatch } from './cluster-read';
 import type { ClusterRead, GroupDescriptionRead, GroupRead, KafkaSelection, RecordRead } from './cluster-read';
 import { partitionKey, recordKey } from './partition-history';
@@ -56,7 +57,14 @@ export async function closeConnection(connection: KafkaConnection): Promise<void
 
 export async function readCluster({ admin, cluster }: KafkaConnection, options: ReadClusterOptions): Promise<ClusterRead> {
   const warnings: string[] = [];
-  const { groups: listed } = await admin.listGroups();
+  // With the internal cluster: one Metadata request (every topic) serves the topic list, the
+  // partitions and the leaders; groups are listed per broker in parallel, described in one request
+  // per coordinator and their offsets asked of the coordinator directly (kafkajs's admin refreshes
+  // the full metadata in listGroups and listTopics, and asks FindCoordinator for every group in
+  // describeGroups and again in fetchOffsets: three full metadata reads and two requests per group
+  // more per collection).
+  const allTopics = await cluster?.allTopics?.();
+  const { groups: listed } = cluster?.listGroups ? { groups: await cluster.listGroups() } : await admin.listGroups();
   const groupIds = listed
     .filter((g) => CONSUMER_PROTOCOL_TYPES.has(g.protocolType) && options.groups(g.groupId))
     .map((g) => g.groupId)
@@ -64,7 +72,7 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
 
   const descriptions = new Map<string, GroupDescriptionRead>();
   const describe = async (chunk: string[]): Promise<void> => {
-    const { groups } = await admin.describeGroups(chunk);
+    const groups = cluster?.describeGroups ? await cluster.describeGroups(chunk) : (await admin.describeGroups(chunk)).groups;
     for (const g of groups) descriptions.set(g.groupId, { state: g.state, members: g.members.length, assigned: assignmentOf(g), protocolType: g.protocolType });
   };
   for (let i = 0; i < groupIds.length; i += DESCRIBE_CHUNK) {
@@ -82,8 +90,7 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
   }
 
   // 1. Committed offsets (before the watermarks, see above).
-  const committed = await mapLimit(groupIds, options.concurrency, async (group) => {
-    const topics = await admin.fetchOffsets({ groupId: group });
+  const committedOf = (topics: CommittedOffsets): Map<string, Map<number, number>> => {
     const byTopic = new Map<string, Map<number, number>>();
     for (const t of topics) {
       if (!options.selection.topics(t.topic)) continue;
@@ -96,7 +103,17 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
       }
     }
     return byTopic;
-  });
+  };
+  let committed: Settled<Map<string, Map<number, number>>>[];
+  if (cluster?.fetchCommittedMany) {
+    const many = await cluster.fetchCommittedMany(groupIds, options.concurrency);
+    committed = groupIds.map((g) => {
+      const r = many.get(g) ?? { ok: false, error: new Error('no answer for this group') };
+      return r.ok ? { ok: true, value: committedOf(r.value) } : r;
+    });
+  } else {
+    committed = await mapLimit(groupIds, options.concurrency, async (group) => committedOf(await admin.fetchOffsets({ groupId: group })));
+  }
   const groups = groupIds.map((group, i): GroupRead => {
     const result = committed[i]!;
     if (!result.ok) warnings.push(`fetchOffsets(${group}): ${errorMessage(result.error)}`);
@@ -104,9 +121,10 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
   });
 
   // 2. Watermarks of the topics that matter.
-  const topics = await admin.listTopics();
-  const { high, low } = await readWatermarks(admin, cluster, topicsToWatch(topics, groups, options.selection), warnings);
-  return { groups, topics, high, low, warnings };
+  const topics = allTopics ? [...allTopics.keys()] : await admin.listTopics();
+  const watched = topicsToWatch(topics, groups, options.selection);
+  const { high, low, stable } = await readWatermarks(admin, cluster, watched, warnings, allTopics);
+  return { groups, topics, high, low, ...(stable ? { stable } : {}), warnings };
 }
 
 /**
@@ -165,14 +183,21 @@ function assignmentOf(description: GroupDescription): Map<string, Set<number>> {
   return result;
 }
 
-type Watermarks = { high: Map<string, Map<number, number>>; low: Map<string, Map<number, number>> };
+type OffsetMap = Map<string, Map<number, number>>;
+type Watermarks = { high: OffsetMap; low: OffsetMap; stable?: OffsetMap };
 
-async function readWatermarks(admin: Admin, cluster: ClusterAccess | undefined, topics: readonly string[], warnings: string[]): Promise<Watermarks> {
-  if (topics.length === 0) return { high: new Map(), low: new Map() };
+async function readWatermarks(
+  admin: Admin,
+  cluster: ClusterAccess | undefined,
+  topics: readonly string[],
+  warnings: string[],
+  allTopics: ReadonlyMap<string, number[]> | undefined,
+): Promise<Watermarks> {
+  if (topics.length === 0) return { high: new Map(), low: new Map(), ...(cluster ? { stable: new Map() } : {}) };
   if (cluster) {
     let partitions: Map<string, number[]> | undefined;
     try {
-      partitions = await cluster.partitionsOf(topics);
+      partitions = allTopics ? new Map(topics.flatMap((t) => (allTopics.has(t) ? [[t, allTopics.get(t)!] as const] : []))) : await cluster.partitionsOf(topics);
     } catch (err) {
       warnings.push(`metadata of ${topics.length} topics, reading offsets through the admin client: ${errorMessage(err)}`);
     }
@@ -182,13 +207,13 @@ async function readWatermarks(admin: Admin, cluster: ClusterAccess | undefined, 
 }
 
 /**
- * High and low offsets through the batched ListOffsets. One partition's error (offline, no
+ * High, low and last stable offsets through the batched ListOffsets. One partition's error (offline, no
  * leader, NOT_LEADER during a rolling restart) fails a whole request, so a failed request is
  * split, topic by topic, then partition by partition: only the failing partitions go without
  * watermarks (their series go stale), the rest of the collection keeps its numbers.
  */
 async function readPartitionOffsets(cluster: ClusterAccess, list: readonly TopicPartitions[], warnings: string[]): Promise<Watermarks> {
-  const result: Watermarks = { high: new Map(), low: new Map() };
+  const result: Required<Watermarks> = { high: new Map(), low: new Map(), stable: new Map() };
   const merge = (into: Map<string, Map<number, number>>, from: Map<string, Map<number, number>>): void => {
     for (const [topic, byPartition] of from) {
       const target = into.get(topic) ?? new Map<number, number>();
@@ -198,9 +223,10 @@ async function readPartitionOffsets(cluster: ClusterAccess, list: readonly Topic
   };
   const attempt = async (part: readonly TopicPartitions[]): Promise<void> => {
     try {
-      const [high, low] = await Promise.all([cluster.listOffsets(part, 'high'), cluster.listOffsets(part, 'low')]);
+      const [high, low, stable] = await Promise.all([cluster.listOffsets(part, 'high'), cluster.listOffsets(part, 'low'), cluster.listOffsets(part, 'stable')]);
       merge(result.high, high);
       merge(result.low, low);
+      merge(result.stable, stable);
     } catch (err) {
       const partitions = part.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partitions: [p] })));
       if (partitions.length <= 1) {
