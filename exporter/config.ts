@@ -3,6 +3,7 @@ import { ConfigError, errorMessage } from '@eda-harness/core';
 import { LABEL } from '@eda-harness/semconv';
 import { checkAllowances, checkList, checkValue, LIST_RULES, parseAllowances, parseList, parseNumber, RULES, shown } from './setting-rules';
 import type { LagAllowance, ListRule, ValueRule } from './setting-rules';
+import { DEFAULT_STATUS_WINDOW_SECONDS } from './kafka/consumer-status';
 import type { ExporterConfig, KafkaTargetConfig, RabbitMqTargetConfig } from './types';
 
 export { splitList } from './setting-rules';
@@ -86,7 +87,19 @@ type Setting = Typed & {
   readonly path: readonly string[];
   /** The command-line flag (without `--`); list flags other than the brokers may be repeated. */
   readonly flag?: string;
+  /** Its line in `--help`: the section, the value's placeholder and what it does (defaults included). */
+  readonly help: Help;
 };
+
+/** The sections of `eda-harness exporter --help`, in order. */
+export const HELP_SECTIONS = ['Targets', 'Options', 'Kafka', 'RabbitMQ', 'Kafka security', 'Several clusters'] as const;
+export type HelpSection = (typeof HELP_SECTIONS)[number];
+interface Help {
+  readonly section: HelpSection;
+  readonly arg: string;
+  readonly text: string;
+}
+const help = (section: HelpSection, arg: string, text: string): { help: Help } => ({ help: { section, arg, text } });
 
 const list = (rule: ListRule): Typed => ({ kind: 'list', rule });
 const num = (rule: ValueRule<number>): Typed => ({ kind: 'number', rule });
@@ -95,57 +108,58 @@ const allowances: Typed = { kind: 'allowances' };
 
 /** Every setting: its type and rule, environment variable, place in the file (and the config), and flag. */
 const SETTINGS: { readonly [K in ExporterSettingKey]-?: Setting } = {
-  kafkaBrokers: { ...list(LIST_RULES.brokers), env: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], flag: 'kafka-brokers' },
-  amqpUrl: { ...str(RULES.amqpUrl), env: 'AMQP_URL', path: ['rabbitmq', 'amqpUrl'], flag: 'amqp-url' },
-  managementUrl: { ...str(RULES.managementUrl), env: 'RABBITMQ_MANAGEMENT_URL', path: ['rabbitmq', 'managementUrl'], flag: 'rabbitmq-management-url' },
-  managementUser: { ...str(RULES.nonEmpty), env: 'RABBITMQ_MANAGEMENT_USER', path: ['rabbitmq', 'managementUser'] },
-  managementPassword: { ...str(RULES.anyText), env: 'RABBITMQ_MANAGEMENT_PASSWORD', path: ['rabbitmq', 'managementPassword'] },
+  kafkaBrokers: { ...list(LIST_RULES.brokers), env: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], flag: 'kafka-brokers', ...help('Targets', '<list>', 'Kafka bootstrap brokers, host:port,…') },
+  amqpUrl: { ...str(RULES.amqpUrl), env: 'AMQP_URL', path: ['rabbitmq', 'amqpUrl'], flag: 'amqp-url', ...help('Targets', '<url>', 'amqp://… used when the management API is unavailable') },
+  managementUrl: { ...str(RULES.managementUrl), env: 'RABBITMQ_MANAGEMENT_URL', path: ['rabbitmq', 'managementUrl'], flag: 'rabbitmq-management-url', ...help('Targets', '<url>', 'http(s)://user:pass@host:15672') },
+  managementUser: { ...str(RULES.nonEmpty), env: 'RABBITMQ_MANAGEMENT_USER', path: ['rabbitmq', 'managementUser'], ...help('Targets', '<user>', 'management API user (default: from the URL, else guest)') },
+  managementPassword: { ...str(RULES.anyText), env: 'RABBITMQ_MANAGEMENT_PASSWORD', path: ['rabbitmq', 'managementPassword'], ...help('Targets', '<password>', 'management API password (default: from the URL, else guest)') },
   managementPasswordFile: {
     ...str(RULES.file),
     env: 'RABBITMQ_MANAGEMENT_PASSWORD_FILE',
     path: ['rabbitmq', 'managementPasswordFile'],
     flag: 'rabbitmq-management-password-file',
+    ...help('Targets', '<file>', 'file holding only the management password'),
   },
-  vhost: { ...str(RULES.nonEmpty), env: 'EDA_EXPORTER_VHOST', path: ['rabbitmq', 'vhost'], flag: 'vhost' },
-  port: { ...num(RULES.port), env: 'EDA_EXPORTER_PORT', path: ['port'], flag: 'port' },
-  host: { ...str(RULES.host), env: 'EDA_EXPORTER_HOST', path: ['host'], flag: 'host' },
-  intervalSeconds: { ...num(RULES.intervalSeconds), env: 'EDA_EXPORTER_INTERVAL_SECONDS', path: ['intervalSeconds'], flag: 'interval' },
-  granularity: { ...str(RULES.granularity), env: 'EDA_EXPORTER_GRANULARITY', path: ['granularity'], flag: 'granularity' },
-  statusWindowSeconds: { ...num(RULES.statusWindowSeconds), env: 'EDA_EXPORTER_STATUS_WINDOW_SECONDS', path: ['kafka', 'statusWindowSeconds'], flag: 'status-window' },
-  groupAllow: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_GROUP_ALLOW', path: ['kafka', 'groups', 'allow'], flag: 'group-allow' },
-  groupDeny: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_GROUP_DENY', path: ['kafka', 'groups', 'deny'], flag: 'group-deny' },
-  topicAllow: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_TOPIC_ALLOW', path: ['kafka', 'topics', 'allow'], flag: 'topic-allow' },
-  topicDeny: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_TOPIC_DENY', path: ['kafka', 'topics', 'deny'], flag: 'topic-deny' },
-  queueAllow: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_QUEUE_ALLOW', path: ['rabbitmq', 'queues', 'allow'], flag: 'queue-allow' },
-  queueDeny: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_QUEUE_DENY', path: ['rabbitmq', 'queues', 'deny'], flag: 'queue-deny' },
-  kafkaDlqPatterns: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_KAFKA_DLQ_PATTERNS', path: ['kafka', 'dlqPatterns'], flag: 'kafka-dlq-pattern' },
-  rabbitmqDlqPatterns: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_RABBITMQ_DLQ_PATTERNS', path: ['rabbitmq', 'dlqPatterns'], flag: 'rabbitmq-dlq-pattern' },
-  clusterLabel: { ...str(RULES.labelName), env: 'EDA_EXPORTER_CLUSTER_LABEL', path: ['clusterLabel'], flag: 'cluster-label' },
-  kafkaClusterName: { ...str(RULES.nonEmpty), env: 'KAFKA_CLUSTER_NAME', path: ['kafka', 'name'], flag: 'kafka-cluster-name' },
-  rabbitmqServerName: { ...str(RULES.nonEmpty), env: 'RABBITMQ_SERVER_NAME', path: ['rabbitmq', 'name'], flag: 'rabbitmq-server-name' },
-  kafkaSecurityProtocol: { ...str(RULES.securityProtocol), env: 'KAFKA_SECURITY_PROTOCOL', path: ['kafka', 'securityProtocol'], flag: 'kafka-security-protocol' },
-  kafkaTlsCaFile: { ...str(RULES.file), env: 'KAFKA_TLS_CA_FILE', path: ['kafka', 'tls', 'caFile'], flag: 'kafka-tls-ca-file' },
-  kafkaTlsCertFile: { ...str(RULES.file), env: 'KAFKA_TLS_CERT_FILE', path: ['kafka', 'tls', 'certFile'], flag: 'kafka-tls-cert-file' },
-  kafkaTlsKeyFile: { ...str(RULES.file), env: 'KAFKA_TLS_KEY_FILE', path: ['kafka', 'tls', 'keyFile'], flag: 'kafka-tls-key-file' },
-  kafkaTlsServername: { ...str(RULES.host), env: 'KAFKA_TLS_SERVERNAME', path: ['kafka', 'tls', 'servername'], flag: 'kafka-tls-servername' },
-  kafkaSaslMechanism: { ...str(RULES.saslMechanism), env: 'KAFKA_SASL_MECHANISM', path: ['kafka', 'sasl', 'mechanism'], flag: 'kafka-sasl-mechanism' },
-  kafkaSaslUsername: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_USERNAME', path: ['kafka', 'sasl', 'username'], flag: 'kafka-sasl-username' },
+  vhost: { ...str(RULES.nonEmpty), env: 'EDA_EXPORTER_VHOST', path: ['rabbitmq', 'vhost'], flag: 'vhost', ...help('RabbitMQ', '<name>', 'only this RabbitMQ vhost') },
+  port: { ...num(RULES.port), env: 'EDA_EXPORTER_PORT', path: ['port'], flag: 'port', ...help('Options', '<n>', 'HTTP port (default 9464)') },
+  host: { ...str(RULES.host), env: 'EDA_EXPORTER_HOST', path: ['host'], flag: 'host', ...help('Options', '<addr>', 'listen address (default 0.0.0.0)') },
+  intervalSeconds: { ...num(RULES.intervalSeconds), env: 'EDA_EXPORTER_INTERVAL_SECONDS', path: ['intervalSeconds'], flag: 'interval', ...help('Options', '<s>', 'seconds between collections (default 15)') },
+  granularity: { ...str(RULES.granularity), env: 'EDA_EXPORTER_GRANULARITY', path: ['granularity'], flag: 'granularity', ...help('Options', '<partition|topic>', 'series per partition (default) or per topic') },
+  statusWindowSeconds: { ...num(RULES.statusWindowSeconds), env: 'EDA_EXPORTER_STATUS_WINDOW_SECONDS', path: ['kafka', 'statusWindowSeconds'], flag: 'status-window', ...help('Kafka', '<s>', `consumer status window in seconds (default ${DEFAULT_STATUS_WINDOW_SECONDS})`) },
+  groupAllow: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_GROUP_ALLOW', path: ['kafka', 'groups', 'allow'], flag: 'group-allow', ...help('Kafka', '<glob>', 'consumer groups to include (repeatable, * wildcard)') },
+  groupDeny: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_GROUP_DENY', path: ['kafka', 'groups', 'deny'], flag: 'group-deny', ...help('Kafka', '<glob>', 'consumer groups to exclude (repeatable)') },
+  topicAllow: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_TOPIC_ALLOW', path: ['kafka', 'topics', 'allow'], flag: 'topic-allow', ...help('Kafka', '<glob>', 'topics to include (repeatable)') },
+  topicDeny: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_TOPIC_DENY', path: ['kafka', 'topics', 'deny'], flag: 'topic-deny', ...help('Kafka', '<glob>', 'topics to exclude (repeatable)') },
+  queueAllow: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_QUEUE_ALLOW', path: ['rabbitmq', 'queues', 'allow'], flag: 'queue-allow', ...help('RabbitMQ', '<glob>', 'queues to include (literal names are also what AMQP checks)') },
+  queueDeny: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_QUEUE_DENY', path: ['rabbitmq', 'queues', 'deny'], flag: 'queue-deny', ...help('RabbitMQ', '<glob>', 'queues to exclude (repeatable)') },
+  kafkaDlqPatterns: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_KAFKA_DLQ_PATTERNS', path: ['kafka', 'dlqPatterns'], flag: 'kafka-dlq-pattern', ...help('Kafka', '<glob>', 'dead-letter topic pattern (repeatable; default *.dlq *-dlq dlq.* *.DLT)') },
+  rabbitmqDlqPatterns: { ...list(LIST_RULES.globs), env: 'EDA_EXPORTER_RABBITMQ_DLQ_PATTERNS', path: ['rabbitmq', 'dlqPatterns'], flag: 'rabbitmq-dlq-pattern', ...help('RabbitMQ', '<glob>', 'dead-letter queue name pattern (besides x-dead-letter-exchange topology)') },
+  clusterLabel: { ...str(RULES.labelName), env: 'EDA_EXPORTER_CLUSTER_LABEL', path: ['clusterLabel'], flag: 'cluster-label', ...help('Several clusters', '<label>', 'name of the label carrying the names (default "cluster")') },
+  kafkaClusterName: { ...str(RULES.nonEmpty), env: 'KAFKA_CLUSTER_NAME', path: ['kafka', 'name'], flag: 'kafka-cluster-name', ...help('Several clusters', '<name>', 'value of the cluster label on this cluster\'s series (default "default")') },
+  rabbitmqServerName: { ...str(RULES.nonEmpty), env: 'RABBITMQ_SERVER_NAME', path: ['rabbitmq', 'name'], flag: 'rabbitmq-server-name', ...help('Several clusters', '<name>', 'the same for the RabbitMQ server (default "default")') },
+  kafkaSecurityProtocol: { ...str(RULES.securityProtocol), env: 'KAFKA_SECURITY_PROTOCOL', path: ['kafka', 'securityProtocol'], flag: 'kafka-security-protocol', ...help('Kafka security', '<p>', 'plaintext, ssl, sasl_plaintext or sasl_ssl (default: from the settings below)') },
+  kafkaTlsCaFile: { ...str(RULES.file), env: 'KAFKA_TLS_CA_FILE', path: ['kafka', 'tls', 'caFile'], flag: 'kafka-tls-ca-file', ...help('Kafka security', '<file>', 'PEM CA of the broker certificates') },
+  kafkaTlsCertFile: { ...str(RULES.file), env: 'KAFKA_TLS_CERT_FILE', path: ['kafka', 'tls', 'certFile'], flag: 'kafka-tls-cert-file', ...help('Kafka security', '<file>', 'PEM client certificate, for mTLS') },
+  kafkaTlsKeyFile: { ...str(RULES.file), env: 'KAFKA_TLS_KEY_FILE', path: ['kafka', 'tls', 'keyFile'], flag: 'kafka-tls-key-file', ...help('Kafka security', '<file>', 'its PEM private key') },
+  kafkaTlsServername: { ...str(RULES.host), env: 'KAFKA_TLS_SERVERNAME', path: ['kafka', 'tls', 'servername'], flag: 'kafka-tls-servername', ...help('Kafka security', '<host>', 'name the broker certificates are checked against') },
+  kafkaSaslMechanism: { ...str(RULES.saslMechanism), env: 'KAFKA_SASL_MECHANISM', path: ['kafka', 'sasl', 'mechanism'], flag: 'kafka-sasl-mechanism', ...help('Kafka security', '<m>', 'plain, scram-sha-256, scram-sha-512 or oauthbearer') },
+  kafkaSaslUsername: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_USERNAME', path: ['kafka', 'sasl', 'username'], flag: 'kafka-sasl-username', ...help('Kafka security', '<user>', 'PLAIN / SCRAM user') },
   // No flag: a password on the command line is readable by every user of the machine (ps).
-  kafkaSaslPassword: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_PASSWORD', path: ['kafka', 'sasl', 'password'] },
-  kafkaSaslPasswordFile: { ...str(RULES.file), env: 'KAFKA_SASL_PASSWORD_FILE', path: ['kafka', 'sasl', 'passwordFile'], flag: 'kafka-sasl-password-file' },
-  kafkaSaslTokenCommand: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_OAUTHBEARER_TOKEN_COMMAND', path: ['kafka', 'sasl', 'tokenCommand'], flag: 'kafka-sasl-token-command' },
-  kafkaSaslTokenFile: { ...str(RULES.file), env: 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', path: ['kafka', 'sasl', 'tokenFile'], flag: 'kafka-sasl-token-file' },
-  collectTimeoutSeconds: { ...num(RULES.collectTimeoutSeconds), env: 'EDA_EXPORTER_COLLECT_TIMEOUT_SECONDS', path: ['collectTimeoutSeconds'], flag: 'collect-timeout' },
-  kafkaClientId: { ...str(RULES.nonEmpty), env: 'KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], flag: 'kafka-client-id' },
-  kafkaConcurrency: { ...num(RULES.kafkaConcurrency), env: 'KAFKA_CONCURRENCY', path: ['kafka', 'concurrency'], flag: 'kafka-concurrency' },
-  kafkaRequestTimeoutMs: { ...num(RULES.requestTimeoutMs), env: 'KAFKA_REQUEST_TIMEOUT_MS', path: ['kafka', 'requestTimeoutMs'], flag: 'kafka-request-timeout-ms' },
-  kafkaAllowedLag: { ...allowances, env: 'KAFKA_ALLOWED_LAG', path: ['kafka', 'allowedLag'], flag: 'kafka-allowed-lag' },
-  rabbitmqRequestTimeoutMs: { ...num(RULES.requestTimeoutMs), env: 'RABBITMQ_REQUEST_TIMEOUT_MS', path: ['rabbitmq', 'requestTimeoutMs'], flag: 'rabbitmq-request-timeout-ms' },
-  rabbitmqDlqDeny: { ...list(LIST_RULES.globs), env: 'RABBITMQ_DLQ_DENY', path: ['rabbitmq', 'dlqDeny'], flag: 'rabbitmq-dlq-deny' },
-  rabbitmqRetryQueuePatterns: { ...list(LIST_RULES.globs), env: 'RABBITMQ_RETRY_QUEUE_PATTERNS', path: ['rabbitmq', 'retryQueuePatterns'], flag: 'rabbitmq-retry-queue-pattern' },
-  managementPageSize: { ...num(RULES.managementPageSize), env: 'RABBITMQ_MANAGEMENT_PAGE_SIZE', path: ['rabbitmq', 'managementPageSize'], flag: 'rabbitmq-management-page-size' },
-  managementCaFile: { ...str(RULES.file), env: 'RABBITMQ_MANAGEMENT_CA_FILE', path: ['rabbitmq', 'managementCaFile'], flag: 'rabbitmq-management-ca-file' },
-  prometheusUrl: { ...str(RULES.prometheusUrl), env: 'RABBITMQ_PROMETHEUS_URL', path: ['rabbitmq', 'prometheusUrl'], flag: 'rabbitmq-prometheus-url' },
+  kafkaSaslPassword: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_PASSWORD', path: ['kafka', 'sasl', 'password'], ...help('Kafka security', '<password>', 'PLAIN / SCRAM password (never a flag: ps shows flags)') },
+  kafkaSaslPasswordFile: { ...str(RULES.file), env: 'KAFKA_SASL_PASSWORD_FILE', path: ['kafka', 'sasl', 'passwordFile'], flag: 'kafka-sasl-password-file', ...help('Kafka security', '<file>', 'file holding only the password') },
+  kafkaSaslTokenCommand: { ...str(RULES.nonEmpty), env: 'KAFKA_SASL_OAUTHBEARER_TOKEN_COMMAND', path: ['kafka', 'sasl', 'tokenCommand'], flag: 'kafka-sasl-token-command', ...help('Kafka security', '<cmd>', 'OAUTHBEARER: shell command printing a token (or JSON with access_token)') },
+  kafkaSaslTokenFile: { ...str(RULES.file), env: 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', path: ['kafka', 'sasl', 'tokenFile'], flag: 'kafka-sasl-token-file', ...help('Kafka security', '<file>', 'OAUTHBEARER token, re-read at each authentication') },
+  collectTimeoutSeconds: { ...num(RULES.collectTimeoutSeconds), env: 'EDA_EXPORTER_COLLECT_TIMEOUT_SECONDS', path: ['collectTimeoutSeconds'], flag: 'collect-timeout', ...help('Options', '<s>', 'a longer collection is abandoned and failed (default: the interval, at least 5)') },
+  kafkaClientId: { ...str(RULES.nonEmpty), env: 'KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], flag: 'kafka-client-id', ...help('Kafka', '<id>', 'client id the brokers see (default eda-harness-exporter)') },
+  kafkaConcurrency: { ...num(RULES.kafkaConcurrency), env: 'KAFKA_CONCURRENCY', path: ['kafka', 'concurrency'], flag: 'kafka-concurrency', ...help('Kafka', '<n>', 'groups whose offsets are read at once (default 16)') },
+  kafkaRequestTimeoutMs: { ...num(RULES.requestTimeoutMs), env: 'KAFKA_REQUEST_TIMEOUT_MS', path: ['kafka', 'requestTimeoutMs'], flag: 'kafka-request-timeout-ms', ...help('Kafka', '<ms>', 'per-request timeout (default 10000)') },
+  kafkaAllowedLag: { ...allowances, env: 'KAFKA_ALLOWED_LAG', path: ['kafka', 'allowedLag'], flag: 'kafka-allowed-lag', ...help('Kafka', '<glob=n>', 'lag in messages a group may carry and be OK, e.g. \'etl-*=100000\' (repeatable)') },
+  rabbitmqRequestTimeoutMs: { ...num(RULES.requestTimeoutMs), env: 'RABBITMQ_REQUEST_TIMEOUT_MS', path: ['rabbitmq', 'requestTimeoutMs'], flag: 'rabbitmq-request-timeout-ms', ...help('RabbitMQ', '<ms>', 'per HTTP or AMQP request (default 5000)') },
+  rabbitmqDlqDeny: { ...list(LIST_RULES.globs), env: 'RABBITMQ_DLQ_DENY', path: ['rabbitmq', 'dlqDeny'], flag: 'rabbitmq-dlq-deny', ...help('RabbitMQ', '<glob>', 'queues never reported as dead-letter queues (repeatable)') },
+  rabbitmqRetryQueuePatterns: { ...list(LIST_RULES.globs), env: 'RABBITMQ_RETRY_QUEUE_PATTERNS', path: ['rabbitmq', 'retryQueuePatterns'], flag: 'rabbitmq-retry-queue-pattern', ...help('RabbitMQ', '<glob>', 'retry queues, never DLQs (repeatable; default *.retry *-retry retry.* *.retry.*)') },
+  managementPageSize: { ...num(RULES.managementPageSize), env: 'RABBITMQ_MANAGEMENT_PAGE_SIZE', path: ['rabbitmq', 'managementPageSize'], flag: 'rabbitmq-management-page-size', ...help('RabbitMQ', '<n>', 'queues per management API page (default 500, the most)') },
+  managementCaFile: { ...str(RULES.file), env: 'RABBITMQ_MANAGEMENT_CA_FILE', path: ['rabbitmq', 'managementCaFile'], flag: 'rabbitmq-management-ca-file', ...help('RabbitMQ', '<file>', 'PEM CA of an https management API') },
+  prometheusUrl: { ...str(RULES.prometheusUrl), env: 'RABBITMQ_PROMETHEUS_URL', path: ['rabbitmq', 'prometheusUrl'], flag: 'rabbitmq-prometheus-url', ...help('RabbitMQ', '<url>', 'rabbitmq_prometheus endpoint (http://host:15692), read when statistics are off') },
 };
 
 /** The file's lists of targets, each item shaped like the `kafka` / `rabbitmq` object. */
@@ -178,6 +192,34 @@ export const EXPORTER_FLAGS: Readonly<Record<string, ExporterFlagSpec>> = Object
     return [s.flag!, { setting: key, kind, repeatable: kind === 'list' && key !== 'kafkaBrokers' }];
   }),
 );
+
+/** Placeholder and text lines are aligned at this column, as far as the flag leaves room. */
+const HELP_COLUMN = 36;
+/** Wider lines put the variable on a line of its own. */
+const HELP_WIDTH = 110;
+
+/**
+ * The settings part of `eda-harness exporter --help`, generated from the table: one line per flag
+ * in its section with what it does and its variable, then the settings only a variable sets (never
+ * a flag: a secret on a command line is visible to every user of the machine). `extra` adds lines
+ * the command owns (`--config`, `--once`) at the top of a section.
+ */
+export function exporterOptionsHelp(extra: Partial<Record<HelpSection, readonly string[]>> = {}): string {
+  const line = (left: string, text: string): string => `  ${left.padEnd(HELP_COLUMN - 2)}${left.length >= HELP_COLUMN - 2 ? '  ' : ''}${text}`;
+  const sections = HELP_SECTIONS.map((section) => {
+    const flagged = SETTING_ENTRIES.filter(([, s]) => s.help.section === section && s.flag !== undefined);
+    const flagLine = (s: Setting): string => {
+      const one = line(`--${s.flag} ${s.help.arg}`, `${s.help.text} (env ${s.env})`);
+      // Too wide for a terminal: the variable goes under the text.
+      return one.length <= HELP_WIDTH ? one : `${line(`--${s.flag} ${s.help.arg}`, s.help.text)}\n${line('', `(env ${s.env})`)}`;
+    };
+    const lines = [...(extra[section] ?? []), ...flagged.map(([, s]) => flagLine(s))];
+    const heading = section === 'Targets' ? 'Targets (at least one)' : section === 'Several clusters' ? 'Several clusters (the config file lists more in kafkaClusters / rabbitmqServers)' : section;
+    return lines.length === 0 ? '' : `${heading}:\n${lines.join('\n')}`;
+  });
+  const envOnly = SETTING_ENTRIES.filter(([, s]) => s.flag === undefined).map(([, s]) => line(s.env, s.help.text));
+  return [...sections.filter((t) => t !== ''), `Environment variables only:\n${envOnly.join('\n')}`].join('\n\n');
+}
 
 /** Where a layer of settings comes from; it decides how a setting is named in messages. */
 export type SettingsSource = 'flags' | 'env' | { readonly file: string };

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import {
   checkExporterConfig,
   EXPORTER_ENV,
+  EXPORTER_FLAGS,
+  exporterOptionsHelp,
   mergeSettings,
   settingDescription,
   settingName,
@@ -379,5 +381,29 @@ describe('exporter settings: timeouts, concurrency, allowed lag and the RabbitMQ
       /^rabbitmqServers\[0\]\.managementCaFile is set but rabbitmqServers\[0\]\.managementUrl "http:\/\/r" is not https/,
     );
     expect(message(() => checkExporterConfig({ rabbitmq: { managementUrl: HTTPS, managementCaFile: notPem } }))).toMatch(/^exporter config: rabbitmq\.managementCaFile \S+ca\.jks holds no PEM certificate/);
+  });
+});
+
+describe('exporter --help, generated from the settings table', () => {
+  const text = exporterOptionsHelp({ Options: ['  --config <file>                   JSON settings file (env EDA_EXPORTER_CONFIG)'] });
+
+  it('has one line per flag, naming its variable, in its section', () => {
+    for (const [flag, spec] of Object.entries(EXPORTER_FLAGS)) {
+      const env = Object.entries(EXPORTER_ENV).find(([, key]) => key === spec.setting)![0];
+      expect(text).toMatch(new RegExp(`^  --${flag} <[^>]+>\\s+.*(\\n\\s+)?\\(env ${env}\\)$`, 'm'));
+    }
+    expect(text).toContain('\nKafka security:\n  --kafka-security-protocol <p>');
+    expect(text.indexOf('Options:\n  --config <file>')).toBeGreaterThan(text.indexOf('Targets (at least one):'));
+  });
+
+  it('lists the settings only a variable sets, secrets among them', () => {
+    const envOnly = text.slice(text.indexOf('Environment variables only:'));
+    for (const env of ['KAFKA_SASL_PASSWORD', 'RABBITMQ_MANAGEMENT_PASSWORD', 'RABBITMQ_MANAGEMENT_USER']) expect(envOnly).toMatch(new RegExp(`^  ${env} `, 'm'));
+    expect(text).not.toContain('--kafka-sasl-password <');
+  });
+
+  it('says the defaults the code uses', () => {
+    expect(text).toMatch(/--status-window <s>\s+consumer status window in seconds \(default 90\)/);
+    expect(text).toMatch(/--kafka-allowed-lag <glob=n>\s+.*'etl-\*=100000'/);
   });
 });
