@@ -151,6 +151,7 @@ export interface GroupSample {
   readonly state: string;
   /** Undefined when the group could not be described. */
   readonly members: number | undefined;
+  /** Its worst partition's status (OK < WARN < REWIND < STALL < STOP < ERR), see exporter/kafka/consumer-status.ts. */
   readonly status: ConsumerStatus;
   /** Assigned partitions without a committed offset, per topic. */
   readonly uncommitted: ReadonlyMap<string, number>;
@@ -196,7 +197,7 @@ export interface KafkaSnapshot {
   readonly retentionLoss?: readonly { readonly group: string; readonly topic: string; readonly partition: number; readonly messages: number }[];
   /** How each described group is assigned: `manual` (assign() + commit) or `consumer`. */
   readonly assignment?: ReadonlyMap<string, 'manual' | 'consumer'>;
-  /** Groups whose committed offset moved backwards inside the status window. */
+  /** Groups whose committed offset moved backwards inside the status window (their status is REWIND unless worse). */
   readonly rewound?: readonly string[];
 }
 
