@@ -11,3 +11,25 @@ export { requestJson, requestText } from './http-json';
 export type { HttpJsonRequest } from './http-json';
 export { ensureDir } from './ensure-dir';
 export type { EnsureDirOptions } from './ensure-dir';
+export {
+  KAFKA_SASL_MECHANISMS,
+  KAFKA_SECURITY_PROTOCOLS,
+  KAFKA_SECURITY_VARIABLES,
+  checkKafkaSecuritySettings,
+  isSecured,
+  kafkaClientSecurity,
+  kafkaSecurityFromEnv,
+  securedListenerSettings,
+  tokenOf,
+} from './kafka-security';
+export type {
+  KafkaClientSasl,
+  KafkaClientSecurity,
+  KafkaClientTls,
+  KafkaSaslSettings,
+  KafkaSecurityField,
+  KafkaSecurityIo,
+  KafkaSecuritySettings,
+  KafkaSettingNamer,
+  KafkaTlsSettings,
+} from './kafka-security';
