@@ -20,6 +20,22 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
+/**
+ * Compiled globs by pattern: dead-letter patterns are matched against every topic and queue at
+ * every collection, and compiling them each time was a visible share of a collection's CPU.
+ * Patterns come from the configuration, so the cache stays small; it is emptied if it ever grows.
+ */
+const compiledGlobs = new Map<string, RegExp>();
+function compiledGlob(glob: string): RegExp {
+  let re = compiledGlobs.get(glob);
+  if (re === undefined) {
+    if (compiledGlobs.size >= 1000) compiledGlobs.clear();
+    re = globToRegExp(glob);
+    compiledGlobs.set(glob, re);
+  }
+  return re;
+}
+
 export function createNameFilter(config: NameFilterConfig = {}): NameFilter {
   const allow = (config.allow ?? []).map(globToRegExp);
   const deny = (config.deny ?? []).map(globToRegExp);
@@ -40,7 +56,7 @@ export interface DlqMatch {
  */
 export function matchDlqPattern(patterns: readonly string[], name: string): DlqMatch | undefined {
   for (const pattern of patterns) {
-    const m = globToRegExp(pattern).exec(name);
+    const m = compiledGlob(pattern).exec(name);
     if (!m) continue;
     const source = m[1];
     return { dlq: name, source: source === undefined || source === '' ? undefined : source };

@@ -1,6 +1,7 @@
 import type { GroupDescription, Kafka } from 'kafkajs';
 import { mapLimit } from '../map-limit';
 import type { Settled } from '../map-limit';
+import { decodeListOffsets, encodeListOffsets, LIST_OFFSETS_API_KEY, LIST_OFFSETS_VERSION } from './list-offsets-request';
 import { batchGroupError, decodeOffsetFetchBatch, encodeOffsetFetchBatch, OFFSET_FETCH_API_KEY, OFFSET_FETCH_BATCH_VERSION } from './offset-fetch-batch';
 import type { BatchGroup } from './offset-fetch-batch';
 import { partitionKey } from './partition-history';
@@ -292,24 +293,44 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
         throw new Error(`no leader for ${leaderless.length} partition(s) (${names.join(', ')}${leaderless.length > 5 ? ', …' : ''})`);
       }
       const timestamp = which === 'low' ? EARLIEST : LATEST;
-      const responses = await Promise.all(
+      // The last stable offset is the latest offset a read_committed reader is given.
+      const isolationLevel = which === 'stable' ? READ_COMMITTED : READ_UNCOMMITTED;
+      const answers = await Promise.all(
         [...perBroker].map(async ([nodeId, byTopic]) => {
           const broker = await brokerOf(nodeId);
-          return broker.listOffsets({
-            // The last stable offset is the latest offset a read_committed reader is given.
-            isolationLevel: which === 'stable' ? READ_COMMITTED : READ_UNCOMMITTED,
+          const versions = broker.versions?.[LIST_OFFSETS_API_KEY];
+          if (versions && versions.minVersion <= LIST_OFFSETS_VERSION && versions.maxVersion >= LIST_OFFSETS_VERSION && typeof broker.connectionPool?.send === 'function') {
+            const body = encodeListOffsets(
+              [...byTopic].map(([topic, list]) => ({ topic, partitions: list.map((r) => r.partition) })),
+              isolationLevel,
+              timestamp,
+            );
+            return (await broker.connectionPool.send({
+              request: { apiKey: LIST_OFFSETS_API_KEY, apiVersion: LIST_OFFSETS_VERSION, apiName: 'ListOffsets', encode: async () => ({ buf: body, buffer: body }) },
+              response: { decode: async (payload: Buffer) => decodeListOffsets(payload), parse: async (offsets: unknown) => offsets },
+            })) as Map<string, Map<number, number>>;
+          }
+          const { responses } = await broker.listOffsets({
+            isolationLevel,
             topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list.map((r) => ({ partition: r.partition, timestamp })) })),
           });
+          const offsets = new Map<string, Map<number, number>>();
+          for (const t of responses) {
+            const byPartition = new Map<number, number>();
+            for (const p of t.partitions) {
+              const offset = Number(p.offset);
+              if (Number.isSafeInteger(offset) && offset >= 0) byPartition.set(p.partition, offset);
+            }
+            offsets.set(t.topic, byPartition);
+          }
+          return offsets;
         }),
       );
-      for (const { responses: list } of responses) {
-        for (const t of list) {
-          let byPartition = result.get(t.topic);
-          if (!byPartition) result.set(t.topic, (byPartition = new Map()));
-          for (const p of t.partitions) {
-            const offset = Number(p.offset);
-            if (Number.isSafeInteger(offset) && offset >= 0) byPartition.set(p.partition, offset);
-          }
+      for (const offsets of answers) {
+        for (const [topic, byPartition] of offsets) {
+          const into = result.get(topic);
+          if (!into) result.set(topic, byPartition);
+          else for (const [p, o] of byPartition) into.set(p, o);
         }
       }
       return result;

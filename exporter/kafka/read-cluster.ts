@@ -216,9 +216,10 @@ async function readPartitionOffsets(cluster: ClusterAccess, list: readonly Topic
   const result: Required<Watermarks> = { high: new Map(), low: new Map(), stable: new Map() };
   const merge = (into: Map<string, Map<number, number>>, from: Map<string, Map<number, number>>): void => {
     for (const [topic, byPartition] of from) {
-      const target = into.get(topic) ?? new Map<number, number>();
-      for (const [p, o] of byPartition) target.set(p, o);
-      into.set(topic, target);
+      // The maps read are fresh: taken as they are unless a split read adds to a topic.
+      const target = into.get(topic);
+      if (target === undefined) into.set(topic, byPartition);
+      else for (const [p, o] of byPartition) target.set(p, o);
     }
   };
   const attempt = async (part: readonly TopicPartitions[]): Promise<void> => {

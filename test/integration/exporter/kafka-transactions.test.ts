@@ -3,7 +3,9 @@ import type { Admin, Consumer, Producer } from 'kafkajs';
 import { Environment } from '../../../environment/index';
 import type { StartedEnvironment } from '../../../environment/index';
 import { waitFor } from '../../../core/wait-for';
-import { createKafkaCollector } from '../../../exporter/kafka/collector';
+import { createKafkaCollector, createSecuredKafkaClient } from '../../../exporter/kafka/collector';
+import { closeConnection, openConnection, readCluster } from '../../../exporter/kafka/read-cluster';
+import { createNameFilter } from '../../../exporter/name-filter';
 import type { Collector, KafkaSnapshot } from '../../../exporter/types';
 import { uniqueName } from '../../support/names';
 
@@ -64,4 +66,33 @@ it('a caught-up read_committed consumer of a transactional producer has lag 0 (t
   }
   expect(highs).toEqual([9, 9, 9]);
   expect(lags).toEqual([0, 0, 0, 0, 0, 0]);
+}, 90_000);
+
+it('reads the last stable offset: below an open transaction, at the end once it commits', async () => {
+  const topic = `${prefix}-lso`;
+  const group = `${prefix}-lso-reader`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  const committed = await producer.transaction();
+  await committed.send({ topic, messages: [{ value: 'a' }, { value: 'b' }] });
+  await committed.commit(); // offsets 0, 1, marker 2
+  await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '0' }] });
+  const open = await producer.transaction();
+  await open.send({ topic, messages: [{ value: 'c' }, { value: 'd' }] }); // offsets 3, 4, not committed
+  const connection = await openConnection(createSecuredKafkaClient({ brokers: env.getKafkaBrokers() }));
+  const read = async (): Promise<{ high: number | undefined; stable: number | undefined }> => {
+    const r = await readCluster(connection, {
+      groups: createNameFilter({ allow: [group] }),
+      selection: { topics: createNameFilter({ allow: [topic] }), dlqPatterns: [] },
+      concurrency: 4,
+    });
+    return { high: r.high.get(topic)?.get(0), stable: r.stable?.get(topic)?.get(0) };
+  };
+  try {
+    expect(await read()).toEqual({ high: 5, stable: 3 });
+    await open.commit(); // marker 5
+    await waitFor(async () => (await read()).stable === 6, { description: 'the last stable offset to reach the end after the commit', timeoutMs: 15_000 });
+    expect(await read()).toEqual({ high: 6, stable: 6 });
+  } finally {
+    await closeConnection(connection);
+  }
 }, 90_000);

@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { byLeader, createClusterAccess, javaStringHash, leaderIndex, offsetsPartitionOf } from '../../../exporter/kafka/cluster-access';
+import { decodeListOffsets, encodeListOffsets } from '../../../exporter/kafka/list-offsets-request';
 import { batchGroupError, decodeOffsetFetchBatch, encodeOffsetFetchBatch } from '../../../exporter/kafka/offset-fetch-batch';
 
 describe('createClusterAccess', () => {
@@ -157,5 +158,54 @@ describe('OffsetFetch v8 (many groups per request)', () => {
   it('says a truncated response is truncated', () => {
     const full = response([{ id: 'g1', error: 0, topics: [{ name: 'orders', partitions: [[0, 1n, 0]] }] }]);
     expect(() => decodeOffsetFetchBatch(full.subarray(0, 12))).toThrow(/truncated|out of range/i);
+  });
+});
+
+describe('ListOffsets v2 written and read directly', () => {
+  it('writes replica -1, the isolation level and one timestamp per partition', () => {
+    const body = encodeListOffsets([{ topic: 'ab', partitions: [0, 7] }], 1, -2);
+    const expected = Buffer.concat([
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 1, 0, 2, 0x61, 0x62, 0, 0, 0, 2]),
+      Buffer.from([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]),
+      Buffer.from([0, 0, 0, 7, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]),
+    ]);
+    expect(body.equals(expected)).toBe(true);
+  });
+
+  function answer(topics: { name: string; partitions: [number, number, bigint][] }[]): Buffer {
+    const parts: Buffer[] = [];
+    const head = Buffer.alloc(8);
+    head.writeInt32BE(topics.length, 4);
+    parts.push(head);
+    for (const t of topics) {
+      const name = Buffer.from(t.name);
+      const h = Buffer.alloc(2 + name.length + 4);
+      h.writeInt16BE(name.length, 0);
+      name.copy(h, 2);
+      h.writeInt32BE(t.partitions.length, 2 + name.length);
+      parts.push(h);
+      for (const [p, error, offset] of t.partitions) {
+        const b = Buffer.alloc(22);
+        b.writeInt32BE(p, 0);
+        b.writeInt16BE(error, 4);
+        b.writeBigInt64BE(-1n, 6);
+        b.writeBigInt64BE(offset, 14);
+        parts.push(b);
+      }
+    }
+    return Buffer.concat(parts);
+  }
+
+  it('reads offsets into maps, large ones exactly, leaving out -1', () => {
+    const offsets = decodeListOffsets(answer([{ name: 'orders', partitions: [[0, 0, 42n], [1, 0, -1n], [2, 0, 2n ** 40n + 5n]] }]));
+    expect([...offsets.get('orders')!]).toEqual([
+      [0, 42],
+      [2, 2 ** 40 + 5],
+    ]);
+  });
+
+  it('fails the whole answer on a partition error, naming it (the caller splits the request)', () => {
+    expect(() => decodeListOffsets(answer([{ name: 't', partitions: [[0, 0, 1n], [3, 6, -1n]] }]))).toThrow('ListOffsets error NOT_LEADER_OR_FOLLOWER (6) on t/3');
+    expect(() => decodeListOffsets(answer([{ name: 't', partitions: [[0, 0, 1n]] }]).subarray(0, 20))).toThrow('truncated');
   });
 });
