@@ -145,7 +145,7 @@ export interface StartedRabbitMq {
   readonly amqpUrl: string;
   readonly managementUrl: string | undefined;
   /** PEM CA that signed the management API's certificate, when it is served over https. */
-  readonly managementCaFile?: string;
+  readonly managementCaFile?: string | undefined;
   /** RabbitMQ's own Prometheus endpoint (rabbitmq_prometheus plugin). */
   readonly metricsUrl: string | undefined;
   readonly node: NodeHandle;

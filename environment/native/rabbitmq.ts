@@ -141,22 +141,30 @@ export async function startNativeRabbitMq(opts: {
   await node.start();
 
   const handle: NodeHandle = node;
-  const started = (): StartedRabbitMq => ({
+  // One object, its addresses read live: after restartWith, env.rabbitmq and the environment's
+  // getters give the new management URL too.
+  const started: StartedRabbitMq = {
     provider: 'native',
     amqpUrl,
-    managementUrl: managementUrlOf(tls !== undefined),
-    ...(tls ? { managementCaFile: tls.caFile } : {}),
+    get managementUrl() {
+      return managementUrlOf(tls !== undefined);
+    },
+    get managementCaFile() {
+      return tls?.caFile;
+    },
     metricsUrl: `http://127.0.0.1:${ports.prometheus}/metrics`,
     node: handle,
     proxy: opts.proxy,
-    options,
+    get options() {
+      return options;
+    },
     async restartWith(next: RabbitMqOptions) {
       await node.stop();
       tls = await configure(next);
       opts.progress(`restarting RabbitMQ node ${nodeName} (management ${tls ? 'over TLS' : 'over http'}, statistics ${next.statistics === false ? 'off' : 'on'})`);
       await node.start();
-      return started();
+      return started;
     },
-  });
-  return started();
+  };
+  return started;
 }

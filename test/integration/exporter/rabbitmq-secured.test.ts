@@ -73,6 +73,9 @@ describe('RabbitMQ management API over https with a CA', () => {
   it('the environment serves the management API over https only, signed by its CA', () => {
     expect(rabbit.managementUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(rabbit.managementCaFile).toMatch(/ca\.pem$/);
+    // The environment's own view follows the restart.
+    expect(env.getRabbitMqManagementUrl()).toBe(rabbit.managementUrl);
+    expect(env.rabbitmq?.options).toEqual({ managementTls: true });
   });
 
   it('the exporter reads the queues over https with RABBITMQ_MANAGEMENT_CA_FILE', async () => {
