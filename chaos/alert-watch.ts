@@ -10,8 +10,10 @@ import { errorMessage, requestJson, writeGeneratedFiles } from '@eda-harness/cor
 import type { ProgressSink } from '@eda-harness/core';
 import { allocatePorts, Environment, type StartedEnvironment } from '@eda-harness/environment';
 import { createExporter, silentLogger, type Exporter } from '@eda-harness/exporter';
-import type { ExporterConfig } from '@eda-harness/exporter';
+import type { ExporterConfig, KafkaTargetConfig } from '@eda-harness/exporter';
+import type { KafkaSecuritySettings } from '@eda-harness/core';
 import { serveMetrics, type MetricsServer } from '@eda-harness/exporter';
+import type { KafkaConnectionSettings } from './kafka-connection';
 import type { AlertObservation, ChaosSystem } from './types';
 import { waitUpTo } from './wait-up-to';
 
@@ -58,8 +60,10 @@ export async function startAlertWatch(deps: {
   readonly registry: Registry;
   readonly options: AlertPackOptions;
   readonly progress: ProgressSink;
+  /** The listener and TLS / SASL settings the workload's clients use (the exporter uses the same). */
+  readonly kafka?: KafkaConnectionSettings;
 }): Promise<AlertWatch> {
-  const { env, system, registry, options, progress } = deps;
+  const { env, system, registry, options, progress, kafka } = deps;
   const config = resolveAlertsConfig({ evaluationInterval: '1s', ...options.config }, 'chaos alert pack');
   const rulesDir = mkdtempSync(join(tmpdir(), 'eda-chaos-rules-'));
   const closers: (() => Promise<void>)[] = [async () => rmSync(rulesDir, { recursive: true, force: true })];
@@ -81,7 +85,7 @@ export async function startAlertWatch(deps: {
 
     const exporterConfig: ExporterConfig =
       system === 'kafka'
-        ? { kafka: { brokers: env.getKafkaBrokers() }, intervalSeconds: 1 }
+        ? { kafka: { ...exporterSecurity(kafka?.security), brokers: kafka?.brokers ?? env.getKafkaBrokers() }, intervalSeconds: 1 }
         : { rabbitmq: { managementUrl: env.getRabbitMqManagementUrl(), managementUser: 'guest', managementPassword: 'guest', amqpUrl: env.getAmqpUrl() }, intervalSeconds: 1 };
     const exporter: Exporter = createExporter({ config: exporterConfig, logger: silentLogger });
     exporter.start();
@@ -149,4 +153,12 @@ export async function startAlertWatch(deps: {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * The exporter's TLS / SASL settings from the workload's: the same fields, already checked (the
+ * protocol and mechanism are among the known ones, which the exporter's narrower types name).
+ */
+function exporterSecurity(security: KafkaSecuritySettings | undefined): Pick<KafkaTargetConfig, 'securityProtocol' | 'tls' | 'sasl'> {
+  return (security ?? {}) as Pick<KafkaTargetConfig, 'securityProtocol' | 'tls' | 'sasl'>;
 }

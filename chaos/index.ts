@@ -2,6 +2,8 @@
 // (workloads, faults, invariants), the catalog, the reports, and the types of all of them.
 export { ChaosScenario, DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from './scenario';
 export type { RunOptions } from './scenario';
+export { kafkaConnectionOf, kafkaClientOptions, kafkaClientSecurityFromEnv } from './kafka-connection';
+export type { KafkaConnectionSettings } from './kafka-connection';
 export type { AlertPackOptions } from './alert-watch';
 export { Workload } from './workloads';
 export type { WorkloadOptions, KafkaWorkloadOptions, RabbitMqWorkloadOptions } from './workloads';

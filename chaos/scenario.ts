@@ -5,10 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, errorMessage } from '@eda-harness/core';
 import { silentProgress, type ProgressSink } from '@eda-harness/core';
-import { Environment, type StartedEnvironment } from '@eda-harness/environment';
+import type { KafkaSecuritySettings } from '@eda-harness/core';
+import { Environment, type KafkaSecurityMode, type StartedEnvironment } from '@eda-harness/environment';
 import { Registry } from 'prom-client';
 import { startAlertWatch, type AlertPackOptions, type AlertWatch } from './alert-watch';
 import { defaultInvariants, firstDeliveries } from './invariants';
+import { kafkaConnectionOf } from './kafka-connection';
 import { waitUpTo } from './wait-up-to';
 import type {
   AlertObservation,
@@ -35,6 +37,18 @@ export interface RunOptions {
   /** Run in this environment instead of starting one (it must have what the scenario needs). */
   readonly env?: StartedEnvironment;
   readonly progress?: ProgressSink;
+  /**
+   * The Kafka the scenario starts for itself: `sasl_ssl` adds a SASL_SSL listener with SCRAM
+   * users (withKafka({ security: 'sasl_ssl' })), which the workload and the alert pack's exporter
+   * then use. An environment passed in `env` is used as it is: secured when its Kafka is.
+   */
+  readonly kafkaSecurity?: KafkaSecurityMode;
+  /**
+   * TLS / SASL settings for a Kafka the user runs (named by KAFKA_BROKERS), the exporter's
+   * settings (kafkaSecurityFromEnv reads them from KAFKA_SECURITY_PROTOCOL, KAFKA_TLS_*,
+   * KAFKA_SASL_*). Refused for a plaintext Kafka eda-harness started.
+   */
+  readonly kafkaClientSecurity?: KafkaSecuritySettings;
 }
 
 /**
@@ -144,12 +158,15 @@ export class ChaosScenario {
     let watch: AlertWatch | undefined;
     let alerts: AlertObservation[] | undefined;
     try {
-      const env = options.env ?? (ownEnv = await this.startEnvironment(progress));
+      const env = options.env ?? (ownEnv = await this.startEnvironment(progress, options.kafkaSecurity));
+      const kafka = workload.system === 'kafka' ? kafkaConnectionOf(env, options.kafkaClientSecurity) : undefined;
+      if (kafka?.security) progress(`scenario ${this.name}: Kafka clients use ${String(kafka.security.securityProtocol ?? 'TLS/SASL').toUpperCase()} on ${kafka.brokers.join(',')}`);
       progress(`scenario ${this.name}: starting the workload`);
       const prefix = `chaos-${this.name}-${randomBytes(3).toString('hex')}`;
       const registry = new Registry();
-      if (this.alertPack) watch = await startAlertWatch({ env, system: workload.system, registry, options: this.alertPack, progress });
-      running = await workload.start({ env, tracerProvider, registry, progress, prefix });
+      const withKafka = kafka ? { kafka } : {};
+      if (this.alertPack) watch = await startAlertWatch({ env, system: workload.system, registry, options: this.alertPack, progress, ...withKafka });
+      running = await workload.start({ env, tracerProvider, registry, progress, prefix, ...withKafka });
       const live = running;
       const faultCtx = { env, destination: live.destination, progress, sendPoison: (n: number) => live.sendPoison(n) };
 
@@ -246,11 +263,11 @@ export class ChaosScenario {
     await waitUpTo(allConsumed, { description: 'every acknowledged message to be consumed', timeoutMs: this.timing.drainTimeoutMs, intervalMs: 250 });
   }
 
-  private async startEnvironment(progress: ProgressSink): Promise<StartedEnvironment> {
+  private async startEnvironment(progress: ProgressSink, kafkaSecurity: KafkaSecurityMode | undefined): Promise<StartedEnvironment> {
     const needs = this.needs();
     progress(`scenario ${this.name}: starting the environment`);
     let env = new Environment();
-    if (needs.kafkaNodes) env = env.withKafka({ nodes: needs.kafkaNodes });
+    if (needs.kafkaNodes) env = env.withKafka({ nodes: needs.kafkaNodes, ...(kafkaSecurity ? { security: kafkaSecurity } : {}) });
     if (needs.rabbitmq) env = env.withRabbitMq();
     env = env.withToxiproxy(needs.toxiproxy === true);
     return env.start();

@@ -2,6 +2,7 @@ import type { TracerProvider } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { ProgressSink } from '@eda-harness/core';
 import type { StartedEnvironment } from '@eda-harness/environment';
+import type { KafkaConnectionSettings } from './kafka-connection';
 
 /** The broker a scenario's workload runs against. */
 export type ChaosSystem = 'kafka' | 'rabbitmq';
@@ -141,6 +142,11 @@ export interface WorkloadContext {
   readonly progress: ProgressSink;
   /** Unique per run: topic, queue and group names start with it. */
   readonly prefix: string;
+  /**
+   * The Kafka listener and TLS / SASL settings clients use (the runner fills it in for Kafka
+   * workloads); when absent, the environment's plaintext brokers or its secured listener.
+   */
+  readonly kafka?: KafkaConnectionSettings;
 }
 
 export interface ChaosWorkload {

@@ -4,7 +4,10 @@ import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '@eda-harness/ch
 import { prepareReportDir, renderJson, summarize, writeReports } from '@eda-harness/chaos';
 import { DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from '@eda-harness/chaos';
 import type { ChaosReport, EnvironmentNeeds, ScenarioResult, ScenarioTiming } from '@eda-harness/chaos';
-import { ConfigError, errorMessage } from '@eda-harness/core';
+import { kafkaClientSecurityFromEnv } from '@eda-harness/chaos';
+import { ConfigError, KAFKA_SECURITY_VARIABLES, errorMessage, kafkaClientSecurity } from '@eda-harness/core';
+import type { KafkaSecuritySettings } from '@eda-harness/core';
+import { checkKafkaSecurity, type KafkaSecurityMode } from '@eda-harness/environment';
 import { packageVersion } from './package-info';
 import { stderrProgress } from '@eda-harness/core';
 
@@ -45,7 +48,15 @@ Options for run:
   --recovery <s>       traffic after healing, before sending stops (default ${secs(DEFAULT_TIMING.recoveryMs)})
   --drain-timeout <s>  how long to wait for every acknowledged message to be consumed (default ${secs(DEFAULT_TIMING.drainTimeoutMs)})
   --json               print the report as JSON on stdout instead of the summary
+  --kafka-security <s> plaintext (default) or sasl_ssl: the Kafka scenarios start Kafka with a
+                       SASL_SSL listener (SCRAM users, a CA made at start), which the workload's
+                       clients and the alert pack's exporter use
 Durations are seconds; decimals are allowed (--fault 2.5).
+
+A secured Kafka you run (KAFKA_BROKERS naming its SASL_SSL or SSL listener) takes the exporter's
+settings: KAFKA_SECURITY_PROTOCOL, KAFKA_TLS_CA_FILE (…_CERT_FILE, …_KEY_FILE, …_SERVERNAME),
+KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE (or OAUTHBEARER's
+KAFKA_SASL_OAUTHBEARER_TOKEN_FILE / _TOKEN_COMMAND); checked, files read, before any scenario.
 
 Each scenario runs a workload (keyed, sequenced, traced messages), injects its fault after the
 warm-up, heals it, keeps sending, then drains. Afterwards it checks these invariants:
@@ -160,6 +171,8 @@ export interface RunFlags {
   readonly reportDir: string;
   readonly timing: Partial<ScenarioTiming>;
   readonly json: boolean;
+  /** The Kafka each Kafka scenario starts: plaintext only, or with a SASL_SSL listener its clients use. */
+  readonly kafkaSecurity: KafkaSecurityMode | undefined;
 }
 
 export function parseRunFlags(argv: string[]): RunFlags {
@@ -172,6 +185,7 @@ export function parseRunFlags(argv: string[]): RunFlags {
       recovery: { type: 'string' },
       'drain-timeout': { type: 'string' },
       json: { type: 'boolean' },
+      'kafka-security': { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -183,12 +197,17 @@ export function parseRunFlags(argv: string[]): RunFlags {
   }
   const reportDir = values['report-dir'];
   if (reportDir?.trim() === '') throw new ConfigError('--report-dir must name a directory');
-  return { patterns: positionals, reportDir: resolve(reportDir ?? DEFAULT_REPORT_DIR), timing, json: values.json ?? false };
+  const kafkaSecurity = values['kafka-security'] === undefined ? undefined : checkKafkaSecurity(values['kafka-security'], '--kafka-security');
+  return { patterns: positionals, reportDir: resolve(reportDir ?? DEFAULT_REPORT_DIR), timing, json: values.json ?? false, kafkaSecurity };
 }
 
 async function run(argv: string[]): Promise<number> {
   const flags = parseRunFlags(argv);
   const names = selectScenarios(flags.patterns);
+  // TLS / SASL settings of a Kafka the user runs: checked, and their files read, before any scenario starts.
+  const clientSecurity: KafkaSecuritySettings | undefined = kafkaClientSecurityFromEnv(process.env);
+  if (clientSecurity) kafkaClientSecurity(clientSecurity, { field: (f) => KAFKA_SECURITY_VARIABLES[f] });
+  const securityOptions = { ...(flags.kafkaSecurity ? { kafkaSecurity: flags.kafkaSecurity } : {}), ...(clientSecurity ? { kafkaClientSecurity: clientSecurity } : {}) };
   // Before any scenario starts a broker: a report folder that cannot be written fails now.
   prepareReportDir(flags.reportDir);
   const started = Date.now();
@@ -202,7 +221,7 @@ async function run(argv: string[]): Promise<number> {
   });
   for (const [i, name] of names.entries()) {
     stderrProgress(`scenario ${i + 1}/${names.length}: ${name}`);
-    const result = await scenarioByName(name).withTiming(flags.timing).run({ progress: stderrProgress });
+    const result = await scenarioByName(name).withTiming(flags.timing).run({ progress: stderrProgress, ...securityOptions });
     const why = result.error === undefined ? '' : ` (${result.error})`;
     stderrProgress(`scenario ${i + 1}/${names.length}: ${name} ${result.passed ? 'passed' : 'FAILED'} in ${(result.durationMs / 1000).toFixed(1)} s${why}`);
     results.push(result);

@@ -5,15 +5,16 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ConfigError } from '@eda-harness/core';
-import { Environment } from '@eda-harness/environment';
+import { ConfigError, KAFKA_SECURITY_VARIABLES, kafkaClientSecurity } from '@eda-harness/core';
+import { kafkaClientOptions, kafkaClientSecurityFromEnv, kafkaConnectionOf } from '@eda-harness/chaos';
+import { Environment, checkKafkaSecurity, type KafkaSecurityMode } from '@eda-harness/environment';
 import { startReferenceSystem, startTraffic, type ReferenceServiceName } from '@eda-harness/examples';
 import { startTelemetry } from '@eda-harness/instrumentation';
 import { ATTR, LABEL, METRIC } from '@eda-harness/semconv';
 import { formatDescription } from './env-command';
 import { counterTotal, histogramBuckets, histogramQuantile, parentId, renderTraceTree } from './demo-report';
 
-export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>] [--metrics-host <ip>]
+export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>] [--metrics-host <ip>] [--kafka-security <s>]
 
 The demo. Brings up the embedded environment (Kafka, RabbitMQ, Toxiproxy in front of both), runs
 the reference system (order service → Kafka → inventory service; order service → RabbitMQ →
@@ -28,9 +29,16 @@ Options:
   --metrics-port <p>   port of /metrics (default 9464, or any free port if it is taken; 0: any)
   --metrics-host <ip>  interface /metrics listens on (default 127.0.0.1; 0.0.0.0 in a container)
   --interval <s>       seconds between summary lines, 1 to 86400 (default 3)
+  --kafka-security <s> plaintext (default) or sasl_ssl: Kafka gets a SASL_SSL listener with SCRAM
+                       users and a CA made at start, and every client of the demo uses it
 
 Every flag, EDA_HARNESS_PROVIDER and the broker variables (KAFKA_BROKERS, AMQP_URL, see
 \`eda-harness env --help\`) are checked before anything is installed or started.
+
+A secured Kafka you run: name it in KAFKA_BROKERS and give the exporter's settings,
+KAFKA_SECURITY_PROTOCOL, KAFKA_TLS_CA_FILE (…_CERT_FILE, …_KEY_FILE, …_SERVERNAME),
+KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE (or OAUTHBEARER's
+KAFKA_SASL_OAUTHBEARER_TOKEN_FILE / _TOKEN_COMMAND); the reference system's clients use them.
 
 Spans also go to an OTLP/HTTP endpoint when OTEL_EXPORTER_OTLP_ENDPOINT (or
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, for example a local Jaeger on http://localhost:4318.`;
@@ -98,6 +106,8 @@ export interface StartFlags {
   readonly intervalS: number;
   readonly metricsPort: number;
   readonly metricsHost: string;
+  /** The Kafka the demo starts: plaintext only, or with a SASL_SSL listener its clients use. */
+  readonly kafkaSecurity: KafkaSecurityMode | undefined;
 }
 
 /** The demo's flags, every one checked (ConfigError naming the flag) before anything starts. */
@@ -110,6 +120,7 @@ export function parseStartFlags(argv: string[]): StartFlags {
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
       interval: { type: 'string' },
+      'kafka-security': { type: 'string' },
     },
     strict: true,
   });
@@ -126,7 +137,8 @@ export function parseStartFlags(argv: string[]): StartFlags {
   if (!Number.isInteger(metricsPort)) throw new ConfigError(`--metrics-port must be a port number from 0 to 65535 (got "${values['metrics-port']}")`);
   const metricsHost = values['metrics-host'] ?? '127.0.0.1';
   if (isIP(metricsHost) === 0 && !HOST_NAME.test(metricsHost)) throw new ConfigError(`--metrics-host must be an IP address or host name of this machine (got "${metricsHost}")`);
-  return { rate, duration, intervalS, metricsPort, metricsHost };
+  const kafkaSecurity = values['kafka-security'] === undefined ? undefined : checkKafkaSecurity(values['kafka-security'], '--kafka-security');
+  return { rate, duration, intervalS, metricsPort, metricsHost, kafkaSecurity };
 }
 
 /**
@@ -149,11 +161,19 @@ async function checkMetricsListen(host: string, port: number): Promise<void> {
 }
 
 export async function startCommand(argv: string[] = []): Promise<number> {
-  const { rate, duration, intervalS, metricsPort: wanted, metricsHost } = parseStartFlags(argv);
+  const { rate, duration, intervalS, metricsPort: wanted, metricsHost, kafkaSecurity } = parseStartFlags(argv);
+  // TLS / SASL settings of a Kafka the user runs, checked (and their files read) before anything starts.
+  const clientSecurity = kafkaClientSecurityFromEnv(process.env);
+  if (clientSecurity) kafkaClientSecurity(clientSecurity, { field: (f) => KAFKA_SECURITY_VARIABLES[f] });
   await checkMetricsListen(metricsHost, wanted);
 
   const t0 = Date.now();
-  const env = await new Environment().withKafka().withRabbitMq().withToxiproxy().withSignalHandlers(false).start();
+  const env = await new Environment()
+    .withKafka(kafkaSecurity ? { security: kafkaSecurity } : {})
+    .withRabbitMq()
+    .withToxiproxy()
+    .withSignalHandlers(false)
+    .start();
   let teardown: Promise<void> | undefined;
   const steps: (() => Promise<unknown>)[] = [() => env.stop()];
   const stopAll = (): Promise<void> =>
@@ -189,8 +209,11 @@ export async function startCommand(argv: string[] = []): Promise<number> {
       return p;
     };
     steps.push(() => Promise.all([...providers.values()].map((p) => p.shutdown())));
+    // The secured listener when the demo's Kafka has one, the user's settings for their own Kafka.
+    const kafka = kafkaConnectionOf(env, clientSecurity);
     const system = await startReferenceSystem({
-      kafkaBrokers: env.getKafkaBrokers(),
+      kafkaBrokers: kafka.brokers,
+      ...(kafka.security ? { kafkaSecurity: kafkaClientOptions(kafka) } : {}),
       amqpUrl: env.getAmqpUrl(),
       instrumentation: (service) => ({ registry: telemetry.registry, tracerProvider: providerFor(service) }),
       logger: { info: () => undefined, warn: () => undefined },
@@ -200,6 +223,7 @@ export async function startCommand(argv: string[] = []): Promise<number> {
     steps.push(() => traffic.stop());
 
     console.log(`\nReference system running: ${rate} orders/s, a poison email command every 25 orders, an undeliverable email every 40.`);
+    if (kafka.security) console.log(`Kafka clients: ${(kafka.security.securityProtocol ?? 'tls/sasl').toUpperCase()}${kafka.security.sasl ? ` (${kafka.security.sasl.mechanism.toUpperCase()})` : ''} on ${kafka.brokers.join(',')}`);
     console.log(`Metrics: ${telemetry.metricsUrl}${otlpConfigured ? '   Traces: OTLP/HTTP to the configured endpoint' : '   (set OTEL_EXPORTER_OTLP_ENDPOINT to send traces to a collector)'}`);
     console.log(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Press Ctrl-C to stop.\n`);
     console.log('  time   sent/s  consumed/s   e2e p50 / p95 / p99 (ms)    DLQ  handler errors');

@@ -5,7 +5,7 @@ export { startTraffic } from './traffic';
 export type { Traffic, TrafficOptions, TrafficStats } from './traffic';
 export { referenceNames } from './reference-names';
 export type { PlacedOrder } from './order-service/order-service';
-export type { Order, ReferenceInstrumentation, ReferenceNames, ReferenceServiceName, ServiceLogger } from './types';
+export type { KafkaSecurityOptions, Order, ReferenceInstrumentation, ReferenceNames, ReferenceServiceName, ServiceLogger } from './types';
 // The order service's side of its message contracts: what `eda-harness contracts verify` verifies by default.
 export { orderServiceProvider } from './contracts/order-service-provider';
 export type { OrderServiceProviderOptions } from './contracts/order-service-provider';

@@ -10,10 +10,15 @@ import { startOrderService } from './order-service/start-order-service';
 import type { RunningOrderService } from './order-service/start-order-service';
 import { referenceNames } from './reference-names';
 import { sampleOrder } from './sample-orders';
-import type { Order, ReferenceInstrumentation, ReferenceNames, ReferenceServiceName, ServiceLogger } from './types';
+import type { KafkaSecurityOptions, Order, ReferenceInstrumentation, ReferenceNames, ReferenceServiceName, ServiceLogger } from './types';
 
 export interface ReferenceSystemOptions {
   readonly kafkaBrokers: readonly string[];
+  /**
+   * TLS / SASL of the Kafka listener (kafkajs's `ssl` and `sasl`), for a secured cluster; every
+   * client of the system (the services' and the one creating the topic) uses them.
+   */
+  readonly kafkaSecurity?: KafkaSecurityOptions;
   readonly amqpUrl: string;
   /** Names of topics, queues, ...; default: the production names, or prefixed ones when `prefix` is set. */
   readonly names?: ReferenceNames;
@@ -52,7 +57,8 @@ export interface ReferenceSystem {
  */
 export async function startReferenceSystem(options: ReferenceSystemOptions): Promise<ReferenceSystem> {
   const names = options.names ?? referenceNames(options.prefix);
-  await ensureTopic(options.kafkaBrokers, names.ordersTopic, options.partitions ?? 3);
+  const security = options.kafkaSecurity ? { security: options.kafkaSecurity } : {};
+  await ensureTopic(options.kafkaBrokers, names.ordersTopic, options.partitions ?? 3, options.kafkaSecurity);
   const instrumentationOf = (service: ReferenceServiceName): { instrumentation?: ReferenceInstrumentation } => {
     const i = typeof options.instrumentation === 'function' ? options.instrumentation(service) : options.instrumentation;
     return i ? { instrumentation: i } : {};
@@ -69,10 +75,11 @@ export async function startReferenceSystem(options: ReferenceSystemOptions): Pro
       ...logger,
     });
     started.push(notification);
-    const inventory = await startInventoryService({ brokers: options.kafkaBrokers, topic: names.ordersTopic, groupId: names.inventoryGroup, ...instrumentationOf('inventory-service'), ...logger });
+    const inventory = await startInventoryService({ brokers: options.kafkaBrokers, ...security, topic: names.ordersTopic, groupId: names.inventoryGroup, ...instrumentationOf('inventory-service'), ...logger });
     started.push(inventory);
     const orderService = await startOrderService({
       brokers: options.kafkaBrokers,
+      ...security,
       amqpUrl: options.amqpUrl,
       ordersTopic: names.ordersTopic,
       notificationsExchange: names.notificationsExchange,
@@ -109,8 +116,8 @@ async function stopAll(started: readonly { stop(): Promise<void> }[]): Promise<v
   if (errors.length > 0) throw new AggregateError(errors, 'reference system: some services did not stop cleanly');
 }
 
-async function ensureTopic(brokers: readonly string[], topic: string, partitions: number): Promise<void> {
-  const admin = quietKafka('reference-system-admin', brokers).admin();
+async function ensureTopic(brokers: readonly string[], topic: string, partitions: number, security: KafkaSecurityOptions | undefined): Promise<void> {
+  const admin = quietKafka('reference-system-admin', brokers, security).admin();
   await admin.connect();
   try {
     const existing = await admin.listTopics();

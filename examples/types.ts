@@ -1,5 +1,6 @@
 import type { Registry, RegistryContentType } from 'prom-client';
 import type { TracerProvider } from '@opentelemetry/api';
+import type { KafkaConfig } from 'kafkajs';
 
 /**
  * The envelope every message of the reference system travels in (Kafka events and RabbitMQ
@@ -67,9 +68,18 @@ export interface ReferenceInstrumentation {
   readonly tracerProvider?: TracerProvider;
 }
 
+/**
+ * kafkajs's TLS and SASL options, for a secured cluster: `{ ssl: { ca: [pem] }, sasl: { mechanism:
+ * 'scram-sha-512', username, password } }`. `kafkaClientSecurity()` of @eda-harness/core builds
+ * them from the exporter's settings (KAFKA_SECURITY_PROTOCOL, KAFKA_TLS_*, KAFKA_SASL_*).
+ */
+export type KafkaSecurityOptions = Pick<KafkaConfig, 'ssl' | 'sasl'>;
+
 /** How a reference service reaches Kafka. */
 export interface KafkaServiceOptions {
   readonly brokers: readonly string[];
+  /** TLS / SASL for a secured listener (default: plaintext). */
+  readonly security?: KafkaSecurityOptions;
   readonly instrumentation?: ReferenceInstrumentation;
   /** Default: the service's name. */
   readonly clientId?: string;

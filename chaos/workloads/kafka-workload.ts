@@ -3,6 +3,7 @@ import type { Consumer, Producer } from 'kafkajs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '@eda-harness/core';
 import { instrumentKafka } from '@eda-harness/instrumentation';
+import { kafkaClientOptions, kafkaConnectionOf } from '../kafka-connection';
 import type { ChaosWorkload, MessageId, RunningWorkload, WorkloadContext } from '../types';
 import { POISON_BODY, SETTLE_TIMEOUT_MS, checkRate, goodBody, headersOf, isPoison, poisonSender, recorder, senders, type WorkloadOptions } from './traffic';
 
@@ -26,7 +27,8 @@ export function kafkaWorkload(options: KafkaWorkloadOptions = {}): ChaosWorkload
 }
 
 async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate: number; processingMs: number; partitions: number; nodes: number }): Promise<RunningWorkload> {
-  const brokers = ctx.env.getKafkaBrokers();
+  const connection = ctx.kafka ?? kafkaConnectionOf(ctx.env, undefined);
+  const brokers = connection.brokers;
   const topic = `${ctx.prefix}.orders`;
   const dlq = `${topic}.dlq`;
   const clientId = `chaos-${ctx.prefix}`;
@@ -39,6 +41,8 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
       connectionTimeout: 3000,
       requestTimeout: 10_000,
       retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 3000 },
+      // TLS and SASL when the listener is secured (a refused login is not retried by kafkajs).
+      ...kafkaClientOptions(connection),
     }),
     { tracerProvider: ctx.tracerProvider, registry: ctx.registry, brokers, clientId, logger: { warn: (m) => rec.event('connection', `instrumentation: ${m}`) } },
   );

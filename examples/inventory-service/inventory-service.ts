@@ -21,7 +21,7 @@ export interface InventoryService {
 
 /** Consumes OrderPlaced in a consumer group, instrumented the way a user would do it. */
 export async function startInventoryService(options: InventoryServiceOptions): Promise<InventoryService> {
-  const kafka = instrumentedKafka(options.clientId ?? 'inventory-service', options.brokers, options.instrumentation);
+  const kafka = instrumentedKafka(options.clientId ?? 'inventory-service', options.brokers, options.instrumentation, options.security);
   const store = options.store ?? createInventoryStore();
   const handle = createInventoryMessageHandler({ store });
   const consumer = kafka.consumer({ groupId: options.groupId });

@@ -23,7 +23,7 @@ export interface RunningOrderService extends OrderService {
 /** The order service on real transports: an instrumented idempotent producer and confirm channel. */
 export async function startOrderService(options: OrderServiceRuntimeOptions): Promise<RunningOrderService> {
   const clientId = options.clientId ?? 'order-service';
-  const kafka = instrumentedKafka(clientId, options.brokers, options.instrumentation);
+  const kafka = instrumentedKafka(clientId, options.brokers, options.instrumentation, options.security);
   // Idempotent: a retried send after a broker hiccup does not duplicate the event in the log.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();

@@ -35,8 +35,29 @@ const cases0: readonly Omit<BadInputCase, 'env'>[] = [
   { name: 'all scenarios with an unwritable --report-dir', argv: ['chaos', 'run', '--json', '--report-dir', '/proc/forbidden/x'], exit: 2, message: 'Cannot create the report folder /proc/forbidden/x', deadlineMs: 10_000 },
   { name: '--report-dir naming a file', argv: run('--report-dir', '{dir}/file'), files: { file: '' }, exit: 2, message: 'Cannot use {dir}/file for the report folder' },
   { name: '--report-dir where a report is a folder', argv: run('--report-dir', '{dir}/out'), files: { 'out/chaos-report.html/keep': '' }, exit: 2, message: 'Cannot write the report {dir}/out/chaos-report.html: it is a folder' },
+  { name: '--kafka-security tls', argv: run('--kafka-security', 'tls'), exit: 2, message: '--kafka-security must be one of plaintext, sasl_ssl (got "tls")' },
+  { name: '--kafka-security without a value', argv: run('--kafka-security'), exit: 2, message: "Option '--kafka-security <value>' argument missing" },
   { name: "--report-dir ''", argv: run('--report-dir', ''), exit: 2, message: '--report-dir must name a directory' },
   { name: '--report-dir without a value', argv: run('--report-dir'), exit: 2, message: "Option '--report-dir <value>' argument missing" },
 ];
 
-export const cases: readonly BadInputCase[] = cases0.map((c) => ({ ...c, env: noBrokers }));
+/** The Kafka TLS / SASL variables of a cluster the user runs, checked (files read) before any scenario starts. */
+const securityCases: readonly BadInputCase[] = [
+  { name: 'KAFKA_SECURITY_PROTOCOL=tls', argv: run(), env: { ...noBrokers, KAFKA_SECURITY_PROTOCOL: 'tls' }, exit: 2, message: 'KAFKA_SECURITY_PROTOCOL must be one of plaintext, ssl, sasl_plaintext, sasl_ssl (got "tls")' },
+  {
+    name: 'KAFKA_SASL_PASSWORD_FILE that does not exist',
+    argv: run(),
+    env: { ...noBrokers, KAFKA_SECURITY_PROTOCOL: 'sasl_plaintext', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: '/no/such/password' },
+    exit: 2,
+    message: 'cannot read the Kafka SASL password file (KAFKA_SASL_PASSWORD_FILE) /no/such/password: no such file',
+  },
+  {
+    name: 'KAFKA_SECURITY_PROTOCOL without KAFKA_BROKERS',
+    argv: run(),
+    env: { EDA_HARNESS_PROVIDER: 'external', AMQP_URL: 'amqp://127.0.0.1:1', KAFKA_SECURITY_PROTOCOL: 'ssl' },
+    exit: 2,
+    message: 'KAFKA_SECURITY_PROTOCOL is set but KAFKA_BROKERS is not',
+  },
+];
+
+export const cases: readonly BadInputCase[] = [...cases0.map((c) => ({ ...c, env: noBrokers })), ...securityCases];

@@ -35,6 +35,10 @@ export const cases: readonly BadInputCase[] = [
   start('--metrics-host an address this machine does not have', ['--metrics-host', '203.0.113.7', '--metrics-port', '0'], 'cannot serve /metrics on --metrics-host 203.0.113.7 --metrics-port 0: this machine has no such address (EADDRNOTAVAIL)'),
   { ...start('--metrics-host a name that does not resolve', ['--metrics-host', 'no-such-host.invalid', '--metrics-port', '0'], /cannot serve \/metrics on --metrics-host no-such-host\.invalid --metrics-port 0: no such host/), deadlineMs: 40_000 }, // (a resolver without network may take its time)
 
+  start('--kafka-security tls', ['--kafka-security', 'tls'], '--kafka-security must be one of plaintext, sasl_ssl (got "tls")'),
+  { name: 'KAFKA_TLS_CA_FILE that holds no certificate', argv: ['start', '--metrics-port', '0'], env: { ...EXTERNAL, KAFKA_SECURITY_PROTOCOL: 'ssl', KAFKA_TLS_CA_FILE: '{dir}/ca.der' }, files: { 'ca.der': 'not PEM' }, exit: 2, message: 'the Kafka CA file (KAFKA_TLS_CA_FILE) {dir}/ca.der holds no PEM certificate' },
+  { name: 'KAFKA_SASL_MECHANISM without a user', argv: ['start', '--metrics-port', '0'], env: { ...EXTERNAL, KAFKA_SASL_MECHANISM: 'plain' }, exit: 2, message: 'SASL mechanism PLAIN needs a user name: give KAFKA_SASL_USERNAME' },
+
   // Variables: a typo in EDA_HARNESS_PROVIDER must not provision native brokers.
   { name: 'EDA_HARNESS_PROVIDER=bogus', argv: ['start', '--metrics-port', '0'], env: { EDA_HARNESS_PROVIDER: 'bogus', KAFKA_BROKERS: '127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' }, exit: 2, message: 'EDA_HARNESS_PROVIDER must be one of auto, external, containers, native (got "bogus")' },
   {
