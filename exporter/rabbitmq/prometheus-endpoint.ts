@@ -1,5 +1,6 @@
 import { HttpRequestError, requestText } from '@eda-harness/core';
 import { redactCredentials } from '../setting-rules';
+import { requestTextWithCa } from './https-text';
 import type { ManagementQueue } from './management';
 
 /**
@@ -78,14 +79,20 @@ export interface PrometheusEndpointClient {
   queues(): Promise<ManagementQueue[]>;
 }
 
-/** `url` is the plugin's base (http://host:15692), with or without a trailing /metrics. */
-export function createPrometheusEndpointClient(options: { readonly url: string; readonly timeoutMs?: number }): PrometheusEndpointClient {
+/**
+ * `url` is the plugin's base (http://host:15692), with or without a trailing /metrics. `caFile`
+ * (PEM) is trusted for an https endpoint (prometheus.ssl.* on the server), as for the management API.
+ */
+export function createPrometheusEndpointClient(options: { readonly url: string; readonly timeoutMs?: number; readonly caFile?: string }): PrometheusEndpointClient {
   const base = options.url.replace(/\/+$/, '').replace(/\/metrics$/, '');
+  // A CA only means something over TLS; an http endpoint next to an https management API is common.
+  const caFile = base.startsWith('https:') ? options.caFile : undefined;
   return {
     async queues() {
       const url = `${base}${DETAILED_QUEUE_PATH}`;
       try {
-        return queuesFromDetailedMetrics(await requestText(url, { headers: { accept: 'text/plain' }, timeoutMs: options.timeoutMs ?? 5_000 }));
+        const request = { headers: { accept: 'text/plain' }, timeoutMs: options.timeoutMs ?? 5_000 };
+        return queuesFromDetailedMetrics(caFile === undefined ? await requestText(url, request) : await requestTextWithCa(url, { ...request, caFile }));
       } catch (err) {
         if (!(err instanceof HttpRequestError)) throw err;
         const hint = err.status === 404 ? { hint: 'RabbitMQ 3.10 or later with the rabbitmq_prometheus plugin serves /metrics/detailed.' } : {};

@@ -1,6 +1,12 @@
 import { createRabbitMqCollector } from '../../../exporter/rabbitmq/collector';
 import type { ManagementClient, ManagementQueue } from '../../../exporter/rabbitmq/management';
-import { parseSampleLine, queuesFromDetailedMetrics } from '../../../exporter/rabbitmq/prometheus-endpoint';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeRabbitTlsFiles } from '../../../environment/native/rabbitmq-tls';
+import { createPrometheusEndpointClient, parseSampleLine, queuesFromDetailedMetrics } from '../../../exporter/rabbitmq/prometheus-endpoint';
 import type { PrometheusEndpointClient } from '../../../exporter/rabbitmq/prometheus-endpoint';
 
 /**
@@ -89,4 +95,23 @@ describe('the collector when management statistics are disabled', () => {
     expect(s.queues.map((q) => q.queue)).toEqual(['work', 'parking']);
     expect(s.warnings.join()).toMatch(/ECONNREFUSED/);
   });
+});
+
+describe("RabbitMQ's Prometheus endpoint over https", () => {
+  it('trusts the CA file given for an https endpoint, and refuses the certificate without it', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'eda-prom-tls-'));
+    const tls = await makeRabbitTlsFiles(runDir);
+    const server = createServer({ key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) }, (_req, res) => void res.end(CAPTURED));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+      const queues = await createPrometheusEndpointClient({ url, caFile: tls.caFile }).queues();
+      expect(queues.find((q) => q.vhost === 'v2')).toMatchObject({ name: 'q1', messages_ready: 1, consumers: 1 });
+      await expect(createPrometheusEndpointClient({ url }).queues()).rejects.toThrow(/^RabbitMQ Prometheus endpoint: .*certificate/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
