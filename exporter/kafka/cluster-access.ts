@@ -1,6 +1,8 @@
 import type { GroupDescription, Kafka } from 'kafkajs';
 import { mapLimit } from '../map-limit';
 import type { Settled } from '../map-limit';
+import { CONSUMER_GROUP_DESCRIBE_API_KEY, CONSUMER_GROUP_DESCRIBE_VERSION, decodeConsumerGroupDescribe, encodeConsumerGroupDescribe } from './consumer-group-describe';
+import type { ConsumerGroupDescribed } from './consumer-group-describe';
 import { decodeListOffsets, encodeListOffsets, LIST_OFFSETS_API_KEY, LIST_OFFSETS_VERSION } from './list-offsets-request';
 import { batchGroupError, decodeOffsetFetchBatch, encodeOffsetFetchBatch, OFFSET_FETCH_API_KEY, OFFSET_FETCH_BATCH_VERSION } from './offset-fetch-batch';
 import type { BatchGroup } from './offset-fetch-batch';
@@ -72,6 +74,11 @@ export interface ClusterAccess {
    * (as kafkajs's admin does), so the caller can describe a failing batch one by one.
    */
   describeGroups?(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  /**
+   * ConsumerGroupDescribe (KIP-848) of groups whose members use the consumer protocol, one request
+   * per coordinator; undefined for a coordinator that does not speak it (before Kafka 3.7/4).
+   */
+  describeConsumerGroups?(groupIds: readonly string[]): Promise<ConsumerGroupDescribed[] | undefined>;
   /** OffsetFetch of every topic a group committed on, sent straight to its coordinator. */
   fetchCommitted?(groupId: string): Promise<CommittedOffsets>;
   /**
@@ -422,6 +429,32 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
         }),
       );
       return described.flat();
+    },
+    async describeConsumerGroups(groupIds) {
+      const perCoordinator = new Map<number, string[]>();
+      for (const groupId of groupIds) {
+        const nodeId = await coordinatorOf(groupId);
+        perCoordinator.set(nodeId, [...(perCoordinator.get(nodeId) ?? []), groupId]);
+      }
+      const described = await Promise.all(
+        [...perCoordinator].map(async ([nodeId, ids]) => {
+          const broker = await brokerOf(nodeId);
+          const versions = broker.versions?.[CONSUMER_GROUP_DESCRIBE_API_KEY];
+          if (!versions || versions.minVersion > CONSUMER_GROUP_DESCRIBE_VERSION || typeof broker.connectionPool?.send !== 'function') return undefined;
+          const body = encodeConsumerGroupDescribe(ids);
+          return (await broker.connectionPool.send({
+            request: {
+              apiKey: CONSUMER_GROUP_DESCRIBE_API_KEY,
+              apiVersion: CONSUMER_GROUP_DESCRIBE_VERSION,
+              apiName: 'ConsumerGroupDescribe',
+              encode: async () => ({ buf: body, buffer: body }),
+            },
+            response: { decode: async (payload: Buffer) => decodeConsumerGroupDescribe(payload), parse: async (groups: unknown) => groups },
+          })) as ConsumerGroupDescribed[];
+        }),
+      );
+      if (described.every((d) => d === undefined)) return undefined;
+      return described.flatMap((d) => d ?? []);
     },
     fetchCommitted,
     async fetchCommittedMany(groupIds, concurrency) {

@@ -9,6 +9,8 @@ import type { NameFilter } from '../name-filter';
 import { createClusterAccess } from './cluster-access';
 import type { ClusterAccess, CommittedOffsets, PartitionFetch, TopicPartitions } from './cluster-access';
 import { fetchRounds, topicsToWatch } from './cluster-read';
+import { looksLikeConsumerProtocolGroup } from './consumer-group-describe';
+import type { ConsumerGroupDescribed } from './consumer-group-describe';
 import type { ClusterRead, GroupDescriptionRead, GroupRead, KafkaSelection, RecordRead } from './cluster-read';
 import { partitionKey, recordKey } from './partition-history';
 
@@ -65,10 +67,9 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
   // more per collection).
   const allTopics = await cluster?.allTopics?.();
   const { groups: listed } = cluster?.listGroups ? { groups: await cluster.listGroups() } : await admin.listGroups();
-  const groupIds = listed
-    .filter((g) => CONSUMER_PROTOCOL_TYPES.has(g.protocolType) && options.groups(g.groupId))
-    .map((g) => g.groupId)
-    .sort();
+  const selected = listed.filter((g) => CONSUMER_PROTOCOL_TYPES.has(g.protocolType) && options.groups(g.groupId));
+  const listedType = new Map(selected.map((g) => [g.groupId, g.protocolType]));
+  const groupIds = selected.map((g) => g.groupId).sort();
 
   const descriptions = new Map<string, GroupDescriptionRead>();
   const describe = async (chunk: string[]): Promise<void> => {
@@ -88,6 +89,8 @@ export async function readCluster({ admin, cluster }: KafkaConnection, options: 
       });
     }
   }
+
+  await describeConsumerProtocolGroups(cluster, groupIds, listedType, descriptions, warnings);
 
   // 1. Committed offsets (before the watermarks, see above).
   const committedOf = (topics: CommittedOffsets): Map<string, Map<number, number>> => {
@@ -162,6 +165,51 @@ export async function readRecords(
   // leader, a record deleted meanwhile) leaves its partition without record time this collection.
   if (missing > 0) warnings.push(`record timestamps: ${missing} of ${requests.length} records not returned (truncated batch, moved leader or deleted record)`);
   return { records, warnings, missing };
+}
+
+/**
+ * Groups of the consumer protocol (KIP-848, `group.protocol=consumer`): the classic DescribeGroups
+ * answers "Dead, no protocol type, no members" for them, so they are described again through
+ * ConsumerGroupDescribe. Without it (an older broker, no internal cluster) or when it fails, the
+ * group keeps what DescribeGroups said and a warning says why; its offsets and lag are read anyway.
+ */
+async function describeConsumerProtocolGroups(
+  cluster: ClusterAccess | undefined,
+  groupIds: readonly string[],
+  listedType: ReadonlyMap<string, string>,
+  descriptions: Map<string, GroupDescriptionRead>,
+  warnings: string[],
+): Promise<void> {
+  const ids = groupIds.filter((g) => looksLikeConsumerProtocolGroup(listedType.get(g), descriptions.get(g)));
+  if (ids.length === 0) return;
+  let described: ConsumerGroupDescribed[] | undefined;
+  try {
+    described = await cluster?.describeConsumerGroups?.(ids);
+  } catch (err) {
+    warnings.push(`consumerGroupDescribe(${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}): ${errorMessage(err)}`);
+    return;
+  }
+  if (!described) {
+    warnings.push(`${ids.length} consumer-protocol group(s) (${ids.slice(0, 5).join(', ')}) could not be described: the broker or client does not offer ConsumerGroupDescribe`);
+    return;
+  }
+  for (const g of described) {
+    // GROUP_ID_NOT_FOUND: deleted between the listing and now, and Dead is the truth.
+    if (g.errorCode === 69) continue;
+    if (g.errorCode !== 0) {
+      warnings.push(`consumerGroupDescribe(${g.groupId}): error ${g.errorCode}${g.errorMessage ? ` ${g.errorMessage}` : ''}`);
+      continue;
+    }
+    const assigned = new Map<string, Set<number>>();
+    for (const m of g.members) {
+      for (const t of m.assignment) {
+        const set = assigned.get(t.topic) ?? new Set<number>();
+        for (const p of t.partitions) set.add(p);
+        assigned.set(t.topic, set);
+      }
+    }
+    descriptions.set(g.groupId, { state: g.state, members: g.members.length, assigned, protocolType: 'consumer' });
+  }
 }
 
 /** Topic → assigned partitions over all members, decoded from the consumer protocol assignment. */

@@ -2,6 +2,7 @@ import type { Admin } from 'kafkajs';
 import { createNameFilter } from '../../../exporter/name-filter';
 import type { ClusterAccess, PartitionFetch } from '../../../exporter/kafka/cluster-access';
 import { readCluster, readRecords } from '../../../exporter/kafka/read-cluster';
+import { decodeConsumerGroupDescribe, encodeConsumerGroupDescribe, looksLikeConsumerProtocolGroup } from '../../../exporter/kafka/consumer-group-describe';
 import { recordKey } from '../../../exporter/kafka/partition-history';
 
 /**
@@ -108,5 +109,95 @@ describe('readRecords', () => {
     const cluster = { ...fakeCluster([]), fetchRecords: async () => new Map([['t\u00000', { offset: 2, timestampMs: 7, nextDataOffset: 3 }]]) };
     const { records } = await readRecords(cluster, [{ topic: 't', partition: 0, offset: 2 }]);
     expect(records.get(recordKey('t', 0, 2))).toEqual({ offset: 2, timestampMs: 7, nextDataOffset: 3 });
+  });
+});
+
+describe('ConsumerGroupDescribe (KIP-848 groups)', () => {
+  it('encodes the group ids behind an empty header tag section', () => {
+    expect([...encodeConsumerGroupDescribe(['g'])]).toEqual([0, 2, 2, 0x67, 0, 0]);
+  });
+
+  /** A v0 response from plain data: one group, its members and their current assignment. */
+  function response(group: { id: string; error: number; state: string; members: { id: string; assignment: [string, number[]][] }[] }): Buffer {
+    const out: number[] = [];
+    const str = (s: string | null): void => {
+      if (s === null) return void out.push(0);
+      const b = [...Buffer.from(s)];
+      out.push(b.length + 1, ...b);
+    };
+    const i32 = (n: number): void => void out.push((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+    const assignment = (topics: [string, number[]][]): void => {
+      out.push(topics.length + 1);
+      for (const [name, ps] of topics) {
+        out.push(...new Array<number>(16).fill(7)); // topic id
+        str(name);
+        out.push(ps.length + 1);
+        ps.forEach(i32);
+        out.push(0);
+      }
+      out.push(0);
+    };
+    out.push(0); // header tags
+    i32(0); // throttle
+    out.push(2); // one group
+    out.push((group.error >> 8) & 0xff, group.error & 0xff);
+    str(null); // error message
+    str(group.id);
+    str(group.state);
+    i32(5);
+    i32(5);
+    str('uniform');
+    out.push(group.members.length + 1);
+    for (const m of group.members) {
+      str(m.id);
+      str(null);
+      str(null);
+      i32(3);
+      str('client-1');
+      str('/127.0.0.1');
+      out.push(2);
+      str('orders');
+      str(null);
+      assignment(m.assignment);
+      assignment([]);
+      out.push(0);
+    }
+    i32(-2147483648); // authorized operations
+    out.push(0);
+    out.push(0);
+    return Buffer.from(out);
+  }
+
+  it('reads state, members and each member\'s assigned partitions, skipping the rest', () => {
+    const [g] = decodeConsumerGroupDescribe(
+      response({
+        id: 'g1',
+        error: 0,
+        state: 'Stable',
+        members: [
+          { id: 'm1', assignment: [['orders', [0, 2]]] },
+          { id: 'm2', assignment: [['orders', [1]], ['audit', [0]]] },
+        ],
+      }),
+    );
+    expect(g).toEqual({
+      groupId: 'g1',
+      errorCode: 0,
+      errorMessage: null,
+      state: 'Stable',
+      members: [
+        { memberId: 'm1', clientId: 'client-1', assignment: [{ topic: 'orders', partitions: [0, 2] }] },
+        { memberId: 'm2', clientId: 'client-1', assignment: [{ topic: 'orders', partitions: [1] }, { topic: 'audit', partitions: [0] }] },
+      ],
+    });
+    expect(() => decodeConsumerGroupDescribe(response({ id: 'g1', error: 0, state: 'Stable', members: [] }).subarray(0, 15))).toThrow('truncated');
+  });
+
+  it('takes a group listed as `consumer` but described Dead with no protocol type and no members for a consumer-protocol group', () => {
+    expect(looksLikeConsumerProtocolGroup('consumer', { state: 'Dead', protocolType: '', members: 0 })).toBe(true);
+    expect(looksLikeConsumerProtocolGroup('consumer', { state: 'Empty', protocolType: 'consumer', members: 0 })).toBe(false);
+    // An offset-only group is listed with protocol type '' and stays what it is.
+    expect(looksLikeConsumerProtocolGroup('', { state: 'Dead', protocolType: '', members: 0 })).toBe(false);
+    expect(looksLikeConsumerProtocolGroup('consumer', undefined)).toBe(false);
   });
 });
