@@ -21,7 +21,9 @@ export function encodeListOffsets(topics: readonly ListOffsetsTopic[], isolation
   let size = 4 + 1 + 4;
   topics.forEach((t, i) => (size += 2 + names[i]!.length + 4 + 12 * t.partitions.length));
   const buf = Buffer.allocUnsafe(size);
-  const ts = BigInt(timestamp);
+  // The int64 timestamp as two int32 halves (no BigInt per partition).
+  const tsHigh = Math.floor(timestamp / 2 ** 32);
+  const tsLow = timestamp >>> 0;
   let at = buf.writeInt32BE(-1, 0);
   at = buf.writeInt8(isolationLevel, at);
   at = buf.writeInt32BE(topics.length, at);
@@ -32,7 +34,8 @@ export function encodeListOffsets(topics: readonly ListOffsetsTopic[], isolation
     at = buf.writeInt32BE(t.partitions.length, at);
     for (const p of t.partitions) {
       at = buf.writeInt32BE(p, at);
-      at = buf.writeBigInt64BE(ts, at);
+      at = buf.writeInt32BE(tsHigh, at);
+      at = buf.writeUInt32BE(tsLow, at);
     }
   });
   return buf;
