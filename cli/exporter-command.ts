@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@eda-harness/core';
-import { EXPORTER_FLAGS, mergeSettings, settingName, settingsFromEnv, settingsFromFile, settingsFromStrings, splitList, toExporterConfig } from '@eda-harness/exporter';
+import { EXPORTER_FLAGS, exporterOptionsHelp, mergeSettings, settingName, settingsFromEnv, settingsFromFile, settingsFromStrings, splitList, toExporterConfig } from '@eda-harness/exporter';
 import type { ExporterSettingKey, ExporterSettings, MetricsServer, SettingsSource } from '@eda-harness/exporter';
 import { configuredTargets, consoleLogger, createExporter } from '@eda-harness/exporter';
 import { serveMetrics } from '@eda-harness/exporter';
@@ -12,44 +12,12 @@ Polls Kafka and RabbitMQ for consumer lag, dead-letter queues and queue depth, a
 result for Prometheus on /metrics (health on /healthz). Collections run on their own interval;
 a scrape returns the last result at once.
 
-Targets (at least one):
-  --kafka-brokers <list>            host:port,… (env KAFKA_BROKERS)
-  --rabbitmq-management-url <url>   http://user:pass@host:15672 (env RABBITMQ_MANAGEMENT_URL)
-  --amqp-url <url>                  amqp://… used when the management API is unavailable (env AMQP_URL)
-  --rabbitmq-management-password-file <file>  management password (env RABBITMQ_MANAGEMENT_PASSWORD_FILE)
-
-Options:
-  --config <file>                   JSON settings file (env EDA_EXPORTER_CONFIG)
-  --port <n>                        HTTP port (default 9464; env EDA_EXPORTER_PORT)
-  --host <addr>                     listen address (default 0.0.0.0; env EDA_EXPORTER_HOST)
-  --interval <s>                    seconds between collections (default 15)
-  --granularity <partition|topic>   series per partition (default) or per topic
-  --status-window <s>               consumer status window in seconds (default 600)
-  --group-allow / --group-deny <glob>   consumer groups to include / exclude (repeatable, * wildcard)
-  --topic-allow / --topic-deny <glob>   topics
-  --queue-allow / --queue-deny <glob>   RabbitMQ queues (literal allow names are also what AMQP checks)
-  --kafka-dlq-pattern <glob>        dead-letter topic pattern (repeatable; default *.dlq *-dlq dlq.* *.DLT)
-  --rabbitmq-dlq-pattern <glob>     dead-letter queue name pattern (besides x-dead-letter-exchange topology)
-  --vhost <name>                    only this RabbitMQ vhost
-  --once                            collect once, print the metrics and exit (0 when every target is up)
-
-Kafka security (TLS and SASL; files are re-read at each connection):
-  --kafka-security-protocol <p>     plaintext, ssl, sasl_plaintext or sasl_ssl (default: from the settings below)
-  --kafka-tls-ca-file <file>        PEM CA of the broker certificates (env KAFKA_TLS_CA_FILE)
-  --kafka-tls-cert-file <file>      PEM client certificate, for mTLS (env KAFKA_TLS_CERT_FILE)
-  --kafka-tls-key-file <file>       its PEM private key (env KAFKA_TLS_KEY_FILE)
-  --kafka-tls-servername <host>     name the broker certificates are checked against
-  --kafka-sasl-mechanism <m>        plain, scram-sha-256, scram-sha-512 or oauthbearer
-  --kafka-sasl-username <user>      PLAIN / SCRAM user (env KAFKA_SASL_USERNAME)
-  --kafka-sasl-password-file <file> file holding only the password (env KAFKA_SASL_PASSWORD_FILE;
-                                    KAFKA_SASL_PASSWORD also works; never a flag: ps shows flags)
-  --kafka-sasl-token-file <file>    OAUTHBEARER token, re-read at each authentication
-  --kafka-sasl-token-command <cmd>  OAUTHBEARER: shell command printing a token (or JSON with access_token)
-
-Several clusters (the config file lists more in kafkaClusters / rabbitmqServers):
-  --kafka-cluster-name <name>       value of the cluster label on this cluster's series (default "default")
-  --rabbitmq-server-name <name>     the same for the RabbitMQ server (default "default")
-  --cluster-label <label>           name of that label (default "cluster")
+${exporterOptionsHelp({
+  Options: [
+    '  --config <file>                   JSON settings file (env EDA_EXPORTER_CONFIG)',
+    '  --once                            collect once, print the metrics and exit (0 when every target is up)',
+  ],
+})}
 
 Precedence: flags, then environment variables (EDA_EXPORTER_*), then the config file, then defaults.
 

@@ -11,7 +11,7 @@ import { checkProviderChoice, selectProvider, type ServiceName } from './select-
 import { ensureRunsDirectory, newRunDirName } from './state';
 import { allSettledOrThrow } from './settle-all';
 import { StartedEnvironment } from './started-environment';
-import type { KafkaOptions, PrometheusOptions, ProviderChoice, ProviderKind, StartedEnvironment as StartedEnvironmentInterface } from './types';
+import type { KafkaOptions, PrometheusOptions, ProviderChoice, ProviderKind, RabbitMqOptions, StartedEnvironment as StartedEnvironmentInterface } from './types';
 
 /** The strategy per provider: native processes, testcontainers, external services. */
 const DEFAULT_PROVIDERS: ProviderRegistry = {
@@ -44,7 +44,7 @@ function newRunDir(): string {
  */
 export class Environment {
   private kafka: (KafkaOptions & { readonly nodes: number }) | undefined;
-  private rabbitmq = false;
+  private rabbitmq: RabbitMqOptions | undefined;
   private toxiproxy = false;
   private prometheus: PrometheusOptions | undefined;
   private provider: string | undefined = process.env['EDA_HARNESS_PROVIDER'];
@@ -68,8 +68,9 @@ export class Environment {
     return this;
   }
 
-  withRabbitMq(): this {
-    this.rabbitmq = true;
+  /** RabbitMQ; `managementTls` and `statistics: false` need the native provider (see RabbitMqOptions). */
+  withRabbitMq(options: RabbitMqOptions = {}): this {
+    this.rabbitmq = options;
     return this;
   }
 
@@ -144,6 +145,12 @@ export class Environment {
         hint: 'Use the native provider (withProvider(\'native\'), --provider native or EDA_HARNESS_PROVIDER=native) and leave KAFKA_BROKERS unset.',
       });
     }
+    const rabbitOptions = this.rabbitmq ?? {};
+    if ((rabbitOptions.managementTls || rabbitOptions.statistics === false) && chosen.get('rabbitmq') !== 'native') {
+      throw new ConfigError(`withRabbitMq({ managementTls, statistics }) needs the native provider, but RabbitMQ would come from the ${chosen.get('rabbitmq')} provider`, {
+        hint: "Use the native provider (withProvider('native'), --provider native or EDA_HARNESS_PROVIDER=native) and leave AMQP_URL unset.",
+      });
+    }
     const runDir = this.runDir === undefined ? newRunDir() : ensureDir(this.runDir, { what: 'the run directory' });
     const env = new StartedEnvironment(runDir, {
       keepRunDir: this.keepRunDir,
@@ -171,7 +178,7 @@ export class Environment {
       const { kafka, prometheus } = this;
       await allSettledOrThrow([
         kafka && provider('kafka').startKafka(kafka).then((k) => void (env.kafka = k)),
-        this.rabbitmq && provider('rabbitmq').startRabbitMq().then((r) => void (env.rabbitmq = r)),
+        this.rabbitmq && provider('rabbitmq').startRabbitMq(this.rabbitmq).then((r) => void (env.rabbitmq = r)),
       ]);
       if (prometheus) env.prometheus = await provider('prometheus').startPrometheus(prometheus);
       env.writeDescription();

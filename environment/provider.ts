@@ -1,7 +1,7 @@
 import type { ProgressSink } from '@eda-harness/core';
 import type { ManagedProcess } from './managed-process';
 import type { ToxiproxyClient } from './native/toxiproxy-client';
-import type { KafkaOptions, PrometheusOptions, ProviderKind, ProxyFaults, StartedKafka, StartedPrometheus, StartedRabbitMq } from './types';
+import type { KafkaOptions, PrometheusOptions, ProviderKind, ProxyFaults, RabbitMqOptions, StartedKafka, StartedPrometheus, StartedRabbitMq } from './types';
 
 /**
  * How the services of an environment are started: one strategy object per provider (native
@@ -18,7 +18,7 @@ export interface EnvironmentProvider {
    */
   prepare(plan: ProviderPlan): Promise<void>;
   startKafka(options: KafkaOptions & { readonly nodes: number }): Promise<StartedKafka>;
-  startRabbitMq(): Promise<StartedRabbitMq>;
+  startRabbitMq(options?: RabbitMqOptions): Promise<StartedRabbitMq>;
   startPrometheus(options: PrometheusOptions): Promise<StartedPrometheus>;
 }
 

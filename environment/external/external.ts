@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
-import { BrokerUnreachableError, ConfigError, HttpRequestError, UnsupportedError, errorMessage, requestText, waitFor } from '@eda-harness/core';
+import { BrokerUnreachableError, ConfigError, HttpRequestError, KAFKA_SECURITY_VARIABLES, UnsupportedError, errorMessage, kafkaClientSecurity, kafkaSecurityFromEnv, requestText, waitFor } from '@eda-harness/core';
+import type { KafkaClientSecurity } from '@eda-harness/core';
 import type { NodeHandle, StartedKafka, StartedPrometheus, StartedRabbitMq, KafkaNodeHandle } from '../types';
 
 /** Services named by the user: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL. */
@@ -91,8 +92,8 @@ export function checkExternalSettings(service: 'kafka' | 'rabbitmq' | 'prometheu
 /** How long the external provider waits for a service to answer. */
 const ANSWER_TIMEOUT_MS = 10_000;
 
-async function kafkaAnswers(address: string): Promise<true> {
-  const kafka = new Kafka({ clientId: 'eda-harness-probe', brokers: [address], logLevel: logLevel.NOTHING, connectionTimeout: 1500, requestTimeout: 3000, retry: { retries: 0 } });
+async function kafkaAnswers(address: string, security: KafkaClientSecurity): Promise<true> {
+  const kafka = new Kafka({ clientId: 'eda-harness-probe', brokers: [address], logLevel: logLevel.NOTHING, connectionTimeout: 1500, requestTimeout: 3000, retry: { retries: 0 }, ...security });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -137,9 +138,15 @@ export async function untilAnswering(what: string, probes: readonly { readonly n
   }
 }
 
-/** Every KAFKA_BROKERS entry answers a metadata request. */
-export function untilKafkaAnswers(brokers: readonly string[], timeoutMs = ANSWER_TIMEOUT_MS): Promise<void> {
-  return untilAnswering('the external Kafka', brokers.map((b) => ({ name: `KAFKA_BROKERS entry ${b}`, probe: () => kafkaAnswers(b) })), timeoutMs);
+/**
+ * Every KAFKA_BROKERS entry answers a metadata request, asked with the security settings the
+ * demo, chaos and the exporter use (KAFKA_SECURITY_PROTOCOL, KAFKA_TLS_*, KAFKA_SASL_*): a
+ * SASL_SSL-only listener answers no plaintext client. Bad settings are a configuration error at
+ * once, not a broker that "does not answer".
+ */
+export async function untilKafkaAnswers(brokers: readonly string[], timeoutMs = ANSWER_TIMEOUT_MS, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const security = kafkaClientSecurity(kafkaSecurityFromEnv(env), { field: (f) => KAFKA_SECURITY_VARIABLES[f] });
+  return untilAnswering('the external Kafka', brokers.map((b) => ({ name: `KAFKA_BROKERS entry ${b}`, probe: () => kafkaAnswers(b, security) })), timeoutMs);
 }
 
 /** AMQP_URL completes an AMQP handshake and RABBITMQ_MANAGEMENT_URL, when set, answers HTTP; both are reported when both fail. */

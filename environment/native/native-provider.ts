@@ -3,7 +3,7 @@ import { allocatePorts } from '../ports';
 import type { ManagedProcess } from '../managed-process';
 import type { EnvironmentProvider, ProviderContext, ProviderPlan } from '../provider';
 import { ensureKafka, ensurePrometheus, ensureRabbitMq, ensureToxiproxy, kafkaVersion, type KafkaRuntime, type PrometheusRuntime, type RabbitMqRuntime } from '../provision';
-import type { KafkaOptions, PrometheusOptions, ProxyFaults, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
+import type { KafkaOptions, PrometheusOptions, ProxyFaults, RabbitMqOptions, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
 import { startNativeKafka, type NativeKafkaPorts } from './kafka';
 import { findKeytool } from './kafka-security';
 import { startNativePrometheus } from './prometheus';
@@ -101,10 +101,10 @@ export class NativeProvider implements EnvironmentProvider {
     });
   }
 
-  async startRabbitMq(): Promise<StartedRabbitMq> {
+  async startRabbitMq(options: RabbitMqOptions = {}): Promise<StartedRabbitMq> {
     const prepared = this.prepared(this.rabbitmq, 'RabbitMQ');
     const { runDir, progress } = this.context;
-    return startNativeRabbitMq({ runtime: prepared.runtime, runDir, ports: prepared.ports, proxy: prepared.proxy, progress, ownProcesses: this.own });
+    return startNativeRabbitMq({ runtime: prepared.runtime, runDir, ports: prepared.ports, proxy: prepared.proxy, progress, ownProcesses: this.own, options });
   }
 
   async startPrometheus(options: PrometheusOptions): Promise<StartedPrometheus> {
