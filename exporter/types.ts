@@ -57,7 +57,7 @@ export interface KafkaTargetConfig {
   readonly topics?: NameFilterConfig;
   /** Dead-letter topic patterns; `*` captures the source topic's name. */
   readonly dlqPatterns?: readonly string[];
-  /** Wall-time window of the consumer status evaluation (default 600 s). */
+  /** Wall-time window of the consumer status evaluation (default 90 s: STALL / STOP within 2 minutes at the default interval). */
   readonly statusWindowSeconds?: number;
   /**
    * Lag in messages a group may carry and still be OK, by group name pattern (`*` globs; the
