@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, errorMessage } from '@eda-harness/core';
+import { ConfigError, checkKafkaSecuritySettings, errorMessage, kafkaClientSecurity } from '@eda-harness/core';
 import { LABEL } from '@eda-harness/semconv';
 import { checkAllowances, checkList, checkValue, LIST_RULES, parseAllowances, parseList, parseNumber, RULES, shown } from './setting-rules';
 import type { LagAllowance, ListRule, ValueRule } from './setting-rules';
@@ -620,55 +620,11 @@ export function checkManagementTls(server: RabbitMqTargetConfig, field: (f: stri
 
 /** The TLS and SASL settings of one cluster fit together, and every file they name can be read. */
 export function checkKafkaSecurity(kafka: KafkaTargetConfig, field: (f: string) => string): void {
-  const { tls, sasl } = kafka;
-  const protocol = kafka.securityProtocol?.toLowerCase();
-  if (sasl) checkSasl(sasl, field);
-  if (tls) {
-    if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-      const [given, missing] = tls.certFile === undefined ? ['tls.keyFile', 'tls.certFile'] : ['tls.certFile', 'tls.keyFile'];
-      throw new ConfigError(`${field(given)} is set but ${field(missing)} is not: a client certificate needs its private key (and the other way round)`);
-    }
-    if (tls.caFile !== undefined && !readSecretFile(tls.caFile, field('tls.caFile')).includes('-----BEGIN CERTIFICATE-----')) {
-      throw new ConfigError(`${field('tls.caFile')} ${tls.caFile} holds no PEM certificate`, {
-        hint: 'Give the CA certificate in PEM form; from a JKS truststore: keytool -exportcert -rfc -keystore truststore.jks -alias <ca> -file ca.pem',
-      });
-    }
-    if (tls.certFile !== undefined) readSecretFile(tls.certFile, field('tls.certFile'));
-    if (tls.keyFile !== undefined) readSecretFile(tls.keyFile, field('tls.keyFile'));
-  }
-  if (protocol === undefined) return;
-  const wantsSasl = protocol.startsWith('sasl_');
-  const wantsTls = protocol.endsWith('ssl');
-  if (wantsSasl && !sasl) throw new ConfigError(`${field('securityProtocol')} is ${protocol} but no SASL mechanism is set: give ${field('sasl.mechanism')}`);
-  if (!wantsSasl && sasl) throw new ConfigError(`${field('securityProtocol')} is ${protocol} but SASL settings are given: use sasl_${wantsTls ? 'ssl' : 'plaintext'}, or drop the SASL settings`);
-  if (!wantsTls && tls) throw new ConfigError(`${field('securityProtocol')} is ${protocol} but TLS settings are given: use ${wantsSasl ? 'sasl_ssl' : 'ssl'}, or drop the TLS settings`);
-}
-
-function checkSasl(sasl: NonNullable<KafkaTargetConfig['sasl']>, field: (f: string) => string): void {
-  const given = (['username', 'password', 'passwordFile', 'tokenCommand', 'tokenFile'] as const).filter((k) => sasl[k] !== undefined);
-  if (sasl.mechanism === undefined) {
-    throw new ConfigError(`${field(`sasl.${given[0] ?? 'mechanism'}`)} is set but no SASL mechanism is: give ${field('sasl.mechanism')} (plain, scram-sha-256, scram-sha-512 or oauthbearer)`);
-  }
-  const mechanism = sasl.mechanism.toUpperCase();
-  const both = (a: string, b: string): ConfigError => new ConfigError(`${field(`sasl.${a}`)} and ${field(`sasl.${b}`)} are both set: give only one`);
-  if (mechanism === 'OAUTHBEARER') {
-    const wrong = given.find((k) => k === 'username' || k === 'password' || k === 'passwordFile');
-    if (wrong) throw new ConfigError(`${field(`sasl.${wrong}`)} is for PLAIN and SCRAM, not OAUTHBEARER: OAUTHBEARER takes a token (${field('sasl.tokenFile')} or ${field('sasl.tokenCommand')})`);
-    if (sasl.tokenCommand === undefined && sasl.tokenFile === undefined) {
-      throw new ConfigError(`SASL mechanism OAUTHBEARER needs a token: give ${field('sasl.tokenFile')} (re-read at each authentication) or ${field('sasl.tokenCommand')} (run at each authentication, prints the token)`);
-    }
-    if (sasl.tokenCommand !== undefined && sasl.tokenFile !== undefined) throw both('tokenCommand', 'tokenFile');
-    if (sasl.tokenFile !== undefined) readSecretFile(sasl.tokenFile, field('sasl.tokenFile'));
-    return;
-  }
-  const wrong = given.find((k) => k === 'tokenCommand' || k === 'tokenFile');
-  if (wrong) throw new ConfigError(`${field(`sasl.${wrong}`)} is for OAUTHBEARER, not ${mechanism}`);
-  if (sasl.username === undefined) throw new ConfigError(`SASL mechanism ${mechanism} needs a user name: give ${field('sasl.username')}`);
-  if (sasl.password === undefined && sasl.passwordFile === undefined) {
-    throw new ConfigError(`SASL mechanism ${mechanism} needs a password: give ${field('sasl.passwordFile')} (a file holding only the password) or ${field('sasl.password')}`);
-  }
-  if (sasl.password !== undefined && sasl.passwordFile !== undefined) throw both('password', 'passwordFile');
-  if (sasl.passwordFile !== undefined) readSecretFile(sasl.passwordFile, field('sasl.passwordFile'));
+  // The same rules and file reads as every other Kafka client eda-harness builds (core).
+  checkKafkaSecuritySettings(kafka, field);
+  kafkaClientSecurity(kafka, { field });
+  // The token file is read at each authentication; a missing one is a start-up error all the same.
+  if (kafka.sasl?.tokenFile !== undefined) readSecretFile(kafka.sasl.tokenFile, field('sasl.tokenFile'));
 }
 
 /**

@@ -78,9 +78,9 @@ describe('Kafka security settings', () => {
 
   it('refuses a missing or unreadable file, naming the setting and the file', () => {
     expect(refused({ kafkaSaslMechanism: 'scram-sha-256', kafkaSaslUsername: 'u', kafkaSaslPasswordFile: join(dir, 'absent') })).toBe(
-      `cannot read kafka.sasl.passwordFile (--kafka-sasl-password-file, KAFKA_SASL_PASSWORD_FILE) ${join(dir, 'absent')}: no such file`,
+      `cannot read the Kafka SASL password file (kafka.sasl.passwordFile (--kafka-sasl-password-file, KAFKA_SASL_PASSWORD_FILE)) ${join(dir, 'absent')}: no such file`,
     );
-    expect(refused({ kafkaTlsCaFile: dir })).toContain(`cannot read kafka.tls.caFile (--kafka-tls-ca-file, KAFKA_TLS_CA_FILE) ${dir}: it is a directory`);
+    expect(refused({ kafkaTlsCaFile: dir })).toContain(`(kafka.tls.caFile (--kafka-tls-ca-file, KAFKA_TLS_CA_FILE)) ${dir}: it is a directory`);
     if (process.getuid?.() !== 0) {
       const locked = file('locked', 'x');
       chmodSync(locked, 0o000);
