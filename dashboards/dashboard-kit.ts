@@ -26,6 +26,82 @@ import { VisibilityMode, type DataSourceRef } from '@grafana/grafana-foundation-
 
 export const DATASOURCE: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
+/** What `dashboards build` can change; every field has a default (DEFAULT_DASHBOARD_OPTIONS). */
+export interface DashboardOptions {
+  /** Label carrying the cluster name on the exporter's series (the exporter's `clusterLabel`, default `cluster`). */
+  readonly clusterLabel?: string;
+  /** Per-partition panels show only the N partitions with the highest value at each step. */
+  readonly partitionTopK?: number;
+  /** A group whose status stayed STOP for this long is "abandoned": left out of the worst-lag panels, counted apart. */
+  readonly abandonedAfter?: string;
+}
+
+export type ResolvedDashboardOptions = Required<DashboardOptions>;
+
+export const DEFAULT_DASHBOARD_OPTIONS: ResolvedDashboardOptions = { clusterLabel: 'cluster', partitionTopK: 20, abandonedAfter: '1h' };
+
+/** Options with their defaults; a value Prometheus or Grafana could not use is an error naming it. */
+export function resolveDashboardOptions(options: DashboardOptions = {}): ResolvedDashboardOptions {
+  const o = { ...DEFAULT_DASHBOARD_OPTIONS, ...options };
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.clusterLabel) || o.clusterLabel.startsWith('__')) {
+    throw new Error(`dashboards: clusterLabel must be a Prometheus label name (letters, digits, _; not starting with __), got ${JSON.stringify(o.clusterLabel)}. Use the exporter's clusterLabel (default "cluster").`);
+  }
+  if (!Number.isInteger(o.partitionTopK) || o.partitionTopK < 1 || o.partitionTopK > 1000) {
+    throw new Error(`dashboards: partitionTopK must be a whole number from 1 to 1000, got ${String(o.partitionTopK)}.`);
+  }
+  if (!/^[1-9][0-9]*[smhdw]$/.test(o.abandonedAfter)) {
+    throw new Error(`dashboards: abandonedAfter must be a Prometheus duration such as 30m or 1h, got ${JSON.stringify(o.abandonedAfter)}.`);
+  }
+  return o;
+}
+
+/**
+ * Matchers on the cluster variable. The exporter puts the cluster label on every series it writes
+ * (`exporter`); application series carry it only if the scrape configuration adds it as a target
+ * label, so they also pass when they have none (`instrumentation`).
+ */
+export function clusterMatchers(o: ResolvedDashboardOptions): { exporter: string; instrumentation: string } {
+  return { exporter: `${o.clusterLabel}=~"$cluster"`, instrumentation: `${o.clusterLabel}=~"$cluster|"` };
+}
+
+/** The `cluster` variable: values of the exporter's cluster label (optionally for one target: kafka, rabbitmq). */
+export function clusterVariable(o: ResolvedDashboardOptions, metric: string, filter = ''): QueryVariableBuilder {
+  return labelVariable('cluster', o.clusterLabel, metric, 'Cluster', filter);
+}
+
+/**
+ * The label naming an instrumented service: OpenTelemetry's `service_name` (promoted from
+ * `service.name` by OTLP ingestion or a relabel rule) where a series has it, else the scrape `job`
+ * (which under Kubernetes is the scrape configuration's name, not the service's).
+ */
+export const SERVICE_LABEL = 'service_name';
+
+/** `metric{matchers}` for the series of the services in `$service`: by service_name, or by job where service_name is absent. */
+export function serviceSeries(metric: string, matchers: string, wrap: (selector: string) => string = (s) => s): string {
+  const extra = matchers ? `, ${matchers}` : '';
+  return `(${wrap(`${metric}{${SERVICE_LABEL}=~"$service"${extra}}`)} or ${wrap(`${metric}{${SERVICE_LABEL}="", job=~"$service"${extra}}`)})`;
+}
+
+/**
+ * The `service` variable: service_name where the series carry it, else job (see SERVICE_LABEL).
+ * Grafana reads the values from an instant query through the regex.
+ */
+export function serviceVariable(metric: string, filter = ''): QueryVariableBuilder {
+  const f = filter ? `, ${filter}` : '';
+  const query = `query_result(count by (${SERVICE_LABEL}) (label_replace(${metric}{${SERVICE_LABEL}=""${f}}, "${SERVICE_LABEL}", "$1", "job", "(.+)") or ${metric}{${SERVICE_LABEL}!=""${f}}))`;
+  return new QueryVariableBuilder('service')
+    .label('Service')
+    .datasource(DATASOURCE)
+    .query({ qryType: 3, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
+    .definition(query)
+    .regex(`/${SERVICE_LABEL}="([^"]+)"/`)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.*');
+}
+
 /** A dashboard with the settings all of ours share (tags, refresh, time range, shared crosshair). */
 export function dashboard(uid: string, title: string, description: string): DashboardBuilder {
   return new DashboardBuilder(title)

@@ -1,37 +1,43 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { E2E_STAGE, LABEL as L, MESSAGING_SYSTEM, METRIC, RABBITMQ_QUEUE_OPERATION } from '@eda-harness/semconv';
-import { build, dashboard, labelVariable, row, timeseries } from './dashboard-kit';
+import { build, clusterMatchers, clusterVariable, dashboard, labelVariable, row, timeseries, type ResolvedDashboardOptions } from './dashboard-kit';
 
 /** RabbitMQ queues: depth by state, consumers, message rates, redeliveries, waiting time, dead-lettering. */
-export function rabbitmqQueues(): Dashboard {
-  // One queue name may live in several vhosts: every query keeps the vhost apart.
-  const q = `${L.QUEUE}=~"$queue"`;
+export function rabbitmqQueues(o: ResolvedDashboardOptions): Dashboard {
+  // One queue name may live in several vhosts and clusters: every query keeps them apart.
+  const C = o.clusterLabel;
+  const cm = clusterMatchers(o);
+  const cv = `${cm.exporter}, ${L.VHOST}=~"$vhost"`;
+  const q = `${cv}, ${L.QUEUE}=~"$queue"`;
   const operations = METRIC.RABBITMQ_QUEUE_OPERATIONS.name;
   const ops = `${L.MESSAGING_OPERATION_NAME}=~"${RABBITMQ_QUEUE_OPERATION.PUBLISH}|${RABBITMQ_QUEUE_OPERATION.DELIVER}|${RABBITMQ_QUEUE_OPERATION.ACK}"`;
-  const consumedHere = `${L.MESSAGING_SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}", ${L.MESSAGING_DESTINATION_NAME}=~"$queue"`;
+  // Instrumentation series carry no vhost: they are told apart by queue name only.
+  const consumedHere = `${cm.instrumentation}, ${L.MESSAGING_SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}", ${L.MESSAGING_DESTINATION_NAME}=~"$queue"`;
   return build(
     dashboard('eda-rabbitmq-queues', 'eda-harness / RabbitMQ queues', 'Ready and unacknowledged messages, consumers, publish / deliver / ack rates, redeliveries, time in queue and dead-lettering per queue.')
-      .withVariable(labelVariable('queue', L.QUEUE, METRIC.RABBITMQ_QUEUE_MESSAGES.name, 'Queue'))
+      .withVariable(clusterVariable(o, METRIC.EXPORTER_UP.name, `${L.TARGET}="rabbitmq"`))
+      .withVariable(labelVariable('vhost', L.VHOST, METRIC.RABBITMQ_QUEUE_MESSAGES.name, 'Vhost', cm.exporter))
+      .withVariable(labelVariable('queue', L.QUEUE, METRIC.RABBITMQ_QUEUE_MESSAGES.name, 'Queue', cv))
       .withRow(row('Depth'))
       .withPanel(
         timeseries('Messages by state', 'Ready (waiting for a consumer) and unacked (delivered, not yet settled).', 'short', [
-          { expr: `sum by (${L.VHOST}, ${L.QUEUE}, ${L.STATE}) (${METRIC.RABBITMQ_QUEUE_MESSAGES.name}{${q}})`, legend: `{{${L.VHOST}}} {{${L.QUEUE}}} {{${L.STATE}}}` },
+          { expr: `sum by (${C}, ${L.VHOST}, ${L.QUEUE}, ${L.STATE}) (${METRIC.RABBITMQ_QUEUE_MESSAGES.name}{${q}})`, legend: `{{${C}}} {{${L.VHOST}}} {{${L.QUEUE}}} {{${L.STATE}}}` },
         ]),
       )
       .withPanel(
         timeseries('Consumers', 'Consumers attached to each queue.', 'short', [
-          { expr: `max by (${L.VHOST}, ${L.QUEUE}) (${METRIC.RABBITMQ_QUEUE_CONSUMERS.name}{${q}})`, legend: `{{${L.VHOST}}} {{${L.QUEUE}}}` },
+          { expr: `max by (${C}, ${L.VHOST}, ${L.QUEUE}) (${METRIC.RABBITMQ_QUEUE_CONSUMERS.name}{${q}})`, legend: `{{${C}}} {{${L.VHOST}}} {{${L.QUEUE}}}` },
         ]),
       )
       .withRow(row('Flow'))
       .withPanel(
-        timeseries('Publish / deliver / ack rate', "Per-queue rates from RabbitMQ's cumulative management API counts (messages per second).", 'short', [
+        timeseries('Publish / deliver / ack rate', "Per-queue rates from RabbitMQ's cumulative management API counts (messages per second).", 'mps', [
           {
             // The deprecated smoothed gauge only where no counter exists (an exporter before the counters).
             expr:
-              `sum by (${L.VHOST}, ${L.QUEUE}, ${L.MESSAGING_OPERATION_NAME}) (rate(${operations}{${q}, ${ops}}[$__rate_interval])) ` +
-              `or max by (${L.VHOST}, ${L.QUEUE}, ${L.MESSAGING_OPERATION_NAME}) (${METRIC.RABBITMQ_QUEUE_MESSAGE_RATE.name}{${q}, ${ops}})`,
-            legend: `{{${L.VHOST}}} {{${L.QUEUE}}} {{${L.MESSAGING_OPERATION_NAME}}}`,
+              `sum by (${C}, ${L.VHOST}, ${L.QUEUE}, ${L.MESSAGING_OPERATION_NAME}) (rate(${operations}{${q}, ${ops}}[$__rate_interval])) ` +
+              `or max by (${C}, ${L.VHOST}, ${L.QUEUE}, ${L.MESSAGING_OPERATION_NAME}) (${METRIC.RABBITMQ_QUEUE_MESSAGE_RATE.name}{${q}, ${ops}})`,
+            legend: `{{${C}}} {{${L.VHOST}}} {{${L.QUEUE}}} {{${L.MESSAGING_OPERATION_NAME}}}`,
           },
         ]),
       )
@@ -53,10 +59,10 @@ export function rabbitmqQueues(): Dashboard {
         ]),
       )
       .withPanel(
-        timeseries('Dead-lettered by source queue', 'Messages that entered a RabbitMQ dead-letter queue, attributed to the queue they came from (exporter).', 'short', [
+        timeseries('Dead-lettered by source queue', 'Messages that entered a RabbitMQ dead-letter queue, attributed to the queue they came from (exporter).', 'mps', [
           {
-            expr: `sum by (${L.VHOST}, ${L.SOURCE}, ${L.DLQ}) (rate(${METRIC.DLQ_INFLOW.name}{${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}"}[$__rate_interval]))`,
-            legend: `{{${L.VHOST}}} {{${L.SOURCE}}} → {{${L.DLQ}}}`,
+            expr: `sum by (${C}, ${L.VHOST}, ${L.SOURCE}, ${L.DLQ}) (rate(${METRIC.DLQ_INFLOW.name}{${cv}, ${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}", ${L.SOURCE}=~"$queue"}[$__rate_interval]))`,
+            legend: `{{${C}}} {{${L.VHOST}}} {{${L.SOURCE}}} → {{${L.DLQ}}}`,
           },
         ]),
       ),

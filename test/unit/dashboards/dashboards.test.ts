@@ -3,10 +3,37 @@ import { join } from 'node:path';
 import { allDashboards, dashboardFiles, dashboardQueries, dashboardVariableQueries } from '../../../dashboards/dashboard-files';
 import { PROMETHEUS_BUILTIN_METRICS, referenceProblems, type KnownMetric } from '../../../alerts/promql-references';
 import { METRICS } from '../../../semconv/index';
+import { resolveDashboardOptions } from '../../../dashboards/dashboard-kit';
 
 const root = join(__dirname, '..', '..', '..');
-/** What the code exports, read from semconv.ts on every run, plus Prometheus's own `up`. */
-const exported: KnownMetric[] = [...METRICS, ...PROMETHEUS_BUILTIN_METRICS];
+/**
+ * What the code exports, read from semconv.ts on every run, plus Prometheus's own `up`. The
+ * exporter adds the cluster label to every series it writes; instrumentation series may carry
+ * service_name (OTel service.name promoted by OTLP ingestion or relabelling) and cluster as target labels.
+ */
+const exported: KnownMetric[] = [
+  ...METRICS.map((m) => ({ ...m, labels: [...m.labels, 'cluster', ...(m.producedBy === 'instrumentation' ? ['service_name'] : [])] })),
+  ...PROMETHEUS_BUILTIN_METRICS.map((m) => ({ ...m, labels: [...m.labels, 'cluster'] })),
+];
+const exporterMetric = new Set(METRICS.filter((m) => m.producedBy === 'exporter').map((m) => m.name));
+const rabbitExporterMetric = new Set(METRICS.filter((m) => m.producedBy === 'exporter' && (m.labels as readonly string[]).includes('vhost')).map((m) => m.name));
+
+/** Every `metric{matchers}` selector of an expression. */
+function selectors(expr: string): { metric: string; matchers: string }[] {
+  return [...expr.matchAll(/([a-z_:][a-z0-9_:]*)\{([^}]*)\}/g)].map((m) => ({ metric: m[1]!, matchers: m[2]! }));
+}
+
+interface PanelLike {
+  title?: string;
+  type?: string;
+  description?: string;
+  fieldConfig?: { defaults?: { unit?: string } };
+  targets?: { expr?: string; legendFormat?: string }[];
+}
+function panels(name: string, options = {}): PanelLike[] {
+  return ((allDashboards(options).get(name)?.panels ?? []) as PanelLike[]).filter((p) => p.type !== 'row');
+}
+const names = [...allDashboards().keys()];
 
 describe('dashboards', () => {
   it('committed dashboards/grafana/*.json are exactly what the generator produces', () => {
@@ -22,10 +49,15 @@ describe('dashboards', () => {
     const uids = [...ds.values()].map((d) => d.uid);
     expect(new Set(uids).size).toBe(uids.length);
     const vars = (name: string) => (ds.get(name)?.templating?.list ?? []).map((v) => v.name);
-    expect(vars('messaging-overview')).toEqual(['datasource', 'service', 'destination']);
-    expect(vars('kafka-consumer-groups')).toEqual(['datasource', 'group', 'topic']);
-    expect(vars('rabbitmq-queues')).toEqual(['datasource', 'queue']);
-    expect(vars('dead-letters')).toEqual(['datasource', 'dlq']);
+    expect(vars('messaging-overview')).toEqual(['datasource', 'cluster', 'service', 'destination']);
+    expect(vars('kafka-consumer-groups')).toEqual(['datasource', 'cluster', 'group', 'topic']);
+    expect(vars('rabbitmq-queues')).toEqual(['datasource', 'cluster', 'vhost', 'queue']);
+    expect(vars('dead-letters')).toEqual(['datasource', 'cluster', 'vhost', 'dlq']);
+    expect(vars('exporter-health')).toEqual(['datasource', 'exporter', 'cluster']);
+    for (const d of ds.values()) {
+      const cluster = (d.templating?.list ?? []).find((v) => v.name === 'cluster');
+      expect({ uid: d.uid, multi: cluster?.multi, includeAll: cluster?.includeAll, allValue: cluster?.allValue }).toEqual({ uid: d.uid, multi: true, includeAll: true, allValue: '.*' });
+    }
   });
 
   it('every panel queries through the ${datasource} variable and has at least one query', () => {
@@ -50,12 +82,121 @@ describe('dashboards', () => {
     });
   });
 
-  it('every template variable reads label_values of an exported metric and one of its labels', () => {
+  it('every template variable reads label_values of an exported metric and one of its labels (or a query_result over exported metrics)', () => {
     for (const v of dashboardVariableQueries()) {
+      const r = /^query_result\((.*)\)$/.exec(v.expr);
+      if (r) {
+        expect({ variable: v.panel, problems: referenceProblems(r[1]!.replace(/\$(\d)/g, 'x'), exported) }).toEqual({ variable: v.panel, problems: [] });
+        continue;
+      }
       const m = /^label_values\(([a-z_:]+)(\{(.*)\})?, ([a-z_]+)\)$/.exec(v.expr);
       expect({ variable: v.panel, parsed: Boolean(m) }).toEqual({ variable: v.panel, parsed: true });
       const [, metric = '', , filter, label = ''] = m!;
       expect(referenceProblems(`max by (${label}) (${metric}${filter ? `{${filter.replace(/\$\w+/g, 'x')}}` : ''})`, exported)).toEqual([]);
     }
+  });
+
+  it('every selector of every panel query is filtered by $cluster (exporter series strictly, instrumentation series also when they carry no cluster label)', () => {
+    for (const q of dashboardQueries()) {
+      for (const sel of selectors(q.expr)) {
+        const wanted = exporterMetric.has(sel.metric) ? 'cluster=~"$cluster"' : 'cluster=~"$cluster|"';
+        expect({ panel: `${q.dashboard} / ${q.panel}`, metric: sel.metric, filtered: sel.matchers.includes(wanted) }).toEqual({ panel: `${q.dashboard} / ${q.panel}`, metric: sel.metric, filtered: true });
+      }
+    }
+  });
+
+  it('the cluster label follows the exporter clusterLabel option, which must be a label name', () => {
+    const queries = dashboardQueries({ clusterLabel: 'kafka_cluster' });
+    expect(queries.every((q) => !/\bcluster=~/.test(q.expr) && q.expr.includes('kafka_cluster=~"$cluster'))).toBe(true);
+    expect(() => resolveDashboardOptions({ clusterLabel: 'kafka-cluster' })).toThrow('clusterLabel must be a Prometheus label name');
+    expect(() => resolveDashboardOptions({ clusterLabel: '__name__' })).toThrow('clusterLabel must be a Prometheus label name');
+    expect(() => resolveDashboardOptions({ partitionTopK: 0 })).toThrow('partitionTopK must be a whole number from 1 to 1000, got 0');
+    expect(() => resolveDashboardOptions({ abandonedAfter: '1 hour' })).toThrow('abandonedAfter must be a Prometheus duration');
+  });
+
+  it('exporter series keep the cluster apart: every grouping includes it and every timeseries legend shows it', () => {
+    for (const name of names) {
+      for (const p of panels(name)) {
+        for (const t of p.targets ?? []) {
+          const expr = t.expr ?? '';
+          if (!selectors(expr).some((s) => exporterMetric.has(s.metric))) continue;
+          const panel = `${name} / ${p.title}`;
+          // The selector inside `unless on (cluster, group) (...)` is the abandoned-group filter, already matched on cluster.
+          for (const m of expr.matchAll(/\bby \(([^)]*)\)/g)) expect({ panel, by: m[1] }).toEqual({ panel, by: expect.stringMatching(/\bcluster\b/) });
+          if (p.type === 'timeseries' || p.type === 'state-timeline') expect({ panel, legend: t.legendFormat }).toEqual({ panel, legend: expect.stringContaining('{{cluster}}') });
+        }
+      }
+    }
+  });
+
+  it('RabbitMQ exporter series are filtered by $vhost on the RabbitMQ dashboards (DLQs keep Kafka, which has no vhost)', () => {
+    for (const q of dashboardQueries().filter((x) => x.dashboard === 'rabbitmq-queues' || x.dashboard === 'dead-letters')) {
+      for (const sel of selectors(q.expr).filter((s) => rabbitExporterMetric.has(s.metric))) {
+        expect({ panel: `${q.dashboard} / ${q.panel}`, metric: sel.metric, vhost: /vhost=~"\$vhost\|?"/.test(sel.matchers) }).toEqual({ panel: `${q.dashboard} / ${q.panel}`, metric: sel.metric, vhost: true });
+      }
+    }
+  });
+
+  it('per-partition panels draw only the top N partitions and say so', () => {
+    for (const k of [20, 7]) {
+      const perPartition = names.flatMap((name) => panels(name, { partitionTopK: k }).filter((p) => (p.targets ?? []).some((t) => /\bpartition\b/.test(t.expr ?? ''))));
+      expect(perPartition.map((p) => p.title)).toEqual(['Lag (messages) per partition', 'Lag (seconds) per partition', 'Last commit age per partition']);
+      for (const p of perPartition) {
+        for (const t of p.targets ?? []) expect({ panel: p.title, expr: t.expr }).toEqual({ panel: p.title, expr: expect.stringMatching(new RegExp(`^topk\\(${k}, `)) });
+        expect({ panel: p.title, description: p.description }).toEqual({ panel: p.title, description: expect.stringContaining(`topk ${k}`) });
+      }
+    }
+  });
+
+  it('worst-lag panels follow $cluster and $destination and leave out groups STOP for the abandoned window; a stat counts those', () => {
+    const overview = panels('messaging-overview', { abandonedAfter: '2h' });
+    const worst = overview.filter((p) => /worst/i.test(p.title ?? ''));
+    expect(worst.map((p) => p.title)).toEqual(['Worst consumer lag', 'Worst lag per group']);
+    const abandoned = 'min_over_time(eda_kafka_consumer_status{cluster=~"$cluster"}[2h]) == 3 and max_over_time(eda_kafka_consumer_status{cluster=~"$cluster"}[2h]) == 3';
+    for (const p of [...worst, overview.find((x) => x.title === 'Consumer groups not OK')!]) {
+      const expr = p.targets?.[0]?.expr ?? '';
+      expect({ panel: p.title, expr }).toEqual({ panel: p.title, expr: expect.stringContaining(`unless on (cluster, group) (${abandoned})`) });
+      if (/worst/i.test(p.title ?? '')) expect(expr).toContain('eda_kafka_consumer_lag_seconds{cluster=~"$cluster", topic=~"$destination"}');
+      expect(p.description).toContain('2h');
+    }
+    expect(overview.find((x) => x.title === 'Abandoned consumer groups')?.targets?.[0]?.expr).toBe(`count((${abandoned})) or vector(0)`);
+  });
+
+  it('rates have a rate unit (messages or operations per second), never the bare `short`', () => {
+    for (const name of names) {
+      for (const p of panels(name)) {
+        const exprs = (p.targets ?? []).map((t) => t.expr ?? '');
+        if (p.type === 'heatmap' || !exprs.some((e) => /\b(rate|deriv)\(/.test(e)) || exprs.some((e) => /histogram_quantile| \/ /.test(e))) continue;
+        expect({ panel: `${name} / ${p.title}`, unit: p.fieldConfig?.defaults?.unit }).toEqual({ panel: `${name} / ${p.title}`, unit: expect.stringMatching(/^(mps|ops)$/) });
+      }
+    }
+  });
+
+  it('$service selects by service_name, falling back to the scrape job only for series without one', () => {
+    const overview = dashboardQueries().filter((q) => q.dashboard === 'messaging-overview');
+    const bySvc = overview.filter((q) => q.expr.includes('$service'));
+    expect(bySvc.length).toBeGreaterThanOrEqual(8);
+    for (const q of bySvc) {
+      const sels = selectors(q.expr).filter((s) => s.matchers.includes('$service'));
+      for (const s of sels) expect({ panel: q.panel, matchers: s.matchers }).toEqual({ panel: q.panel, matchers: expect.stringMatching(/^(service_name=~"\$service"|service_name="", job=~"\$service"), /) });
+      // Each service_name selector has its job fallback twin with the same other matchers.
+      const primary = sels.filter((s) => s.matchers.startsWith('service_name=~'));
+      expect(sels.length).toBe(primary.length * 2);
+      for (const s of primary) expect(sels).toContainEqual({ metric: s.metric, matchers: s.matchers.replace('service_name=~"$service"', 'service_name="", job=~"$service"') });
+    }
+    const service = dashboardVariableQueries().find((v) => v.dashboard === 'messaging-overview' && v.panel === '$service');
+    expect(service?.expr).toBe(
+      'query_result(count by (service_name) (label_replace(messaging_client_consumed_messages_total{service_name=""}, "service_name", "$1", "job", "(.+)") or messaging_client_consumed_messages_total{service_name!=""}))',
+    );
+  });
+
+  it('exporter health shows what each collection read, partial failures by request, and the age of the served samples', () => {
+    const health = panels('exporter-health');
+    const expr = (title: string) => health.find((p) => p.title === title)?.targets?.[0]?.expr;
+    expect(expr('Collected objects')).toBe('max by (cluster, target, object) (eda_exporter_collected_objects{job=~"$exporter", cluster=~"$cluster"})');
+    expect(expr('Partial failures per second, by request')).toBe(
+      'sum by (cluster, target, request) (rate(eda_exporter_partial_failures_total{job=~"$exporter", cluster=~"$cluster"}[$__rate_interval])) or 0 * max by (cluster, target) (eda_exporter_up{job=~"$exporter", cluster=~"$cluster"})',
+    );
+    expect(expr('Sample age')).toBe('time() - max by (cluster, target) (eda_exporter_last_collection_timestamp_seconds{job=~"$exporter", cluster=~"$cluster"})');
   });
 });
