@@ -61,6 +61,16 @@ export function promqlString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/**
+ * Selects one classic-histogram bucket on Prometheus 2 and 3 alike. Prometheus 3 normalises `le`
+ * at scrape time to its float form ("1" becomes "1.0"; "0.5" stays), so a whole-number bound
+ * written `le="1"` matches nothing there: whole numbers match both spellings.
+ */
+export function leMatcher(bound: number): string {
+  const text = num(bound);
+  return Number.isInteger(bound) ? `le=~"${text}(\\\\.0)?"` : `le="${text}"`;
+}
+
 function pct(ratio: number): string {
   return `${num(ratio * 100)}%`;
 }
@@ -68,11 +78,17 @@ function pct(ratio: number): string {
 /** RabbitMQ consumers have no group: name it only when the series carries one. */
 const BY_GROUP = `{{ if $labels.${L.MESSAGING_CONSUMER_GROUP_NAME} }} by group {{ $labels.${L.MESSAGING_CONSUMER_GROUP_NAME} }}{{ end }}`;
 
-const by = (...labels: string[]): string => `by (${labels.join(', ')})`;
-const on = (...labels: string[]): string => `on (${labels.join(', ')})`;
+const unique = (labels: readonly string[]): string[] => [...new Set(labels)];
+/** Aggregation and matching on exactly these labels (joins with the instrumentation's series, which carry other target labels). */
+const byOnly = (...labels: string[]): string => `by (${unique(labels).join(', ')})`;
+const onOnly = (...labels: string[]): string => `on (${unique(labels).join(', ')})`;
 
 export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const t = config.thresholds;
+  // Every aggregation and join keeps the configured target labels (cluster, namespace, env,
+  // team…) after the labels that name the problem: two clusters' incidents stay two alerts.
+  const by = (...labels: string[]): string => byOnly(...labels, ...config.keptLabels);
+  const on = (...labels: string[]): string => onOnly(...labels, ...config.keptLabels);
   const forOf = (alert: string, severity: Severity, fallback: string): string =>
     config.for[`${alert}:${severity}`] ?? config.for[alert] ?? fallback;
   const rule = (r: AlertRule): AlertRule => ({ ...r, for: forOf(r.alert, r.severity, r.for) });
@@ -94,7 +110,7 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   // instrumentation's labels are renamed to the exporter's so the two can be joined.
   const kafkaDeliveries =
     `label_replace(label_replace(` +
-    `sum ${by(L.MESSAGING_CONSUMER_GROUP_NAME, L.MESSAGING_DESTINATION_NAME)} (rate(${consumed}{${L.MESSAGING_SYSTEM}="${MESSAGING_SYSTEM.KAFKA}"}[5m])) > 0, ` +
+    `sum ${byOnly(L.MESSAGING_CONSUMER_GROUP_NAME, L.MESSAGING_DESTINATION_NAME)} (rate(${consumed}{${L.MESSAGING_SYSTEM}="${MESSAGING_SYSTEM.KAFKA}"}[5m])) > 0, ` +
     `"${L.GROUP}", "$1", "${L.MESSAGING_CONSUMER_GROUP_NAME}", "(.*)"), "${L.TOPIC}", "$1", "${L.MESSAGING_DESTINATION_NAME}", "(.*)")`;
 
   const lagHigh = (severity: Severity, threshold: number): AlertRule =>
@@ -117,7 +133,7 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'KafkaConsumerStopped',
         severity: 'critical',
-        expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(t.kafkaStoppedAfterSeconds)}) unless ${on(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
+        expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(t.kafkaStoppedAfterSeconds)}) unless ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
         for: '5m',
         summary: 'Consumer group {{ $labels.group }} stopped consuming topic {{ $labels.topic }}.',
         description: `{{ $value }} partition(s) of topic {{ $labels.topic }} have messages waiting, and group {{ $labels.group }} has neither moved its committed offset for ${duration(t.kafkaStoppedAfterSeconds)} nor received a message.`,
@@ -125,7 +141,7 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'KafkaConsumerStalled',
         severity: 'critical',
-        expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(t.kafkaStalledAfterSeconds)}) and ${on(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
+        expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(t.kafkaStalledAfterSeconds)}) and ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
         for: '5m',
         summary: 'Consumer group {{ $labels.group }} receives messages from topic {{ $labels.topic }} but makes no progress.',
         description: `Group {{ $labels.group }} is still being handed messages, yet the committed offset of {{ $value }} partition(s) with lag has not moved for ${duration(t.kafkaStalledAfterSeconds)}: a message that keeps failing, or a handler that never returns.`,
@@ -239,11 +255,12 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const budget = 1 - t.e2eLatencySloTarget;
   const sloWindows = ['5m', '30m', '1h', '6h'] as const;
   const sloRecord = (w: (typeof sloWindows)[number]): string => `eda:message_e2e_latency_slo_errors:ratio_rate${w}`;
+  const sloLe = leMatcher(t.e2eLatencySloSeconds);
   // Share of messages slower than the objective, per window (the SRE workbook's error ratio).
   const sloRecording: RecordingRule[] = sloWindows.map((w) => ({
     record: sloRecord(w),
     expr:
-      `1 - sum ${by(...SDG)} (rate(${e2eBucket}{${L.STAGE}="${E2E_STAGE.PROCESSED}", le="${num(t.e2eLatencySloSeconds)}"}[${w}])) / ` +
+      `1 - sum ${by(...SDG)} (rate(${e2eBucket}{${L.STAGE}="${E2E_STAGE.PROCESSED}", ${sloLe}}[${w}])) / ` +
       `sum ${by(...SDG)} (rate(${e2eCount}{${L.STAGE}="${E2E_STAGE.PROCESSED}"}[${w}]))`,
   }));
   const burn = (severity: Severity, rate: number, long: '1h' | '6h', short: '5m' | '30m', forDefault: string): AlertRule =>

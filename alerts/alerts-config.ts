@@ -56,6 +56,13 @@ export interface AlertsConfig {
   readonly exporterJob: string;
   /** Labels added to every alert, e.g. {"team": "payments"}. */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Target labels every alert keeps through its aggregations and joins, besides the labels that
+   * name what is wrong (group, topic, queue…): where the series come from (the exporter's
+   * `cluster`, Kubernetes `namespace`, an `env` or `team` from relabelling). Two clusters' lags
+   * stay two alerts, and Alertmanager can route on them. A label a series lacks is simply empty.
+   */
+  readonly keptLabels: readonly string[];
   readonly thresholds: AlertThresholds;
   /** `for:` overrides, by alert name or `AlertName:severity`, as Prometheus durations ("30s", "5m"). */
   readonly for: Readonly<Record<string, string>>;
@@ -68,6 +75,7 @@ export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
   runbookUrl: 'https://github.com/eda-harness/eda-harness/blob/main/alerts/runbook.md',
   exporterJob: 'eda-exporter',
   labels: {},
+  keptLabels: ['cluster', 'namespace', 'env', 'team'],
   thresholds: {
     kafkaLagSecondsWarning: 300,
     kafkaLagSecondsCritical: 900,
@@ -144,6 +152,7 @@ export function resolveAlertsConfig(partial: unknown, source = 'alerts config'):
     runbookUrl: p['runbookUrl'] === undefined ? DEFAULT_ALERTS_CONFIG.runbookUrl : asString(p['runbookUrl'], `${source}: runbookUrl`),
     exporterJob: p['exporterJob'] === undefined ? DEFAULT_ALERTS_CONFIG.exporterJob : asString(p['exporterJob'], `${source}: exporterJob`),
     labels: p['labels'] === undefined ? {} : stringRecord(p['labels'], `${source}: labels`),
+    keptLabels: p['keptLabels'] === undefined ? DEFAULT_ALERTS_CONFIG.keptLabels : stringList(p['keptLabels'], `${source}: keptLabels`),
     thresholds,
     for: p['for'] === undefined ? {} : stringRecord(p['for'], `${source}: for`),
     evaluationInterval: p['evaluationInterval'] === undefined ? '' : asString(p['evaluationInterval'], `${source}: evaluationInterval`),
@@ -162,7 +171,7 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
  * and column), not an object, or a value the pack cannot use.
  */
 export function loadAlertsConfig(file: string): AlertsConfig {
-  const hint = 'Pass a JSON object with any of: runbookUrl, exporterJob, labels, thresholds, for, evaluationInterval, grafana (`eda-harness alerts --defaults` prints them all).';
+  const hint = 'Pass a JSON object with any of: runbookUrl, exporterJob, labels, keptLabels, thresholds, for, evaluationInterval, grafana (`eda-harness alerts --defaults` prints them all).';
   const text = readConfigText(file, hint);
   let parsed: unknown;
   try {
@@ -222,6 +231,7 @@ function jsonErrorMessage(err: unknown, text: string): string {
 
 function validate(c: AlertsConfig, source: string): void {
   const t = c.thresholds;
+  validateKeptLabels(c, source);
   if (!(E2E_LATENCY_BUCKETS_SECONDS as readonly number[]).includes(t.e2eLatencySloSeconds)) {
     // The SLO is measured with the `le` bucket; a value between buckets would silently round.
     throw new ConfigError(`${source}: thresholds.e2eLatencySloSeconds must be one of the latency buckets (${E2E_LATENCY_BUCKETS_SECONDS.join(', ')}), got ${t.e2eLatencySloSeconds}`);
@@ -269,6 +279,30 @@ function validate(c: AlertsConfig, source: string): void {
   }
 }
 
+/**
+ * Labels the pack aggregates away on purpose (one incident is one alert, not one per partition or
+ * scrape target), or that it sets itself: keeping them would split or rename alerts.
+ */
+const NOT_KEPT: Readonly<Record<string, string>> = {
+  partition: 'alerts are per group and topic, not per partition',
+  alertname: 'Prometheus and Grafana name each alert with it',
+  severity: 'the pack sets it per rule',
+  le: 'it is a histogram bucket bound',
+};
+
+function validateKeptLabels(c: AlertsConfig, source: string): void {
+  const seen = new Set<string>();
+  for (const [i, k] of c.keptLabels.entries()) {
+    const what = `${source}: keptLabels[${i}]`;
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k)) throw new ConfigError(`${what} ${JSON.stringify(k)} is not a Prometheus label name (letters, digits and _, not starting with a digit)`);
+    if (k.startsWith('__')) throw new ConfigError(`${what} ${k} is reserved: label names starting with "__" are Prometheus's own`);
+    const why = NOT_KEPT[k];
+    if (why !== undefined) throw new ConfigError(`${what} ${k} cannot be kept: ${why}`);
+    if (seen.has(k)) throw new ConfigError(`${what} ${k} is listed twice`);
+    seen.add(k);
+  }
+}
+
 function hasControlCharacter(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -301,6 +335,11 @@ function asObject(v: unknown, what: string): Record<string, unknown> {
 function asString(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new ConfigError(`${what} must be a string, got ${shown(v)}`);
   return v;
+}
+
+function stringList(v: unknown, what: string): string[] {
+  if (!Array.isArray(v)) throw new ConfigError(`${what} must be a JSON array of label names, got ${shown(v)}`);
+  return v.map((x, i) => asString(x, `${what}[${i}]`));
 }
 
 /** Built with Object.fromEntries, so a "__proto__" key stays a key (and is then refused by name). */

@@ -175,7 +175,10 @@ const TARGET_LABELS = ['job', 'instance'];
  * `_bucket` / `_sum` / `_count`; counters are declared with their `_total`), matchers on labels the
  * metric does not carry, and grouping labels that no metric in the expression carries.
  */
-export function referenceProblems(expr: string, known: readonly KnownMetric[]): string[] {
+export function referenceProblems(expr: string, known: readonly KnownMetric[], targetLabels: readonly string[] = []): string[] {
+  // Target labels: added by the scrape (job, instance) or by the operator's relabelling and the
+  // exporter's cluster label (the alert pack's keptLabels), so any series may carry them.
+  const target = [...TARGET_LABELS, ...targetLabels];
   const byName = new Map<string, { labels: readonly string[] }>();
   for (const m of known) {
     if (m.type === 'histogram') {
@@ -191,7 +194,7 @@ export function referenceProblems(expr: string, known: readonly KnownMetric[]): 
   } catch (err) {
     return [`cannot read expression: ${(err as Error).message}`];
   }
-  const available = new Set<string>(TARGET_LABELS);
+  const available = new Set<string>(target);
   for (const metric of refs.metrics) {
     const def = byName.get(metric);
     if (!def) problems.push(`unknown metric ${metric}`);
@@ -205,7 +208,7 @@ export function referenceProblems(expr: string, known: readonly KnownMetric[]): 
     }
     if (use.metric !== undefined) {
       const def = byName.get(use.metric);
-      if (def && !def.labels.includes(use.label) && !TARGET_LABELS.includes(use.label)) problems.push(`metric ${use.metric} has no label ${use.label}`);
+      if (def && !def.labels.includes(use.label) && !target.includes(use.label)) problems.push(`metric ${use.metric} has no label ${use.label}`);
     } else if (!available.has(use.label)) problems.push(`label ${use.label} is carried by none of ${refs.metrics.join(', ') || 'the (no) metrics'}`);
   }
   return problems;

@@ -13,6 +13,8 @@ import { aptInstall, cacheDir, findOrInstall, run, secondsSince, which, withLock
 
 const DEFAULT_KAFKA_VERSION = '4.4.0';
 const DEFAULT_TOXIPROXY_VERSION = '2.12.0';
+/** Prometheus 3's promtool: the Go module proxy serves Prometheus 3.x as v0.3xx.y (3.16 is v0.316.0). */
+const DEFAULT_PROMTOOL3_VERSION = '0.316.0';
 const LOG4J2_VERSION = '2.24.3';
 
 // --------------------------------------------------------------------------------------- java
@@ -260,6 +262,55 @@ export async function ensurePrometheus(options: ProvisionOptions = {}): Promise<
   );
 }
 
+// ---------------------------------------------------------------------------- promtool 3
+
+function promtool3Version(): string {
+  return process.env['EDA_HARNESS_PROMTOOL3_VERSION'] ?? DEFAULT_PROMTOOL3_VERSION;
+}
+
+/**
+ * promtool of Prometheus 3, built from source through the Go module proxy (Debian ships
+ * Prometheus 2): the alert pack's promtool tests run on both, since Prometheus 3 changed
+ * range-selector boundaries and `le` formatting. EDA_HARNESS_PROMTOOL3_BIN overrides.
+ * Cold, the build takes several minutes (Prometheus pulls in every service-discovery SDK).
+ */
+export async function ensurePromtool3(options: ProvisionOptions = {}): Promise<string> {
+  const progress = options.progress ?? stderrProgress;
+  const override = process.env['EDA_HARNESS_PROMTOOL3_BIN'];
+  if (override) {
+    if (!existsSync(override)) throw new PrerequisiteError(`EDA_HARNESS_PROMTOOL3_BIN=${override} does not exist.`);
+    return override;
+  }
+  const version = promtool3Version();
+  const dir = join(cacheDir(options), 'promtool', version);
+  const bin = join(dir, 'bin', 'promtool');
+  if (existsSync(bin)) return bin;
+  await withLock(dir, async () => {
+    if (existsSync(bin)) return;
+    const go = await findOrInstall(
+      () => which('go', ['/usr/local/go/bin/go']),
+      {
+        packages: ['golang-go'],
+        what: 'Go (to build promtool of Prometheus 3)',
+        alternative: 'set EDA_HARNESS_PROMTOOL3_BIN to a promtool 3 binary',
+        stillMissing: 'Go is still not on PATH after installing it.',
+      },
+      options,
+    );
+    const logFile = join(dir, 'go-install.log');
+    progress(`building promtool (Prometheus module v${version}) with go install (first run only, several minutes; log: ${logFile})`);
+    const started = Date.now();
+    await run(go, ['install', `github.com/prometheus/prometheus/cmd/promtool@v${version}`], {
+      env: { ...process.env, GOBIN: join(dir, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+      logFile,
+      what: `go install of promtool v${version}`,
+    });
+    if (!existsSync(bin)) throw new ProvisionError(`go install finished but ${bin} is missing`, { hint: `See ${logFile}.` });
+    progress(`promtool v${version} built in ${secondsSince(started)}`);
+  });
+  return bin;
+}
+
 // ----------------------------------------------------------------------------- docker-compose
 
 /**
@@ -289,7 +340,7 @@ export async function provisionAll(options: ProvisionOptions & { kafkaVersion?: 
   if (aptNeeded.length > 0) {
     await aptInstall(aptNeeded, aptNeeded.join(' and '), 'set AMQP_URL / PROMETHEUS_URL to use existing services', options);
   }
-  await Promise.all([ensureKafka(version, options), ensureToxiproxy(options)]);
+  await Promise.all([ensureKafka(version, options), ensureToxiproxy(options).then(() => ensurePromtool3(options))]);
   await ensureRabbitMq(options);
   await ensurePrometheus(options);
 }

@@ -8,22 +8,32 @@ import { alertPack } from '../../../alerts/alert-rules';
 import { DEFAULT_ALERTS_CONFIG } from '../../../alerts/alerts-config';
 import { main } from '../../../cli/main';
 import { ensurePrometheus } from '../../../environment/index';
+import { ensurePromtool3 } from '../../../environment/provision';
 
 const root = join(__dirname, '..', '..', '..');
 const alertsDir = join(root, 'alerts');
 const testFiles = readdirSync(join(alertsDir, 'tests')).filter((f) => f.endsWith('.test.yml'));
-let promtool: string;
-
-function run(args: string[], cwd: string): { code: number | null; output: string } {
-  const res = spawnSync(promtool, args, { cwd, encoding: 'utf8' });
-  return { code: res.status, output: `${res.stdout}${res.stderr}` };
-}
+// The pack must hold on both majors: Debian's promtool (Prometheus 2) and Prometheus 3's, built by
+// provisioning from the Go module proxy (3 changed range-selector boundaries and `le` formatting).
+const promtools = new Map<string, string>();
 
 beforeAll(async () => {
-  ({ promtool } = await ensurePrometheus());
-});
+  promtools.set('2', (await ensurePrometheus()).promtool);
+  promtools.set('3', await ensurePromtool3());
+}, 20 * 60_000);
 
-describe('promtool', () => {
+describe.each(['2', '3'])('promtool of Prometheus %s', (major) => {
+  function run(args: string[], cwd: string): { code: number | null; output: string } {
+    const promtool = promtools.get(major);
+    if (!promtool) throw new Error(`promtool of Prometheus ${major} was not provisioned`);
+    const res = spawnSync(promtool, args, { cwd, encoding: 'utf8' });
+    return { code: res.status, output: `${res.stdout}${res.stderr}` };
+  }
+
+  it('is the major version it claims to be', () => {
+    expect(run(['--version'], root).output).toMatch(new RegExp(`promtool, version ${major}\\.`));
+  });
+
   it('check rules passes on every Prometheus rule file', () => {
     const files = readdirSync(join(alertsDir, 'prometheus')).map((f) => join('prometheus', f));
     expect(files.length).toBe(alertPack(DEFAULT_ALERTS_CONFIG).length);
@@ -98,7 +108,7 @@ describe('promtool', () => {
       const expected = alertFiles({ ...DEFAULT_ALERTS_CONFIG });
       expect(readdirSync(join(dir, 'alerts', 'prometheus')).length).toBe([...expected.keys()].filter((k) => k.includes('/prometheus/')).length);
       const kafka = readFileSync(join(dir, 'alerts', 'prometheus', 'kafka-consumers.yml'), 'utf8');
-      expect(kafka).toContain('max by (group, topic) (eda_kafka_consumer_lag_seconds) > 42');
+      expect(kafka).toContain('max by (group, topic, cluster, namespace, env, team) (eda_kafka_consumer_lag_seconds) > 42');
       expect(kafka).toContain('team: orders');
       const res = run(['check', 'rules', ...readdirSync(join(dir, 'alerts', 'prometheus')).map((f) => join('alerts', 'prometheus', f))], dir);
       expect(res.code).toBe(0);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { alertFiles } from '../../../alerts/alert-files';
-import { alertPack, promqlString } from '../../../alerts/alert-rules';
+import { alertPack, leMatcher, promqlString } from '../../../alerts/alert-rules';
 import { DEFAULT_ALERTS_CONFIG, isPrometheusDuration, loadAlertsConfig, resolveAlertsConfig } from '../../../alerts/alerts-config';
 import { promqlReferences } from '../../../alerts/promql-references';
 import { ConfigError } from '../../../core/errors';
@@ -141,5 +141,49 @@ describe('loadAlertsConfig', () => {
 
   it('loads a valid file', () => {
     expect(load('{"labels":{"team":"orders"}}').config).toEqual({ ...DEFAULT_ALERTS_CONFIG, labels: { team: 'orders' } });
+  });
+});
+
+describe('keptLabels', () => {
+  it('every aggregation and join of every rule keeps them, after the labels that name the problem', () => {
+    const config = resolveAlertsConfig({ keptLabels: ['cluster', 'tenant'] });
+    for (const r of alertPack(config).flatMap((g) => [...g.alertRules, ...g.recordingRules])) {
+      for (const m of r.expr.matchAll(/\b(by|on) \(([^)]*)\)/g)) {
+        const labels = m[2]!.split(', ');
+        // The joins with the instrumentation's deliveries match on group and topic only: the
+        // applications' series carry their own target labels, not the exporter's.
+        if (labels.includes('messaging_consumer_group_name') && !labels.includes('messaging_system')) continue;
+        if (m[1] === 'on' && labels.join(', ') === 'group, topic') continue;
+        expect({ expr: r.expr, labels: labels.slice(-2) }).toEqual({ expr: r.expr, labels: ['cluster', 'tenant'] });
+      }
+    }
+  });
+
+  it('defaults to cluster, namespace, env and team; [] keeps only the problem labels', () => {
+    expect(DEFAULT_ALERTS_CONFIG.keptLabels).toEqual(['cluster', 'namespace', 'env', 'team']);
+    const lag = (c: unknown): string | undefined => alertPack(resolveAlertsConfig(c)).flatMap((g) => g.alertRules).find((r) => r.alert === 'KafkaConsumerLagSecondsHigh')?.expr;
+    expect(lag({ keptLabels: [] })).toBe('max by (group, topic) (eda_kafka_consumer_lag_seconds) > 300');
+    expect(lag({ keptLabels: ['group', 'cluster'] })).toBe('max by (group, topic, cluster) (eda_kafka_consumer_lag_seconds) > 300');
+  });
+
+  it.each([
+    [{ keptLabels: 'cluster' }, 'a.json: keptLabels must be a JSON array of label names, got "cluster"'],
+    [{ keptLabels: [3] }, 'a.json: keptLabels[0] must be a string, got 3'],
+    [{ keptLabels: ['my-cluster'] }, 'a.json: keptLabels[0] "my-cluster" is not a Prometheus label name'],
+    [{ keptLabels: ['__name__'] }, 'a.json: keptLabels[0] __name__ is reserved'],
+    [{ keptLabels: ['partition'] }, 'a.json: keptLabels[0] partition cannot be kept: alerts are per group and topic, not per partition'],
+    [{ keptLabels: ['cluster', 'cluster'] }, 'a.json: keptLabels[1] cluster is listed twice'],
+  ])('refuses %j', (config, message) => {
+    expect(() => resolveAlertsConfig(config, 'a.json')).toThrow(message);
+  });
+});
+
+describe('leMatcher (Prometheus 3 writes whole-number bucket bounds as "1.0")', () => {
+  it('matches both spellings of a whole number, and a fraction exactly', () => {
+    expect(leMatcher(1)).toBe('le=~"1(\\\\.0)?"');
+    expect(leMatcher(10)).toBe('le=~"10(\\\\.0)?"');
+    expect(leMatcher(0.5)).toBe('le="0.5"');
+    const re = /le=~"(.*)"/.exec(leMatcher(1))![1]!.replace(/\\\\/g, '\\');
+    expect(['1', '1.0', '10', '10.0', '0.1', '1x0'].filter((v) => new RegExp(`^(?:${re})$`).test(v))).toEqual(['1', '1.0']);
   });
 });

@@ -22,7 +22,7 @@ describe('alert and recording rules refer only to exported metrics and labels', 
   ]);
   it.each(cases)('%s', (_name, expr) => {
     expect(promqlReferences(expr).metrics.length).toBeGreaterThan(0);
-    expect(referenceProblems(expr, [...exported, ...recorded])).toEqual([]);
+    expect(referenceProblems(expr, [...exported, ...recorded], DEFAULT_ALERTS_CONFIG.keptLabels)).toEqual([]);
   });
 });
 
@@ -47,6 +47,8 @@ describe('the reference check', () => {
     expect(referenceProblems('rate(messaging_client_sent_messages[5m])', exported)).toEqual(['unknown metric messaging_client_sent_messages']);
     expect(referenceProblems('eda_kafka_consumer_lag_seconds{consumer_group="g"}', exported)).toEqual(['metric eda_kafka_consumer_lag_seconds has no label consumer_group']);
     expect(referenceProblems('max by (cluster) (eda_kafka_consumer_lag_seconds)', exported)).toEqual(['label cluster is carried by none of eda_kafka_consumer_lag_seconds']);
+    expect(referenceProblems('max by (cluster) (eda_kafka_consumer_lag_seconds)', exported, ['cluster'])).toEqual([]);
+    expect(referenceProblems('max by (cluster, tenant) (eda_kafka_consumer_lag_seconds)', exported, ['cluster'])).toEqual(['label tenant is carried by none of eda_kafka_consumer_lag_seconds']);
     expect(referenceProblems('sum({__name__=~"eda_.*"})', exported)).toEqual([expect.stringContaining('selector without a metric name')]);
   });
 
