@@ -1,4 +1,4 @@
-import { LABEL as L, METRIC, MESSAGING_SYSTEM, QUEUE_MESSAGE_STATE, E2E_STAGE } from '@eda-harness/semconv';
+import { LABEL as L, METRIC, MESSAGING_SYSTEM, QUEUE_MESSAGE_STATE, E2E_STAGE, KAFKA_CONSUMER_STATUS } from '@eda-harness/semconv';
 import type { AlertsConfig } from './alerts-config';
 
 /**
@@ -25,6 +25,11 @@ export interface AlertRule {
   readonly for: string;
   readonly summary: string;
   readonly description: string;
+  /**
+   * The rule fires on missing input by design (absent()): its absent-input case is a firing one.
+   * Only for the alert that says a whole scrape job vanished.
+   */
+  readonly firesOnAbsentInput?: true;
 }
 
 export interface RecordingRule {
@@ -165,6 +170,16 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
         for: '10m',
         summary: 'Group {{ $labels.group }} needs {{ $value | humanizeDuration }} to drain topic {{ $labels.topic }}.',
         description: `At its current consumption rate, group {{ $labels.group }} needs {{ $value | humanizeDuration }} to consume the messages waiting on topic {{ $labels.topic }} (threshold ${duration(t.kafkaTimeToDrainSeconds)}).`,
+      }),
+      rule({
+        alert: 'KafkaConsumerStatusError',
+        severity: 'warning',
+        expr: `max ${by(L.GROUP)} (${METRIC.KAFKA_CONSUMER_STATUS.name}) == ${KAFKA_CONSUMER_STATUS.ERR}`,
+        for: '10m',
+        summary: 'The exporter cannot read consumer group {{ $labels.group }}.',
+        description:
+          'The offsets or the description of group {{ $labels.group }} could not be read by the exporter (status ERR): its lag series keep their last values, so the lag alerts for this group are blind. ' +
+          `${METRIC.EXPORTER_PARTIAL_FAILURES.name} says which request fails; ACLs on the group are the usual cause.`,
       }),
       rule({
         alert: 'KafkaConsumerGroupEmptyWithLag',
@@ -319,6 +334,9 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   };
 
   // ---------------------------------------------------------------- the exporter itself
+  const TK = [L.TARGET];
+  const exporterUp = `max ${by(...TK)} (${METRIC.EXPORTER_UP.name})`;
+  const lastSuccess = `max ${by(...TK)} (${METRIC.EXPORTER_LAST_SUCCESS.name})`;
   const exporter: RuleGroup = {
     file: 'exporter',
     name: 'eda-harness.exporter',
@@ -331,6 +349,46 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
         for: '2m',
         summary: 'Prometheus cannot scrape the eda-harness exporter at {{ $labels.instance }}.',
         description: 'The lag, DLQ and queue metrics come from this exporter; while it is down, every alert that depends on them is blind.',
+      }),
+      rule({
+        alert: 'EdaExporterAbsent',
+        severity: 'critical',
+        // absent() keeps the label of the equality matcher: the alert names the job.
+        expr: `absent(up{job=${promqlString(config.exporterJob)}})`,
+        for: '5m',
+        summary: 'Prometheus has no target for the eda-harness exporter (job {{ $labels.job }}).',
+        description:
+          'No up series exists for job {{ $labels.job }}: the exporter left service discovery (Deployment or Service deleted, ServiceMonitor selector, scrape config), so Prometheus does not try to scrape it and EdaExporterDown cannot fire. Every alert that reads its metrics is blind.',
+        firesOnAbsentInput: true,
+      }),
+      rule({
+        alert: 'EdaExporterNeverCollected',
+        severity: 'critical',
+        expr: `${exporterUp} == 0 unless ${on(...TK)} ${lastSuccess}`,
+        for: '5m',
+        summary: 'The exporter has not once collected from {{ $labels.target }} since it started.',
+        description:
+          'Every collection from {{ $labels.target }} has failed, so none of its lag, queue or DLQ series exist and the alerts that read them cannot fire. ' +
+          'On a first deployment this is nearly always wrong credentials, missing ACLs or permissions, or an unreachable address: the exporter logs the error of each failed collection.',
+      }),
+      rule({
+        alert: 'EdaExporterCollectionFailing',
+        severity: 'critical',
+        expr: `time() - ${lastSuccess} and ${on(...TK)} (${exporterUp} == 0)`,
+        for: '5m',
+        summary: 'Collections from {{ $labels.target }} fail; the last success was {{ $value | humanizeDuration }} ago.',
+        description:
+          'The exporter answers scrapes but its collections from {{ $labels.target }} fail (broker unreachable, credentials or ACLs changed); the values it serves are {{ $value | humanizeDuration }} old and the alerts that read them are blind. The exporter logs the error of each failed collection.',
+      }),
+      rule({
+        alert: 'EdaExporterDegraded',
+        severity: 'warning',
+        expr: `max ${by(...TK)} (${METRIC.EXPORTER_DEGRADED.name}) == 1`,
+        for: '10m',
+        summary: 'The exporter reads {{ $labels.target }} through a fallback that sees less.',
+        description:
+          'The exporter reads {{ $labels.target }} through its fallback path (RabbitMQ: AMQP passive declares of the queues it already knows, when the management API fails): new queues, message rates and dead-letter topology are missing, and alerts on them may stay silent. ' +
+          `${METRIC.EXPORTER_RABBITMQ_VIA.name} shows the path in use; check the management plugin and the exporter's credentials for it.`,
       }),
       rule({
         alert: 'EdaExporterStale',
