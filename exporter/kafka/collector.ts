@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
-import type { KafkaConfig, SASLOptions } from 'kafkajs';
-import { ConfigError, errorMessage } from '@eda-harness/core';
-import { readSecretFile } from '../config';
+import type { KafkaConfig } from 'kafkajs';
+import { ConfigError, errorMessage, kafkaClientSecurity } from '@eda-harness/core';
 import { createNameFilter } from '../name-filter';
 import type { Collector, KafkaSnapshot, KafkaTargetConfig } from '../types';
 import { recordRequests, recordsToFetch } from './cluster-read';
@@ -10,11 +8,11 @@ import type { KafkaSelection } from './cluster-read';
 import { closeConnection, openConnection, readCluster, readRecords } from './read-cluster';
 import type { KafkaConnection } from './read-cluster';
 import type { Counts } from '../counts';
+import { DEFAULT_STATUS_WINDOW_SECONDS } from './consumer-status';
 import { EMPTY_KAFKA_MEMORY, kafkaSnapshot } from './snapshot';
 import type { KafkaMemory } from './snapshot';
 
 export const DEFAULT_KAFKA_DLQ_PATTERNS: readonly string[] = ['*.dlq', '*-dlq', 'dlq.*', '*.DLT'];
-export const DEFAULT_STATUS_WINDOW_SECONDS = 600;
 
 export interface KafkaCollectorDeps {
   readonly config: KafkaTargetConfig;
@@ -78,7 +76,7 @@ export function createKafkaCollector(deps: KafkaCollectorDeps): Collector<KafkaS
     // later collection already stored) must not write its memory back, or the next collection
     // counts the same dead letters and clamps again.
     signal?.throwIfAborted();
-    const next = kafkaSnapshot({ read, records: fetched.records, atMs, fetchedAtMs: now(), warnings: fetched.warnings }, memory, { selection, windowMs });
+    const next = kafkaSnapshot({ read, records: fetched.records, atMs, fetchedAtMs: now(), warnings: fetched.warnings }, memory, { selection, windowMs, allowedLag: config.allowedLag });
     memory = withoutVanishedCounts(next.memory, next.snapshot);
     return next.snapshot;
   };
@@ -148,67 +146,14 @@ export function createSecuredKafkaClient(config: KafkaTargetConfig): Kafka {
   });
 }
 
-/** kafkajs's `ssl` and `sasl` options from the cluster's settings (checked by config.ts). */
-export function kafkaSecurityOptions(config: KafkaTargetConfig): Pick<KafkaConfig, 'ssl' | 'sasl'> {
-  const protocol = config.securityProtocol?.toLowerCase();
-  const { tls, sasl } = config;
-  const useTls = protocol === undefined ? tls !== undefined : protocol.endsWith('ssl');
-  const out: { ssl?: NonNullable<KafkaConfig['ssl']>; sasl?: SASLOptions } = {};
-  if (useTls) {
-    out.ssl = {
-      ...(tls?.caFile !== undefined ? { ca: [readSecretFile(tls.caFile, 'the Kafka CA file')] } : {}),
-      ...(tls?.certFile !== undefined ? { cert: readSecretFile(tls.certFile, 'the Kafka client certificate file') } : {}),
-      ...(tls?.keyFile !== undefined ? { key: readSecretFile(tls.keyFile, 'the Kafka client key file') } : {}),
-      ...(tls?.servername !== undefined ? { servername: tls.servername } : {}),
-    };
-  }
-  if (sasl) {
-    const mechanism = sasl.mechanism.toLowerCase();
-    if (mechanism === 'oauthbearer') {
-      const { tokenFile, tokenCommand } = sasl;
-      // Called by kafkajs at each authentication (each new broker connection), so a token
-      // refreshed on disk or by the command is used from the next connection on.
-      out.sasl = {
-        mechanism: 'oauthbearer',
-        oauthBearerProvider: async () => ({
-          value: tokenFile !== undefined ? readSecretFile(tokenFile, 'the Kafka OAUTHBEARER token file').trim() : await runTokenCommand(tokenCommand!),
-        }),
-      };
-    } else {
-      const password = sasl.password ?? readSecretFile(sasl.passwordFile!, 'the Kafka SASL password file');
-      out.sasl = { mechanism: mechanism as 'plain' | 'scram-sha-256' | 'scram-sha-512', username: sasl.username!, password };
-    }
-  }
-  return out;
-}
-
-const TOKEN_COMMAND_TIMEOUT_MS = 30_000;
-
 /**
- * Runs the OAUTHBEARER token command through the shell and returns what it prints: the token
- * itself, or a JSON token response (`access_token`), which is what most identity providers'
- * CLIs and curl against a token endpoint print.
+ * kafkajs's `ssl` and `sasl` options from the cluster's settings (checked by config.ts): core's
+ * kafkaClientSecurity, the one builder every eda-harness Kafka client uses. Certificate and
+ * password files are read here; an OAUTHBEARER token file is re-read, or its command run, at each
+ * authentication.
  */
-export function runTokenCommand(command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', command], { timeout: TOKEN_COMMAND_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        const detail = String(stderr).trim().split('\n')[0] ?? '';
-        reject(new ConfigError(`the Kafka OAUTHBEARER token command failed (${err.killed ? 'timed out' : `exit ${String(err.code)}`})${detail ? `: ${detail}` : ''}`));
-        return;
-      }
-      const text = String(stdout).trim();
-      let token = text;
-      try {
-        const json = JSON.parse(text) as unknown;
-        if (typeof json === 'object' && json !== null && typeof (json as { access_token?: unknown }).access_token === 'string') token = (json as { access_token: string }).access_token;
-      } catch {
-        // Not JSON: the output is the token itself.
-      }
-      if (token === '') reject(new ConfigError('the Kafka OAUTHBEARER token command printed nothing'));
-      else resolve(token);
-    });
-  });
+export function kafkaSecurityOptions(config: KafkaTargetConfig): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  return kafkaClientSecurity(config, { field: (f) => `kafka.${f}` }) as Pick<KafkaConfig, 'ssl' | 'sasl'>;
 }
 
 /** Node's codes for a TLS peer that could not be verified. */

@@ -62,7 +62,7 @@ export function createRabbitMqCollector(deps: RabbitMqCollectorDeps): Collector<
           ...(config.managementCaFile !== undefined ? { caFile: config.managementCaFile } : {}),
         })
       : undefined);
-  const prometheus = deps.prometheus ?? (config.prometheusUrl ? createPrometheusEndpointClient({ url: config.prometheusUrl, timeoutMs }) : undefined);
+  const prometheus = deps.prometheus ?? (config.prometheusUrl ? createPrometheusEndpointClient({ url: config.prometheusUrl, timeoutMs, ...(config.managementCaFile !== undefined ? { caFile: config.managementCaFile } : {}) }) : undefined);
   // Literal names only: AMQP cannot list queues.
   const fallbackQueues = config.fallbackQueues ?? (config.queues?.allow ?? []).filter((q) => !q.includes('*'));
 

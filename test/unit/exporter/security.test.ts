@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../../core/errors';
 import { checkExporterConfig, settingsFromEnv, settingsFromFileText, settingsFromStrings, toExporterConfig } from '../../../exporter/config';
 import type { ExporterSettings } from '../../../exporter/config';
-import { explainKafkaFailure, kafkaSecurityOptions, runTokenCommand } from '../../../exporter/kafka/collector';
+import { explainKafkaFailure, kafkaSecurityOptions } from '../../../exporter/kafka/collector';
 import { readExporterFlags } from '../../../cli/exporter-command';
 
 const dir = mkdtempSync(join(tmpdir(), 'exporter-security-'));
@@ -70,10 +70,14 @@ describe('Kafka security settings', () => {
     expect(await provider()).toEqual({ value: 'second' });
   });
 
-  it('runs the token command: plain output or a JSON access_token', async () => {
-    await expect(runTokenCommand('echo abc.def')).resolves.toBe('abc.def');
-    await expect(runTokenCommand(`echo '{"access_token":"xyz","expires_in":300}'`)).resolves.toBe('xyz');
-    await expect(runTokenCommand('echo nope >&2; exit 3')).rejects.toThrow('the Kafka OAUTHBEARER token command failed (exit 3): nope');
+  it('runs the token command at each authentication: plain output or a JSON access_token', async () => {
+    const token = async (tokenCommand: string): Promise<unknown> => {
+      const { sasl } = kafkaSecurityOptions({ brokers: ['k:1'], sasl: { mechanism: 'oauthbearer', tokenCommand } });
+      return (sasl as { oauthBearerProvider: () => Promise<{ value: string }> }).oauthBearerProvider();
+    };
+    await expect(token('echo abc.def')).resolves.toEqual({ value: 'abc.def' });
+    await expect(token(`echo '{"access_token":"xyz","expires_in":300}'`)).resolves.toEqual({ value: 'xyz' });
+    await expect(token('echo nope >&2; exit 3')).rejects.toThrow(/the Kafka OAUTHBEARER token command \(kafka\.sasl\.tokenCommand\) failed: exit 3: nope/);
   });
 
   it('refuses a missing or unreadable file, naming the setting and the file', () => {
