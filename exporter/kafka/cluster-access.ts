@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { GroupDescription, Kafka } from 'kafkajs';
 import { mapLimit } from '../map-limit';
 import type { Settled } from '../map-limit';
@@ -164,6 +165,7 @@ const LATEST = -1;
 const EARLIEST = -2;
 /** The topic whose partitions' leaders coordinate the consumer groups. */
 const OFFSETS_TOPIC = '__consumer_offsets';
+const METADATA_API_KEY = 3;
 
 /**
  * Java's String.hashCode, over UTF-16 code units as Java strings are: the broker places a group
@@ -227,6 +229,38 @@ const FETCH_CHUNK = 50;
 const FETCH_PARTITION_BYTES = 1024 * 1024;
 /** Cap of one response. */
 const FETCH_MAX_BYTES = 32 * 1024 * 1024;
+
+interface MetadataAnswer {
+  readonly brokers: readonly { nodeId: number; host: string; port: number }[];
+  readonly topicMetadata: readonly (InternalTopicMetadata & { topicErrorCode?: number })[];
+}
+type RequestDefinition = { protocol(options: { version: number }): (args: object) => { request: unknown; response: { decode(b: Buffer): Promise<unknown>; parse(d: unknown): Promise<unknown> } } };
+
+/** kafkajs's Metadata request definition (its encoders and decoders per version), or undefined. */
+function metadataDefinition(): RequestDefinition | undefined {
+  try {
+    const definition = createRequire(require.resolve('kafkajs'))('./src/protocol/requests/metadata') as RequestDefinition;
+    return typeof definition?.protocol === 'function' ? definition : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One Metadata request for every topic that accepts partition errors. kafkajs refuses a whole
+ * Metadata answer when one partition has an error, so a single partition without a leader (its
+ * only replica's broker down) failed every collection: here the partition comes back with leader
+ * -1 and only its own reads fail (see listOffsets). Undefined when kafkajs's internals differ.
+ */
+async function tolerantMetadata(
+  broker: { lookupRequest?: (apiKey: number, definition: RequestDefinition) => (args: object) => { request: unknown; response: { decode(b: Buffer): Promise<unknown> } }; connectionPool?: { send(r: unknown): Promise<unknown> } },
+  definition: RequestDefinition,
+): Promise<MetadataAnswer | undefined> {
+  if (typeof broker.lookupRequest !== 'function' || typeof broker.connectionPool?.send !== 'function') return undefined;
+  const { request, response } = broker.lookupRequest(METADATA_API_KEY, definition)({ topics: [], allowAutoTopicCreation: false });
+  // Same request and decoder as kafkajs; only the all-or-nothing error check is left out.
+  return (await broker.connectionPool.send({ request, response: { decode: response.decode, parse: async (data: unknown) => data } })) as MetadataAnswer;
+}
 
 export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
   const factorySymbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
@@ -398,13 +432,29 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
   };
   if (typeof pool?.refreshMetadata !== 'function' || typeof pool.brokers !== 'object') return access;
   const refreshAll = pool.refreshMetadata.bind(pool);
+  const definition = metadataDefinition();
+  const connectedBroker = (pool as { findConnectedBroker?: () => Promise<Parameters<typeof tolerantMetadata>[0]> }).findConnectedBroker?.bind(pool);
   return {
     ...access,
     async allTopics() {
       // An empty topic list asks the broker for every topic (kafkajs sends it as null).
-      await refreshAll([]);
+      let answer: MetadataAnswer | undefined;
+      if (definition && connectedBroker) answer = await tolerantMetadata(await connectedBroker(), definition);
+      let topics: readonly InternalTopicMetadata[];
+      if (answer) {
+        // kafkajs's own refresh keeps its broker list (addresses for findBroker) current: run it
+        // when a broker it does not know appears (a broker that left does no harm there). It may
+        // fail while a partition has no leader; the old list then stays for this collection.
+        const known = pool.brokers ?? {};
+        if (answer.brokers.some((b) => !(String(b.nodeId) in known))) await refreshAll([]).catch(() => undefined);
+        topics = answer.topicMetadata.filter((t) => !t.topicErrorCode);
+        leaders = leaderIndex(topics);
+      } else {
+        await refreshAll([]);
+        topics = indexMetadata();
+      }
       const result = new Map<string, number[]>();
-      for (const t of indexMetadata()) result.set(t.topic, t.partitionMetadata.map((p) => p.partitionId).sort((a, b) => a - b));
+      for (const t of topics) result.set(t.topic, t.partitionMetadata.map((p) => p.partitionId).sort((a, b) => a - b));
       return result;
     },
     async listGroups() {
