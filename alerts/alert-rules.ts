@@ -154,12 +154,18 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'KafkaConsumerFallingBehind',
         severity: 'warning',
+        // Lag in messages grows with traffic even for a consumer that keeps up (a ramp doubles the
+        // messages in flight at a constant delay), so it alone is no sign of falling behind. Here the
+        // delay itself (lag in seconds) must keep growing, and the exporter's status must be WARN
+        // (its least-squares trend over the lag in messages, R² ≥ 0.8): both, so neither a noisy
+        // delay nor a traffic ramp pages.
         expr:
-          `count ${by(L.GROUP, L.TOPIC)} ((min_over_time(${lagMessages}[${duration(t.kafkaFallingBehindWindowSeconds)}]) > 0) ` +
-          `and (deriv(${lagMessages}[${duration(t.kafkaFallingBehindWindowSeconds)}]) > 0))`,
+          `count ${by(L.GROUP, L.TOPIC)} ((min_over_time(${lagSeconds}[${duration(t.kafkaFallingBehindWindowSeconds)}]) > 0) ` +
+          `and (deriv(${lagSeconds}[${duration(t.kafkaFallingBehindWindowSeconds)}]) > 0)) ` +
+          `and ${on(L.GROUP)} (max ${by(L.GROUP)} (${METRIC.KAFKA_CONSUMER_STATUS.name}) == ${KAFKA_CONSUMER_STATUS.WARN})`,
         for: '10m',
         summary: 'Consumer group {{ $labels.group }} is falling behind on topic {{ $labels.topic }}.',
-        description: `On {{ $value }} partition(s) of topic {{ $labels.topic }}, the lag of group {{ $labels.group }} has not reached zero and kept growing over ${duration(t.kafkaFallingBehindWindowSeconds)}: messages arrive faster than they are consumed.`,
+        description: `On {{ $value }} partition(s) of topic {{ $labels.topic }}, the delay of group {{ $labels.group }} (lag in seconds) has not reached zero and kept growing over ${duration(t.kafkaFallingBehindWindowSeconds)}, and the exporter rates its lag trend WARN: messages arrive faster than they are consumed.`,
       }),
       rule({
         alert: 'KafkaTimeToDrainHigh',
@@ -184,7 +190,11 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'KafkaConsumerGroupEmptyWithLag',
         severity: 'critical',
-        expr: `sum ${by(L.GROUP)} (${lagMessages}) > 0 and ${on(L.GROUP)} (max ${by(L.GROUP)} (${members}) == 0)`,
+        // Manual-assignment groups (assign() + commit: Flink, Spark, Connect sinks) have no members
+        // by design; KafkaConsumerStopped judges them by offset movement instead.
+        expr:
+          `sum ${by(L.GROUP)} (${lagMessages}) > 0 and ${on(L.GROUP)} (max ${by(L.GROUP)} (${members}) == 0) ` +
+          `unless ${on(L.GROUP)} (max ${by(L.GROUP)} (${METRIC.KAFKA_CONSUMER_GROUP_ASSIGNMENT.name}{${L.ASSIGNMENT}="manual"}) == 1)`,
         for: '5m',
         summary: 'Consumer group {{ $labels.group }} has no members while {{ $value }} messages wait.',
         description: 'Group {{ $labels.group }} has no live consumer, and {{ $value }} messages wait on its partitions: nothing will consume them until a consumer joins.',
