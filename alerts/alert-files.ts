@@ -77,10 +77,11 @@ export function longestRangeSeconds(expr: string): number {
   return max;
 }
 
-/** A stable Grafana rule uid (at most 40 characters). */
+/** A stable Grafana rule uid (at most 40 characters); group variants get `-g<n>`. */
 export function grafanaUid(rule: AlertRule): string {
-  const uid = `eda-${rule.alert.toLowerCase()}-${rule.severity}`;
-  return uid.length <= 40 ? uid : `eda-${rule.alert.toLowerCase().slice(0, 40 - 5 - rule.severity.length)}-${rule.severity}`;
+  const suffix = rule.variant === undefined ? rule.severity : `${rule.severity}-g${rule.variant}`;
+  const uid = `eda-${rule.alert.toLowerCase()}-${suffix}`;
+  return uid.length <= 40 ? uid : `eda-${rule.alert.toLowerCase().slice(0, 40 - 5 - suffix.length)}-${suffix}`;
 }
 
 /** Prometheus templates say `$value`; Grafana's say `$values.A.Value` for the query's value. */

@@ -1,5 +1,5 @@
 import { LABEL as L, METRIC, MESSAGING_SYSTEM, QUEUE_MESSAGE_STATE, E2E_STAGE, KAFKA_CONSUMER_STATUS } from '@eda-harness/semconv';
-import type { AlertsConfig } from './alerts-config';
+import type { AlertsConfig, AlertThresholds, GroupOverride } from './alerts-config';
 
 /**
  * The alert pack, defined once. {@link alertPack} turns a configuration into rule groups; the
@@ -30,6 +30,8 @@ export interface AlertRule {
    * Only for the alert that says a whole scrape job vanished.
    */
   readonly firesOnAbsentInput?: true;
+  /** Index of the alerts config's groupOverrides entry this variant is for (rules with several variants). */
+  readonly variant?: number;
 }
 
 export interface RecordingRule {
@@ -76,6 +78,19 @@ export function leMatcher(bound: number): string {
   return Number.isInteger(bound) ? `le=~"${text}(\\\\.0)?"` : `le="${text}"`;
 }
 
+/** A group-name glob (`*`: any characters, the rest literal) as an RE2 regex, anchored by PromQL. */
+export function globRegex(glob: string): string {
+  return glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+}
+
+function withoutGroups(o: GroupOverride): Partial<AlertThresholds> {
+  const { groups: _groups, ...thresholds } = o;
+  return thresholds;
+}
+
 function pct(ratio: number): string {
   return `${num(ratio * 100)}%`;
 }
@@ -107,9 +122,9 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const consumed = METRIC.CONSUMED_MESSAGES.name;
   const GTP = [L.GROUP, L.TOPIC, L.PARTITION];
 
-  /** Partitions with lag whose committed offset has not moved for `after` seconds. */
-  const noProgress = (after: number): string =>
-    `(time() - max ${by(...GTP)} (${lastCommit}) > ${after}) and ${on(...GTP)} (max ${by(...GTP)} (${lagMessages}) > 0)`;
+  /** Partitions with lag whose committed offset has not moved for `after` seconds (`sel`: the groups of a variant). */
+  const noProgress = (after: number, sel: string): string =>
+    `(time() - max ${by(...GTP)} (${lastCommit}${sel}) > ${after}) and ${on(...GTP)} (max ${by(...GTP)} (${lagMessages}${sel}) > 0)`;
   // The instrumentation sees deliveries the exporter cannot: a consumer handed the same message
   // again and again (handler throws, kafkajs restarts) is alive but stalled, not stopped. The
   // instrumentation's labels are renamed to the exporter's so the two can be joined.
@@ -118,39 +133,63 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
     `sum ${byOnly(L.MESSAGING_CONSUMER_GROUP_NAME, L.MESSAGING_DESTINATION_NAME)} (rate(${consumed}{${L.MESSAGING_SYSTEM}="${MESSAGING_SYSTEM.KAFKA}"}[5m])) > 0, ` +
     `"${L.GROUP}", "$1", "${L.MESSAGING_CONSUMER_GROUP_NAME}", "(.*)"), "${L.TOPIC}", "$1", "${L.MESSAGING_DESTINATION_NAME}", "(.*)")`;
 
-  const lagHigh = (severity: Severity, threshold: number): AlertRule =>
+  const lagHigh = (severity: Severity, threshold: number, sel: string, variant?: number): AlertRule =>
     rule({
       alert: 'KafkaConsumerLagSecondsHigh',
       severity,
-      expr: `max ${by(L.GROUP, L.TOPIC)} (${lagSeconds}) > ${threshold}`,
+      ...(variant === undefined ? {} : { variant }),
+      expr: `max ${by(L.GROUP, L.TOPIC)} (${lagSeconds}${sel}) > ${threshold}`,
       for: '5m',
       summary: 'Consumer group {{ $labels.group }} is {{ $value | humanizeDuration }} behind on topic {{ $labels.topic }}.',
       description: `The oldest message group {{ $labels.group }} has not yet consumed from topic {{ $labels.topic }} is {{ $value | humanizeDuration }} old (${severity} above ${duration(threshold)}).`,
     });
+
+  /**
+   * The group-specific rules, once per groupOverrides entry (its groups, minus those of earlier
+   * entries: the first match applies) and once for every other group, each with its thresholds.
+   * Without overrides: one variant, no selector, so the default files do not change.
+   */
+  const groupVariants = (): AlertRule[] => {
+    const overrides = config.groupOverrides;
+    const res = overrides.map((o) => globRegex(o.groups));
+    const notEarlier = (i: number): string => (i > 0 ? `, ${L.GROUP}!~${promqlString(res.slice(0, i).join('|'))}` : '');
+    const variants = [
+      ...overrides.map((o, i) => ({ variant: i, sel: `{${L.GROUP}=~${promqlString(res[i] ?? '')}${notEarlier(i)}}`, th: { ...t, ...withoutGroups(o) } })),
+      { variant: undefined, sel: overrides.length > 0 ? `{${L.GROUP}!~${promqlString(res.join('|'))}}` : '', th: t },
+    ];
+    return variants.flatMap(({ variant, sel, th }) => {
+      const v = variant === undefined ? {} : { variant };
+      return [
+        lagHigh('warning', th.kafkaLagSecondsWarning, sel, variant),
+        lagHigh('critical', th.kafkaLagSecondsCritical, sel, variant),
+        rule({
+          alert: 'KafkaConsumerStopped',
+          severity: 'critical',
+          ...v,
+          expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(th.kafkaStoppedAfterSeconds, sel)}) unless ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
+          for: '5m',
+          summary: 'Consumer group {{ $labels.group }} stopped consuming topic {{ $labels.topic }}.',
+          description: `{{ $value }} partition(s) of topic {{ $labels.topic }} have messages waiting, and group {{ $labels.group }} has neither moved its committed offset for ${duration(th.kafkaStoppedAfterSeconds)} nor received a message.`,
+        }),
+        rule({
+          alert: 'KafkaConsumerStalled',
+          severity: 'critical',
+          ...v,
+          expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(th.kafkaStalledAfterSeconds, sel)}) and ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
+          for: '5m',
+          summary: 'Consumer group {{ $labels.group }} receives messages from topic {{ $labels.topic }} but makes no progress.',
+          description: `Group {{ $labels.group }} is still being handed messages, yet the committed offset of {{ $value }} partition(s) with lag has not moved for ${duration(th.kafkaStalledAfterSeconds)}: a message that keeps failing, or a handler that never returns.`,
+        }),
+      ];
+    });
+  };
 
   const kafka: RuleGroup = {
     file: 'kafka-consumers',
     name: 'eda-harness.kafka-consumers',
     recordingRules: [],
     alertRules: [
-      lagHigh('warning', t.kafkaLagSecondsWarning),
-      lagHigh('critical', t.kafkaLagSecondsCritical),
-      rule({
-        alert: 'KafkaConsumerStopped',
-        severity: 'critical',
-        expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(t.kafkaStoppedAfterSeconds)}) unless ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
-        for: '5m',
-        summary: 'Consumer group {{ $labels.group }} stopped consuming topic {{ $labels.topic }}.',
-        description: `{{ $value }} partition(s) of topic {{ $labels.topic }} have messages waiting, and group {{ $labels.group }} has neither moved its committed offset for ${duration(t.kafkaStoppedAfterSeconds)} nor received a message.`,
-      }),
-      rule({
-        alert: 'KafkaConsumerStalled',
-        severity: 'critical',
-        expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(t.kafkaStalledAfterSeconds)}) and ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
-        for: '5m',
-        summary: 'Consumer group {{ $labels.group }} receives messages from topic {{ $labels.topic }} but makes no progress.',
-        description: `Group {{ $labels.group }} is still being handed messages, yet the committed offset of {{ $value }} partition(s) with lag has not moved for ${duration(t.kafkaStalledAfterSeconds)}: a message that keeps failing, or a handler that never returns.`,
-      }),
+      ...groupVariants(),
       rule({
         alert: 'KafkaConsumerFallingBehind',
         severity: 'warning',

@@ -41,6 +41,11 @@ export interface AlertThresholds {
   readonly exporterStaleSeconds: number;
 }
 
+/** Thresholds a groupOverrides entry may set. */
+export const GROUP_OVERRIDE_KEYS = ['kafkaLagSecondsWarning', 'kafkaLagSecondsCritical', 'kafkaStoppedAfterSeconds', 'kafkaStalledAfterSeconds'] as const;
+
+export type GroupOverride = { readonly groups: string } & Partial<Pick<AlertThresholds, (typeof GROUP_OVERRIDE_KEYS)[number]>>;
+
 export interface GrafanaAlertingConfig {
   /** UID of the Prometheus datasource the Grafana rules query (docker-compose provisions `prometheus`). */
   readonly datasourceUid: string;
@@ -63,6 +68,13 @@ export interface AlertsConfig {
    * stay two alerts, and Alertmanager can route on them. A label a series lacks is simply empty.
    */
   readonly keptLabels: readonly string[];
+  /**
+   * Per-group thresholds for the Kafka group rules, e.g. a Connect sink or a Flink job that commits
+   * every 15 minutes: `[{"groups": "connect-*", "kafkaStoppedAfterSeconds": 3600}]`. Each entry
+   * generates its own variant of the rules for the groups it matches (a glob: `*` is any
+   * characters); the first matching entry applies, other groups keep the thresholds above.
+   */
+  readonly groupOverrides: readonly GroupOverride[];
   readonly thresholds: AlertThresholds;
   /** `for:` overrides, by alert name or `AlertName:severity`, as Prometheus durations ("30s", "5m"). */
   readonly for: Readonly<Record<string, string>>;
@@ -76,6 +88,7 @@ export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
   exporterJob: 'eda-exporter',
   labels: {},
   keptLabels: ['cluster', 'namespace', 'env', 'team'],
+  groupOverrides: [],
   thresholds: {
     kafkaLagSecondsWarning: 300,
     kafkaLagSecondsCritical: 900,
@@ -153,6 +166,7 @@ export function resolveAlertsConfig(partial: unknown, source = 'alerts config'):
     exporterJob: p['exporterJob'] === undefined ? DEFAULT_ALERTS_CONFIG.exporterJob : asString(p['exporterJob'], `${source}: exporterJob`),
     labels: p['labels'] === undefined ? {} : stringRecord(p['labels'], `${source}: labels`),
     keptLabels: p['keptLabels'] === undefined ? DEFAULT_ALERTS_CONFIG.keptLabels : stringList(p['keptLabels'], `${source}: keptLabels`),
+    groupOverrides: p['groupOverrides'] === undefined ? [] : groupOverrides(p['groupOverrides'], thresholds, `${source}: groupOverrides`),
     thresholds,
     for: p['for'] === undefined ? {} : stringRecord(p['for'], `${source}: for`),
     evaluationInterval: p['evaluationInterval'] === undefined ? '' : asString(p['evaluationInterval'], `${source}: evaluationInterval`),
@@ -171,7 +185,7 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
  * and column), not an object, or a value the pack cannot use.
  */
 export function loadAlertsConfig(file: string): AlertsConfig {
-  const hint = 'Pass a JSON object with any of: runbookUrl, exporterJob, labels, keptLabels, thresholds, for, evaluationInterval, grafana (`eda-harness alerts --defaults` prints them all).';
+  const hint = 'Pass a JSON object with any of: runbookUrl, exporterJob, labels, keptLabels, groupOverrides, thresholds, for, evaluationInterval, grafana (`eda-harness alerts --defaults` prints them all).';
   const text = readConfigText(file, hint);
   let parsed: unknown;
   try {
@@ -335,6 +349,24 @@ function asObject(v: unknown, what: string): Record<string, unknown> {
 function asString(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new ConfigError(`${what} must be a string, got ${shown(v)}`);
   return v;
+}
+
+function groupOverrides(v: unknown, base: AlertThresholds, what: string): GroupOverride[] {
+  if (!Array.isArray(v)) throw new ConfigError(`${what} must be a JSON array of {"groups": "<glob>", <threshold>: <number>…}, got ${shown(v)}`);
+  return v.map((entry, i) => {
+    const o = asObject(entry, `${what}[${i}]`);
+    checkKeys(o, ['groups', ...GROUP_OVERRIDE_KEYS], `${what}[${i}]`);
+    const groups = asString(o['groups'], `${what}[${i}].groups`);
+    if (groups.trim() === '') throw new ConfigError(`${what}[${i}].groups must name consumer groups (a glob such as "connect-*"), got ""`);
+    if (hasControlCharacter(groups)) throw new ConfigError(`${what}[${i}].groups must not contain control characters, got ${JSON.stringify(groups)}`);
+    const thresholds = Object.fromEntries(GROUP_OVERRIDE_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, thresholdValue(o[k], `${what}[${i}].${k}`)]));
+    if (Object.keys(thresholds).length === 0) throw new ConfigError(`${what}[${i}] sets no threshold for ${groups}`, { hint: `Set any of ${GROUP_OVERRIDE_KEYS.join(', ')}.` });
+    const merged = { ...base, ...thresholds };
+    if (merged.kafkaLagSecondsCritical < merged.kafkaLagSecondsWarning) {
+      throw new ConfigError(`${what}[${i}]: kafkaLagSecondsCritical (${merged.kafkaLagSecondsCritical}) must not be below kafkaLagSecondsWarning (${merged.kafkaLagSecondsWarning}) for ${groups}`);
+    }
+    return { groups, ...thresholds };
+  });
 }
 
 function stringList(v: unknown, what: string): string[] {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { alertFiles, inlineRecordingRules, ruleAnnotations, ruleLabels } from '../../../alerts/alert-files';
 import { alertPack } from '../../../alerts/alert-rules';
-import { DEFAULT_ALERTS_CONFIG } from '../../../alerts/alerts-config';
+import { DEFAULT_ALERTS_CONFIG, resolveAlertsConfig } from '../../../alerts/alerts-config';
 import { main } from '../../../cli/main';
 import { ensurePrometheus } from '../../../environment/index';
 import { ensurePromtool3 } from '../../../environment/provision';
@@ -103,6 +103,58 @@ describe.each(['2', '3'])('promtool of Prometheus %s', (major) => {
         const res = run(['test', 'rules', file], dir);
         expect({ file, code: res.code, output: res.output }).toEqual({ file, code: 0, output: expect.stringContaining('SUCCESS') });
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('groupOverrides: a Connect sink committing every 20 minutes does not page as stopped; it still does once it really stops', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eda-rare-committer-'));
+    try {
+      const stoppedAt = (labels: string): { exp_labels: Record<string, string>; exp_annotations: Record<string, string> } => ({
+        exp_labels: { severity: 'critical', group: labels, topic: 'orders' },
+        exp_annotations: {
+          summary: `Consumer group ${labels} stopped consuming topic orders.`,
+          description: `1 partition(s) of topic orders have messages waiting, and group ${labels} has neither moved its committed offset for ${labels === 'inventory' ? '10m' : '1h'} nor received a message.`,
+          runbook_url: `${DEFAULT_ALERTS_CONFIG.runbookUrl}#kafkaconsumerstopped`,
+        },
+      });
+      const series = (group: string, commits: string, lag: string): { series: string; values: string }[] => [
+        { series: `eda_kafka_consumer_last_commit_timestamp_seconds{group="${group}",topic="orders",partition="0"}`, values: commits },
+        { series: `eda_kafka_consumer_lag_messages{group="${group}",topic="orders",partition="0"}`, values: lag },
+      ];
+      const test = {
+        rule_files: ['kafka-consumers.yml'],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: [
+              // Commits about every 20 minutes (the exporter's timestamp of the last commit); messages always wait.
+              ...series('connect-files', '0x19 1200x20 2400x20 3600x20 4800x10', '500x90'),
+              // Commits at 0 and 20m, then never again: stopped for over an hour from 81m, firing from 86m.
+              ...series('connect-audit', '0x19 1200x70', '500x90'),
+              ...series('inventory', '0x90', '5x90'),
+            ],
+            alert_rule_test: [
+              { eval_time: '19m', alertname: 'KafkaConsumerStopped', exp_alerts: [stoppedAt('inventory')] },
+              { eval_time: '90m', alertname: 'KafkaConsumerStopped', exp_alerts: [stoppedAt('connect-audit'), stoppedAt('inventory')] },
+            ],
+          },
+        ],
+      };
+      writeFileSync(join(dir, 'rare.test.yml'), stringify(test));
+      const rulesWith = (config: unknown): void => {
+        const files = alertFiles(resolveAlertsConfig(config));
+        writeFileSync(join(dir, 'kafka-consumers.yml'), files.get('alerts/prometheus/kafka-consumers.yml')!);
+      };
+      // The default thresholds page the rare committer 15 minutes into every 20-minute cycle.
+      rulesWith(undefined);
+      const before = run(['test', 'rules', 'rare.test.yml'], dir);
+      expect(before.code).not.toBe(0);
+      expect(before.output).toContain('connect-files');
+      rulesWith({ groupOverrides: [{ groups: 'connect-*', kafkaStoppedAfterSeconds: 3600 }] });
+      expect(run(['test', 'rules', 'rare.test.yml'], dir)).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

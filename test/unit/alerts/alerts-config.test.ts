@@ -187,3 +187,46 @@ describe('leMatcher (Prometheus 3 writes whole-number bucket bounds as "1.0")', 
     expect(['1', '1.0', '10', '10.0', '0.1', '1x0'].filter((v) => new RegExp(`^(?:${re})$`).test(v))).toEqual(['1', '1.0']);
   });
 });
+
+describe('groupOverrides (per-group thresholds, e.g. for rare committers)', () => {
+  const kafkaRules = (c: unknown): { alert: string; severity: string; variant?: number; expr: string }[] =>
+    alertPack(resolveAlertsConfig(c)).flatMap((g) => g.alertRules).filter((r) => ['KafkaConsumerStopped', 'KafkaConsumerLagSecondsHigh'].includes(r.alert));
+
+  it('generates one variant per entry, minus the groups of earlier entries, and a default variant for every other group', () => {
+    const rules = kafkaRules({ groupOverrides: [{ groups: 'connect-*', kafkaStoppedAfterSeconds: 3600 }, { groups: 'flink.job', kafkaLagSecondsWarning: 1200, kafkaLagSecondsCritical: 3600 }] });
+    const stopped = rules.filter((r) => r.alert === 'KafkaConsumerStopped');
+    expect(stopped.map((r) => r.variant)).toEqual([0, 1, undefined]);
+    expect(stopped[0]!.expr).toContain('eda_kafka_consumer_last_commit_timestamp_seconds{group=~"connect-.*"}) > 3600');
+    expect(stopped[1]!.expr).toContain('{group=~"flink\\\\.job", group!~"connect-.*"}) > 600');
+    expect(stopped[2]!.expr).toContain('{group!~"connect-.*|flink\\\\.job"}) > 600');
+    expect(rules.filter((r) => r.alert === 'KafkaConsumerLagSecondsHigh' && r.variant === 1).map((r) => r.expr)).toEqual([
+      'max by (group, topic, cluster, namespace, env, team) (eda_kafka_consumer_lag_seconds{group=~"flink\\\\.job", group!~"connect-.*"}) > 1200',
+      'max by (group, topic, cluster, namespace, env, team) (eda_kafka_consumer_lag_seconds{group=~"flink\\\\.job", group!~"connect-.*"}) > 3600',
+    ]);
+  });
+
+  it('every variant gets its own Grafana uid (at most 40 characters)', () => {
+    const config = resolveAlertsConfig({ groupOverrides: [{ groups: 'a*', kafkaStoppedAfterSeconds: 1 }, { groups: 'b*', kafkaLagSecondsWarning: 1 }] });
+    const uids = [...alertFiles(config).entries()].filter(([k]) => k.startsWith('alerts/grafana/')).flatMap(([, v]) => [...v.matchAll(/^\s+- uid: (\S+)$/gm)].map((m) => m[1]!));
+    expect(uids.length).toBe(alertPack(config).flatMap((g) => g.alertRules).length);
+    expect(new Set(uids).size).toBe(uids.length);
+    for (const u of uids) expect(u.length).toBeLessThanOrEqual(40);
+  });
+
+  it('a glob with quotes or backslashes stays one matcher value', () => {
+    const [first] = kafkaRules({ groupOverrides: [{ groups: 'a"} or vector(1) #\\', kafkaStoppedAfterSeconds: 1 }] });
+    expect(first!.expr).toContain('{group=~"a\\"\\\\} or vector\\\\(1\\\\) #\\\\\\\\"}');
+  });
+
+  it.each([
+    [{ groupOverrides: {} }, 'a.json: groupOverrides must be a JSON array'],
+    [{ groupOverrides: [{ kafkaStoppedAfterSeconds: 1 }] }, 'a.json: groupOverrides[0].groups must be a string, got undefined'],
+    [{ groupOverrides: [{ groups: '', kafkaStoppedAfterSeconds: 1 }] }, 'a.json: groupOverrides[0].groups must name consumer groups'],
+    [{ groupOverrides: [{ groups: 'x' }] }, 'a.json: groupOverrides[0] sets no threshold for x'],
+    [{ groupOverrides: [{ groups: 'x', dlqRatio: 0.5 }] }, 'a.json: groupOverrides[0]: unknown key(s) dlqRatio'],
+    [{ groupOverrides: [{ groups: 'x', kafkaStoppedAfterSeconds: -1 }] }, 'a.json: groupOverrides[0].kafkaStoppedAfterSeconds must be 0 or more'],
+    [{ groupOverrides: [{ groups: 'x', kafkaLagSecondsCritical: 60 }] }, 'a.json: groupOverrides[0]: kafkaLagSecondsCritical (60) must not be below kafkaLagSecondsWarning (300) for x'],
+  ])('refuses %j', (config, message) => {
+    expect(() => resolveAlertsConfig(config, 'a.json')).toThrow(message);
+  });
+});
