@@ -112,7 +112,10 @@ function grafanaRule(config: AlertsConfig, r: AlertRule, expr: string): unknown 
     for: r.for,
     // No data means no series matched the filter: the healthy state for every rule here.
     noDataState: 'OK',
-    execErrState: 'Error',
+    // A failed query (Prometheus restarting, a network blip) keeps each instance's last state
+    // (Grafana 10.4+) instead of raising a DatasourceError alert per rule; EdaExporterDown and
+    // Prometheus's own monitoring cover a datasource that stays down.
+    execErrState: 'KeepLast',
     labels: ruleLabels(config, r),
     annotations: Object.fromEntries(Object.entries(ruleAnnotations(config, r)).map(([k, v]) => [k, grafanaTemplate(v)])),
     data: [

@@ -125,4 +125,11 @@ describe('alert pack', () => {
     expect(inlineRecordingRules('eda:x > 1', rec)).toBe('(sum(eda_kafka_consumer_lag_messages)) > 1');
     expect(() => inlineRecordingRules('deriv(eda:x[5m]) > 0', rec)).toThrow(/cannot be inlined/);
   });
+
+  it('Grafana rules keep their last state on a query error instead of raising a DatasourceError per rule', () => {
+    for (const group of alertPack(DEFAULT_ALERTS_CONFIG)) {
+      const doc = grafanaRuleFile(DEFAULT_ALERTS_CONFIG, group) as { groups: { rules: { execErrState: string; noDataState: string }[] }[] };
+      for (const r of doc.groups[0]!.rules) expect({ execErrState: r.execErrState, noDataState: r.noDataState }).toEqual({ execErrState: 'KeepLast', noDataState: 'OK' });
+    }
+  });
 });
