@@ -445,8 +445,13 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
         // kafkajs's own refresh keeps its broker list (addresses for findBroker) current: run it
         // when a broker it does not know appears (a broker that left does no harm there). It may
         // fail while a partition has no leader; the old list then stays for this collection.
+        // It is asked for one topic whose partitions all have leaders (kafkajs refuses the answer
+        // otherwise; the broker list comes whole with any topic).
         const known = pool.brokers ?? {};
-        if (answer.brokers.some((b) => !(String(b.nodeId) in known))) await refreshAll([]).catch(() => undefined);
+        if (answer.brokers.some((b) => !(String(b.nodeId) in known))) {
+          const healthy = answer.topicMetadata.find((t) => !t.topicErrorCode && t.partitionMetadata.length > 0 && t.partitionMetadata.every((p) => p.leader >= 0));
+          await refreshAll(healthy ? [healthy.topic] : []).catch(() => undefined);
+        }
         topics = answer.topicMetadata.filter((t) => !t.topicErrorCode);
         leaders = leaderIndex(topics);
       } else {
@@ -459,6 +464,8 @@ export function createClusterAccess(kafka: Kafka): ClusterAccess | undefined {
     },
     async listGroups() {
       const nodeIds = Object.keys(pool.brokers ?? {});
+      // Listing no broker would report no groups at all, silently.
+      if (nodeIds.length === 0) throw new Error('no broker known to list the groups of (metadata not loaded)');
       const lists = await Promise.all(nodeIds.map(async (nodeId) => (await cluster.findBroker({ nodeId })).listGroups()));
       return lists.flatMap((l) => l.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })));
     },
