@@ -317,7 +317,7 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const e2eCount = `${METRIC.E2E_LATENCY.name}_count`;
   const SDG = [L.MESSAGING_SYSTEM, L.MESSAGING_DESTINATION_NAME, L.MESSAGING_CONSUMER_GROUP_NAME];
   const budget = 1 - t.e2eLatencySloTarget;
-  const sloWindows = ['5m', '30m', '1h', '6h'] as const;
+  const sloWindows = ['5m', '30m', '1h', '6h', '3d'] as const;
   const sloRecord = (w: (typeof sloWindows)[number]): string => `eda:message_e2e_latency_slo_errors:ratio_rate${w}`;
   const sloLe = leMatcher(t.e2eLatencySloSeconds);
   // Share of messages slower than the objective, per window (the SRE workbook's error ratio).
@@ -327,17 +327,36 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       `1 - sum ${by(...SDG)} (rate(${e2eBucket}{${L.STAGE}="${E2E_STAGE.PROCESSED}", ${sloLe}}[${w}])) / ` +
       `sum ${by(...SDG)} (rate(${e2eCount}{${L.STAGE}="${E2E_STAGE.PROCESSED}"}[${w}]))`,
   }));
-  const burn = (severity: Severity, rate: number, long: '1h' | '6h', short: '5m' | '30m', forDefault: string): AlertRule =>
-    rule({
-      alert: 'MessageLatencySloBurn',
-      severity,
-      expr: `${sloRecord(long)} > ${num(rate * budget)} and ${sloRecord(short)} > ${num(rate * budget)}`,
-      for: forDefault,
-      summary: `Messages to {{ $labels.messaging_destination_name }} miss the ${duration(t.e2eLatencySloSeconds)} end-to-end objective ${num(rate)}x faster than the budget allows.`,
-      description:
-        `{{ $value | humanizePercentage }} of the messages processed from {{ $labels.messaging_destination_name }}${BY_GROUP} over the last ${long} took longer than ${duration(t.e2eLatencySloSeconds)} from produce to processed ` +
-        `(objective: ${pct(t.e2eLatencySloTarget)} within ${duration(t.e2eLatencySloSeconds)}; burn rate above ${num(rate)} over ${long} and ${short}).`,
-    });
+  type Window = (typeof sloWindows)[number];
+  // One tier: both windows burn faster than `rate`, and the long window saw enough traffic.
+  const tier = (rate: number, long: Window, short: Window): string =>
+    `(${sloRecord(long)} > ${num(rate * budget)} and ${sloRecord(short)} > ${num(rate * budget)} ` +
+    `and sum ${by(...SDG)} (rate(${e2eCount}{${L.STAGE}="${E2E_STAGE.PROCESSED}"}[${long}])) >= ${num(t.e2eSloMinMessagesPerSecond)})`;
+  const objective = `objective: ${pct(t.e2eLatencySloTarget)} within ${duration(t.e2eLatencySloSeconds)}`;
+  const slowShare = `{{ $value | humanizePercentage }} of the messages processed from {{ $labels.messaging_destination_name }}${BY_GROUP}`;
+  // The SRE workbook's three tiers: 2% of a 30-day budget in 1h or 5% in 6h page, 10% in 3 days
+  // is a ticket. No `for:`: the short window already keeps a blip from firing, and a `for:` only
+  // delays the page.
+  const burnPage: AlertRule = rule({
+    alert: 'MessageLatencySloBurn',
+    severity: 'critical',
+    expr: `${tier(t.e2eFastBurnRate, '1h', '5m')} or ${tier(t.e2eSlowBurnRate, '6h', '30m')}`,
+    for: '0s',
+    summary: `Messages to {{ $labels.messaging_destination_name }} miss the ${duration(t.e2eLatencySloSeconds)} end-to-end objective fast enough to exhaust the error budget within days.`,
+    description:
+      `${slowShare} took longer than ${duration(t.e2eLatencySloSeconds)} from produce to processed over the burning window ` +
+      `(${objective}; pages at burn rate ${num(t.e2eFastBurnRate)} over 1h and 5m, or ${num(t.e2eSlowBurnRate)} over 6h and 30m).`,
+  });
+  const burnTicket: AlertRule = rule({
+    alert: 'MessageLatencySloBurn',
+    severity: 'warning',
+    expr: tier(t.e2eTicketBurnRate, '3d', '6h'),
+    for: '0s',
+    summary: `Messages to {{ $labels.messaging_destination_name }} miss the ${duration(t.e2eLatencySloSeconds)} end-to-end objective faster than the budget allows.`,
+    description:
+      `${slowShare} over the last 3d took longer than ${duration(t.e2eLatencySloSeconds)} from produce to processed ` +
+      `(${objective}; ticket at burn rate ${num(t.e2eTicketBurnRate)} over 3d and 6h).`,
+  });
   const sent = METRIC.SENT_MESSAGES.name;
   // Outcomes are counted when processing ends (one per message), not at delivery: the failure
   // ratio is failed ÷ all processed, the same definition for Kafka and AMQP.
@@ -350,8 +369,8 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
     name: 'eda-harness.messaging',
     recordingRules: sloRecording,
     alertRules: [
-      burn('critical', t.e2eFastBurnRate, '1h', '5m', '2m'),
-      burn('warning', t.e2eSlowBurnRate, '6h', '30m', '15m'),
+      burnPage,
+      burnTicket,
       rule({
         alert: 'ProducerErrorRatioHigh',
         severity: 'warning',

@@ -30,9 +30,18 @@ export interface AlertThresholds {
   /** MessageLatencySloBurn: the objective. `e2eLatencySloSeconds` must be a bucket boundary of eda_message_e2e_latency_seconds. */
   readonly e2eLatencySloSeconds: number;
   readonly e2eLatencySloTarget: number;
-  /** Multi-window burn rates (Google SRE workbook): fast pages, slow tickets. */
+  /**
+   * Multi-window burn rates (Google SRE workbook): fast (1h and 5m) and slow (6h and 30m) page,
+   * ticket (3d and 6h) opens a ticket.
+   */
   readonly e2eFastBurnRate: number;
   readonly e2eSlowBurnRate: number;
+  readonly e2eTicketBurnRate: number;
+  /**
+   * Traffic guard: a burn-rate tier needs at least this many processed messages per second over
+   * its long window, so one slow message among three does not page.
+   */
+  readonly e2eSloMinMessagesPerSecond: number;
   readonly producerErrorRatio: number;
   readonly processingErrorRatio: number;
   /** ClockSkewSuspected: share of messages whose produced-at lies in the consumer's future. */
@@ -104,6 +113,8 @@ export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
     e2eLatencySloTarget: 0.99,
     e2eFastBurnRate: 14.4,
     e2eSlowBurnRate: 6,
+    e2eTicketBurnRate: 1,
+    e2eSloMinMessagesPerSecond: 0.05,
     producerErrorRatio: 0.01,
     processingErrorRatio: 0.05,
     clockSkewRatio: 0.01,
