@@ -156,6 +156,20 @@ function yaml(doc: unknown): string {
   return HEADER + stringify(doc, { lineWidth: 0 });
 }
 
+/**
+ * The whole pack as one Prometheus Operator `PrometheusRule` (monitoring.coreos.com/v1): its
+ * spec.groups are the Prometheus rule files' groups, unchanged. Operators usually select rules by a
+ * label (e.g. `release: <helm release>`): add it with kustomize, or use the Helm chart's values.
+ */
+export function prometheusRuleResource(config: AlertsConfig): unknown {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: 'eda-harness-alerts', labels: { 'app.kubernetes.io/name': 'eda-harness', 'app.kubernetes.io/component': 'alerts' } },
+    spec: { groups: alertPack(config).flatMap((g) => prometheusRuleFile(config, g).groups) },
+  };
+}
+
 /** Alerts that say the exporter cannot be scraped at all: every alert on its series is blind. */
 const EXPORTER_GONE = ['EdaExporterDown', 'EdaExporterAbsent'] as const;
 /** Alerts that say one target of the exporter (label `target`) yields no fresh data. */
@@ -222,6 +236,7 @@ export function alertFiles(config: AlertsConfig): Map<string, string> {
     files.set(`alerts/prometheus/${group.file}.yml`, yaml(prometheusRuleFile(config, group)));
     files.set(`alerts/grafana/${group.file}.yml`, yaml(grafanaRuleFile(config, group)));
   }
+  files.set('alerts/kubernetes/prometheus-rule.yml', yaml(prometheusRuleResource(config)));
   files.set('alerts/alertmanager/inhibit-rules.yml', INHIBIT_HEADER + stringify({ inhibit_rules: inhibitRules(config) }, { lineWidth: 0, aliasDuplicateObjects: false }));
   return files;
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { alertFiles, inlineRecordingRules, ruleAnnotations, ruleLabels } from '../../../alerts/alert-files';
 import { alertPack } from '../../../alerts/alert-rules';
 import { DEFAULT_ALERTS_CONFIG, resolveAlertsConfig } from '../../../alerts/alerts-config';
@@ -155,6 +155,25 @@ describe.each(['2', '3'])('promtool of Prometheus %s', (major) => {
       expect(before.output).toContain('connect-files');
       rulesWith({ groupOverrides: [{ groups: 'connect-*', kafkaStoppedAfterSeconds: 3600 }] });
       expect(run(['test', 'rules', 'rare.test.yml'], dir)).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the PrometheusRule resource (alerts/kubernetes) holds rules that pass check rules and every promtool test', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eda-prometheusrule-'));
+    try {
+      const resource = parse(readFileSync(join(alertsDir, 'kubernetes', 'prometheus-rule.yml'), 'utf8')) as { kind: string; spec: { groups: unknown[] } };
+      expect(resource.kind).toBe('PrometheusRule');
+      writeFileSync(join(dir, 'from-resource.yml'), stringify({ groups: resource.spec.groups }, { lineWidth: 0 }));
+      expect(run(['check', 'rules', 'from-resource.yml'], dir)).toEqual({ code: 0, output: expect.not.stringMatching(/FAILED/) });
+      for (const file of testFiles) {
+        const text = readFileSync(join(alertsDir, 'tests', file), 'utf8').replace(/rule_files:\n(\s+- \.\.\/prometheus\/[a-z-]+\.yml\n)+/, 'rule_files:\n  - from-resource.yml\n');
+        expect(text).toContain('- from-resource.yml');
+        writeFileSync(join(dir, file), text);
+        const res = run(['test', 'rules', file], dir);
+        expect({ file, code: res.code, output: res.output }).toEqual({ file, code: 0, output: expect.stringContaining('SUCCESS') });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
