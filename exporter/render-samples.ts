@@ -24,9 +24,17 @@ export interface TargetHealth {
   readonly partialFailures?: ReadonlyMap<string, number>;
 }
 
+/**
+ * A Kafka snapshot as rendered: the collector's snapshot (snapshot.ts's KafkaSnapshotDetail) may
+ * carry the last stable offsets too.
+ */
+export type RenderedKafkaSnapshot = KafkaSnapshot & {
+  readonly stableOffsets?: readonly { readonly topic: string; readonly partition: number; readonly stable: number }[];
+};
+
 export interface RenderInput {
   readonly granularity: Granularity;
-  readonly kafka: KafkaSnapshot | undefined;
+  readonly kafka: RenderedKafkaSnapshot | undefined;
   readonly rabbitmq: RabbitMqSnapshot | undefined;
   readonly health: readonly TargetHealth[];
 }
@@ -72,18 +80,19 @@ export function renderSamples(input: RenderInput): MetricSample[] {
       push('KAFKA_CONSUMER_LAST_COMMIT', labels, row.lastCommitMs / 1000);
       push('KAFKA_CONSUMER_COMMITTED_OFFSET', labels, row.committedOffset);
     }
-    const highs = new Map<string, { topic: string; partition: number | undefined; high: number }>();
-    for (const w of k.watermarks) {
-      const partition = input.granularity === 'partition' ? w.partition : undefined;
-      const key = `${w.topic}\u0000${partition ?? ''}`;
-      const e = highs.get(key) ?? { topic: w.topic, partition, high: 0 };
-      highs.set(key, { ...e, high: e.high + w.high });
-    }
-    for (const h of highs.values()) {
-      const labels: Record<string, string> = { [LABEL.TOPIC]: h.topic };
-      if (h.partition !== undefined) labels[LABEL.PARTITION] = String(h.partition);
-      push('KAFKA_PARTITION_HIGH_WATERMARK', labels, h.high);
-    }
+    // High watermarks and last stable offsets: per partition, or summed per topic (so that the
+    // summed committed offsets can be subtracted from them at either granularity).
+    const offsets = (key: MetricKey, rows: Iterable<{ topic: string; partition: number; offset: number }>): void => {
+      if (input.granularity === 'partition') {
+        for (const r of rows) push(key, { [LABEL.TOPIC]: r.topic, [LABEL.PARTITION]: String(r.partition) }, r.offset);
+        return;
+      }
+      const sums = new Map<string, number>();
+      for (const r of rows) sums.set(r.topic, (sums.get(r.topic) ?? 0) + r.offset);
+      for (const [topic, sum] of sums) push(key, { [LABEL.TOPIC]: topic }, sum);
+    };
+    offsets('KAFKA_PARTITION_HIGH_WATERMARK', k.watermarks.map((w) => ({ topic: w.topic, partition: w.partition, offset: w.high })));
+    offsets('KAFKA_PARTITION_LAST_STABLE_OFFSET', (k.stableOffsets ?? []).map((w) => ({ topic: w.topic, partition: w.partition, offset: w.stable })));
     for (const g of k.groups) {
       push('KAFKA_CONSUMER_STATUS', { [LABEL.GROUP]: g.group }, KAFKA_CONSUMER_STATUS[g.status]);
       push('KAFKA_CONSUMER_GROUP_MEMBERS', { [LABEL.GROUP]: g.group }, g.members);

@@ -368,6 +368,14 @@ export const METRIC = {
     labels: [L.TOPIC, L.PARTITION],
     producedBy: 'exporter',
   },
+  KAFKA_PARTITION_LAST_STABLE_OFFSET: {
+    name: 'eda_kafka_partition_last_stable_offset',
+    type: 'gauge',
+    help: 'Last stable offset of a partition the exporter watches (ListOffsets with read_committed isolation): the end a read_committed consumer can read up to; below the high watermark while a transaction is open, equal to it otherwise. Lag of a read_committed group: this minus eda_kafka_consumer_committed_offset.',
+    unit: '{offset}',
+    labels: [L.TOPIC, L.PARTITION],
+    producedBy: 'exporter',
+  },
   KAFKA_CONSUMER_RETENTION_LOST: {
     name: 'eda_kafka_consumer_retention_lost_messages',
     type: 'gauge',

@@ -45,6 +45,18 @@ import { globToRegExp } from '../name-filter';
  */
 export type ConsumerStatus = keyof typeof KAFKA_CONSUMER_STATUS;
 
+/**
+ * Group states in which the assignment is being changed: the classic protocol's
+ * PreparingRebalance / CompletingRebalance and the consumer protocol's (KIP-848) Assigning /
+ * Reconciling. A group in one of them has members, but what each member reports as its assignment
+ * is in flux (a partition moving between members is in neither's for a moment), so it does not say
+ * a partition is no longer anyone's.
+ */
+export const REBALANCING_STATES: ReadonlySet<string> = new Set(['PreparingRebalance', 'CompletingRebalance', 'Assigning', 'Reconciling']);
+
+/** True for a group state in which the assignment is being changed (see {@link REBALANCING_STATES}). */
+export const isRebalancing = (state: string | undefined): boolean => state !== undefined && REBALANCING_STATES.has(state);
+
 /** Default status window (s): with the default 15 s interval, STALL / STOP within 2 minutes of the last commit. */
 export const DEFAULT_STATUS_WINDOW_SECONDS = 90;
 /** The trend window (WARN) is this many status windows long: enough samples to tell a trend from noise. */

@@ -6,7 +6,7 @@ import { EMPTY_INDEX, addSample, estimateWriteTime, writeTimeBounds } from '../o
 import type { OffsetTimeIndex } from '../offset-time-index';
 import type { DlqSample, GroupSample, HighWatermarkSample, KafkaSnapshot, PartitionLagSample } from '../types';
 import type { FetchedRecord } from './cluster-access';
-import { allowedLagResolver, evaluatePartitionStatus, groupStatus, historyWindowMs, rewoundInWindow } from './consumer-status';
+import { allowedLagResolver, evaluatePartitionStatus, groupStatus, historyWindowMs, isRebalancing, rewoundInWindow } from './consumer-status';
 import type { AllowedLagRule, ConsumerStatus } from './consumer-status';
 import { commitKey, observeCommit, partitionKey, recordKey } from './partition-history';
 import type { CommitHistory } from './partition-history';
@@ -109,12 +109,25 @@ export interface KafkaSnapshotOptions {
   readonly allowedLag?: readonly AllowedLagRule[] | undefined;
 }
 
+/** The last stable offset of one partition. */
+export interface StableOffsetSample {
+  readonly topic: string;
+  readonly partition: number;
+  readonly stable: number;
+}
+
 type LagSeconds = Pick<PartitionLagSample, 'lagSeconds' | 'lagSecondsSource'>;
 
 /** What the snapshot adds to {@link KafkaSnapshot} (to be folded into it and rendered). */
 export interface KafkaSnapshotDetail extends KafkaSnapshot {
   /** Log start offset of every watched partition. */
   readonly lowWatermarks: readonly { readonly topic: string; readonly partition: number; readonly low: number }[];
+  /**
+   * Last stable offset of every watched partition whose high watermark was read (absent when the
+   * read gave none): the end a read_committed consumer sees, below the high watermark while a
+   * transaction is open.
+   */
+  readonly stableOffsets: readonly StableOffsetSample[];
   /** Per group partition whose committed offset is below the log start: the messages retention deleted before the group read them. */
   readonly retentionLoss: readonly { readonly group: string; readonly topic: string; readonly partition: number; readonly messages: number }[];
   /** How each group is assigned: `manual` (offset-only, assign() + commit) or `consumer`; absent when undescribed. */
@@ -175,6 +188,7 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
       dlqInflow: [...dlq.inflow.values()],
       warnings: [...read.warnings, ...(input.warnings ?? [])],
       lowWatermarks: lowWatermarks(read),
+      stableOffsets: stableOffsets(read),
       retentionLoss: lag.retentionLoss,
       assignment: groups.assignment,
       rewound: groups.rewound,
@@ -280,6 +294,21 @@ function lowWatermarks(read: ClusterRead): KafkaSnapshotDetail['lowWatermarks'] 
   return out;
 }
 
+/** The last stable offset of each partition whose high watermark was read this time. */
+function stableOffsets(read: ClusterRead): StableOffsetSample[] {
+  const out: StableOffsetSample[] = [];
+  if (read.stable === undefined) return out;
+  for (const [topic, byPartition] of read.high) {
+    const stable = read.stable.get(topic);
+    if (stable === undefined) continue;
+    for (const partition of byPartition.keys()) {
+      const offset = stable.get(partition);
+      if (offset !== undefined) out.push({ topic, partition, stable: offset });
+    }
+  }
+  return out;
+}
+
 function sampleWatermarks(read: ClusterRead, previous: ReadonlyMap<string, OffsetTimeIndex>, atMs: number) {
   const watermarks: HighWatermarkSample[] = [];
   // The partitions read now, plus those of existing topics whose read failed this time (a
@@ -376,8 +405,9 @@ function groupSamples(read: ClusterRead, atMs: number, memory: KafkaMemory, opti
     const manual = isManualAssignment(description) || (description !== undefined && members === 0 && (memory.manualGroups.has(group) || committedWithoutMembers));
     if (manual) manualGroups.add(group);
     if (description) assignment.set(group, manual ? 'manual' : 'consumer');
-    // Only a decoded assignment of a live group says a partition is no longer anyone's.
-    const assigned = members > 0 && (description?.assigned.size ?? 0) > 0 ? description?.assigned : undefined;
+    // Only a decoded assignment of a live group that is not rebalancing (classic or KIP-848
+    // states alike) says a partition is no longer anyone's.
+    const assigned = members > 0 && !isRebalancing(description?.state) && (description?.assigned.size ?? 0) > 0 ? description?.assigned : undefined;
     const samples = unreadable ? (memory.lastPartitions.get(group) ?? []) : (lag.byGroup.get(group) ?? []);
     lastPartitions.set(group, samples);
     if (unreadable) {

@@ -283,6 +283,19 @@ describe('Kafka snapshot: retention', () => {
     ]);
     expect(s.retentionLoss).toEqual([{ group: 'late', topic: 't', partition: 0, messages: 4 }]);
   });
+
+  it('carries the last stable offset of every partition whose high watermark was read', () => {
+    const r: ClusterRead = {
+      ...read([group('g', { committed: { t: { 0: 5 } } })], { t: { 0: 10, 1: 7 } }),
+      // Partition 0 has an open transaction; partition 2 had no high watermark this time (not exported).
+      stable: offsets({ t: { 0: 8, 1: 7, 2: 3 } }),
+    };
+    expect(once({ read: r, atMs: 0 }).stableOffsets).toEqual([
+      { topic: 't', partition: 0, stable: 8 },
+      { topic: 't', partition: 1, stable: 7 },
+    ]);
+    expect(once({ read: read([], { t: { 0: 10 } }), atMs: 0 }).stableOffsets).toEqual([]);
+  });
 });
 
 describe('Kafka snapshot: manual assignment, unassigned partitions, rewinds', () => {
@@ -324,6 +337,15 @@ describe('Kafka snapshot: manual assignment, unassigned partitions, rewinds', ()
     const { snapshots } = collect([0, 5_000, 10_000, 15_000].map((atMs) => ({ read: r, atMs })));
     expect(groupOf(snapshots[3]!, 'g')?.status).toBe('OK');
     expect(snapshots[3]!.assignment.get('g')).toBe('consumer');
+  });
+
+  it.each(['PreparingRebalance', 'CompletingRebalance', 'Assigning', 'Reconciling'])('a group in %s does not prove a partition unassigned: a stuck partition is STALL', (state) => {
+    // A KIP-848 group reconciling reports each member's current assignment, which misses a
+    // partition moving between members; like a classic rebalance, it says nothing about who owns it.
+    const r = read([group('g', { committed: { t: { 0: 5 }, old: { 0: 5 } }, assigned: { t: [0] }, state })], { t: { 0: 5 }, old: { 0: 10 } });
+    const { snapshots } = collect([0, 5_000, 10_000, 15_000].map((atMs) => ({ read: r, atMs })));
+    expect(groupOf(snapshots[3]!, 'g')?.status).toBe('STALL');
+    expect(groupOf(snapshots[3]!, 'g')?.state).toBe(state);
   });
 
   it('a committed offset moving backwards is reported as a rewind while inside the window', () => {

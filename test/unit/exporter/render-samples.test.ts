@@ -62,6 +62,26 @@ describe('renderSamples', () => {
     ]);
   });
 
+  it('exports the last stable offset per partition, or summed per topic like the high watermark', () => {
+    const snapshot = {
+      ...kafka([part(0, 5, 3, 1_000)]),
+      stableOffsets: [
+        { topic: 't', partition: 0, stable: 8 },
+        { topic: 't', partition: 1, stable: 4 },
+      ],
+    };
+    const lso = (granularity: 'partition' | 'topic') =>
+      renderSamples(input({ granularity, kafka: snapshot }))
+        .filter((s) => s.key === 'KAFKA_PARTITION_LAST_STABLE_OFFSET')
+        .map((s) => ({ labels: s.labels, value: s.value }));
+    expect(lso('partition')).toEqual([
+      { labels: { topic: 't', partition: '0' }, value: 8 },
+      { labels: { topic: 't', partition: '1' }, value: 4 },
+    ]);
+    expect(lso('topic')).toEqual([{ labels: { topic: 't' }, value: 12 }]);
+    expect(renderSamples(input({ kafka: kafka([part(0, 5, 3, 1_000)]) })).some((s) => s.key === 'KAFKA_PARTITION_LAST_STABLE_OFFSET')).toBe(false);
+  });
+
   it('exports log starts, retention loss, assignment kind and rewinds from a snapshot that has them', () => {
     const snapshot: KafkaSnapshot = {
       ...kafka([part(0, 5, 3, 1_000)]),
