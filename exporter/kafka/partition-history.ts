@@ -27,11 +27,18 @@ export const commitKey = (group: string, topic: string, partition: number): stri
  * committed offset does.
  */
 export function observeCommit(previous: CommitHistory | undefined, observation: LagObservation, windowMs: number): CommitHistory {
-  const changed = previous === undefined || previous.lastCommittedOffset !== observation.committedOffset;
+  if (previous === undefined) return { observations: [observation], lastCommittedOffset: observation.committedOffset, lastChangeMs: observation.atMs };
+  const last = previous.observations.at(-1);
+  // The same observation again (one read rendered twice): nothing to add.
+  if (last !== undefined && last.atMs === observation.atMs && last.committedOffset === observation.committedOffset && last.lagMessages === observation.lagMessages) return previous;
+  // One copy per observation: the kept tail of the window and the new one (the previous history
+  // stays as it was: a cancelled collection's memory is still the current one).
+  const observations = previous.observations.slice(firstKept(previous.observations, observation.atMs - windowMs));
+  observations.push(observation);
   return {
-    observations: prune([...(previous?.observations ?? []), observation], observation.atMs - windowMs),
+    observations,
     lastCommittedOffset: observation.committedOffset,
-    lastChangeMs: changed ? observation.atMs : previous.lastChangeMs,
+    lastChangeMs: previous.lastCommittedOffset !== observation.committedOffset ? observation.atMs : previous.lastChangeMs,
   };
 }
 
@@ -40,7 +47,12 @@ export function observeCommit(previous: CommitHistory | undefined, observation: 
  * covers the whole window (the status and trend rules need that) and stands for the state at its start.
  */
 export function prune(observations: readonly LagObservation[], windowStart: number): LagObservation[] {
+  return observations.slice(firstKept(observations, windowStart));
+}
+
+/** Index of the first observation {@link prune} keeps (observations are oldest first). */
+function firstKept(observations: readonly LagObservation[], windowStart: number): number {
   let firstInWindow = observations.findIndex((o) => o.atMs >= windowStart);
   if (firstInWindow === -1) firstInWindow = observations.length;
-  return observations.slice(Math.max(0, firstInWindow - 1));
+  return Math.max(0, firstInWindow - 1);
 }

@@ -147,21 +147,22 @@ export const MAX_CACHED_RECORDS = 100_000;
  */
 export const TIMESTAMP_TOLERANCE_MS = 10_000;
 
-type LagSecondsOf = (topic: string, partition: number, offset: number, series?: string) => LagSeconds;
+/** `known`: the record at `offset` already looked up (possibly none), so it is not looked up twice. */
+type LagSecondsOf = (topic: string, partition: number, offset: number, series?: string, known?: { readonly record: RecordRead | undefined }) => LagSeconds;
 
 export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, options: KafkaSnapshotOptions): { snapshot: KafkaSnapshotDetail; memory: KafkaMemory } {
   const { read, atMs } = input;
   const { watermarks, indexes } = sampleWatermarks(read, memory.watermarks, atMs);
-  const records = { known: [input.records, memory.records], used: new Map<string, RecordRead>() };
+  const usedRecords = new Map<string, RecordRead>();
   const recordAt = (topic: string, partition: number, offset: number): RecordRead | undefined => {
     const key = recordKey(topic, partition, offset);
-    const record = records.known.map((m) => m.get(key)).find((r) => r !== undefined);
-    if (record && records.used.size < MAX_CACHED_RECORDS) records.used.set(key, record);
+    const record = input.records.get(key) ?? memory.records.get(key);
+    if (record && usedRecords.size < MAX_CACHED_RECORDS) usedRecords.set(key, record);
     return record;
   };
   const seriesSources = new Map<string, SeriesSource>();
-  const lagSecondsOf: LagSecondsOf = (topic, partition, offset, series) => {
-    const record = recordAt(topic, partition, offset);
+  const lagSecondsOf: LagSecondsOf = (topic, partition, offset, series, known) => {
+    const record = known === undefined ? recordAt(topic, partition, offset) : known.record;
     const index = indexes.get(partitionKey(topic, partition)) ?? EMPTY_INDEX;
     const fromRecord = recordLagSeconds(record, offset, input.fetchedAtMs, index);
     // A record was read but its timestamp is not an append time: the estimate, deliberately.
@@ -194,14 +195,14 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
       rewound: groups.rewound,
     },
     memory: {
-      commits: new Map([...lag.commits, ...groups.keptCommits, ...unreadHistories(read, memory)]),
+      commits: withKeptHistories(lag.commits, groups.keptCommits, read, memory),
       watermarks: indexes,
       lastPartitions: groups.lastPartitions,
       clamps: lag.clamps,
       dlqInflow: dlq.inflow,
       lastDlqHigh: dlq.lastHigh,
-      records: records.used,
-      seriesSources: new Map([...seriesSources, ...keptSources(memory, groups.keptCommits)]),
+      records: usedRecords,
+      seriesSources: withKeptSources(seriesSources, memory, groups.keptCommits),
       manualGroups: groups.manualGroups,
       emptyGroups: groups.emptyGroups,
     },
@@ -213,42 +214,41 @@ export function kafkaSnapshot(input: KafkaSnapshotInput, memory: KafkaMemory, op
  * and the log end: a caught-up read_committed consumer of a transactional producer, which is one
  * below the end for ever (the last commit marker) and is not behind.
  */
-function onlyControlRecordsAfter(
-  recordAt: (topic: string, partition: number, offset: number) => RecordRead | undefined,
-  read: ClusterRead,
-  p: { topic: string; partition: number; committed: number; high: number },
-): boolean {
+function onlyControlRecordsAfter(record: RecordRead | undefined, p: { committed: number; high: number }): boolean {
   if (p.committed >= p.high) return false;
-  const next = recordAt(p.topic, p.partition, headOffset(read, p.topic, p.partition, p.committed))?.nextDataOffset;
+  const next = record?.nextDataOffset;
   return next !== undefined && next >= p.high;
 }
 
 /**
- * The histories of committed partitions whose watermark could not be read this time (an offline
- * partition, NOT_LEADER): their series go stale for now, but their status window and last commit
- * time survive the failure instead of starting over.
+ * Adds to this collection's histories (in place: they are built for the next memory) those kept
+ * for unreadable groups and those of committed partitions whose watermark could not be read this
+ * time (an offline partition, NOT_LEADER): their series go stale for now, but their status window
+ * and last commit time survive the failure instead of starting over.
  */
-function unreadHistories(read: ClusterRead, memory: KafkaMemory): [string, CommitHistory][] {
-  const kept: [string, CommitHistory][] = [];
+function withKeptHistories(commits: Map<string, CommitHistory>, keptCommits: ReadonlyMap<string, CommitHistory>, read: ClusterRead, memory: KafkaMemory): Map<string, CommitHistory> {
+  for (const [key, history] of keptCommits) commits.set(key, history);
   for (const { group, committed } of read.groups) {
     for (const [topic, byPartition] of committed ?? []) {
+      const high = read.high.get(topic);
       for (const partition of byPartition.keys()) {
-        if (read.high.get(topic)?.has(partition)) continue;
+        if (high?.has(partition)) continue;
         const key = commitKey(group, topic, partition);
         const history = memory.commits.get(key);
-        if (history) kept.push([key, history]);
+        if (history) commits.set(key, history);
       }
     }
   }
-  return kept;
+  return commits;
 }
 
-/** Series sources of the groups whose offsets could not be read: kept with their samples. */
-function keptSources(memory: KafkaMemory, kept: ReadonlyMap<string, CommitHistory>): [string, SeriesSource][] {
-  return [...kept.keys()].flatMap((k) => {
-    const source = memory.seriesSources.get(k);
-    return source ? [[k, source] as [string, SeriesSource]] : [];
-  });
+/** Adds the series sources of the groups whose offsets could not be read: kept with their samples. */
+function withKeptSources(sources: Map<string, SeriesSource>, memory: KafkaMemory, kept: ReadonlyMap<string, CommitHistory>): Map<string, SeriesSource> {
+  for (const key of kept.keys()) {
+    const source = memory.seriesSources.get(key);
+    if (source) sources.set(key, source);
+  }
+  return sources;
 }
 
 /**
@@ -339,7 +339,11 @@ function partitionLags(
   const commits = new Map<string, CommitHistory>();
   const byGroup = new Map<string, PartitionLagSample[]>();
   for (const p of committedPartitions(input.read)) {
-    const lag = onlyControlRecordsAfter(recordAt, input.read, p) ? { messages: 0, clamped: false } : partitionLag(p.committed, p.high);
+    // The record at the group's position, looked up once: it says both whether only transaction
+    // markers remain and how old the oldest unread record is. A caught-up partition needs none.
+    const head = headOffset(input.read, p.topic, p.partition, p.committed);
+    const known = p.committed < p.high ? { record: recordAt(p.topic, p.partition, head) } : undefined;
+    const lag = onlyControlRecordsAfter(known?.record, p) ? { messages: 0, clamped: false } : partitionLag(p.committed, p.high);
     if (lag.clamped) addCount(clamps, `${p.group}\u0000${p.topic}`, { group: p.group, topic: p.topic }, 1);
     const key = commitKey(p.group, p.topic, p.partition);
     const low = input.read.low.get(p.topic)?.get(p.partition);
@@ -354,7 +358,7 @@ function partitionLags(
       committedOffset: p.committed,
       highWatermark: p.high,
       lagMessages: lag.messages,
-      ...(lag.messages === 0 ? CAUGHT_UP : lagSecondsOf(p.topic, p.partition, headOffset(input.read, p.topic, p.partition, p.committed), key)),
+      ...(lag.messages === 0 ? CAUGHT_UP : lagSecondsOf(p.topic, p.partition, head, key, known)),
       lastCommitMs: history.lastChangeMs,
     };
     const list = byGroup.get(p.group) ?? [];

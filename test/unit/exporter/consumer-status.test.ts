@@ -11,7 +11,7 @@ import {
   worstStatus,
 } from '../../../exporter/kafka/consumer-status';
 import type { LagObservation, PartitionStatusInput } from '../../../exporter/kafka/consumer-status';
-import { prune } from '../../../exporter/kafka/partition-history';
+import { observeCommit, prune } from '../../../exporter/kafka/partition-history';
 import { KAFKA_CONSUMER_STATUS } from '../../../semconv/index';
 
 /** The defaults: 15 s between collections, the default status window. */
@@ -253,5 +253,26 @@ describe('prune', () => {
     expect(prune(obs, 25).map((o) => o.atMs)).toEqual([20, 30, 40]);
     expect(prune(obs, 100).map((o) => o.atMs)).toEqual([40]);
     expect(prune(obs, 0).map((o) => o.atMs)).toEqual([0, 10, 20, 30, 40]);
+  });
+});
+
+describe('observeCommit', () => {
+  const at = (atMs: number, committedOffset = 5, lagMessages = 3) => ({ atMs, committedOffset, lagMessages });
+
+  it('keeps the trend window, moves the change time only when the offset moves, and leaves the previous history as it was', () => {
+    const first = observeCommit(undefined, at(0), 25);
+    const second = observeCommit(first, at(10), 25);
+    const third = observeCommit(second, at(40, 7), 25);
+    expect(first).toEqual({ observations: [at(0)], lastCommittedOffset: 5, lastChangeMs: 0 });
+    expect(second).toEqual({ observations: [at(0), at(10)], lastCommittedOffset: 5, lastChangeMs: 0 });
+    expect(third).toEqual({ observations: [at(10), at(40, 7)], lastCommittedOffset: 7, lastChangeMs: 40 });
+    // A collection given up on leaves the earlier memory current: it must not have changed.
+    expect(second.observations).toEqual([at(0), at(10)]);
+  });
+
+  it('returns the same history when the observation is the one it already ends with', () => {
+    const h = observeCommit(observeCommit(undefined, at(0), 25), at(10), 25);
+    expect(observeCommit(h, at(10), 25)).toBe(h);
+    expect(observeCommit(h, at(10, 5, 4), 25)).not.toBe(h);
   });
 });
