@@ -8,7 +8,7 @@ import { alertFiles } from '../../../alerts/alert-files';
 import { resolveAlertsConfig } from '../../../alerts/alerts-config';
 import { writeGeneratedFiles } from '../../../core/write-generated-files';
 import { waitFor } from '../../../core/wait-for';
-import { dashboardQueries } from '../../../dashboards/dashboard-files';
+import { dashboardQueries, dashboardVariableQueries } from '../../../dashboards/dashboard-files';
 import { allocatePorts, Environment, type StartedEnvironment } from '../../../environment/index';
 import { startReferenceSystem, startTraffic, type ReferenceSystem, type Traffic } from '../../../examples/index';
 import { createExporter, silentLogger, type Exporter } from '../../../exporter/exporter';
@@ -27,7 +27,7 @@ import { uniqueName } from '../../support/names';
 const LAG_THRESHOLD_SECONDS = 5;
 const alertsConfig = resolveAlertsConfig({
   thresholds: { kafkaLagSecondsWarning: LAG_THRESHOLD_SECONDS, kafkaLagSecondsCritical: 3600 },
-  for: { KafkaConsumerLagSecondsHigh: '3s', DeadLetterMessagesArriving: '2s' },
+  for: { KafkaConsumerLagSecondsHigh: '3s', DeadLetterMessagesArriving: '2s', EdaExporterNeverCollected: '2s' },
   evaluationInterval: '1s',
 });
 
@@ -36,12 +36,16 @@ let system: ReferenceSystem | undefined;
 let traffic: Traffic | undefined;
 let exporter: Exporter | undefined;
 let exporterServer: MetricsServer | undefined;
+// A second exporter whose RabbitMQ password is wrong: the day-one failure the health alerts must not miss.
+let badExporter: Exporter | undefined;
+let badExporterServer: MetricsServer | undefined;
+const BAD_CLUSTER = 'wrong-credentials';
 let appServer: Server | undefined;
 let rulesDir: string | undefined;
 let appMetricsUrl = '';
 
 beforeAll(async () => {
-  const [appPort, exporterPort] = await allocatePorts(2);
+  const [appPort, exporterPort, badExporterPort] = await allocatePorts(3);
   rulesDir = mkdtempSync(join(tmpdir(), 'eda-live-rules-'));
   const ruleFiles = writeGeneratedFiles(rulesDir, alertFiles(alertsConfig)).filter((f) => f.includes('/alerts/prometheus/'));
   env = await new Environment()
@@ -49,7 +53,7 @@ beforeAll(async () => {
     .withRabbitMq()
     .withToxiproxy(false)
     .withPrometheus({
-      scrapeTargets: { 'reference-system': [`127.0.0.1:${appPort}`], [alertsConfig.exporterJob]: [`127.0.0.1:${exporterPort}`] },
+      scrapeTargets: { 'reference-system': [`127.0.0.1:${appPort}`], [alertsConfig.exporterJob]: [`127.0.0.1:${exporterPort}`, `127.0.0.1:${badExporterPort}`] },
       ruleFiles,
       scrapeIntervalSeconds: 1,
       evaluationIntervalSeconds: 1,
@@ -88,6 +92,15 @@ beforeAll(async () => {
   });
   exporter.start();
   exporterServer = await serveMetrics({ exporter, port: exporterPort!, host: '127.0.0.1' });
+  badExporter = createExporter({
+    config: {
+      rabbitmq: { name: BAD_CLUSTER, managementUrl: env.getRabbitMqManagementUrl(), managementUser: 'guest', managementPassword: `wrong-${uniqueName('pw')}` },
+      intervalSeconds: 1,
+    },
+    logger: silentLogger,
+  });
+  badExporter.start();
+  badExporterServer = await serveMetrics({ exporter: badExporter, port: badExporterPort!, host: '127.0.0.1' });
 }, 300_000);
 
 afterAll(async () => {
@@ -95,6 +108,8 @@ afterAll(async () => {
   await system?.stop();
   await exporter?.stop();
   await exporterServer?.close();
+  await badExporter?.stop();
+  await badExporterServer?.close();
   await new Promise<void>((resolve) => (appServer ? appServer.close(() => resolve()) : resolve()));
   await env?.stop();
   if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
@@ -135,6 +150,57 @@ test('every dashboard panel query returns data from the live system', async () =
   );
 }, 200_000);
 
+test('every template variable offers at least one value, the service variable the reference system\'s job (no service_name on its series)', async () => {
+  const pending = new Map(
+    dashboardVariableQueries().map((v) => {
+      // label_values(metric{filter}, label) as the series it reads; query_result(expr) as its expression.
+      const lv = /^label_values\((.*), ([a-z_]+)\)$/.exec(v.expr);
+      const expr = lv ? `count by (${lv[2]}) (${lv[1]})` : /^query_result\((.*)\)$/.exec(v.expr)![1]!;
+      return [`${v.dashboard} ${v.panel}: ${v.expr}`, asGrafanaSends(expr)];
+    }),
+  );
+  let service: string[] = [];
+  await waitFor(
+    async () => {
+      for (const [name, expr] of pending) {
+        const data = await prometheus<{ result: { metric: Record<string, string> }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+        if (name.startsWith('messaging-overview $service')) service = data.result.map((r) => r.metric['service_name'] ?? '');
+        if (data.result.length > 0) pending.delete(name);
+      }
+      if (pending.size > 0) throw new Error(`no values yet for:\n  ${[...pending.keys()].join('\n  ')}`);
+      return true;
+    },
+    { description: 'every variable to offer values', timeoutMs: 120_000, intervalMs: 2000 },
+  );
+  expect(service).toEqual(['reference-system']);
+}, 150_000);
+
+test('per-partition panels return at most partitionTopK series per step; the exporter series carry the cluster label', async () => {
+  const k = 2;
+  const perPartition = dashboardQueries({ partitionTopK: k }).filter((q) => /\bpartition\b/.test(q.expr));
+  expect(perPartition).toHaveLength(3);
+  const figures: string[] = [];
+  await waitFor(
+    async () => {
+      figures.length = 0;
+      for (const q of perPartition) {
+        const withTopk = asGrafanaSends(q.expr);
+        const without = withTopk.replace(new RegExp(`^topk\\(${k}, (.*)\\)$`), '$1');
+        const all = (await prometheus<{ result: unknown[] }>(`/api/v1/query?query=${encodeURIComponent(without)}`)).result.length;
+        const top = (await prometheus<{ result: unknown[] }>(`/api/v1/query?query=${encodeURIComponent(withTopk)}`)).result.length;
+        figures.push(`${q.panel}: ${all} → ${top}`);
+        if (all <= k) throw new Error(`only ${all} series for ${q.panel}; waiting for more than ${k}`);
+        expect(top).toBe(k);
+      }
+      return true;
+    },
+    { description: `more than ${k} partitions with lag series`, timeoutMs: 60_000, intervalMs: 2000 },
+  );
+  console.log(`series per step without → with topk(${k}): ${figures.join('; ')}`);
+  const clusters = await prometheus<{ result: { metric: Record<string, string> }[] }>(`/api/v1/query?query=${encodeURIComponent('count by (cluster) (eda_kafka_consumer_lag_messages)')}`);
+  expect(clusters.result.map((r) => r.metric['cluster'])).toEqual(['default']);
+}, 90_000);
+
 test('the latency histogram the latency panels read carries trace-id exemplars on /metrics', async () => {
   const latencyPanels = dashboardQueries().filter((q) => q.expr.includes('eda_message_e2e_latency_seconds_bucket'));
   expect(latencyPanels.length).toBeGreaterThan(0);
@@ -166,8 +232,23 @@ test('poison messages reaching the RabbitMQ dead-letter queue fire DeadLetterMes
     timeoutMs: 90_000,
     intervalMs: 1000,
   });
-  expect(firing.labels).toEqual({ alertname: 'DeadLetterMessagesArriving', severity: 'warning', system: 'rabbitmq', vhost: '/', dlq: names.deadLetterQueue, source: names.emailQueue });
+  // The alerts keep the cluster label (the exporter's default cluster name).
+  expect(firing.labels).toEqual({ alertname: 'DeadLetterMessagesArriving', severity: 'warning', cluster: 'default', system: 'rabbitmq', vhost: '/', dlq: names.deadLetterQueue, source: names.emailQueue });
 });
+
+test('an exporter with a wrong RabbitMQ password fires EdaExporterNeverCollected for its cluster, and only for it', async () => {
+  const firing = await waitFor(
+    async () => {
+      const alerts = (await activeAlerts('EdaExporterNeverCollected', {})).filter((a) => a.state === 'firing');
+      return alerts.length > 0 ? alerts : undefined;
+    },
+    { description: 'EdaExporterNeverCollected for the exporter with wrong credentials', timeoutMs: 90_000, intervalMs: 1000 },
+  );
+  expect(firing.map((a) => a.labels)).toEqual([{ alertname: 'EdaExporterNeverCollected', severity: 'critical', cluster: BAD_CLUSTER, target: 'rabbitmq' }]);
+  // The exporter-health dashboard shows it: its last collection failed, it read nothing.
+  const up = await prometheus<{ result: { value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(`max(eda_exporter_up{cluster="${BAD_CLUSTER}"})`)}`);
+  expect(up.result.map((r) => r.value[1])).toEqual(['0']);
+}, 120_000);
 
 test('pausing the consumer fires KafkaConsumerLagSecondsHigh; resuming resolves it', async () => {
   const { inventory, names } = system!;
@@ -192,7 +273,7 @@ test('pausing the consumer fires KafkaConsumerLagSecondsHigh; resuming resolves 
       },
       { description: 'KafkaConsumerLagSecondsHigh to fire for the paused group', timeoutMs: 90_000, intervalMs: 1000 },
     );
-    expect(firing.labels).toEqual({ alertname: 'KafkaConsumerLagSecondsHigh', severity: 'warning', group: names.inventoryGroup, topic: names.ordersTopic });
+    expect(firing.labels).toEqual({ alertname: 'KafkaConsumerLagSecondsHigh', severity: 'warning', cluster: 'default', group: names.inventoryGroup, topic: names.ordersTopic });
   } finally {
     inventory.consumer.resume([{ topic: names.ordersTopic }]);
   }
