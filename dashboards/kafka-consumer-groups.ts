@@ -64,12 +64,26 @@ export function kafkaConsumerGroups(o: ResolvedDashboardOptions): Dashboard {
         ]),
       )
       .withPanel(
+        timeseries('Messages lost to retention', 'Messages retention deleted before the group read them (log-start offset above the committed offset), per group and topic; 0 when none were lost. Lag cannot show these: they are gone.', 'short', [
+          {
+            // The exporter writes the series only for partitions that lost messages: 0 for every other group.
+            expr: `sum by (${C}, ${L.GROUP}, ${L.TOPIC}) (${METRIC.KAFKA_CONSUMER_RETENTION_LOST.name}{${gt}}) or 0 * sum by (${C}, ${L.GROUP}, ${L.TOPIC}) (${lagMessages}{${gt}})`,
+            legend: `{{${C}}} {{${L.GROUP}}} {{${L.TOPIC}}}`,
+          },
+        ]),
+      )
+      .withPanel(
         stateTimeline('Status over time', 'Burrow-style evaluation per group: OK, WARN (falling steadily behind), REWIND (committed offset moved backwards), STALL (members, offset still under lag), STOP (no members, offset still under lag), ERR (could not be read).', { expr: `max by (${C}, ${L.GROUP}) (${METRIC.KAFKA_CONSUMER_STATUS.name}{${g}})`, legend: `{{${C}}} {{${L.GROUP}}}` }, states),
       )
       .withRow(row('Membership'))
       .withPanel(
-        timeseries('Members', 'Consumers in the group (exporter).', 'short', [
+        timeseries('Members', 'Consumers in the group (exporter). Manual-assignment groups (assign() + commit: Flink, Spark, Connect) have no member count; see "Groups by assignment".', 'short', [
           { expr: `max by (${C}, ${L.GROUP}) (${METRIC.KAFKA_CONSUMER_GROUP_MEMBERS.name}{${g}})`, legend: `{{${C}}} {{${L.GROUP}}}` },
+        ]),
+      )
+      .withPanel(
+        timeseries('Groups by assignment', 'Groups that subscribe (consumer: the group protocol hands out partitions) and groups that assign partitions themselves (manual). Manual groups are judged by offset movement, never by members.', 'short', [
+          { expr: `count by (${C}, ${L.ASSIGNMENT}) (${METRIC.KAFKA_CONSUMER_GROUP_ASSIGNMENT.name}{${g}} == 1)`, legend: `{{${C}}} {{${L.ASSIGNMENT}}}` },
         ]),
       )
       .withPanel(

@@ -199,4 +199,14 @@ describe('dashboards', () => {
     );
     expect(expr('Sample age')).toBe('time() - max by (cluster, target) (eda_exporter_last_collection_timestamp_seconds{job=~"$exporter", cluster=~"$cluster"})');
   });
+
+  it('the Kafka dashboard shows messages lost to retention (0 when none) and groups by assignment kind', () => {
+    const kafka = panels('kafka-consumer-groups');
+    const expr = (title: string) => kafka.find((p) => p.title === title)?.targets?.[0]?.expr;
+    const gt = 'cluster=~"$cluster", group=~"$group", topic=~"$topic"';
+    expect(expr('Messages lost to retention')).toBe(
+      `sum by (cluster, group, topic) (eda_kafka_consumer_retention_lost_messages{${gt}}) or 0 * sum by (cluster, group, topic) (eda_kafka_consumer_lag_messages{${gt}})`,
+    );
+    expect(expr('Groups by assignment')).toBe('count by (cluster, assignment) (eda_kafka_consumer_group_assignment{cluster=~"$cluster", group=~"$group"} == 1)');
+  });
 });
