@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { RegistryContentType } from 'prom-client';
 import { errorMessage, TimeoutError, withDeadline } from '@eda-harness/core';
 import { EXPORTER_TARGET, METRIC } from '@eda-harness/semconv';
@@ -8,7 +8,8 @@ import { createKafkaCollector } from './kafka/collector';
 import { countPartialFailures, createWarningLimiter, WARNING_LOG_INTERVAL_MS } from './partial-failures';
 import type { WarningLimiter } from './partial-failures';
 import { createRabbitMqCollector } from './rabbitmq/collector';
-import { renderSamples, withClusterLabel } from './render-samples';
+import { RenderedMetric } from './rendered-metric';
+import { renderSamples } from './render-samples';
 import type { TargetHealth } from './render-samples';
 import type { Collector, ExporterConfig, KafkaSnapshot, RabbitMqSnapshot } from './types';
 
@@ -52,6 +53,11 @@ export type NamedCollector =
 
 export interface Exporter {
   readonly registry: AnyRegistry;
+  /**
+   * The registry's page (what `registry.metrics()` gives, byte for byte), with the exporter's own
+   * metrics written once per collection instead of on every scrape: what /metrics serves.
+   */
+  metrics(): Promise<string>;
   /** Starts collecting on the interval (the first collection begins at once). Idempotent. */
   start(): void;
   /** Stops the loop, waits for running collections and closes broker connections. */
@@ -106,7 +112,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
   const timeoutMs = Math.max(1, config.collectTimeoutSeconds ?? Math.max(5, intervalMs / 1000)) * 1000;
   const granularity = config.granularity ?? 'partition';
   const clusterLabel = config.clusterLabel ?? DEFAULT_CLUSTER_LABEL;
-  const metrics = createMetricObjects(registry, clusterLabel);
+  const metrics = createMetricObjects(registry);
 
   const named = namedCollectors(deps);
   const kindCount = (kind: string): number => named.filter((n) => n.kind === kind).length;
@@ -119,26 +125,19 @@ export function createExporter(deps: ExporterDeps): Exporter {
   let stopped = false;
 
   const render = (): void => {
-    const samples = targets.flatMap((t) =>
-      withClusterLabel(
-        renderSamples({
-          granularity,
-          kafka: t.kind === 'kafka' ? (t.snapshot as KafkaSnapshot | undefined) : undefined,
-          rabbitmq: t.kind === 'rabbitmq' ? (t.snapshot as RabbitMqSnapshot | undefined) : undefined,
-          health: [t.health],
-        }),
-        clusterLabel,
-        t.name,
-      ),
+    const samples = targets.map((t) =>
+      renderSamples({
+        granularity,
+        cluster: { label: clusterLabel, name: t.name },
+        kafka: t.kind === 'kafka' ? (t.snapshot as KafkaSnapshot | undefined) : undefined,
+        rabbitmq: t.kind === 'rabbitmq' ? (t.snapshot as RabbitMqSnapshot | undefined) : undefined,
+        health: [t.health],
+      }),
     );
     // Reset and refill synchronously: series of vanished groups and queues disappear, and no
     // scrape can run in between.
     for (const m of metrics.values()) m.reset();
-    for (const s of samples) {
-      const metric = metrics.get(s.key);
-      if (metric instanceof Counter) metric.inc(s.labels, s.value);
-      else metric?.set(s.labels, s.value);
-    }
+    for (const target of samples) for (const s of target) metrics.get(s.key)?.add(s.labels, s.value);
   };
 
   const runTarget = async <S>(t: TargetState<S>): Promise<void> => {
@@ -194,6 +193,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
   render();
   return {
     registry,
+    metrics: () => pageOf(registry, metrics),
     start() {
       if (started || stopped) return;
       started = true;
@@ -263,13 +263,41 @@ function newState<S>(n: NamedCollector, logName: string, warnings: WarningLimite
   };
 }
 
-/** The exporter's metrics, each with the cluster label besides its own. */
-function createMetricObjects(registry: AnyRegistry, clusterLabel: string): Map<MetricKey, Gauge | Counter> {
-  const result = new Map<MetricKey, Gauge | Counter>();
+/**
+ * The exporter's metrics, each with the cluster label besides its own, registered on the registry
+ * (a name already there is refused, as prom-client's own metrics would be).
+ */
+function createMetricObjects(registry: AnyRegistry): Map<MetricKey, RenderedMetric> {
+  const result = new Map<MetricKey, RenderedMetric>();
   for (const [key, def] of Object.entries(METRIC) as [MetricKey, MetricDefinition][]) {
     if (def.producedBy !== 'exporter') continue;
-    const options = { name: def.name, help: def.help, labelNames: [...def.labels, clusterLabel], registers: [registry] };
-    result.set(key, def.type === 'counter' ? new Counter(options) : new Gauge(options));
+    const metric = new RenderedMetric(def);
+    registry.registerMetric(metric as unknown as Parameters<AnyRegistry['registerMetric']>[0]);
+    result.set(key, metric);
   }
   return result;
+}
+
+/** What prom-client's registry has and its typings leave out. */
+interface RegistryInternals {
+  getMetricsAsString(metric: unknown): Promise<string>;
+  readonly _defaultLabels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The registry's page as `registry.metrics()` writes it, with the exporter's metrics from their
+ * per-collection text; other metrics on the registry (a user's, on a shared one) are written by the
+ * registry as usual. Where the registry would write the exporter's metrics differently (OpenMetrics,
+ * default labels) it writes the whole page itself.
+ */
+async function pageOf(registry: AnyRegistry, metrics: ReadonlyMap<MetricKey, RenderedMetric>): Promise<string> {
+  const internals = registry as unknown as RegistryInternals;
+  if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE || typeof internals.getMetricsAsString !== 'function' || Object.keys(internals._defaultLabels ?? {}).length > 0) {
+    return registry.metrics();
+  }
+  const own = new Set<unknown>(metrics.values());
+  const blocks = await Promise.all(
+    registry.getMetricsAsArray().map((m) => (own.has(m) ? (m as unknown as RenderedMetric).text() : internals.getMetricsAsString.call(registry, m))),
+  );
+  return `${blocks.join('\n\n')}\n`;
 }

@@ -64,7 +64,7 @@ export function listenError(err: unknown, host: string, port: number, names: Met
 
 /**
  * Serves `/metrics` (the registry, rendered from the cached collections: a scrape never waits
- * for a broker) and `/healthz` (200 while the process runs, with each target's state as JSON, so
+ * for a broker, and the exporter's metrics are written once per collection, see Exporter.metrics) and `/healthz` (200 while the process runs, with each target's state as JSON, so
  * a broker outage does not get the exporter restarted by its supervisor).
  */
 export async function serveMetrics(options: MetricsServerOptions): Promise<MetricsServer> {
@@ -76,7 +76,8 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
       return;
     }
     if (path === '/metrics') {
-      exporter.registry.metrics().then(
+      // The exporter's metrics are written once per collection, not on every scrape.
+      exporter.metrics().then(
         (body) => res.writeHead(200, { 'content-type': exporter.registry.contentType }).end(body),
         (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
       );

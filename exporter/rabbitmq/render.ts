@@ -1,6 +1,6 @@
 import { EXPORTER_OBJECT, EXPORTER_TARGET, LABEL, QUEUE_MESSAGE_STATE, RABBITMQ_VIA } from '@eda-harness/semconv';
 import { exportable } from '../lag';
-import type { MetricSample } from '../render-samples';
+import type { ClusterLabel, MetricSample } from '../render-samples';
 import type { RabbitMqSnapshot } from '../types';
 import type { RabbitMqCollection } from './types';
 
@@ -11,11 +11,12 @@ import type { RabbitMqCollection } from './types';
  * numbers were read is exported with whether it sees everything. Pure: a snapshot from an older
  * collector (no vhost on DLQs, no counts) renders what it has.
  */
-export function renderRabbitMqSamples(snapshot: RabbitMqSnapshot | RabbitMqCollection): MetricSample[] {
+export function renderRabbitMqSamples(snapshot: RabbitMqSnapshot | RabbitMqCollection, cluster?: ClusterLabel): MetricSample[] {
   const out: MetricSample[] = [];
   const push = (key: MetricSample['key'], labels: Record<string, string>, value: number | undefined): void => {
     const v = exportable(value);
-    if (v !== undefined) out.push({ key, labels, value: v });
+    // The cluster label last, on a copy: label objects are shared between samples here.
+    if (v !== undefined) out.push({ key, labels: cluster === undefined ? labels : { ...labels, [cluster.label]: cluster.name }, value: v });
   };
   const r = snapshot as Partial<RabbitMqCollection> & RabbitMqSnapshot;
   const target = { [LABEL.TARGET]: EXPORTER_TARGET.RABBITMQ };
