@@ -300,7 +300,10 @@ export async function ensurePromtool3(options: ProvisionOptions = {}): Promise<s
     const logFile = join(dir, 'go-install.log');
     progress(`building promtool (Prometheus module v${version}) with go install (first run only, several minutes; log: ${logFile})`);
     const started = Date.now();
-    await run(go, ['install', `github.com/prometheus/prometheus/cmd/promtool@v${version}`], {
+    // remove_all_sd: Prometheus's own build tag leaving out every service-discovery plugin (AWS,
+    // Azure, GCE, Kubernetes … SDKs), which rule tests never use: the cold build drops from about
+    // 9 to under 4 minutes on 2 cores.
+    await run(go, ['install', '-tags', 'remove_all_sd', `github.com/prometheus/prometheus/cmd/promtool@v${version}`], {
       env: { ...process.env, GOBIN: join(dir, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
       logFile,
       what: `go install of promtool v${version}`,
