@@ -6,6 +6,7 @@ import { waitFor } from '../../../core/wait-for';
 import { createKafkaCollector, createSecuredKafkaClient } from '../../../exporter/kafka/collector';
 import { closeConnection, openConnection, readCluster } from '../../../exporter/kafka/read-cluster';
 import { createNameFilter } from '../../../exporter/name-filter';
+import { renderSamples } from '../../../exporter/render-samples';
 import type { Collector, KafkaSnapshot } from '../../../exporter/types';
 import { uniqueName } from '../../support/names';
 
@@ -87,11 +88,19 @@ it('reads the last stable offset: below an open transaction, at the end once it 
     });
     return { high: r.high.get(topic)?.get(0), stable: r.stable?.get(topic)?.get(0) };
   };
+  // What the exporter exports: the rendered high watermark and last stable offset gauges.
+  const rendered = async (): Promise<{ high: number | undefined; stable: number | undefined }> => {
+    const samples = renderSamples({ granularity: 'partition', kafka: await collector.collect(), rabbitmq: undefined, health: [] });
+    const of = (key: string) => samples.find((x) => x.key === key && x.labels['topic'] === topic && x.labels['partition'] === '0')?.value;
+    return { high: of('KAFKA_PARTITION_HIGH_WATERMARK'), stable: of('KAFKA_PARTITION_LAST_STABLE_OFFSET') };
+  };
   try {
     expect(await read()).toEqual({ high: 5, stable: 3 });
+    expect(await rendered()).toEqual({ high: 5, stable: 3 });
     await open.commit(); // marker 5
     await waitFor(async () => (await read()).stable === 6, { description: 'the last stable offset to reach the end after the commit', timeoutMs: 15_000 });
     expect(await read()).toEqual({ high: 6, stable: 6 });
+    expect(await rendered()).toEqual({ high: 6, stable: 6 });
   } finally {
     await closeConnection(connection);
   }
