@@ -10,9 +10,9 @@ interface SeriesValue {
  * One of the exporter's metrics, refilled from the rendered samples after every collection. It
  * stands in for a prom-client Gauge / Counter in the registry (the registry only asks a metric for
  * `get()` and `reset()`), without what makes those costly at 15k series: hashing every label set
- * on each set(). A series is keyed by its formatted label set instead, which is also its text on
- * the page, so the page of these metrics is built once per collection ({@link text}) rather than
- * on every scrape. The text is what prom-client's registry writes for the same series, byte for
+ * on each set() (a plain join of names and values is the key here), and writing the page on every
+ * scrape: the page of these metrics is written at most once per collection ({@link text}, at the
+ * first scrape after it). The text is what prom-client's registry writes for the same series, byte for
  * byte (`registry.metrics()` still works, and is what a user's own registry serves).
  */
 export class RenderedMetric {
@@ -31,7 +31,7 @@ export class RenderedMetric {
 
   /** Sets a gauge series, or adds to a counter series, as prom-client's set() / inc() would. */
   add(labels: Readonly<Record<string, string>>, value: number): void {
-    const key = formatLabels(labels);
+    const key = seriesKey(labels);
     const existing = this.series.get(key);
     if (existing === undefined) this.series.set(key, { labels, value });
     else existing.value = this.type === 'counter' ? existing.value + value : value;
@@ -53,18 +53,30 @@ export class RenderedMetric {
     if (this.cachedText === undefined) {
       const name = escapeString(this.name);
       const lines = [`# HELP ${name} ${escapeString(this.help)}`, `# TYPE ${name} ${this.type}`];
-      for (const [key, s] of this.series) lines.push(`${name}${key === '' ? '' : `{${key}}`} ${valueText(s.value)}`);
+      for (const s of this.series.values()) {
+        const labels = formatLabels(s.labels);
+        lines.push(`${name}${labels === '' ? '' : `{${labels}}`} ${valueText(s.value)}`);
+      }
       this.cachedText = lines.join('\n');
     }
     return this.cachedText;
   }
 }
 
+/** One series' identity (prom-client hashes the label set likewise; the page text is written later, once). */
+function seriesKey(labels: Readonly<Record<string, string>>): string {
+  let key = '';
+  for (const name in labels) key += `${name}\u0001${labels[name]}\u0002`;
+  return key;
+}
+
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function formatLabels(labels: Readonly<Record<string, string>>): string {
   let out = '';
   for (const name in labels) {
     const value = labels[name] ?? '';
-    out += `${out === '' ? '' : ','}${name}="${escapeString(value).replace(/"/g, '\\"')}"`;
+    out += `${out === '' ? '' : ','}${name}="${NEEDS_ESCAPE.test(value) ? escapeString(value).replace(/"/g, '\\"') : value}"`;
   }
   return out;
 }
