@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     }
     let text = '';
     const renderSeconds = await wall(async () => {
-      text = await exporter.registry.metrics();
+      text = await exporter.metrics();
     });
     const snapshot = exporter.latest.kafka!;
     text = text.length > 0 ? text : '';

@@ -100,7 +100,7 @@ export async function exporterCommand(argv: string[]): Promise<number> {
 
   if (flags.once) {
     await exporter.collectNow();
-    process.stdout.write(await exporter.registry.metrics());
+    process.stdout.write(await exporter.metrics());
     await exporter.stop();
     return exporter.health().every((h) => h.up) ? 0 : 1;
   }

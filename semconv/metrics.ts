@@ -411,7 +411,7 @@ export const METRIC = {
   KAFKA_CONSUMER_GROUP_STATE: {
     name: 'eda_kafka_consumer_group_state',
     type: 'gauge',
-    help: 'Consumer group state as reported by the coordinator (Stable, Empty, PreparingRebalance, …): 1 for the current state.',
+    help: 'Consumer group state as reported by the coordinator (Stable, Empty, PreparingRebalance, CompletingRebalance, Dead; Kafka 4 consumer-protocol groups also Assigning, Reconciling): 1 for the current state.',
     unit: '1',
     labels: [L.GROUP, L.STATE],
     producedBy: 'exporter',
