@@ -200,15 +200,46 @@ function toxiproxyVersion(): string {
 
 /** Toxiproxy's server, built from source through the Go module proxy; EDA_HARNESS_TOXIPROXY_BIN overrides. */
 export async function ensureToxiproxy(options: ProvisionOptions = {}): Promise<string> {
+  return ensureGoBinary(
+    {
+      name: 'Toxiproxy',
+      cacheFolder: 'toxiproxy',
+      version: toxiproxyVersion(),
+      binary: 'server',
+      module: (v) => `github.com/Shopify/toxiproxy/v2/cmd/server@v${v}`,
+      overrideVariable: 'EDA_HARNESS_TOXIPROXY_BIN',
+      overrideWhat: 'a toxiproxy-server binary',
+    },
+    options,
+  );
+}
+
+/** How to build one Go command with `go install`, cached per version under the eda-harness cache. */
+interface GoBinarySpec {
+  /** What it is, in progress lines and errors ("Toxiproxy"). */
+  readonly name: string;
+  readonly cacheFolder: string;
+  readonly version: string;
+  /** The file `go install` writes into GOBIN. */
+  readonly binary: string;
+  readonly module: (version: string) => string;
+  readonly tags?: readonly string[];
+  /** A variable naming a ready binary instead (checked to exist). */
+  readonly overrideVariable: string;
+  readonly overrideWhat: string;
+  /** Said in the progress line of a cold build ("several minutes"). */
+  readonly duration?: string;
+}
+
+async function ensureGoBinary(spec: GoBinarySpec, options: ProvisionOptions): Promise<string> {
   const progress = options.progress ?? stderrProgress;
-  const override = process.env['EDA_HARNESS_TOXIPROXY_BIN'];
+  const override = process.env[spec.overrideVariable];
   if (override) {
-    if (!existsSync(override)) throw new PrerequisiteError(`EDA_HARNESS_TOXIPROXY_BIN=${override} does not exist.`);
+    if (!existsSync(override)) throw new PrerequisiteError(`${spec.overrideVariable}=${override} does not exist.`);
     return override;
   }
-  const version = toxiproxyVersion();
-  const dir = join(cacheDir(options), 'toxiproxy', version);
-  const bin = join(dir, 'bin', 'server');
+  const dir = join(cacheDir(options), spec.cacheFolder, spec.version);
+  const bin = join(dir, 'bin', spec.binary);
   if (existsSync(bin)) return bin;
   await withLock(dir, async () => {
     if (existsSync(bin)) return;
@@ -216,22 +247,23 @@ export async function ensureToxiproxy(options: ProvisionOptions = {}): Promise<s
       () => which('go', ['/usr/local/go/bin/go']),
       {
         packages: ['golang-go'],
-        what: 'Go (to build Toxiproxy)',
-        alternative: 'set EDA_HARNESS_TOXIPROXY_BIN to a toxiproxy-server binary',
+        what: `Go (to build ${spec.name})`,
+        alternative: `set ${spec.overrideVariable} to ${spec.overrideWhat}`,
         stillMissing: 'Go is still not on PATH after installing it.',
       },
       options,
     );
     const logFile = join(dir, 'go-install.log');
-    progress(`building Toxiproxy ${version} with go install (first run only; log: ${logFile})`);
+    progress(`building ${spec.name} ${spec.version} with go install (first run only${spec.duration ? `, ${spec.duration}` : ''}; log: ${logFile})`);
     const started = Date.now();
-    await run(go, ['install', `github.com/Shopify/toxiproxy/v2/cmd/server@v${version}`], {
+    const tags = spec.tags && spec.tags.length > 0 ? ['-tags', spec.tags.join(',')] : [];
+    await run(go, ['install', ...tags, spec.module(spec.version)], {
       env: { ...process.env, GOBIN: join(dir, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
       logFile,
-      what: `go install of Toxiproxy ${version}`,
+      what: `go install of ${spec.name} ${spec.version}`,
     });
     if (!existsSync(bin)) throw new ProvisionError(`go install finished but ${bin} is missing`, { hint: `See ${logFile}.` });
-    progress(`Toxiproxy ${version} built in ${secondsSince(started)}`);
+    progress(`${spec.name} ${spec.version} built in ${secondsSince(started)}`);
   });
   return bin;
 }
@@ -272,46 +304,26 @@ function promtool3Version(): string {
  * promtool of Prometheus 3, built from source through the Go module proxy (Debian ships
  * Prometheus 2): the alert pack's promtool tests run on both, since Prometheus 3 changed
  * range-selector boundaries and `le` formatting. EDA_HARNESS_PROMTOOL3_BIN overrides.
- * Cold, the build takes several minutes (Prometheus pulls in every service-discovery SDK).
+ * Built without service discovery (the `remove_all_sd` tag): a few minutes cold.
  */
 export async function ensurePromtool3(options: ProvisionOptions = {}): Promise<string> {
-  const progress = options.progress ?? stderrProgress;
-  const override = process.env['EDA_HARNESS_PROMTOOL3_BIN'];
-  if (override) {
-    if (!existsSync(override)) throw new PrerequisiteError(`EDA_HARNESS_PROMTOOL3_BIN=${override} does not exist.`);
-    return override;
-  }
-  const version = promtool3Version();
-  const dir = join(cacheDir(options), 'promtool', version);
-  const bin = join(dir, 'bin', 'promtool');
-  if (existsSync(bin)) return bin;
-  await withLock(dir, async () => {
-    if (existsSync(bin)) return;
-    const go = await findOrInstall(
-      () => which('go', ['/usr/local/go/bin/go']),
-      {
-        packages: ['golang-go'],
-        what: 'Go (to build promtool of Prometheus 3)',
-        alternative: 'set EDA_HARNESS_PROMTOOL3_BIN to a promtool 3 binary',
-        stillMissing: 'Go is still not on PATH after installing it.',
-      },
-      options,
-    );
-    const logFile = join(dir, 'go-install.log');
-    progress(`building promtool (Prometheus module v${version}) with go install (first run only, several minutes; log: ${logFile})`);
-    const started = Date.now();
-    // remove_all_sd: Prometheus's own build tag leaving out every service-discovery plugin (AWS,
-    // Azure, GCE, Kubernetes … SDKs), which rule tests never use: the cold build drops from about
-    // 9 to under 4 minutes on 2 cores.
-    await run(go, ['install', '-tags', 'remove_all_sd', `github.com/prometheus/prometheus/cmd/promtool@v${version}`], {
-      env: { ...process.env, GOBIN: join(dir, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-      logFile,
-      what: `go install of promtool v${version}`,
-    });
-    if (!existsSync(bin)) throw new ProvisionError(`go install finished but ${bin} is missing`, { hint: `See ${logFile}.` });
-    progress(`promtool v${version} built in ${secondsSince(started)}`);
-  });
-  return bin;
+  return ensureGoBinary(
+    {
+      name: 'promtool (Prometheus module)',
+      cacheFolder: 'promtool',
+      version: promtool3Version(),
+      binary: 'promtool',
+      module: (v) => `github.com/prometheus/prometheus/cmd/promtool@v${v}`,
+      // remove_all_sd: Prometheus's own build tag leaving out every service-discovery plugin (AWS,
+      // Azure, GCE, Kubernetes … SDKs), which rule tests never use: the cold build drops from about
+      // 9 to under 4 minutes on 2 cores.
+      tags: ['remove_all_sd'],
+      overrideVariable: 'EDA_HARNESS_PROMTOOL3_BIN',
+      overrideWhat: 'a promtool 3 binary',
+      duration: 'a few minutes',
+    },
+    options,
+  );
 }
 
 // ----------------------------------------------------------------------------- docker-compose

@@ -1,4 +1,4 @@
-import { ensureDockerCompose, ensureKafka, ensureToxiproxy } from '../../../environment/provision';
+import { ensureDockerCompose, ensureKafka, ensurePromtool3, ensureToxiproxy } from '../../../environment/provision';
 import { PrerequisiteError } from '../../../core/errors';
 
 /**
@@ -44,5 +44,10 @@ describe('missing prerequisites', () => {
   it('an EDA_HARNESS_TOXIPROXY_BIN that does not exist is reported as such', async () => {
     process.env['EDA_HARNESS_TOXIPROXY_BIN'] = '/nonexistent/toxiproxy-server';
     await expect(ensureToxiproxy({ progress: () => undefined })).rejects.toThrow(/EDA_HARNESS_TOXIPROXY_BIN=\/nonexistent\/toxiproxy-server does not exist/);
+  });
+
+  it('an EDA_HARNESS_PROMTOOL3_BIN that does not exist is reported as such', async () => {
+    process.env['EDA_HARNESS_PROMTOOL3_BIN'] = '/nonexistent/promtool';
+    await expect(ensurePromtool3({ progress: () => undefined })).rejects.toThrow(/EDA_HARNESS_PROMTOOL3_BIN=\/nonexistent\/promtool does not exist/);
   });
 });
