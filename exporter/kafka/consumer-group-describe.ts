@@ -6,6 +6,8 @@
  * offset-fetch-batch.ts, the body carries the request header's empty tagged-field section in
  * front and the response is read after its header's tagged fields. Pure: bytes in, plain data out.
  */
+import { CompactReader, uvarint } from './compact-wire';
+
 
 export const CONSUMER_GROUP_DESCRIBE_API_KEY = 69;
 export const CONSUMER_GROUP_DESCRIBE_VERSION = 0;
@@ -19,17 +21,6 @@ export interface ConsumerGroupDescribed {
   readonly members: { memberId: string; clientId: string; assignment: { topic: string; partitions: number[] }[] }[];
 }
 
-function uvarint(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
-    v >>>= 7;
-  }
-  out.push(v);
-  return out;
-}
-
 /** The request body (after the header's tagged fields): the group ids, no authorised operations. */
 export function encodeConsumerGroupDescribe(groupIds: readonly string[]): Buffer {
   const parts: Buffer[] = [Buffer.from([0]), Buffer.from(uvarint(groupIds.length + 1))];
@@ -41,81 +32,20 @@ export function encodeConsumerGroupDescribe(groupIds: readonly string[]): Buffer
   return Buffer.concat(parts);
 }
 
-class Reader {
-  private at = 0;
-  constructor(private readonly buf: Buffer) {}
-  private need(n: number): void {
-    if (this.at + n > this.buf.length) throw new Error('ConsumerGroupDescribe response truncated');
-  }
-  int8(): number {
-    this.need(1);
-    return this.buf.readInt8(this.at++);
-  }
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.at);
-    this.at += 2;
-    return v;
-  }
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.at);
-    this.at += 4;
-    return v;
-  }
-  skip(n: number): void {
-    this.need(n);
-    this.at += n;
-  }
-  uvarint(): number {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      this.need(1);
-      const b = this.buf[this.at++]!;
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return value;
-      shift += 7;
-    }
-  }
-  string(): string | null {
-    const n = this.uvarint();
-    if (n === 0) return null;
-    this.need(n - 1);
-    const s = this.buf.toString('utf8', this.at, this.at + n - 1);
-    this.at += n - 1;
-    return s;
-  }
-  array<T>(read: () => T): T[] {
-    const n = this.uvarint();
-    const out: T[] = [];
-    for (let i = 0; i < n - 1; i++) out.push(read());
-    return out;
-  }
-  tags(): void {
-    const count = this.uvarint();
-    for (let i = 0; i < count; i++) {
-      this.uvarint();
-      const size = this.uvarint();
-      this.skip(size);
-    }
-  }
-}
-
 /** The response body (after the correlation id). */
 export function decodeConsumerGroupDescribe(payload: Buffer): ConsumerGroupDescribed[] {
-  const r = new Reader(payload);
-  r.tags(); // response header
+  const r = new CompactReader(payload, 'ConsumerGroupDescribe');
+  r.skipTaggedFields(); // response header
   r.int32(); // throttle_time_ms
   const assignment = (): { topic: string; partitions: number[] }[] => {
     const topics = r.array(() => {
       r.skip(16); // topic_id
       const topic = r.string() ?? '';
       const partitions = r.array(() => r.int32());
-      r.tags();
+      r.skipTaggedFields();
       return { topic, partitions };
     });
-    r.tags();
+    r.skipTaggedFields();
     return topics;
   };
   const groups = r.array((): ConsumerGroupDescribed => {
@@ -137,14 +67,14 @@ export function decodeConsumerGroupDescribe(payload: Buffer): ConsumerGroupDescr
       r.string(); // subscribed_topic_regex
       const current = assignment();
       assignment(); // target_assignment
-      r.tags();
+      r.skipTaggedFields();
       return { memberId, clientId, assignment: current };
     });
     r.int32(); // authorized_operations
-    r.tags();
+    r.skipTaggedFields();
     return { groupId, errorCode, errorMessage, state, members };
   });
-  r.tags();
+  r.skipTaggedFields();
   return groups;
 }
 

@@ -8,6 +8,8 @@
  * bytes are the same) and decodes the response after its header's tagged fields. Pure: bytes in,
  * plain objects out.
  */
+import { CompactReader, uvarint } from './compact-wire';
+
 
 export const OFFSET_FETCH_API_KEY = 9;
 export const OFFSET_FETCH_BATCH_VERSION = 8;
@@ -25,17 +27,6 @@ export interface BatchGroup {
   readonly topics: { topic: string; partitions: BatchPartition[] }[];
 }
 
-function uvarint(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
-    v >>>= 7;
-  }
-  out.push(v);
-  return out;
-}
-
 /** The request body (with the header's tagged fields in front): every topic of each group, require_stable false. */
 export function encodeOffsetFetchBatch(groupIds: readonly string[]): Buffer {
   const parts: Buffer[] = [Buffer.from([0]), Buffer.from(uvarint(groupIds.length + 1))];
@@ -49,62 +40,9 @@ export function encodeOffsetFetchBatch(groupIds: readonly string[]): Buffer {
   return Buffer.concat(parts);
 }
 
-class Reader {
-  private at = 0;
-  constructor(private readonly buf: Buffer) {}
-  int16(): number {
-    const v = this.buf.readInt16BE(this.at);
-    this.at += 2;
-    return v;
-  }
-  int32(): number {
-    const v = this.buf.readInt32BE(this.at);
-    this.at += 4;
-    return v;
-  }
-  int64(): string {
-    const v = this.buf.readBigInt64BE(this.at);
-    this.at += 8;
-    return v.toString();
-  }
-  uvarint(): number {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.buf[this.at++];
-      if (b === undefined) throw new Error('OffsetFetch response truncated');
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return value;
-      shift += 7;
-    }
-  }
-  /** Compact (nullable) string: length + 1, 0 for null. */
-  string(): string | null {
-    const n = this.uvarint();
-    if (n === 0) return null;
-    const s = this.buf.toString('utf8', this.at, this.at + n - 1);
-    this.at += n - 1;
-    return s;
-  }
-  array<T>(read: () => T): T[] {
-    const n = this.uvarint();
-    const out: T[] = [];
-    for (let i = 0; i < n - 1; i++) out.push(read());
-    return out;
-  }
-  skipTaggedFields(): void {
-    const count = this.uvarint();
-    for (let i = 0; i < count; i++) {
-      this.uvarint(); // tag
-      const size = this.uvarint();
-      this.at += size;
-    }
-  }
-}
-
 /** The response body (after the correlation id): per group, its error and its topics' offsets. */
 export function decodeOffsetFetchBatch(payload: Buffer): BatchGroup[] {
-  const r = new Reader(payload);
+  const r = new CompactReader(payload, 'OffsetFetch');
   r.skipTaggedFields(); // response header
   r.int32(); // throttle_time_ms
   const groups = r.array((): BatchGroup => {
