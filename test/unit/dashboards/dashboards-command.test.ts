@@ -21,6 +21,25 @@ describe('eda-harness dashboards', () => {
     expect(res.out.split('\n')).toHaveLength(dashboardQueries().length);
   });
 
+  it('build and queries take the cluster label, the partition topk and the abandoned window', async () => {
+    const options = { clusterLabel: 'kafka_cluster', partitionTopK: 5, abandonedAfter: '6h' };
+    const flags = ['--cluster-label', 'kafka_cluster', '--partition-topk', '5', '--abandoned-after', '6h'];
+    const res = await cli(['dashboards', 'queries', ...flags]);
+    expect(res.code).toBe(0);
+    expect(res.out.trim().split('\n')).toEqual(dashboardQueries(options).map((q) => `${q.dashboard}\t${q.panel}\t${q.expr}`));
+    expect(res.out).toContain('topk(5,');
+    expect(res.out).toContain('kafka_cluster=~"$cluster"');
+    expect(res.out).toContain('[6h]');
+    expect(res.out).not.toContain('topk(20,');
+    const dir = mkdtempSync(join(tmpdir(), 'eda-dashboards-cli-'));
+    try {
+      expect((await cli(['dashboards', 'build', '--out', dir, ...flags])).code).toBe(0);
+      for (const [rel, content] of dashboardFiles(options)) expect(readFileSync(join(dir, rel), 'utf8')).toBe(content);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an unknown subcommand is a usage error', async () => {
     expect((await cli(['dashboards', 'import'])).code).toBe(2);
   });

@@ -14,4 +14,10 @@ export const cases: readonly BadInputCase[] = [
   { name: '--out without a value', argv: ['dashboards', 'build', '--out'], exit: 2, message: "Option '--out <value>' argument missing" },
   { name: '--out naming a file', argv: ['dashboards', 'build', '--out', '{dir}/file'], files: { file: '' }, exit: 2, message: 'Cannot use {dir}/file for the --out folder' },
   { name: '--out below a file', argv: ['dashboards', 'build', '--out', '{dir}/file/out'], files: { file: '' }, exit: 2, message: 'Cannot use {dir}/file for the --out folder ({dir}/file/out): it exists and is not a folder' },
+  { name: '--cluster-label 9x (not a label name)', argv: ['dashboards', 'queries', '--cluster-label', '9x'], exit: 2, message: '--cluster-label must be a Prometheus label name (letters, digits, _; not starting with __) (got "9x")' },
+  { name: '--cluster-label __meta (reserved)', argv: ['dashboards', 'build', '--out', '{dir}', '--cluster-label', '__meta'], exit: 2, message: '--cluster-label must be a Prometheus label name' },
+  { name: '--partition-topk 0', argv: ['dashboards', 'queries', '--partition-topk', '0'], exit: 2, message: '--partition-topk must be a whole number from 1 to 1000 (got "0")' },
+  { name: '--partition-topk 2.5', argv: ['dashboards', 'queries', '--partition-topk', '2.5'], exit: 2, message: '--partition-topk must be a whole number from 1 to 1000 (got "2.5")' },
+  { name: '--abandoned-after 1.5h (not a Prometheus duration)', argv: ['dashboards', 'queries', '--abandoned-after', '1.5h'], exit: 2, message: '--abandoned-after must be a Prometheus duration such as 30m or 1h (got "1.5h")' },
+  { name: '--abandoned-after without a value', argv: ['dashboards', 'queries', '--abandoned-after'], exit: 2, message: "Option '--abandoned-after <value>' argument missing" },
 ];
