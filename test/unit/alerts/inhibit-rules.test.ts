@@ -65,3 +65,13 @@ describe('Alertmanager inhibition shipped with the pack', () => {
     expect(file.inhibit_rules).toEqual(inhibit);
   });
 });
+
+describe('the compose stack Alertmanager', () => {
+  it('carries every inhibition the pack generates (deploy/alertmanager/alertmanager.yml)', () => {
+    const root = join(__dirname, '..', '..', '..');
+    const deployed = parse(readFileSync(join(root, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] };
+    const generated = parse(readFileSync(join(root, 'alerts/alertmanager/inhibit-rules.yml'), 'utf8')) as { inhibit_rules: unknown[] };
+    expect(generated.inhibit_rules.length).toBeGreaterThan(0);
+    for (const rule of generated.inhibit_rules) expect(deployed.inhibit_rules).toContainEqual(rule);
+  });
+});
