@@ -42,6 +42,13 @@ Options for up:
   --kafka-security <s> plaintext (default) or sasl_ssl: adds a SASL_SSL listener with SCRAM users
                        and a CA made at start (native provider; implies --kafka 1 when --kafka is
                        not given); the CA and password files are in the run directory
+  --rabbitmq-management-tls
+                       serve RabbitMQ's management API over https only, with a CA and certificate
+                       made at start (native provider; implies --rabbitmq); the CA file is printed
+                       as RABBITMQ_MANAGEMENT_CA_FILE
+  --rabbitmq-no-statistics
+                       start RabbitMQ with management statistics off, as large deployments run it
+                       (queues listed without counts; numbers on its Prometheus endpoint only)
   --run-dir <dir>      where data and logs go (default: a new folder under $TMPDIR/eda-harness)
   --foreground         stay attached; Ctrl-C stops everything
   --json               print the environment description as JSON on stdout
@@ -79,6 +86,7 @@ export function formatDescription(d: EnvironmentDescription): string {
   if (d.rabbitmq) {
     lines.push(`RabbitMQ (${d.rabbitmq.provider})`, `  AMQP_URL=${d.rabbitmq.amqpUrl}`);
     if (d.rabbitmq.managementUrl) lines.push(`  RABBITMQ_MANAGEMENT_URL=${d.rabbitmq.managementUrl}  (guest / guest)`);
+    if (d.rabbitmq.managementCaFile) lines.push(`  RABBITMQ_MANAGEMENT_CA_FILE=${d.rabbitmq.managementCaFile}`);
     if (d.rabbitmq.metricsUrl) lines.push(`  metrics: ${d.rabbitmq.metricsUrl}`);
   }
   if (d.toxiproxy) {
@@ -98,6 +106,8 @@ export interface UpFlags {
   provider: string | undefined;
   kafkaVersion: string | undefined;
   kafkaSecurity: KafkaSecurityMode | undefined;
+  rabbitmqManagementTls: boolean;
+  rabbitmqStatistics: boolean;
   runDir: string | undefined;
 }
 
@@ -113,6 +123,8 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
       provider: { type: 'string' },
       'kafka-version': { type: 'string' },
       'kafka-security': { type: 'string' },
+      'rabbitmq-management-tls': { type: 'boolean' },
+      'rabbitmq-no-statistics': { type: 'boolean' },
       'run-dir': { type: 'string' },
       foreground: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -121,12 +133,14 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
   });
   const kafkaSecurity = values['kafka-security'] === undefined ? undefined : checkKafkaSecurity(values['kafka-security'], '--kafka-security');
   // --kafka-security asks for Kafka: alone it starts one node.
-  const anyService = values.kafka !== undefined || kafkaSecurity !== undefined || values.rabbitmq || values.prometheus;
+  const rabbitmqOptions = (values['rabbitmq-management-tls'] ?? false) || (values['rabbitmq-no-statistics'] ?? false);
+  // --rabbitmq-management-tls / --rabbitmq-no-statistics ask for RabbitMQ, like --kafka-security for Kafka.
+  const anyService = values.kafka !== undefined || kafkaSecurity !== undefined || values.rabbitmq || rabbitmqOptions || values.prometheus;
   if (values.kafka !== undefined && !/^\d{1,2}$/.test(values.kafka)) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
   const kafka = values.kafka === undefined ? (kafkaSecurity !== undefined || !anyService ? 1 : 0) : Number(values.kafka);
   if (kafka > 9) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
   if (kafka === 0 && kafkaSecurity !== undefined) throw new ConfigError(`--kafka-security ${kafkaSecurity} needs Kafka, but --kafka 0 starts none`);
-  const rabbitmq = values.rabbitmq ?? !anyService;
+  const rabbitmq = (values.rabbitmq ?? !anyService) || rabbitmqOptions;
   const prometheus = values.prometheus ?? false;
   if (kafka === 0 && !rabbitmq && !prometheus) throw new ConfigError('nothing to start: --kafka 0 needs --rabbitmq or --prometheus');
   if (values.toxiproxy && values['no-toxiproxy']) throw new ConfigError('--toxiproxy and --no-toxiproxy contradict each other: give one');
@@ -140,6 +154,8 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
     provider: values.provider === undefined ? undefined : checkProviderChoice(values.provider, '--provider'),
     kafkaVersion: values['kafka-version'] === undefined ? undefined : checkKafkaVersion(values['kafka-version'], '--kafka-version'),
     kafkaSecurity,
+    rabbitmqManagementTls: values['rabbitmq-management-tls'] ?? false,
+    rabbitmqStatistics: !(values['rabbitmq-no-statistics'] ?? false),
     runDir: values['run-dir'],
     foreground: values.foreground ?? false,
     json: values.json ?? false,
@@ -151,7 +167,9 @@ export function buildEnvironment(flags: UpFlags): Environment {
   if (flags.kafka > 0) {
     env.withKafka({ nodes: flags.kafka, ...(flags.kafkaVersion ? { version: flags.kafkaVersion } : {}), ...(flags.kafkaSecurity ? { security: flags.kafkaSecurity } : {}) });
   }
-  if (flags.rabbitmq) env.withRabbitMq();
+  if (flags.rabbitmq) {
+    env.withRabbitMq({ ...(flags.rabbitmqManagementTls ? { managementTls: true } : {}), ...(flags.rabbitmqStatistics ? {} : { statistics: false }) });
+  }
   if (flags.prometheus) env.withPrometheus();
   if (flags.provider) env.withProvider(flags.provider as 'auto');
   if (flags.runDir) env.withRunDir(flags.runDir);

@@ -156,6 +156,7 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
           provider: r.provider,
           amqpUrl: r.amqpUrl,
           ...(r.managementUrl ? { managementUrl: r.managementUrl } : {}),
+          ...(r.managementCaFile ? { managementCaFile: r.managementCaFile } : {}),
           ...(r.metricsUrl ? { metricsUrl: r.metricsUrl } : {}),
           ...pidOf('rabbitmq'),
         },

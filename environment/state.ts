@@ -177,7 +177,7 @@ function descriptionProblem(d: unknown): string | undefined {
     return 'its kafka entry is malformed';
   }
   const r = d['rabbitmq'];
-  if (r !== undefined && !(isObject(r) && isString(r['provider']) && isString(r['amqpUrl']) && optional(r['managementUrl'], isString) && optional(r['metricsUrl'], isString))) return 'its rabbitmq entry is malformed';
+  if (r !== undefined && !(isObject(r) && isString(r['provider']) && isString(r['amqpUrl']) && optional(r['managementUrl'], isString) && optional(r['managementCaFile'], isString) && optional(r['metricsUrl'], isString))) return 'its rabbitmq entry is malformed';
   const t = d['toxiproxy'];
   if (t !== undefined && !(isObject(t) && isString(t['apiUrl']) && Array.isArray(t['proxies']) && t['proxies'].every((p) => isObject(p) && isString(p['name']) && isString(p['listen']) && isString(p['upstream'])))) {
     return 'its toxiproxy entry is malformed';

@@ -46,5 +46,9 @@ describe('cli', () => {
     expect(parseUpFlags(['--kafka', '3', '--rabbitmq', '--toxiproxy'])).toMatchObject({ kafka: 3, rabbitmq: true, toxiproxy: true });
     expect(parseUpFlags(['--kafka', '3'])).toMatchObject({ kafka: 3, rabbitmq: false });
     expect(parseUpFlags(['--rabbitmq', '--no-toxiproxy'])).toMatchObject({ kafka: 0, rabbitmq: true, toxiproxy: false });
+    // The RabbitMQ options ask for RabbitMQ (and, alone, for nothing else).
+    expect(parseUpFlags(['--rabbitmq-management-tls'])).toMatchObject({ kafka: 0, rabbitmq: true, rabbitmqManagementTls: true, rabbitmqStatistics: true });
+    expect(parseUpFlags(['--kafka', '1', '--rabbitmq-no-statistics'])).toMatchObject({ kafka: 1, rabbitmq: true, rabbitmqManagementTls: false, rabbitmqStatistics: false });
+    expect(parseUpFlags([])).toMatchObject({ rabbitmqManagementTls: false, rabbitmqStatistics: true });
   });
 });

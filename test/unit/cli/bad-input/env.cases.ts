@@ -55,6 +55,22 @@ export const cases: readonly BadInputCase[] = [
   { name: '--kafka-security tls', argv: ['env', 'up', '--kafka-security', 'tls'], exit: 2, message: '--kafka-security must be one of plaintext, sasl_ssl (got "tls")' },
   { name: '--kafka-security SASL_SSL (case matters)', argv: ['env', 'up', '--kafka-security', 'SASL_SSL', ...NET], exit: 2, message: '--kafka-security must be one of plaintext, sasl_ssl (got "SASL_SSL")' },
   { name: "--kafka-security ''", argv: ['env', 'up', '--kafka-security', ''], exit: 2, message: '--kafka-security must be one of plaintext, sasl_ssl (got "")' },
+  { name: '--rabbitmq-management-tls=yes (a switch takes no value)', argv: ['env', 'up', '--rabbitmq-management-tls=yes'], exit: 2, message: "Option '--rabbitmq-management-tls' does not take an argument" },
+  {
+    name: '--rabbitmq-management-tls with an external RabbitMQ (AMQP_URL set)',
+    argv: ['env', 'up', '--rabbitmq-management-tls', '--provider', 'external'],
+    env: { AMQP_URL: 'amqp://127.0.0.1:9' },
+    exit: 2,
+    message: 'withRabbitMq({ managementTls, statistics }) needs the native provider, but RabbitMQ would come from the external provider',
+  },
+  { name: '--rabbitmq-no-statistics=1 (a switch takes no value)', argv: ['env', 'up', '--rabbitmq-no-statistics=1'], exit: 2, message: "Option '--rabbitmq-no-statistics' does not take an argument" },
+  {
+    name: '--rabbitmq-no-statistics with an external RabbitMQ (AMQP_URL set)',
+    argv: ['env', 'up', '--rabbitmq-no-statistics', '--provider', 'external'],
+    env: { AMQP_URL: 'amqp://127.0.0.1:9' },
+    exit: 2,
+    message: 'needs the native provider, but RabbitMQ would come from the external provider',
+  },
   { name: '--kafka-security without a value', argv: ['env', 'up', '--kafka-security'], exit: 2, message: "Option '--kafka-security <value>' argument missing" },
   { name: '--kafka-security with --kafka 0', argv: ['env', 'up', '--kafka', '0', '--rabbitmq', '--kafka-security', 'sasl_ssl'], exit: 2, message: '--kafka-security sasl_ssl needs Kafka, but --kafka 0 starts none' },
   {
