@@ -24,13 +24,8 @@ export interface TargetHealth {
   readonly partialFailures?: ReadonlyMap<string, number>;
 }
 
-/**
- * A Kafka snapshot as rendered: the collector's snapshot (snapshot.ts's KafkaSnapshotDetail) may
- * carry the last stable offsets too.
- */
-export type RenderedKafkaSnapshot = KafkaSnapshot & {
-  readonly stableOffsets?: readonly { readonly topic: string; readonly partition: number; readonly stable: number }[];
-};
+/** A Kafka snapshot as rendered (the last stable offsets are part of KafkaSnapshot now). */
+export type RenderedKafkaSnapshot = KafkaSnapshot;
 
 /** The cluster label of a target's samples: its name and the target's name. */
 export interface ClusterLabel {

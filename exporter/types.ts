@@ -193,6 +193,8 @@ export interface KafkaSnapshot {
   readonly warnings: readonly string[];
   /** Log start offset of every watched partition (absent from snapshots of older collectors). */
   readonly lowWatermarks?: readonly { readonly topic: string; readonly partition: number; readonly low: number }[];
+  /** Last stable offset of every watched partition whose high watermark was read (the end a read_committed consumer sees). */
+  readonly stableOffsets?: readonly { readonly topic: string; readonly partition: number; readonly stable: number }[];
   /** Messages retention deleted before the group read them, per group partition. */
   readonly retentionLoss?: readonly { readonly group: string; readonly topic: string; readonly partition: number; readonly messages: number }[];
   /** How each described group is assigned: `manual` (assign() + commit) or `consumer`. */
