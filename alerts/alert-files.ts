@@ -157,15 +157,26 @@ function yaml(doc: unknown): string {
 }
 
 /**
+ * Labels the resource's metadata gets besides its own: what a Prometheus Operator selects rules by
+ * (kube-prometheus-stack: `release: <its release>`). Read from an optional `kubernetes.ruleLabels`
+ * of the alerts config, so a config that has the field (see the alerts config reference) sets them;
+ * without it, add the label with kustomize or use the Helm chart's `prometheusRule.labels`.
+ */
+export function prometheusRuleLabels(config: AlertsConfig): Record<string, string> {
+  const extra = (config as AlertsConfig & { readonly kubernetes?: { readonly ruleLabels?: Readonly<Record<string, string>> } }).kubernetes?.ruleLabels ?? {};
+  return { 'app.kubernetes.io/name': 'eda-harness', 'app.kubernetes.io/component': 'alerts', ...extra };
+}
+
+/**
  * The whole pack as one Prometheus Operator `PrometheusRule` (monitoring.coreos.com/v1): its
- * spec.groups are the Prometheus rule files' groups, unchanged. Operators usually select rules by a
- * label (e.g. `release: <helm release>`): add it with kustomize, or use the Helm chart's values.
+ * spec.groups are the Prometheus rule files' groups, unchanged. The Helm chart
+ * (deploy/helm/eda-harness-exporter) ships these groups under its own metadata.
  */
 export function prometheusRuleResource(config: AlertsConfig): unknown {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: { name: 'eda-harness-alerts', labels: { 'app.kubernetes.io/name': 'eda-harness', 'app.kubernetes.io/component': 'alerts' } },
+    metadata: { name: 'eda-harness-alerts', labels: prometheusRuleLabels(config) },
     spec: { groups: alertPack(config).flatMap((g) => prometheusRuleFile(config, g).groups) },
   };
 }

@@ -224,6 +224,8 @@ interface GoBinarySpec {
   readonly binary: string;
   readonly module: (version: string) => string;
   readonly tags?: readonly string[];
+  /** Linker flags (`go install -ldflags`), e.g. the version a release build stamps in. */
+  readonly ldflags?: readonly string[];
   /** A variable naming a ready binary instead (checked to exist). */
   readonly overrideVariable: string;
   readonly overrideWhat: string;
@@ -257,7 +259,8 @@ async function ensureGoBinary(spec: GoBinarySpec, options: ProvisionOptions): Pr
     progress(`building ${spec.name} ${spec.version} with go install (first run only${spec.duration ? `, ${spec.duration}` : ''}; log: ${logFile})`);
     const started = Date.now();
     const tags = spec.tags && spec.tags.length > 0 ? ['-tags', spec.tags.join(',')] : [];
-    await run(go, ['install', ...tags, spec.module(spec.version)], {
+    const ldflags = spec.ldflags && spec.ldflags.length > 0 ? ['-ldflags', spec.ldflags.join(' ')] : [];
+    await run(go, ['install', ...tags, ...ldflags, spec.module(spec.version)], {
       env: { ...process.env, GOBIN: join(dir, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
       logFile,
       what: `go install of ${spec.name} ${spec.version}`,
@@ -326,6 +329,58 @@ export async function ensurePromtool3(options: ProvisionOptions = {}): Promise<s
   );
 }
 
+// ------------------------------------------------------------------------------------- helm
+
+const DEFAULT_HELM_VERSION = '3.22.0';
+/**
+ * The Kubernetes minor version of the client-go each Helm release is built with (helm's go.mod:
+ * 3.22.0 has k8s.io/client-go v0.37.0). Helm's Makefile stamps it in with -ldflags; a plain
+ * `go install` leaves Helm's fallback, Kubernetes 1.20, which `helm template` and `helm lint`
+ * then assume (and refuse charts requiring a newer one).
+ */
+const HELM_KUBERNETES_MINOR: Readonly<Record<string, number>> = { '3.22.0': 37 };
+
+/** What Helm's release build passes to the linker: its version and its Kubernetes version (when known). */
+export function helmLdflags(version: string): string[] {
+  const flags = ['-s', '-w', `-X helm.sh/helm/v3/internal/version.version=v${version}`];
+  const minor = HELM_KUBERNETES_MINOR[version];
+  if (minor !== undefined) {
+    for (const pkg of ['helm.sh/helm/v3/pkg/lint/rules', 'helm.sh/helm/v3/pkg/chartutil']) {
+      flags.push(`-X ${pkg}.k8sVersionMajor=1`, `-X ${pkg}.k8sVersionMinor=${minor}`);
+    }
+  }
+  return flags;
+}
+
+function helmVersion(): string {
+  return process.env['EDA_HARNESS_HELM_VERSION'] ?? DEFAULT_HELM_VERSION;
+}
+
+/**
+ * Helm 3, built from source through the Go module proxy (Debian does not package it): the
+ * exporter's chart (deploy/helm/eda-harness-exporter) is linted and rendered by `helm lint` and
+ * `helm template` in the integration tests; neither needs a Kubernetes cluster. Helm has no build
+ * tag that leaves parts out; `-s -w` drops the symbol tables (87 → about 60 MB) and the version
+ * flags make `helm version` and the assumed Kubernetes version those of the release build.
+ * EDA_HARNESS_HELM_BIN overrides; cached under <cache>/helm/<version>.
+ */
+export async function ensureHelm(options: ProvisionOptions = {}): Promise<string> {
+  return ensureGoBinary(
+    {
+      name: 'Helm',
+      cacheFolder: 'helm',
+      version: helmVersion(),
+      binary: 'helm',
+      module: (v) => `helm.sh/helm/v3/cmd/helm@v${v}`,
+      ldflags: helmLdflags(helmVersion()),
+      overrideVariable: 'EDA_HARNESS_HELM_BIN',
+      overrideWhat: 'a helm 3 binary',
+      duration: 'a few minutes',
+    },
+    options,
+  );
+}
+
 // ----------------------------------------------------------------------------- docker-compose
 
 /**
@@ -355,7 +410,8 @@ export async function provisionAll(options: ProvisionOptions & { kafkaVersion?: 
   if (aptNeeded.length > 0) {
     await aptInstall(aptNeeded, aptNeeded.join(' and '), 'set AMQP_URL / PROMETHEUS_URL to use existing services', options);
   }
-  await Promise.all([ensureKafka(version, options), ensureToxiproxy(options).then(() => ensurePromtool3(options))]);
+  // The Go builds one after another: each uses both cores.
+  await Promise.all([ensureKafka(version, options), ensureToxiproxy(options).then(() => ensurePromtool3(options)).then(() => ensureHelm(options))]);
   await ensureRabbitMq(options);
   await ensurePrometheus(options);
 }
