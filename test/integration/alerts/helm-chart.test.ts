@@ -194,6 +194,20 @@ describe('helm template', () => {
     expect(relabelled.every((r) => r.metadata.annotations === undefined)).toBe(true);
   });
 
+  it('helm package stores the linked pack and dashboards: the .tgz renders the same as the checkout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eda-helm-package-'));
+    try {
+      const res = helm(['package', chart, '--destination', dir]);
+      expect({ code: res.code, err: res.stderr }).toEqual({ code: 0, err: '' });
+      const [tgz] = readdirSync(dir).filter((f) => f.endsWith('.tgz'));
+      const fromPackage = helm(['template', 'eda-exporter', join(dir, tgz!), '--namespace', 'monitoring', '-f', scramValues]);
+      expect(fromPackage.code).toBe(0);
+      expect(parseAllDocuments(fromPackage.stdout).map((d) => d.toJS() as unknown)).toEqual(template(['-f', scramValues]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the toggles remove what they turn off', () => {
     const kinds = template([...MINIMAL, '--set', 'serviceMonitor.enabled=false', '--set', 'prometheusRule.enabled=false', '--set', 'dashboards.enabled=false', '--set', 'serviceAccount.create=false'])
       .map((r) => r.kind)
