@@ -17,6 +17,7 @@ import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as HeatmapPanel } from '@grafana/grafana-foundation-sdk/heatmap';
 import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { VisibilityMode, type DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
+import { RESOURCE_LABEL } from '@eda-harness/semconv';
 
 /**
  * Shared building blocks for the eda-harness dashboards: one datasource variable, label-value
@@ -38,13 +39,13 @@ export interface DashboardOptions {
 
 export type ResolvedDashboardOptions = Required<DashboardOptions>;
 
-export const DEFAULT_DASHBOARD_OPTIONS: ResolvedDashboardOptions = { clusterLabel: 'cluster', partitionTopK: 20, abandonedAfter: '1h' };
+export const DEFAULT_DASHBOARD_OPTIONS: ResolvedDashboardOptions = { clusterLabel: RESOURCE_LABEL.CLUSTER, partitionTopK: 20, abandonedAfter: '1h' };
 
 /** Options with their defaults; a value Prometheus or Grafana could not use is an error naming it. */
 export function resolveDashboardOptions(options: DashboardOptions = {}): ResolvedDashboardOptions {
   const o = { ...DEFAULT_DASHBOARD_OPTIONS, ...options };
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.clusterLabel) || o.clusterLabel.startsWith('__')) {
-    throw new Error(`dashboards: clusterLabel must be a Prometheus label name (letters, digits, _; not starting with __), got ${JSON.stringify(o.clusterLabel)}. Use the exporter's clusterLabel (default "cluster").`);
+    throw new Error(`dashboards: clusterLabel must be a Prometheus label name (letters, digits, _; not starting with __), got ${JSON.stringify(o.clusterLabel)}. Use the exporter's clusterLabel (default "${RESOURCE_LABEL.CLUSTER}").`);
   }
   if (!Number.isInteger(o.partitionTopK) || o.partitionTopK < 1 || o.partitionTopK > 1000) {
     throw new Error(`dashboards: partitionTopK must be a whole number from 1 to 1000, got ${String(o.partitionTopK)}.`);
@@ -74,7 +75,7 @@ export function clusterVariable(o: ResolvedDashboardOptions, metric: string, fil
  * `service.name` by OTLP ingestion or a relabel rule) where a series has it, else the scrape `job`
  * (which under Kubernetes is the scrape configuration's name, not the service's).
  */
-export const SERVICE_LABEL = 'service_name';
+export const SERVICE_LABEL = RESOURCE_LABEL.SERVICE_NAME;
 
 /** `metric{matchers}` for the series of the services in `$service`: by service_name, or by job where service_name is absent. */
 export function serviceSeries(metric: string, matchers: string, wrap: (selector: string) => string = (s) => s): string {

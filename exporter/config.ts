@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, checkKafkaSecuritySettings, errorMessage, kafkaClientSecurity } from '@eda-harness/core';
-import { LABEL } from '@eda-harness/semconv';
+import { LABEL, RESOURCE_LABEL } from '@eda-harness/semconv';
 import { checkAllowances, checkList, checkValue, LIST_RULES, parseAllowances, parseList, parseNumber, RULES, shown } from './setting-rules';
 import type { LagAllowance, ListRule, ValueRule } from './setting-rules';
 import { DEFAULT_STATUS_WINDOW_SECONDS } from './kafka/consumer-status';
@@ -167,7 +167,7 @@ const TARGET_LISTS = { kafkaClusters: 'kafka', rabbitmqServers: 'rabbitmq' } as 
 type TargetListKey = keyof typeof TARGET_LISTS;
 
 /** The label carrying each target's name, unless `clusterLabel` renames it. */
-export const DEFAULT_CLUSTER_LABEL = 'cluster';
+export const DEFAULT_CLUSTER_LABEL = RESOURCE_LABEL.CLUSTER;
 /** A target's name when it is the only one of its kind and none is given. */
 export const DEFAULT_CLUSTER_NAME = 'default';
 

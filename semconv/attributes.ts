@@ -41,6 +41,24 @@ export const ATTR = {
 
 export type AttributeName = (typeof ATTR)[keyof typeof ATTR];
 
+/**
+ * Prometheus labels that say where a series comes from rather than what it measures: the cluster
+ * an exporter series describes and the service an instrumented process runs as. Dashboards and
+ * alerts filter and group by them; no metric definition lists them among its own labels.
+ */
+export const RESOURCE_LABEL = {
+  /**
+   * Default label carrying the Kafka cluster / RabbitMQ server name on every exporter series (the
+   * exporter's and the dashboards' `clusterLabel` option renames it).
+   */
+  CLUSTER: 'cluster',
+  /**
+   * OpenTelemetry `service.name` as a Prometheus label: on the instrumentation's eda_service_info
+   * series, or on series whose `service.name` OTLP ingestion or relabelling promoted.
+   */
+  SERVICE_NAME: 'service_name',
+} as const;
+
 export const MESSAGING_SYSTEM = { KAFKA: 'kafka', RABBITMQ: 'rabbitmq' } as const;
 export type MessagingSystem = (typeof MESSAGING_SYSTEM)[keyof typeof MESSAGING_SYSTEM];
 
