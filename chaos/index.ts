@@ -15,3 +15,6 @@ export { SCENARIO_NAMES, scenarioByName, selectScenarios } from './catalog';
 export { renderJson, prepareReportDir, writeReports, summarize } from './report';
 export type { ReportPaths } from './report';
 export type * from './types';
+export { HISTORY_FORMAT, HISTORY_FORMAT_VERSION, historyFileName, parseHistory, readHistoryFile, HistoryLog, historyLine, observationsOf, judgeHistory, checkHistory, checkHistoryFile, summarizeChecks, checksJson } from './history';
+export type { History, HistoryHeader, HistoryRecord, HistoryCheck, HistoryVerdicts, NotRecheckable } from './history';
+export { invariantFromSpec } from './invariants';

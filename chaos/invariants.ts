@@ -1,9 +1,9 @@
-import type { ConsumedMessage, InvariantCheck, InvariantResult, Observations, SentMessage } from './types';
+import type { ConsumedMessage, InvariantCheck, InvariantResult, InvariantSpec, Observations, SentMessage } from './types';
 
 /**
  * What must still hold after a fault. Each invariant is a pure function of the observations, so
  * its verdict can be unit-tested on hand-made histories (including the failing ones) and
- * re-checked from a saved report. Figures are always reported, pass or fail: a duplicate count
+ * re-checked from a saved history (`eda-harness chaos check`). Figures are always reported, pass or fail: a duplicate count
  * of 0 is a finding too.
  */
 
@@ -16,10 +16,14 @@ function verdict(passed: boolean, summary: string, figures: Record<string, numbe
   return { passed, summary, figures, examples };
 }
 
-/** An invariant called `name` whose verdict `judge` works out from the observations. */
-function invariant(name: string, judge: (o: Observations) => Verdict): InvariantCheck {
+/**
+ * An invariant called `name` whose verdict `judge` works out from the observations; `spec` (the
+ * factory and its arguments) is saved in the history so `chaos check` can build it again.
+ */
+function invariant(name: string, spec: InvariantSpec, judge: (o: Observations) => Verdict): InvariantCheck {
   return {
     name,
+    spec,
     check(o) {
       const v = judge(o);
       return { name, passed: v.passed, summary: v.summary, figures: v.figures, examples: v.examples.slice(0, MAX_EXAMPLES) };
@@ -52,7 +56,7 @@ function faultStartMs(o: Observations): number {
  * their fate is unknown by definition.
  */
 function noAckedLoss(): InvariantCheck {
-  return invariant('no acknowledged message lost', (o) => {
+  return invariant('no acknowledged message lost', { factory: 'noAckedLoss', args: [] }, (o) => {
     const consumedIds = new Set(o.consumed.map((c) => c.id));
     const acked = o.sent.filter((m) => m.ackedAtMs !== undefined);
     const lost = acked.filter((m) => !consumedIds.has(m.id));
@@ -68,7 +72,7 @@ function noAckedLoss(): InvariantCheck {
 
 /** Nothing was consumed that the workload did not send (a corrupted or foreign message). */
 function noPhantoms(): InvariantCheck {
-  return invariant('nothing consumed that was not sent', (o) => {
+  return invariant('nothing consumed that was not sent', { factory: 'noPhantoms', args: [] }, (o) => {
     const sentIds = new Set(o.sent.map((m) => m.id));
     const phantoms = o.consumed.filter((c) => !sentIds.has(c.id));
     return verdict(phantoms.length === 0, phantoms.length === 0 ? 'every delivery matches a sent message' : `${phantoms.length} deliveries match no sent message`, { phantoms: phantoms.length }, phantoms.map((c) => c.id));
@@ -80,7 +84,7 @@ function noPhantoms(): InvariantCheck {
  * when `max` is given, because at-least-once delivery promises some under faults.
  */
 function duplicates(options: { max?: number } = {}): InvariantCheck {
-  return invariant(options.max === undefined ? 'duplicates counted' : `at most ${options.max} duplicates`, (o) => {
+  return invariant(options.max === undefined ? 'duplicates counted' : `at most ${options.max} duplicates`, { factory: 'duplicates', args: [options] }, (o) => {
     const counts = new Map<string, number>();
     for (const c of o.consumed) counts.set(c.id, (counts.get(c.id) ?? 0) + 1);
     const dup = [...counts.values()].reduce((n, k) => n + k - 1, 0);
@@ -99,7 +103,7 @@ function duplicates(options: { max?: number } = {}): InvariantCheck {
  * redeliveries of older messages are duplicates, not reordering, and are skipped.
  */
 function perKeyOrder(): InvariantCheck {
-  return invariant('per-key order kept', (o) => {
+  return invariant('per-key order kept', { factory: 'perKeyOrder', args: [] }, (o) => {
     const last = new Map<string, number>();
     const violations: string[] = [];
     let checked = 0;
@@ -120,7 +124,7 @@ function perKeyOrder(): InvariantCheck {
  * does not count as recovery). A fault that never healed fails this at once.
  */
 function recoveryWithin(limitMs: number): InvariantCheck {
-  return invariant(`recovers within ${(limitMs / 1000).toFixed(limitMs % 1000 === 0 ? 0 : 1)} s`, (o) => {
+  return invariant(`recovers within ${(limitMs / 1000).toFixed(limitMs % 1000 === 0 ? 0 : 1)} s`, { factory: 'recoveryWithin', args: [limitMs] }, (o) => {
     if (o.faults.length === 0) return verdict(true, 'no fault was injected', {});
     const unhealed = o.faults.find((f) => f.endMs === undefined);
     if (unhealed) return verdict(false, `fault ${unhealed.name} never healed: ${unhealed.error ?? 'unknown error'}`, {});
@@ -148,7 +152,7 @@ function recoveryWithin(limitMs: number): InvariantCheck {
  * same trace. Faults make clients retry and reconnect; this catches headers lost on the way.
  */
 function tracesIntact(): InvariantCheck {
-  return invariant('traces intact', (o) => {
+  return invariant('traces intact', { factory: 'tracesIntact', args: [] }, (o) => {
     const producers = new Map<string, string>();
     const consumerParents = new Set<string>();
     for (const s of o.spans) {
@@ -168,7 +172,7 @@ function tracesIntact(): InvariantCheck {
 
 /** Every poison message sent was routed to the dead-letter queue, and nothing else was. */
 function poisonDeadLettered(): InvariantCheck {
-  return invariant('poison messages dead-lettered', (o) => {
+  return invariant('poison messages dead-lettered', { factory: 'poisonDeadLettered', args: [] }, (o) => {
     const poison = new Set(o.sent.filter((m) => m.poison && m.ackedAtMs !== undefined).map((m) => m.id));
     // A poison send that failed may still have been written: dead-lettering it is right, not wrong.
     const anyPoison = new Set(o.sent.filter((m) => m.poison).map((m) => m.id));
@@ -195,7 +199,7 @@ export interface AlertExpectation {
  */
 function alertFires(alertname: string, expect: AlertExpectation = {}): InvariantCheck {
   const resolves = expect.resolves ?? true;
-  return invariant(`alert ${alertname} fires${resolves ? ' and resolves' : ''}`, (o) => {
+  return invariant(`alert ${alertname} fires${resolves ? ' and resolves' : ''}`, { factory: 'alertFires', args: [alertname, expect] }, (o) => {
     if (o.alerts === undefined) return verdict(false, 'no Prometheus watched this scenario: run it withAlertPack()', {});
     const want = Object.entries(expect.labels ?? {});
     const matching = o.alerts.filter((a) => a.alertname === alertname && want.every(([k, v]) => a.labels[k] === v));
@@ -223,6 +227,38 @@ function alertFires(alertname: string, expect: AlertExpectation = {}): Invariant
 
 /** The invariants, behind one small facade: `Invariant.noAckedLoss()`, `Invariant.recoveryWithin(30_000)`. */
 export const Invariant = { noAckedLoss, noPhantoms, duplicates, perKeyOrder, recoveryWithin, tracesIntact, poisonDeadLettered, alertFires } as const;
+
+/**
+ * An invariant built again from the spec a history saved, or the reason it cannot be (an unknown
+ * factory, arguments of the wrong shape: a history from another version, or edited).
+ */
+export function invariantFromSpec(spec: InvariantSpec): InvariantCheck | string {
+  const a = spec.args;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isLabels = (v: unknown): boolean => v === undefined || (isObject(v) && Object.values(v).every((x) => typeof x === 'string'));
+  switch (spec.factory) {
+    case 'noAckedLoss':
+    case 'noPhantoms':
+    case 'perKeyOrder':
+    case 'tracesIntact':
+    case 'poisonDeadLettered':
+      return Invariant[spec.factory]();
+    case 'duplicates': {
+      const o = a[0] ?? {};
+      if (!isObject(o) || (o['max'] !== undefined && typeof o['max'] !== 'number')) return 'duplicates takes { max?: number }';
+      return duplicates(o['max'] === undefined ? {} : { max: o['max'] as number });
+    }
+    case 'recoveryWithin':
+      return typeof a[0] === 'number' && Number.isFinite(a[0]) ? recoveryWithin(a[0]) : 'recoveryWithin takes a limit in milliseconds';
+    case 'alertFires': {
+      const e = a[1] ?? {};
+      if (typeof a[0] !== 'string' || !isObject(e) || !isLabels(e['labels']) || (e['resolves'] !== undefined && typeof e['resolves'] !== 'boolean')) return 'alertFires takes an alert name and { labels?, resolves? }';
+      return alertFires(a[0], e as AlertExpectation);
+    }
+    default:
+      return `no shipped invariant is called ${JSON.stringify(spec.factory)}`;
+  }
+}
 
 /** What every scenario checks unless it says otherwise. */
 export function defaultInvariants(recoveryLimitMs: number): InvariantCheck[] {

@@ -9,12 +9,17 @@ import type { KafkaSecuritySettings } from '@eda-harness/core';
 import { Environment, type KafkaSecurityMode, type StartedEnvironment } from '@eda-harness/environment';
 import { Registry } from 'prom-client';
 import { startAlertWatch, type AlertPackOptions, type AlertWatch } from './alert-watch';
+import { judgeHistory } from './history/check';
+import { HISTORY_FORMAT, HISTORY_FORMAT_VERSION, type HistoryHeader, type HistoryRecord } from './history/format';
+import { HistoryLog } from './history/writer';
 import { defaultInvariants, firstDeliveries } from './invariants';
+import { chaosPackageVersion } from './package-version';
 import { kafkaConnectionOf } from './kafka-connection';
 import { waitUpTo } from './wait-up-to';
 import type {
   AlertObservation,
   ChaosFault,
+  ChaosSystem,
   ChaosWorkload,
   EnvironmentNeeds,
   FaultWindow,
@@ -49,6 +54,14 @@ export interface RunOptions {
    * KAFKA_SASL_*). Refused for a plaintext Kafka eda-harness started.
    */
   readonly kafkaClientSecurity?: KafkaSecuritySettings;
+  /**
+   * Streams the scenario's history (every operation, one JSON object a line) to this file as it
+   * runs; `eda-harness chaos run` writes `<report dir>/<scenario>.history.jsonl`. Without it the
+   * history is kept in memory only (the verdicts are computed from it either way).
+   */
+  readonly historyPath?: string;
+  /** Recorded in the history's header (default `@eda-harness/chaos <its version>`). */
+  readonly harnessVersion?: string;
 }
 
 /**
@@ -145,6 +158,10 @@ export class ChaosScenario {
     }
     const started = Date.now();
     const base = { name: this.name, description: this.summary(), system: workload.system, startedAt: new Date(started).toISOString() };
+    const checks = this.invariants ?? defaultInvariants(this.recoveryLimitMs);
+    const log = new HistoryLog(this.historyHeader(base, checks, options), options.historyPath);
+    const record = (r: HistoryRecord): void => log.add(r);
+    record({ type: 'scenario-start', t: started });
     const windows: FaultWindow[] = [];
     let ownEnv: StartedEnvironment | undefined;
     let running: RunningWorkload | undefined;
@@ -166,12 +183,12 @@ export class ChaosScenario {
       const registry = new Registry();
       const withKafka = kafka ? { kafka } : {};
       if (this.alertPack) watch = await startAlertWatch({ env, system: workload.system, registry, options: this.alertPack, progress, ...withKafka });
-      running = await workload.start({ env, tracerProvider, registry, progress, prefix, ...withKafka });
+      running = await workload.start({ env, tracerProvider, registry, progress, prefix, ...withKafka, history: record });
       const live = running;
       const faultCtx = { env, destination: live.destination, progress, sendPoison: (n: number) => live.sendPoison(n) };
 
       await delay(this.timing.warmupMs);
-      error = await this.faultWindow(faultCtx, windows);
+      error = await this.faultWindow(faultCtx, windows, record);
       progress(`scenario ${this.name}: recovery traffic for ${this.timing.recoveryMs} ms`);
       await delay(this.timing.recoveryMs);
       await live.stopSending();
@@ -191,64 +208,84 @@ export class ChaosScenario {
       if (ownEnv) await ownEnv.stop().catch((err: unknown) => (error = `${error ? `${error}; ` : ''}stopping the environment: ${errorMessage(err)}`));
     }
 
+    if (running) backfill(log, running);
+    for (const s of spans) record({ type: 'span', t: Date.now(), name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }) });
+    for (const a of alerts ?? []) record({ type: 'alert', t: a.atMs, alertname: a.alertname, labels: a.labels, state: a.state });
     const ended = Date.now();
-    const observations: Observations = {
-      scenario: this.name,
-      system: workload.system,
-      startedMs: started,
-      endedMs: ended,
-      sent: running?.sent() ?? [],
-      consumed: running?.consumed() ?? [],
-      faults: windows,
-      spans,
-      events: running?.events() ?? [],
-      alerts,
-    };
-    const checks = this.invariants ?? defaultInvariants(this.recoveryLimitMs);
-    const invariants = checks.map((c) => {
-      try {
-        return c.check(observations);
-      } catch (err) {
-        return { name: c.name, passed: false, summary: `the check itself failed: ${errorMessage(err)}`, figures: {}, examples: [] };
-      }
-    });
+    record({ type: 'scenario-end', t: ended, ...(error === undefined ? {} : { error }), alertsWatched: alerts !== undefined });
+    // The verdicts come from the history just recorded, by the function `chaos check` uses.
+    const { observations, invariants } = judgeHistory(log.history(), checks);
+    record({ type: 'verdicts', t: Date.now(), verdicts: invariants.map((i) => ({ name: i.name, passed: i.passed })) });
+    log.close();
+    if (log.error) error = `${error ? `${error}; ` : ''}the history file is incomplete (${log.error})`;
     return {
       ...base,
       passed: error === undefined && invariants.every((i) => i.passed),
       durationMs: ended - started,
       counts: countsOf(observations),
-      faults: windows,
+      faults: observations.faults,
       invariants,
       timeline: timelineOf(observations),
       events: observations.events,
-      alerts: alerts ?? [],
+      alerts: observations.alerts ?? [],
       error,
+      ...(options.historyPath === undefined ? {} : { history: options.historyPath }),
+    };
+  }
+
+  /** The history's first line: what ran, how it was configured, where, by which harness. */
+  private historyHeader(base: { description: string; system: ChaosSystem; startedAt: string }, checks: readonly InvariantCheck[], options: RunOptions): HistoryHeader {
+    const workload = this.requireWorkload();
+    return {
+      type: 'header',
+      format: HISTORY_FORMAT,
+      version: HISTORY_FORMAT_VERSION,
+      scenario: this.name,
+      description: base.description,
+      system: base.system,
+      startedAt: base.startedAt,
+      config: {
+        timing: this.timing,
+        recoveryLimitMs: this.recoveryLimitMs,
+        workload: workload.description,
+        faults: this.faults.map((f) => ({ name: f.name, description: f.description })),
+        invariants: checks.map((c) => (c.spec ? { name: c.name, spec: c.spec } : { name: c.name })),
+        alertPack: this.alertPack !== undefined,
+      },
+      environment: { needs: this.needs(), provided: options.env ? 'given' : 'own', ...(options.kafkaSecurity ? { kafkaSecurity: options.kafkaSecurity } : {}) },
+      harness: { version: options.harnessVersion ?? `@eda-harness/chaos ${chaosPackageVersion()}`, node: process.version, platform: `${process.platform}-${process.arch}` },
     };
   }
 
   /** Injects every fault, holds, heals every fault; returns an error text when one could not be healed. */
-  private async faultWindow(ctx: Parameters<ChaosFault['inject']>[0], windows: FaultWindow[]): Promise<string | undefined> {
+  private async faultWindow(ctx: Parameters<ChaosFault['inject']>[0], windows: FaultWindow[], record: (r: HistoryRecord) => void): Promise<string | undefined> {
     const injected: { fault: ChaosFault; startMs: number }[] = [];
     let failure: string | undefined;
     for (const fault of this.faults) {
       const startMs = Date.now();
+      record({ type: 'fault-start', t: startMs, fault: fault.name, description: fault.description });
       try {
         await fault.inject(ctx);
         injected.push({ fault, startMs });
       } catch (err) {
         failure = `injecting ${fault.name}: ${errorMessage(err)}`;
-        windows.push({ name: fault.name, description: fault.description, startMs, endMs: Date.now(), error: failure });
+        const endMs = Date.now();
+        windows.push({ name: fault.name, description: fault.description, startMs, endMs, error: failure });
+        record({ type: 'fault-end', t: endMs, fault: fault.name, outcome: 'inject-failed', error: failure });
       }
     }
     await delay(this.timing.faultMs);
     for (const { fault, startMs } of injected) {
       try {
         await fault.heal(ctx);
-        windows.push({ name: fault.name, description: fault.description, startMs, endMs: Date.now(), error: undefined });
+        const endMs = Date.now();
+        windows.push({ name: fault.name, description: fault.description, startMs, endMs, error: undefined });
+        record({ type: 'fault-end', t: endMs, fault: fault.name, outcome: 'healed' });
       } catch (err) {
         const why = `healing ${fault.name}: ${errorMessage(err)}`;
         failure = failure ? `${failure}; ${why}` : why;
         windows.push({ name: fault.name, description: fault.description, startMs, endMs: undefined, error: why });
+        record({ type: 'fault-end', t: Date.now(), fault: fault.name, outcome: 'heal-failed', error: why });
       }
     }
     return failure;
@@ -272,6 +309,28 @@ export class ChaosScenario {
     env = env.withToxiproxy(needs.toxiproxy === true);
     return env.start();
   }
+}
+
+/**
+ * A workload that does not record its operations as they happen (one a team wrote before histories
+ * existed) still gets checked: what it kept in memory is copied into the history, sends first
+ * (attempt, then outcome), then deliveries, then client events. Times are the recorded ones.
+ */
+function backfill(log: HistoryLog, w: RunningWorkload): void {
+  const has = new Set(log.history().records.map((r) => r.type));
+  if (!has.has('send') && w.sent().length > 0) {
+    for (const m of w.sent()) log.add({ type: 'send', t: m.sentAtMs, id: m.id, key: m.key, seq: m.seq, poison: m.poison, destination: w.destination });
+    for (const m of w.sent()) {
+      if (m.ackedAtMs !== undefined) log.add({ type: 'send-ack', t: m.ackedAtMs, id: m.id });
+      else log.add({ type: 'send-failed', t: m.sentAtMs, id: m.id, error: m.error ?? 'not acknowledged' });
+    }
+  }
+  if (!has.has('delivery')) {
+    for (const c of w.consumed()) {
+      log.add({ type: 'delivery', t: c.atMs, id: c.id, key: c.key, seq: c.seq, consumer: 'consumer', ...(c.partition === undefined ? {} : { partition: c.partition }), redelivered: c.redelivered, deadLettered: c.deadLettered, ...(c.producerTraceId === undefined ? {} : { traceId: c.producerTraceId }), ...(c.producerSpanId === undefined ? {} : { spanId: c.producerSpanId }) });
+    }
+  }
+  if (!has.has('event')) for (const e of w.events()) log.add({ type: 'event', t: e.atMs, where: e.where, message: e.message });
 }
 
 function toSpanRecord(s: { name: string; kind: SpanKind; spanContext(): { traceId: string; spanId: string }; parentSpanContext?: { spanId: string } | undefined }): SpanRecord {

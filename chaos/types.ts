@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { ProgressSink } from '@eda-harness/core';
 import type { StartedEnvironment } from '@eda-harness/environment';
 import type { KafkaConnectionSettings } from './kafka-connection';
+import type { HistoryRecord } from './history/format';
 
 /** The broker a scenario's workload runs against. */
 export type ChaosSystem = 'kafka' | 'rabbitmq';
@@ -110,8 +111,20 @@ export interface InvariantResult {
   readonly examples: readonly string[];
 }
 
+/**
+ * How to build an invariant again from a saved history: the name of an `Invariant` factory and its
+ * arguments (plain JSON). Invariants a team writes itself have none: `chaos check` reports them as
+ * not re-checkable.
+ */
+export interface InvariantSpec {
+  readonly factory: string;
+  readonly args: readonly unknown[];
+}
+
 export interface InvariantCheck {
   readonly name: string;
+  /** Set by the shipped invariants, so `chaos check` can rebuild them from a history's header. */
+  readonly spec?: InvariantSpec;
   check(observations: Observations): InvariantResult;
 }
 
@@ -147,6 +160,12 @@ export interface WorkloadContext {
    * workloads); when absent, the environment's plaintext brokers or its secured listener.
    */
   readonly kafka?: KafkaConnectionSettings;
+  /**
+   * Records each operation in the scenario's history as it happens (send attempted, acknowledged
+   * or failed, delivery, client event). A workload that does not call it has its sent() /
+   * consumed() / events() copied into the history once it stopped, so it is still checked.
+   */
+  readonly history?: (record: HistoryRecord) => void;
 }
 
 export interface ChaosWorkload {
@@ -227,6 +246,8 @@ export interface ScenarioResult {
   readonly alerts: readonly AlertObservation[];
   /** Set when the scenario could not run to the end (environment failed, workload crashed). */
   readonly error: string | undefined;
+  /** The history file (every operation, JSON lines) when the run wrote one; `eda-harness chaos check` re-checks it. */
+  readonly history?: string;
 }
 
 export interface ChaosReport {

@@ -1,10 +1,12 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '@eda-harness/chaos';
 import { prepareReportDir, renderJson, summarize, writeReports } from '@eda-harness/chaos';
 import { DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from '@eda-harness/chaos';
 import type { ChaosReport, EnvironmentNeeds, ScenarioResult, ScenarioTiming } from '@eda-harness/chaos';
 import { kafkaClientSecurityFromEnv } from '@eda-harness/chaos';
+import { checkHistoryFile, checksJson, historyFileName, summarizeChecks } from '@eda-harness/chaos';
+import type { HistoryCheck } from '@eda-harness/chaos';
 import { ConfigError, KAFKA_SECURITY_VARIABLES, errorMessage, kafkaClientSecurity } from '@eda-harness/core';
 import type { KafkaSecuritySettings } from '@eda-harness/core';
 import { checkKafkaSecurity, type KafkaSecurityMode } from '@eda-harness/environment';
@@ -30,12 +32,15 @@ function scenarioList(indent: string, width = 96): string {
 
 const secs = (ms: number): string => String(ms / 1000);
 
-export const CHAOS_HELP = `Usage: eda-harness chaos <list|run> [options]
+export const CHAOS_HELP = `Usage: eda-harness chaos <list|run|check> [options]
 
   list                        the scenarios: system, what each needs, what it does (--json for JSON)
   run [scenario|glob …]       run scenarios one after another (none given = all of them); each starts
                               its own brokers (native processes, containers, or the services named by
                               KAFKA_BROKERS / AMQP_URL) and stops them afterwards
+  check <history.jsonl …>     re-check saved histories: the scenario's invariants run again on every
+                              recorded operation, with the verdicts printed as the run printed them
+                              (--json for JSON); no broker is started
 
 Scenarios (globs such as kafka-* or *-poison-messages select several):
 ${scenarioList('  ')}
@@ -76,13 +81,21 @@ Reports (in --report-dir):
   chaos-report.json    everything observed: counts, fault windows, invariants, timeline, client events
   chaos-junit.xml      a test suite per scenario, a test case per invariant, for CI test reporting
   chaos-report.html    a self-contained page with the timeline and the verdicts
+  <scenario>.history.jsonl
+                       the complete history, written as the scenario runs: every send attempted,
+                       acknowledged or failed, every delivery, fault start and end, client event,
+                       span and alert state, one JSON object a line; the verdicts are computed from
+                       it, and \`eda-harness chaos check\` computes them again from the saved file
 
 Progress goes to stderr, the summary (or --json) to stdout. Exit code 0 when every scenario
 passed, 1 when any failed, 2 on a usage error. Ctrl-C stops the brokers the scenarios started.
+check: 0 when every history passes, 1 when an invariant fails (or the run did not reach its end),
+2 when a file is missing or not a history (the message names the line and what is wrong).
 
 Example:
   eda-harness chaos list
-  eda-harness chaos run kafka-broker-kill 'rabbitmq-*' --fault 3 --report-dir out/chaos`;
+  eda-harness chaos run kafka-broker-kill 'rabbitmq-*' --fault 3 --report-dir out/chaos
+  eda-harness chaos check out/chaos/kafka-broker-kill.history.jsonl`;
 
 /** "Kafka ×1 + Toxiproxy", "Kafka ×3", "RabbitMQ". */
 export function describeNeeds(needs: EnvironmentNeeds): string {
@@ -221,7 +234,8 @@ async function run(argv: string[]): Promise<number> {
   });
   for (const [i, name] of names.entries()) {
     stderrProgress(`scenario ${i + 1}/${names.length}: ${name}`);
-    const result = await scenarioByName(name).withTiming(flags.timing).run({ progress: stderrProgress, ...securityOptions });
+    const historyPath = join(flags.reportDir, historyFileName(name));
+    const result = await scenarioByName(name).withTiming(flags.timing).run({ progress: stderrProgress, ...securityOptions, historyPath, harnessVersion: `eda-harness ${packageVersion()}` });
     const why = result.error === undefined ? '' : ` (${result.error})`;
     stderrProgress(`scenario ${i + 1}/${names.length}: ${name} ${result.passed ? 'passed' : 'FAILED'} in ${(result.durationMs / 1000).toFixed(1)} s${why}`);
     results.push(result);
@@ -233,8 +247,22 @@ async function run(argv: string[]): Promise<number> {
   const paths = writeReports(report, flags.reportDir);
   if (flags.json) process.stdout.write(renderJson(report));
   else console.log(summarize(report));
-  console.error(`Reports:\n  ${paths.json}\n  ${paths.junit}\n  ${paths.html}`);
+  const histories = results.flatMap((r) => (r.history === undefined ? [] : [r.history]));
+  console.error(`Reports:\n  ${[paths.json, paths.junit, paths.html, ...histories].join('\n  ')}`);
   return report.passed ? 0 : 1;
+}
+
+/** `chaos check <history.jsonl …>`: every file is read first, so a bad one fails before any verdict. */
+function check(argv: string[]): number {
+  const { values, positionals } = parseFlags({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  if (positionals.length === 0) {
+    throw new ConfigError('chaos check needs the history files to check', { hint: 'e.g. eda-harness chaos check chaos-report/kafka-broker-restart.history.jsonl (chaos run writes one per scenario into --report-dir)' });
+  }
+  for (const p of positionals) if (p.trim() === '') throw new ConfigError("chaos check: a history path is ''", { hint: 'name a <scenario>.history.jsonl file' });
+  const checks: HistoryCheck[] = positionals.map((p) => checkHistoryFile(p));
+  if (values.json) process.stdout.write(checksJson(checks));
+  else console.log(summarizeChecks(checks));
+  return checks.every((c) => c.passed) ? 0 : 1;
 }
 
 export async function chaosCommand(argv: string[]): Promise<number> {
@@ -248,6 +276,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       return list(rest);
     case 'run':
       return run(rest);
+    case 'check':
+      return check(rest);
     default:
       console.error(sub ? `unknown chaos subcommand "${sub}"\n\n${CHAOS_HELP}` : CHAOS_HELP);
       return 2;

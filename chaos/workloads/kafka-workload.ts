@@ -5,7 +5,7 @@ import { errorMessage } from '@eda-harness/core';
 import { instrumentKafka } from '@eda-harness/instrumentation';
 import { kafkaClientOptions, kafkaConnectionOf } from '../kafka-connection';
 import type { ChaosWorkload, MessageId, RunningWorkload, WorkloadContext } from '../types';
-import { POISON_BODY, SETTLE_TIMEOUT_MS, checkRate, goodBody, headersOf, isPoison, poisonSender, recorder, senders, type WorkloadOptions } from './traffic';
+import { POISON_BODY, SETTLE_TIMEOUT_MS, checkRate, goodBody, headersOf, isPoison, poisonSender, recorder, senders, type SendPlacement, type WorkloadOptions } from './traffic';
 
 export interface KafkaWorkloadOptions extends WorkloadOptions {
   /** Partitions of the workload's topic (default 3). */
@@ -32,7 +32,7 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
   const topic = `${ctx.prefix}.orders`;
   const dlq = `${topic}.dlq`;
   const clientId = `chaos-${ctx.prefix}`;
-  const rec = recorder();
+  const rec = recorder(ctx.history, topic);
   const kafka = instrumentKafka(
     new Kafka({
       clientId,
@@ -96,17 +96,18 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
   try {
     await supervise(`${ctx.prefix}-orders`, topic, {
       eachMessage: async ({ partition, message }) => {
+        const consumer = `${ctx.prefix}-orders`;
         if (isPoison(message.value)) {
           // Dead-letter it; if that fails the handler throws and kafkajs redelivers (at least once).
           await producer.send({ topic: dlq, acks: -1, messages: [{ key: message.key, value: message.value, headers: message.headers ?? {} }] });
           return;
         }
         if (o.processingMs > 0) await delay(o.processingMs);
-        rec.delivery(message.headers, { partition, redelivered: false, deadLettered: false });
+        rec.delivery(message.headers, { consumer, partition, offset: message.offset, redelivered: false, deadLettered: false });
       },
     });
     await supervise(`${ctx.prefix}-dlq-reader`, dlq, {
-      eachMessage: async ({ partition, message }) => void rec.delivery(message.headers, { partition, redelivered: false, deadLettered: true }),
+      eachMessage: async ({ partition, message }) => void rec.delivery(message.headers, { consumer: `${ctx.prefix}-dlq-reader`, partition, offset: message.offset, redelivered: false, deadLettered: true }),
     });
   } catch (err) {
     // Half started: disconnect what did start, or its sockets and timers outlive the scenario.
@@ -117,8 +118,9 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
   }
 
   // Good messages wait at most SETTLE_TIMEOUT_MS for their acknowledgement; poison ones keep kafkajs's default.
-  const produce = async (m: MessageId, body: string, options: { timeout?: number } = {}): Promise<void> => {
-    await producer.send({ topic, acks: -1, ...options, messages: [{ key: m.key, value: body, headers: headersOf(m) }] });
+  const produce = async (m: MessageId, body: string, options: { timeout?: number } = {}): Promise<SendPlacement> => {
+    const [meta] = await producer.send({ topic, acks: -1, ...options, messages: [{ key: m.key, value: body, headers: headersOf(m) }] });
+    return meta ? { partition: meta.partition, ...(meta.baseOffset === undefined ? {} : { offset: meta.baseOffset }) } : {};
   };
   const loops = senders(o.keys, o.rate, ctx.prefix, (m) => produce(m, goodBody(m), { timeout: SETTLE_TIMEOUT_MS }), rec);
   const sendPoison = poisonSender(ctx.prefix, rec, (m) => produce(m, POISON_BODY));

@@ -103,7 +103,7 @@ async function startRabbitMqWorkload(
 ): Promise<RunningWorkload> {
   const url = ctx.env.getAmqpUrl();
   const names: RabbitNames = { queue: `${ctx.prefix}.work`, dlx: `${ctx.prefix}.dlx`, dlq: `${ctx.prefix}.work.dlq` };
-  const rec = recorder();
+  const rec = recorder(ctx.history, names.queue);
   const instrumentation = { tracerProvider: ctx.tracerProvider, registry: ctx.registry, logger: { warn: (m: string) => rec.event('connection', `instrumentation: ${m}`) } };
 
   let publishChannel: ConfirmChannel | undefined;
@@ -143,11 +143,11 @@ async function startRabbitMqWorkload(
       return;
     }
     if (o.processingMs > 0) await delay(o.processingMs);
-    rec.delivery(msg.properties.headers, { partition: undefined, redelivered: msg.fields.redelivered, deadLettered: false });
+    rec.delivery(msg.properties.headers, { consumer: 'consumer', partition: undefined, redelivered: msg.fields.redelivered, deadLettered: false });
     ch.ack(msg);
   });
   const dlqReader = consume(names.dlq, true, async (ch, msg) => {
-    rec.delivery(msg.properties.headers, { partition: undefined, redelivered: msg.fields.redelivered, deadLettered: true });
+    rec.delivery(msg.properties.headers, { consumer: 'dlq reader', partition: undefined, redelivered: msg.fields.redelivered, deadLettered: true });
     ch.ack(msg);
   });
   // amqplib has no connect retry of its own and ours retries for ever: bound the first connection.

@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, errorMessage } from '@eda-harness/core';
 import { extractContext, readHeader } from '@eda-harness/instrumentation';
+import type { HistoryRecord } from '../history/format';
 import type { ClientEvent, ConsumedMessage, MessageId, SentMessage } from '../types';
 
 /**
@@ -43,34 +44,52 @@ export function isPoison(body: Buffer | null): boolean {
   }
 }
 
-/** The bookkeeping shared by both workloads. */
-export function recorder() {
+/** Where the broker put an acknowledged message, when it says (a Kafka partition and offset). */
+export interface SendPlacement {
+  readonly partition?: number;
+  readonly offset?: string;
+}
+
+/**
+ * The bookkeeping shared by both workloads: what was sent and seen, in memory, and each operation
+ * as it happens to `history` (the scenario's history log) when given.
+ */
+export function recorder(history?: (record: HistoryRecord) => void, destination = '') {
   const sent: SentMessage[] = [];
   const consumed: ConsumedMessage[] = [];
   const events: ClientEvent[] = [];
+  const log = history ?? (() => undefined);
   return {
     sent,
     consumed,
     events,
     event(where: ClientEvent['where'], message: string): void {
-      events.push({ atMs: Date.now(), where, message });
+      const atMs = Date.now();
+      events.push({ atMs, where, message });
+      log({ type: 'event', t: atMs, where, message });
     },
     /**
      * Sends one message through `send` and records it once it settled (acknowledged or failed).
      * A failed send is recorded, its fate unknown, and not rethrown: the caller moves on.
      */
-    async send(m: MessageId, poison: boolean, send: (m: MessageId) => Promise<void>): Promise<void> {
+    async send(m: MessageId, poison: boolean, send: (m: MessageId) => Promise<void | SendPlacement>): Promise<void> {
       const sentAtMs = Date.now();
+      log({ type: 'send', t: sentAtMs, id: m.id, key: m.key, seq: m.seq, poison, destination });
       let err: unknown;
+      let placement: void | SendPlacement = undefined;
       try {
-        await send(m);
+        placement = await send(m);
       } catch (e) {
         err = e ?? new Error('send failed');
       }
-      sent.push({ ...m, sentAtMs, poison, ackedAtMs: err === undefined ? Date.now() : undefined, error: err === undefined ? undefined : errorMessage(err) });
+      const settledMs = Date.now();
+      const error = err === undefined ? undefined : errorMessage(err);
+      sent.push({ ...m, sentAtMs, poison, ackedAtMs: err === undefined ? settledMs : undefined, error });
+      if (error === undefined) log({ type: 'send-ack', t: settledMs, id: m.id, ...(placement ?? {}) });
+      else log({ type: 'send-failed', t: settledMs, id: m.id, error });
     },
     /** Records one delivery from its headers; undefined when the message is not the workload's. */
-    delivery(headers: unknown, extra: { partition: number | undefined; redelivered: boolean; deadLettered: boolean }): ConsumedMessage | undefined {
+    delivery(headers: unknown, extra: { consumer: string; partition: number | undefined; offset?: string; redelivered: boolean; deadLettered: boolean }): ConsumedMessage | undefined {
       const id = readHeader(headers, HEADER.ID);
       if (id === undefined) return undefined;
       const sc = trace.getSpanContext(extractContext(headers));
@@ -86,6 +105,9 @@ export function recorder() {
         deadLettered: extra.deadLettered,
       };
       consumed.push(c);
+      const where = { ...(c.partition === undefined ? {} : { partition: c.partition }), ...(extra.offset === undefined ? {} : { offset: extra.offset }) };
+      const traceIds = { ...(c.producerTraceId === undefined ? {} : { traceId: c.producerTraceId }), ...(c.producerSpanId === undefined ? {} : { spanId: c.producerSpanId }) };
+      log({ type: 'delivery', t: c.atMs, id, key: c.key, seq: c.seq, consumer: extra.consumer, ...where, redelivered: c.redelivered, deadLettered: c.deadLettered, ...traceIds });
       return c;
     },
   };
@@ -97,7 +119,7 @@ export type Recorder = ReturnType<typeof recorder>;
  * One sender per key: send, wait until settled, pace to the target rate, repeat. A failed send is
  * recorded (its fate unknown) and the key moves on, as a service would after giving up.
  */
-export function senders(keys: number, messagesPerSecond: number, prefix: string, send: (m: MessageId) => Promise<void>, rec: Recorder) {
+export function senders(keys: number, messagesPerSecond: number, prefix: string, send: (m: MessageId) => Promise<void | SendPlacement>, rec: Recorder) {
   let sending = true;
   const intervalMs = (keys / messagesPerSecond) * 1000;
   const loops = Array.from({ length: keys }, async (_, k) => {
@@ -120,7 +142,7 @@ export function senders(keys: number, messagesPerSecond: number, prefix: string,
 }
 
 /** Sends malformed messages (key `poison`) one by one through `send`, each recorded as poison with its fate. */
-export function poisonSender(prefix: string, rec: Recorder, send: (m: MessageId) => Promise<void>): (count: number) => Promise<void> {
+export function poisonSender(prefix: string, rec: Recorder, send: (m: MessageId) => Promise<void | SendPlacement>): (count: number) => Promise<void> {
   let next = 0;
   return async (count) => {
     for (let i = 0; i < count; i++) {
