@@ -222,6 +222,10 @@ describe('helm template', () => {
     ['a mechanism the exporter cannot speak this way', ['--set', 'kafka.sasl.enabled=true', '--set', 'kafka.sasl.existingSecret=s', '--set', 'kafka.sasl.mechanism=gssapi'], 'kafka.sasl.mechanism "gssapi" is not one of'],
     ['a client certificate without TLS', ['--set', 'kafka.tls.clientSecret=c'], 'kafka.tls.clientSecret is set but kafka.tls.enabled is false'],
     ['two replicas', ['--set', 'replicaCount=2'], 'replicaCount is 2: two exporters reading the same brokers'],
+    // values.schema.json: a misspelt key or a wrong type is refused before any template runs.
+    ['a misspelt key', ['--set', 'serviceMonitors.enabled=false'], "additional properties 'serviceMonitors' not allowed"],
+    ['a port that is not a number', ['--set', 'port=metrics'], "at '/port': got string, want integer"],
+    ['labels that are not strings', ['--set-json', 'prometheusRule.labels={"release":true}'], "at '/prometheusRule/labels/release': got boolean, want string"],
   ])('refuses %s with a message saying what to do', (_what, args, message) => {
     const res = helm(['template', 'x', chart, ...MINIMAL, ...args]);
     expect(res.code).not.toBe(0);
@@ -341,5 +345,11 @@ describe('the rendered container against a SCRAM-SHA-512 + TLS Kafka', () => {
     expect(health).toMatchObject({ target: 'kafka', cluster: 'prod-eu', up: true });
     const metrics = await (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text();
     expect(metrics).toMatch(/^eda_exporter_up\{[^}]*target="kafka"[^}]*\} 1$/m);
+    // The rendered memory limit leaves room over what this exporter uses (one small cluster here;
+    // the values' comment has the figures at 200 and 2,000 groups).
+    const rssBytes = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) * 1024;
+    const limit = /^(\d+)Mi$/.exec(container.resources.limits['memory'] ?? '');
+    expect(rssBytes).toBeGreaterThan(0);
+    expect(rssBytes).toBeLessThan(Number(limit?.[1]) * 1024 * 1024);
   }, 240_000);
 });
