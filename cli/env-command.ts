@@ -29,8 +29,9 @@ export const ENV_HELP = `Usage: eda-harness env <up|status|down|provision> [opti
              process is signalled only while it is the one \`env up\` started (same pid, same
              kernel start time, same user), and a state file that is unreadable, stale or not
              private to you is refused (exit 2) with nothing signalled or deleted
-  provision  install everything the native provider needs (apt packages, Kafka jars, Toxiproxy)
-             without starting anything; later runs reuse the caches
+  provision  install everything the native provider and the tests need (apt packages, Kafka
+             jars, Toxiproxy, promtool 3, Helm) without starting anything; later runs reuse
+             the caches
 
 Options for up:
   --kafka <n>          Kafka nodes: 0, 1 (default) or 3 (replication factor 3, min.insync.replicas 2)
