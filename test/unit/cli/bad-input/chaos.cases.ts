@@ -9,7 +9,7 @@ const noBrokers = { EDA_HARNESS_PROVIDER: 'external', KAFKA_BROKERS: '127.0.0.1:
 const run = (...args: string[]): string[] => ['chaos', 'run', 'rabbitmq-restart', ...args];
 
 const cases0: readonly Omit<BadInputCase, 'env'>[] = [
-  { name: 'no subcommand prints the usage', argv: ['chaos'], exit: 2, message: 'Usage: eda-harness chaos <list|run>' },
+  { name: 'no subcommand prints the usage', argv: ['chaos'], exit: 2, message: 'Usage: eda-harness chaos <list|run|check>' },
   { name: 'an unknown subcommand', argv: ['chaos', 'explode'], exit: 2, message: 'unknown chaos subcommand "explode"' },
   // list
   { name: 'list --bogus', argv: ['chaos', 'list', '--bogus'], exit: 2, message: "Unknown option '--bogus'" },
@@ -41,6 +41,49 @@ const cases0: readonly Omit<BadInputCase, 'env'>[] = [
   { name: '--report-dir without a value', argv: run('--report-dir'), exit: 2, message: "Option '--report-dir <value>' argument missing" },
 ];
 
+/** A one-message history (header, send, ack, delivery, end) for the `chaos check` cases; `drop` leaves a record type out. */
+function history(o: { version?: number; drop?: string; extra?: string } = {}): string {
+  const t = 1_700_000_000_000;
+  const header = {
+    type: 'header',
+    format: 'eda-harness.chaos-history',
+    version: o.version ?? 1,
+    scenario: 'hand-made',
+    description: 'one message',
+    system: 'kafka',
+    startedAt: new Date(t).toISOString(),
+    config: { timing: { warmupMs: 0, faultMs: 0, recoveryMs: 0, drainTimeoutMs: 0 }, recoveryLimitMs: 45_000, workload: 'w', faults: [], invariants: [{ name: 'no acknowledged message lost', spec: { factory: 'noAckedLoss', args: [] } }], alertPack: false },
+    environment: { needs: { kafkaNodes: 1 }, provided: 'own' },
+    harness: { version: 'test', node: 'v20', platform: 'linux' },
+  };
+  const records = [
+    { type: 'scenario-start', t },
+    { type: 'send', t: t + 1, id: 'msg-1', key: 'k0', seq: 0, poison: false, destination: 'orders' },
+    { type: 'send-ack', t: t + 2, id: 'msg-1', partition: 0, offset: '0' },
+    { type: 'delivery', t: t + 3, id: 'msg-1', key: 'k0', seq: 0, consumer: 'g', partition: 0, offset: '0', redelivered: false, deadLettered: false },
+    { type: 'scenario-end', t: t + 4, alertsWatched: false },
+  ].filter((r) => r.type !== o.drop);
+  return [header, ...records].map((r) => JSON.stringify(r)).join('\n') + '\n' + (o.extra ?? '');
+}
+
+const checkCases: readonly Omit<BadInputCase, 'env'>[] = [
+  { name: 'check with no history', argv: ['chaos', 'check'], exit: 2, message: 'chaos check needs the history files to check' },
+  { name: "check ''", argv: ['chaos', 'check', ''], exit: 2, message: "chaos check: a history path is ''" },
+  { name: 'check --bogus', argv: ['chaos', 'check', 'h.jsonl', '--bogus'], exit: 2, message: "Unknown option '--bogus'" },
+  { name: 'check --json with a value', argv: ['chaos', 'check', '--json=1', 'h.jsonl'], exit: 2, message: "Option '--json' does not take an argument" },
+  { name: 'check a missing file', argv: ['chaos', 'check', '{dir}/nope.history.jsonl'], exit: 2, message: 'Cannot read the history {dir}/nope.history.jsonl: no such file' },
+  { name: 'check a folder', argv: ['chaos', 'check', '{dir}/out'], files: { 'out/keep': '' }, exit: 2, message: 'Cannot read the history {dir}/out: it is a folder' },
+  { name: 'check an empty file', argv: ['chaos', 'check', '{dir}/h.jsonl'], files: { 'h.jsonl': '' }, exit: 2, message: '{dir}/h.jsonl is empty: it is not a chaos history' },
+  { name: 'check a file that is not a history', argv: ['chaos', 'check', '{dir}/report.json'], files: { 'report.json': '{"tool":"eda-harness"}\n' }, exit: 2, message: '{dir}/report.json, line 1: the first line must be the history header' },
+  { name: 'check a truncated line', argv: ['chaos', 'check', '{dir}/h.jsonl'], files: { 'h.jsonl': history({ extra: '{"type":"delivery","t":17' }) }, exit: 2, message: '{dir}/h.jsonl, line 7: not valid JSON' },
+  { name: 'check a record with a field of the wrong type', argv: ['chaos', 'check', '{dir}/h.jsonl'], files: { 'h.jsonl': history({ extra: '{"type":"send-ack","t":"soon","id":"m"}\n' }) }, exit: 2, message: '{dir}/h.jsonl, line 7: send-ack record: field "t" must be a number, got a string' },
+  { name: 'check an unknown format version', argv: ['chaos', 'check', '{dir}/h.jsonl'], files: { 'h.jsonl': history({ version: 7 }) }, exit: 2, message: '{dir}/h.jsonl, line 1: unknown history format version 7 (this eda-harness reads version 1)' },
+  { name: 'check one good and one missing file fails before any verdict', argv: ['chaos', 'check', '{dir}/h.jsonl', '{dir}/gone.jsonl'], files: { 'h.jsonl': history() }, exit: 2, message: 'Cannot read the history {dir}/gone.jsonl: no such file' },
+  { name: 'check a history that passes', argv: ['chaos', 'check', '{dir}/h.jsonl'], files: { 'h.jsonl': history() }, exit: 0, message: '✓ no acknowledged message lost: all 1 acknowledged messages were consumed' },
+  { name: 'check --json', argv: ['chaos', 'check', '--json', '{dir}/h.jsonl'], files: { 'h.jsonl': history() }, exit: 0, message: '"passed": true' },
+  { name: 'check a history with a delivery removed', argv: ['chaos', 'check', '{dir}/h.jsonl'], files: { 'h.jsonl': history({ drop: 'delivery' }) }, exit: 1, message: '- msg-1 (key k0, seq 0, sent at +1 ms)' },
+];
+
 /** The Kafka TLS / SASL variables of a cluster the user runs, checked (files read) before any scenario starts. */
 const securityCases: readonly BadInputCase[] = [
   { name: 'KAFKA_SECURITY_PROTOCOL=tls', argv: run(), env: { ...noBrokers, KAFKA_SECURITY_PROTOCOL: 'tls' }, exit: 2, message: 'KAFKA_SECURITY_PROTOCOL must be one of plaintext, ssl, sasl_plaintext, sasl_ssl (got "tls")' },
@@ -60,4 +103,4 @@ const securityCases: readonly BadInputCase[] = [
   },
 ];
 
-export const cases: readonly BadInputCase[] = [...cases0.map((c) => ({ ...c, env: noBrokers })), ...securityCases];
+export const cases: readonly BadInputCase[] = [...[...cases0, ...checkCases].map((c) => ({ ...c, env: noBrokers })), ...securityCases];
