@@ -5,6 +5,7 @@ import type { Registry, RegistryContentType } from 'prom-client';
 import { serveMetrics } from './telemetry/metrics-server';
 import type { MetricsServer } from './telemetry/metrics-server';
 import { startTracePipeline } from './telemetry/trace-pipeline';
+import { registerServiceInfo, resolveServiceName } from './telemetry/service-info';
 
 /**
  * Default port of /metrics: next to Prometheus' 9464 (which the OpenTelemetry Prometheus exporter
@@ -33,6 +34,14 @@ export interface TelemetryOptions {
   readonly metricsPath?: string;
   /** Registry to serve (default prom-client's global one, which the wrappers use by default). */
   readonly registry?: Registry<RegistryContentType>;
+  /**
+   * Writes `eda_service_info{service_name="<service.name>"} 1` into the registry (default true): the
+   * dashboards join it on the scrape target to name the service behind the instrumentation's series.
+   * The name is the spans' `service.name` (OTEL_SERVICE_NAME, then OTEL_RESOURCE_ATTRIBUTES, then
+   * `serviceName`). One series, written once; no other metric of the registry gets a label.
+   * false: no info series (the dashboards fall back to a `service_name` label on the series, then the job).
+   */
+  readonly serviceInfo?: boolean;
   /**
    * Span exporter, batched with the OTEL_BSP_* settings. Default: the exporters the OpenTelemetry
    * SDK builds from the environment, by its rules: OTEL_TRACES_EXPORTER (default otlp), and for
@@ -72,12 +81,15 @@ function metricsHostOf(options: TelemetryOptions): string {
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<TelemetryHandle> {
   const registry = options.registry ?? globalRegister;
+  // Before anything starts: a name clash in the registry is an error with nothing to undo.
+  const removeServiceInfo = options.serviceInfo === false ? undefined : registerServiceInfo(registry, resolveServiceName(options.serviceName));
   const pipeline = startTracePipeline(options);
   let server: MetricsServer | undefined;
   if (options.metricsPort !== false) {
     try {
       server = await serveMetrics(registry, { host: metricsHostOf(options), port: options.metricsPort ?? DEFAULT_METRICS_PORT, path: options.metricsPath ?? '/metrics' });
     } catch (err) {
+      removeServiceInfo?.();
       await pipeline.shutdown().catch(() => undefined);
       throw err;
     }
@@ -85,7 +97,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
 
   let stopped: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
-    stopped ??= Promise.all([pipeline.shutdown(), server?.close()]).then(() => undefined);
+    stopped ??= Promise.all([pipeline.shutdown(), server?.close()]).then(() => removeServiceInfo?.());
     return stopped;
   };
   return {

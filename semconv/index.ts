@@ -17,4 +17,5 @@ export * from './span-names';
 export * from './headers';
 export * from './metrics';
 export * from './spans';
+export * from './service-info';
 export { renderTelemetryTables } from './telemetry-tables';
