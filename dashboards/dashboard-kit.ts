@@ -17,7 +17,7 @@ import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as HeatmapPanel } from '@grafana/grafana-foundation-sdk/heatmap';
 import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { VisibilityMode, type DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
-import { RESOURCE_LABEL } from '@eda-harness/semconv';
+import { RESOURCE_LABEL, SERVICE_INFO_JOIN_LABELS, SERVICE_INFO_METRIC } from '@eda-harness/semconv';
 
 /**
  * Shared building blocks for the eda-harness dashboards: one datasource variable, label-value
@@ -71,25 +71,48 @@ export function clusterVariable(o: ResolvedDashboardOptions, metric: string, fil
 }
 
 /**
- * The label naming an instrumented service: OpenTelemetry's `service_name` (promoted from
- * `service.name` by OTLP ingestion or a relabel rule) where a series has it, else the scrape `job`
- * (which under Kubernetes is the scrape configuration's name, not the service's).
+ * The label naming an instrumented service: OpenTelemetry's `service_name`. A series gets it from
+ * the process's info series (`eda_service_info{service_name} 1`, written by startTelemetry and
+ * joined on the scrape target), or carries it itself (OTLP ingestion or a relabel rule promoted
+ * `service.name`). A series with neither falls back to the scrape `job`, which under Kubernetes
+ * is the scrape configuration's name, not the service's.
  */
 export const SERVICE_LABEL = RESOURCE_LABEL.SERVICE_NAME;
 
-/** `metric{matchers}` for the series of the services in `$service`: by service_name, or by job where service_name is absent. */
-export function serviceSeries(metric: string, matchers: string, wrap: (selector: string) => string = (s) => s): string {
+const INFO = SERVICE_INFO_METRIC.name;
+const ON_TARGET = `on (${SERVICE_INFO_JOIN_LABELS.join(', ')})`;
+
+/**
+ * `metric{matchers}` for the series of the services in `$service`, in three disjoint parts: series
+ * carrying service_name themselves; series without it, named by their target's eda_service_info;
+ * series of targets without an info series, by job. `infoMatchers` filter the info series (the
+ * cluster matcher: it carries the same target labels as the series it names).
+ */
+export function serviceSeries(metric: string, matchers: string, wrap: (selector: string) => string = (s) => s, infoMatchers = ''): string {
   const extra = matchers ? `, ${matchers}` : '';
-  return `(${wrap(`${metric}{${SERVICE_LABEL}=~"$service"${extra}}`)} or ${wrap(`${metric}{${SERVICE_LABEL}="", job=~"$service"${extra}}`)})`;
+  const info = (svc: string) => {
+    const m = [svc, infoMatchers].filter(Boolean).join(', ');
+    return m ? `${INFO}{${m}}` : INFO;
+  };
+  const own = wrap(`${metric}{${SERVICE_LABEL}=~"$service"${extra}}`);
+  const named = `${wrap(`${metric}{${SERVICE_LABEL}=""${extra}}`)} * ${ON_TARGET} group_left (${SERVICE_LABEL}) ${info(`${SERVICE_LABEL}=~"$service"`)}`;
+  const byJob = `${wrap(`${metric}{${SERVICE_LABEL}="", job=~"$service"${extra}}`)} unless ${ON_TARGET} ${info('')}`;
+  return `(${own} or (${named}) or (${byJob}))`;
 }
 
 /**
- * The `service` variable: service_name where the series carry it, else job (see SERVICE_LABEL).
- * Grafana reads the values from an instant query through the regex.
+ * The `service` variable: service_name where the series carry it, else their target's
+ * eda_service_info, else job (see SERVICE_LABEL). Grafana reads the values from an instant query
+ * through the regex.
  */
-export function serviceVariable(metric: string, filter = ''): QueryVariableBuilder {
+export function serviceVariable(metric: string, filter = '', infoMatchers = ''): QueryVariableBuilder {
   const f = filter ? `, ${filter}` : '';
-  const query = `query_result(count by (${SERVICE_LABEL}) (label_replace(${metric}{${SERVICE_LABEL}=""${f}}, "${SERVICE_LABEL}", "$1", "job", "(.+)") or ${metric}{${SERVICE_LABEL}!=""${f}}))`;
+  const info = `${INFO}${infoMatchers ? `{${infoMatchers}}` : ''}`;
+  const unnamed = `group by (${SERVICE_INFO_JOIN_LABELS.join(', ')}) (${metric}{${SERVICE_LABEL}=""${f}})`;
+  const query =
+    `query_result(count by (${SERVICE_LABEL}) (${metric}{${SERVICE_LABEL}!=""${f}}` +
+    ` or (${unnamed} * ${ON_TARGET} group_left (${SERVICE_LABEL}) ${info})` +
+    ` or label_replace(${unnamed} unless ${ON_TARGET} ${info}, "${SERVICE_LABEL}", "$1", "job", "(.+)")))`;
   return new QueryVariableBuilder('service')
     .label('Service')
     .datasource(DATASOURCE)

@@ -18,10 +18,10 @@ export function abandonedGroups(o: ResolvedDashboardOptions): string {
 export function messagingOverview(o: ResolvedDashboardOptions): Dashboard {
   const C = o.clusterLabel;
   const cm = clusterMatchers(o);
-  // Instrumented services by service_name, or by scrape job where a series has none (serviceSeries).
+  // Instrumented services by service_name: their own, their target's eda_service_info, else the scrape job (serviceSeries).
   const app = `${cm.instrumentation}, ${L.MESSAGING_DESTINATION_NAME}=~"$destination"`;
-  const sel = (metric: string, extra = '') => serviceSeries(metric, extra ? `${app}, ${extra}` : app);
-  const rate = (metric: string, extra = '') => serviceSeries(metric, extra ? `${app}, ${extra}` : app, (s) => `rate(${s}[$__rate_interval])`);
+  const sel = (metric: string, extra = '') => serviceSeries(metric, extra ? `${app}, ${extra}` : app, undefined, cm.instrumentation);
+  const rate = (metric: string, extra = '') => serviceSeries(metric, extra ? `${app}, ${extra}` : app, (s) => `rate(${s}[$__rate_interval])`, cm.instrumentation);
   const processed = `${L.STAGE}="${E2E_STAGE.PROCESSED}"`;
   const e2eBucket = `${METRIC.E2E_LATENCY.name}_bucket`;
   const quantile = (q: number) => ({

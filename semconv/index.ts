@@ -18,4 +18,5 @@ export * from './headers';
 export * from './metrics';
 export * from './spans';
 export * from './service-info';
+export * from './bucket-bound';
 export { renderTelemetryTables } from './telemetry-tables';

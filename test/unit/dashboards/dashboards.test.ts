@@ -2,8 +2,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { allDashboards, dashboardFiles, dashboardQueries, dashboardVariableQueries } from '../../../dashboards/dashboard-files';
 import { PROMETHEUS_BUILTIN_METRICS, referenceProblems, type KnownMetric } from '../../../alerts/promql-references';
-import { METRICS } from '../../../semconv/index';
-import { resolveDashboardOptions } from '../../../dashboards/dashboard-kit';
+import { METRICS, RESOURCE_LABEL, SERVICE_INFO_METRIC, singleSpellingLeMatchers } from '../../../semconv/index';
+import { DEFAULT_DASHBOARD_OPTIONS, resolveDashboardOptions, serviceSeries } from '../../../dashboards/dashboard-kit';
+import { DEFAULT_CLUSTER_LABEL } from '../../../exporter/index';
 
 const root = join(__dirname, '..', '..', '..');
 /**
@@ -11,8 +12,9 @@ const root = join(__dirname, '..', '..', '..');
  * exporter adds the cluster label to every series it writes; instrumentation series may carry
  * service_name (OTel service.name promoted by OTLP ingestion or relabelling) and cluster as target labels.
  */
+const withInfo = METRICS.some((m) => m.name === SERVICE_INFO_METRIC.name) ? METRICS : [...METRICS, SERVICE_INFO_METRIC];
 const exported: KnownMetric[] = [
-  ...METRICS.map((m) => ({ ...m, labels: [...m.labels, 'cluster', ...(m.producedBy === 'instrumentation' ? ['service_name'] : [])] })),
+  ...withInfo.map((m) => ({ ...m, labels: [...m.labels, 'cluster', ...(m.producedBy === 'instrumentation' ? ['service_name'] : [])] })),
   ...PROMETHEUS_BUILTIN_METRICS.map((m) => ({ ...m, labels: [...m.labels, 'cluster'] })),
 ];
 const exporterMetric = new Set(METRICS.filter((m) => m.producedBy === 'exporter').map((m) => m.name));
@@ -172,22 +174,48 @@ describe('dashboards', () => {
     }
   });
 
-  it('$service selects by service_name, falling back to the scrape job only for series without one', () => {
+  it('$service selects by service_name: the series\' own, else their target\'s eda_service_info, else the scrape job', () => {
+    expect(serviceSeries('m', 'a="1"', (x) => `rate(${x}[5m])`, 'cluster=~"$cluster|"')).toBe(
+      '(rate(m{service_name=~"$service", a="1"}[5m])' +
+        ' or (rate(m{service_name="", a="1"}[5m]) * on (job, instance) group_left (service_name) eda_service_info{service_name=~"$service", cluster=~"$cluster|"})' +
+        ' or (rate(m{service_name="", job=~"$service", a="1"}[5m]) unless on (job, instance) eda_service_info{cluster=~"$cluster|"}))',
+    );
     const overview = dashboardQueries().filter((q) => q.dashboard === 'messaging-overview');
     const bySvc = overview.filter((q) => q.expr.includes('$service'));
     expect(bySvc.length).toBeGreaterThanOrEqual(8);
+    const join = 'on (job, instance) group_left (service_name) eda_service_info{service_name=~"$service", cluster=~"$cluster|"}';
+    const unlessNamed = 'unless on (job, instance) eda_service_info{cluster=~"$cluster|"}';
     for (const q of bySvc) {
-      const sels = selectors(q.expr).filter((s) => s.matchers.includes('$service'));
-      for (const s of sels) expect({ panel: q.panel, matchers: s.matchers }).toEqual({ panel: q.panel, matchers: expect.stringMatching(/^(service_name=~"\$service"|service_name="", job=~"\$service"), /) });
-      // Each service_name selector has its job fallback twin with the same other matchers.
-      const primary = sels.filter((s) => s.matchers.startsWith('service_name=~'));
-      expect(sels.length).toBe(primary.length * 2);
-      for (const s of primary) expect(sels).toContainEqual({ metric: s.metric, matchers: s.matchers.replace('service_name=~"$service"', 'service_name="", job=~"$service"') });
+      const sels = selectors(q.expr).filter((s) => s.metric !== SERVICE_INFO_METRIC.name && s.matchers.startsWith('service_name'));
+      const primary = sels.filter((s) => s.matchers.startsWith('service_name=~"$service", '));
+      expect({ panel: q.panel, primary: primary.length > 0 }).toEqual({ panel: q.panel, primary: true });
+      // Each own-label selector has its info-joined twin and its job twin, with the same other matchers.
+      expect(sels.length).toBe(primary.length * 3);
+      for (const s of primary) {
+        expect(sels).toContainEqual({ metric: s.metric, matchers: s.matchers.replace('service_name=~"$service"', 'service_name=""') });
+        expect(sels).toContainEqual({ metric: s.metric, matchers: s.matchers.replace('service_name=~"$service"', 'service_name="", job=~"$service"') });
+      }
+      expect({ panel: q.panel, joins: q.expr.split(join).length - 1, unless: q.expr.split(unlessNamed).length - 1 }).toEqual({ panel: q.panel, joins: primary.length, unless: primary.length });
     }
     const service = dashboardVariableQueries().find((v) => v.dashboard === 'messaging-overview' && v.panel === '$service');
+    const unnamed = 'group by (job, instance) (messaging_client_consumed_messages_total{service_name=""})';
     expect(service?.expr).toBe(
-      'query_result(count by (service_name) (label_replace(messaging_client_consumed_messages_total{service_name=""}, "service_name", "$1", "job", "(.+)") or messaging_client_consumed_messages_total{service_name!=""}))',
+      'query_result(count by (service_name) (messaging_client_consumed_messages_total{service_name!=""}' +
+        ` or (${unnamed} * on (job, instance) group_left (service_name) eda_service_info)` +
+        ` or label_replace(${unnamed} unless on (job, instance) eda_service_info, "service_name", "$1", "job", "(.+)")))`,
     );
+  });
+
+  it('the default cluster label and the service label are semconv\'s RESOURCE_LABEL, shared with the exporter', () => {
+    expect({ dashboards: DEFAULT_DASHBOARD_OPTIONS.clusterLabel, exporter: DEFAULT_CLUSTER_LABEL }).toEqual({ dashboards: RESOURCE_LABEL.CLUSTER, exporter: RESOURCE_LABEL.CLUSTER });
+    expect(RESOURCE_LABEL).toEqual({ CLUSTER: 'cluster', SERVICE_NAME: 'service_name' });
+    expect(SERVICE_INFO_METRIC.labels).toEqual([RESOURCE_LABEL.SERVICE_NAME]);
+  });
+
+  it('no panel or variable query selects one spelling of a whole-number bucket bound (Prometheus 3 writes le="1" as le="1.0")', () => {
+    const all = [...dashboardQueries(), ...dashboardVariableQueries()];
+    expect(all.filter((q) => /\ble\b/.test(q.expr)).length).toBeGreaterThan(0);
+    expect(all.map((q) => ({ query: `${q.dashboard} / ${q.panel}`, bare: singleSpellingLeMatchers(q.expr) })).filter((q) => q.bare.length > 0)).toEqual([]);
   });
 
   it('exporter health shows what each collection read, partial failures by request, and the age of the served samples', () => {
