@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { ChaosReport, ClientEvent, InvariantResult, ScenarioCounts, ScenarioResult } from '../types';
 import { COUNT_LABELS, formatNumber, originMs, relativeMs, scenariosPassed, seconds, verdict } from './format';
 import { escapeMarkup } from './markup';
@@ -136,6 +137,7 @@ function htmlScenario(scenario: ScenarioResult, index: number): string {
     `<div class="scenario-head">${badge(scenario.passed)}<h2>${escapeMarkup(scenario.name)}</h2><span class="meta">${escapeMarkup(scenario.system)} · started ${escapeMarkup(scenario.startedAt)} · ${seconds(scenario.durationMs, 1)} s</span></div>`,
     `<p class="description">${escapeMarkup(scenario.description)}</p>`,
     error,
+    ...(scenario.history === undefined ? [] : [`<p class="description">Every operation is in the history <code>${escapeMarkup(basename(scenario.history))}</code> beside this report; <code>eda-harness chaos check ${escapeMarkup(basename(scenario.history))}</code> re-checks the verdicts from it.</p>`]),
     '<h3>Counts</h3>',
     htmlCounts(scenario.counts),
     '<h3>Invariants</h3>',

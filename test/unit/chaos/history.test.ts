@@ -7,6 +7,7 @@ import { checkHistory, checkHistoryFile, judgeHistory, observationsOf, parseHist
 import type { History, HistoryHeader, HistoryRecord } from '../../../chaos/history';
 import { Invariant, defaultInvariants } from '../../../chaos/invariants';
 import { ChaosScenario } from '../../../chaos/scenario';
+import { renderHtml } from '../../../chaos/report/html';
 import type { ChaosWorkload, ConsumedMessage, InvariantCheck, SentMessage, RunningWorkload, WorkloadContext } from '../../../chaos/types';
 
 /**
@@ -300,5 +301,14 @@ describe('a scenario run and its history', () => {
     expect(result.counts).toMatchObject({ sent: 5, acked: 5, deliveries: 4 });
     expect(checkHistoryFile(path).invariants).toEqual(result.invariants);
     expect(judgeHistory(parseHistory(readFileSync(path, 'utf8'), path), [Invariant.noAckedLoss()]).invariants[0]?.examples[0]).toMatch(/^m4 /);
+  });
+});
+
+describe('the HTML report', () => {
+  it('names the history file beside it and how to re-check it', () => {
+    const result = { name: 's', description: 'd', system: 'kafka' as const, passed: true, startedAt: new Date(T0).toISOString(), durationMs: 1, counts: { sent: 0, acked: 0, failed: 0, deliveries: 0, uniqueConsumed: 0, duplicates: 0, poison: 0 }, faults: [], invariants: [], timeline: [], events: [], alerts: [], error: undefined };
+    const html = (history?: string) => renderHtml({ tool: 't', startedAt: result.startedAt, durationMs: 1, passed: true, scenarios: [{ ...result, ...(history ? { history } : {}) }] });
+    expect(html('/tmp/out/s.history.jsonl')).toContain('<code>eda-harness chaos check s.history.jsonl</code>');
+    expect(html()).not.toContain('chaos check');
   });
 });
