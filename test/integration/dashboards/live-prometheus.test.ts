@@ -14,6 +14,8 @@ import { startReferenceSystem, startTraffic, type ReferenceSystem, type Traffic 
 import { createExporter, silentLogger, type Exporter } from '../../../exporter/exporter';
 import { serveMetrics, type MetricsServer } from '../../../exporter/metrics-server';
 import { uniqueName } from '../../support/names';
+import { registerServiceInfo } from '../../../instrumentation/telemetry/service-info';
+import type { ReferenceServiceName } from '../../../examples/types';
 
 /**
  * The live proof: a real Prometheus (the environment layer's, Debian's package) scrapes the
@@ -40,12 +42,17 @@ let exporterServer: MetricsServer | undefined;
 let badExporter: Exporter | undefined;
 let badExporterServer: MetricsServer | undefined;
 const BAD_CLUSTER = 'wrong-credentials';
-let appServer: Server | undefined;
+// The reference system's three services, each its own process as far as Prometheus can tell: its
+// own registry and /metrics target, all three in one scrape job (as one Kubernetes scrape
+// configuration covers many services), each naming itself by eda_service_info as startTelemetry does.
+const SERVICES: readonly ReferenceServiceName[] = ['order-service', 'inventory-service', 'notification-service'];
+const APP_JOB = 'reference-system';
+const appServers: Server[] = [];
 let rulesDir: string | undefined;
-let appMetricsUrl = '';
+const appMetricsUrls: string[] = [];
 
 beforeAll(async () => {
-  const [appPort, exporterPort, badExporterPort] = await allocatePorts(3);
+  const [exporterPort, badExporterPort, ...appPorts] = await allocatePorts(2 + SERVICES.length);
   rulesDir = mkdtempSync(join(tmpdir(), 'eda-live-rules-'));
   const ruleFiles = writeGeneratedFiles(rulesDir, alertFiles(alertsConfig)).filter((f) => f.includes('/alerts/prometheus/'));
   env = await new Environment()
@@ -53,32 +60,39 @@ beforeAll(async () => {
     .withRabbitMq()
     .withToxiproxy(false)
     .withPrometheus({
-      scrapeTargets: { 'reference-system': [`127.0.0.1:${appPort}`], [alertsConfig.exporterJob]: [`127.0.0.1:${exporterPort}`, `127.0.0.1:${badExporterPort}`] },
+      scrapeTargets: { [APP_JOB]: appPorts.map((p) => `127.0.0.1:${p}`), [alertsConfig.exporterJob]: [`127.0.0.1:${exporterPort}`, `127.0.0.1:${badExporterPort}`] },
       ruleFiles,
       scrapeIntervalSeconds: 1,
       evaluationIntervalSeconds: 1,
     })
     .start();
 
-  // The reference system's three services share one registry, served the way a service would.
-  // OpenMetrics, so the latency histograms carry trace exemplars as they would in production.
-  const registry = new Registry<OpenMetricsContentType>();
-  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-  appServer = createServer((_req, res) => {
-    registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (err: unknown) => res.writeHead(500).end(String(err)),
-    );
-  });
-  await new Promise<void>((resolve) => appServer!.listen(appPort, '127.0.0.1', resolve));
-  appMetricsUrl = `http://127.0.0.1:${appPort}/metrics`;
+  // Each service's registry served the way a service would. OpenMetrics, so the latency
+  // histograms carry trace exemplars as they would in production.
+  const registries = new Map<ReferenceServiceName, Registry<OpenMetricsContentType>>();
+  for (const [i, service] of SERVICES.entries()) {
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    registerServiceInfo(registry, service);
+    registries.set(service, registry);
+    const server = createServer((_req, res) => {
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+    });
+    appServers.push(server);
+    await new Promise<void>((resolve) => server.listen(appPorts[i], '127.0.0.1', resolve));
+    appMetricsUrls.push(`http://127.0.0.1:${appPorts[i]!}/metrics`);
+  }
+  // Spans are recorded (not exported): their ids become the histograms' exemplars.
+  const tracerProvider = new BasicTracerProvider();
   system = await startReferenceSystem({
     kafkaBrokers: env.getKafkaBrokers(),
     amqpUrl: env.getAmqpUrl(),
     prefix: uniqueName('live'),
     maxAttempts: 2,
-    // Spans are recorded (not exported): their ids become the histograms' exemplars.
-    instrumentation: { registry, tracerProvider: new BasicTracerProvider() },
+    instrumentation: (service) => ({ registry: registries.get(service)!, tracerProvider }),
   });
   traffic = startTraffic(system, { ordersPerSecond: 10, poisonEvery: 10, bouncingEvery: 15 });
 
@@ -110,7 +124,7 @@ afterAll(async () => {
   await exporterServer?.close();
   await badExporter?.stop();
   await badExporterServer?.close();
-  await new Promise<void>((resolve) => (appServer ? appServer.close(() => resolve()) : resolve()));
+  for (const server of appServers) await new Promise<void>((resolve) => server.close(() => resolve()));
   await env?.stop();
   if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
 });
@@ -150,7 +164,7 @@ test('every dashboard panel query returns data from the live system', async () =
   );
 }, 200_000);
 
-test('every template variable offers at least one value, the service variable the reference system\'s job (no service_name on its series)', async () => {
+test('every template variable offers at least one value; $service offers the service names of three processes sharing one scrape job, not the job', async () => {
   const pending = new Map(
     dashboardVariableQueries().map((v) => {
       // label_values(metric{filter}, label) as the series it reads; query_result(expr) as its expression.
@@ -172,7 +186,25 @@ test('every template variable offers at least one value, the service variable th
     },
     { description: 'every variable to offer values', timeoutMs: 120_000, intervalMs: 2000 },
   );
-  expect(service).toEqual(['reference-system']);
+  // The consuming services (the variable reads the consumed counter), by their eda_service_info, though all share the job.
+  expect(service).toEqual(['inventory-service', 'notification-service']);
+  const { names } = system!;
+  const overview = dashboardQueries().filter((q) => q.dashboard === 'messaging-overview');
+  const consumed = overview.find((q) => q.panel === 'Consumed per second')!.expr;
+  // One service selected: only its own destinations (the job is the same for all three).
+  const destinationsOf = async (svc: string): Promise<string[]> => {
+    const expr = asGrafanaSends(consumed.replace(/\$service/g, svc));
+    const r = await prometheus<{ result: { metric: Record<string, string> }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+    return r.result.map((x) => x.metric['messaging_destination_name'] ?? '').sort();
+  };
+  expect(await destinationsOf('inventory-service')).toEqual([names.ordersTopic]);
+  expect(await destinationsOf('notification-service')).toEqual([names.emailQueue]);
+  expect(await destinationsOf(APP_JOB)).toEqual([]);
+  // Without info series (serviceInfo: false, or instrumentation set up by hand) the variable falls back to the job.
+  const variable = dashboardVariableQueries().find((v) => v.dashboard === 'messaging-overview' && v.panel === '$service')!.expr;
+  const withoutInfo = /^query_result\((.*)\)$/.exec(variable)![1]!.replace(/eda_service_info/g, 'eda_service_info{service_name="no-such-service"}');
+  const fallback = await prometheus<{ result: { metric: Record<string, string> }[] }>(`/api/v1/query?query=${encodeURIComponent(withoutInfo)}`);
+  expect(fallback.result.map((r) => r.metric['service_name'])).toEqual([APP_JOB]);
 }, 150_000);
 
 test('per-partition panels return at most partitionTopK series per step; the exporter series carry the cluster label', async () => {
@@ -206,7 +238,8 @@ test('the latency histogram the latency panels read carries trace-id exemplars o
   expect(latencyPanels.length).toBeGreaterThan(0);
   // OpenMetrics exemplar syntax: `<bucket sample> # {trace_id="…",span_id="…"} <value>`.
   const exemplar = /^eda_message_e2e_latency_seconds_bucket\{[^}]*\} \d+ # \{[^}]*trace_id="[0-9a-f]{32}"/m;
-  await waitFor(async () => exemplar.test(await (await fetch(appMetricsUrl)).text()), {
+  const pages = async () => Promise.all(appMetricsUrls.map(async (url) => (await fetch(url)).text()));
+  await waitFor(async () => (await pages()).some((text) => exemplar.test(text)), {
     description: 'an exemplar with a trace id on the end-to-end latency histogram',
     timeoutMs: 30_000,
     intervalMs: 1000,
