@@ -87,7 +87,7 @@ export function globRegex(glob: string): string {
 }
 
 function withoutGroups(o: GroupOverride): Partial<AlertThresholds> {
-  const { groups: _groups, ...thresholds } = o;
+  const { groups: _groups, for: _for, ...thresholds } = o;
   return thresholds;
 }
 
@@ -97,6 +97,7 @@ function pct(ratio: number): string {
 
 /** RabbitMQ consumers have no group: name it only when the series carries one. */
 const BY_GROUP = `{{ if $labels.${L.MESSAGING_CONSUMER_GROUP_NAME} }} by group {{ $labels.${L.MESSAGING_CONSUMER_GROUP_NAME} }}{{ end }}`;
+const IN_GROUP = `{{ if $labels.${L.MESSAGING_CONSUMER_GROUP_NAME} }} in group {{ $labels.${L.MESSAGING_CONSUMER_GROUP_NAME} }}{{ end }}`;
 
 const unique = (labels: readonly string[]): string[] => [...new Set(labels)];
 /** Aggregation and matching on exactly these labels (joins with the instrumentation's series, which carry other target labels). */
@@ -111,7 +112,11 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const on = (...labels: string[]): string => onOnly(...labels, ...config.keptLabels);
   const forOf = (alert: string, severity: Severity, fallback: string): string =>
     config.for[`${alert}:${severity}`] ?? config.for[alert] ?? fallback;
-  const rule = (r: AlertRule): AlertRule => ({ ...r, for: forOf(r.alert, r.severity, r.for) });
+  // A group variant's own `for` (its groupOverrides entry) comes before the top-level one.
+  const rule = (r: AlertRule): AlertRule => {
+    const own = r.variant === undefined ? undefined : config.groupOverrides[r.variant]?.for;
+    return { ...r, for: own?.[`${r.alert}:${r.severity}`] ?? own?.[r.alert] ?? forOf(r.alert, r.severity, r.for) };
+  };
 
   // ---------------------------------------------------------------- Kafka consumer groups
   const lagMessages = METRIC.KAFKA_CONSUMER_LAG_MESSAGES.name;
@@ -122,9 +127,11 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const consumed = METRIC.CONSUMED_MESSAGES.name;
   const GTP = [L.GROUP, L.TOPIC, L.PARTITION];
 
-  /** Partitions with lag whose committed offset has not moved for `after` seconds (`sel`: the groups of a variant). */
-  const noProgress = (after: number, sel: string): string =>
-    `(time() - max ${by(...GTP)} (${lastCommit}${sel}) > ${after}) and ${on(...GTP)} (max ${by(...GTP)} (${lagMessages}${sel}) > 0)`;
+  /** Partitions with more lag than allowed whose committed offset has not moved for `after` seconds (`sel`: the groups of a variant). */
+  const noProgress = (after: number, allowed: number, sel: string): string =>
+    `(time() - max ${by(...GTP)} (${lastCommit}${sel}) > ${after}) and ${on(...GTP)} (max ${by(...GTP)} (${lagMessages}${sel}) > ${num(allowed)})`;
+  /** Words for an allowed lag in descriptions (nothing at the default 0, so those texts stay as they were). */
+  const beyond = (allowed: number): string => (allowed > 0 ? ` (more than the ${num(allowed)} allowed)` : '');
   // The instrumentation sees deliveries the exporter cannot: a consumer handed the same message
   // again and again (handler throws, kafkajs restarts) is alive but stalled, not stopped. The
   // instrumentation's labels are renamed to the exporter's so the two can be joined.
@@ -149,63 +156,89 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
    * entries: the first match applies) and once for every other group, each with its thresholds.
    * Without overrides: one variant, no selector, so the default files do not change.
    */
-  const groupVariants = (): AlertRule[] => {
+  const groupVariants = (): { variant: number | undefined; sel: string; th: AlertThresholds }[] => {
     const overrides = config.groupOverrides;
     const res = overrides.map((o) => globRegex(o.groups));
     const notEarlier = (i: number): string => (i > 0 ? `, ${L.GROUP}!~${promqlString(res.slice(0, i).join('|'))}` : '');
-    const variants = [
-      ...overrides.map((o, i) => ({ variant: i, sel: `{${L.GROUP}=~${promqlString(res[i] ?? '')}${notEarlier(i)}}`, th: { ...t, ...withoutGroups(o) } })),
+    return [
+      ...overrides.map((o, i) => ({ variant: i as number | undefined, sel: `{${L.GROUP}=~${promqlString(res[i] ?? '')}${notEarlier(i)}}`, th: { ...t, ...withoutGroups(o) } })),
       { variant: undefined, sel: overrides.length > 0 ? `{${L.GROUP}!~${promqlString(res.join('|'))}}` : '', th: t },
     ];
-    return variants.flatMap(({ variant, sel, th }) => {
-      const v = variant === undefined ? {} : { variant };
-      return [
-        lagHigh('warning', th.kafkaLagSecondsWarning, sel, variant),
-        lagHigh('critical', th.kafkaLagSecondsCritical, sel, variant),
-        rule({
-          alert: 'KafkaConsumerStopped',
-          severity: 'critical',
-          ...v,
-          expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(th.kafkaStoppedAfterSeconds, sel)}) unless ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
-          for: '5m',
-          summary: 'Consumer group {{ $labels.group }} stopped consuming topic {{ $labels.topic }}.',
-          description: `{{ $value }} partition(s) of topic {{ $labels.topic }} have messages waiting, and group {{ $labels.group }} has neither moved its committed offset for ${duration(th.kafkaStoppedAfterSeconds)} nor received a message.`,
-        }),
-        rule({
-          alert: 'KafkaConsumerStalled',
-          severity: 'critical',
-          ...v,
-          expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(th.kafkaStalledAfterSeconds, sel)}) and ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
-          for: '5m',
-          summary: 'Consumer group {{ $labels.group }} receives messages from topic {{ $labels.topic }} but makes no progress.',
-          description: `Group {{ $labels.group }} is still being handed messages, yet the committed offset of {{ $value }} partition(s) with lag has not moved for ${duration(th.kafkaStalledAfterSeconds)}: a message that keeps failing, or a handler that never returns.`,
-        }),
-      ];
-    });
   };
+  const variants = groupVariants();
+  const perVariant = (make: (sel: string, th: AlertThresholds, v: { variant?: number }) => AlertRule[]): AlertRule[] =>
+    variants.flatMap(({ variant, sel, th }) => make(sel, th, variant === undefined ? {} : { variant }));
+
+  const lagAndProgress = perVariant((sel, th, v) => [
+    lagHigh('warning', th.kafkaLagSecondsWarning, sel, v.variant),
+    lagHigh('critical', th.kafkaLagSecondsCritical, sel, v.variant),
+    rule({
+      alert: 'KafkaConsumerStopped',
+      severity: 'critical',
+      ...v,
+      expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(th.kafkaStoppedAfterSeconds, th.kafkaAllowedLagMessages, sel)}) unless ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
+      for: '5m',
+      summary: 'Consumer group {{ $labels.group }} stopped consuming topic {{ $labels.topic }}.',
+      description: `{{ $value }} partition(s) of topic {{ $labels.topic }} have messages waiting${beyond(th.kafkaAllowedLagMessages)}, and group {{ $labels.group }} has neither moved its committed offset for ${duration(th.kafkaStoppedAfterSeconds)} nor received a message.`,
+    }),
+    rule({
+      alert: 'KafkaConsumerStalled',
+      severity: 'critical',
+      ...v,
+      expr: `count ${by(L.GROUP, L.TOPIC)} (${noProgress(th.kafkaStalledAfterSeconds, th.kafkaAllowedLagMessages, sel)}) and ${onOnly(L.GROUP, L.TOPIC)} ${kafkaDeliveries}`,
+      for: '5m',
+      summary: 'Consumer group {{ $labels.group }} receives messages from topic {{ $labels.topic }} but makes no progress.',
+      description: `Group {{ $labels.group }} is still being handed messages, yet the committed offset of {{ $value }} partition(s) with lag${beyond(th.kafkaAllowedLagMessages)} has not moved for ${duration(th.kafkaStalledAfterSeconds)}: a message that keeps failing, or a handler that never returns.`,
+    }),
+  ]);
+
+  // Lag in messages grows with traffic even for a consumer that keeps up (a ramp doubles the
+  // messages in flight at a constant delay), so it alone is no sign of falling behind. Here the
+  // delay itself (lag in seconds) must keep growing, and the exporter's status must be WARN
+  // (its least-squares trend over the lag in messages, R² ≥ 0.8): both, so neither a noisy
+  // delay nor a traffic ramp pages.
+  const fallingBehind = perVariant((sel, th, v) => {
+    const w = duration(th.kafkaFallingBehindWindowSeconds);
+    const floor = th.kafkaFallingBehindMinLagSeconds > 0 ? ` (above ${duration(th.kafkaFallingBehindMinLagSeconds)} throughout)` : '';
+    return [
+      rule({
+        alert: 'KafkaConsumerFallingBehind',
+        severity: 'warning',
+        ...v,
+        expr:
+          `count ${by(L.GROUP, L.TOPIC)} ((min_over_time(${lagSeconds}${sel}[${w}]) > ${num(th.kafkaFallingBehindMinLagSeconds)}) ` +
+          `and (deriv(${lagSeconds}${sel}[${w}]) > 0)) ` +
+          `and ${on(L.GROUP)} (max ${by(L.GROUP)} (${METRIC.KAFKA_CONSUMER_STATUS.name}${sel}) == ${KAFKA_CONSUMER_STATUS.WARN})`,
+        for: '10m',
+        summary: 'Consumer group {{ $labels.group }} is falling behind on topic {{ $labels.topic }}.',
+        description: `On {{ $value }} partition(s) of topic {{ $labels.topic }}, the delay of group {{ $labels.group }} (lag in seconds) has not reached zero${floor} and kept growing over ${w}, and the exporter rates its lag trend WARN: messages arrive faster than they are consumed.`,
+      }),
+    ];
+  });
+
+  // Manual-assignment groups (assign() + commit: Flink, Spark, Connect sinks) have no members
+  // by design; KafkaConsumerStopped judges them by offset movement instead.
+  const emptyWithLag = perVariant((sel, th, v) => [
+    rule({
+      alert: 'KafkaConsumerGroupEmptyWithLag',
+      severity: 'critical',
+      ...v,
+      expr:
+        `sum ${by(L.GROUP)} (${lagMessages}${sel}) > ${num(th.kafkaAllowedLagMessages)} and ${on(L.GROUP)} (max ${by(L.GROUP)} (${members}${sel}) == 0) ` +
+        `unless ${on(L.GROUP)} (max ${by(L.GROUP)} (${METRIC.KAFKA_CONSUMER_GROUP_ASSIGNMENT.name}{${L.ASSIGNMENT}="manual"}) == 1)`,
+      for: '5m',
+      summary: 'Consumer group {{ $labels.group }} has no members while {{ $value }} messages wait.',
+      description: `Group {{ $labels.group }} has no live consumer, and {{ $value }} messages wait on its partitions${beyond(th.kafkaAllowedLagMessages)}: nothing will consume them until a consumer joins.`,
+    }),
+  ]);
 
   const kafka: RuleGroup = {
     file: 'kafka-consumers',
     name: 'eda-harness.kafka-consumers',
     recordingRules: [],
     alertRules: [
-      ...groupVariants(),
-      rule({
-        alert: 'KafkaConsumerFallingBehind',
-        severity: 'warning',
-        // Lag in messages grows with traffic even for a consumer that keeps up (a ramp doubles the
-        // messages in flight at a constant delay), so it alone is no sign of falling behind. Here the
-        // delay itself (lag in seconds) must keep growing, and the exporter's status must be WARN
-        // (its least-squares trend over the lag in messages, R² ≥ 0.8): both, so neither a noisy
-        // delay nor a traffic ramp pages.
-        expr:
-          `count ${by(L.GROUP, L.TOPIC)} ((min_over_time(${lagSeconds}[${duration(t.kafkaFallingBehindWindowSeconds)}]) > 0) ` +
-          `and (deriv(${lagSeconds}[${duration(t.kafkaFallingBehindWindowSeconds)}]) > 0)) ` +
-          `and ${on(L.GROUP)} (max ${by(L.GROUP)} (${METRIC.KAFKA_CONSUMER_STATUS.name}) == ${KAFKA_CONSUMER_STATUS.WARN})`,
-        for: '10m',
-        summary: 'Consumer group {{ $labels.group }} is falling behind on topic {{ $labels.topic }}.',
-        description: `On {{ $value }} partition(s) of topic {{ $labels.topic }}, the delay of group {{ $labels.group }} (lag in seconds) has not reached zero and kept growing over ${duration(t.kafkaFallingBehindWindowSeconds)}, and the exporter rates its lag trend WARN: messages arrive faster than they are consumed.`,
-      }),
+      ...lagAndProgress,
+      ...fallingBehind,
       rule({
         alert: 'KafkaTimeToDrainHigh',
         severity: 'warning',
@@ -226,18 +259,7 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
           'The offsets or the description of group {{ $labels.group }} could not be read by the exporter (status ERR): its lag series keep their last values, so the lag alerts for this group are blind. ' +
           `${METRIC.EXPORTER_PARTIAL_FAILURES.name} says which request fails; ACLs on the group are the usual cause.`,
       }),
-      rule({
-        alert: 'KafkaConsumerGroupEmptyWithLag',
-        severity: 'critical',
-        // Manual-assignment groups (assign() + commit: Flink, Spark, Connect sinks) have no members
-        // by design; KafkaConsumerStopped judges them by offset movement instead.
-        expr:
-          `sum ${by(L.GROUP)} (${lagMessages}) > 0 and ${on(L.GROUP)} (max ${by(L.GROUP)} (${members}) == 0) ` +
-          `unless ${on(L.GROUP)} (max ${by(L.GROUP)} (${METRIC.KAFKA_CONSUMER_GROUP_ASSIGNMENT.name}{${L.ASSIGNMENT}="manual"}) == 1)`,
-        for: '5m',
-        summary: 'Consumer group {{ $labels.group }} has no members while {{ $value }} messages wait.',
-        description: 'Group {{ $labels.group }} has no live consumer, and {{ $value }} messages wait on its partitions: nothing will consume them until a consumer joins.',
-      }),
+      ...emptyWithLag,
     ],
   };
 
@@ -245,6 +267,8 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   const inflow = METRIC.DLQ_INFLOW.name;
   const dlqMessages = METRIC.DLQ_MESSAGES.name;
   const dlqWindow = duration(t.dlqArrivingWindowSeconds);
+  // The instrumentation names the consumed topic or queue messaging_destination_name; the DLQ counter names it source.
+  const consumedBySource = `label_replace(rate(${consumed}[5m]), "${L.SOURCE}", "$1", "${L.MESSAGING_DESTINATION_NAME}", "(.*)")`;
   // vhost: RabbitMQ only (absent, so empty, on Kafka series); two vhosts' DLQs of one name stay apart.
   const SDS = [L.SYSTEM, L.VHOST, L.DLQ, L.SOURCE];
   const deadLetters: RuleGroup = {
@@ -267,12 +291,18 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'DeadLetterRatioHigh',
         severity: 'warning',
+        // Per consumer group: one group dead-lettering 3 % of what it reads among four groups of
+        // one topic is 3 %, not 0.75 %. Dead letters counted without a group (recordDeadLetter
+        // outside a consumer's handler, an older instrumentation) are judged against all the
+        // source's consumption instead, so they are not lost for want of a matching group.
         expr:
-          `sum ${by(L.MESSAGING_SYSTEM, L.SOURCE)} (rate(${dlqMessages}[5m])) / ${on(L.MESSAGING_SYSTEM, L.SOURCE)} ` +
-          `sum ${by(L.MESSAGING_SYSTEM, L.SOURCE)} (label_replace(rate(${consumed}[5m]), "${L.SOURCE}", "$1", "${L.MESSAGING_DESTINATION_NAME}", "(.*)")) > ${num(t.dlqRatio)}`,
+          `sum ${by(L.MESSAGING_SYSTEM, L.SOURCE, L.MESSAGING_CONSUMER_GROUP_NAME)} (rate(${dlqMessages}[5m])) / ${on(L.MESSAGING_SYSTEM, L.SOURCE, L.MESSAGING_CONSUMER_GROUP_NAME)} ` +
+          `sum ${by(L.MESSAGING_SYSTEM, L.SOURCE, L.MESSAGING_CONSUMER_GROUP_NAME)} (${consumedBySource}) > ${num(t.dlqRatio)} ` +
+          `or sum ${by(L.MESSAGING_SYSTEM, L.SOURCE)} (rate(${dlqMessages}{${L.MESSAGING_CONSUMER_GROUP_NAME}=""}[5m])) / ${on(L.MESSAGING_SYSTEM, L.SOURCE)} ` +
+          `sum ${by(L.MESSAGING_SYSTEM, L.SOURCE)} (${consumedBySource}) > ${num(t.dlqRatio)}`,
         for: '10m',
-        summary: '{{ $value | humanizePercentage }} of messages consumed from {{ $labels.source }} go to a dead-letter destination.',
-        description: `Consumers of {{ $labels.source }} ({{ $labels.messaging_system }}) dead-letter {{ $value | humanizePercentage }} of the messages they receive (threshold ${pct(t.dlqRatio)}).`,
+        summary: `{{ $value | humanizePercentage }} of messages consumed from {{ $labels.source }}${BY_GROUP} go to a dead-letter destination.`,
+        description: `Consumers of {{ $labels.source }} ({{ $labels.messaging_system }})${IN_GROUP} dead-letter {{ $value | humanizePercentage }} of the messages they receive (threshold ${pct(t.dlqRatio)}).`,
       }),
     ],
   };

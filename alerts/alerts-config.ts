@@ -18,6 +18,14 @@ export interface AlertThresholds {
   readonly kafkaStalledAfterSeconds: number;
   /** KafkaConsumerFallingBehind: lag never reached 0 and trended up over this window. */
   readonly kafkaFallingBehindWindowSeconds: number;
+  /** KafkaConsumerFallingBehind: the delay (lag in seconds) must stay above this over the window (0: any delay). */
+  readonly kafkaFallingBehindMinLagSeconds: number;
+  /**
+   * Lag in messages a group may keep without being judged stopped, stalled or memberless
+   * (KafkaConsumerStopped and KafkaConsumerStalled per partition, KafkaConsumerGroupEmptyWithLag
+   * per group): for consumers that by design stay a few messages behind. 0: any lag counts.
+   */
+  readonly kafkaAllowedLagMessages: number;
   /** KafkaTimeToDrainHigh: lag ÷ consumption rate. */
   readonly kafkaTimeToDrainSeconds: number;
   /** DeadLetterMessagesArriving: more than this many messages entered a DLQ within the window. */
@@ -51,9 +59,26 @@ export interface AlertThresholds {
 }
 
 /** Thresholds a groupOverrides entry may set. */
-export const GROUP_OVERRIDE_KEYS = ['kafkaLagSecondsWarning', 'kafkaLagSecondsCritical', 'kafkaStoppedAfterSeconds', 'kafkaStalledAfterSeconds'] as const;
+export const GROUP_OVERRIDE_KEYS = [
+  'kafkaLagSecondsWarning',
+  'kafkaLagSecondsCritical',
+  'kafkaStoppedAfterSeconds',
+  'kafkaStalledAfterSeconds',
+  'kafkaAllowedLagMessages',
+  'kafkaFallingBehindWindowSeconds',
+  'kafkaFallingBehindMinLagSeconds',
+] as const;
 
-export type GroupOverride = { readonly groups: string } & Partial<Pick<AlertThresholds, (typeof GROUP_OVERRIDE_KEYS)[number]>>;
+/** The alerts generated once per groupOverrides entry: the only ones an entry's `for` may name. */
+export const GROUP_VARIANT_ALERTS: Readonly<Record<string, readonly ('warning' | 'critical')[]>> = {
+  KafkaConsumerLagSecondsHigh: ['warning', 'critical'],
+  KafkaConsumerStopped: ['critical'],
+  KafkaConsumerStalled: ['critical'],
+  KafkaConsumerFallingBehind: ['warning'],
+  KafkaConsumerGroupEmptyWithLag: ['critical'],
+};
+
+export type GroupOverride = { readonly groups: string; readonly for?: Readonly<Record<string, string>> } & Partial<Pick<AlertThresholds, (typeof GROUP_OVERRIDE_KEYS)[number]>>;
 
 export interface GrafanaAlertingConfig {
   /** UID of the Prometheus datasource the Grafana rules query (docker-compose provisions `prometheus`). */
@@ -104,6 +129,8 @@ export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
     kafkaStoppedAfterSeconds: 600,
     kafkaStalledAfterSeconds: 300,
     kafkaFallingBehindWindowSeconds: 900,
+    kafkaFallingBehindMinLagSeconds: 0,
+    kafkaAllowedLagMessages: 0,
     kafkaTimeToDrainSeconds: 1800,
     dlqArrivingMessages: 0,
     dlqArrivingWindowSeconds: 600,
@@ -363,21 +390,46 @@ function asString(v: unknown, what: string): string {
 }
 
 function groupOverrides(v: unknown, base: AlertThresholds, what: string): GroupOverride[] {
-  if (!Array.isArray(v)) throw new ConfigError(`${what} must be a JSON array of {"groups": "<glob>", <threshold>: <number>…}, got ${shown(v)}`);
+  if (!Array.isArray(v)) throw new ConfigError(`${what} must be a JSON array of {"groups": "<glob>", <threshold>: <number>…, "for": {<alert>: <duration>}}, got ${shown(v)}`);
   return v.map((entry, i) => {
-    const o = asObject(entry, `${what}[${i}]`);
-    checkKeys(o, ['groups', ...GROUP_OVERRIDE_KEYS], `${what}[${i}]`);
-    const groups = asString(o['groups'], `${what}[${i}].groups`);
-    if (groups.trim() === '') throw new ConfigError(`${what}[${i}].groups must name consumer groups (a glob such as "connect-*"), got ""`);
-    if (hasControlCharacter(groups)) throw new ConfigError(`${what}[${i}].groups must not contain control characters, got ${JSON.stringify(groups)}`);
-    const thresholds = Object.fromEntries(GROUP_OVERRIDE_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, thresholdValue(o[k], `${what}[${i}].${k}`)]));
-    if (Object.keys(thresholds).length === 0) throw new ConfigError(`${what}[${i}] sets no threshold for ${groups}`, { hint: `Set any of ${GROUP_OVERRIDE_KEYS.join(', ')}.` });
+    const at = `${what}[${i}]`;
+    const o = asObject(entry, at);
+    checkKeys(o, ['groups', 'for', ...GROUP_OVERRIDE_KEYS], at);
+    const groups = asString(o['groups'], `${at}.groups`);
+    if (groups.trim() === '') throw new ConfigError(`${at}.groups must name consumer groups (a glob such as "connect-*"), got ""`);
+    if (hasControlCharacter(groups)) throw new ConfigError(`${at}.groups must not contain control characters, got ${JSON.stringify(groups)}`);
+    const thresholds = Object.fromEntries(GROUP_OVERRIDE_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, thresholdValue(o[k], `${at}.${k}`)]));
+    const forOverrides = o['for'] === undefined ? undefined : groupFor(o['for'], `${at}.for`);
+    if (Object.keys(thresholds).length === 0 && forOverrides === undefined) {
+      throw new ConfigError(`${at} sets neither a threshold nor "for" for ${groups}`, { hint: `Set any of ${GROUP_OVERRIDE_KEYS.join(', ')}, or "for": {"KafkaConsumerStopped": "30m"}.` });
+    }
     const merged = { ...base, ...thresholds };
     if (merged.kafkaLagSecondsCritical < merged.kafkaLagSecondsWarning) {
-      throw new ConfigError(`${what}[${i}]: kafkaLagSecondsCritical (${merged.kafkaLagSecondsCritical}) must not be below kafkaLagSecondsWarning (${merged.kafkaLagSecondsWarning}) for ${groups}`);
+      throw new ConfigError(`${at}: kafkaLagSecondsCritical (${merged.kafkaLagSecondsCritical}) must not be below kafkaLagSecondsWarning (${merged.kafkaLagSecondsWarning}) for ${groups}`);
     }
-    return { groups, ...thresholds };
+    const window = merged.kafkaFallingBehindWindowSeconds;
+    if (window < 1 || window > MAX_WINDOW_SECONDS || !Number.isInteger(window)) {
+      throw new ConfigError(`${at}.kafkaFallingBehindWindowSeconds must be a whole number of seconds from 1 to ${MAX_WINDOW_SECONDS} (a year), got ${window}`);
+    }
+    return { groups, ...thresholds, ...(forOverrides === undefined ? {} : { for: forOverrides }) };
   });
+}
+
+/** An override's `for`: only the per-group alerts, by name or AlertName:severity, each a Prometheus duration. */
+function groupFor(v: unknown, what: string): Record<string, string> {
+  const record = stringRecord(v, what);
+  const alerts = Object.keys(GROUP_VARIANT_ALERTS);
+  const known = new Set<string>(Object.entries(GROUP_VARIANT_ALERTS).flatMap(([a, severities]) => [a, ...severities.map((s) => `${a}:${s}`)]));
+  if (Object.keys(record).length === 0) throw new ConfigError(`${what} is empty`, { hint: `Name any of ${alerts.join(', ')} (or AlertName:severity) with a duration, or leave "for" out.` });
+  for (const [k, d] of Object.entries(record)) {
+    if (!known.has(k)) {
+      throw new ConfigError(`${what}.${k} names no per-group alert rule`, {
+        hint: `A group override's for may name ${alerts.join(', ')} (or AlertName:severity); other alerts take their for from the top-level "for".`,
+      });
+    }
+    if (!isPrometheusDuration(d)) throw new ConfigError(`${what}.${k} must be a Prometheus duration such as "30s" or "5m", got ${JSON.stringify(d)}`);
+  }
+  return record;
 }
 
 function stringList(v: unknown, what: string): string[] {

@@ -1,6 +1,8 @@
+import { context } from '@opentelemetry/api';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { LABEL } from '@eda-harness/semconv';
 import type { DlqReason, MessagingSystem } from '@eda-harness/semconv';
+import { consumerGroupOf } from './kafka/group-context';
 import { messagingMetrics } from './shared/metrics';
 
 export interface DeadLetterEvent {
@@ -10,6 +12,13 @@ export interface DeadLetterEvent {
   /** The dead-letter topic, queue or exchange it was sent to. */
   readonly dlq: string;
   readonly reason: DlqReason;
+  /**
+   * The Kafka consumer group that dead-lettered the message (label messaging_consumer_group_name,
+   * so DeadLetterRatioHigh compares it with that group's consumption). Called inside an
+   * instrumented eachMessage / eachBatch / traceKafkaMessage it defaults to that consumer's group;
+   * elsewhere, and for AMQP, it is empty unless given.
+   */
+  readonly consumerGroup?: string;
   readonly count?: number;
   readonly registry?: Registry<RegistryContentType>;
 }
@@ -24,9 +33,10 @@ export interface DeadLetterEvent {
  */
 export function recordDeadLetter(event: DeadLetterEvent): void {
   try {
+    const group = event.consumerGroup || consumerGroupOf(context.active());
     messagingMetrics(event.registry ? { registry: event.registry } : {}).inc(
       'DLQ_MESSAGES',
-      { [LABEL.MESSAGING_SYSTEM]: event.system, [LABEL.SOURCE]: event.source, [LABEL.DLQ]: event.dlq, [LABEL.REASON]: event.reason },
+      { [LABEL.MESSAGING_SYSTEM]: event.system, [LABEL.SOURCE]: event.source, [LABEL.DLQ]: event.dlq, [LABEL.REASON]: event.reason, [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: group },
       event.count ?? 1,
     );
   } catch {

@@ -194,9 +194,9 @@ export const METRIC = {
   DLQ_MESSAGES: {
     name: 'eda_dlq_messages_total',
     type: 'counter',
-    help: 'Messages sent to a dead-letter destination by a consumer (AMQP nack/reject with requeue=false on a queue with a dead-letter exchange, or recordDeadLetter()).',
+    help: 'Messages sent to a dead-letter destination by a consumer (AMQP nack/reject with requeue=false on a queue with a dead-letter exchange, or recordDeadLetter()). messaging_consumer_group_name: the Kafka consumer group whose handler dead-lettered the message (recordDeadLetter inside an instrumented handler, or its consumerGroup), as on messaging_client_consumed_messages_total; empty where that metric has none (AMQP) or the group is unknown.',
     unit: '{message}',
-    labels: [L.MESSAGING_SYSTEM, L.SOURCE, L.DLQ, L.REASON],
+    labels: [L.MESSAGING_SYSTEM, L.SOURCE, L.DLQ, L.REASON, L.MESSAGING_CONSUMER_GROUP_NAME],
     producedBy: 'instrumentation',
   },
   REDELIVERIES: {

@@ -52,7 +52,12 @@ export function settle(rt: AmqpRuntime, state: ChannelState, p: Pending, how: 'a
   if (dlx !== undefined) {
     // The source as the delivery's labels name it: a temporary queue's placeholder, not its name.
     const source = p.labels[LABEL.MESSAGING_DESTINATION_NAME] ?? p.queue;
-    rt.tap.record((m) => m.inc('DLQ_MESSAGES', { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.SOURCE]: source, [LABEL.DLQ]: dlx, [LABEL.REASON]: DLQ_REASON.REJECTED }));
+    // The group as the delivery's consumed metric names it (none for AMQP today), so the ratio of
+    // dead letters to consumption matches per group.
+    const group = p.labels[LABEL.MESSAGING_CONSUMER_GROUP_NAME];
+    rt.tap.record((m) =>
+      m.inc('DLQ_MESSAGES', { [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.RABBITMQ, [LABEL.SOURCE]: source, [LABEL.DLQ]: dlx, [LABEL.REASON]: DLQ_REASON.REJECTED, [LABEL.MESSAGING_CONSUMER_GROUP_NAME]: group }),
+    );
   }
   const span = takeSpan(p);
   if (span) {

@@ -5,6 +5,7 @@ import { ATTR } from '@eda-harness/semconv';
 import { countSettled, endSpan, observeSettled } from '../shared/operation';
 import { recordE2e } from '../shared/tap';
 import type { PartitionShape } from './consumer';
+import { withConsumerGroup } from './group-context';
 import { setMessageAttributes } from './message';
 import type { KafkaRuntime } from './runtime';
 
@@ -42,7 +43,7 @@ export function kafkaMessageContext(message: KafkaMessage): Context {
   const t = batchMessages.get(message);
   if (!t) return context.active();
   if (t.processContext) return t.processContext;
-  return trace.getSpanContext(t.producer) ? t.producer : context.active();
+  return trace.getSpanContext(t.producer) ? withConsumerGroup(t.producer, t.shape.groupId) : context.active();
 }
 
 /**
@@ -66,7 +67,7 @@ export async function traceKafkaMessage<T>(message: KafkaMessage, fn: () => T | 
     const span = k.tap.tracer.startSpan(t.shape.name, { kind: SpanKind.CONSUMER, attributes: t.shape.attributes, links }, parent);
     setMessageAttributes(span, message, k.options.messageKeyAttribute !== false);
     if (t.producedAt !== undefined) span.setAttribute(ATTR.EDA_E2E_LATENCY_MS, Date.now() - t.producedAt);
-    const ctx = trace.setSpan(parent, span);
+    const ctx = withConsumerGroup(trace.setSpan(parent, span), t.shape.groupId);
     t.processContext = ctx;
     // Counted by this call from now on, even if the batch ends before fn settles.
     t.settled = true;

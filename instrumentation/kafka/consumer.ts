@@ -12,6 +12,7 @@ import { rememberBatchMessage } from './batch-message';
 import type { BatchMessageTrace } from './batch-message';
 import { listenToEvents } from './consumer-events';
 import { copyProperties } from './copy';
+import { withConsumerGroup } from './group-context';
 import { producedAt, setMessageAttributes } from './message';
 import type { KafkaRuntime } from './runtime';
 
@@ -177,7 +178,7 @@ function startMessage(k: KafkaRuntime, payload: EachMessagePayload, state: Consu
   k.tap.record((m) => countReceived(m, labels, 1, redelivered ? 1 : 0));
   recordE2e(k.tap, labels, at, 'received', now, sc);
   return {
-    ctx: trace.setSpan(parent, span),
+    ctx: withConsumerGroup(trace.setSpan(parent, span), shape.groupId),
     end(err, failed) {
       finishOperation(k.tap, span, started, { error: err, failed }, (m, finished) => countProcessed(m, labels, 1, finished));
       // "processed" means processed successfully: a failed message will be redelivered.
@@ -258,7 +259,7 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
   k.tap.record((m) => countReceived(m, labels, messages.length, redeliveries));
   const resolution: Resolution = { upTo: -1 };
   return {
-    ctx: trace.setSpan(parent, span),
+    ctx: withConsumerGroup(trace.setSpan(parent, span), shape.groupId),
     payload: observeResolution(payload, resolution),
     end(err, failed) {
       const finished = finishOperation(k.tap, span, started, { error: err, failed }, (m, f) => {

@@ -213,6 +213,50 @@ describe('groupOverrides (per-group thresholds, e.g. for rare committers)', () =
     for (const u of uids) expect(u.length).toBeLessThanOrEqual(40);
   });
 
+  it('an entry may set for:, allowed lag and the FallingBehind window and floor; its variants get them, other groups keep the defaults', () => {
+    const config = resolveAlertsConfig({
+      groupOverrides: [
+        {
+          groups: 'tx-*',
+          kafkaAllowedLagMessages: 1,
+          kafkaFallingBehindWindowSeconds: 1800,
+          kafkaFallingBehindMinLagSeconds: 600,
+          for: { KafkaConsumerStopped: '30m', 'KafkaConsumerLagSecondsHigh:warning': '15m', KafkaConsumerFallingBehind: '20m' },
+        },
+      ],
+    });
+    const rules = alertPack(config).flatMap((g) => g.alertRules);
+    const of = (alert: string, variant: number | undefined, severity?: string) => rules.filter((r) => r.alert === alert && r.variant === variant && (severity === undefined || r.severity === severity));
+    expect(of('KafkaConsumerStopped', 0).map((r) => r.for)).toEqual(['30m']);
+    expect(of('KafkaConsumerStopped', undefined).map((r) => r.for)).toEqual(['5m']);
+    expect(of('KafkaConsumerLagSecondsHigh', 0).map((r) => `${r.severity} ${r.for}`)).toEqual(['warning 15m', 'critical 5m']);
+    expect(of('KafkaConsumerFallingBehind', 0).map((r) => r.for)).toEqual(['20m']);
+    expect(of('KafkaConsumerFallingBehind', undefined).map((r) => r.for)).toEqual(['10m']);
+    for (const alert of ['KafkaConsumerStopped', 'KafkaConsumerStalled']) {
+      expect(of(alert, 0)[0]!.expr).toContain('(eda_kafka_consumer_lag_messages{group=~"tx-.*"}) > 1)');
+      expect(of(alert, undefined)[0]!.expr).toContain('(eda_kafka_consumer_lag_messages{group!~"tx-.*"}) > 0)');
+      expect(of(alert, 0)[0]!.description).toContain('(more than the 1 allowed)');
+      expect(of(alert, undefined)[0]!.description).not.toContain('allowed');
+    }
+    expect(of('KafkaConsumerGroupEmptyWithLag', 0)[0]!.expr).toMatch(/^sum by \(group, cluster, namespace, env, team\) \(eda_kafka_consumer_lag_messages\{group=~"tx-\.\*"\}\) > 1 and/);
+    expect(of('KafkaConsumerFallingBehind', 0)[0]!.expr).toContain('min_over_time(eda_kafka_consumer_lag_seconds{group=~"tx-.*"}[30m]) > 600');
+    expect(of('KafkaConsumerFallingBehind', 0)[0]!.expr).toContain('eda_kafka_consumer_status{group=~"tx-.*"}');
+    expect(of('KafkaConsumerFallingBehind', undefined)[0]!.expr).toContain('min_over_time(eda_kafka_consumer_lag_seconds{group!~"tx-.*"}[15m]) > 0');
+  });
+
+  it('a top-level for: still applies to the variants an entry does not time itself', () => {
+    const config = resolveAlertsConfig({ for: { KafkaConsumerStopped: '15m' }, groupOverrides: [{ groups: 'a*', for: { KafkaConsumerStalled: '1h' } }] });
+    const rules = alertPack(config).flatMap((g) => g.alertRules);
+    expect(rules.filter((r) => r.alert === 'KafkaConsumerStopped').map((r) => r.for)).toEqual(['15m', '15m']);
+    expect(rules.filter((r) => r.alert === 'KafkaConsumerStalled').map((r) => r.for)).toEqual(['1h', '5m']);
+  });
+
+  it('without overrides the kafka rules are the defaults (allowed lag 0, no floor: the texts of before)', () => {
+    const rules = alertPack(DEFAULT_ALERTS_CONFIG).flatMap((g) => g.alertRules);
+    expect(rules.find((r) => r.alert === 'KafkaConsumerStopped')!.expr).toContain('(eda_kafka_consumer_lag_messages) > 0)');
+    expect(rules.find((r) => r.alert === 'KafkaConsumerFallingBehind')!.expr).toContain('min_over_time(eda_kafka_consumer_lag_seconds[15m]) > 0)');
+  });
+
   it('a glob with quotes or backslashes stays one matcher value', () => {
     const [first] = kafkaRules({ groupOverrides: [{ groups: 'a"} or vector(1) #\\', kafkaStoppedAfterSeconds: 1 }] });
     expect(first!.expr).toContain('{group=~"a\\"\\\\} or vector\\\\(1\\\\) #\\\\\\\\"}');
@@ -222,10 +266,20 @@ describe('groupOverrides (per-group thresholds, e.g. for rare committers)', () =
     [{ groupOverrides: {} }, 'a.json: groupOverrides must be a JSON array'],
     [{ groupOverrides: [{ kafkaStoppedAfterSeconds: 1 }] }, 'a.json: groupOverrides[0].groups must be a string, got undefined'],
     [{ groupOverrides: [{ groups: '', kafkaStoppedAfterSeconds: 1 }] }, 'a.json: groupOverrides[0].groups must name consumer groups'],
-    [{ groupOverrides: [{ groups: 'x' }] }, 'a.json: groupOverrides[0] sets no threshold for x'],
+    [{ groupOverrides: [{ groups: 'x' }] }, 'a.json: groupOverrides[0] sets neither a threshold nor "for" for x'],
     [{ groupOverrides: [{ groups: 'x', dlqRatio: 0.5 }] }, 'a.json: groupOverrides[0]: unknown key(s) dlqRatio'],
     [{ groupOverrides: [{ groups: 'x', kafkaStoppedAfterSeconds: -1 }] }, 'a.json: groupOverrides[0].kafkaStoppedAfterSeconds must be 0 or more'],
     [{ groupOverrides: [{ groups: 'x', kafkaLagSecondsCritical: 60 }] }, 'a.json: groupOverrides[0]: kafkaLagSecondsCritical (60) must not be below kafkaLagSecondsWarning (300) for x'],
+    [{ groupOverrides: [{ groups: 'x', for: '30m' }] }, 'a.json: groupOverrides[0].for must be a JSON object, got "30m"'],
+    [{ groupOverrides: [{ groups: 'x', for: {} }] }, 'a.json: groupOverrides[0].for is empty'],
+    [{ groupOverrides: [{ groups: 'x', for: { DeadLetterRatioHigh: '30m' } }] }, 'a.json: groupOverrides[0].for.DeadLetterRatioHigh names no per-group alert rule'],
+    [{ groupOverrides: [{ groups: 'x', for: { 'KafkaConsumerStopped:warning': '30m' } }] }, 'a.json: groupOverrides[0].for.KafkaConsumerStopped:warning names no per-group alert rule'],
+    [{ groupOverrides: [{ groups: 'x', for: { KafkaConsumerStopped: '30 minutes' } }] }, 'a.json: groupOverrides[0].for.KafkaConsumerStopped must be a Prometheus duration such as "30s" or "5m", got "30 minutes"'],
+    [{ groupOverrides: [{ groups: 'x', for: { KafkaConsumerStopped: 30 } }] }, 'a.json: groupOverrides[0].for.KafkaConsumerStopped must be a string, got 30'],
+    [{ groupOverrides: [{ groups: 'x', kafkaAllowedLagMessages: -1 }] }, 'a.json: groupOverrides[0].kafkaAllowedLagMessages must be 0 or more, got -1'],
+    [{ groupOverrides: [{ groups: 'x', kafkaAllowedLagMessages: '1' }] }, 'a.json: groupOverrides[0].kafkaAllowedLagMessages must be a number, got "1"'],
+    [{ groupOverrides: [{ groups: 'x', kafkaFallingBehindWindowSeconds: 0 }] }, 'a.json: groupOverrides[0].kafkaFallingBehindWindowSeconds must be a whole number of seconds from 1 to 31536000 (a year), got 0'],
+    [{ groupOverrides: [{ groups: 'x', kafkaFallingBehindWindowSeconds: 90.5 }] }, 'a.json: groupOverrides[0].kafkaFallingBehindWindowSeconds must be a whole number of seconds from 1 to 31536000 (a year), got 90.5'],
   ])('refuses %j', (config, message) => {
     expect(() => resolveAlertsConfig(config, 'a.json')).toThrow(message);
   });
