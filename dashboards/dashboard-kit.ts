@@ -94,7 +94,8 @@ export function serviceSeries(metric: string, matchers: string, wrap: (selector:
     const m = [svc, infoMatchers].filter(Boolean).join(', ');
     return m ? `${INFO}{${m}}` : INFO;
   };
-  const own = wrap(`${metric}{${SERVICE_LABEL}=~"$service"${extra}}`);
+  // `!=""` too: with All selected ("$service" is .*) `=~` alone also matches series without the label, counting them twice.
+  const own = wrap(`${metric}{${SERVICE_LABEL}!="", ${SERVICE_LABEL}=~"$service"${extra}}`);
   const named = `${wrap(`${metric}{${SERVICE_LABEL}=""${extra}}`)} * ${ON_TARGET} group_left (${SERVICE_LABEL}) ${info(`${SERVICE_LABEL}=~"$service"`)}`;
   const byJob = `${wrap(`${metric}{${SERVICE_LABEL}="", job=~"$service"${extra}}`)} unless ${ON_TARGET} ${info('')}`;
   return `(${own} or (${named}) or (${byJob}))`;

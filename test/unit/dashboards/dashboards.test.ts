@@ -176,7 +176,7 @@ describe('dashboards', () => {
 
   it('$service selects by service_name: the series\' own, else their target\'s eda_service_info, else the scrape job', () => {
     expect(serviceSeries('m', 'a="1"', (x) => `rate(${x}[5m])`, 'cluster=~"$cluster|"')).toBe(
-      '(rate(m{service_name=~"$service", a="1"}[5m])' +
+      '(rate(m{service_name!="", service_name=~"$service", a="1"}[5m])' +
         ' or (rate(m{service_name="", a="1"}[5m]) * on (job, instance) group_left (service_name) eda_service_info{service_name=~"$service", cluster=~"$cluster|"})' +
         ' or (rate(m{service_name="", job=~"$service", a="1"}[5m]) unless on (job, instance) eda_service_info{cluster=~"$cluster|"}))',
     );
@@ -187,13 +187,13 @@ describe('dashboards', () => {
     const unlessNamed = 'unless on (job, instance) eda_service_info{cluster=~"$cluster|"}';
     for (const q of bySvc) {
       const sels = selectors(q.expr).filter((s) => s.metric !== SERVICE_INFO_METRIC.name && s.matchers.startsWith('service_name'));
-      const primary = sels.filter((s) => s.matchers.startsWith('service_name=~"$service", '));
+      const primary = sels.filter((s) => s.matchers.startsWith('service_name!="", service_name=~"$service", '));
       expect({ panel: q.panel, primary: primary.length > 0 }).toEqual({ panel: q.panel, primary: true });
       // Each own-label selector has its info-joined twin and its job twin, with the same other matchers.
       expect(sels.length).toBe(primary.length * 3);
       for (const s of primary) {
-        expect(sels).toContainEqual({ metric: s.metric, matchers: s.matchers.replace('service_name=~"$service"', 'service_name=""') });
-        expect(sels).toContainEqual({ metric: s.metric, matchers: s.matchers.replace('service_name=~"$service"', 'service_name="", job=~"$service"') });
+        expect(sels).toContainEqual({ metric: s.metric, matchers: s.matchers.replace('service_name!="", service_name=~"$service"', 'service_name=""') });
+        expect(sels).toContainEqual({ metric: s.metric, matchers: s.matchers.replace('service_name!="", service_name=~"$service"', 'service_name="", job=~"$service"') });
       }
       expect({ panel: q.panel, joins: q.expr.split(join).length - 1, unless: q.expr.split(unlessNamed).length - 1 }).toEqual({ panel: q.panel, joins: primary.length, unless: primary.length });
     }
