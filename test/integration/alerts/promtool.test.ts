@@ -7,6 +7,7 @@ import { alertFiles, inlineRecordingRules, ruleAnnotations, ruleLabels } from '.
 import { alertPack } from '../../../alerts/alert-rules';
 import { DEFAULT_ALERTS_CONFIG, resolveAlertsConfig } from '../../../alerts/alerts-config';
 import { main } from '../../../cli/main';
+import { KAFKA_CONSUMER_STATUS } from '@eda-harness/semconv';
 import { ensurePrometheus } from '../../../environment/index';
 import { ensurePromtool3 } from '../../../environment/provision';
 
@@ -158,6 +159,134 @@ describe.each(['2', '3'])('promtool of Prometheus %s', (major) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  /**
+   * A groupOverrides case: `test` (a promtool test over kafka-consumers.yml) fails on the rules built
+   * with the default config, naming `pagedGroup` (the false page), and passes on the rules built
+   * with `config` (the override silences it, and the real fault still pages).
+   */
+  function overrideCase(name: string, config: unknown, test: unknown, pagedGroup: string): void {
+    const dir = mkdtempSync(join(tmpdir(), `eda-override-${name}-`));
+    try {
+      writeFileSync(join(dir, 'case.test.yml'), stringify({ rule_files: ['kafka-consumers.yml'], evaluation_interval: '1m', tests: [test] }));
+      const rulesWith = (c: unknown): void => writeFileSync(join(dir, 'kafka-consumers.yml'), alertFiles(resolveAlertsConfig(c)).get('alerts/prometheus/kafka-consumers.yml')!);
+      rulesWith(undefined);
+      const before = run(['test', 'rules', 'case.test.yml'], dir);
+      expect({ code: before.code, paged: before.output.includes(`group="${pagedGroup}"`) }).toEqual({ code: 1, paged: true });
+      rulesWith(config);
+      expect(run(['test', 'rules', 'case.test.yml'], dir)).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const runbook = (alert: string): string => `${DEFAULT_ALERTS_CONFIG.runbookUrl}#${alert.toLowerCase()}`;
+
+  it('groupOverrides kafkaAllowedLagMessages: a group that keeps 1 message by design is neither stopped nor empty; one of the same groups with 50 waiting still pages', () => {
+    const group = (g: string, lag: number): { series: string; values: string }[] => [
+      { series: `eda_kafka_consumer_last_commit_timestamp_seconds{group="${g}",topic="payments",partition="0"}`, values: '0x30' },
+      { series: `eda_kafka_consumer_lag_messages{group="${g}",topic="payments",partition="0"}`, values: `${lag}x30` },
+      { series: `eda_kafka_consumer_group_members{group="${g}"}`, values: '0x30' },
+    ];
+    const allowed = ' (more than the 1 allowed)';
+    overrideCase(
+      'allowed-lag',
+      { groupOverrides: [{ groups: 'tx-*', kafkaAllowedLagMessages: 1 }] },
+      {
+        interval: '1m',
+        input_series: [...group('tx-legacy', 1), ...group('tx-dead', 50)],
+        alert_rule_test: [
+          {
+            eval_time: '20m',
+            alertname: 'KafkaConsumerStopped',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical', group: 'tx-dead', topic: 'payments' },
+                exp_annotations: {
+                  summary: 'Consumer group tx-dead stopped consuming topic payments.',
+                  description: `1 partition(s) of topic payments have messages waiting${allowed}, and group tx-dead has neither moved its committed offset for 10m nor received a message.`,
+                  runbook_url: runbook('KafkaConsumerStopped'),
+                },
+              },
+            ],
+          },
+          {
+            eval_time: '20m',
+            alertname: 'KafkaConsumerGroupEmptyWithLag',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical', group: 'tx-dead' },
+                exp_annotations: {
+                  summary: 'Consumer group tx-dead has no members while 50 messages wait.',
+                  description: `Group tx-dead has no live consumer, and 50 messages wait on its partitions${allowed}: nothing will consume them until a consumer joins.`,
+                  runbook_url: runbook('KafkaConsumerGroupEmptyWithLag'),
+                },
+              },
+            ],
+          },
+        ],
+      },
+      'tx-legacy',
+    );
+  });
+
+  it('groupOverrides for: a nightly ETL group may lag 30 minutes before its warning pages; it still pages once that passes', () => {
+    const lagHigh = (severity: string, threshold: string) => ({
+      exp_labels: { severity, group: 'etl-nightly', topic: 'orders' },
+      exp_annotations: {
+        summary: 'Consumer group etl-nightly is 40m 0s behind on topic orders.',
+        description: `The oldest message group etl-nightly has not yet consumed from topic orders is 40m 0s old (${severity} above ${threshold}).`,
+        runbook_url: runbook('KafkaConsumerLagSecondsHigh'),
+      },
+    });
+    overrideCase(
+      'for',
+      { groupOverrides: [{ groups: 'etl-*', for: { 'KafkaConsumerLagSecondsHigh:warning': '30m' } }] },
+      {
+        interval: '1m',
+        // Above 300 s from 6m: the default warning pages at 11m, the override's at 36m.
+        input_series: [{ series: 'eda_kafka_consumer_lag_seconds{group="etl-nightly",topic="orders",partition="0"}', values: '0+60x45' }],
+        alert_rule_test: [
+          { eval_time: '15m', alertname: 'KafkaConsumerLagSecondsHigh' },
+          { eval_time: '40m', alertname: 'KafkaConsumerLagSecondsHigh', exp_alerts: [lagHigh('warning', '5m'), lagHigh('critical', '15m')] },
+        ],
+      },
+      'etl-nightly',
+    );
+  });
+
+  it('groupOverrides FallingBehind floor: a bulk loader whose delay creeps up under 10 minutes does not page; past 10 minutes for the whole window it does', () => {
+    overrideCase(
+      'falling-behind',
+      { groupOverrides: [{ groups: 'bulk-*', kafkaFallingBehindMinLagSeconds: 600 }] },
+      {
+        interval: '1m',
+        input_series: [
+          // The delay grows 10 s a minute (910 s at 90m) and the exporter rates the trend WARN throughout.
+          { series: 'eda_kafka_consumer_lag_seconds{group="bulk-load",topic="orders",partition="0"}', values: '10+10x90' },
+          { series: 'eda_kafka_consumer_status{group="bulk-load"}', values: `${KAFKA_CONSUMER_STATUS.WARN}x90` },
+        ],
+        alert_rule_test: [
+          { eval_time: '40m', alertname: 'KafkaConsumerFallingBehind' },
+          {
+            eval_time: '90m',
+            alertname: 'KafkaConsumerFallingBehind',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning', group: 'bulk-load', topic: 'orders' },
+                exp_annotations: {
+                  summary: 'Consumer group bulk-load is falling behind on topic orders.',
+                  description:
+                    'On 1 partition(s) of topic orders, the delay of group bulk-load (lag in seconds) has not reached zero (above 10m throughout) and kept growing over 15m, and the exporter rates its lag trend WARN: messages arrive faster than they are consumed.',
+                  runbook_url: runbook('KafkaConsumerFallingBehind'),
+                },
+              },
+            ],
+          },
+        ],
+      },
+      'bulk-load',
+    );
   });
 
   it('the PrometheusRule resource (alerts/kubernetes) holds rules that pass check rules and every promtool test', () => {
