@@ -1,15 +1,20 @@
-import { ChaosScenario, Fault, Invariant, Workload, scenarioByName, summarize, type ScenarioResult } from '../../../chaos/index';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChaosScenario, Fault, Invariant, Workload, checkHistoryFile, scenarioByName, summarize, type ScenarioResult } from '../../../chaos/index';
 import { Environment, type StartedEnvironment } from '../../../environment/index';
 
 /**
  * Chaos scenarios against real brokers: the catalog's scenarios must pass (with shortened
  * phases), and a negative control (transient messages in a non-durable queue across a RabbitMQ
  * restart) must fail the no-loss invariant, which proves the checker can see a loss at all.
+ * Every scenario's history is saved and re-checked: the verdicts must come back the same.
  */
 
 const SHORT = { warmupMs: 2000, faultMs: 4000, recoveryMs: 4000, drainTimeoutMs: 60_000 };
 
 let env: StartedEnvironment;
+const historyDir = mkdtempSync(join(tmpdir(), 'chaos-scenarios-history-'));
 
 beforeAll(async () => {
   env = await new Environment().withKafka().withRabbitMq().withToxiproxy().start();
@@ -17,7 +22,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.stop();
+  rmSync(historyDir, { recursive: true, force: true });
 });
+
+/**
+ * Runs a scenario with its history saved, and re-checks that history (what `eda-harness chaos
+ * check` does): every scenario's verdicts must come back the same from the file alone.
+ */
+async function run(scenario: ChaosScenario): Promise<ScenarioResult> {
+  const historyPath = join(historyDir, `${scenario.name}.history.jsonl`);
+  const r = await scenario.run({ env, historyPath });
+  const started = Date.now();
+  const check = checkHistoryFile(historyPath);
+  console.log(`${scenario.name}: history ${statSync(historyPath).size} bytes, re-checked in ${Date.now() - started} ms`);
+  expect(check.invariants).toEqual(r.invariants);
+  expect(check.passed).toBe(r.passed);
+  return r;
+}
 
 /** The scenario's own summary as the failure message, so a red run says which invariant broke and why. */
 function expectPassed(r: ScenarioResult): void {
@@ -34,7 +55,7 @@ const invariant = (r: ScenarioResult, name: string) => {
 describe('Kafka', () => {
   it('kafka-broker-kill: SIGKILL and restart of the broker loses nothing acknowledged, keeps order and traces, and the stale-exporter alert fires and resolves', async () => {
     // The outage must outlast the lowered EdaExporterStale threshold plus its for: duration.
-    const r = await scenarioByName('kafka-broker-kill').withTiming({ ...SHORT, faultMs: 12_000 }).run({ env });
+    const r = await run(scenarioByName('kafka-broker-kill').withTiming({ ...SHORT, faultMs: 12_000 }));
     expectPassed(r);
     expect(r.faults).toHaveLength(1);
     expect(r.faults[0]!.endMs).toBeGreaterThan(r.faults[0]!.startMs);
@@ -51,19 +72,19 @@ describe('Kafka', () => {
   }, 240_000);
 
   it('kafka-network-partition: clients cut off through Toxiproxy reconnect by themselves and catch up', async () => {
-    const r = await scenarioByName('kafka-network-partition').withTiming(SHORT).run({ env });
+    const r = await run(scenarioByName('kafka-network-partition').withTiming(SHORT));
     expectPassed(r);
     expect(invariant(r, 'recovers within 45 s').figures['longestConsumptionGapMs']).toBeGreaterThan(SHORT.faultMs / 2);
   }, 180_000);
 
   it('kafka-broker-pause: a frozen broker (SIGSTOP) holds traffic, and it resumes where it was after SIGCONT', async () => {
-    const r = await scenarioByName('kafka-broker-pause').withTiming(SHORT).run({ env });
+    const r = await run(scenarioByName('kafka-broker-pause').withTiming(SHORT));
     expectPassed(r);
     expect(invariant(r, 'recovers within 45 s').figures['longestConsumptionGapMs']).toBeGreaterThan(SHORT.faultMs / 2);
   }, 180_000);
 
   it('kafka-poison-messages: malformed messages land in the dead-letter topic and the good ones flow on', async () => {
-    const r = await scenarioByName('kafka-poison-messages').withTiming(SHORT).run({ env });
+    const r = await run(scenarioByName('kafka-poison-messages').withTiming(SHORT));
     expectPassed(r);
     expect(invariant(r, 'poison messages dead-lettered').figures).toMatchObject({ poison: 5, deadLettered: 5, wronglyDeadLettered: 0 });
     expect(invariant(r, 'alert DeadLetterMessagesArriving fires and resolves').passed).toBe(true);
@@ -72,7 +93,7 @@ describe('Kafka', () => {
 
 describe('RabbitMQ', () => {
   it('rabbitmq-restart: a durable queue with persistent, confirmed messages loses nothing across a restart', async () => {
-    const r = await scenarioByName('rabbitmq-restart').withTiming(SHORT).run({ env });
+    const r = await run(scenarioByName('rabbitmq-restart').withTiming(SHORT));
     expectPassed(r);
     // Publishing while the broker was down failed loudly (recorded), never silently.
     expect(r.counts.failed).toBeGreaterThan(0);
@@ -80,13 +101,14 @@ describe('RabbitMQ', () => {
   }, 180_000);
 
   it('negative control: transient messages in a non-durable queue are lost in a restart, and the no-loss invariant says so', async () => {
-    const r = await new ChaosScenario('negative-control-transient')
-      // A slow consumer, so a backlog of confirmed messages sits in the queue when the broker stops.
-      .withWorkload(Workload.rabbitmq({ durable: false, persistent: false, processingMs: 100, prefetch: 1 }))
-      .withFault(Fault.brokerRestart({ system: 'rabbitmq' }))
-      .withInvariants(Invariant.noAckedLoss(), Invariant.noPhantoms())
-      .withTiming({ ...SHORT, drainTimeoutMs: 15_000 })
-      .run({ env });
+    const r = await run(
+      new ChaosScenario('negative-control-transient')
+        // A slow consumer, so a backlog of confirmed messages sits in the queue when the broker stops.
+        .withWorkload(Workload.rabbitmq({ durable: false, persistent: false, processingMs: 100, prefetch: 1 }))
+        .withFault(Fault.brokerRestart({ system: 'rabbitmq' }))
+        .withInvariants(Invariant.noAckedLoss(), Invariant.noPhantoms())
+        .withTiming({ ...SHORT, drainTimeoutMs: 15_000 }),
+    );
     expect(r.error).toBeUndefined();
     const loss = invariant(r, 'no acknowledged message lost');
     expect(loss.passed).toBe(false);
