@@ -187,7 +187,7 @@ test('every template variable offers at least one value; $service offers the ser
     { description: 'every variable to offer values', timeoutMs: 120_000, intervalMs: 2000 },
   );
   // The consuming services (the variable reads the consumed counter), by their eda_service_info, though all share the job.
-  expect(service).toEqual(['inventory-service', 'notification-service']);
+  expect([...service].sort()).toEqual(['inventory-service', 'notification-service']);
   const { names } = system!;
   const overview = dashboardQueries().filter((q) => q.dashboard === 'messaging-overview');
   const consumed = overview.find((q) => q.panel === 'Consumed per second')!.expr;
@@ -200,6 +200,11 @@ test('every template variable offers at least one value; $service offers the ser
   expect(await destinationsOf('inventory-service')).toEqual([names.ordersTopic]);
   expect(await destinationsOf('notification-service')).toEqual([names.emailQueue]);
   expect(await destinationsOf(APP_JOB)).toEqual([]);
+  // With All selected each series counts once: the panel's total over the raw total, in one query (one instant), is 1.
+  const ratio = await prometheus<{ result: { value: [number, string] }[] }>(
+    `/api/v1/query?query=${encodeURIComponent(`sum(${asGrafanaSends(consumed)}) / sum(rate(messaging_client_consumed_messages_total[30s]))`)}`,
+  );
+  expect(ratio.result.map((r) => Number(r.value[1]))).toEqual([expect.closeTo(1, 6)]);
   // Without info series (serviceInfo: false, or instrumentation set up by hand) the variable falls back to the job.
   const variable = dashboardVariableQueries().find((v) => v.dashboard === 'messaging-overview' && v.panel === '$service')!.expr;
   const withoutInfo = /^query_result\((.*)\)$/.exec(variable)![1]!.replace(/eda_service_info/g, 'eda_service_info{service_name="no-such-service"}');
