@@ -59,6 +59,8 @@ export const RESOURCE_LABEL = {
   SERVICE_NAME: 'service_name',
 } as const;
 
+export type ResourceLabelName = (typeof RESOURCE_LABEL)[keyof typeof RESOURCE_LABEL];
+
 export const MESSAGING_SYSTEM = { KAFKA: 'kafka', RABBITMQ: 'rabbitmq' } as const;
 export type MessagingSystem = (typeof MESSAGING_SYSTEM)[keyof typeof MESSAGING_SYSTEM];
 
