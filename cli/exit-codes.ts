@@ -39,9 +39,9 @@ export const EXIT_CODES: Readonly<Record<string, Readonly<Record<number, string>
     2: 'invalid flags, environment variables or config file (unknown keys included), or no target to export',
   },
   chaos: {
-    0: 'every scenario passed (list: the scenarios were listed)',
-    1: 'a scenario failed an invariant or could not run',
-    2: 'unknown scenario, invalid flag value, or a report folder that cannot be written',
+    0: 'every scenario passed (list: the scenarios were listed; check: every history passed)',
+    1: 'a scenario failed an invariant or could not run (check: an invariant failed on re-check, or the history has no scenario end)',
+    2: 'unknown scenario, invalid flag value, or a report folder that cannot be written (check: no file given, a missing or unreadable file, a malformed line, named with its file and line, or an unknown history format version)',
   },
   start: {
     0: 'the demo ran and was stopped with Ctrl-C (or ran for `--duration`)',

@@ -38,7 +38,7 @@ const commands: Record<string, CommandEntry> = {
     load: async () => import('./dashboards-command').then((m) => ({ run: m.dashboardsCommand, help: m.DASHBOARDS_HELP })),
   },
   chaos: {
-    summary: 'run broker-chaos scenarios (kill, restart, pause, failover, latency, partition, poison) and write a report',
+    summary: 'run broker-chaos scenarios (kill, restart, pause, failover, latency, partition, poison) and write a report and a history; re-check a saved history',
     load: async () => import('./chaos-command').then((m) => ({ run: m.chaosCommand, help: m.CHAOS_HELP })),
   },
   start: {
