@@ -18,6 +18,8 @@ export { startTelemetry } from './start-telemetry';
 export type { TelemetryOptions, TelemetryHandle } from './start-telemetry';
 export { recordDeadLetter } from './dead-letter';
 export type { DeadLetterEvent } from './dead-letter';
+// The service name the dashboards join onto this package's metrics, for SDKs set up without startTelemetry.
+export { registerServiceInfo } from './telemetry/service-info';
 
 // Reading trace context and headers of a message by hand (kafkajs Buffers, AMQP tables), never throwing.
 export { extractContext, readHeader } from './shared/header-codec';
