@@ -163,8 +163,7 @@ function yaml(doc: unknown): string {
  * without it, add the label with kustomize or use the Helm chart's `prometheusRule.labels`.
  */
 export function prometheusRuleLabels(config: AlertsConfig): Record<string, string> {
-  const extra = (config as AlertsConfig & { readonly kubernetes?: { readonly ruleLabels?: Readonly<Record<string, string>> } }).kubernetes?.ruleLabels ?? {};
-  return { 'app.kubernetes.io/name': 'eda-harness', 'app.kubernetes.io/component': 'alerts', ...extra };
+  return { 'app.kubernetes.io/name': 'eda-harness', 'app.kubernetes.io/component': 'alerts', ...config.kubernetes.ruleLabels };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { LABEL as L, METRIC, MESSAGING_SYSTEM, QUEUE_MESSAGE_STATE, E2E_STAGE, KAFKA_CONSUMER_STATUS } from '@eda-harness/semconv';
+import { LABEL as L, METRIC, MESSAGING_SYSTEM, QUEUE_MESSAGE_STATE, E2E_STAGE, KAFKA_CONSUMER_STATUS, leMatcher } from '@eda-harness/semconv';
 import type { AlertsConfig, AlertThresholds, GroupOverride } from './alerts-config';
 
 /**
@@ -68,15 +68,8 @@ export function promqlString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/**
- * Selects one classic-histogram bucket on Prometheus 2 and 3 alike. Prometheus 3 normalises `le`
- * at scrape time to its float form ("1" becomes "1.0"; "0.5" stays), so a whole-number bound
- * written `le="1"` matches nothing there: whole numbers match both spellings.
- */
-export function leMatcher(bound: number): string {
-  const text = num(bound);
-  return Number.isInteger(bound) ? `le=~"${text}(\\\\.0)?"` : `le="${text}"`;
-}
+// leMatcher (semconv) selects one classic-histogram bucket on Prometheus 2 and 3 alike.
+export { leMatcher };
 
 /** A group-name glob (`*`: any characters, the rest literal) as an RE2 regex, anchored by PromQL. */
 export function globRegex(glob: string): string {

@@ -115,6 +115,16 @@ export interface AlertsConfig {
   /** Rule-group evaluation interval written into the Prometheus rule files (empty: Prometheus's global one). */
   readonly evaluationInterval: string;
   readonly grafana: GrafanaAlertingConfig;
+  /** The Prometheus Operator resource (`alerts/kubernetes/prometheus-rule.yml`). */
+  readonly kubernetes: KubernetesRuleConfig;
+}
+
+export interface KubernetesRuleConfig {
+  /**
+   * Labels added to the PrometheusRule's metadata, for the rule selector of your Prometheus
+   * (kube-prometheus-stack selects `release: <its release name>` by default).
+   */
+  readonly ruleLabels: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
@@ -150,6 +160,7 @@ export const DEFAULT_ALERTS_CONFIG: AlertsConfig = {
   for: {},
   evaluationInterval: '',
   grafana: { datasourceUid: 'prometheus', folder: 'eda-harness', interval: '1m' },
+  kubernetes: { ruleLabels: {} },
 };
 
 /**
@@ -209,6 +220,7 @@ export function resolveAlertsConfig(partial: unknown, source = 'alerts config'):
     for: p['for'] === undefined ? {} : stringRecord(p['for'], `${source}: for`),
     evaluationInterval: p['evaluationInterval'] === undefined ? '' : asString(p['evaluationInterval'], `${source}: evaluationInterval`),
     grafana,
+    kubernetes: { ruleLabels: p['kubernetes'] === undefined ? {} : kubernetesRuleLabels(p['kubernetes'], `${source}: kubernetes`) },
   };
   validate(config, source);
   return config;
@@ -223,7 +235,7 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
  * and column), not an object, or a value the pack cannot use.
  */
 export function loadAlertsConfig(file: string): AlertsConfig {
-  const hint = 'Pass a JSON object with any of: runbookUrl, exporterJob, labels, keptLabels, groupOverrides, thresholds, for, evaluationInterval, grafana (`eda-harness alerts --defaults` prints them all).';
+  const hint = 'Pass a JSON object with any of: runbookUrl, exporterJob, labels, keptLabels, groupOverrides, thresholds, for, evaluationInterval, grafana, kubernetes (`eda-harness alerts --defaults` prints them all).';
   const text = readConfigText(file, hint);
   let parsed: unknown;
   try {
@@ -341,6 +353,23 @@ const NOT_KEPT: Readonly<Record<string, string>> = {
   severity: 'the pack sets it per rule',
   le: 'it is a histogram bucket bound',
 };
+
+function kubernetesRuleLabels(v: unknown, what: string): Record<string, string> {
+  const k = asObject(v, what);
+  checkKeys(k, ['ruleLabels'], what);
+  if (k['ruleLabels'] === undefined) return {};
+  const labels = stringRecord(k['ruleLabels'], `${what}.ruleLabels`);
+  for (const [name, value] of Object.entries(labels)) {
+    // Kubernetes label keys: an optional DNS-subdomain prefix and a name of up to 63 characters.
+    if (!/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(name)) {
+      throw new ConfigError(`${what}.ruleLabels: ${JSON.stringify(name)} is not a Kubernetes label key (an optional prefix like "example.com/", then up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`);
+    }
+    if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(value)) {
+      throw new ConfigError(`${what}.ruleLabels.${name}: ${JSON.stringify(value)} is not a Kubernetes label value (up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`);
+    }
+  }
+  return labels;
+}
 
 function validateKeptLabels(c: AlertsConfig, source: string): void {
   const seen = new Set<string>();

@@ -29,10 +29,10 @@ export function deadLetters(o: ResolvedDashboardOptions): Dashboard {
         ]),
       )
       .withPanel(
-        timeseries('Share of throughput dead-lettered', 'Dead-lettered ÷ consumed, per source.', 'percentunit', [
+        timeseries('Share of throughput dead-lettered', 'Dead-lettered ÷ consumed, per source and consumer group (as DeadLetterRatioHigh computes it).', 'percentunit', [
           {
-            expr: `sum by (${L.SOURCE}) (rate(${dlqMessages}{${di}}[$__rate_interval])) / sum by (${L.SOURCE}) (label_replace(rate(${METRIC.CONSUMED_MESSAGES.name}{${cm.instrumentation}}[$__rate_interval]), "${L.SOURCE}", "$1", "${L.MESSAGING_DESTINATION_NAME}", "(.*)"))`,
-            legend: `{{${L.SOURCE}}}`,
+            expr: `sum by (${L.SOURCE}, ${L.MESSAGING_CONSUMER_GROUP_NAME}) (rate(${dlqMessages}{${di}}[$__rate_interval])) / sum by (${L.SOURCE}, ${L.MESSAGING_CONSUMER_GROUP_NAME}) (label_replace(rate(${METRIC.CONSUMED_MESSAGES.name}{${cm.instrumentation}}[$__rate_interval]), "${L.SOURCE}", "$1", "${L.MESSAGING_DESTINATION_NAME}", "(.*)"))`,
+            legend: `{{${L.SOURCE}}} {{${L.MESSAGING_CONSUMER_GROUP_NAME}}}`,
           },
         ]),
       )

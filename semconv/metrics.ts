@@ -1,3 +1,6 @@
+import type { ResourceLabelName } from './attributes';
+import { SERVICE_INFO_METRIC } from './service-info';
+
 /** Prometheus label names (semconv attribute names with dots turned into underscores). */
 export const LABEL = {
   MESSAGING_SYSTEM: 'messaging_system',
@@ -122,7 +125,7 @@ export interface MetricDefinition {
   readonly type: MetricType;
   readonly help: string;
   readonly unit: string;
-  readonly labels: readonly LabelName[];
+  readonly labels: readonly (LabelName | ResourceLabelName)[];
   readonly buckets?: readonly number[];
   /** Who produces it: the in-process instrumentation or the lag/DLQ exporter. */
   readonly producedBy: 'instrumentation' | 'exporter';
@@ -480,6 +483,7 @@ export const METRIC = {
     labels: [L.TARGET, L.REQUEST],
     producedBy: 'exporter',
   },
+  SERVICE_INFO: SERVICE_INFO_METRIC,
   DLQ_INFLOW: {
     name: 'eda_dlq_inflow_messages_total',
     type: 'counter',

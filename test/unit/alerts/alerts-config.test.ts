@@ -284,3 +284,28 @@ describe('groupOverrides (per-group thresholds, e.g. for rare committers)', () =
     expect(() => resolveAlertsConfig(config, 'a.json')).toThrow(message);
   });
 });
+
+describe('kubernetes.ruleLabels (the PrometheusRule selector labels)', () => {
+  const ruleMetadata = (config: unknown) => {
+    const text = alertFiles(resolveAlertsConfig(config)).get('alerts/kubernetes/prometheus-rule.yml')!;
+    return (parse(text) as { metadata: { labels: Record<string, string> } }).metadata.labels;
+  };
+
+  it('adds the labels to the resource beside the fixed ones; none by default', () => {
+    expect(ruleMetadata(undefined)).toEqual({ 'app.kubernetes.io/name': 'eda-harness', 'app.kubernetes.io/component': 'alerts' });
+    expect(ruleMetadata({ kubernetes: { ruleLabels: { release: 'kube-prometheus-stack', 'example.com/team': 'payments' } } })).toEqual({
+      'app.kubernetes.io/name': 'eda-harness',
+      'app.kubernetes.io/component': 'alerts',
+      release: 'kube-prometheus-stack',
+      'example.com/team': 'payments',
+    });
+  });
+
+  it('refuses unknown keys and what Kubernetes would refuse as a label, naming it', () => {
+    expect(() => resolveAlertsConfig({ kubernetes: { ruleLabel: {} } })).toThrow(/kubernetes.*ruleLabel/);
+    expect(() => resolveAlertsConfig({ kubernetes: { ruleLabels: { 'has space': 'x' } } })).toThrow(/"has space" is not a Kubernetes label key/);
+    expect(() => resolveAlertsConfig({ kubernetes: { ruleLabels: { release: 'a/b' } } })).toThrow(/ruleLabels\.release: "a\/b" is not a Kubernetes label value/);
+    expect(() => resolveAlertsConfig({ kubernetes: { ruleLabels: { release: 1 } } })).toThrow(ConfigError);
+    expect(() => resolveAlertsConfig({ kubernetes: 'release=x' })).toThrow(ConfigError);
+  });
+});
