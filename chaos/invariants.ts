@@ -1,3 +1,4 @@
+import { serviceInvariantFromSpec } from './service/invariants';
 import type { ConsumedMessage, InvariantCheck, InvariantResult, InvariantSpec, Observations, SentMessage } from './types';
 
 /**
@@ -256,7 +257,7 @@ export function invariantFromSpec(spec: InvariantSpec): InvariantCheck | string 
       return alertFires(a[0], e as AlertExpectation);
     }
     default:
-      return `no shipped invariant is called ${JSON.stringify(spec.factory)}`;
+      return serviceInvariantFromSpec(spec) ?? `no shipped invariant is called ${JSON.stringify(spec.factory)}`;
   }
 }
 

@@ -208,7 +208,7 @@ export class ChaosScenario {
       if (ownEnv) await ownEnv.stop().catch((err: unknown) => (error = `${error ? `${error}; ` : ''}stopping the environment: ${errorMessage(err)}`));
     }
 
-    if (running) backfill(log, running);
+    if (running && running.recordsHistory !== true) backfill(log, running);
     for (const s of spans) record({ type: 'span', t: Date.now(), name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }) });
     for (const a of alerts ?? []) record({ type: 'alert', t: a.atMs, alertname: a.alertname, labels: a.labels, state: a.state });
     const ended = Date.now();
@@ -297,7 +297,7 @@ export class ChaosScenario {
       const seen = new Set(w.consumed().map((c) => c.id));
       return w.sent().every((m) => m.ackedAtMs === undefined || seen.has(m.id));
     };
-    await waitUpTo(allConsumed, { description: 'every acknowledged message to be consumed', timeoutMs: this.timing.drainTimeoutMs, intervalMs: 250 });
+    await waitUpTo(w.drained ? () => w.drained!() : allConsumed, { description: 'every acknowledged message to be consumed', timeoutMs: this.timing.drainTimeoutMs, intervalMs: 250 });
   }
 
   private async startEnvironment(progress: ProgressSink, kafkaSecurity: KafkaSecurityMode | undefined): Promise<StartedEnvironment> {

@@ -35,6 +35,9 @@ export interface SentMessage extends MessageId {
   readonly error: string | undefined;
   /** A malformed message sent on purpose (the poison fault): it must end in the dead-letter queue. */
   readonly poison: boolean;
+  /** The trace context the message was sent with, when the history recorded it (a service's inputs). */
+  readonly traceId?: string;
+  readonly spanId?: string;
 }
 
 /** One delivery the workload's consumer saw (a message delivered twice appears twice). */
@@ -64,7 +67,7 @@ export interface FaultWindow {
 /** A client error the workload saw (a failed send, a consumer crash, a reconnect). */
 export interface ClientEvent {
   readonly atMs: number;
-  readonly where: 'produce' | 'consume' | 'connection';
+  readonly where: 'produce' | 'consume' | 'connection' | 'service';
   readonly message: string;
 }
 
@@ -75,6 +78,15 @@ export interface SpanRecord {
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId: string | undefined;
+  /** When the span ended (or was recorded), epoch ms, when known: a service's process spans. */
+  readonly atMs?: number;
+}
+
+/** One application of a service's effect to an input (a reservation for an order), as its probe reported it. */
+export interface EffectObservation {
+  readonly id: string;
+  readonly effect: string;
+  readonly atMs: number;
 }
 
 /** An alert's state change, read from Prometheus (`inactive` when it left the active list). */
@@ -98,6 +110,8 @@ export interface Observations {
   readonly events: readonly ClientEvent[];
   /** Alert state changes, when a Prometheus with the alert pack watched the scenario (withAlertPack). */
   readonly alerts: readonly AlertObservation[] | undefined;
+  /** A service under test's effects, one per application (absent for the built-in workloads). */
+  readonly effects?: readonly EffectObservation[];
 }
 
 export interface InvariantResult {
@@ -187,6 +201,16 @@ export interface RunningWorkload {
   sent(): readonly SentMessage[];
   consumed(): readonly ConsumedMessage[];
   events(): readonly ClientEvent[];
+  /**
+   * The workload wrote every operation to the history itself, including ones its sent() / consumed()
+   * do not hold (a service's process spans and effects): nothing is copied in afterwards.
+   */
+  readonly recordsHistory?: boolean;
+  /**
+   * Whether every acknowledged message has been handled, when consumed() cannot tell alone (a
+   * service's effects): the drain waits for this instead of for consumed() to cover sent().
+   */
+  drained?(): boolean;
 }
 
 /** How long each phase lasts. */

@@ -45,6 +45,9 @@ export interface SendRecord {
   readonly seq: number;
   readonly poison: boolean;
   readonly destination: string;
+  /** The trace context the harness sent it with (a service's inputs carry their own traceparent). */
+  readonly traceId?: string;
+  readonly spanId?: string;
 }
 export interface SendAckRecord {
   readonly type: 'send-ack';

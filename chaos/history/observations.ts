@@ -1,4 +1,4 @@
-import type { AlertObservation, ConsumedMessage, FaultWindow, Observations, SentMessage, SpanRecord, ClientEvent } from '../types';
+import type { AlertObservation, ConsumedMessage, EffectObservation, FaultWindow, Observations, SentMessage, SpanRecord, ClientEvent } from '../types';
 import type { History } from './format';
 
 /** What a send that never settled is recorded with: the run ended (or crashed) before its outcome. */
@@ -11,7 +11,8 @@ export const NEVER_SETTLED = 'never settled: the run ended before the broker ans
  */
 export function observationsOf(history: History): Observations {
   const { header, records } = history;
-  const attempts = new Map<string, { t: number; key: string; seq: number; poison: boolean }>();
+  const attempts = new Map<string, { t: number; key: string; seq: number; poison: boolean; traceId?: string; spanId?: string }>();
+  const effects: EffectObservation[] = [];
   const sent: SentMessage[] = [];
   const settled = new Set<string>();
   const consumed: ConsumedMessage[] = [];
@@ -27,7 +28,7 @@ export function observationsOf(history: History): Observations {
     const a = attempts.get(id);
     if (!a || settled.has(id)) return;
     settled.add(id);
-    sent.push({ id, key: a.key, seq: a.seq, poison: a.poison, sentAtMs: a.t, ackedAtMs, error });
+    sent.push({ id, key: a.key, seq: a.seq, poison: a.poison, sentAtMs: a.t, ackedAtMs, error, ...traceOf(a) });
   };
   for (const r of records) {
     switch (r.type) {
@@ -35,7 +36,7 @@ export function observationsOf(history: History): Observations {
         startedMs = r.t;
         break;
       case 'send':
-        attempts.set(r.id, { t: r.t, key: r.key, seq: r.seq, poison: r.poison });
+        attempts.set(r.id, { t: r.t, key: r.key, seq: r.seq, poison: r.poison, ...traceOf(r) });
         break;
       case 'send-ack':
         settle(r.id, r.t, undefined);
@@ -58,7 +59,7 @@ export function observationsOf(history: History): Observations {
         events.push({ atMs: r.t, where: r.where, message: r.message });
         break;
       case 'span':
-        spans.push({ name: r.name, kind: r.kind, traceId: r.traceId, spanId: r.spanId, parentSpanId: r.parentSpanId });
+        spans.push({ name: r.name, kind: r.kind, traceId: r.traceId, spanId: r.spanId, parentSpanId: r.parentSpanId, atMs: r.t });
         break;
       case 'alert':
         alerts.push({ atMs: r.t, alertname: r.alertname, labels: r.labels, state: r.state });
@@ -68,6 +69,8 @@ export function observationsOf(history: History): Observations {
         alertsWatched = r.alertsWatched;
         break;
       case 'effect':
+        effects.push({ id: r.id, effect: r.effect, atMs: r.t });
+        break;
       case 'verdicts':
         break;
     }
@@ -75,7 +78,7 @@ export function observationsOf(history: History): Observations {
   // A fault injected but never ended (the run crashed mid-window) never healed.
   const ended = new Set(faults.map((f) => f.name));
   for (const [name, s] of faultStarts) if (!ended.has(name)) faults.push({ name, description: s.description, startMs: s.t, endMs: undefined, error: 'no end recorded: the run stopped during the fault' });
-  for (const [id, a] of attempts) if (!settled.has(id)) sent.push({ id, key: a.key, seq: a.seq, poison: a.poison, sentAtMs: a.t, ackedAtMs: undefined, error: NEVER_SETTLED });
+  for (const [id, a] of attempts) if (!settled.has(id)) sent.push({ id, key: a.key, seq: a.seq, poison: a.poison, sentAtMs: a.t, ackedAtMs: undefined, error: NEVER_SETTLED, ...traceOf(a) });
   const lastT = records.reduce((m, r) => Math.max(m, r.t), startedMs);
   return {
     scenario: header.scenario,
@@ -88,5 +91,11 @@ export function observationsOf(history: History): Observations {
     spans,
     events,
     alerts: alertsWatched ? alerts : undefined,
+    ...(effects.length > 0 ? { effects } : {}),
   };
 }
+
+const traceOf = (r: { traceId?: string | undefined; spanId?: string | undefined }): { traceId?: string; spanId?: string } => ({
+  ...(r.traceId === undefined ? {} : { traceId: r.traceId }),
+  ...(r.spanId === undefined ? {} : { spanId: r.spanId }),
+});

@@ -12,7 +12,7 @@ type FieldKind = 'string' | 'number' | 'boolean' | 'object' | 'string?' | 'numbe
 
 const FIELDS: Record<HistoryRecord['type'], Record<string, FieldKind>> = {
   'scenario-start': { t: 'number' },
-  send: { t: 'number', id: 'string', key: 'string', seq: 'number', poison: 'boolean', destination: 'string' },
+  send: { t: 'number', id: 'string', key: 'string', seq: 'number', poison: 'boolean', destination: 'string', traceId: 'string?', spanId: 'string?' },
   'send-ack': { t: 'number', id: 'string', partition: 'number?', offset: 'string?' },
   'send-failed': { t: 'number', id: 'string', error: 'string' },
   delivery: { t: 'number', id: 'string', key: 'string', seq: 'number', consumer: 'string', partition: 'number?', offset: 'string?', redelivered: 'boolean', deadLettered: 'boolean', traceId: 'string?', spanId: 'string?' },
@@ -28,7 +28,7 @@ const FIELDS: Record<HistoryRecord['type'], Record<string, FieldKind>> = {
 
 const ENUMS: Partial<Record<HistoryRecord['type'], Record<string, readonly string[]>>> = {
   'fault-end': { outcome: ['healed', 'inject-failed', 'heal-failed'] },
-  event: { where: ['produce', 'consume', 'connection'] },
+  event: { where: ['produce', 'consume', 'connection', 'service'] },
   span: { kind: ['producer', 'consumer', 'other'] },
   alert: { state: ['pending', 'firing', 'inactive'] },
 };

@@ -1,0 +1,7 @@
+export { loadServiceConfig, validateServiceConfig, serviceConfigProblems } from './config';
+export type { ServiceConfig, ResolvedServiceConfig, ServiceBrokers, ServiceCommand, ServiceFactory, StartedService, ServiceInput, ServiceOutput, InputMessage } from './config';
+export { serviceUnderTest } from './service-workload';
+export type { ServiceUnderTest, ServiceUnderTestOptions } from './service-workload';
+export { ServiceInvariant, serviceInvariants } from './invariants';
+export { serviceScenario, serviceScenarioNames, SERVICE_FAULT_NAMES } from './scenarios';
+export { spansOfOtlpJson } from './otlp-receiver';

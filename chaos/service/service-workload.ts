@@ -1,0 +1,346 @@
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { ConfigError, errorMessage, type ProgressSink } from '@eda-harness/core';
+import { extractContext } from '@eda-harness/instrumentation';
+import { kafkaClientOptions, kafkaConnectionOf } from '../kafka-connection';
+import type { HistoryRecord } from '../history/format';
+import type { ChaosFault, ChaosWorkload, ClientEvent, ConsumedMessage, InvariantCheck, RunningWorkload, SentMessage, WorkloadContext } from '../types';
+import { waitUpTo } from '../wait-up-to';
+import type { ResolvedServiceConfig, ServiceCommand, ServiceFactory, StartedService } from './config';
+import { serviceInvariants } from './invariants';
+import { startServiceOtlpReceiver, type ReceivedServiceSpan, type ServiceOtlpReceiver } from './otlp-receiver';
+import { serviceProcess, type ServiceProcess } from './service-process';
+
+/**
+ * A team's service under test, driven and observed by the harness: `serviceUnderTest(config)`
+ * gives the workload (start the service, send its inputs with trace context, read its outputs and
+ * spans, count its effects at the end), the service-side faults (SIGKILL and restart, SIGSTOP),
+ * and the invariants to check. Everything observed goes to the scenario's history.
+ */
+
+export interface ServiceUnderTestOptions {
+  /** Where the child's stdout / stderr go (default a folder under the OS temp dir). */
+  readonly logDir?: string;
+  readonly progress?: ProgressSink;
+}
+
+export interface ServiceUnderTest {
+  readonly config: ResolvedServiceConfig;
+  readonly workload: ChaosWorkload;
+  /** SIGKILL to the service's process at injection, started again at healing (needs a command start). */
+  kill(): ChaosFault;
+  /** SIGSTOP to the service's process, SIGCONT at healing (needs a command start). */
+  pause(): ChaosFault;
+  invariants(recoveryLimitMs: number): InvariantCheck[];
+}
+
+const HEADER = { ID: 'chaos-id', KEY: 'chaos-key', SEQ: 'chaos-seq' } as const;
+const SETTLE_TIMEOUT_MS = 15_000;
+
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+function fieldOf(body: Buffer | null, path: string): string | undefined {
+  if (!body) return undefined;
+  try {
+    let v: unknown = JSON.parse(body.toString('utf8'));
+    for (const part of path.split('.')) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+    return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A span processor handing every ended span of an in-process service to the harness. */
+function forwardingProcessor(onSpan: (s: ReceivedServiceSpan) => void): SpanProcessor {
+  return {
+    onStart: () => undefined,
+    onEnd(span: ReadableSpan) {
+      const sc = span.spanContext();
+      const kind = span.kind === 3 ? 'producer' : span.kind === 4 ? 'consumer' : 'other';
+      const [s, ns] = span.endTime;
+      onSpan({ serviceName: undefined, name: span.name, kind, traceId: sc.traceId, spanId: sc.spanId, parentSpanId: span.parentSpanContext?.spanId, endMs: Math.round(s * 1000 + ns / 1e6) });
+    },
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+export function serviceUnderTest(config: ResolvedServiceConfig, options: ServiceUnderTestOptions = {}): ServiceUnderTest {
+  let proc: ServiceProcess | undefined;
+  const commandStart = typeof config.start === 'function' ? undefined : config.start;
+  const needProcess = (fault: string): ServiceProcess => {
+    if (!commandStart) throw new ConfigError(`fault ${fault} needs the service started as a process: ${config.name}'s config starts it in-process`, { hint: "write start: { command, args } in the service config so the harness can signal it" });
+    if (!proc) throw new ConfigError(`fault ${fault}: the service ${config.name} is not running`);
+    return proc;
+  };
+  const input = config.inputs[0]!;
+  const processFault = (name: string, description: string, inject: (p: ServiceProcess) => Promise<void>, heal: (p: ServiceProcess) => Promise<void>): ChaosFault => ({
+    name,
+    description,
+    system: 'kafka',
+    needs: { kafkaNodes: 1 },
+    async inject(ctx) {
+      ctx.progress(`fault ${name}: ${description}`);
+      await inject(needProcess(name));
+    },
+    async heal(ctx) {
+      ctx.progress(`fault ${name}: healing`);
+      await heal(needProcess(name));
+    },
+  });
+  return {
+    config,
+    workload: {
+      system: 'kafka',
+      needs: { kafkaNodes: 1 },
+      description: `${config.name} ${config.version}: ${input.messagesPerSecond ?? 10} inputs/s over ${input.keys ?? 4} keys to ${input.topic}${config.outputs.length > 0 ? `, outputs read from ${config.outputs.map((o) => o.topic).join(', ')}` : ''}`,
+      start: async (ctx) => {
+        const r = await startServiceWorkload(config, ctx, options, commandStart);
+        proc = r.proc;
+        return r.running;
+      },
+    },
+    kill: () =>
+      processFault(
+        'service-kill',
+        `${config.name} killed with SIGKILL, then started again`,
+        (p) => p.kill(),
+        (p) => p.start(),
+      ),
+    pause: () =>
+      processFault(
+        'service-pause',
+        `${config.name} frozen with SIGSTOP, then resumed`,
+        async (p) => p.pause(),
+        async (p) => p.resume(),
+      ),
+    invariants: (recoveryLimitMs) => serviceInvariants({ recoveryLimitMs, effects: config.effects !== undefined, effectName: config.effectName, orderedPerKey: config.orderedPerKey }),
+  };
+}
+
+async function startServiceWorkload(config: ResolvedServiceConfig, ctx: WorkloadContext, options: ServiceUnderTestOptions, command: ServiceCommand | undefined): Promise<{ running: RunningWorkload; proc: ServiceProcess | undefined }> {
+  const history = ctx.history ?? (() => undefined);
+  const input = config.inputs[0]!;
+  // The topics are the team's (the service is configured with them), made unique per run by
+  // the harness only when the config says nothing: a prefixed copy would not be what it reads.
+  const inputTopic = input.topic;
+  const sent: SentMessage[] = [];
+  const consumed: ConsumedMessage[] = [];
+  const events: ClientEvent[] = [];
+  const event = (where: ClientEvent['where'], message: string): void => {
+    const atMs = Date.now();
+    events.push({ atMs, where, message });
+    history({ type: 'event', t: atMs, where, message });
+    if (where === 'service') ctx.progress(message);
+  };
+  const inputByContext = new Map<string, SentMessage & { traceId: string; spanId: string }>();
+  const inputByTrace = new Map<string, string>();
+  const sentById = new Map<string, { key: string; seq: number; traceId: string }>();
+  let spansReceived = 0;
+  const processed = new Set<string>();
+  const onSpan = (s: ReceivedServiceSpan): void => {
+    spansReceived++;
+    const rec: HistoryRecord = { type: 'span', t: s.endMs, name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }) };
+    history(rec);
+    if (s.kind !== 'consumer' || !s.parentSpanId) return;
+    const m = inputByContext.get(`${s.traceId}/${s.parentSpanId}`);
+    if (m && !processed.has(m.id)) {
+      processed.add(m.id);
+      consumed.push({ id: m.id, key: m.key, seq: m.seq, atMs: s.endMs, partition: undefined, redelivered: false, producerTraceId: s.traceId, producerSpanId: s.parentSpanId, deadLettered: false });
+    }
+  };
+
+  const connection = ctx.kafka ?? kafkaConnectionOf(ctx.env, undefined);
+  const brokers = connection.brokers;
+  const kafka = new Kafka({ clientId: `chaos-${ctx.prefix}`, brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000, retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 3000 }, ...kafkaClientOptions(connection) });
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => event('service', `cleanup: ${errorMessage(err)}`));
+  };
+  let receiver: ServiceOtlpReceiver | undefined;
+  let proc: ServiceProcess | undefined;
+  let started: StartedService | undefined;
+  let sending = true;
+  let loops: Promise<void>[] = [];
+  try {
+    receiver = await startServiceOtlpReceiver(onSpan, (m) => event('service', m));
+    const r = receiver;
+    cleanups.push(() => r.close());
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const wanted = [{ topic: inputTopic, numPartitions: input.partitions ?? 3 }, ...config.outputs.map((o) => ({ topic: o.topic, numPartitions: 1 }))].filter((t) => !existing.has(t.topic));
+      if (wanted.length > 0) await admin.createTopics({ waitForLeaders: true, topics: wanted });
+    } finally {
+      await admin.disconnect();
+    }
+    const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+
+    // Outputs: read back from the start of the run, matched to inputs by trace or by a body field.
+    if (config.outputs.length > 0) {
+      const consumer: Consumer = kafka.consumer({ groupId: `${ctx.prefix}-outputs`, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200 });
+      await consumer.connect();
+      cleanups.push(() => consumer.disconnect());
+      for (const o of config.outputs) await consumer.subscribe({ topic: o.topic, fromBeginning: false });
+      await consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          const out = config.outputs.find((o) => o.topic === topic);
+          const sc = trace.getSpanContext(extractContext(message.headers));
+          const match = out?.match ?? 'trace';
+          const id = match === 'trace' ? (sc ? inputByTrace.get(sc.traceId) : undefined) : fieldOf(message.value, match.field);
+          const input = id === undefined ? undefined : sentById.get(id);
+          if (id === undefined || !input) {
+            event('consume', `output ${topic}[${partition}]@${message.offset} matches no input of this run (${match === 'trace' ? `trace ${sc?.traceId ?? 'none'}` : `${match.field} ${JSON.stringify(id)}`})`);
+            return;
+          }
+          const atMs = Date.now();
+          consumed.push({ id, key: input.key, seq: input.seq, atMs, partition, redelivered: false, producerTraceId: sc?.traceId, producerSpanId: sc?.spanId, deadLettered: false });
+          history({ type: 'delivery', t: atMs, id, key: input.key, seq: input.seq, consumer: `output ${topic}`, partition, offset: message.offset, redelivered: false, deadLettered: false, ...(sc ? { traceId: sc.traceId, spanId: sc.spanId } : {}) });
+        },
+      });
+    }
+
+    // The service, with the harness's brokers and telemetry receiver.
+    const amqpUrl = ctx.env.rabbitmq?.amqpUrl;
+    const managementUrl = ctx.env.rabbitmq?.managementUrl;
+    if (command) {
+      const logDir = options.logDir ?? join(tmpdir(), `eda-harness-${ctx.prefix}`);
+      const vars: Record<string, string> = {
+        KAFKA_BROKERS: brokers.join(','),
+        OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint,
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        ...(amqpUrl ? { AMQP_URL: amqpUrl } : {}),
+        ...(managementUrl ? { RABBITMQ_MANAGEMENT_URL: managementUrl } : {}),
+      };
+      const p = serviceProcess(config.name, command, config.baseDir, logDir, vars, (m) => event('service', m));
+      proc = p;
+      await p.start();
+      cleanups.push(() => p.stop());
+    } else {
+      const provider = new BasicTracerProvider({ spanProcessors: [forwardingProcessor(onSpan)] });
+      const factory = config.start as ServiceFactory;
+      started = await factory({ kafkaBrokers: brokers, amqpUrl, managementUrl, otlpEndpoint: r.endpoint, tracerProvider: provider });
+      const s = started;
+      event('service', `service ${config.name} ${config.version} started in-process`);
+      cleanups.push(async () => {
+        await s.stop();
+        await provider.shutdown();
+      });
+    }
+
+    // Inputs: one sender per key, each send settled before the next, paced to the rate.
+    const keys = input.keys ?? 4;
+    const rate = input.messagesPerSecond ?? 10;
+    const intervalMs = (keys / rate) * 1000;
+    const sendOne = async (id: string, key: string, seq: number): Promise<void> => {
+      const traceId = hex(16);
+      const spanId = hex(8);
+      const msg = input.message(id, key, seq);
+      const headers = { ...(msg.headers ?? {}), [HEADER.ID]: id, [HEADER.KEY]: key, [HEADER.SEQ]: String(seq), traceparent: `00-${traceId}-${spanId}-01` };
+      const sentAtMs = Date.now();
+      const base = { id, key, seq, poison: false, traceId, spanId };
+      inputByContext.set(`${traceId}/${spanId}`, { ...base, sentAtMs, ackedAtMs: undefined, error: undefined });
+      inputByTrace.set(traceId, id);
+      sentById.set(id, { key, seq, traceId });
+      history({ type: 'send', t: sentAtMs, id, key, seq, poison: false, destination: inputTopic, traceId, spanId });
+      try {
+        const [meta] = await producer.send({ topic: inputTopic, acks: -1, timeout: SETTLE_TIMEOUT_MS, messages: [{ key: msg.key ?? key, value: msg.value, headers }] });
+        const t = Date.now();
+        sent.push({ ...base, sentAtMs, ackedAtMs: t, error: undefined });
+        history({ type: 'send-ack', t, id, ...(meta ? { partition: meta.partition, ...(meta.baseOffset === undefined ? {} : { offset: meta.baseOffset }) } : {}) });
+      } catch (err) {
+        const t = Date.now();
+        sent.push({ ...base, sentAtMs, ackedAtMs: undefined, error: errorMessage(err) });
+        history({ type: 'send-failed', t, id, error: errorMessage(err) });
+      }
+    };
+    loops = Array.from({ length: keys }, async (_, k) => {
+      const key = `k${k}`;
+      await delay((intervalMs * k) / keys);
+      for (let seq = 0; sending; seq++) {
+        const t0 = Date.now();
+        await sendOne(`${ctx.prefix}-${key}-${seq}`, key, seq);
+        const wait = intervalMs - (Date.now() - t0);
+        if (wait > 0 && sending) await delay(wait);
+      }
+    });
+
+    // A service that sends no spans cannot be observed: say what to add rather than report losses.
+    await waitUpTo(() => spansReceived > 0, { description: `a span from ${config.name}`, timeoutMs: config.telemetryTimeoutMs, intervalMs: 100 });
+    if (spansReceived === 0) {
+      throw new ConfigError(`service ${config.name} sent no spans within ${config.telemetryTimeoutMs} ms of starting, so the harness cannot see it process its inputs`, {
+        hint: `start telemetry in the service (startTelemetry({ serviceName }) from @eda-harness/instrumentation, and instrumentKafka around its kafkajs client) and let it export to OTEL_EXPORTER_OTLP_ENDPOINT, which the harness sets${command ? '' : ' (an in-process service: pass the tracerProvider the factory receives to the instrumentation)'}`,
+      });
+    }
+  } catch (err) {
+    sending = false;
+    await Promise.all(loops);
+    await cleanup();
+    throw err;
+  }
+
+  // Inputs whose process span was lost (a SIGKILL) show up in the effects probe: asked at most once a second.
+  let effectsSeen = new Set<string>();
+  let probing = false;
+  let lastProbeMs = 0;
+  const drained = (): boolean => {
+    const pending = sent.filter((m) => m.ackedAtMs !== undefined && !processed.has(m.id) && !effectsSeen.has(m.id) && !consumed.some((c) => c.id === m.id));
+    if (pending.length === 0) return true;
+    const probe = config.effects;
+    if (probe && !probing && Date.now() - lastProbeMs > 1000) {
+      probing = true;
+      lastProbeMs = Date.now();
+      void probe()
+        .then((counts) => (effectsSeen = new Set(Object.keys(counts).filter((id) => (counts[id] ?? 0) > 0))))
+        .catch(() => undefined)
+        .finally(() => (probing = false));
+    }
+    return false;
+  };
+  const stopSending = async (): Promise<void> => {
+    sending = false;
+    await Promise.all(loops);
+  };
+  return {
+    proc,
+    running: {
+      destination: inputTopic,
+      recordsHistory: true,
+      drained,
+      sendPoison: () => Promise.reject(new ConfigError('poison messages are not supported for a service under test yet')),
+      stopSending,
+      async close() {
+        await stopSending();
+        await cleanup();
+        if (config.effects) {
+          try {
+            const counts = await config.effects();
+            const t = Date.now();
+            let total = 0;
+            for (const [id, n] of Object.entries(counts)) {
+              if (!sentById.has(id)) continue;
+              for (let i = 0; i < n; i++) history({ type: 'effect', t, id, effect: config.effectName });
+              total += n;
+            }
+            event('service', `effects probe: ${total} ${config.effectName}s over the ${sentById.size} inputs of this run`);
+          } catch (err) {
+            event('service', `effects probe failed: ${errorMessage(err)}`);
+            throw new Error(`the effects probe of ${config.name} failed: ${errorMessage(err)}`);
+          }
+        }
+      },
+      sent: () => sent,
+      consumed: () => consumed,
+      events: () => events,
+    },
+  };
+}
