@@ -115,7 +115,7 @@ export interface ResolvedServiceConfig extends ServiceConfig {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : v === undefined ? 'missing' : Array.isArray(v) ? 'an array' : JSON.stringify(v));
+const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : v === undefined ? 'missing' : Array.isArray(v) ? (v.length === 0 ? 'an empty list' : 'a list') : JSON.stringify(v));
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /**
