@@ -7,6 +7,8 @@ import type { ChaosReport, EnvironmentNeeds, ScenarioResult, ScenarioTiming } fr
 import { kafkaClientSecurityFromEnv } from '@eda-harness/chaos';
 import { checkHistoryFile, checksJson, historyFileName, summarizeChecks } from '@eda-harness/chaos';
 import type { HistoryCheck } from '@eda-harness/chaos';
+import { loadServiceConfig, selectServiceScenarios, serviceScenario, serviceUnderTest } from '@eda-harness/chaos';
+import type { ChaosScenario } from '@eda-harness/chaos';
 import { ConfigError, KAFKA_SECURITY_VARIABLES, errorMessage, kafkaClientSecurity } from '@eda-harness/core';
 import type { KafkaSecuritySettings } from '@eda-harness/core';
 import { checkKafkaSecurity, type KafkaSecurityMode } from '@eda-harness/environment';
@@ -53,6 +55,11 @@ Options for run:
   --recovery <s>       traffic after healing, before sending stops (default ${secs(DEFAULT_TIMING.recoveryMs)})
   --drain-timeout <s>  how long to wait for every acknowledged message to be consumed (default ${secs(DEFAULT_TIMING.drainTimeoutMs)})
   --json               print the report as JSON on stdout instead of the summary
+  --service <file>     a service under test (chaos.config.js: see docs/chaos.md): run its scenarios,
+                       <name>-broker-restart, -broker-kill, -service-kill, -service-pause (globs
+                       select among them); the harness starts the service, feeds its inputs, reads
+                       its spans (its own OTLP receiver) and outputs, and counts its effects;
+                       the service's stdout/stderr go to <report dir>/service-logs
   --kafka-security <s> plaintext (default) or sasl_ssl: the Kafka scenarios start Kafka with a
                        SASL_SSL listener (SCRAM users, a CA made at start), which the workload's
                        clients and the alert pack's exporter use
@@ -95,7 +102,8 @@ check: 0 when every history passes, 1 when an invariant fails (or the run did no
 Example:
   eda-harness chaos list
   eda-harness chaos run kafka-broker-kill 'rabbitmq-*' --fault 3 --report-dir out/chaos
-  eda-harness chaos check out/chaos/kafka-broker-kill.history.jsonl`;
+  eda-harness chaos check out/chaos/kafka-broker-kill.history.jsonl
+  eda-harness chaos run --service ./chaos.config.js '*-service-kill' --report-dir out/chaos`;
 
 /** "Kafka ×1 + Toxiproxy", "Kafka ×3", "RabbitMQ". */
 export function describeNeeds(needs: EnvironmentNeeds): string {
@@ -186,6 +194,8 @@ export interface RunFlags {
   readonly json: boolean;
   /** The Kafka each Kafka scenario starts: plaintext only, or with a SASL_SSL listener its clients use. */
   readonly kafkaSecurity: KafkaSecurityMode | undefined;
+  /** A service config (chaos.config.js): run that service's scenarios instead of the catalog's. */
+  readonly service: string | undefined;
 }
 
 export function parseRunFlags(argv: string[]): RunFlags {
@@ -199,6 +209,7 @@ export function parseRunFlags(argv: string[]): RunFlags {
       'drain-timeout': { type: 'string' },
       json: { type: 'boolean' },
       'kafka-security': { type: 'string' },
+      service: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -211,12 +222,17 @@ export function parseRunFlags(argv: string[]): RunFlags {
   const reportDir = values['report-dir'];
   if (reportDir?.trim() === '') throw new ConfigError('--report-dir must name a directory');
   const kafkaSecurity = values['kafka-security'] === undefined ? undefined : checkKafkaSecurity(values['kafka-security'], '--kafka-security');
-  return { patterns: positionals, reportDir: resolve(reportDir ?? DEFAULT_REPORT_DIR), timing, json: values.json ?? false, kafkaSecurity };
+  const service = values.service;
+  if (service?.trim() === '') throw new ConfigError('--service must name a service config file', { hint: 'e.g. --service ./chaos.config.js (see "A service under test" in docs/chaos.md)' });
+  return { patterns: positionals, reportDir: resolve(reportDir ?? DEFAULT_REPORT_DIR), timing, json: values.json ?? false, kafkaSecurity, service };
 }
 
 async function run(argv: string[]): Promise<number> {
   const flags = parseRunFlags(argv);
-  const names = selectScenarios(flags.patterns);
+  // A service under test: its config loaded and checked before anything starts.
+  const sut = flags.service === undefined ? undefined : serviceUnderTest(await loadServiceConfig(flags.service), { logDir: join(resolve(flags.reportDir), 'service-logs'), progress: stderrProgress });
+  const names = sut ? selectServiceScenarios(sut, flags.patterns) : selectScenarios(flags.patterns);
+  const build = (name: string): ChaosScenario => (sut ? serviceScenario(sut, name) : scenarioByName(name));
   // TLS / SASL settings of a Kafka the user runs: checked, and their files read, before any scenario starts.
   const clientSecurity: KafkaSecuritySettings | undefined = kafkaClientSecurityFromEnv(process.env);
   if (clientSecurity) kafkaClientSecurity(clientSecurity, { field: (f) => KAFKA_SECURITY_VARIABLES[f] });
@@ -235,7 +251,7 @@ async function run(argv: string[]): Promise<number> {
   for (const [i, name] of names.entries()) {
     stderrProgress(`scenario ${i + 1}/${names.length}: ${name}`);
     const historyPath = join(flags.reportDir, historyFileName(name));
-    const result = await scenarioByName(name).withTiming(flags.timing).run({ progress: stderrProgress, ...securityOptions, historyPath, harnessVersion: `eda-harness ${packageVersion()}` });
+    const result = await build(name).withTiming(flags.timing).run({ progress: stderrProgress, ...securityOptions, historyPath, harnessVersion: `eda-harness ${packageVersion()}` });
     const why = result.error === undefined ? '' : ` (${result.error})`;
     stderrProgress(`scenario ${i + 1}/${names.length}: ${name} ${result.passed ? 'passed' : 'FAILED'} in ${(result.durationMs / 1000).toFixed(1)} s${why}`);
     results.push(result);

@@ -3,5 +3,5 @@ export type { ServiceConfig, ResolvedServiceConfig, ServiceBrokers, ServiceComma
 export { serviceUnderTest } from './service-workload';
 export type { ServiceUnderTest, ServiceUnderTestOptions } from './service-workload';
 export { ServiceInvariant, serviceInvariants } from './invariants';
-export { serviceScenario, serviceScenarioNames, SERVICE_FAULT_NAMES } from './scenarios';
+export { serviceScenario, serviceScenarioNames, selectServiceScenarios, SERVICE_FAULT_NAMES } from './scenarios';
 export { spansOfOtlpJson } from './otlp-receiver';

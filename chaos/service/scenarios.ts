@@ -38,3 +38,17 @@ export function serviceScenario(s: ServiceUnderTest, name: string, recoveryLimit
     .withRecoveryLimit(recoveryLimitMs)
     .withInvariants(...s.invariants(recoveryLimitMs));
 }
+
+/** The service's scenarios matching `patterns` (exact or `*` globs; none = all), in order; an unmatched pattern is an error. */
+export function selectServiceScenarios(s: ServiceUnderTest, patterns: readonly string[]): string[] {
+  const names = serviceScenarioNames(s);
+  if (patterns.length === 0) return names;
+  const out = new Set<string>();
+  for (const p of patterns) {
+    const re = new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const hits = names.filter((n) => re.test(n));
+    if (hits.length === 0) throw new ConfigError(`no scenario of service ${s.config.name} matches "${p}"`, { hint: `its scenarios: ${names.join(', ')}` });
+    for (const h of hits) out.add(h);
+  }
+  return names.filter((n) => out.has(n));
+}

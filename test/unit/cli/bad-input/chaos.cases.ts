@@ -39,6 +39,26 @@ const cases0: readonly Omit<BadInputCase, 'env'>[] = [
   { name: '--kafka-security without a value', argv: run('--kafka-security'), exit: 2, message: "Option '--kafka-security <value>' argument missing" },
   { name: "--report-dir ''", argv: run('--report-dir', ''), exit: 2, message: '--report-dir must name a directory' },
   { name: '--report-dir without a value', argv: run('--report-dir'), exit: 2, message: "Option '--report-dir <value>' argument missing" },
+  // run --service: the service config, loaded and checked before any broker starts
+  { name: "--service ''", argv: ['chaos', 'run', '--service', ''], exit: 2, message: '--service must name a service config file' },
+  { name: '--service a missing file', argv: ['chaos', 'run', '--service', '{dir}/chaos.config.js'], exit: 2, message: 'service config {dir}/chaos.config.js: no such file' },
+  { name: '--service a module that throws', argv: ['chaos', 'run', '--service', '{dir}/chaos.config.cjs'], files: { 'chaos.config.cjs': "throw new Error('no database');\n" }, exit: 2, message: 'could not be loaded: no database', deadlineMs: 10_000 },
+  {
+    name: '--service a config missing start and inputs',
+    argv: ['chaos', 'run', '--service', '{dir}/chaos.config.cjs'],
+    files: { 'chaos.config.cjs': "module.exports = { name: 'svc', version: '1' };\n" },
+    exit: 2,
+    message: 'service config {dir}/chaos.config.cjs: 2 problems:\n  - start is missing: write a factory',
+    deadlineMs: 10_000,
+  },
+  {
+    name: '--service a scenario the service does not have',
+    argv: ['chaos', 'run', '--service', '{dir}/chaos.config.cjs', 'svc-network-partition'],
+    files: { 'chaos.config.cjs': "module.exports = { name: 'svc', version: '1', start: { command: 'node' }, inputs: [{ topic: 't', message: (id) => ({ value: id }) }] };\n" },
+    exit: 2,
+    message: 'no scenario of service svc matches "svc-network-partition"',
+    deadlineMs: 10_000,
+  },
 ];
 
 /** A one-message history (header, send, ack, delivery, end) for the `chaos check` cases; `drop` leaves a record type out. */
