@@ -309,6 +309,8 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
   // Queues are told apart by vhost and name: one name may live in several vhosts.
   const VQ = [L.VHOST, L.QUEUE];
   const notDlq = `unless ${on(...VQ)} label_replace(max ${by(L.VHOST, L.DLQ)} (${METRIC.DLQ_DEPTH.name}{${L.SYSTEM}="${MESSAGING_SYSTEM.RABBITMQ}"}), "${L.QUEUE}", "$1", "${L.DLQ}", "(.*)")`;
+  // The waiting queue of a retry loop (TTL, dead-letters back to the work queue) has no consumer by design.
+  const notRetryHold = `unless ${on(...VQ)} ${METRIC.RABBITMQ_RETRY_QUEUE.name}`;
   const growWindow = duration(t.rabbitmqQueueGrowingWindowSeconds);
   const rabbit: RuleGroup = {
     file: 'rabbitmq-queues',
@@ -318,7 +320,7 @@ export function alertPack(config: AlertsConfig): readonly RuleGroup[] {
       rule({
         alert: 'RabbitMqQueueWithoutConsumers',
         severity: 'critical',
-        expr: `sum ${by(...VQ)} (${ready}) > 0 and ${on(...VQ)} (max ${by(...VQ)} (${queueConsumers}) == 0) ${notDlq}`,
+        expr: `sum ${by(...VQ)} (${ready}) > 0 and ${on(...VQ)} (max ${by(...VQ)} (${queueConsumers}) == 0) ${notDlq} ${notRetryHold}`,
         for: '5m',
         summary: 'Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}) has no consumer while {{ $value }} messages wait.',
         description: 'Queue {{ $labels.queue }} in vhost {{ $labels.vhost }} holds {{ $value }} ready messages and no consumer is attached: nothing will process them.',

@@ -283,6 +283,14 @@ export const METRIC = {
     labels: [L.VHOST, L.QUEUE],
     producedBy: 'exporter',
   },
+  RABBITMQ_RETRY_QUEUE: {
+    name: 'eda_rabbitmq_retry_queue_info',
+    type: 'gauge',
+    help: 'Always 1, for each waiting queue of a retry loop: a queue that dead-letters back towards the queue that dead-letters into it and has a message TTL, so it holds messages with no consumer by design (RabbitMqQueueWithoutConsumers leaves these out).',
+    unit: '1',
+    labels: [L.VHOST, L.QUEUE],
+    producedBy: 'exporter',
+  },
   DLQ_DEPTH: {
     name: 'eda_dlq_depth_messages',
     type: 'gauge',

@@ -26,6 +26,19 @@ export interface DeadLetterTopology {
   readonly routes: readonly DeadLetterRoute[];
   /** The queues of retry loops (vhost + NUL + name): never DLQs, whatever their names. */
   readonly retryLoopQueues: ReadonlySet<string>;
+  /**
+   * The retry loops' waiting queues (vhost + NUL + name): in a loop and with a message TTL
+   * (`x-message-ttl` or a policy's `message-ttl`), they hold messages until they expire back into
+   * the work queue, with no consumer by design.
+   */
+  readonly retryHoldQueues: ReadonlySet<string>;
+}
+
+/** Whether a queue expires its messages: `x-message-ttl` or an effective policy's `message-ttl`. */
+export function hasMessageTtl(queue: ManagementQueue): boolean {
+  const args = queue.arguments ?? {};
+  const policy = Array.isArray(queue.effective_policy_definition) ? {} : (queue.effective_policy_definition ?? {});
+  return typeof (args['x-message-ttl'] ?? policy['message-ttl']) === 'number';
 }
 
 interface DeadLetterTarget {
@@ -125,7 +138,8 @@ export function deadLetterTopology(
     }
     routesOut.push(r);
   }
-  return { routes: routesOut, retryLoopQueues };
+  const retryHoldQueues = new Set(queues.filter((q) => retryLoopQueues.has(queueKey(q.vhost, q.name)) && hasMessageTtl(q)).map((q) => queueKey(q.vhost, q.name)));
+  return { routes: routesOut, retryLoopQueues, retryHoldQueues };
 }
 
 /** The routes alone (see {@link deadLetterTopology}). */

@@ -29,6 +29,7 @@ export function renderRabbitMqSamples(snapshot: RabbitMqSnapshot | RabbitMqColle
     push('RABBITMQ_QUEUE_MESSAGES', { ...queue, [LABEL.STATE]: QUEUE_MESSAGE_STATE.READY }, q.ready);
     push('RABBITMQ_QUEUE_MESSAGES', { ...queue, [LABEL.STATE]: QUEUE_MESSAGE_STATE.UNACKED }, q.unacked);
     push('RABBITMQ_QUEUE_CONSUMERS', queue, q.consumers);
+    if ((q as Partial<RabbitMqCollection['queues'][number]>).retryHold === true) push('RABBITMQ_RETRY_QUEUE', queue, 1);
     for (const [operation, rate] of Object.entries(q.rates)) push('RABBITMQ_QUEUE_MESSAGE_RATE', { ...queue, [LABEL.MESSAGING_OPERATION_NAME]: operation }, rate);
     const totals = 'totals' in q ? (q as RabbitMqCollection['queues'][number]).totals : {};
     for (const [operation, total] of Object.entries(totals)) push('RABBITMQ_QUEUE_OPERATIONS', { ...queue, [LABEL.MESSAGING_OPERATION_NAME]: operation }, total);

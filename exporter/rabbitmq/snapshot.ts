@@ -78,6 +78,7 @@ export function managementSnapshot(
 ): { snapshot: RabbitMqCollection; memory: RabbitMqMemory } {
   const { atMs } = answers;
   const queues = answers.queues.filter((q) => selection.queues(q.name));
+  const topology = deadLetterTopology(answers.queues, answers.bindings, answers.exchanges);
   const samples: RabbitMqQueueSample[] = queues.map((q) => ({
     vhost: q.vhost,
     queue: q.name,
@@ -86,9 +87,9 @@ export function managementSnapshot(
     consumers: num(q.consumers),
     rates: ratesOf(q),
     totals: totalsOf(q),
+    ...(topology.retryHoldQueues.has(queueKey(q.vhost, q.name)) ? { retryHold: true } : {}),
   }));
 
-  const topology = deadLetterTopology(answers.queues, answers.bindings, answers.exchanges);
   const sourcesByDlq = new Map<string, Set<string>>();
   for (const r of topology.routes) {
     const key = queueKey(r.vhost, r.dlq);

@@ -16,6 +16,11 @@ export type RabbitMqCollectorSettings = Pick<RabbitMqTargetConfig, 'dlqDeny' | '
 export interface RabbitMqQueueSample extends QueueSample {
   /** RabbitMQ's cumulative message_stats counts, by operation (exported as counters). */
   readonly totals: Readonly<Partial<Record<RabbitMqQueueOperation, number>>>;
+  /**
+   * The waiting queue of a retry loop: it dead-letters back towards its source and has a message
+   * TTL, so it holds messages with no consumer by design (see retryHoldQueues).
+   */
+  readonly retryHold?: boolean;
 }
 
 export interface RabbitMqDlqSample extends DlqSample {

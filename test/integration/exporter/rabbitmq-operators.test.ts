@@ -164,6 +164,9 @@ describe('the retry pattern through a dead-letter exchange', () => {
       value(s, 'DLQ_DEPTH', { vhost, dlq: parking }) === 2 && value(s, 'DLQ_INFLOW', { vhost, dlq: parking, source: payments }) === 2,
     );
     expect(dlqSeries(seen)).toEqual([]);
+    // The waiting queue (TTL, dead-letters back) is marked as such, so the no-consumer alert leaves it out; the work queue is not.
+    const retryInfo = seen.filter((x) => x.key === 'RABBITMQ_RETRY_QUEUE' && x.labels['queue']?.startsWith(prefix));
+    expect(retryInfo.map((x) => [x.labels['vhost'], x.labels['queue'], x.value])).toEqual([[vhost, wait, 1]]);
     // The orders came back each time: the loop held them, nothing was lost to a "DLQ".
     const back = await waitFor(() => ch.get(orders), { description: 'an order back again', timeoutMs: 10_000 });
     expect(back).toBeTruthy();

@@ -80,6 +80,24 @@ describe('the retry pattern through a dead-letter exchange', () => {
     expect(s.dlqInflow).toEqual([]);
   });
 
+  it('marks the waiting queue (in the loop, with a TTL) with the retry info series, not the work queue', () => {
+    const topology = deadLetterTopology(retryPattern().queues, retryPattern().bindings, retryPattern().exchanges);
+    expect([...topology.retryHoldQueues]).toEqual(['/\u0000orders.retry']);
+    const retryInfo = renderRabbitMqSamples(snapshot(retryPattern())).filter((x) => x.key === 'RABBITMQ_RETRY_QUEUE');
+    expect(retryInfo).toEqual([{ key: 'RABBITMQ_RETRY_QUEUE', labels: { vhost: '/', queue: 'orders.retry' }, value: 1 }]);
+    // A TTL set by policy counts the same; a loop queue with no TTL anywhere is not a waiting queue.
+    const answers = retryPattern();
+    const byPolicy = { ...answers, queues: [answers.queues[0]!, q('orders.retry', { arguments: { 'x-dead-letter-exchange': 'work-x' }, effective_policy_definition: { 'message-ttl': 5_000 } })] };
+    expect([...deadLetterTopology(byPolicy.queues, byPolicy.bindings, byPolicy.exchanges).retryHoldQueues]).toEqual(['/\u0000orders.retry']);
+    const noTtl = { ...answers, queues: [answers.queues[0]!, q('orders.retry', { arguments: { 'x-dead-letter-exchange': 'work-x' } })] };
+    expect([...deadLetterTopology(noTtl.queues, noTtl.bindings, noTtl.exchanges).retryHoldQueues]).toEqual([]);
+  });
+
+  it('a TTL queue that dead-letters into a parking DLQ (no loop) is no waiting queue', () => {
+    const queues = [q('delayed', { arguments: { 'x-dead-letter-exchange': 'park-x', 'x-message-ttl': 1000 } }), q('parking')];
+    expect([...deadLetterTopology(queues, [b('park-x', 'parking', '')], [x('park-x', 'fanout')]).retryHoldQueues]).toEqual([]);
+  });
+
   it('is recognised whatever the queues are called', () => {
     expect(snapshot(retryPattern({ work: 'billing', retry: 'billing-wait' })).dlqs).toEqual([]);
   });
