@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { ConfigError, errorMessage, type ProgressSink } from '@eda-harness/core';
@@ -190,6 +191,8 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       await consumer.connect();
       cleanups.push(() => consumer.disconnect());
       for (const o of config.outputs) await consumer.subscribe({ topic: o.topic, fromBeginning: false });
+      // Read from the end of the output topics as they are when the group has joined: before the service starts.
+      const joined = new Promise<void>((done) => consumer.on(consumer.events.GROUP_JOIN, () => done()));
       await consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           const out = config.outputs.find((o) => o.topic === topic);
@@ -206,6 +209,7 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
           history({ type: 'delivery', t: atMs, id, key: input.key, seq: input.seq, consumer: `output ${topic}`, partition, offset: message.offset, redelivered: false, deadLettered: false, ...(sc ? { traceId: sc.traceId, spanId: sc.spanId } : {}) });
         },
       });
+      await Promise.race([joined, delay(15_000)]);
     }
 
     // The service, with the harness's brokers and telemetry receiver.
@@ -227,6 +231,9 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       cleanups.push(() => p.stop());
     } else {
       const provider = new BasicTracerProvider({ spanProcessors: [forwardingProcessor(onSpan)] });
+      // What an SDK would give the service: the active span follows async calls, so a message it
+      // produces while processing joins the trace. Refused (harmlessly) when the host has one.
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
       const factory = config.start as ServiceFactory;
       started = await factory({ kafkaBrokers: brokers, amqpUrl, managementUrl, otlpEndpoint: r.endpoint, tracerProvider: provider });
       const s = started;
@@ -277,9 +284,10 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
     // A service that sends no spans cannot be observed: say what to add rather than report losses.
     await waitUpTo(() => spansReceived > 0, { description: `a span from ${config.name}`, timeoutMs: config.telemetryTimeoutMs, intervalMs: 100 });
     if (spansReceived === 0) {
-      throw new ConfigError(`service ${config.name} sent no spans within ${config.telemetryTimeoutMs} ms of starting, so the harness cannot see it process its inputs`, {
-        hint: `start telemetry in the service (startTelemetry({ serviceName }) from @eda-harness/instrumentation, and instrumentKafka around its kafkajs client) and let it export to OTEL_EXPORTER_OTLP_ENDPOINT, which the harness sets${command ? '' : ' (an in-process service: pass the tracerProvider the factory receives to the instrumentation)'}`,
-      });
+      const what = command
+        ? 'call startTelemetry({ serviceName }) from @eda-harness/instrumentation at start-up and wrap its kafkajs client with instrumentKafka; the SDK exports to OTEL_EXPORTER_OTLP_ENDPOINT, which the harness sets to its own receiver'
+        : 'wrap its kafkajs client with instrumentKafka from @eda-harness/instrumentation, passing the tracerProvider the start factory receives';
+      throw new ConfigError(`service ${config.name} sent no spans within ${config.telemetryTimeoutMs} ms of starting, so the harness cannot see it process its inputs: ${what}`, { hint: 'see "A service under test" in docs/chaos.md' });
     }
   } catch (err) {
     sending = false;
