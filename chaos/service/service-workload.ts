@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ROOT_CONTEXT, context, trace, type Context, type ContextManager } from '@opentelemetry/api';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { ConfigError, errorMessage, type ProgressSink } from '@eda-harness/core';
@@ -54,6 +54,28 @@ function fieldOf(body: Buffer | null, path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The active context carried across async calls (what an SDK registers), on Node's AsyncLocalStorage. */
+function asyncContextManager(): ContextManager {
+  const storage = new AsyncLocalStorage<Context>();
+  const manager: ContextManager = {
+    active: () => storage.getStore() ?? ROOT_CONTEXT,
+    with: (ctx, fn, thisArg, ...args) => storage.run(ctx, () => fn.call(thisArg, ...args)),
+    bind: <T>(ctx: Context, target: T): T => {
+      if (typeof target !== 'function') return target;
+      const fn = target as unknown as (...a: unknown[]) => unknown;
+      return function (this: unknown, ...a: unknown[]) {
+        return storage.run(ctx, () => fn.apply(this, a));
+      } as unknown as T;
+    },
+    enable: () => manager,
+    disable: () => {
+      storage.disable();
+      return manager;
+    },
+  };
+  return manager;
 }
 
 /** A span processor handing every ended span of an in-process service to the harness. */
@@ -233,7 +255,7 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       const provider = new BasicTracerProvider({ spanProcessors: [forwardingProcessor(onSpan)] });
       // What an SDK would give the service: the active span follows async calls, so a message it
       // produces while processing joins the trace. Refused (harmlessly) when the host has one.
-      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      context.setGlobalContextManager(asyncContextManager());
       const factory = config.start as ServiceFactory;
       started = await factory({ kafkaBrokers: brokers, amqpUrl, managementUrl, otlpEndpoint: r.endpoint, tracerProvider: provider });
       const s = started;
