@@ -73,11 +73,13 @@ it('negative control: without idempotency, a SIGKILL (Kafka redelivers the uncom
 
 it('negative control: committing before processing fails no-loss under a SIGKILL, naming the orders lost', async () => {
   // The variant is saturated (150 ms a message at 10 inputs/s), so a message is always in flight at the kill;
-  // the drain outlasts its backlog, so what is reported lost was committed and never processed, not late.
-  const r = await run('commit-before-processing.chaos.config.js', 'service-kill', { ...SHORT, drainTimeoutMs: 30_000 });
+  // the drain outlasts its backlog, so what is reported lost is the one or two committed and never
+  // processed at the kill, not late ones.
+  const r = await run('commit-before-processing.chaos.config.js', 'service-kill', { ...SHORT, drainTimeoutMs: 15_000 });
   const lost = inv(r, 'no acknowledged input lost');
   expect(lost.passed).toBe(false);
-  expect(lost.figures['lost']).toBeGreaterThan(0);
+  expect(lost.figures['lost']).toBeGreaterThanOrEqual(1);
+  expect(lost.figures['lost']).toBeLessThanOrEqual(3);
   expect(lost.examples[0]).toMatch(/^chaos-broken-inventory-commit-before-processing-service-kill-\w+-k\d-\d+ \(key k\d, seq \d+, sent at \+\d+ ms\): no effect, no output, no process span$/);
   expect(inv(r, 'each reservation').passed).toBe(true);
 }, 90_000);
