@@ -1,0 +1,55 @@
+import { HISTORY_FORMAT, observationsOf, parseHistory, selectServiceScenarios, serviceScenario, serviceScenarioNames, serviceUnderTest, validateServiceConfig } from '../../../chaos/index';
+
+const base = { name: 'payments', version: '1', inputs: [{ topic: 'requests', message: (id: string) => ({ value: id }) }] };
+const asProcess = serviceUnderTest(validateServiceConfig({ ...base, start: { command: 'node', args: ['main.js'] } }));
+const inProcess = serviceUnderTest(validateServiceConfig({ ...base, start: async () => ({ stop: async () => undefined }) }));
+
+describe('a service under test’s scenarios', () => {
+  it('are named <service>-<fault>; the process faults only for a command start', () => {
+    expect(serviceScenarioNames(asProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-service-kill', 'payments-service-pause']);
+    expect(serviceScenarioNames(inProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill']);
+  });
+
+  it('are selected by globs, and an unmatched one names the scenarios there are', () => {
+    expect(selectServiceScenarios(asProcess, ['*-service-*'])).toEqual(['payments-service-kill', 'payments-service-pause']);
+    expect(() => selectServiceScenarios(inProcess, ['payments-service-kill'])).toThrow('no scenario of service payments matches "payments-service-kill"');
+    expect(() => serviceScenario(inProcess, 'payments-service-kill')).toThrow('no scenario "payments-service-kill" for service payments');
+  });
+
+  it('check the service invariants, effects-once only with a probe', () => {
+    const s = serviceScenario(asProcess, 'payments-service-kill');
+    expect(s.summary()).toBe('payments 1: 10 inputs/s over 4 keys to requests; payments killed with SIGKILL, then started again');
+    expect(asProcess.invariants(30_000).map((i) => i.name)).toEqual(['no acknowledged input lost', 'service recovers within 30 s', 'traces continue input → process → output']);
+    const probed = serviceUnderTest(validateServiceConfig({ ...base, start: { command: 'node' }, effects: async () => ({}), effectName: 'authorization', orderedPerKey: true }));
+    expect(probed.invariants(30_000).map((i) => i.name)).toEqual(['no acknowledged input lost', 'each authorization applied once per input', 'per-key processing order kept', 'service recovers within 30 s', 'traces continue input → process → output']);
+  });
+
+  it('fault on a service that is not running says so', async () => {
+    const fault = asProcess.kill();
+    await expect(fault.inject({ progress: () => undefined } as never)).rejects.toThrow('fault service-kill: the service payments is not running');
+  });
+});
+
+describe('a service history', () => {
+  it('keeps the inputs’ trace context, span end times and effects through the file format', () => {
+    const t = 1_700_000_000_000;
+    const header = { type: 'header', format: HISTORY_FORMAT, version: 1, scenario: 's', description: 'd', system: 'kafka', startedAt: new Date(t).toISOString(), config: { timing: {}, recoveryLimitMs: 1, workload: 'w', faults: [], invariants: [], alertPack: false }, environment: { needs: {}, provided: 'own' }, harness: { version: 'x', node: 'v20', platform: 'linux' } };
+    const lines = [
+      header,
+      { type: 'send', t, id: 'a', key: 'k0', seq: 0, poison: false, destination: 'requests', traceId: 'ta', spanId: 'sa' },
+      { type: 'send-ack', t: t + 2, id: 'a' },
+      { type: 'span', t: t + 40, name: 'requests process', kind: 'consumer', traceId: 'ta', spanId: 'pa', parentSpanId: 'sa' },
+      { type: 'effect', t: t + 90, id: 'a', effect: 'authorization' },
+      { type: 'effect', t: t + 90, id: 'a', effect: 'authorization' },
+      { type: 'event', t: t + 91, where: 'service', message: 'service payments (pid 4242) killed with SIGKILL' },
+    ];
+    const o = observationsOf(parseHistory(lines.map((l) => JSON.stringify(l)).join('\n'), 'h.jsonl'));
+    expect(o.sent).toEqual([{ id: 'a', key: 'k0', seq: 0, poison: false, sentAtMs: t, ackedAtMs: t + 2, error: undefined, traceId: 'ta', spanId: 'sa' }]);
+    expect(o.spans[0]).toMatchObject({ parentSpanId: 'sa', atMs: t + 40 });
+    expect(o.effects).toEqual([
+      { id: 'a', effect: 'authorization', atMs: t + 90 },
+      { id: 'a', effect: 'authorization', atMs: t + 90 },
+    ]);
+    expect(o.events[0]!.where).toBe('service');
+  });
+});
