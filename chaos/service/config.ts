@@ -46,6 +46,12 @@ export interface ServiceCommand {
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory (default: the config file's folder). */
   readonly cwd?: string;
+  /**
+   * Processes to run (default 1; at most 4), each with SERVICE_INSTANCE=0, 1, …: members of one
+   * consumer group. The service faults act on instance 0, so with 2 one member fails and the
+   * other must take over its partitions.
+   */
+  readonly instances?: number;
 }
 
 /** A message the harness sends: its body and optional headers, made from the input's identity. */
@@ -140,6 +146,8 @@ export function serviceConfigProblems(raw: unknown): string[] {
     if (start['args'] !== undefined && !(Array.isArray(start['args']) && start['args'].every((a) => typeof a === 'string'))) p.push(`start.args is ${show(start['args'])}: write an array of strings`);
     if (start['env'] !== undefined && !(isObject(start['env']) && Object.values(start['env']).every((v) => typeof v === 'string'))) p.push(`start.env is ${show(start['env'])}: write an object of string values, e.g. { LOG_LEVEL: 'warn' }`);
     if (start['cwd'] !== undefined && typeof start['cwd'] !== 'string') p.push(`start.cwd is ${show(start['cwd'])}: write a folder path`);
+    const n = start['instances'];
+    if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 4)) p.push(`start.instances is ${show(n)}: write a whole number from 1 to 4`);
   } else {
     p.push(`start is ${show(start)}: write a factory, start: async ({ kafkaBrokers, otlpEndpoint }) => ({ stop }), or a command, start: { command, args, env }`);
   }

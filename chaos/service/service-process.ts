@@ -23,8 +23,10 @@ export interface ServiceProcess {
 }
 
 export function serviceProcess(name: string, command: ServiceCommand, baseDir: string, logDir: string, env: Record<string, string>, onEvent: (message: string) => void): ServiceProcess {
+  // `name` is the service's, or `<service>#<instance>` for one of several processes.
   mkdirSync(logDir, { recursive: true });
-  const logs = { stdout: join(logDir, `${name}.stdout.log`), stderr: join(logDir, `${name}.stderr.log`) };
+  const file = name.replace('#', '-');
+  const logs = { stdout: join(logDir, `${file}.stdout.log`), stderr: join(logDir, `${file}.stderr.log`) };
   let child: ChildProcess | undefined;
   let expectedExit = false;
   const cwd = command.cwd === undefined ? baseDir : isAbsolute(command.cwd) ? command.cwd : resolve(baseDir, command.cwd);

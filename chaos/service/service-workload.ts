@@ -102,6 +102,7 @@ export function serviceUnderTest(config: ResolvedServiceConfig, options: Service
     return proc;
   };
   const input = config.inputs[0]!;
+  const members = (commandStart?.instances ?? 1) > 1 ? ` instance 0 (of ${commandStart?.instances})` : '';
   const processFault = (name: string, description: string, inject: (p: ServiceProcess) => Promise<void>, heal: (p: ServiceProcess) => Promise<void>): ChaosFault => ({
     name,
     description,
@@ -131,14 +132,14 @@ export function serviceUnderTest(config: ResolvedServiceConfig, options: Service
     kill: () =>
       processFault(
         'service-kill',
-        `${config.name} killed with SIGKILL, then started again`,
+        `${config.name}${members} killed with SIGKILL, then started again`,
         (p) => p.kill(),
         (p) => p.start(),
       ),
     pause: () =>
       processFault(
         'service-pause',
-        `${config.name} frozen with SIGSTOP, then resumed`,
+        `${config.name}${members} frozen with SIGSTOP, then resumed`,
         async (p) => p.pause(),
         async (p) => p.resume(),
       ),
@@ -247,10 +248,14 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
         ...(amqpUrl ? { AMQP_URL: amqpUrl } : {}),
         ...(managementUrl ? { RABBITMQ_MANAGEMENT_URL: managementUrl } : {}),
       };
-      const p = serviceProcess(config.name, command, config.baseDir, logDir, vars, (m) => event('service', m));
-      proc = p;
-      await p.start();
-      cleanups.push(() => p.stop());
+      const instances = command.instances ?? 1;
+      for (let i = 0; i < instances; i++) {
+        const p = serviceProcess(instances === 1 ? config.name : `${config.name}#${i}`, command, config.baseDir, logDir, { ...vars, SERVICE_INSTANCE: String(i) }, (m) => event('service', m));
+        // The service faults act on the first instance.
+        if (i === 0) proc = p;
+        await p.start();
+        cleanups.push(() => p.stop());
+      }
     } else {
       const provider = new BasicTracerProvider({ spanProcessors: [forwardingProcessor(onSpan)] });
       // What an SDK would give the service: the active span follows async calls, so a message it

@@ -17,18 +17,20 @@ function processScript(): string {
   return join(dir, 'inventory-process.js');
 }
 
-export function referenceInventoryConfig(variant: InventoryVariant = 'reference') {
+export function referenceInventoryConfig(variant: InventoryVariant = 'reference', options: { instances?: number } = {}) {
+  const instances = options.instances ?? 1;
   // One topic, group and store per loaded config: scenarios of one run share them, runs do not.
   const run = randomBytes(3).toString('hex');
   const topic = `chaos-orders-${run}`;
   const storeFile = join(tmpdir(), `eda-harness-inventory-${run}.jsonl`);
   return {
-    name: variant === 'reference' ? 'reference-inventory' : `broken-inventory-${variant}`,
+    name: `${variant === 'reference' ? 'reference-inventory' : `broken-inventory-${variant}`}${instances > 1 ? `-x${instances}` : ''}`,
     version: '0.2.0',
     start: {
       command: process.execPath,
       args: [processScript()],
       env: { INVENTORY_TOPIC: topic, INVENTORY_GROUP: `inventory-${run}`, INVENTORY_STORE_FILE: storeFile, INVENTORY_VARIANT: variant },
+      instances,
     },
     inputs: [
       {

@@ -24,6 +24,7 @@ describe('service config validation', () => {
     [{ ...valid, start: 'node main.js' }, 'start is "node main.js": write a factory'],
     [{ ...valid, start: { args: ['x'] } }, 'start.command is missing: write the program'],
     [{ ...valid, start: { command: 'node', env: { A: 1 } } }, 'start.env is {"A":1}: write an object of string values'],
+    [{ ...valid, start: { command: 'node', instances: 5 } }, 'start.instances is 5: write a whole number from 1 to 4'],
     [{ ...valid, inputs: [] }, 'inputs is an empty list: write at least one'],
     [{ ...valid, inputs: [{ topic: 'bad topic!', message }] }, 'inputs[0].topic is "bad topic!": write a Kafka topic name'],
     [{ ...valid, inputs: [{ topic: 'orders', message: 'x' }] }, 'inputs[0].message is "x": write a function (id, key, seq)'],
