@@ -5,3 +5,5 @@ export type { ServiceUnderTest, ServiceUnderTestOptions } from './service-worklo
 export { ServiceInvariant, serviceInvariants } from './invariants';
 export { serviceScenario, serviceScenarioNames, selectServiceScenarios, SERVICE_FAULT_NAMES } from './scenarios';
 export { spansOfOtlpJson } from './otlp-receiver';
+export { pactMessage } from './pact-message';
+export type { PactMessageOptions } from './pact-message';
