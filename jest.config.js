@@ -15,6 +15,8 @@ const modulePathIgnorePatterns = ['<rootDir>/[a-z-]+/dist/'];
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // The default reporter, then the slowest files with their times (where a CI run's minutes go).
+  reporters: ['default', '<rootDir>/test/support/slowest-files-reporter.js'],
   projects: [
     {
       displayName: 'unit',
