@@ -38,6 +38,10 @@ const builders: Record<string, () => ChaosScenario> = {
       .withWorkload(Workload.kafka({ cluster: true }))
       .withFault(Fault.brokerKill({ node: 2 }), Fault.brokerKill({ node: 3 })),
   'kafka-latency': () => new ChaosScenario('kafka-latency').withWorkload(Workload.kafka()).withFault(Fault.latency(300)),
+  // 4 KB/s per connection each way, below the workload's ~10 KB/s: sends and fetches slow down, a
+  // backlog builds, and nothing acknowledged may be lost or reordered on the way.
+  'kafka-bandwidth': () => new ChaosScenario('kafka-bandwidth').withWorkload(Workload.kafka()).withFault(Fault.bandwidth(4)),
+  'kafka-reset-peer': () => new ChaosScenario('kafka-reset-peer').withWorkload(Workload.kafka()).withFault(Fault.resetPeer()),
   'kafka-network-partition': () => new ChaosScenario('kafka-network-partition').withWorkload(Workload.kafka()).withFault(Fault.networkPartition()),
   'kafka-poison-messages': () =>
     new ChaosScenario('kafka-poison-messages')
@@ -54,6 +58,8 @@ const builders: Record<string, () => ChaosScenario> = {
       .withAlertPack(OUTAGE_ALERTS)
       .withInvariants(...defaultInvariants(DEFAULT_RECOVERY_LIMIT_MS), Invariant.alertFires('EdaExporterStale', { labels: { target: 'rabbitmq' } })),
   'rabbitmq-latency': () => new ChaosScenario('rabbitmq-latency').withWorkload(Workload.rabbitmq()).withFault(Fault.latency(300, { system: 'rabbitmq' })),
+  'rabbitmq-bandwidth': () => new ChaosScenario('rabbitmq-bandwidth').withWorkload(Workload.rabbitmq()).withFault(Fault.bandwidth(4, { system: 'rabbitmq' })),
+  'rabbitmq-reset-peer': () => new ChaosScenario('rabbitmq-reset-peer').withWorkload(Workload.rabbitmq()).withFault(Fault.resetPeer({ system: 'rabbitmq' })),
   'rabbitmq-network-partition': () => new ChaosScenario('rabbitmq-network-partition').withWorkload(Workload.rabbitmq()).withFault(Fault.networkPartition({ system: 'rabbitmq' })),
   'rabbitmq-poison-messages': () =>
     new ChaosScenario('rabbitmq-poison-messages')

@@ -129,6 +129,29 @@ export const Fault = {
     const system = options.system ?? 'kafka';
     return networkFault(`${system}-latency-${ms}ms`, system, `${ms} ms latency each way between clients and ${system}`, (p) => p.latency(ms, { direction: 'both' }));
   },
+  /**
+   * Throughput between the clients and the system's brokers limited to `kbPerSecond` KB/s, each
+   * way and per connection (Toxiproxy's `bandwidth` toxic): a congested or metered link. Requests
+   * still get through, only slower; a limit below the workload's traffic builds a backlog.
+   */
+  bandwidth(kbPerSecond: number, options: SystemOption = {}): ChaosFault {
+    if (!Number.isInteger(kbPerSecond) || kbPerSecond <= 0) throw new ConfigError(`Fault.bandwidth needs a positive whole number of KB per second, got ${kbPerSecond}`);
+    const system = options.system ?? 'kafka';
+    return networkFault(`${system}-bandwidth-${kbPerSecond}kbps`, system, `${kbPerSecond} KB/s each way per connection between clients and ${system}`, (p) => p.bandwidth(kbPerSecond, { direction: 'both' }));
+  },
+  /**
+   * Connections between the clients and the system's brokers reset (TCP RST, Toxiproxy's
+   * `reset_peer` toxic): while the fault holds, each connection is reset `afterMs` after data
+   * first crosses it (default 0: at once), so clients see "connection reset by peer" rather than
+   * a refused or silent connection, and must reconnect and retry.
+   */
+  resetPeer(options: SystemOption & { afterMs?: number } = {}): ChaosFault {
+    const afterMs = options.afterMs ?? 0;
+    if (!Number.isInteger(afterMs) || afterMs < 0) throw new ConfigError(`Fault.resetPeer needs afterMs, a whole number of milliseconds ≥ 0, got ${afterMs}`);
+    const system = options.system ?? 'kafka';
+    const when = afterMs === 0 ? 'as soon as data crosses them' : `${afterMs} ms after data first crosses them`;
+    return networkFault(`${system}-reset-peer`, system, `connections between clients and ${system} reset (TCP RST) ${when}`, (p) => p.resetPeer(afterMs, { direction: 'both' }));
+  },
   /** A network partition between the clients and the system's brokers: connections cut, new ones refused. */
   networkPartition(options: SystemOption = {}): ChaosFault {
     const system = options.system ?? 'kafka';

@@ -1,0 +1,63 @@
+import { ChaosScenario, scenarioByName, summarize, type ScenarioResult } from '../../../chaos/index';
+import { Environment, type StartedEnvironment } from '../../../environment/index';
+
+/**
+ * The Kafka faults beside latency and partition, against one real Kafka behind Toxiproxy shared
+ * by the file: a bandwidth limit and connection resets (TCP RST) on every client connection. Each
+ * must pass the default invariants, and each must visibly bite (else the scenario proves nothing).
+ */
+
+const SHORT = { warmupMs: 2000, faultMs: 4000, recoveryMs: 3000, drainTimeoutMs: 45_000 };
+
+let env: StartedEnvironment;
+
+beforeAll(async () => {
+  env = await new Environment().withKafka().withToxiproxy().start();
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+function expectPassed(r: ScenarioResult): void {
+  const report = summarize({ tool: 'test', startedAt: r.startedAt, durationMs: r.durationMs, passed: r.passed, scenarios: [r] });
+  console.log(`${r.name}: ${r.durationMs} ms, ${r.counts.acked} acked, ${r.counts.failed} failed, ${r.counts.duplicates} duplicates`);
+  if (!r.passed) throw new Error(`scenario ${r.name} failed:\n${report}`);
+}
+
+const invariant = (r: ScenarioResult, name: string) => {
+  const found = r.invariants.find((i) => i.name === name);
+  if (!found) throw new Error(`no invariant "${name}" in ${r.invariants.map((i) => i.name).join(', ')}`);
+  return found;
+};
+
+/** The timeline's seconds that lie inside the fault window, and the ones before it. */
+function phases(r: ScenarioResult) {
+  const t0 = Date.parse(r.startedAt);
+  const f = r.faults[0]!;
+  const from = Math.floor((f.startMs - t0) / 1000);
+  const to = Math.floor(((f.endMs ?? f.startMs) - t0) / 1000);
+  return { before: r.timeline.filter((p) => p.second < from), during: r.timeline.filter((p) => p.second >= from && p.second <= to) };
+}
+
+const run = (s: ChaosScenario) => s.withTiming(SHORT).run({ env });
+
+describe('Kafka behind Toxiproxy', () => {
+  it('kafka-bandwidth: 4 KB/s per connection slows traffic down, and nothing acknowledged is lost or reordered', async () => {
+    const r = await run(scenarioByName('kafka-bandwidth'));
+    expectPassed(r);
+    const { before, during } = phases(r);
+    const maxLatency = (ps: typeof before) => Math.max(0, ...ps.map((p) => p.latencyMaxMs ?? 0));
+    const rate = (ps: typeof before) => ps.reduce((n, p) => n + p.acked, 0) / Math.max(1, ps.length);
+    // The limit bit: end-to-end latency rose well above warm-up's, and fewer sends were acknowledged per second.
+    expect(maxLatency(during)).toBeGreaterThan(Math.max(500, 3 * maxLatency(before)));
+    expect(rate(during)).toBeLessThan(rate(before));
+  }, 90_000);
+
+  it('kafka-reset-peer: connections reset by peer make the clients reconnect and retry, and nothing acknowledged is lost', async () => {
+    const r = await run(scenarioByName('kafka-reset-peer'));
+    expectPassed(r);
+    // The resets bit: consumption stopped for most of the window.
+    expect(invariant(r, 'recovers within 45 s').figures['longestConsumptionGapMs']).toBeGreaterThan(SHORT.faultMs / 2);
+  }, 90_000);
+});
