@@ -1,5 +1,6 @@
 import { serviceInvariantFromSpec } from './service/invariants';
-import type { ConsumedMessage, InvariantCheck, InvariantResult, InvariantSpec, Observations, SentMessage } from './types';
+import type { ConsumedMessage, InvariantCheck, InvariantSpec, Observations, SentMessage } from './types';
+import { invariant, type Verdict } from './invariant-check';
 
 /**
  * What must still hold after a fault. Each invariant is a pure function of the observations, so
@@ -8,28 +9,8 @@ import type { ConsumedMessage, InvariantCheck, InvariantResult, InvariantSpec, O
  * of 0 is a finding too.
  */
 
-const MAX_EXAMPLES = 5;
-
-/** What a check works out; `invariant` names it and caps the examples. */
-type Verdict = Omit<InvariantResult, 'name'>;
-
 function verdict(passed: boolean, summary: string, figures: Record<string, number>, examples: readonly string[] = []): Verdict {
   return { passed, summary, figures, examples };
-}
-
-/**
- * An invariant called `name` whose verdict `judge` works out from the observations; `spec` (the
- * factory and its arguments) is saved in the history so `chaos check` can build it again.
- */
-function invariant(name: string, spec: InvariantSpec, judge: (o: Observations) => Verdict): InvariantCheck {
-  return {
-    name,
-    spec,
-    check(o) {
-      const v = judge(o);
-      return { name, passed: v.passed, summary: v.summary, figures: v.figures, examples: v.examples.slice(0, MAX_EXAMPLES) };
-    },
-  };
 }
 
 const describeSent = (m: SentMessage): string => `${m.id} (key ${m.key}, seq ${m.seq}, sent at +${m.sentAtMs} ms)`;

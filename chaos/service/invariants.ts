@@ -1,4 +1,5 @@
-import type { InvariantCheck, InvariantResult, InvariantSpec, Observations, SentMessage, SpanRecord } from '../types';
+import type { InvariantCheck, InvariantSpec, Observations, SentMessage, SpanRecord } from '../types';
+import { invariant, MAX_EXAMPLES } from '../invariant-check';
 
 /**
  * What must hold for a service under test, as pure functions of the observations rebuilt from the
@@ -7,21 +8,6 @@ import type { InvariantCheck, InvariantResult, InvariantSpec, Observations, Sent
  * from output topics) and the effects its probe counted. "Processed" means any of: an effect was
  * applied for the input, an output names it, or a process span continues its trace.
  */
-
-const MAX_EXAMPLES = 5;
-
-type Verdict = Omit<InvariantResult, 'name'>;
-
-function invariant(name: string, spec: InvariantSpec, judge: (o: Observations) => Verdict): InvariantCheck {
-  return {
-    name,
-    spec,
-    check(o) {
-      const v = judge(o);
-      return { name, passed: v.passed, summary: v.summary, figures: v.figures, examples: v.examples.slice(0, MAX_EXAMPLES) };
-    },
-  };
-}
 
 const acked = (o: Observations): SentMessage[] => o.sent.filter((m) => m.ackedAtMs !== undefined && !m.poison);
 
