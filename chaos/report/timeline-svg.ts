@@ -1,13 +1,15 @@
 import type { AlertObservation, FaultWindow, ScenarioResult, TimelinePoint } from '../types';
 import { finiteOr0, originMs } from './format';
+import { consumerLag, lagLabel } from './lag';
 import { escapeMarkup } from './markup';
 
 /**
  * The timeline charts of the HTML report, inline SVG (no script, no external assets). A scenario
- * gets up to three charts over one time axis (seconds since its start), stacked so the eye can run
- * down from a dip in throughput to the latency it caused and the alert it raised: messages per
- * second, end-to-end latency (when the timeline has it), and a strip of alert states (when
- * Prometheus watched the scenario). Same width, same padding, same x mapping.
+ * gets up to four charts over one time axis (seconds since its start), stacked so the eye can run
+ * down from a dip in throughput to the backlog it built, the latency it caused and the alert it
+ * raised: messages per second, consumer lag (messages behind, see lag.ts), end-to-end latency
+ * (when the timeline has it), and a strip of alert states (when Prometheus watched the scenario).
+ * Same width, same padding, same x mapping.
  */
 
 // Line colours are chosen to stay apart from the verdict colours: red is reserved for failures
@@ -20,6 +22,7 @@ const SERIES = {
   fault: '#d97706',
   latencyP50: '#0e7490',
   latencyMax: '#a21caf',
+  lag: '#1e293b',
   pending: '#f59e0b',
   firing: '#dc2626',
 } as const;
@@ -28,14 +31,18 @@ const SVG_W = 960;
 const PAD = { left: 52, right: 16, top: 16, bottom: 40 } as const;
 const TIMELINE_H = 260;
 const LATENCY_H = 170;
+const LAG_H = 170;
 const ALERT_ROW_H = 22;
 const ALERT_PAD_Y = 4;
 // A timeline point far out (a runner bug putting epoch seconds in `second`) must not make the
 // renderer allocate billions of buckets; a day is far beyond any scenario.
 const MAX_TIMELINE_SECONDS = 86_400;
 
-/** A timeline point without its second (its index in the bucket array), summed into as points are read. */
-type Bucket = { -readonly [K in Exclude<keyof TimelinePoint, 'second'>]: TimelinePoint[K] };
+/**
+ * A timeline point without its second (its index in the bucket array), summed into as points are
+ * read; with the exporter's consumer lag when the run sampled it into the point (see lag.ts).
+ */
+type Bucket = { -readonly [K in Exclude<keyof TimelinePoint, 'second'>]: TimelinePoint[K] } & { consumerLag: number | undefined };
 
 /** A latency figure from a report: a report written before the field existed has none (or a tool wrote null). */
 function latencyFigure(v: unknown): number | undefined {
@@ -55,7 +62,7 @@ function higher(a: number | undefined, b: number | undefined): number | undefine
  */
 function perSecond(timeline: readonly TimelinePoint[]): Bucket[] {
   const last = Math.min(MAX_TIMELINE_SECONDS, timeline.reduce((m, p) => Math.max(m, Math.floor(finiteOr0(p.second))), -1));
-  const buckets = Array.from({ length: last + 1 }, (): Bucket => ({ sent: 0, acked: 0, failed: 0, consumed: 0, latencyP50Ms: undefined, latencyMaxMs: undefined }));
+  const buckets = Array.from({ length: last + 1 }, (): Bucket => ({ sent: 0, acked: 0, failed: 0, consumed: 0, latencyP50Ms: undefined, latencyMaxMs: undefined, consumerLag: undefined }));
   for (const p of timeline) {
     const b = buckets[Math.floor(finiteOr0(p.second))];
     if (b === undefined) continue; // before second 0 or past the cap: nothing meaningful to draw
@@ -65,6 +72,7 @@ function perSecond(timeline: readonly TimelinePoint[]): Bucket[] {
     b.consumed += p.consumed;
     b.latencyP50Ms = higher(b.latencyP50Ms, latencyFigure(p.latencyP50Ms));
     b.latencyMaxMs = higher(b.latencyMaxMs, latencyFigure(p.latencyMaxMs));
+    b.consumerLag = higher(b.consumerLag, latencyFigure((p as { readonly consumerLag?: unknown }).consumerLag));
   }
   return buckets;
 }
@@ -239,6 +247,20 @@ function timelineSvg(frame: ChartFrame): string {
   return svgChart('timeline', TIMELINE_H, `Messages per second for ${frame.name}`, [...svgAxes(scale, 'messages / s'), ...svgFaults(scale, frame), ...svgSeries(scale, frame.buckets)]);
 }
 
+/** Messages behind per second, from the exporter or the workload's own counts (lag.ts); empty without traffic. */
+function lagSvg(frame: ChartFrame): { readonly svg: string; readonly label: string } {
+  if (frame.buckets.length === 0) return { svg: '', label: '' };
+  const lag = consumerLag(frame.buckets);
+  const peak = Math.max(0, ...lag.values.map((v) => v ?? 0));
+  const scale = valueScale(frame.axis, LAG_H, peak, 3);
+  const svg = svgChart('timeline lag', LAG_H, `Consumer lag for ${frame.name}`, [
+    ...svgAxes(scale, 'messages behind'),
+    ...svgFaults(scale, frame),
+    ...svgLine(scale, `lag lag-${lag.source}`, SERIES.lag, lag.values),
+  ]);
+  return { svg, label: lagLabel(lag.source) };
+}
+
 /** p50 and max end-to-end latency per second; empty when no second has a latency (an older report). */
 function latencySvg(frame: ChartFrame): string {
   if (!frame.buckets.some((b) => b.latencyP50Ms !== undefined || b.latencyMaxMs !== undefined)) return '';
@@ -335,17 +357,22 @@ const TIMELINE_LEGEND: readonly LegendItem[] = [
 const LATENCY_LEGEND: readonly LegendItem[] = [['line', SERIES.latencyP50, 'p50 latency'], ['line', SERIES.latencyMax, 'max latency (dashed)'], FAULT_LEGEND];
 const ALERT_LEGEND: readonly LegendItem[] = [['bar', SERIES.pending, 'alert pending'], ['bar', SERIES.firing, 'alert firing']];
 
-/** The charts, top to bottom: throughput, latency, alert states (under whichever chart is last). */
+/** The charts, top to bottom: throughput, consumer lag, latency, alert states (under whichever chart is last). */
 export function htmlTimeline(scenario: ScenarioResult): string[] {
   const frame = chartFrame(scenario);
+  const lag = lagSvg(frame);
   const latency = latencySvg(frame);
   const alerts = alertsSvg(frame, scenario.alerts);
-  const alertLegend = alerts === '' ? [] : ALERT_LEGEND;
-  const noTraffic = scenario.timeline.length === 0 ? '<p class="none">No traffic was recorded.</p>' : '';
-  if (latency === '') {
-    const noLatency = scenario.timeline.length === 0 ? '' : '<p class="none">No end-to-end latency was recorded.</p>';
-    return ['<h3>Timeline</h3>', timelineSvg(frame), alerts, legend([...TIMELINE_LEGEND, ...alertLegend]), noTraffic, noLatency];
-  }
-  return ['<h3>Timeline</h3>', timelineSvg(frame), legend(TIMELINE_LEGEND), noTraffic, '<h3>End-to-end latency</h3>', latency, alerts, legend([...LATENCY_LEGEND, ...alertLegend])];
+  const charts: { readonly heading: string; readonly svg: string; readonly legend: readonly LegendItem[]; readonly notes: readonly string[] }[] = [
+    { heading: 'Timeline', svg: timelineSvg(frame), legend: TIMELINE_LEGEND, notes: scenario.timeline.length === 0 ? ['<p class="none">No traffic was recorded.</p>'] : [] },
+  ];
+  if (lag.svg !== '') charts.push({ heading: 'Consumer lag', svg: lag.svg, legend: [['line', SERIES.lag, lag.label], FAULT_LEGEND], notes: [] });
+  if (latency !== '') charts.push({ heading: 'End-to-end latency', svg: latency, legend: LATENCY_LEGEND, notes: [] });
+  const noLatency = latency === '' && scenario.timeline.length > 0 ? ['<p class="none">No end-to-end latency was recorded.</p>'] : [];
+  return charts.flatMap((c, i) => {
+    const last = i === charts.length - 1;
+    const strip = last && alerts !== '' ? [alerts] : [];
+    const items = last && alerts !== '' ? [...c.legend, ...ALERT_LEGEND] : c.legend;
+    return [`<h3>${c.heading}</h3>`, c.svg, ...strip, legend(items), ...c.notes];
+  }).concat(noLatency);
 }
-

@@ -220,7 +220,7 @@ describe('renderHtml', () => {
 
   it('draws a timeline per scenario with one shaded rect per fault window', () => {
     expect(html.match(/<svg class="timeline"/g)).toHaveLength(2);
-    expect(html.match(/<rect class="fault"/g)).toHaveLength(6); // 3 windows, in the throughput and the latency chart
+    expect(html.match(/<rect class="fault"/g)).toHaveLength(9); // 3 windows, in the throughput, lag and latency charts
     expect(html).toContain('rabbitmq-latency (not healed)');
     for (const series of ['sent', 'acked', 'consumed']) expect(html.match(new RegExp(`<polyline class="${series}"`, 'g'))).toHaveLength(2);
     expect(html.match(/<rect class="failed"/g)).toHaveLength(1); // only second 3 of the first scenario
@@ -247,6 +247,44 @@ describe('renderHtml', () => {
     expect(out).toContain('<svg ');
     expect(out).not.toContain('<rect class="fault"');
     expect(out).toContain('<td>kafka-kill-leader</td>');
+  });
+
+  describe('consumer lag chart', () => {
+    const lagSvgOf = (markup: string): string[] => [...markup.matchAll(/<svg class="timeline lag"[\s\S]*?<\/svg>/g)].map((m) => m[0]);
+    const lagYs = (svg: string): number[] => (/<polyline class="lag lag-\w+" points="([^"]*)"/.exec(svg)?.[1] ?? '').split(' ').map((p) => Number(p.split(',')[1]));
+
+    it('follows each throughput chart, before the latency chart, with its source in the legend', () => {
+      expect(lagSvgOf(html)).toHaveLength(2);
+      expect(html.indexOf('<svg class="timeline lag"')).toBeGreaterThan(html.indexOf('<svg class="timeline"'));
+      expect(html.indexOf('<svg class="timeline lag"')).toBeLessThan(html.indexOf('<svg class="timeline latency"'));
+      expect(html).toContain('<h3>Consumer lag</h3>');
+      expect(html).toContain('consumer lag (acknowledged − consumed so far)');
+      expect(html).toContain('Consumer lag for kafka-leader-kill');
+    });
+
+    it('draws the backlog the workload counted: acknowledged minus consumed so far, a point per second', () => {
+      // The failing scenario: acked 40, 40, 40 and consumed 40, 37, 40: behind by 0, 3, 3.
+      const svg = lagSvgOf(renderHtml(reportOf(failing)))[0] ?? '';
+      expect(svg).toContain('<polyline class="lag lag-workload"');
+      const ys = lagYs(svg);
+      expect(ys).toHaveLength(3);
+      const bottom = 170 - 40;
+      expect(ys[0]).toBe(bottom);
+      expect(ys[1]).toBeLessThan(bottom);
+      expect(ys[2]).toBe(ys[1]);
+    });
+
+    it('draws the exporter lag instead when the timeline points carry it, leaving unsampled seconds as gaps', () => {
+      const sampled = { ...failing, timeline: failing.timeline.map((p, i) => ({ ...p, ...(i === 1 ? {} : { consumerLag: i * 10 }) })) };
+      const out = renderHtml(reportOf(sampled));
+      expect(out).toContain('consumer lag (exporter: broker offsets)');
+      expect(out).not.toContain('lag-workload');
+      expect(out.match(/<circle class="lag lag-exporter"/g)).toHaveLength(2); // seconds 0 and 2, each alone
+    });
+
+    it('is left out when no traffic was recorded', () => {
+      expect(renderHtml(reportOf({ ...passing, timeline: [] }))).not.toContain('timeline lag');
+    });
   });
 
   describe('latency chart', () => {
