@@ -2,6 +2,7 @@ import { ConfigError } from '@eda-harness/core';
 import { Fault } from './faults';
 import { Invariant, defaultInvariants } from './invariants';
 import { ChaosScenario, DEFAULT_RECOVERY_LIMIT_MS } from './scenario';
+import type { InvariantCheck } from './types';
 import { Workload } from './workloads';
 
 /**
@@ -18,6 +19,15 @@ import { Workload } from './workloads';
 const OUTAGE_ALERTS = { config: { thresholds: { exporterStaleSeconds: 4 }, for: { EdaExporterStale: '2s' } } };
 const DLQ_ALERTS = { config: { thresholds: { dlqArrivingWindowSeconds: 15 }, for: { DeadLetterMessagesArriving: '2s' } } };
 const OUTAGE_TIMING = { faultMs: 12_000 };
+
+/**
+ * The default invariants with duplicates bounded at 0: what "exactly once" promises of a
+ * transactional producer read read_committed (see Workload.kafkaTransactional for why a duplicate
+ * in its history is a second copy in the committed log, and an aborted record read is a phantom).
+ */
+export function exactlyOnceInvariants(recoveryLimitMs: number): InvariantCheck[] {
+  return defaultInvariants(recoveryLimitMs).map((i) => (i.spec?.factory === 'duplicates' ? Invariant.duplicates({ max: 0 }) : i));
+}
 
 const builders: Record<string, () => ChaosScenario> = {
   'kafka-broker-restart': () => new ChaosScenario('kafka-broker-restart').withWorkload(Workload.kafka()).withFault(Fault.brokerRestart()),
@@ -37,6 +47,13 @@ const builders: Record<string, () => ChaosScenario> = {
       .withDescription('40 msg/s over 6 keys to a 3-partition topic (acks -1, replication factor 3, min.insync.replicas 2); two of the three brokers killed with SIGKILL, then started again')
       .withWorkload(Workload.kafka({ cluster: true }))
       .withFault(Fault.brokerKill({ node: 2 }), Fault.brokerKill({ node: 3 })),
+  // Exactly once across a crash: transactions in (every 4th aborted on purpose), read_committed
+  // out; the committed output must hold each message once and no aborted record may be read.
+  'kafka-transactions-broker-kill': () =>
+    new ChaosScenario('kafka-transactions-broker-kill')
+      .withWorkload(Workload.kafkaTransactional())
+      .withFault(Fault.brokerKill())
+      .withInvariants(...exactlyOnceInvariants(DEFAULT_RECOVERY_LIMIT_MS)),
   'kafka-latency': () => new ChaosScenario('kafka-latency').withWorkload(Workload.kafka()).withFault(Fault.latency(300)),
   // 4 KB/s per connection each way, below the workload's ~10 KB/s: sends and fetches slow down, a
   // backlog builds, and nothing acknowledged may be lost or reordered on the way.

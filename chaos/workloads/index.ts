@@ -1,3 +1,4 @@
+import { kafkaTransactionalWorkload } from './kafka-transactional-workload';
 import { kafkaWorkload } from './kafka-workload';
 import { rabbitMqWorkload } from './rabbitmq-workload';
 
@@ -13,8 +14,12 @@ import { rabbitMqWorkload } from './rabbitmq-workload';
  * message counts as dead-lettered only once it is really there.
  */
 
-/** The workloads, behind one facade: `Workload.kafka({ cluster: true })`, `Workload.rabbitmq()`. */
-export const Workload = { kafka: kafkaWorkload, rabbitmq: rabbitMqWorkload } as const;
+/**
+ * The workloads, behind one facade: `Workload.kafka({ cluster: true })`, `Workload.rabbitmq()`,
+ * `Workload.kafkaTransactional()` (exactly-once: transactions in, read_committed out).
+ */
+export const Workload = { kafka: kafkaWorkload, kafkaTransactional: kafkaTransactionalWorkload, rabbitmq: rabbitMqWorkload } as const;
 export type { WorkloadOptions } from './traffic';
 export type { KafkaWorkloadOptions } from './kafka-workload';
+export type { KafkaTransactionalWorkloadOptions } from './kafka-transactional-workload';
 export type { RabbitMqWorkloadOptions } from './rabbitmq-workload';
