@@ -11,6 +11,27 @@ import { htmlTimeline } from './timeline-svg';
 
 const EVENTS_SHOWN = 50;
 
+/** The service under test of a service run (`chaos run --service`): its config's name and version. */
+export interface ReportedService {
+  readonly name: string;
+  readonly version: string;
+}
+
+/**
+ * A report, with the service under test when the run was a service run. Optional, so a report
+ * written before the field existed, or by a run of the catalog's scenarios, renders as before.
+ */
+export type HtmlReport = ChaosReport & { readonly service?: ReportedService | undefined };
+
+/** `inventory-service 1.4.2`, or undefined when the report names no usable service. */
+function serviceLabel(report: HtmlReport): string | undefined {
+  const s: unknown = report.service;
+  if (typeof s !== 'object' || s === null) return undefined;
+  const { name, version } = s as Record<string, unknown>;
+  if (typeof name !== 'string' || name.trim() === '') return undefined;
+  return typeof version === 'string' && version.trim() !== '' ? `${name} ${version}` : `${name} (version not given)`;
+}
+
 const CSS = `
 :root { --pass: #15803d; --pass-bg: #dcfce7; --fail: #b91c1c; --fail-bg: #fee2e2; --muted: #64748b; --line: #e2e8f0; }
 * { box-sizing: border-box; }
@@ -21,6 +42,8 @@ h1 { font-size: 22px; margin: 0 0 6px; }
 h2 { font-size: 18px; margin: 0; }
 h3 { font-size: 14px; margin: 18px 0 6px; color: #334155; }
 .meta { color: var(--muted); margin: 0; }
+.sut { margin: 0 0 4px; font-size: 15px; }
+.sut strong { font-weight: 700; }
 .badge { display: inline-block; font-weight: 700; font-size: 12px; padding: 2px 8px; border-radius: 4px; vertical-align: middle; letter-spacing: .04em; }
 .badge.pass { background: var(--pass-bg); color: var(--pass); }
 .badge.fail { background: var(--fail-bg); color: var(--fail); }
@@ -54,11 +77,12 @@ function badge(passed: boolean): string {
   return `<span class="badge ${passed ? 'pass' : 'fail'}">${verdict(passed)}</span>`;
 }
 
-function htmlHeader(report: ChaosReport): string {
+function htmlHeader(report: HtmlReport, service: string | undefined): string {
   const n = scenariosPassed(report);
   return [
     '<header>',
     `<h1>Chaos report ${badge(report.passed)}</h1>`,
+    ...(service === undefined ? [] : [`<p class="sut">Service under test: <strong class="service">${escapeMarkup(service)}</strong></p>`]),
     `<p class="meta">${escapeMarkup(report.tool)} · started ${escapeMarkup(report.startedAt)} · took ${seconds(report.durationMs, 1)} s · ${n} of ${report.scenarios.length} scenarios passed</p>`,
     htmlIndex(report),
     '</header>',
@@ -130,11 +154,11 @@ function htmlAlerts(scenario: ScenarioResult): string {
   return [`<h3>Alerts (${scenario.alerts.length} state changes)</h3>`, '<table class="events"><thead><tr><th class="num">At</th><th>Alert</th><th>State</th><th>Labels</th></tr></thead><tbody>', ...rows, '</tbody></table>'].join('\n');
 }
 
-function htmlScenario(scenario: ScenarioResult, index: number): string {
+function htmlScenario(scenario: ScenarioResult, index: number, service: string | undefined): string {
   const error = scenario.error === undefined ? '' : `<div class="error">Did not run to the end: ${escapeMarkup(scenario.error)}</div>`;
   return [
     `<section class="scenario ${scenario.passed ? 'pass' : 'fail'}" id="scenario-${index}">`,
-    `<div class="scenario-head">${badge(scenario.passed)}<h2>${escapeMarkup(scenario.name)}</h2><span class="meta">${escapeMarkup(scenario.system)} · started ${escapeMarkup(scenario.startedAt)} · ${seconds(scenario.durationMs, 1)} s</span></div>`,
+    `<div class="scenario-head">${badge(scenario.passed)}<h2>${escapeMarkup(scenario.name)}</h2><span class="meta">${service === undefined ? '' : `${escapeMarkup(service)} on `}${escapeMarkup(scenario.system)} · started ${escapeMarkup(scenario.startedAt)} · ${seconds(scenario.durationMs, 1)} s</span></div>`,
     `<p class="description">${escapeMarkup(scenario.description)}</p>`,
     error,
     ...(scenario.history === undefined ? [] : [`<p class="description">Every operation is in the history <code>${escapeMarkup(basename(scenario.history))}</code> beside this report; <code>eda-harness chaos check ${escapeMarkup(basename(scenario.history))}</code> re-checks the verdicts from it.</p>`]),
@@ -154,7 +178,8 @@ function htmlScenario(scenario: ScenarioResult, index: number): string {
     .join('\n');
 }
 
-export function renderHtml(report: ChaosReport): string {
+export function renderHtml(report: HtmlReport): string {
+  const service = serviceLabel(report);
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -166,8 +191,8 @@ export function renderHtml(report: ChaosReport): string {
     '</head>',
     '<body>',
     '<main>',
-    htmlHeader(report),
-    ...report.scenarios.map(htmlScenario),
+    htmlHeader(report, service),
+    ...report.scenarios.map((s, i) => htmlScenario(s, i, service)),
     '</main>',
     '</body>',
     '</html>',

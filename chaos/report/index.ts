@@ -14,3 +14,4 @@ export { renderHtml } from './html';
 export { summarize } from './summary';
 export { prepareReportDir, writeReports } from './write-reports';
 export type { ReportPaths } from './write-reports';
+export type { HtmlReport, ReportedService } from './html';

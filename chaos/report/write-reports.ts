@@ -1,8 +1,7 @@
 import { statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ensureDir } from '@eda-harness/core';
-import type { ChaosReport } from '../types';
-import { renderHtml } from './html';
+import { renderHtml, type HtmlReport } from './html';
 import { renderJson } from './json';
 import { renderJUnit } from './junit';
 
@@ -39,8 +38,11 @@ export function prepareReportDir(dir: string): ReportPaths {
   return paths;
 }
 
-/** Writes the three reports into `dir` (created if missing) and returns their paths. */
-export function writeReports(report: ChaosReport, dir: string): ReportPaths {
+/**
+ * Writes the three reports into `dir` (created if missing) and returns their paths. A service
+ * run's report names its service under test (`service`: name and version) in the HTML and JSON.
+ */
+export function writeReports(report: HtmlReport, dir: string): ReportPaths {
   const paths = pathsIn(ensureDir(dir, { what: 'the report folder' }));
   const write = (path: string, content: string): void => {
     try {

@@ -249,6 +249,32 @@ describe('renderHtml', () => {
     expect(out).toContain('<td>kafka-kill-leader</td>');
   });
 
+  describe('service under test', () => {
+    it('names the service with its version in the header and in each scenario of a service run', () => {
+      const out = renderHtml({ ...report, service: { name: 'inventory<svc>', version: '1.4.2' } });
+      expect(out).toContain('<p class="sut">Service under test: <strong class="service">inventory&lt;svc&gt; 1.4.2</strong></p>');
+      expect(out.match(/<span class="meta">inventory&lt;svc&gt; 1\.4\.2 on (kafka|rabbitmq) · started/g)).toHaveLength(2);
+    });
+
+    it('says so when a report names a service without a version, and shows nothing for a catalog run or junk', () => {
+      expect(renderHtml({ ...report, service: { name: 'payments', version: ' ' } })).toContain('payments (version not given)');
+      expect(html).not.toContain('Service under test');
+      const junk = { ...report, service: null } as unknown as ChaosReport;
+      expect(renderHtml(junk)).not.toContain('Service under test');
+    });
+
+    it('goes into the JSON report as it is, through writeReports', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'chaos-report-sut-'));
+      try {
+        const paths = writeReports({ ...report, service: { name: 'payments', version: '2.0.0' } }, dir);
+        expect(JSON.parse(readFileSync(paths.json, 'utf8')).service).toEqual({ name: 'payments', version: '2.0.0' });
+        expect(readFileSync(paths.html, 'utf8')).toContain('payments 2.0.0');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('consumer lag chart', () => {
     const lagSvgOf = (markup: string): string[] => [...markup.matchAll(/<svg class="timeline lag"[\s\S]*?<\/svg>/g)].map((m) => m[0]);
     const lagYs = (svg: string): number[] => (/<polyline class="lag lag-\w+" points="([^"]*)"/.exec(svg)?.[1] ?? '').split(' ').map((p) => Number(p.split(',')[1]));
