@@ -297,6 +297,39 @@ export async function ensurePrometheus(options: ProvisionOptions = {}): Promise<
   );
 }
 
+// ----------------------------------------------------------------------------------- chromium
+
+function findChromium(): string | undefined {
+  return which('chromium', ['/usr/bin/chromium']) ?? which('chromium-browser');
+}
+
+/**
+ * A headless Chromium, for the test that renders the chaos report's HTML and looks at it. Not part
+ * of provisionAll: only that test needs it, so only it pays for the install (Debian's `chromium`).
+ * CHROMIUM_BIN names an existing browser instead (Chrome or Chromium); it must exist, since a
+ * wrong path silently replaced by an install would hide the mistake.
+ */
+export async function ensureChromium(options: ProvisionOptions = {}): Promise<string> {
+  const given = process.env['CHROMIUM_BIN'];
+  if (given !== undefined && given.trim() !== '') {
+    if (!existsSync(given)) {
+      throw new ConfigError(`CHROMIUM_BIN is ${given}, which does not exist.`, { hint: 'Point CHROMIUM_BIN at a Chrome or Chromium binary, or unset it to have the Debian package chromium installed.' });
+    }
+    return given;
+  }
+  return findOrInstall(
+    findChromium,
+    {
+      packages: ['chromium'],
+      what: 'Chromium (to render the chaos report in a headless browser)',
+      alternative: 'set CHROMIUM_BIN to an existing Chrome or Chromium binary',
+      stillMissing: 'chromium was installed but no chromium binary was found on PATH.',
+      stillMissingHint: 'Set CHROMIUM_BIN to the browser binary.',
+    },
+    options,
+  );
+}
+
 // ---------------------------------------------------------------------------- promtool 3
 
 function promtool3Version(): string {
