@@ -148,12 +148,15 @@ function chartFrame(scenario: ScenarioResult): ChartFrame {
   return { name: scenario.name, origin, buckets, faults, faultsS, axis: timeAxis(scenario, buckets, faultsS) };
 }
 
-/** A value axis from 0 to a round number at or above `peak` (at least 1), about `target` ticks, in a chart `height` high. */
-function valueScale(axis: TimeAxis, height: number, peak: number, target: number): Scale {
+/**
+ * A value axis from 0 to a round number at or above `peak` (at least 1), about `target` ticks, in a
+ * chart `height` high; ticks at least `minStep` apart (1 for a count of messages: no "0.5 messages").
+ */
+function valueScale(axis: TimeAxis, height: number, peak: number, target: number, minStep = 0): Scale {
   const top = PAD.top;
   const bottom = height - PAD.bottom;
   const range = Math.max(1, peak);
-  const yStep = niceStep(range, target);
+  const yStep = Math.max(minStep, niceStep(range, target));
   const maxY = Math.ceil(range / yStep) * yStep;
   return { ...axis, y: (v) => bottom - (v / maxY) * (bottom - top), maxY, yStep, height, top, bottom };
 }
@@ -228,8 +231,9 @@ function svgSeries(scale: Scale, buckets: readonly Bucket[]): string[] {
     return [`<rect class="failed" x="${coord(scale.x(s) + bucketW * 0.15)}" y="${coord(top)}" width="${coord(Math.max(1, bucketW * 0.7))}" height="${coord(scale.bottom - top)}" fill="${SERIES.failed}"><title>${s} s: ${b.failed} failed sends</title></rect>`];
   });
   const line = (key: 'sent' | 'acked' | 'consumed', dash = ''): string[] => svgLine(scale, key, SERIES[key], buckets.map((b) => b[key]), dash);
-  // Sent and acknowledged often coincide exactly; dashing one keeps both visible.
-  return [...bars, ...line('sent'), ...line('acked', ' stroke-dasharray="6 3"'), ...line('consumed')];
+  // Acknowledged often coincides exactly with sent, or with consumed: drawn last and dashed, it
+  // lets the line under it show through its gaps, so all three stay visible.
+  return [...bars, ...line('sent'), ...line('consumed'), ...line('acked', ' stroke-dasharray="6 3"')];
 }
 
 function svgChart(cls: string, height: number, title: string, body: readonly string[]): string {
@@ -243,7 +247,7 @@ function svgChart(cls: string, height: number, title: string, body: readonly str
 
 function timelineSvg(frame: ChartFrame): string {
   const peak = Math.max(0, ...frame.buckets.map((b) => Math.max(b.sent, b.acked, b.failed, b.consumed)));
-  const scale = valueScale(frame.axis, TIMELINE_H, peak, 4);
+  const scale = valueScale(frame.axis, TIMELINE_H, peak, 4, 1);
   return svgChart('timeline', TIMELINE_H, `Messages per second for ${frame.name}`, [...svgAxes(scale, 'messages / s'), ...svgFaults(scale, frame), ...svgSeries(scale, frame.buckets)]);
 }
 
@@ -252,7 +256,7 @@ function lagSvg(frame: ChartFrame): { readonly svg: string; readonly label: stri
   if (frame.buckets.length === 0) return { svg: '', label: '' };
   const lag = consumerLag(frame.buckets);
   const peak = Math.max(0, ...lag.values.map((v) => v ?? 0));
-  const scale = valueScale(frame.axis, LAG_H, peak, 3);
+  const scale = valueScale(frame.axis, LAG_H, peak, 3, 1);
   const svg = svgChart('timeline lag', LAG_H, `Consumer lag for ${frame.name}`, [
     ...svgAxes(scale, 'messages behind'),
     ...svgFaults(scale, frame),
