@@ -67,6 +67,7 @@ tr.fail { background: #fff7f7; }
 .legend { color: var(--muted); font-size: 12px; margin: 4px 0 0; }
 .swatch { display: inline-block; width: 12px; height: 3px; vertical-align: middle; margin: 0 4px 0 12px; }
 .swatch.bar { height: 10px; }
+.events td.num { white-space: nowrap; }
 .events td { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 .events td.message { white-space: pre-wrap; word-break: break-word; }
 .more, .none { color: var(--muted); margin: 6px 0 0; }

@@ -251,10 +251,18 @@ function timelineSvg(frame: ChartFrame): string {
   return svgChart('timeline', TIMELINE_H, `Messages per second for ${frame.name}`, [...svgAxes(scale, 'messages / s'), ...svgFaults(scale, frame), ...svgSeries(scale, frame.buckets)]);
 }
 
-/** Messages behind per second, from the exporter or the workload's own counts (lag.ts); empty without traffic. */
-function lagSvg(frame: ChartFrame): { readonly svg: string; readonly label: string } {
-  if (frame.buckets.length === 0) return { svg: '', label: '' };
+/**
+ * Messages behind per second, from the exporter or the workload's own counts (lag.ts); empty
+ * without traffic. Also empty, with a note saying why, when the workload's counts are all there is
+ * and it consumed nothing while messages were acknowledged: a service under test without outputs
+ * shows its processing in effects, not deliveries, and "everything behind" would be a false alarm.
+ */
+function lagSvg(frame: ChartFrame): { readonly svg: string; readonly label: string; readonly note: string } {
+  if (frame.buckets.length === 0) return { svg: '', label: '', note: '' };
   const lag = consumerLag(frame.buckets);
+  if (lag.source === 'workload' && frame.buckets.every((b) => b.consumed === 0) && frame.buckets.some((b) => b.acked > 0)) {
+    return { svg: '', label: '', note: '<p class="none">No consumer lag: nothing was consumed where the workload could count it (a service whose processing shows in its effects, not in outputs, has no deliveries to subtract).</p>' };
+  }
   const peak = Math.max(0, ...lag.values.map((v) => v ?? 0));
   const scale = valueScale(frame.axis, LAG_H, peak, 3, 1);
   const svg = svgChart('timeline lag', LAG_H, `Consumer lag for ${frame.name}`, [
@@ -262,7 +270,7 @@ function lagSvg(frame: ChartFrame): { readonly svg: string; readonly label: stri
     ...svgFaults(scale, frame),
     ...svgLine(scale, `lag lag-${lag.source}`, SERIES.lag, lag.values),
   ]);
-  return { svg, label: lagLabel(lag.source) };
+  return { svg, label: lagLabel(lag.source), note: '' };
 }
 
 /** p50 and max end-to-end latency per second; empty when no second has a latency (an older report). */
@@ -371,6 +379,7 @@ export function htmlTimeline(scenario: ScenarioResult): string[] {
     { heading: 'Timeline', svg: timelineSvg(frame), legend: TIMELINE_LEGEND, notes: scenario.timeline.length === 0 ? ['<p class="none">No traffic was recorded.</p>'] : [] },
   ];
   if (lag.svg !== '') charts.push({ heading: 'Consumer lag', svg: lag.svg, legend: [['line', SERIES.lag, lag.label], FAULT_LEGEND], notes: [] });
+  const noLag = lag.note === '' ? [] : [lag.note];
   if (latency !== '') charts.push({ heading: 'End-to-end latency', svg: latency, legend: LATENCY_LEGEND, notes: [] });
   const noLatency = latency === '' && scenario.timeline.length > 0 ? ['<p class="none">No end-to-end latency was recorded.</p>'] : [];
   return charts.flatMap((c, i) => {
@@ -378,5 +387,5 @@ export function htmlTimeline(scenario: ScenarioResult): string[] {
     const strip = last && alerts !== '' ? [alerts] : [];
     const items = last && alerts !== '' ? [...c.legend, ...ALERT_LEGEND] : c.legend;
     return [`<h3>${c.heading}</h3>`, c.svg, ...strip, legend(items), ...c.notes];
-  }).concat(noLatency);
+  }).concat(noLag, noLatency);
 }

@@ -308,6 +308,13 @@ describe('renderHtml', () => {
       expect(out.match(/<circle class="lag lag-exporter"/g)).toHaveLength(2); // seconds 0 and 2, each alone
     });
 
+    it('is left out, saying why, when the workload consumed nothing it could count (a service measured by its effects)', () => {
+      const noOutputs = { ...failing, timeline: failing.timeline.map((p) => ({ ...p, consumed: 0 })) };
+      const out = renderHtml(reportOf(noOutputs));
+      expect(out).not.toContain('timeline lag');
+      expect(out).toContain('No consumer lag: nothing was consumed where the workload could count it');
+    });
+
     it('is left out when no traffic was recorded', () => {
       expect(renderHtml(reportOf({ ...passing, timeline: [] }))).not.toContain('timeline lag');
     });
