@@ -49,7 +49,7 @@ export function consumerLag(buckets: readonly LagBucket[]): ConsumerLag {
 
 /** The legend's words for a lag source. */
 export function lagLabel(source: LagSource): string {
-  return source === 'exporter' ? 'consumer lag (exporter: broker offsets)' : 'consumer lag (acknowledged − consumed so far)';
+  return source === 'exporter' ? 'consumer lag (exporter, from the broker)' : 'consumer lag (acknowledged − consumed so far)';
 }
 
 function finiteCount(n: number): number {

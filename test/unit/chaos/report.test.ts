@@ -303,7 +303,7 @@ describe('renderHtml', () => {
     it('draws the exporter lag instead when the timeline points carry it, leaving unsampled seconds as gaps', () => {
       const sampled = { ...failing, timeline: failing.timeline.map((p, i) => ({ ...p, ...(i === 1 ? {} : { consumerLag: i * 10 }) })) };
       const out = renderHtml(reportOf(sampled));
-      expect(out).toContain('consumer lag (exporter: broker offsets)');
+      expect(out).toContain('consumer lag (exporter, from the broker)');
       expect(out).not.toContain('lag-workload');
       expect(out.match(/<circle class="lag lag-exporter"/g)).toHaveLength(2); // seconds 0 and 2, each alone
     });
