@@ -172,17 +172,19 @@ async function startTransactionalWorkload(ctx: WorkloadContext, o: Settings): Pr
         if (abort) await tx.abort();
         else await tx.commit();
       } catch (err) {
-        // The transaction failed part way: abort it; if even that fails, the producer's state is
-        // unknown, so start a new one with the same transactionalId (which fences the old epoch
-        // and has the coordinator abort what it left open).
-        try {
-          await tx.abort();
-        } catch (abortErr) {
-          rec.event('produce', `abort after a failed transaction failed too (${errorMessage(abortErr)}): starting a new producer`);
-          await producer.disconnect().catch(() => undefined);
-          producer = newProducer();
-          await connectUntil(producer, () => closing, rec);
-        }
+        // The transaction failed part way: abort it, then start a new producer with the same
+        // transactionalId, whose InitProducerId bumps the epoch (fencing the old one, having the
+        // coordinator abort whatever it left open) and restarts the sequence numbers. Going on
+        // with the old producer is not safe: kafkajs (2.2.4) takes back the sequence numbers of a
+        // failed produce although the broker may have written it, and its abort() bumps nothing,
+        // so the next transaction's batch can carry the same producer id, epoch and sequence as
+        // the aborted one; the broker then answers it as a duplicate without writing it, and
+        // that transaction commits with its records lost.
+        await tx.abort().catch((abortErr: unknown) => rec.event('produce', `abort after a failed transaction failed too: ${errorMessage(abortErr)}`));
+        rec.event('produce', `transaction failed (${errorMessage(err)}): starting a new producer with the same transactionalId`);
+        await producer.disconnect().catch(() => undefined);
+        producer = newProducer();
+        await connectUntil(producer, () => closing, rec);
         throw err;
       }
     },
