@@ -13,7 +13,7 @@ export { Invariant, defaultInvariants } from './invariants';
 export type { AlertExpectation } from './invariants';
 export { SCENARIO_NAMES, scenarioByName, selectScenarios } from './catalog';
 export { renderJson, prepareReportDir, writeReports, summarize } from './report';
-export type { ReportPaths } from './report';
+export type { HtmlReport, ReportPaths, ReportedService } from './report';
 export type * from './types';
 export { HISTORY_FORMAT, HISTORY_FORMAT_VERSION, historyFileName, parseHistory, readHistoryFile, HistoryLog, historyLine, observationsOf, judgeHistory, checkHistory, checkHistoryFile, summarizeChecks, checksJson } from './history';
 export type { History, HistoryHeader, HistoryRecord, HistoryCheck, HistoryVerdicts, NotRecheckable } from './history';

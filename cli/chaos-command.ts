@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '@eda-harness/chaos';
 import { prepareReportDir, renderJson, summarize, writeReports } from '@eda-harness/chaos';
 import { DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from '@eda-harness/chaos';
-import type { ChaosReport, EnvironmentNeeds, ScenarioResult, ScenarioTiming } from '@eda-harness/chaos';
+import type { EnvironmentNeeds, HtmlReport, ScenarioResult, ScenarioTiming } from '@eda-harness/chaos';
 import { kafkaClientSecurityFromEnv } from '@eda-harness/chaos';
 import { checkHistoryFile, checksJson, historyFileName, summarizeChecks } from '@eda-harness/chaos';
 import type { HistoryCheck } from '@eda-harness/chaos';
@@ -241,8 +241,9 @@ async function run(argv: string[]): Promise<number> {
   prepareReportDir(flags.reportDir);
   const started = Date.now();
   const results: ScenarioResult[] = [];
-  const reportOf = (): ChaosReport => ({
+  const reportOf = (): HtmlReport => ({
     tool: `eda-harness ${packageVersion()}`,
+    ...(sut ? { service: { name: sut.config.name, version: sut.config.version } } : {}),
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     passed: results.every((r) => r.passed),

@@ -1,6 +1,6 @@
 export { Environment } from './environment';
 export type * from './types';
-export { ensurePrometheus, ensureDockerCompose, provisionAll } from './provision';
+export { ensurePrometheus, ensureDockerCompose, ensureChromium, provisionAll } from './provision';
 export { isAlive } from './managed-process';
 export { allocatePorts } from './ports';
 export {

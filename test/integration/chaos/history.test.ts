@@ -88,3 +88,20 @@ it('chaos check re-computes the run verdicts from the saved history, and a histo
   // The run's own no-loss verdict (a pass, unless the broker really lost something) is named as changed.
   if (scenario.invariants[0]!.passed) expect(after.stdout).toContain('≠ no acknowledged message lost: the run said PASS, this history now says FAIL');
 }, 180_000);
+
+it('chaos run --service runs a team service (the reference inventory, a process) through the CLI: it passes, the reports name the service and version, and chaos check agrees', async () => {
+  const config = join(__dirname, '..', '..', '..', 'examples', 'dist', 'chaos', 'reference.chaos.config.js');
+  const reportDir = join(dir, 'service');
+  const run = await cli(['chaos', 'run', '--service', config, '*-service-kill', '--warmup', '2', '--fault', '3', '--recovery', '3', '--report-dir', reportDir, '--json'], 150_000);
+  if (run.code !== 0) throw new Error(`chaos run --service exited ${run.code}:\n${run.stderr}\n${run.stdout.slice(0, 4000)}`);
+  const report = JSON.parse(run.stdout) as ChaosReport & { service?: { name: string; version: string } };
+  const service = report.service!;
+  expect(service.name).toMatch(/inventory/);
+  expect(service.version).not.toBe('');
+  expect(report.scenarios.map((s) => [s.name, s.passed])).toEqual([[`${service.name}-service-kill`, true]]);
+  const html = readFileSync(join(reportDir, 'chaos-report.html'), 'utf8');
+  expect(html).toContain(`Service under test: <strong class="service">${service.name} ${service.version}</strong>`);
+  const check = await cli(['chaos', 'check', join(reportDir, `${service.name}-service-kill.history.jsonl`), '--json'], 30_000);
+  expect(check.code).toBe(0);
+  expect((JSON.parse(check.stdout) as CheckJson).histories[0]!.invariants).toEqual(report.scenarios[0]!.invariants);
+}, 180_000);
