@@ -6,12 +6,12 @@ export { kafkaConnectionOf, kafkaClientOptions, kafkaClientSecurityFromEnv } fro
 export type { KafkaConnectionSettings } from './kafka-connection';
 export type { AlertPackOptions } from './alert-watch';
 export { Workload } from './workloads';
-export type { WorkloadOptions, KafkaWorkloadOptions, RabbitMqWorkloadOptions } from './workloads';
+export type { WorkloadOptions, KafkaWorkloadOptions, KafkaTransactionalWorkloadOptions, RabbitMqWorkloadOptions } from './workloads';
 export { Fault } from './faults';
 export type { KafkaNodeChoice, SystemOption } from './faults';
 export { Invariant, defaultInvariants } from './invariants';
 export type { AlertExpectation } from './invariants';
-export { SCENARIO_NAMES, scenarioByName, selectScenarios } from './catalog';
+export { SCENARIO_NAMES, scenarioByName, selectScenarios, exactlyOnceInvariants } from './catalog';
 export { renderJson, prepareReportDir, writeReports, summarize } from './report';
 export type { HtmlReport, ReportPaths, ReportedService } from './report';
 export type * from './types';

@@ -196,7 +196,7 @@ describe('catalog', () => {
 
   it('gives network scenarios Toxiproxy and the others none', () => {
     for (const name of SCENARIO_NAMES) {
-      const network = /latency|network-partition/.test(name);
+      const network = /latency|network-partition|bandwidth|reset-peer/.test(name);
       expect([name, scenarioByName(name).needs().toxiproxy]).toEqual([name, network]);
     }
   });
