@@ -59,9 +59,13 @@ describe('Kafka behind Toxiproxy', () => {
     expectPassed(r);
     const { before, during } = phases(r);
     const maxLatency = (ps: typeof before) => Math.max(0, ...ps.map((p) => p.latencyMaxMs ?? 0));
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    // Warm-up's typical latency (the median of its per-second medians): its maximum includes the
+    // consumer joining its group and any stall of a loaded machine, which are not the fault.
+    const typical = median(before.map((p) => p.latencyP50Ms ?? 0));
     const rate = (ps: typeof before) => ps.reduce((n, p) => n + p.acked, 0) / Math.max(1, ps.length);
     // The limit bit: end-to-end latency rose well above warm-up's, and fewer sends were acknowledged per second.
-    expect(maxLatency(during)).toBeGreaterThan(Math.max(500, 3 * maxLatency(before)));
+    expect(maxLatency(during)).toBeGreaterThan(Math.max(500, 5 * typical));
     expect(rate(during)).toBeLessThan(rate(before));
   }, 90_000);
 
