@@ -1,6 +1,6 @@
 // Two projects: `unit` needs nothing but Node; `integration` talks to real brokers
-// (the environment layer provisions and starts them) and runs in one worker so the
-// 2-core machines this runs on are not oversubscribed by several broker sets at once.
+// (the environment layer provisions and starts them) and runs one file at a time per Jest process;
+// scripts/test-integration.mjs runs two such processes (chaos, the rest) side by side.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 // @pact-foundation/pact 16 requires https-proxy-agent, agent-base and proxy-agent-negotiate,
 // which are ESM-only; Jest on Node 20 loads CommonJS only, so those three (and nothing else in
