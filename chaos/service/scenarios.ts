@@ -12,6 +12,12 @@ import type { ServiceUnderTest } from './service-workload';
 const FAULTS: Record<string, { readonly build: (s: ServiceUnderTest) => ChaosFault; readonly process: boolean }> = {
   'broker-restart': { build: () => Fault.brokerRestart(), process: false },
   'broker-kill': { build: () => Fault.brokerKill(), process: false },
+  // A three-node cluster (the input topic with replication factor 3): the leader of the input's
+  // partition 0 killed; the service's consumer and the harness's producer must follow the new leader.
+  'leader-failover': { build: () => Fault.leaderFailover(), process: false },
+  // The service's client traffic cut: it is given the Toxiproxy addresses, so the proxies going
+  // down cut it (and the harness's sends) off from every broker until they come back.
+  'network-partition': { build: () => Fault.networkPartition(), process: false },
   'service-kill': { build: (s) => s.kill(), process: true },
   'service-pause': { build: (s) => s.pause(), process: true },
 };

@@ -44,6 +44,8 @@ const HEADER = { ID: 'chaos-id', KEY: 'chaos-key', SEQ: 'chaos-seq' } as const;
 const SETTLE_TIMEOUT_MS = 15_000;
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+/** A URL with its password replaced, for the history and the report. */
+const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 
 function fieldOf(body: Buffer | null, path: string): string | undefined {
   if (!body) return undefined;
@@ -199,7 +201,11 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const wanted = [{ topic: inputTopic, numPartitions: input.partitions ?? 3 }, ...config.outputs.map((o) => ({ topic: o.topic, numPartitions: 1 }))].filter((t) => !existing.has(t.topic));
+      // Replicated on up to three nodes: a leader failover needs a follower in sync to take over.
+      // (A Kafka the user runs lists no nodes: its default replication factor applies.)
+      const nodes = ctx.env.kafka?.nodes.length ?? 0;
+      const rf = nodes > 0 ? { replicationFactor: Math.min(3, nodes) } : {};
+      const wanted = [{ topic: inputTopic, numPartitions: input.partitions ?? 3, ...rf }, ...config.outputs.map((o) => ({ topic: o.topic, numPartitions: 1, ...rf }))].filter((t) => !existing.has(t.topic));
       if (wanted.length > 0) await admin.createTopics({ waitForLeaders: true, topics: wanted });
     } finally {
       await admin.disconnect();
@@ -238,6 +244,9 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
     // The service, with the harness's brokers and telemetry receiver.
     const amqpUrl = ctx.env.rabbitmq?.amqpUrl;
     const managementUrl = ctx.env.rabbitmq?.managementUrl;
+    // The addresses its clients see: the proxies when Toxiproxy is on, so network faults cut the service too.
+    const proxied = (ctx.env.kafka?.nodes ?? []).some((n) => n.proxy !== undefined);
+    event('service', `service ${config.name} is given KAFKA_BROKERS=${brokers.join(',')}${proxied ? ' (Toxiproxy proxies)' : ''}${amqpUrl ? ` and AMQP_URL=${redactUrl(amqpUrl)}` : ''}`);
     if (command) {
       const logDir = options.logDir ?? join(tmpdir(), `eda-harness-${ctx.prefix}`);
       const vars: Record<string, string> = {

@@ -6,8 +6,14 @@ const inProcess = serviceUnderTest(validateServiceConfig({ ...base, start: async
 
 describe('a service under test’s scenarios', () => {
   it('are named <service>-<fault>; the process faults only for a command start', () => {
-    expect(serviceScenarioNames(asProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-service-kill', 'payments-service-pause']);
-    expect(serviceScenarioNames(inProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill']);
+    expect(serviceScenarioNames(asProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-leader-failover', 'payments-network-partition', 'payments-service-kill', 'payments-service-pause']);
+    expect(serviceScenarioNames(inProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-leader-failover', 'payments-network-partition']);
+  });
+
+  it('leader failover asks for a three-node cluster, the network partition for Toxiproxy', () => {
+    expect(serviceScenario(asProcess, 'payments-leader-failover').needs()).toEqual({ kafkaNodes: 3, rabbitmq: false, toxiproxy: false });
+    expect(serviceScenario(asProcess, 'payments-network-partition').needs()).toEqual({ kafkaNodes: 1, rabbitmq: false, toxiproxy: true });
+    expect(serviceScenario(asProcess, 'payments-broker-kill').needs()).toEqual({ kafkaNodes: 1, rabbitmq: false, toxiproxy: false });
   });
 
   it('are selected by globs, and an unmatched one names the scenarios there are', () => {
