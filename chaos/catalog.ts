@@ -60,6 +60,14 @@ const builders: Record<string, () => ChaosScenario> = {
   'kafka-bandwidth': () => new ChaosScenario('kafka-bandwidth').withWorkload(Workload.kafka()).withFault(Fault.bandwidth(4)),
   'kafka-reset-peer': () => new ChaosScenario('kafka-reset-peer').withWorkload(Workload.kafka()).withFault(Fault.resetPeer()),
   'kafka-network-partition': () => new ChaosScenario('kafka-network-partition').withWorkload(Workload.kafka()).withFault(Fault.networkPartition()),
+  // Replication cut, clients connected: the leader of partition 0 loses its followers, its ISR
+  // shrinks below min.insync.replicas 2 within seconds, and acks -1 sends to its partitions must
+  // fail (or wait) rather than be acknowledged and lost; followers rejoin the ISR after healing.
+  'kafka-inter-broker-partition': () =>
+    new ChaosScenario('kafka-inter-broker-partition')
+      .withWorkload(Workload.kafka({ cluster: true }))
+      .withFault(Fault.interBrokerPartition())
+      .withTiming({ faultMs: 10_000 }),
   'kafka-poison-messages': () =>
     new ChaosScenario('kafka-poison-messages')
       .withWorkload(Workload.kafka())

@@ -157,6 +157,51 @@ export const Fault = {
     const system = options.system ?? 'kafka';
     return networkFault(`${system}-network-partition`, system, `clients cut off from ${system} (proxy down)`, (p) => p.down());
   },
+  /**
+   * An inter-broker partition: the replication traffic of one Kafka node cut (its replication
+   * proxy, in front of its INTERNAL listener, down), while clients and the KRaft controller quorum
+   * stay connected. A follower fetches from its leader's INTERNAL listener, so cutting the
+   * leader's proxy stops every follower of the partitions it leads: after
+   * `replica.lag.time.max.ms` (lowered to `replicaLagTimeMaxMs`, default 3 000 ms, for the
+   * scenario's environment) the leader drops them from the ISR, which is then itself alone, below
+   * min.insync.replicas 2, so acks -1 sends to those partitions fail (NOT_ENOUGH_REPLICAS) instead
+   * of being acknowledged. The node keeps its leadership (its controller link is direct) and its own
+   * fetches from other leaders. Transaction markers sent to it are cut too. Cutting a node that
+   * leads nothing only stops fetches from it, which is why the default target is the leader of
+   * the workload's partition 0 at injection. Healing re-enables the proxy: followers catch up and
+   * rejoin the ISR. Needs the native provider with Toxiproxy (the replication proxies).
+   */
+  interBrokerPartition(options: { node?: KafkaNodeChoice; replicaLagTimeMaxMs?: number } = {}): ChaosFault {
+    const choice = options.node ?? 'leader';
+    const lagMs = options.replicaLagTimeMaxMs ?? 3000;
+    if (!Number.isInteger(lagMs) || lagMs < 1000) throw new ConfigError(`Fault.interBrokerPartition needs replicaLagTimeMaxMs, a whole number of milliseconds ≥ 1000, got ${lagMs}`);
+    if (choice !== 'leader' && (!Number.isInteger(choice) || choice < 1)) throw new ConfigError(`Fault.interBrokerPartition needs node 'leader' or a node id ≥ 1, got ${String(choice)}`);
+    const which = choice === 'leader' ? "the leader of the workload's partition 0" : `Kafka node ${choice}`;
+    const name = 'inter-broker-partition';
+    let target: KafkaNodeHandle | undefined;
+    return {
+      name,
+      description: `replication from ${which} cut (its inter-broker proxy down; clients and the KRaft controller quorum stay connected): its partitions' followers leave the ISR after ${lagMs} ms and acks -1 sends to them must fail, not be acknowledged and lost`,
+      system: 'kafka',
+      needs: { kafkaNodes: 3, toxiproxy: true, kafkaReplicaLagTimeMaxMs: lagMs },
+      async inject(ctx) {
+        const node = await pickKafkaNode(ctx, choice);
+        if (!node.replicationProxy) {
+          throw new ConfigError(`the inter-broker partition needs a Toxiproxy proxy in front of ${node.name}'s replication (INTERNAL) listener, and it has none`, {
+            hint: 'run it on an environment the native provider started with withToxiproxy(): it puts a replication proxy in front of every Kafka node',
+          });
+        }
+        target = node;
+        ctx.progress(`fault ${name}: ${node.name}'s replication proxy down (followers of its partitions stop fetching)`);
+        await node.replicationProxy.down();
+      },
+      async heal(ctx) {
+        if (!target) return;
+        ctx.progress(`fault ${name}: ${target.name}'s replication proxy up again`);
+        await target.replicationProxy?.clear();
+      },
+    };
+  },
   /** `count` malformed messages sent among the good ones: the consumer must dead-letter them and carry on. */
   poisonMessages(count: number, options: SystemOption = {}): ChaosFault {
     if (!Number.isInteger(count) || count <= 0) throw new ConfigError(`Fault.poisonMessages needs a positive whole count, got ${count}`);

@@ -15,6 +15,12 @@ export interface EnvironmentNeeds {
   readonly rabbitmq?: boolean;
   /** Clients connect through Toxiproxy (needed by network faults). */
   readonly toxiproxy?: boolean;
+  /**
+   * Kafka's `replica.lag.time.max.ms`, lowered from its 30 s default so a follower that stopped
+   * fetching leaves the ISR within a scenario's seconds (the inter-broker partition). Absent: the
+   * broker's default.
+   */
+  readonly kafkaReplicaLagTimeMaxMs?: number;
 }
 
 /** What identifies a workload message, sent or consumed (it travels in the message's headers). */
@@ -112,6 +118,8 @@ export interface Observations {
   readonly alerts: readonly AlertObservation[] | undefined;
   /** A service under test's effects, one per application (absent for the built-in workloads). */
   readonly effects?: readonly EffectObservation[];
+  /** The exporter's consumer lag over the run, when the alert pack's Prometheus sampled it (the report's lag chart). */
+  readonly exporterLag?: readonly ExporterLagSample[];
 }
 
 export interface InvariantResult {
@@ -242,6 +250,18 @@ export interface TimelinePoint {
   readonly latencyP50Ms: number | undefined;
   /** The highest of those latencies, in ms; undefined under the same condition. */
   readonly latencyMaxMs: number | undefined;
+  /**
+   * The eda-harness exporter's consumer lag (messages behind, read by the broker: Kafka log end
+   * minus the group's committed offset, RabbitMQ ready plus unacknowledged), its last sample in
+   * this second; absent where the run had no alert pack or Prometheus had no sample (exporter-lag.ts).
+   */
+  readonly consumerLag?: number;
+}
+
+/** One sample of the exporter's consumer lag for the workload's destination, from the alert pack's Prometheus. */
+export interface ExporterLagSample {
+  readonly atMs: number;
+  readonly messages: number;
 }
 
 export interface ScenarioCounts {

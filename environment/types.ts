@@ -65,6 +65,13 @@ export interface KafkaNodeHandle extends NodeHandle {
   readonly secureAddress?: string;
   /** The proxy in front of this node's SASL_SSL listener, when Kafka is secured and Toxiproxy is on. */
   readonly secureProxy?: ProxyFaults;
+  /**
+   * The proxy in front of this node's INTERNAL (inter-broker) listener, advertised to the other
+   * brokers, when Toxiproxy is on (native provider): followers fetch this node's partitions through
+   * it. Cutting it stops replication FROM this node (its partitions' followers fall out of the ISR),
+   * not this node's own fetches from other leaders; clients and KRaft controller traffic do not cross it.
+   */
+  readonly replicationProxy?: ProxyFaults;
 }
 
 /** How clients reach Kafka: `plaintext` only (the default), or a SASL_SSL listener too. */
@@ -138,6 +145,41 @@ export interface RabbitMqOptions {
    * endpoint (rabbitmq_prometheus, always enabled) only. Default true.
    */
   readonly statistics?: boolean;
+  /**
+   * RabbitMQ nodes (native provider): 1 (the default) or a cluster of 3 with its own node names and
+   * ports, one Erlang cookie and one epmd, joined at start, `cluster_partition_handling =
+   * pause_minority`, each node behind its own Toxiproxy proxy. Quorum queues replicate over it.
+   */
+  readonly nodes?: number;
+}
+
+/** One node of a native RabbitMQ cluster. */
+export interface RabbitMqNodeHandle extends NodeHandle {
+  /** The Erlang node name ("eda-41234@localhost"), as the management API's `leader` and `node` name it. */
+  readonly nodeName: string;
+  /** AMQP URL of this node (through its proxy when Toxiproxy is on). */
+  readonly amqpUrl: string;
+  readonly managementUrl: string;
+  /** The proxy in front of this node's AMQP listener, when Toxiproxy is on. */
+  readonly proxy: ProxyFaults | undefined;
+  /**
+   * Cuts this node off from the other nodes at the Erlang distribution level while its AMQP
+   * listener stays reachable: the node is given a wrong cookie for each other node and disconnected,
+   * so every connection between them fails authentication, both ways. Resolves once every other
+   * node sees it down. Under pause_minority the node then pauses itself (closes its listeners)
+   * until it sees a majority again: that is RabbitMQ's reaction, not part of the fault.
+   */
+  partition(): Promise<void>;
+  /** Gives back the right cookie and reconnects; resolves once every node sees all nodes running. */
+  healPartition(): Promise<void>;
+}
+
+/** What the nodes of a RabbitMQ cluster say about it. */
+export interface RabbitMqClusterStatus {
+  /** Per node that answered: the nodes it sees running, and the partitions it reports. */
+  readonly views: readonly { readonly node: string; readonly running: readonly string[]; readonly partitions: readonly string[] }[];
+  /** Nodes whose management API did not answer. */
+  readonly unreachable: readonly string[];
 }
 
 export interface StartedRabbitMq {
@@ -157,6 +199,14 @@ export interface StartedRabbitMq {
    * new addresses once the AMQP port and the management API serve again.
    */
   restartWith?(options: RabbitMqOptions): Promise<StartedRabbitMq>;
+  /** Every node of a cluster (`withRabbitMq({ nodes: 3 })`); node 1 is also `node`. Absent for one node. */
+  readonly nodes?: readonly RabbitMqNodeHandle[];
+  /** Each node's AMQP URL, node 1's first (`amqpUrl`); absent for one node. */
+  readonly amqpUrls?: readonly string[];
+  /** The node hosting the leader of quorum queue `queue` (management API `leader`), cluster only. */
+  leaderOf?(queue: string, vhost?: string): Promise<RabbitMqNodeHandle>;
+  /** What each running node sees of the cluster, cluster only. */
+  clusterStatus?(): Promise<RabbitMqClusterStatus>;
 }
 
 export interface StartedToxiproxy {

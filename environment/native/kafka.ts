@@ -15,7 +15,14 @@ import { nativeNodeHandle, untilServing, type OwnProcesses } from './native-node
 export interface NativeKafkaPorts {
   /** Where the CLIENT listener binds. */
   readonly client: number;
+  /** Where the INTERNAL (inter-broker, replication) listener binds. */
   readonly internal: number;
+  /**
+   * What other brokers are told for INTERNAL, so where followers fetch from: the replication
+   * proxy's port when Toxiproxy is on, else `internal`.
+   */
+  readonly internalAdvertised?: number;
+  /** Where the CONTROLLER (KRaft quorum) listener binds; never proxied. */
   readonly controller: number;
   /** What clients are told (the proxy's port when Toxiproxy is on, else `client`). */
   readonly advertised: number;
@@ -56,10 +63,13 @@ export function serverProperties(opts: {
     'node.id': opts.nodeId,
     'controller.quorum.voters': opts.voters.map((v) => `${v.nodeId}@127.0.0.1:${v.controller}`).join(','),
     // Three listeners: CLIENT (what clients reach, advertised as the proxy so every client byte
-    // crosses Toxiproxy), INTERNAL (replication, direct, so a client-side fault does not also
-    // split the cluster) and CONTROLLER (KRaft quorum).
+    // crosses Toxiproxy), INTERNAL (replication: follower fetches go to the leader's advertised
+    // INTERNAL address, which is its own replication proxy when Toxiproxy is on, apart from the
+    // client proxy, so a client-side fault does not also split the cluster and a replication fault
+    // leaves clients connected) and CONTROLLER (KRaft quorum, always direct: voters are named by
+    // their bound port, so a replication cut never fences a broker).
     listeners: `CLIENT://127.0.0.1:${opts.ports.client},INTERNAL://127.0.0.1:${opts.ports.internal},CONTROLLER://127.0.0.1:${opts.ports.controller}${secureListener}`,
-    'advertised.listeners': `CLIENT://127.0.0.1:${opts.ports.advertised},INTERNAL://127.0.0.1:${opts.ports.internal}${secureAdvertisedListener}`,
+    'advertised.listeners': `CLIENT://127.0.0.1:${opts.ports.advertised},INTERNAL://127.0.0.1:${opts.ports.internalAdvertised ?? opts.ports.internal}${secureAdvertisedListener}`,
     'listener.security.protocol.map': `CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT${secured ? ',SECURE:SASL_SSL' : ''}`,
     'inter.broker.listener.name': 'INTERNAL',
     'controller.listener.names': 'CONTROLLER',
@@ -201,6 +211,8 @@ export async function startNativeKafka(opts: {
   proxies: readonly (ProxyFaults | undefined)[];
   /** The proxies in front of the SECURE listeners, when Kafka is secured and Toxiproxy is on. */
   secureProxies?: readonly (ProxyFaults | undefined)[];
+  /** The proxies in front of the INTERNAL (replication) listeners, when Toxiproxy is on. */
+  replicationProxies?: readonly (ProxyFaults | undefined)[];
   options: KafkaOptions;
   progress: ProgressSink;
   ownProcesses: OwnProcesses;
@@ -272,8 +284,18 @@ export async function startNativeKafka(opts: {
       30_000,
     );
     const secureProxy = opts.secureProxies?.[i];
+    const replicationProxy = opts.replicationProxies?.[i];
     const secureAddress = security ? `127.0.0.1:${ports.secureAdvertised ?? ports.secure}` : undefined;
-    handles.push(Object.assign(base, { nodeId, address, proxy: opts.proxies[i], ...(secureAddress ? { secureAddress } : {}), ...(secureProxy ? { secureProxy } : {}) }));
+    handles.push(
+      Object.assign(base, {
+        nodeId,
+        address,
+        proxy: opts.proxies[i],
+        ...(secureAddress ? { secureAddress } : {}),
+        ...(secureProxy ? { secureProxy } : {}),
+        ...(replicationProxy ? { replicationProxy } : {}),
+      }),
+    );
   }
 
   opts.progress(`starting ${size} Kafka ${runtime.version} node(s) in ${opts.runDir}`);
