@@ -7,6 +7,7 @@ import { NativeProvider } from './native/native-provider';
 import type { EnvironmentProvider, ProviderContext, ProviderRegistry } from './provider';
 import { checkKafkaVersion, kafkaVersion } from './provision';
 import { checkKafkaSecurity } from './native/kafka-security';
+import { checkRabbitMqNodes } from './native/rabbitmq-cluster';
 import { checkProviderChoice, selectProvider, type ServiceName } from './select-provider';
 import { ensureRunsDirectory, newRunDirName } from './state';
 import { allSettledOrThrow } from './settle-all';
@@ -68,8 +69,12 @@ export class Environment {
     return this;
   }
 
-  /** RabbitMQ; `managementTls` and `statistics: false` need the native provider (see RabbitMqOptions). */
+  /**
+   * RabbitMQ; `managementTls`, `statistics: false` and `nodes: 3` (a cluster) need the native
+   * provider (see RabbitMqOptions).
+   */
   withRabbitMq(options: RabbitMqOptions = {}): this {
+    checkRabbitMqNodes(options.nodes);
     this.rabbitmq = options;
     return this;
   }
@@ -151,6 +156,11 @@ export class Environment {
         hint: "Use the native provider (withProvider('native'), --provider native or EDA_HARNESS_PROVIDER=native) and leave AMQP_URL unset.",
       });
     }
+    if ((rabbitOptions.nodes ?? 1) > 1 && chosen.get('rabbitmq') !== 'native') {
+      throw new ConfigError(`withRabbitMq({ nodes: ${rabbitOptions.nodes} }) needs the native provider, but RabbitMQ would come from the ${chosen.get('rabbitmq')} provider`, {
+        hint: "Use the native provider (withProvider('native'), --provider native or EDA_HARNESS_PROVIDER=native) and leave AMQP_URL unset.",
+      });
+    }
     const runDir = this.runDir === undefined ? newRunDir() : ensureDir(this.runDir, { what: 'the run directory' });
     const env = new StartedEnvironment(runDir, {
       keepRunDir: this.keepRunDir,
@@ -169,6 +179,7 @@ export class Environment {
           p.prepare({
             kafka: chosen.get('kafka') === kind ? this.kafka : undefined,
             rabbitmq: chosen.get('rabbitmq') === kind,
+            ...(chosen.get('rabbitmq') === kind && this.rabbitmq?.nodes !== undefined ? { rabbitmqNodes: this.rabbitmq.nodes } : {}),
             prometheus: chosen.get('prometheus') === kind ? this.prometheus : undefined,
             toxiproxy: this.toxiproxy,
           }),

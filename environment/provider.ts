@@ -26,6 +26,8 @@ export interface EnvironmentProvider {
 export interface ProviderPlan {
   readonly kafka: (KafkaOptions & { readonly nodes: number }) | undefined;
   readonly rabbitmq: boolean;
+  /** RabbitMQ nodes when `rabbitmq` (default 1; 3 for a cluster). */
+  readonly rabbitmqNodes?: number;
   readonly prometheus: PrometheusOptions | undefined;
   /** Toxiproxy in front of every broker node (where the provider supports it). */
   readonly toxiproxy: boolean;

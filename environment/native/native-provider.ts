@@ -8,6 +8,7 @@ import { startNativeKafka, type NativeKafkaPorts } from './kafka';
 import { findKeytool } from './kafka-security';
 import { startNativePrometheus } from './prometheus';
 import { startNativeRabbitMq, type NativeRabbitPorts } from './rabbitmq';
+import { startNativeRabbitMqCluster, type NativeRabbitClusterNode } from './rabbitmq-cluster';
 import { startNativeToxiproxy } from './toxiproxy';
 import type { ToxiproxyClient } from './toxiproxy-client';
 
@@ -21,8 +22,10 @@ import type { ToxiproxyClient } from './toxiproxy-client';
 export class NativeProvider implements EnvironmentProvider {
   readonly kind = 'native';
   private ports: number[] = [];
-  private kafka: { runtime: KafkaRuntime; ports: NativeKafkaPorts[]; proxies: (ProxyFaults | undefined)[]; secureProxies: (ProxyFaults | undefined)[] } | undefined;
-  private rabbitmq: { runtime: RabbitMqRuntime; ports: NativeRabbitPorts; proxy: ProxyFaults | undefined } | undefined;
+  private kafka:
+    | { runtime: KafkaRuntime; ports: NativeKafkaPorts[]; proxies: (ProxyFaults | undefined)[]; secureProxies: (ProxyFaults | undefined)[]; replicationProxies: (ProxyFaults | undefined)[] }
+    | undefined;
+  private rabbitmq: { runtime: RabbitMqRuntime; ports: NativeRabbitPorts; proxy: ProxyFaults | undefined; cluster: NativeRabbitClusterNode[] } | undefined;
   private prometheus: PrometheusRuntime | undefined;
 
   constructor(private readonly context: ProviderContext) {}
@@ -37,10 +40,12 @@ export class NativeProvider implements EnvironmentProvider {
       plan.prometheus ? ensurePrometheus({ progress }) : undefined,
     ]);
     const kafkaNodes = plan.kafka ? plan.kafka.nodes : 0;
+    const rabbitNodes = plan.rabbitmqNodes ?? 1;
     const secured = plan.kafka?.security === 'sasl_ssl';
     // Fail before anything starts when the certificates could not be made.
     if (kafkaRt && secured) findKeytool(kafkaRt.java);
-    this.ports = await allocatePorts(kafkaNodes * (secured ? 6 : 4) + (rabbitRt ? 6 : 0) + 2);
+    // Per Kafka node: client, internal, controller, client proxy (+ SASL_SSL and its proxy) (+ the replication proxy with Toxiproxy).
+    this.ports = await allocatePorts(kafkaNodes * ((secured ? 6 : 4) + (toxiBin ? 1 : 0)) + (rabbitRt ? 6 * rabbitNodes : 0) + 2);
 
     let toxiproxy: ToxiproxyClient | undefined;
     if (toxiBin) {
@@ -61,9 +66,15 @@ export class NativeProvider implements EnvironmentProvider {
       const ports: NativeKafkaPorts[] = [];
       const proxies: (ProxyFaults | undefined)[] = [];
       const secureProxies: (ProxyFaults | undefined)[] = [];
+      const replicationProxies: (ProxyFaults | undefined)[] = [];
       for (let i = 0; i < kafkaNodes; i++) {
         const [client, internal, controller, proxyPort] = [this.take(), this.take(), this.take(), this.take()];
         const faults = await proxy(`kafka-${i + 1}`, proxyPort, client);
+        // Replication gets a proxy of its own (advertised on INTERNAL), so a fault can cut follower
+        // fetches apart from client traffic; the KRaft controller listener stays direct.
+        const replicationPort = toxiproxy ? this.take() : undefined;
+        const replication = replicationPort === undefined ? undefined : await proxy(`kafka-${i + 1}-replication`, replicationPort, internal);
+        replicationProxies.push(replication);
         let securePorts = {};
         if (secured) {
           // The SASL_SSL listener gets its own proxy: TLS passes through Toxiproxy untouched.
@@ -72,15 +83,21 @@ export class NativeProvider implements EnvironmentProvider {
           securePorts = { secure, secureAdvertised: secureFaults ? secureProxyPort : secure };
           secureProxies.push(secureFaults);
         }
-        ports.push({ client, internal, controller, advertised: faults ? proxyPort : client, ...securePorts });
+        ports.push({ client, internal, controller, advertised: faults ? proxyPort : client, ...(replication && replicationPort !== undefined ? { internalAdvertised: replicationPort } : {}), ...securePorts });
         proxies.push(faults);
       }
-      this.kafka = { runtime: kafkaRt, ports, proxies, secureProxies };
+      this.kafka = { runtime: kafkaRt, ports, proxies, secureProxies, replicationProxies };
     }
     if (rabbitRt) {
-      const [amqp, dist, management, prometheus, epmd, proxyPort] = [this.take(), this.take(), this.take(), this.take(), this.take(), this.take()];
-      const faults = await proxy('rabbitmq', proxyPort, amqp);
-      this.rabbitmq = { runtime: rabbitRt, ports: { amqp, dist, management, prometheus, epmd, advertised: faults ? proxyPort : amqp }, proxy: faults };
+      // One node: the proxy "rabbitmq"; a cluster: "rabbitmq" for node 1 (so node 1 is what one node was), "rabbitmq-2", …
+      const cluster: NativeRabbitClusterNode[] = [];
+      for (let i = 0; i < rabbitNodes; i++) {
+        const [amqp, dist, management, prometheus, epmd, proxyPort] = [this.take(), this.take(), this.take(), this.take(), this.take(), this.take()];
+        const faults = await proxy(i === 0 ? 'rabbitmq' : `rabbitmq-${i + 1}`, proxyPort, amqp);
+        cluster.push({ ports: { amqp, dist, management, prometheus, epmd, advertised: faults ? proxyPort : amqp }, proxy: faults });
+      }
+      const head = cluster[0] as NativeRabbitClusterNode;
+      this.rabbitmq = { runtime: rabbitRt, ports: head.ports, proxy: head.proxy, cluster };
     }
     this.prometheus = promRt;
   }
@@ -95,6 +112,7 @@ export class NativeProvider implements EnvironmentProvider {
       ports: prepared.ports,
       proxies: prepared.proxies,
       secureProxies: prepared.secureProxies,
+      replicationProxies: prepared.replicationProxies,
       options,
       progress,
       ownProcesses: this.own,
@@ -104,6 +122,10 @@ export class NativeProvider implements EnvironmentProvider {
   async startRabbitMq(options: RabbitMqOptions = {}): Promise<StartedRabbitMq> {
     const prepared = this.prepared(this.rabbitmq, 'RabbitMQ');
     const { runDir, progress } = this.context;
+    if ((options.nodes ?? 1) > 1) {
+      if (prepared.cluster.length !== options.nodes) throw new ConfigError(`internal: ${prepared.cluster.length} RabbitMQ nodes prepared, ${options.nodes} asked for`);
+      return startNativeRabbitMqCluster({ runtime: prepared.runtime, runDir, nodes: prepared.cluster, progress, ownProcesses: this.own, options });
+    }
     return startNativeRabbitMq({ runtime: prepared.runtime, runDir, ports: prepared.ports, proxy: prepared.proxy, progress, ownProcesses: this.own, options });
   }
 

@@ -19,7 +19,7 @@ export interface NativeRabbitPorts {
 }
 
 /** One AMQP connection attempt; resolves true when the broker completes the handshake. */
-async function amqpAnswers(url: string): Promise<boolean> {
+export async function amqpAnswers(url: string): Promise<boolean> {
   const amqp = await import('amqplib');
   const conn = await amqp.connect(url, { timeout: 2000 });
   await conn.close().catch(() => undefined);
@@ -42,8 +42,8 @@ function httpsServes(url: string, caFile: string, headers: Readonly<Record<strin
   });
 }
 
-/** rabbitmq.conf for `options`. */
-function rabbitConfig(ports: NativeRabbitPorts, options: RabbitMqOptions, tls: RabbitTlsFiles | undefined): string {
+/** rabbitmq.conf for `options`; `extra` lines (a cluster's settings) come last. */
+export function rabbitConfig(ports: NativeRabbitPorts, options: RabbitMqOptions, tls: RabbitTlsFiles | undefined, extra: readonly string[] = []): string {
   return [
     `listeners.tcp.default = 127.0.0.1:${ports.amqp}`,
     ...managementListenerConfig(ports.management, tls),
@@ -55,8 +55,38 @@ function rabbitConfig(ports: NativeRabbitPorts, options: RabbitMqOptions, tls: R
     'disk_free_limit.absolute = 10MB',
     // Statistics off, as large deployments run it: queues come without counts from the management API.
     ...(options.statistics === false ? ['management_agent.disable_metrics_collector = true'] : []),
+    ...extra,
     '',
   ].join('\n');
+}
+
+/** The Erlang node name of the node listening on `ports.amqp`. */
+export function rabbitNodeName(ports: NativeRabbitPorts): string {
+  return `eda-${ports.amqp}@localhost`;
+}
+
+/**
+ * The variables that make rabbitmq-server (and rabbitmqctl) our own node: node name, ports, epmd,
+ * config files and data dirs under `dir`, the Erlang cookie in `home`.
+ */
+export function rabbitNodeEnv(o: { dir: string; home: string; nodeName: string; ports: NativeRabbitPorts }): NodeJS.ProcessEnv {
+  const { dir, home, nodeName, ports } = o;
+  return {
+    ...process.env,
+    HOME: home,
+    ERL_EPMD_PORT: String(ports.epmd),
+    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(ports.amqp),
+    RABBITMQ_DIST_PORT: String(ports.dist),
+    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
+    RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_LOGS: '-',
+  };
 }
 
 /**
@@ -91,23 +121,8 @@ export async function startNativeRabbitMq(opts: {
     return tls;
   };
   let tls = await configure(options);
-  const nodeName = `eda-${ports.amqp}@localhost`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    ERL_EPMD_PORT: String(ports.epmd),
-    RABBITMQ_NODENAME: nodeName,
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODE_PORT: String(ports.amqp),
-    RABBITMQ_DIST_PORT: String(ports.dist),
-    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
-    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
-    RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
-    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: join(dir, 'log'),
-    RABBITMQ_LOGS: '-',
-  };
+  const nodeName = rabbitNodeName(ports);
+  const env = rabbitNodeEnv({ dir, home, nodeName, ports });
 
   const epmd = new ManagedProcess({
     name: 'epmd',
