@@ -14,7 +14,8 @@ import type { ExporterConfig, KafkaTargetConfig } from '@eda-harness/exporter';
 import type { KafkaSecuritySettings } from '@eda-harness/core';
 import { serveMetrics, type MetricsServer } from '@eda-harness/exporter';
 import type { KafkaConnectionSettings } from './kafka-connection';
-import type { AlertObservation, ChaosSystem } from './types';
+import { exporterLagQuery, exporterLagSamples, rangeStepSeconds, type RangeQueryAnswer } from './exporter-lag';
+import type { AlertObservation, ChaosSystem, ExporterLagSample } from './types';
 import { waitUpTo } from './wait-up-to';
 
 /**
@@ -38,6 +39,12 @@ export interface AlertPackOptions {
 
 export interface AlertWatch {
   observations(): readonly AlertObservation[];
+  /**
+   * The exporter's consumer lag for `destination` from `fromMs` to now, as Prometheus recorded it
+   * (one range query, 1 s step; see exporter-lag.ts). Call before `stop()`. Throws when Prometheus
+   * does not answer with a matrix, saying what came back.
+   */
+  exporterLag(destination: string, fromMs: number): Promise<ExporterLagSample[]>;
   /** Resolves once no alert is pending or firing, or after `timeoutMs`. */
   settle(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -143,6 +150,12 @@ export async function startAlertWatch(deps: {
 
     return {
       observations: () => seen,
+      async exporterLag(destination, fromMs) {
+        const toMs = Date.now();
+        const params = new URLSearchParams({ query: exporterLagQuery(system, destination), start: (fromMs / 1000).toFixed(3), end: (toMs / 1000).toFixed(3), step: `${rangeStepSeconds(fromMs, toMs)}s` });
+        const answer = await requestJson<RangeQueryAnswer>(`${prom.getPrometheusUrl()}/api/v1/query_range?${params.toString()}`, { timeoutMs: 10_000 });
+        return exporterLagSamples(answer, fromMs);
+      },
       async settle(timeoutMs) {
         if (current.size > 0) progress(`alert pack: waiting up to ${Math.round(timeoutMs / 1000)} s for ${current.size} active alert(s) to resolve`);
         await waitUpTo(() => current.size === 0, { description: 'active alerts to resolve', timeoutMs, intervalMs: 500 });

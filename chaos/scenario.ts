@@ -9,6 +9,7 @@ import type { KafkaSecuritySettings } from '@eda-harness/core';
 import { Environment, type KafkaSecurityMode, type StartedEnvironment } from '@eda-harness/environment';
 import { Registry } from 'prom-client';
 import { startAlertWatch, type AlertPackOptions, type AlertWatch } from './alert-watch';
+import { lagBySecondOf, withExporterLag } from './exporter-lag';
 import { judgeHistory } from './history/check';
 import { HISTORY_FORMAT, HISTORY_FORMAT_VERSION, type HistoryHeader, type HistoryRecord } from './history/format';
 import { HistoryLog } from './history/writer';
@@ -22,6 +23,7 @@ import type {
   ChaosSystem,
   ChaosWorkload,
   EnvironmentNeeds,
+  ExporterLagSample,
   FaultWindow,
   InvariantCheck,
   Observations,
@@ -174,6 +176,7 @@ export class ChaosScenario {
     let spans: SpanRecord[] = [];
     let watch: AlertWatch | undefined;
     let alerts: AlertObservation[] | undefined;
+    let lag: ExporterLagSample[] = [];
     try {
       const env = options.env ?? (ownEnv = await this.startEnvironment(progress, options.kafkaSecurity));
       const kafka = workload.system === 'kafka' ? kafkaConnectionOf(env, options.kafkaClientSecurity) : undefined;
@@ -198,6 +201,7 @@ export class ChaosScenario {
     } catch (err) {
       error = `${error ? `${error}; ` : ''}${errorMessage(err)}`;
     } finally {
+      if (watch && running) lag = await exporterLagOf(watch, running.destination, started, progress);
       alerts = watch?.observations().slice();
       await watch?.stop();
       if (running) await running.close().catch((err: unknown) => (error = `${error ? `${error}; ` : ''}closing the workload: ${errorMessage(err)}`));
@@ -211,6 +215,7 @@ export class ChaosScenario {
     if (running && running.recordsHistory !== true) backfill(log, running);
     for (const s of spans) record({ type: 'span', t: Date.now(), name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }) });
     for (const a of alerts ?? []) record({ type: 'alert', t: a.atMs, alertname: a.alertname, labels: a.labels, state: a.state });
+    for (const l of lag) record({ type: 'exporter-lag', t: l.atMs, messages: l.messages });
     const ended = Date.now();
     record({ type: 'scenario-end', t: ended, ...(error === undefined ? {} : { error }), alertsWatched: alerts !== undefined });
     // The verdicts come from the history just recorded, by the function `chaos check` uses.
@@ -304,10 +309,26 @@ export class ChaosScenario {
     const needs = this.needs();
     progress(`scenario ${this.name}: starting the environment`);
     let env = new Environment();
-    if (needs.kafkaNodes) env = env.withKafka({ nodes: needs.kafkaNodes, ...(kafkaSecurity ? { security: kafkaSecurity } : {}) });
+    if (needs.kafkaNodes) env = env.withKafka({ nodes: needs.kafkaNodes, ...(kafkaSecurity ? { security: kafkaSecurity } : {}), ...[this.requireWorkload(), ...this.faults].flatMap((x) => x.needs.kafkaReplicaLagTimeMaxMs ?? []).sort((a, b) => a - b).map((ms) => ({ serverProperties: { 'replica.lag.time.max.ms': ms } }))[0] });
     if (needs.rabbitmq) env = env.withRabbitMq();
     env = env.withToxiproxy(needs.toxiproxy === true);
     return env.start();
+  }
+}
+
+/**
+ * The exporter's lag over the run from the alert pack's Prometheus, for the report's lag chart.
+ * It decides no verdict, so a failed read is said (progress) and the chart keeps the workload's
+ * line only; it does not fail the scenario.
+ */
+async function exporterLagOf(watch: AlertWatch, destination: string, startedMs: number, progress: ProgressSink): Promise<ExporterLagSample[]> {
+  try {
+    const samples = await watch.exporterLag(destination, startedMs);
+    if (samples.length === 0) progress(`alert pack: Prometheus has no consumer-lag sample for ${destination}: the report's lag chart shows the workload's count only`);
+    return samples;
+  } catch (err) {
+    progress(`alert pack: reading the exporter's consumer lag for ${destination} failed (${errorMessage(err)}): the report's lag chart shows the workload's count only`);
+    return [];
   }
 }
 
@@ -396,5 +417,7 @@ export function timelineOf(o: Observations): TimelinePoint[] {
   };
 
   const last = Math.max(0, ...points.keys());
-  return Array.from({ length: last + 1 }, (_, second) => ({ second, ...(points.get(second) ?? none()), ...latency(second) }));
+  const timeline = Array.from({ length: last + 1 }, (_, second) => ({ second, ...(points.get(second) ?? none()), ...latency(second) }));
+  // The exporter's lag, where the alert pack's Prometheus sampled it, on the seconds the run has.
+  return o.exporterLag && o.exporterLag.length > 0 ? withExporterLag(timeline, lagBySecondOf(o.exporterLag, t0)) : timeline;
 }

@@ -116,6 +116,15 @@ export interface AlertRecord {
   readonly labels: Readonly<Record<string, string>>;
   readonly state: 'pending' | 'firing' | 'inactive';
 }
+/**
+ * The exporter's consumer lag for the workload's destination at one instant, read from the alert
+ * pack's Prometheus at the end of the run (withAlertPack()): for the report's lag chart, not the verdicts.
+ */
+export interface ExporterLagRecord {
+  readonly type: 'exporter-lag';
+  readonly t: number;
+  readonly messages: number;
+}
 export interface ScenarioEndRecord {
   readonly type: 'scenario-end';
   readonly t: number;
@@ -143,6 +152,7 @@ export type HistoryRecord =
   | EventRecord
   | SpanHistoryRecord
   | AlertRecord
+  | ExporterLagRecord
   | ScenarioEndRecord
   | VerdictsRecord;
 

@@ -1,4 +1,4 @@
-import type { AlertObservation, ConsumedMessage, EffectObservation, FaultWindow, Observations, SentMessage, SpanRecord, ClientEvent } from '../types';
+import type { AlertObservation, ConsumedMessage, EffectObservation, ExporterLagSample, FaultWindow, Observations, SentMessage, SpanRecord, ClientEvent } from '../types';
 import type { History } from './format';
 
 /** What a send that never settled is recorded with: the run ended (or crashed) before its outcome. */
@@ -21,6 +21,7 @@ export function observationsOf(history: History): Observations {
   const events: ClientEvent[] = [];
   const spans: SpanRecord[] = [];
   const alerts: AlertObservation[] = [];
+  const exporterLag: ExporterLagSample[] = [];
   let startedMs = Date.parse(header.startedAt);
   let endedMs: number | undefined;
   let alertsWatched = header.config.alertPack;
@@ -64,6 +65,9 @@ export function observationsOf(history: History): Observations {
       case 'alert':
         alerts.push({ atMs: r.t, alertname: r.alertname, labels: r.labels, state: r.state });
         break;
+      case 'exporter-lag':
+        exporterLag.push({ atMs: r.t, messages: r.messages });
+        break;
       case 'scenario-end':
         endedMs = r.t;
         alertsWatched = r.alertsWatched;
@@ -92,6 +96,7 @@ export function observationsOf(history: History): Observations {
     events,
     alerts: alertsWatched ? alerts : undefined,
     ...(effects.length > 0 ? { effects } : {}),
+    ...(exporterLag.length > 0 ? { exporterLag } : {}),
   };
 }
 

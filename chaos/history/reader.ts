@@ -22,6 +22,7 @@ const FIELDS: Record<HistoryRecord['type'], Record<string, FieldKind>> = {
   event: { t: 'number', where: 'string', message: 'string' },
   span: { t: 'number', name: 'string', kind: 'string', traceId: 'string', spanId: 'string', parentSpanId: 'string?' },
   alert: { t: 'number', alertname: 'string', labels: 'object', state: 'string' },
+  'exporter-lag': { t: 'number', messages: 'number' },
   'scenario-end': { t: 'number', error: 'string?', alertsWatched: 'boolean' },
   verdicts: { t: 'number', verdicts: 'object' },
 };

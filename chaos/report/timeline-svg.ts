@@ -1,6 +1,6 @@
 import type { AlertObservation, FaultWindow, ScenarioResult, TimelinePoint } from '../types';
 import { finiteOr0, originMs } from './format';
-import { consumerLag, lagLabel } from './lag';
+import { consumerLagLines, lagLabel, type LagSource } from './lag';
 import { escapeMarkup } from './markup';
 
 /**
@@ -23,6 +23,7 @@ const SERIES = {
   latencyP50: '#0e7490',
   latencyMax: '#a21caf',
   lag: '#1e293b',
+  lagExporter: '#0891b2',
   pending: '#f59e0b',
   firing: '#dc2626',
 } as const;
@@ -251,26 +252,29 @@ function timelineSvg(frame: ChartFrame): string {
   return svgChart('timeline', TIMELINE_H, `Messages per second for ${frame.name}`, [...svgAxes(scale, 'messages / s'), ...svgFaults(scale, frame), ...svgSeries(scale, frame.buckets)]);
 }
 
+const LAG_COLOUR: Record<LagSource, string> = { workload: SERIES.lag, exporter: SERIES.lagExporter };
+
 /**
- * Messages behind per second, from the exporter or the workload's own counts (lag.ts); empty
- * without traffic. Also empty, with a note saying why, when the workload's counts are all there is
- * and it consumed nothing while messages were acknowledged: a service under test without outputs
- * shows its processing in effects, not deliveries, and "everything behind" would be a false alarm.
+ * Messages behind per second: the workload's own count and, when the run sampled it, the
+ * exporter's (broker-side) lag, two lines on one scale (lag.ts); empty without traffic. The
+ * workload's line is left out, with a note saying why, when it consumed nothing while messages
+ * were acknowledged: a service under test without outputs shows its processing in effects, not
+ * deliveries, and "everything behind" would be a false alarm. The exporter's line, if any, stays.
  */
-function lagSvg(frame: ChartFrame): { readonly svg: string; readonly label: string; readonly note: string } {
-  if (frame.buckets.length === 0) return { svg: '', label: '', note: '' };
-  const lag = consumerLag(frame.buckets);
-  if (lag.source === 'workload' && frame.buckets.every((b) => b.consumed === 0) && frame.buckets.some((b) => b.acked > 0)) {
-    return { svg: '', label: '', note: '<p class="none">No consumer lag: nothing was consumed where the workload could count it (a service whose processing shows in its effects, not in outputs, has no deliveries to subtract).</p>' };
-  }
-  const peak = Math.max(0, ...lag.values.map((v) => v ?? 0));
+function lagSvg(frame: ChartFrame): { readonly svg: string; readonly legend: readonly LegendItem[]; readonly note: string } {
+  if (frame.buckets.length === 0) return { svg: '', legend: [], note: '' };
+  const uncounted = frame.buckets.every((b) => b.consumed === 0) && frame.buckets.some((b) => b.acked > 0);
+  const note = uncounted ? '<p class="none">No consumer lag: nothing was consumed where the workload could count it (a service whose processing shows in its effects, not in outputs, has no deliveries to subtract).</p>' : '';
+  const lines = consumerLagLines(frame.buckets, !uncounted);
+  if (lines.length === 0) return { svg: '', legend: [], note };
+  const peak = Math.max(0, ...lines.flatMap((l) => l.values.map((v) => v ?? 0)));
   const scale = valueScale(frame.axis, LAG_H, peak, 3, 1);
   const svg = svgChart('timeline lag', LAG_H, `Consumer lag for ${frame.name}`, [
     ...svgAxes(scale, 'messages behind'),
     ...svgFaults(scale, frame),
-    ...svgLine(scale, `lag lag-${lag.source}`, SERIES.lag, lag.values),
+    ...lines.flatMap((l) => svgLine(scale, `lag lag-${l.source}`, LAG_COLOUR[l.source], l.values)),
   ]);
-  return { svg, label: lagLabel(lag.source), note: '' };
+  return { svg, legend: lines.map((l): LegendItem => ['line', LAG_COLOUR[l.source], lagLabel(l.source)]), note };
 }
 
 /** p50 and max end-to-end latency per second; empty when no second has a latency (an older report). */
@@ -378,7 +382,7 @@ export function htmlTimeline(scenario: ScenarioResult): string[] {
   const charts: { readonly heading: string; readonly svg: string; readonly legend: readonly LegendItem[]; readonly notes: readonly string[] }[] = [
     { heading: 'Timeline', svg: timelineSvg(frame), legend: TIMELINE_LEGEND, notes: scenario.timeline.length === 0 ? ['<p class="none">No traffic was recorded.</p>'] : [] },
   ];
-  if (lag.svg !== '') charts.push({ heading: 'Consumer lag', svg: lag.svg, legend: [['line', SERIES.lag, lag.label], FAULT_LEGEND], notes: [] });
+  if (lag.svg !== '') charts.push({ heading: 'Consumer lag', svg: lag.svg, legend: [...lag.legend, FAULT_LEGEND], notes: [] });
   const noLag = lag.note === '' ? [] : [lag.note];
   if (latency !== '') charts.push({ heading: 'End-to-end latency', svg: latency, legend: LATENCY_LEGEND, notes: [] });
   const noLatency = latency === '' && scenario.timeline.length > 0 ? ['<p class="none">No end-to-end latency was recorded.</p>'] : [];

@@ -300,11 +300,12 @@ describe('renderHtml', () => {
       expect(ys[2]).toBe(ys[1]);
     });
 
-    it('draws the exporter lag instead when the timeline points carry it, leaving unsampled seconds as gaps', () => {
+    it('draws the exporter lag as a second line when the timeline points carry it, leaving unsampled seconds as gaps', () => {
       const sampled = { ...failing, timeline: failing.timeline.map((p, i) => ({ ...p, ...(i === 1 ? {} : { consumerLag: i * 10 }) })) };
       const out = renderHtml(reportOf(sampled));
       expect(out).toContain('consumer lag (exporter, from the broker)');
-      expect(out).not.toContain('lag-workload');
+      expect(out).toContain('consumer lag (acknowledged − consumed so far)');
+      expect(out.match(/<polyline class="lag lag-workload"/g)).toHaveLength(1);
       expect(out.match(/<circle class="lag lag-exporter"/g)).toHaveLength(2); // seconds 0 and 2, each alone
     });
 
