@@ -113,5 +113,10 @@ it('kafka-inter-broker-partition: replication cut, the ISR shrinks and nothing a
       `leader ${leader}'s ISR [${leader}] ${shrinkMs} ms after the cut, ${shrunk.length} of ${during.length} samples during it; ISR 3 everywhere ${wholeMs} ms after healing; ` +
       `scenario ${(r.durationMs / 1000).toFixed(1)} s; observer errors: ${errors.length}`,
   );
+  const figures = Object.assign({}, ...r.invariants.map((i) => i.figures)) as Record<string, number>;
+  console.log(
+    `counts: sent ${r.counts.sent}, acked ${r.counts.acked}, unique consumed ${r.counts.uniqueConsumed}, duplicates ${r.counts.duplicates}; ` +
+      `flow restored ${figures['recoveryMs']} ms after healing, longest consumption pause ${figures['longestConsumptionGapMs']} ms`,
+  );
   expect(r.counts.acked).toBeGreaterThan(100);
 }, 180_000);
