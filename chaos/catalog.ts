@@ -86,6 +86,15 @@ const builders: Record<string, () => ChaosScenario> = {
   'rabbitmq-bandwidth': () => new ChaosScenario('rabbitmq-bandwidth').withWorkload(Workload.rabbitmq()).withFault(Fault.bandwidth(4, { system: 'rabbitmq' })),
   'rabbitmq-reset-peer': () => new ChaosScenario('rabbitmq-reset-peer').withWorkload(Workload.rabbitmq()).withFault(Fault.resetPeer({ system: 'rabbitmq' })),
   'rabbitmq-network-partition': () => new ChaosScenario('rabbitmq-network-partition').withWorkload(Workload.rabbitmq()).withFault(Fault.networkPartition({ system: 'rabbitmq' })),
+  // A three-node cluster with quorum queues: the node hosting the queue's leader is killed
+  // (SIGKILL), a follower takes over, the clients on the lost node reconnect to the next one, and
+  // nothing confirmed may be lost; the node is started again and rejoins.
+  'rabbitmq-cluster-node-kill': () =>
+    new ChaosScenario('rabbitmq-cluster-node-kill').withWorkload(Workload.rabbitmq({ cluster: true })).withFault(Fault.rabbitmqClusterNodeKill()),
+  // The leader's node cut off from the other two at the Erlang distribution level (its AMQP port
+  // stays reachable): pause_minority pauses it, the majority elects a new leader, clients move.
+  'rabbitmq-cluster-partition': () =>
+    new ChaosScenario('rabbitmq-cluster-partition').withWorkload(Workload.rabbitmq({ cluster: true })).withFault(Fault.rabbitmqClusterPartition()),
   'rabbitmq-poison-messages': () =>
     new ChaosScenario('rabbitmq-poison-messages')
       .withWorkload(Workload.rabbitmq())

@@ -1,5 +1,6 @@
 import { ConfigError } from '@eda-harness/core';
 import type { KafkaNodeHandle, NodeHandle, ProxyFaults, StartedEnvironment } from '@eda-harness/environment';
+import { rabbitClusterNodeFault, type RabbitNodeChoice } from './rabbitmq-cluster-faults';
 import type { ChaosFault, ChaosSystem, FaultContext } from './types';
 
 /**
@@ -201,6 +202,22 @@ export const Fault = {
         await target.replicationProxy?.clear();
       },
     };
+  },
+  /**
+   * SIGKILL to a node of a three-node RabbitMQ cluster (default: the node hosting the workload's
+   * quorum queue leader, chosen at injection), started again at healing: the leader must move to a
+   * surviving node and the clients on the killed node must reconnect to another.
+   */
+  rabbitmqClusterNodeKill(options: { node?: RabbitNodeChoice } = {}): ChaosFault {
+    return rabbitClusterNodeFault('kill', options.node ?? 'leader');
+  },
+  /**
+   * A node of a three-node RabbitMQ cluster (default: the quorum queue leader's) cut off from the
+   * other nodes at the Erlang distribution level, its AMQP port still reachable; under
+   * pause_minority it pauses itself, so its clients move. Reconnected at healing.
+   */
+  rabbitmqClusterPartition(options: { node?: RabbitNodeChoice } = {}): ChaosFault {
+    return rabbitClusterNodeFault('partition', options.node ?? 'leader');
   },
   /** `count` malformed messages sent among the good ones: the consumer must dead-letter them and carry on. */
   poisonMessages(count: number, options: SystemOption = {}): ChaosFault {

@@ -310,7 +310,7 @@ export class ChaosScenario {
     progress(`scenario ${this.name}: starting the environment`);
     let env = new Environment();
     if (needs.kafkaNodes) env = env.withKafka({ nodes: needs.kafkaNodes, ...(kafkaSecurity ? { security: kafkaSecurity } : {}), ...[this.requireWorkload(), ...this.faults].flatMap((x) => x.needs.kafkaReplicaLagTimeMaxMs ?? []).sort((a, b) => a - b).map((ms) => ({ serverProperties: { 'replica.lag.time.max.ms': ms } }))[0] });
-    if (needs.rabbitmq) env = env.withRabbitMq();
+    if (needs.rabbitmq) env = env.withRabbitMq({ nodes: [this.requireWorkload(), ...this.faults].some((x) => x.needs.rabbitmqNodes === 3) ? 3 : 1 });
     env = env.withToxiproxy(needs.toxiproxy === true);
     return env.start();
   }
@@ -375,7 +375,8 @@ export function countsOf(o: Observations): ScenarioCounts {
 
 /**
  * Per-second counts from the scenario's start (second 0, which earlier times fall into) to its last
- * event, with the end-to-end latency of the messages first consumed in each second.
+ * event, with the end-to-end latency of the messages first consumed in each second, and the
+ * exporter's consumer lag (`consumerLag`) in the seconds the alert pack's Prometheus sampled it.
  *
  * Latency is taken from each message id's first delivery (in consumption order, as the invariants
  * count it), minus that id's send time. A message whose first delivery was dead-lettered, a poison
@@ -416,8 +417,10 @@ export function timelineOf(o: Observations): TimelinePoint[] {
     return { latencyP50Ms: sorted[Math.ceil(sorted.length / 2) - 1], latencyMaxMs: sorted[sorted.length - 1] };
   };
 
-  const last = Math.max(0, ...points.keys());
+  // The exporter's lag, where the alert pack's Prometheus sampled it: its seconds extend the
+  // timeline past the last traffic, so the chart shows the broker's backlog going back to 0.
+  const lag = lagBySecondOf(o.exporterLag ?? [], t0);
+  const last = Math.max(0, ...points.keys(), ...lag.keys());
   const timeline = Array.from({ length: last + 1 }, (_, second) => ({ second, ...(points.get(second) ?? none()), ...latency(second) }));
-  // The exporter's lag, where the alert pack's Prometheus sampled it, on the seconds the run has.
-  return o.exporterLag && o.exporterLag.length > 0 ? withExporterLag(timeline, lagBySecondOf(o.exporterLag, t0)) : timeline;
+  return lag.size > 0 ? withExporterLag(timeline, lag) : timeline;
 }

@@ -13,6 +13,8 @@ export interface EnvironmentNeeds {
   /** Kafka nodes (1, or 3 for replication factor 3 and min.insync.replicas 2). */
   readonly kafkaNodes?: 1 | 3;
   readonly rabbitmq?: boolean;
+  /** RabbitMQ nodes (1, or 3 for a cluster with quorum queues); absent: 1. */
+  readonly rabbitmqNodes?: 1 | 3;
   /** Clients connect through Toxiproxy (needed by network faults). */
   readonly toxiproxy?: boolean;
   /**

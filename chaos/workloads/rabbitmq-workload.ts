@@ -1,7 +1,7 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BrokerUnreachableError, errorMessage, withDeadline } from '@eda-harness/core';
+import { BrokerUnreachableError, ConfigError, errorMessage, withDeadline } from '@eda-harness/core';
 import { instrumentAmqp } from '@eda-harness/instrumentation';
 import type { ChaosWorkload, MessageId, RunningWorkload, WorkloadContext } from '../types';
 import { POISON_BODY, SETTLE_TIMEOUT_MS, checkRate, goodBody, headersOf, isPoison, poisonSender, recorder, senders, type Recorder, type WorkloadOptions } from './traffic';
@@ -15,6 +15,17 @@ export interface RabbitMqWorkloadOptions extends WorkloadOptions {
   readonly prefetch?: number;
   /** How long the first connections may take before the workload gives up (default 30 000 ms). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Run on a three-node cluster (`withRabbitMq({ nodes: 3 })`): every client starts on node 1 and,
+   * when its connection drops or a connect fails, tries the next node's URL, so consumers move
+   * off a lost node. Default false: one URL, as before.
+   */
+  readonly cluster?: boolean;
+  /**
+   * `quorum` declares the queues with `x-queue-type: quorum` (replicated over the cluster by Raft,
+   * always durable); `classic` is a queue on one node. Default: quorum on a cluster, else classic.
+   */
+  readonly queueType?: 'classic' | 'quorum';
 }
 
 export function rabbitMqWorkload(options: RabbitMqWorkloadOptions = {}): ChaosWorkload {
@@ -22,12 +33,27 @@ export function rabbitMqWorkload(options: RabbitMqWorkloadOptions = {}): ChaosWo
   const durable = options.durable ?? true;
   const persistent = options.persistent ?? true;
   const prefetch = options.prefetch ?? 20;
+  const cluster = options.cluster ?? false;
+  const quorum = (options.queueType ?? (cluster ? 'quorum' : 'classic')) === 'quorum';
+  if (quorum && !durable) throw new ConfigError('Workload.rabbitmq: a quorum queue is always durable; drop durable: false or use queueType: classic');
+  const queueKind = quorum ? 'quorum queue' : `${durable ? 'durable' : 'non-durable'} queue`;
+  const where = cluster ? ' on a three-node cluster (clients move to the next node when theirs is lost)' : '';
   return {
     system: 'rabbitmq',
-    needs: { rabbitmq: true },
-    description: `${rate} msg/s over ${keys} keys to a ${durable ? 'durable' : 'non-durable'} queue, ${persistent ? 'persistent' : 'transient'} messages, publisher confirms, manual acks (prefetch ${prefetch}), dead-letter exchange`,
-    start: (ctx) => startRabbitMqWorkload(ctx, { keys, rate, processingMs, durable, persistent, prefetch, connectTimeoutMs: options.connectTimeoutMs ?? 30_000 }),
+    needs: cluster ? { rabbitmq: true, rabbitmqNodes: 3 } : { rabbitmq: true },
+    description: `${rate} msg/s over ${keys} keys to a ${queueKind}${where}, ${persistent ? 'persistent' : 'transient'} messages, publisher confirms, manual acks (prefetch ${prefetch}), dead-letter exchange`,
+    start: (ctx) => startRabbitMqWorkload(ctx, { keys, rate, processingMs, durable, persistent, prefetch, connectTimeoutMs: options.connectTimeoutMs ?? 30_000, cluster, quorum }),
   };
+}
+
+/**
+ * The URL a client tries on its `attempt`-th connect (from 0) after starting on `start`: the next
+ * node's each time, round the list, so a lost node is left for the one after it.
+ */
+export function rotateUrl(urls: readonly string[], start: number, attempt: number): { url: string; index: number } {
+  if (urls.length === 0) throw new ConfigError('no AMQP URL to connect to');
+  const index = (((start + attempt) % urls.length) + urls.length) % urls.length;
+  return { url: urls[index] as string, index };
 }
 
 /** The URL without its password, for messages. */
@@ -48,23 +74,29 @@ interface RabbitNames {
 }
 
 /** Declares the topology; run on every (re)connect, as a service must (a restart may have lost it). */
-async function declare(ch: Channel, n: RabbitNames, durable: boolean): Promise<void> {
+async function declare(ch: Channel, n: RabbitNames, durable: boolean, quorum = false): Promise<void> {
+  const type = quorum ? { 'x-queue-type': 'quorum' } : {};
   await ch.assertExchange(n.dlx, 'fanout', { durable });
-  await ch.assertQueue(n.dlq, { durable });
+  await ch.assertQueue(n.dlq, { durable, ...(quorum ? { arguments: type } : {}) });
   await ch.bindQueue(n.dlq, n.dlx, '');
-  await ch.assertQueue(n.queue, { durable, arguments: { 'x-dead-letter-exchange': n.dlx } });
+  await ch.assertQueue(n.queue, { durable, arguments: { 'x-dead-letter-exchange': n.dlx, ...type } });
 }
 
 /**
  * A connection that comes back: amqplib does not reconnect, so every user writes this loop. On
- * close, `onUp` runs again on a new connection once the broker answers.
+ * close, `onUp` runs again on a new connection once the broker answers. With several URLs (a
+ * cluster's nodes), each attempt after a lost connection or a failed connect tries the next node.
  */
-function resilientConnection(url: string, name: string, rec: Recorder, onUp: (model: ChannelModel) => Promise<void>) {
+function resilientConnection(urls: readonly string[], name: string, rec: Recorder, onUp: (model: ChannelModel) => Promise<void>) {
   let model: ChannelModel | undefined;
   let closing = false;
   let connecting: Promise<void> | undefined;
+  /** The node index the next attempt starts from: the one after the node last used. */
+  let next = 0;
   const open = async (): Promise<void> => {
     for (let attempt = 1; !closing; attempt++) {
+      const { url, index } = rotateUrl(urls, next, 0);
+      next = index + 1;
       try {
         const m = await connect(url, { timeout: 3000 });
         m.on('error', (err: unknown) => rec.event('connection', `${name}: ${errorMessage(err)}`));
@@ -75,12 +107,19 @@ function resilientConnection(url: string, name: string, rec: Recorder, onUp: (mo
           rec.event('connection', `${name}: connection closed, reconnecting`);
           connecting = open();
         });
-        await onUp(m);
+        try {
+          await onUp(m);
+        } catch (err) {
+          await m.close().catch(() => undefined);
+          throw err;
+        }
         model = m;
+        // The node a client uses is recorded, so a history shows consumers moving between nodes.
+        if (urls.length > 1) rec.event('connection', `${name}: connected to node ${index + 1} (${redactUrl(url)})`);
         if (attempt > 1) rec.event('connection', `${name}: reconnected after ${attempt} attempts`);
         return;
       } catch (err) {
-        if (attempt === 1 || attempt % 10 === 0) rec.event('connection', `${name}: connect attempt ${attempt} failed: ${errorMessage(err)}`);
+        if (attempt === 1 || attempt % 10 === 0 || urls.length > 1) rec.event('connection', `${name}: connect attempt ${attempt}${urls.length > 1 ? ` to node ${index + 1}` : ''} failed: ${errorMessage(err)}`);
         await delay(Math.min(2000, 200 * attempt));
       }
     }
@@ -99,29 +138,34 @@ function resilientConnection(url: string, name: string, rec: Recorder, onUp: (mo
 
 async function startRabbitMqWorkload(
   ctx: WorkloadContext,
-  o: { keys: number; rate: number; processingMs: number; durable: boolean; persistent: boolean; prefetch: number; connectTimeoutMs: number },
+  o: { keys: number; rate: number; processingMs: number; durable: boolean; persistent: boolean; prefetch: number; connectTimeoutMs: number; cluster: boolean; quorum: boolean },
 ): Promise<RunningWorkload> {
   const url = ctx.env.getAmqpUrl();
+  const clusterUrls = ctx.env.rabbitmq?.amqpUrls;
+  if (o.cluster && (!clusterUrls || clusterUrls.length < 2)) {
+    throw new ConfigError('Workload.rabbitmq({ cluster: true }) needs a RabbitMQ cluster, but the environment has one node', { hint: 'start the environment with withRabbitMq({ nodes: 3 }) (native provider)' });
+  }
+  const urls = o.cluster && clusterUrls ? clusterUrls : [url];
   const names: RabbitNames = { queue: `${ctx.prefix}.work`, dlx: `${ctx.prefix}.dlx`, dlq: `${ctx.prefix}.work.dlq` };
   const rec = recorder(ctx.history, names.queue);
   const instrumentation = { tracerProvider: ctx.tracerProvider, registry: ctx.registry, logger: { warn: (m: string) => rec.event('connection', `instrumentation: ${m}`) } };
 
   let publishChannel: ConfirmChannel | undefined;
-  const publisher = resilientConnection(url, 'publisher', rec, async (model) => {
+  const publisher = resilientConnection(urls, 'publisher', rec, async (model) => {
     const ch = instrumentAmqp(await model.createConfirmChannel(), instrumentation);
     ch.on('error', (err: unknown) => rec.event('produce', `channel: ${errorMessage(err)}`));
     ch.on('close', () => {
       if (publishChannel === ch) publishChannel = undefined;
     });
-    await declare(ch, names, o.durable);
+    await declare(ch, names, o.durable, o.quorum);
     publishChannel = ch;
   });
 
   const consume = (queue: string, deadLettered: boolean, handle: (ch: Channel, msg: ConsumeMessage) => Promise<void>) =>
-    resilientConnection(url, deadLettered ? 'dlq reader' : 'consumer', rec, async (model) => {
+    resilientConnection(urls, deadLettered ? 'dlq reader' : 'consumer', rec, async (model) => {
       const ch = instrumentAmqp(await model.createChannel(), instrumentation);
       ch.on('error', (err: unknown) => rec.event('consume', `channel: ${errorMessage(err)}`));
-      await declare(ch, names, o.durable);
+      await declare(ch, names, o.durable, o.quorum);
       await ch.prefetch(o.prefetch);
       await ch.consume(queue, (msg) => {
         if (!msg) return;
