@@ -196,13 +196,13 @@ describe('catalog', () => {
 
   it('gives network scenarios Toxiproxy and the others none', () => {
     for (const name of SCENARIO_NAMES) {
-      const network = /latency|network-partition|bandwidth|reset-peer/.test(name);
+      const network = /latency|network-partition|bandwidth|reset-peer|inter-broker-partition/.test(name);
       expect([name, scenarioByName(name).needs().toxiproxy]).toEqual([name, network]);
     }
   });
 
-  it('runs the leader failover and the quorum loss on three Kafka nodes and every other Kafka scenario on one', () => {
-    const cluster = ['kafka-leader-failover', 'kafka-quorum-loss'];
+  it('runs the leader failover, the quorum loss and the inter-broker partition on three Kafka nodes and every other Kafka scenario on one', () => {
+    const cluster = ['kafka-leader-failover', 'kafka-quorum-loss', 'kafka-inter-broker-partition'];
     for (const name of cluster) expect([name, scenarioByName(name).needs().kafkaNodes]).toEqual([name, 3]);
     for (const name of SCENARIO_NAMES.filter((n) => n.startsWith('kafka-') && !cluster.includes(n))) {
       expect([name, scenarioByName(name).needs().kafkaNodes]).toEqual([name, 1]);
