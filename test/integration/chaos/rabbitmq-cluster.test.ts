@@ -10,7 +10,7 @@ import type { ScenarioResult } from '../../../chaos/index';
  * consumer, which started on it, reconnects to another node.
  */
 let env: StartedEnvironment;
-const TIMING = { warmupMs: 3000, faultMs: 5000, recoveryMs: 4000, drainTimeoutMs: 60_000 };
+const TIMING = { warmupMs: 2500, faultMs: 5000, recoveryMs: 2500, drainTimeoutMs: 60_000 };
 
 beforeAll(async () => {
   env = await new Environment().withRabbitMq({ nodes: 3 }).start();

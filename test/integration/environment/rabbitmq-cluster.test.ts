@@ -1,4 +1,9 @@
 import * as amqp from 'amqplib';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAlive, readPidLedger, signalGroup } from '../../../environment/managed-process';
+import { EnvironmentStartError } from '../../../core/errors';
 import { Environment, type RabbitMqNodeHandle, type StartedEnvironment } from '../../../environment/index';
 import { requestJson } from '../../../core/http-json';
 import { waitFor } from '../../../core/wait-for';
@@ -128,4 +133,35 @@ it('partitions a node at the Erlang distribution level: the others see it down, 
   for (const v of after.views) expect(v.running).toHaveLength(3);
   // The healed node serves again, and the write made during the partition is there.
   expect(await getOne(cut.amqpUrl, queue)).toBe('during the partition');
+}, 150_000);
+
+it('a node that cannot join (wrong Erlang cookie) fails the start with one error naming it, and every process ends', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eda-rabbit-join-'));
+  const runDir = join(dir, 'run');
+  // Node 3's own env file (rabbitmq-server sources it) gives it another cookie: it cannot reach node 1.
+  mkdirSync(join(runDir, 'rabbitmq-cluster', 'node-3'), { recursive: true });
+  writeFileSync(join(runDir, 'rabbitmq-cluster', 'node-3', 'rabbitmq-env.conf'), 'SERVER_ADDITIONAL_ERL_ARGS="-setcookie not-the-cluster-cookie"\n');
+  const runLedger = process.env['EDA_HARNESS_PID_LEDGER'];
+  const ledger = join(dir, 'pids.tsv');
+  process.env['EDA_HARNESS_PID_LEDGER'] = ledger;
+  let error: unknown;
+  try {
+    await new Environment().withRabbitMq({ nodes: 3 }).withRunDir(runDir).withProgress(() => undefined).start();
+  } catch (err) {
+    error = err;
+  } finally {
+    if (runLedger === undefined) delete process.env['EDA_HARNESS_PID_LEDGER'];
+    else process.env['EDA_HARNESS_PID_LEDGER'] = runLedger;
+  }
+  const spawned = readPidLedger(ledger);
+  if (runLedger) appendFileSync(runLedger, spawned.map((e) => `${e.pid}\t${e.startTicks ?? ''}\t${e.name}\n`).join(''));
+  const alive = spawned.filter((e) => isAlive(e.pid, e.startTicks));
+  for (const e of alive) signalGroup(e.pid, 'SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+
+  expect(error).toBeInstanceOf(EnvironmentStartError);
+  expect((error as Error).message).toMatch(/RabbitMQ node 3 \(eda-\d+@localhost\) started but did not join the cluster/);
+  expect((error as EnvironmentStartError).logFile).toMatch(/node-3[/\\]rabbitmq\.log$/);
+  expect(spawned.map((e) => e.name).sort()).toEqual(['epmd', 'rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3']);
+  expect(alive.map((e) => `${e.name} (pid ${e.pid})`)).toEqual([]);
 }, 150_000);
