@@ -41,7 +41,8 @@ export interface AlertWatch {
   observations(): readonly AlertObservation[];
   /**
    * The exporter's consumer lag for `destination` from `fromMs` to now, as Prometheus recorded it
-   * (one range query, 1 s step; see exporter-lag.ts). Call before `stop()`. Throws when Prometheus
+   * (one range query, 1 s step, leaving out the times the exporter's figures were stale; see
+   * exporter-lag.ts). Call before `stop()`. Throws when Prometheus
    * does not answer with a matrix, saying what came back.
    */
   exporterLag(destination: string, fromMs: number): Promise<ExporterLagSample[]>;
@@ -54,6 +55,9 @@ interface PromAlert {
   readonly labels: Record<string, string>;
   readonly state: string;
 }
+
+/** The exporter collects every second; a lag figure from a collection older than this is a stale one (exporter-lag.ts). */
+const LAG_FRESH_WITHIN_S = 5;
 
 const keyOf = (labels: Record<string, string>): string =>
   Object.keys(labels)
@@ -152,7 +156,7 @@ export async function startAlertWatch(deps: {
       observations: () => seen,
       async exporterLag(destination, fromMs) {
         const toMs = Date.now();
-        const params = new URLSearchParams({ query: exporterLagQuery(system, destination), start: (fromMs / 1000).toFixed(3), end: (toMs / 1000).toFixed(3), step: `${rangeStepSeconds(fromMs, toMs)}s` });
+        const params = new URLSearchParams({ query: exporterLagQuery(system, destination, LAG_FRESH_WITHIN_S), start: (fromMs / 1000).toFixed(3), end: (toMs / 1000).toFixed(3), step: `${rangeStepSeconds(fromMs, toMs)}s` });
         const answer = await requestJson<RangeQueryAnswer>(`${prom.getPrometheusUrl()}/api/v1/query_range?${params.toString()}`, { timeoutMs: 10_000 });
         return exporterLagSamples(answer, fromMs);
       },

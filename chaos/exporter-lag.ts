@@ -13,10 +13,16 @@ import type { ChaosSystem, ExporterLagSample, TimelinePoint } from './types';
  * queue's ready plus unacknowledged messages (what the broker still holds for the consumer).
  */
 
-/** PromQL for the messages the consumer is behind on `destination` (a topic or a queue). */
-export function exporterLagQuery(system: ChaosSystem, destination: string): string {
+/**
+ * PromQL for the messages the consumer is behind on `destination` (a topic or a queue). With
+ * `freshWithinSeconds`, only while the exporter's last successful collection from the broker is
+ * at most that old: an exporter that cannot reach the broker keeps serving its last figures, which
+ * would draw a flat line through an outage; filtered, the outage is a gap (nothing measured).
+ */
+export function exporterLagQuery(system: ChaosSystem, destination: string, freshWithinSeconds?: number): string {
   const value = destination.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-  return system === 'kafka' ? `sum(eda_kafka_consumer_lag_messages{topic="${value}"})` : `sum(eda_rabbitmq_queue_messages{queue="${value}"})`;
+  const lag = system === 'kafka' ? `sum(eda_kafka_consumer_lag_messages{topic="${value}"})` : `sum(eda_rabbitmq_queue_messages{queue="${value}"})`;
+  return freshWithinSeconds === undefined ? lag : `${lag} and on() (time() - max(eda_exporter_last_success_timestamp_seconds{target="${system}"}) <= ${freshWithinSeconds})`;
 }
 
 /** The part of a Prometheus range-query answer this reads. */

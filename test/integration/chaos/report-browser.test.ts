@@ -45,6 +45,21 @@ function timeline(opts: { stallAcks?: [number, number]; stallConsumer?: [number,
   });
 }
 
+/**
+ * The exporter's (broker-side) lag as a run with the alert pack samples it: the backlog plus the
+ * messages processed but not yet committed (about a tenth of a second's worth), and no figure
+ * while the broker is down (seconds 5 to 8: the exporter's figures are stale, so left out).
+ */
+function withBrokerLag(points: TimelinePoint[]): TimelinePoint[] {
+  let acked = 0;
+  let consumed = 0;
+  return points.map((p) => {
+    acked += p.acked;
+    consumed += p.consumed;
+    return p.second >= 5 && p.second <= 8 ? p : { ...p, consumerLag: Math.max(0, acked - consumed) + (p.consumed > 0 ? 5 : 0) };
+  });
+}
+
 const passing: ScenarioResult = {
   name: 'inventory-service-broker-restart',
   description: 'inventory-service 1.4.2: 50 inputs/s over 4 keys to orders; the broker restarted (SIGTERM, start again)',
@@ -55,7 +70,7 @@ const passing: ScenarioResult = {
   counts: { sent: 1000, acked: 1000, failed: 0, deliveries: 1000, uniqueConsumed: 1000, duplicates: 0, poison: 0 },
   faults: [{ name: 'kafka-broker-restart', description: 'restarts the broker', startMs: T0 + 5000, endMs: T0 + 9000, error: undefined }],
   invariants: [{ name: 'no input lost', passed: true, summary: 'all 1000 acknowledged inputs were processed', figures: { acked: 1000, lost: 0 }, examples: [] }],
-  timeline: timeline({ stallAcks: [5, 9], rate: 120 }),
+  timeline: withBrokerLag(timeline({ stallAcks: [5, 9], rate: 120 })),
   events: [],
   alerts: [],
   error: undefined,
@@ -177,17 +192,24 @@ describe('the chaos report in a browser', () => {
     const image = decodePng(readFileSync(png));
     expect([image.width, image.height]).toEqual([WIDTH, HEIGHT]);
     // Page background, the pass and fail badge backgrounds, the lag line.
-    const stats = pixelStats(image, ['#f8fafc'], ['#dcfce7', '#fee2e2', '#1e293b']);
+    const stats = pixelStats(image, ['#f8fafc'], ['#dcfce7', '#fee2e2', '#1e293b', '#0891b2']);
     expect(stats.inkFraction).toBeGreaterThan(0.05);
     expect(stats.distinctColours).toBeGreaterThan(100);
     expect(stats.counts['#dcfce7']).toBeGreaterThan(200);
     expect(stats.counts['#fee2e2']).toBeGreaterThan(200);
     expect(stats.counts['#1e293b']).toBeGreaterThan(100);
+    // The exporter's lag line, drawn only in the passing scenario's lag chart.
+    expect(stats.counts['#0891b2']).toBeGreaterThan(100);
 
     const dom = (await chromium(bin, join(dir, 'profile-dom'), ['--dump-dom'], url)).stdout;
     expect(readerProblems(dom, EXPECTED)).toEqual([]);
     expect(dom).toContain('Service under test: <strong class="service">inventory-service 1.4.2</strong>');
     expect(dom).toContain('consumer lag (acknowledged − consumed so far)');
+    const sections = dom.split(/<section class="scenario /).slice(1);
+    const exporterLines = sections.map((section) => (/<svg class="timeline lag"[\s\S]*?<\/svg>/.exec(section)?.[0] ?? '').match(/<polyline class="lag lag-exporter"/g)?.length ?? 0);
+    expect(exporterLines).toEqual([2, 0]); // broken where the broker was down
+    expect(sections[0]).toContain('consumer lag (exporter, from the broker)');
+    expect(sections[1]).not.toContain('consumer lag (exporter, from the broker)');
   });
 
   it('notices a scenario whose charts are missing (the check can fail)', async () => {

@@ -14,6 +14,11 @@ describe('exporterLagQuery', () => {
     expect(exporterLagQuery('kafka', 'chaos-1-orders')).toBe('sum(eda_kafka_consumer_lag_messages{topic="chaos-1-orders"})');
     expect(exporterLagQuery('rabbitmq', 'q"\\x')).toBe('sum(eda_rabbitmq_queue_messages{queue="q\\"\\\\x"})');
   });
+
+  it('leaves out the times the exporter’s last successful collection is older than asked', () => {
+    expect(exporterLagQuery('kafka', 'orders', 5)).toBe('sum(eda_kafka_consumer_lag_messages{topic="orders"}) and on() (time() - max(eda_exporter_last_success_timestamp_seconds{target="kafka"}) <= 5)');
+    expect(exporterLagQuery('rabbitmq', 'orders', 3)).toMatch(/^sum\(eda_rabbitmq_queue_messages\{queue="orders"\}\) and on\(\) .*\{target="rabbitmq"\}\) <= 3\)$/);
+  });
 });
 
 describe('exporterLagBySecond', () => {
@@ -83,8 +88,8 @@ describe('the exporter lag through the history', () => {
     { type: 'exporter-lag', t: T0 + 400, messages: 0 },
     { type: 'exporter-lag', t: T0 + 1400, messages: 1 },
     { type: 'exporter-lag', t: T0 + 1900, messages: 2 },
-    // After the timeline's last second (the alert pack settling): not drawn.
-    { type: 'exporter-lag', t: T0 + 9400, messages: 7 },
+    // After the last traffic (the alert pack settling): the timeline goes on to it.
+    { type: 'exporter-lag', t: T0 + 4400, messages: 0 },
     { type: 'scenario-end', t: T0 + 10_000, alertsWatched: true },
   ];
   const text = [header, ...records].map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -92,10 +97,12 @@ describe('the exporter lag through the history', () => {
   it('is read back from the history file and put on the timeline seconds it falls in', () => {
     const observations = observationsOf(parseHistory(text, 'lagging.history.jsonl'));
     expect(observations.exporterLag).toHaveLength(4);
-    expect(timelineOf(observations).map((p) => [p.second, p.consumerLag])).toEqual([
-      [0, 0],
-      [1, 2],
-      [2, undefined],
+    expect(timelineOf(observations).map((p) => [p.second, p.consumed, p.consumerLag])).toEqual([
+      [0, 0, 0],
+      [1, 0, 2],
+      [2, 1, undefined],
+      [3, 0, undefined],
+      [4, 0, 0],
     ]);
   });
 
