@@ -18,5 +18,5 @@ export type * from './types';
 export { HISTORY_FORMAT, HISTORY_FORMAT_VERSION, historyFileName, parseHistory, readHistoryFile, HistoryLog, historyLine, observationsOf, judgeHistory, checkHistory, checkHistoryFile, summarizeChecks, checksJson } from './history';
 export type { History, HistoryHeader, HistoryRecord, HistoryCheck, HistoryVerdicts, NotRecheckable } from './history';
 export { invariantFromSpec } from './invariants';
-export { loadServiceConfig, validateServiceConfig, serviceConfigProblems, serviceUnderTest, ServiceInvariant, serviceInvariants, serviceScenario, serviceScenarioNames, selectServiceScenarios, SERVICE_FAULT_NAMES, spansOfOtlpJson, pactMessage } from './service';
-export type { ServiceConfig, ResolvedServiceConfig, ServiceBrokers, ServiceCommand, ServiceFactory, StartedService, ServiceInput, ServiceOutput, InputMessage, ServiceUnderTest, ServiceUnderTestOptions, PactMessageOptions } from './service';
+export { loadServiceConfig, loadServiceConfigs, validateServiceConfig, serviceConfigProblems, serviceUnderTest, ServiceInvariant, serviceInvariants, serviceScenario, serviceScenarioNames, selectServiceScenarios, selectSuiteScenarios, SERVICE_FAULT_NAMES, spansOfOtlpJson, pactMessage } from './service';
+export type { ServiceConfig, ResolvedServiceConfig, ServiceBrokers, ServiceCommand, ServiceFactory, StartedService, ServiceInput, ServiceOutput, ServiceDeadLetters, InputMessage, ServiceUnderTest, ServiceUnderTestOptions, PactMessageOptions } from './service';

@@ -7,8 +7,8 @@ import type { EnvironmentNeeds, HtmlReport, ScenarioResult, ScenarioTiming } fro
 import { kafkaClientSecurityFromEnv } from '@eda-harness/chaos';
 import { checkHistoryFile, checksJson, historyFileName, summarizeChecks } from '@eda-harness/chaos';
 import type { HistoryCheck } from '@eda-harness/chaos';
-import { loadServiceConfig, selectServiceScenarios, serviceScenario, serviceUnderTest } from '@eda-harness/chaos';
-import type { ChaosScenario } from '@eda-harness/chaos';
+import { loadServiceConfigs, selectSuiteScenarios, serviceScenario, serviceUnderTest } from '@eda-harness/chaos';
+import type { ChaosScenario, ServiceUnderTest } from '@eda-harness/chaos';
 import { ConfigError, KAFKA_SECURITY_VARIABLES, errorMessage, kafkaClientSecurity } from '@eda-harness/core';
 import type { KafkaSecuritySettings } from '@eda-harness/core';
 import { checkKafkaSecurity, type KafkaSecurityMode } from '@eda-harness/environment';
@@ -36,7 +36,8 @@ const secs = (ms: number): string => String(ms / 1000);
 
 export const CHAOS_HELP = `Usage: eda-harness chaos <list|run|check> [options]
 
-  list                        the scenarios: system, what each needs, what it does (--json for JSON)
+  list                        the scenarios: system, what each needs, what it does (--json for JSON);
+                              with --service <file>, the scenarios of the services it describes
   run [scenario|glob …]       run scenarios one after another (none given = all of them); each starts
                               its own brokers (native processes, containers, or the services named by
                               KAFKA_BROKERS / AMQP_URL) and stops them afterwards
@@ -55,11 +56,14 @@ Options for run:
   --recovery <s>       traffic after healing, before sending stops (default ${secs(DEFAULT_TIMING.recoveryMs)})
   --drain-timeout <s>  how long to wait for every acknowledged message to be consumed (default ${secs(DEFAULT_TIMING.drainTimeoutMs)})
   --json               print the report as JSON on stdout instead of the summary
-  --service <file>     a service under test (chaos.config.js: see docs/chaos.md): run its scenarios,
-                       <name>-broker-restart, -broker-kill, -service-kill, -service-pause (globs
-                       select among them); the harness starts the service, feeds its inputs, reads
-                       its spans (its own OTLP receiver) and outputs, and counts its effects;
-                       the service's stdout/stderr go to <report dir>/service-logs
+  --service <file>     a service under test (chaos.config.js: see docs/chaos.md), or several (the
+                       config exports a list): run their scenarios, <name>-broker-restart,
+                       -broker-kill, -leader-failover (Kafka), -network-partition, -service-kill,
+                       -service-pause, -poison-messages (with deadLetters) (globs select among
+                       them); the harness starts each service, feeds its inputs (Kafka topic or
+                       RabbitMQ queue / exchange), reads its spans (its own OTLP receiver), outputs
+                       and dead letters, and counts its effects; the services' stdout/stderr go to
+                       <report dir>/service-logs
   --kafka-security <s> plaintext (default) or sasl_ssl: the Kafka scenarios start Kafka with a
                        SASL_SSL listener (SCRAM users, a CA made at start), which the workload's
                        clients and the alert pack's exporter use
@@ -130,10 +134,14 @@ function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof par
   }
 }
 
-function list(argv: string[]): number {
-  const { values } = parseFlags({ args: argv, options: { json: { type: 'boolean' } }, strict: true });
-  const rows = SCENARIO_NAMES.map((name) => {
-    const s = scenarioByName(name);
+async function list(argv: string[]): Promise<number> {
+  const { values } = parseFlags({ args: argv, options: { json: { type: 'boolean' }, service: { type: 'string' } }, strict: true });
+  if (values.service?.trim() === '') throw new ConfigError('--service must name a service config file', { hint: 'e.g. eda-harness chaos list --service ./chaos.config.js' });
+  // With --service: the scenarios of the services the config describes, as `chaos run --service` runs them.
+  const suts = values.service === undefined ? [] : await loadSuts(values.service, DEFAULT_REPORT_DIR);
+  const scenarios = values.service === undefined ? SCENARIO_NAMES.map((name) => ({ name, build: () => scenarioByName(name) })) : selectSuiteScenarios(suts, []).map(({ sut, name }) => ({ name, build: () => serviceScenario(sut, name) }));
+  const rows = scenarios.map(({ name, build }) => {
+    const s = build();
     const needs = s.needs();
     return { name, system: s.system, needs, environment: describeNeeds(needs), summary: s.summary() };
   });
@@ -227,12 +235,31 @@ export function parseRunFlags(argv: string[]): RunFlags {
   return { patterns: positionals, reportDir: resolve(reportDir ?? DEFAULT_REPORT_DIR), timing, json: values.json ?? false, kafkaSecurity, service };
 }
 
+async function loadSuts(config: string, reportDir: string): Promise<ServiceUnderTest[]> {
+  const configs = await loadServiceConfigs(config);
+  return configs.map((c) => serviceUnderTest(c, { logDir: join(resolve(reportDir), 'service-logs'), progress: stderrProgress }));
+}
+
+/** The service the report names: the one whose scenarios ran, or all of them joined (`a + b`, with their versions). */
+function reportedService(suts: readonly ServiceUnderTest[]): { name: string; version: string } | undefined {
+  const distinct = suts.filter((s, i) => suts.findIndex((t) => t.config.name === s.config.name) === i).map((s) => s.config);
+  if (distinct.length === 0) return undefined;
+  if (distinct.length === 1) return { name: distinct[0]!.name, version: distinct[0]!.version };
+  const versions = [...new Set(distinct.map((c) => c.version))];
+  return { name: distinct.map((c) => c.name).join(' + '), version: versions.length === 1 ? versions[0]! : distinct.map((c) => c.version).join(' + ') };
+}
+
 async function run(argv: string[]): Promise<number> {
   const flags = parseRunFlags(argv);
-  // A service under test: its config loaded and checked before anything starts.
-  const sut = flags.service === undefined ? undefined : serviceUnderTest(await loadServiceConfig(flags.service), { logDir: join(resolve(flags.reportDir), 'service-logs'), progress: stderrProgress });
-  const names = sut ? selectServiceScenarios(sut, flags.patterns) : selectScenarios(flags.patterns);
-  const build = (name: string): ChaosScenario => (sut ? serviceScenario(sut, name) : scenarioByName(name));
+  // The services under test (one config may describe several): loaded and checked before anything starts.
+  const suts = flags.service === undefined ? [] : await loadSuts(flags.service, flags.reportDir);
+  const selected = flags.service === undefined ? selectScenarios(flags.patterns).map((name) => ({ name, sut: undefined })) : selectSuiteScenarios(suts, flags.patterns);
+  const names = selected.map((s) => s.name);
+  const build = (i: number): ChaosScenario => {
+    const { name, sut } = selected[i]!;
+    return sut ? serviceScenario(sut, name) : scenarioByName(name);
+  };
+  const reported = reportedService(selected.flatMap((s) => (s.sut ? [s.sut] : [])));
   // TLS / SASL settings of a Kafka the user runs: checked, and their files read, before any scenario starts.
   const clientSecurity: KafkaSecuritySettings | undefined = kafkaClientSecurityFromEnv(process.env);
   if (clientSecurity) kafkaClientSecurity(clientSecurity, { field: (f) => KAFKA_SECURITY_VARIABLES[f] });
@@ -243,7 +270,7 @@ async function run(argv: string[]): Promise<number> {
   const results: ScenarioResult[] = [];
   const reportOf = (): HtmlReport => ({
     tool: `eda-harness ${packageVersion()}`,
-    ...(sut ? { service: { name: sut.config.name, version: sut.config.version } } : {}),
+    ...(reported ? { service: reported } : {}),
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     passed: results.every((r) => r.passed),
@@ -252,7 +279,7 @@ async function run(argv: string[]): Promise<number> {
   for (const [i, name] of names.entries()) {
     stderrProgress(`scenario ${i + 1}/${names.length}: ${name}`);
     const historyPath = join(flags.reportDir, historyFileName(name));
-    const result = await build(name).withTiming(flags.timing).run({ progress: stderrProgress, ...securityOptions, historyPath, harnessVersion: `eda-harness ${packageVersion()}` });
+    const result = await build(i).withTiming(flags.timing).run({ progress: stderrProgress, ...securityOptions, historyPath, harnessVersion: `eda-harness ${packageVersion()}` });
     const why = result.error === undefined ? '' : ` (${result.error})`;
     stderrProgress(`scenario ${i + 1}/${names.length}: ${name} ${result.passed ? 'passed' : 'FAILED'} in ${(result.durationMs / 1000).toFixed(1)} s${why}`);
     results.push(result);
@@ -290,7 +317,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   }
   switch (sub) {
     case 'list':
-      return list(rest);
+      return await list(rest);
     case 'run':
       return run(rest);
     case 'check':

@@ -137,7 +137,35 @@ function serviceTraces(): InvariantCheck {
   });
 }
 
-export const ServiceInvariant = { inputsNotLost, effectsOnce, processedInOrder, serviceRecoversWithin, serviceTraces } as const;
+/**
+ * The poison scenario: every acknowledged poison input reached the service's dead letters (a
+ * delivery read from its dead-letter topic or queue) and had no effect; no good input was
+ * dead-lettered. (That every good one was processed is no-loss's.) Names the offenders.
+ */
+function poisonInputsDeadLettered(effectName = 'effect'): InvariantCheck {
+  return invariant('poison inputs dead-lettered, never applied', { factory: 'poisonInputsDeadLettered', args: [effectName] }, (o) => {
+    const poison = o.sent.filter((m) => m.poison && m.ackedAtMs !== undefined);
+    const dead = new Set(o.consumed.filter((c) => c.deadLettered).map((c) => c.id));
+    const effects = effectCounts(o);
+    const notDead = poison.filter((m) => !dead.has(m.id));
+    const applied = poison.filter((m) => (effects.get(m.id) ?? 0) > 0);
+    const goodDead = acked(o).filter((m) => dead.has(m.id));
+    const examples = [
+      ...notDead.map((m) => `${m.id}: poison, never dead-lettered`),
+      ...applied.map((m) => `${m.id}: poison, ${effectName} applied ${effects.get(m.id)} times`),
+      ...goodDead.map((m) => `${m.id} (key ${m.key}, seq ${m.seq}): a good input dead-lettered`),
+    ];
+    const problems = [notDead.length > 0 ? `${notDead.length} never dead-lettered` : '', applied.length > 0 ? `${applied.length} applied` : '', goodDead.length > 0 ? `${goodDead.length} good inputs dead-lettered` : ''].filter((x) => x !== '');
+    return {
+      passed: poison.length > 0 && problems.length === 0,
+      summary: poison.length === 0 ? 'no poison input was acknowledged: nothing to check' : problems.length === 0 ? `all ${poison.length} poison inputs dead-lettered, none applied; no good input dead-lettered` : `of ${poison.length} poison inputs: ${problems.join(', ')}`,
+      figures: { poison: poison.length, deadLettered: poison.length - notDead.length, applied: applied.length, goodDeadLettered: goodDead.length },
+      examples,
+    };
+  });
+}
+
+export const ServiceInvariant = { inputsNotLost, effectsOnce, processedInOrder, serviceRecoversWithin, serviceTraces, poisonInputsDeadLettered } as const;
 
 /** Rebuilds a service invariant from its spec, or says why not; undefined when the factory is not a service one. */
 export function serviceInvariantFromSpec(spec: InvariantSpec): InvariantCheck | string | undefined {
@@ -149,6 +177,8 @@ export function serviceInvariantFromSpec(spec: InvariantSpec): InvariantCheck | 
       return ServiceInvariant[spec.factory]();
     case 'effectsOnce':
       return a[0] === undefined || typeof a[0] === 'string' ? effectsOnce(a[0]) : 'effectsOnce takes the effect name';
+    case 'poisonInputsDeadLettered':
+      return a[0] === undefined || typeof a[0] === 'string' ? poisonInputsDeadLettered(a[0]) : 'poisonInputsDeadLettered takes the effect name';
     case 'serviceRecoversWithin':
       return typeof a[0] === 'number' && Number.isFinite(a[0]) ? serviceRecoversWithin(a[0]) : 'serviceRecoversWithin takes a limit in milliseconds';
     default:
@@ -157,9 +187,10 @@ export function serviceInvariantFromSpec(spec: InvariantSpec): InvariantCheck | 
 }
 
 /** What a service scenario checks: no loss, effects once (with a probe), order (when promised), recovery, traces. */
-export function serviceInvariants(options: { recoveryLimitMs: number; effects: boolean; effectName: string; orderedPerKey: boolean }): InvariantCheck[] {
+export function serviceInvariants(options: { recoveryLimitMs: number; effects: boolean; effectName: string; orderedPerKey: boolean; poison?: boolean }): InvariantCheck[] {
   return [
     inputsNotLost(),
+    ...(options.poison === true ? [poisonInputsDeadLettered(options.effectName)] : []),
     ...(options.effects ? [effectsOnce(options.effectName)] : []),
     ...(options.orderedPerKey ? [processedInOrder()] : []),
     serviceRecoversWithin(options.recoveryLimitMs),

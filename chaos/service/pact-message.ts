@@ -6,8 +6,8 @@ import type { InputMessage } from './config';
 /**
  * An input template from a pact's example message, so the harness sends what the consumer's
  * contract says it reads: the interaction's content, with the input id written at `idPath`, fresh
- * UUIDs and timestamps where the example has fixed ones, and the `kafka_header_*` metadata as
- * headers (`kafka_key` says the key is the business id: the input id is used).
+ * UUIDs and timestamps where the example has fixed ones, and the `kafka_header_*` / `amqp_header_*` metadata as
+ * headers (and `contentType` as a RabbitMQ input's content type) (`kafka_key` says the key is the business id: the input id is used).
  */
 export interface PactMessageOptions {
   /** Where the business id goes, as a JSON path: `$.payload.orderId`. */
@@ -62,7 +62,11 @@ export function pactMessage(pact: unknown, description: string, options: PactMes
   const nows = (options.nowPaths ?? []).map((p) => ({ p, parts: pathParts(p, at) }));
   const metadata = found.metadata ?? {};
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(metadata)) if (k.startsWith('kafka_header_') && typeof v === 'string') headers[k.slice('kafka_header_'.length)] = v;
+  for (const [k, v] of Object.entries(metadata)) {
+    const prefix = ['kafka_header_', 'amqp_header_'].find((p) => k.startsWith(p));
+    if (prefix !== undefined && typeof v === 'string') headers[k.slice(prefix.length)] = v;
+  }
+  const contentType = typeof metadata['contentType'] === 'string' ? { contentType: metadata['contentType'] } : {};
   const keyIsId = typeof metadata['kafka_key'] === 'string';
   // Checked once now, so a wrong path fails before any broker starts.
   const build = (id: string): InputMessage => {
@@ -70,7 +74,7 @@ export function pactMessage(pact: unknown, description: string, options: PactMes
     setAt(body, idParts, id, options.idPath, at);
     for (const u of uuids) setAt(body, u.parts, randomUUID(), u.p, at);
     for (const n of nows) setAt(body, n.parts, new Date().toISOString(), n.p, at);
-    return { value: JSON.stringify(body), headers, ...(keyIsId ? { key: id } : {}) };
+    return { value: JSON.stringify(body), headers, ...contentType, ...(keyIsId ? { key: id } : {}) };
   };
   build('check');
   return (id) => build(id);

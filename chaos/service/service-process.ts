@@ -29,17 +29,25 @@ export function serviceProcess(name: string, command: ServiceCommand, baseDir: s
   const logs = { stdout: join(logDir, `${file}.stdout.log`), stderr: join(logDir, `${file}.stderr.log`) };
   let child: ChildProcess | undefined;
   let expectedExit = false;
+  // An exit of its own (a crash) with restartOnExit: started again after a second, as an orchestrator would.
+  let restartTimer: NodeJS.Timeout | undefined;
+  let restarts = 0;
+  const cancelRestart = (): void => {
+    if (restartTimer) clearTimeout(restartTimer);
+    restartTimer = undefined;
+  };
   const cwd = command.cwd === undefined ? baseDir : isAbsolute(command.cwd) ? command.cwd : resolve(baseDir, command.cwd);
   const exited = async (c: ChildProcess): Promise<void> => {
     if (c.exitCode !== null || c.signalCode !== null) return;
     await once(c, 'exit');
   };
-  return {
+  const self: ServiceProcess = {
     get pid() {
       return child?.pid;
     },
     logs,
     async start() {
+      cancelRestart();
       const out = openSync(logs.stdout, 'a');
       const err = openSync(logs.stderr, 'a');
       try {
@@ -52,7 +60,15 @@ export function serviceProcess(name: string, command: ServiceCommand, baseDir: s
         expectedExit = false;
         onEvent(`service ${name} started (pid ${c.pid}); output in ${logs.stdout} and ${logs.stderr}`);
         c.once('exit', (code, signal) => {
-          if (!expectedExit) onEvent(`service ${name} (pid ${c.pid}) exited by itself (${signal ?? `code ${code}`}); see ${logs.stderr}`);
+          if (expectedExit || child !== c) return;
+          const again = command.restartOnExit === true;
+          onEvent(`service ${name} (pid ${c.pid}) exited by itself (${signal ?? `code ${code}`}); see ${logs.stderr}${again ? '; starting it again in 1 s (restartOnExit, as its orchestrator would)' : ''}`);
+          if (!again) return;
+          restarts++;
+          restartTimer = setTimeout(() => {
+            restartTimer = undefined;
+            if (child === c && !expectedExit) self.start().catch((err: unknown) => onEvent(`service ${name}: restart ${restarts} failed: ${err instanceof Error ? err.message : String(err)}`));
+          }, 1000);
         });
       } finally {
         closeSync(out);
@@ -60,6 +76,7 @@ export function serviceProcess(name: string, command: ServiceCommand, baseDir: s
       }
     },
     async kill() {
+      cancelRestart();
       const c = child;
       if (!c?.pid) return;
       expectedExit = true;
@@ -76,6 +93,8 @@ export function serviceProcess(name: string, command: ServiceCommand, baseDir: s
       onEvent(`service ${name} (pid ${child?.pid}) resumed with SIGCONT`);
     },
     async stop(graceMs = 10_000) {
+      cancelRestart();
+      expectedExit = true;
       const c = child;
       if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
       expectedExit = true;
@@ -87,4 +106,5 @@ export function serviceProcess(name: string, command: ServiceCommand, baseDir: s
       onEvent(`service ${name} (pid ${c.pid}) stopped (${c.signalCode ?? `code ${c.exitCode}`})`);
     },
   };
+  return self;
 }

@@ -6,13 +6,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, context, trace, type Context, type ContextManager } from '@opentelemetry/api';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { ConfigError, errorMessage, type ProgressSink } from '@eda-harness/core';
+import { ConfigError, errorMessage, withDeadline, type ProgressSink } from '@eda-harness/core';
 import { extractContext } from '@eda-harness/instrumentation';
 import { kafkaClientOptions, kafkaConnectionOf } from '../kafka-connection';
 import type { HistoryRecord } from '../history/format';
 import type { ChaosFault, ChaosWorkload, ClientEvent, ConsumedMessage, InvariantCheck, RunningWorkload, SentMessage, WorkloadContext } from '../types';
 import { waitUpTo } from '../wait-up-to';
-import type { ResolvedServiceConfig, ServiceCommand, ServiceFactory, StartedService } from './config';
+import type { InputMessage, ResolvedServiceConfig, ServiceCommand, ServiceDeadLetters, ServiceFactory, ServiceInput, StartedService } from './config';
+import { rabbitDeadLetterReader, rabbitInputPublisher, type RabbitInputPublisher } from './rabbitmq-io';
 import { serviceInvariants } from './invariants';
 import { startServiceOtlpReceiver, type ReceivedServiceSpan, type ServiceOtlpReceiver } from './otlp-receiver';
 import { serviceProcess, type ServiceProcess } from './service-process';
@@ -37,13 +38,20 @@ export interface ServiceUnderTest {
   kill(): ChaosFault;
   /** SIGSTOP to the service's process, SIGCONT at healing (needs a command start). */
   pause(): ChaosFault;
-  invariants(recoveryLimitMs: number): InvariantCheck[];
+  /** With `poison`, also: every poison input dead-lettered and never applied, every good one processed. */
+  invariants(recoveryLimitMs: number, poison?: boolean): InvariantCheck[];
 }
 
 const HEADER = { ID: 'chaos-id', KEY: 'chaos-key', SEQ: 'chaos-seq' } as const;
 const SETTLE_TIMEOUT_MS = 15_000;
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+/** "topic orders", "queue emails", "exchange notifications (routing key email)". */
+const inputName = (i: ServiceInput): string => (i.queue !== undefined ? `queue ${i.queue}` : i.exchange !== undefined ? `exchange ${i.exchange} (routing key ${i.routingKey ?? ''})` : `topic ${i.topic ?? ''}`);
+const deadLetterName = (d: ServiceDeadLetters): string => ('queue' in d ? `queue ${d.queue}` : `topic ${d.topic}`);
+/** A poison input's body when the config gives no poison template: not JSON, so any parser rejects it. */
+const POISON_VALUE = 'chaos: poison input, not JSON {';
+const headerText = (v: unknown): string | undefined => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'number' ? String(v) : undefined);
 /** A URL with its password replaced, for the history and the report. */
 const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 
@@ -105,11 +113,13 @@ export function serviceUnderTest(config: ResolvedServiceConfig, options: Service
   };
   const input = config.inputs[0]!;
   const members = (commandStart?.instances ?? 1) > 1 ? ` instance 0 (of ${commandStart?.instances})` : '';
+  const system = config.system;
+  const needs = system === 'kafka' ? ({ kafkaNodes: 1 } as const) : ({ rabbitmq: true } as const);
   const processFault = (name: string, description: string, inject: (p: ServiceProcess) => Promise<void>, heal: (p: ServiceProcess) => Promise<void>): ChaosFault => ({
     name,
     description,
-    system: 'kafka',
-    needs: { kafkaNodes: 1 },
+    system,
+    needs,
     async inject(ctx) {
       ctx.progress(`fault ${name}: ${description}`);
       await inject(needProcess(name));
@@ -122,9 +132,9 @@ export function serviceUnderTest(config: ResolvedServiceConfig, options: Service
   return {
     config,
     workload: {
-      system: 'kafka',
-      needs: { kafkaNodes: 1 },
-      description: `${config.name} ${config.version}: ${input.messagesPerSecond ?? 10} inputs/s over ${input.keys ?? 4} keys to ${input.topic}${config.outputs.length > 0 ? `, outputs read from ${config.outputs.map((o) => o.topic).join(', ')}` : ''}`,
+      system,
+      needs,
+      description: `${config.name} ${config.version}: ${input.messagesPerSecond ?? 10} inputs/s over ${input.keys ?? 4} keys to ${inputName(input)}${config.outputs.length > 0 ? `, outputs read from ${config.outputs.map((o) => o.topic).join(', ')}` : ''}${config.deadLetters ? `, dead letters read from ${deadLetterName(config.deadLetters)}` : ''}`,
       start: async (ctx) => {
         const r = await startServiceWorkload(config, ctx, options, commandStart);
         proc = r.proc;
@@ -145,7 +155,7 @@ export function serviceUnderTest(config: ResolvedServiceConfig, options: Service
         async (p) => p.pause(),
         async (p) => p.resume(),
       ),
-    invariants: (recoveryLimitMs) => serviceInvariants({ recoveryLimitMs, effects: config.effects !== undefined, effectName: config.effectName, orderedPerKey: config.orderedPerKey }),
+    invariants: (recoveryLimitMs, poison = false) => serviceInvariants({ poison, recoveryLimitMs, effects: config.effects !== undefined, effectName: config.effectName, orderedPerKey: config.orderedPerKey }),
   };
 }
 
@@ -154,7 +164,8 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   const input = config.inputs[0]!;
   // The topics are the team's (the service is configured with them), made unique per run by
   // the harness only when the config says nothing: a prefixed copy would not be what it reads.
-  const inputTopic = input.topic;
+  const onKafka = config.system === 'kafka';
+  const destination = onKafka ? input.topic! : (input.queue ?? input.exchange!);
   const sent: SentMessage[] = [];
   const consumed: ConsumedMessage[] = [];
   const events: ClientEvent[] = [];
@@ -181,7 +192,18 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
     }
   };
 
-  const connection = ctx.kafka ?? kafkaConnectionOf(ctx.env, undefined);
+  // Kafka clients only for a Kafka service (a RabbitMQ run may have no Kafka at all).
+  const deadLetteredIds = new Set<string>();
+  /** A message seen on the service's dead-letter topic or queue, by its chaos-id header. */
+  const deadLettered = (id: string | undefined, where: string, partition: number | undefined): void => {
+    const m = id === undefined ? undefined : sentById.get(id);
+    if (id === undefined || !m) return void event('consume', `dead letter ${where} matches no input of this run (chaos-id ${id ?? 'missing'})`);
+    const atMs = Date.now();
+    deadLetteredIds.add(id);
+    consumed.push({ id, key: m.key, seq: m.seq, atMs, partition, redelivered: false, producerTraceId: undefined, producerSpanId: undefined, deadLettered: true });
+    history({ type: 'delivery', t: atMs, id, key: m.key, seq: m.seq, consumer: `dead letters ${deadLetterName(config.deadLetters!)}`, ...(partition === undefined ? {} : { partition }), redelivered: false, deadLettered: true });
+  };
+  const connection = onKafka ? (ctx.kafka ?? kafkaConnectionOf(ctx.env, undefined)) : { brokers: ctx.env.kafka ? ctx.env.getKafkaBrokers() : [], security: undefined };
   const brokers = connection.brokers;
   const kafka = new Kafka({ clientId: `chaos-${ctx.prefix}`, brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000, retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 3000 }, ...kafkaClientOptions(connection) });
   const cleanups: (() => Promise<void>)[] = [];
@@ -193,10 +215,15 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   let started: StartedService | undefined;
   let sending = true;
   let loops: Promise<void>[] = [];
+  let sendInput: (id: string, key: string, seq: number, poison: boolean) => Promise<void> = () => Promise.reject(new Error('the service has not started'));
+  let poisonSent = 0;
   try {
     receiver = await startServiceOtlpReceiver(onSpan, (m) => event('service', m));
     const r = receiver;
     cleanups.push(() => r.close());
+    let publish: (msg: InputMessage, headers: Record<string, string>, id: string, key: string) => Promise<{ partition?: number; offset?: string }>;
+    let rabbit: RabbitInputPublisher | undefined;
+    if (onKafka) {
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -205,7 +232,8 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       // (A Kafka the user runs lists no nodes: its default replication factor applies.)
       const nodes = ctx.env.kafka?.nodes.length ?? 0;
       const rf = nodes > 0 ? { replicationFactor: Math.min(3, nodes) } : {};
-      const wanted = [{ topic: inputTopic, numPartitions: input.partitions ?? 3, ...rf }, ...config.outputs.map((o) => ({ topic: o.topic, numPartitions: 1, ...rf }))].filter((t) => !existing.has(t.topic));
+      const dlq = config.deadLetters && 'topic' in config.deadLetters ? [{ topic: config.deadLetters.topic, numPartitions: 1, ...rf }] : [];
+      const wanted = [{ topic: destination, numPartitions: input.partitions ?? 3, ...rf }, ...config.outputs.map((o) => ({ topic: o.topic, numPartitions: 1, ...rf })), ...dlq].filter((t, i, all) => !existing.has(t.topic) && all.findIndex((u) => u.topic === t.topic) === i);
       if (wanted.length > 0) await admin.createTopics({ waitForLeaders: true, topics: wanted });
     } finally {
       await admin.disconnect();
@@ -213,17 +241,27 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
     const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
+    publish = async (msg, headers, _id, key) => {
+      const [meta] = await producer.send({ topic: destination, acks: -1, timeout: SETTLE_TIMEOUT_MS, messages: [{ key: msg.key ?? key, value: msg.value, headers }] });
+      return meta ? { partition: meta.partition, ...(meta.baseOffset === undefined ? {} : { offset: meta.baseOffset }) } : {};
+    };
 
-    // Outputs: read back from the start of the run, matched to inputs by trace or by a body field.
-    if (config.outputs.length > 0) {
+    // Outputs (and dead letters): read back from the start of the run, matched to inputs by trace or by a body field (dead letters by the chaos-id header).
+    const dlqTopic = config.deadLetters && 'topic' in config.deadLetters ? config.deadLetters.topic : undefined;
+    if (config.outputs.length > 0 || dlqTopic !== undefined) {
       const consumer: Consumer = kafka.consumer({ groupId: `${ctx.prefix}-outputs`, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200 });
       await consumer.connect();
       cleanups.push(() => consumer.disconnect());
       for (const o of config.outputs) await consumer.subscribe({ topic: o.topic, fromBeginning: false });
+      if (dlqTopic !== undefined) await consumer.subscribe({ topic: dlqTopic, fromBeginning: false });
       // Read from the end of the output topics as they are when the group has joined: before the service starts.
       const joined = new Promise<void>((done) => consumer.on(consumer.events.GROUP_JOIN, () => done()));
       await consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
+          if (topic === dlqTopic) {
+            deadLettered(headerText(message.headers?.[HEADER.ID]), `${topic}[${partition}]@${message.offset}`, partition);
+            return;
+          }
           const out = config.outputs.find((o) => o.topic === topic);
           const sc = trace.getSpanContext(extractContext(message.headers));
           const match = out?.match ?? 'trace';
@@ -240,17 +278,29 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       });
       await Promise.race([joined, delay(15_000)]);
     }
+    } else {
+      rabbit = rabbitInputPublisher(ctx.env.getAmqpUrl(), input, SETTLE_TIMEOUT_MS, (m) => event('produce', m));
+      const rp = rabbit;
+      cleanups.push(() => rp.close());
+      await withDeadline(rp.ready(), 30_000, () => new ConfigError(`RabbitMQ did not accept the harness's input publisher within 30 s`, { hint: 'check that the broker is running (eda-harness env status)' }));
+      publish = async (msg, headers, id) => {
+        await rp.publish(msg.value, { headers, contentType: msg.contentType ?? 'application/json', messageId: id });
+        return {};
+      };
+    }
 
     // The service, with the harness's brokers and telemetry receiver.
     const amqpUrl = ctx.env.rabbitmq?.amqpUrl;
     const managementUrl = ctx.env.rabbitmq?.managementUrl;
     // The addresses its clients see: the proxies when Toxiproxy is on, so network faults cut the service too.
     const proxied = (ctx.env.kafka?.nodes ?? []).some((n) => n.proxy !== undefined);
-    event('service', `service ${config.name} is given KAFKA_BROKERS=${brokers.join(',')}${proxied ? ' (Toxiproxy proxies)' : ''}${amqpUrl ? ` and AMQP_URL=${redactUrl(amqpUrl)}` : ''}`);
+    const amqpProxied = ctx.env.rabbitmq?.proxy !== undefined;
+    const given = [...(brokers.length > 0 ? [`KAFKA_BROKERS=${brokers.join(',')}${proxied ? ' (Toxiproxy proxies)' : ''}`] : []), ...(amqpUrl ? [`AMQP_URL=${redactUrl(amqpUrl)}${amqpProxied ? ' (Toxiproxy proxy)' : ''}`] : [])];
+    event('service', `service ${config.name} is given ${given.join(' and ')}`);
     if (command) {
       const logDir = options.logDir ?? join(tmpdir(), `eda-harness-${ctx.prefix}`);
       const vars: Record<string, string> = {
-        KAFKA_BROKERS: brokers.join(','),
+        ...(brokers.length > 0 ? { KAFKA_BROKERS: brokers.join(',') } : {}),
         OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint,
         OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',
@@ -280,26 +330,37 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       });
     }
 
+    // RabbitMQ: the service declares its own topology; sending before it has would be refused or dropped.
+    if (rabbit) {
+      const missing = await rabbit.waitForTopology(config.telemetryTimeoutMs);
+      if (missing !== undefined) throw new ConfigError(`service ${config.name}: ${missing}`, { hint: 'the service must declare the queue (or exchange) its input names at start-up; check inputs[0] in the service config' });
+      if (config.deadLetters && 'queue' in config.deadLetters) {
+        const reader = rabbitDeadLetterReader(ctx.env.getAmqpUrl(), config.deadLetters.queue, (m) => event('consume', m), (msg) => deadLettered(headerText(msg.properties.headers?.[HEADER.ID]), `queue ${deadLetterName(config.deadLetters!)}`, undefined));
+        cleanups.push(() => reader.close());
+        await withDeadline(reader.ready(), config.telemetryTimeoutMs, () => new ConfigError(`service ${config.name}: its dead-letter queue ${config.deadLetters && 'queue' in config.deadLetters ? config.deadLetters.queue : ''} was not declared within ${config.telemetryTimeoutMs} ms`, { hint: 'check deadLetters in the service config' }));
+      }
+    }
+
     // Inputs: one sender per key, each send settled before the next, paced to the rate.
     const keys = input.keys ?? 4;
     const rate = input.messagesPerSecond ?? 10;
     const intervalMs = (keys / rate) * 1000;
-    const sendOne = async (id: string, key: string, seq: number): Promise<void> => {
+    sendInput = async (id: string, key: string, seq: number, poison: boolean): Promise<void> => {
       const traceId = hex(16);
       const spanId = hex(8);
-      const msg = input.message(id, key, seq);
+      const msg = poison ? (input.poison?.(id, key, seq) ?? { ...input.message(id, key, seq), value: POISON_VALUE }) : input.message(id, key, seq);
       const headers = { ...(msg.headers ?? {}), [HEADER.ID]: id, [HEADER.KEY]: key, [HEADER.SEQ]: String(seq), traceparent: `00-${traceId}-${spanId}-01` };
       const sentAtMs = Date.now();
-      const base = { id, key, seq, poison: false, traceId, spanId };
+      const base = { id, key, seq, poison, traceId, spanId };
       inputByContext.set(`${traceId}/${spanId}`, { ...base, sentAtMs, ackedAtMs: undefined, error: undefined });
       inputByTrace.set(traceId, id);
       sentById.set(id, { key, seq, traceId });
-      history({ type: 'send', t: sentAtMs, id, key, seq, poison: false, destination: inputTopic, traceId, spanId });
+      history({ type: 'send', t: sentAtMs, id, key, seq, poison, destination, traceId, spanId });
       try {
-        const [meta] = await producer.send({ topic: inputTopic, acks: -1, timeout: SETTLE_TIMEOUT_MS, messages: [{ key: msg.key ?? key, value: msg.value, headers }] });
+        const meta = await publish(msg, headers, id, key);
         const t = Date.now();
         sent.push({ ...base, sentAtMs, ackedAtMs: t, error: undefined });
-        history({ type: 'send-ack', t, id, ...(meta ? { partition: meta.partition, ...(meta.baseOffset === undefined ? {} : { offset: meta.baseOffset }) } : {}) });
+        history({ type: 'send-ack', t, id, ...meta });
       } catch (err) {
         const t = Date.now();
         sent.push({ ...base, sentAtMs, ackedAtMs: undefined, error: errorMessage(err) });
@@ -311,7 +372,7 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       await delay((intervalMs * k) / keys);
       for (let seq = 0; sending; seq++) {
         const t0 = Date.now();
-        await sendOne(`${ctx.prefix}-${key}-${seq}`, key, seq);
+        await sendInput(`${ctx.prefix}-${key}-${seq}`, key, seq, false);
         const wait = intervalMs - (Date.now() - t0);
         if (wait > 0 && sending) await delay(wait);
       }
@@ -320,9 +381,10 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
     // A service that sends no spans cannot be observed: say what to add rather than report losses.
     await waitUpTo(() => spansReceived > 0, { description: `a span from ${config.name}`, timeoutMs: config.telemetryTimeoutMs, intervalMs: 100 });
     if (spansReceived === 0) {
+      const wrap = onKafka ? 'wrap its kafkajs client with instrumentKafka' : 'wrap its amqplib connection with instrumentAmqp';
       const what = command
-        ? 'call startTelemetry({ serviceName }) from @eda-harness/instrumentation at start-up and wrap its kafkajs client with instrumentKafka; the SDK exports to OTEL_EXPORTER_OTLP_ENDPOINT, which the harness sets to its own receiver'
-        : 'wrap its kafkajs client with instrumentKafka from @eda-harness/instrumentation, passing the tracerProvider the start factory receives';
+        ? `call startTelemetry({ serviceName }) from @eda-harness/instrumentation at start-up and ${wrap}; the SDK exports to OTEL_EXPORTER_OTLP_ENDPOINT, which the harness sets to its own receiver`
+        : `${wrap} from @eda-harness/instrumentation, passing the tracerProvider the start factory receives`;
       throw new ConfigError(`service ${config.name} sent no spans within ${config.telemetryTimeoutMs} ms of starting, so the harness cannot see it process its inputs: ${what}`, { hint: 'see "A service under test" in docs/chaos.md' });
     }
   } catch (err) {
@@ -337,7 +399,9 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   let probing = false;
   let lastProbeMs = 0;
   const drained = (): boolean => {
-    const pending = sent.filter((m) => m.ackedAtMs !== undefined && !processed.has(m.id) && !effectsSeen.has(m.id) && !consumed.some((c) => c.id === m.id));
+    // A poison input is done once dead-lettered (when the harness reads the dead letters), a good one once processed.
+    const done = (m: SentMessage): boolean => (m.poison && config.deadLetters ? deadLetteredIds.has(m.id) : processed.has(m.id) || effectsSeen.has(m.id) || consumed.some((c) => c.id === m.id));
+    const pending = sent.filter((m) => m.ackedAtMs !== undefined && !done(m));
     if (pending.length === 0) return true;
     const probe = config.effects;
     if (probe && !probing && Date.now() - lastProbeMs > 1000) {
@@ -357,10 +421,13 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   return {
     proc,
     running: {
-      destination: inputTopic,
+      destination,
       recordsHistory: true,
       drained,
-      sendPoison: () => Promise.reject(new ConfigError('poison messages are not supported for a service under test yet')),
+      // Poison inputs on a key of their own (so the per-key order of the good ones is untouched), one after the other.
+      async sendPoison(count) {
+        for (let i = 0; i < count; i++, poisonSent++) await sendInput(`${ctx.prefix}-poison-${poisonSent}`, 'poison', poisonSent, true);
+      },
       stopSending,
       async close() {
         await stopSending();

@@ -57,7 +57,7 @@ describe('the reference inventory (a process) under broker faults of a three-nod
     expect(r.error).toBeUndefined();
     expect(r.passed).toBe(true);
     // The input topic was created with three replicas, and the node killed was partition 0's leader then.
-    const topic = r.description.match(/to (chaos-orders-\w+)/)![1]!;
+    const topic = r.description.match(/to topic (chaos-orders-\w+)/)![1]!;
     const admin = new Kafka({ clientId: 'check', brokers: env.getKafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {

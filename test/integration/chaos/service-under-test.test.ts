@@ -41,7 +41,8 @@ describe('the reference inventory as a process: it must pass under a broker rest
   const SHORT = { warmupMs: 2000, faultMs: 3000, recoveryMs: 4000, drainTimeoutMs: 20_000 };
 
   async function run(configFile: string, fault: string, timing = SHORT): Promise<ScenarioResult> {
-    const config = await loadServiceConfig(join(CONFIGS, configFile));
+    // The reference config describes both reference services: this block is the inventory's.
+    const config = await loadServiceConfig(join(CONFIGS, configFile), configFile === 'reference.chaos.config.js' ? 'reference-inventory' : undefined);
     const sut = serviceUnderTest(config, { logDir: join(dir, 'logs') });
     const scenario = serviceScenario(sut, `${config.name}-${fault}`).withTiming(timing);
     const historyPath = join(dir, `${scenario.name}.history.jsonl`);

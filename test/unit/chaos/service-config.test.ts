@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@eda-harness/core';
-import { loadServiceConfig, serviceConfigProblems, validateServiceConfig } from '../../../chaos/service/config';
+import { loadServiceConfig, loadServiceConfigs, serviceConfigProblems, validateServiceConfig } from '../../../chaos/service/config';
 
 const message = (id: string) => ({ value: JSON.stringify({ orderId: id }) });
 const valid = { name: 'inventory', version: '1.2.3', start: { command: 'node', args: ['main.js'] }, inputs: [{ topic: 'orders', message }] };
@@ -12,6 +12,12 @@ describe('service config validation', () => {
     expect(serviceConfigProblems(valid)).toEqual([]);
     const c = validateServiceConfig(valid, 'chaos.config.js', '/srv');
     expect(c).toMatchObject({ system: 'kafka', outputs: [], effectName: 'effect', orderedPerKey: false, telemetryTimeoutMs: 15_000, baseDir: '/srv' });
+  });
+
+  it('takes an input with a queue, or an exchange and a routing key, as RabbitMQ', () => {
+    const q = validateServiceConfig({ ...valid, inputs: [{ queue: 'emails', message }], deadLetters: { queue: 'emails.dlq' } });
+    expect(q.system).toBe('rabbitmq');
+    expect(validateServiceConfig({ ...valid, inputs: [{ exchange: 'notifications', routingKey: 'email.send', message }] }).system).toBe('rabbitmq');
   });
 
   it('accepts an in-process factory and an ESM default export', () => {
@@ -33,7 +39,16 @@ describe('service config validation', () => {
     [{ ...valid, outputs: [{ topic: 'out', match: 'id' }] }, "outputs[0].match is \"id\": write 'trace' or { field: 'orderId' }"],
     [{ ...valid, effects: { orders: 1 } }, 'effects is {"orders":1}: write an async function returning counts by input id'],
     [{ ...valid, orderedPerKey: 'yes' }, 'orderedPerKey is "yes": write true or false'],
-    [{ ...valid, system: 'rabbitmq' }, "system is \"rabbitmq\": only 'kafka' inputs are driven so far"],
+    [{ ...valid, system: 'nats' }, "system is \"nats\": write 'kafka' or 'rabbitmq'"],
+    [{ ...valid, system: 'rabbitmq' }, "inputs[0] names a Kafka topic but system is 'rabbitmq'"],
+    [{ ...valid, inputs: [{ queue: 'emails', topic: 'orders', message }] }, 'inputs[0] names a topic and a queue: write a topic (Kafka) or a queue / exchange (RabbitMQ), not both'],
+    [{ ...valid, inputs: [{ exchange: 'notifications', message }] }, "inputs[0].routingKey is missing: an exchange input needs the routing key"],
+    [{ ...valid, inputs: [{ queue: 'emails', exchange: 'notifications', routingKey: 'e', message }] }, 'inputs[0] names a queue and an exchange'],
+    [{ ...valid, inputs: [{ queue: 'emails', message, poison: 'x' }] }, 'inputs[0].poison is "x": write a function'],
+    [{ ...valid, deadLetters: { topic: 'a', queue: 'b' } }, "deadLetters is {\"topic\":\"a\",\"queue\":\"b\"}: write { topic: 'orders.dlq' } (Kafka) or { queue: 'emails.dlq' } (RabbitMQ)"],
+    [{ ...valid, deadLetters: { queue: 'emails.dlq' } }, "deadLetters names a queue but the inputs are Kafka's"],
+    [{ ...valid, inputs: [{ queue: 'emails', message }], outputs: [{ topic: 'out' }] }, "outputs are read from Kafka topics, but the inputs are RabbitMQ's"],
+    [{ ...valid, start: { command: 'node', restartOnExit: 'yes' } }, 'start.restartOnExit is "yes": write true or false'],
   ])('names the field, what it is and what to write: %#', (config, expected) => {
     const problems = serviceConfigProblems(config);
     expect(problems).toHaveLength(1);
@@ -70,6 +85,19 @@ describe('loading a service config', () => {
     const c = await loadServiceConfig(file);
     expect(c.name).toBe('svc');
     expect(c.baseDir).toBe(dir);
+  });
+
+  it('loads several services from one module (an array or { services }), picks one by name, and refuses to guess', async () => {
+    const file = join(dir, 'suite.config.cjs');
+    const svc = (name: string) => `{ name: '${name}', version: '1', start: { command: 'node' }, inputs: [{ queue: 'q-${name}', message: (id) => ({ value: id }) }] }`;
+    writeFileSync(file, `module.exports = [${svc('a')}, ${svc('b')}];\n`);
+    expect((await loadServiceConfigs(file)).map((c) => [c.name, c.system])).toEqual([['a', 'rabbitmq'], ['b', 'rabbitmq']]);
+    expect((await loadServiceConfig(file, 'b')).name).toBe('b');
+    await expect(loadServiceConfig(file)).rejects.toThrow(`service config ${file} describes 2 services (a, b): say which`);
+    await expect(loadServiceConfig(file, 'c')).rejects.toThrow(`service config ${file} has no service named "c"`);
+    const wrapped = join(dir, 'wrapped.config.cjs');
+    writeFileSync(wrapped, `module.exports = { services: [${svc('a')}, ${svc('a')}] };\n`);
+    await expect(loadServiceConfigs(wrapped)).rejects.toThrow(`service config ${wrapped} names two services "a"`);
   });
 
   it('says when the file is missing', async () => {

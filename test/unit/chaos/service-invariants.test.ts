@@ -123,3 +123,27 @@ describe('OTLP/JSON spans', () => {
     expect(spansOfOtlpJson({})).toEqual([]);
   });
 });
+
+describe('poison inputs dead-lettered, never applied', () => {
+  const poison = (id: string, at: number): SentMessage => ({ ...input(id, at, { key: 'poison' }), poison: true });
+  const dead = (id: string, at: number) => ({ id, key: 'poison', seq: 0, atMs: T0 + at, partition: undefined, redelivered: false, producerTraceId: undefined, producerSpanId: undefined, deadLettered: true });
+  const check = (parts: Partial<Observations>) => ServiceInvariant.poisonInputsDeadLettered('email').check(obs(parts));
+
+  it('passes when every poison input reached the dead letters and none was applied', () => {
+    const r = check({ sent: [input('a', 0), poison('p0', 10), poison('p1', 20)], consumed: [dead('p0', 100), dead('p1', 120)], effects: [effect('a')] });
+    expect(r).toMatchObject({ passed: true, summary: 'all 2 poison inputs dead-lettered, none applied; no good input dead-lettered', figures: { poison: 2, deadLettered: 2, applied: 0, goodDeadLettered: 0 } });
+  });
+
+  it('names a poison input never dead-lettered, one applied, and a good input dead-lettered', () => {
+    const r = check({ sent: [input('a', 0), poison('p0', 10), poison('p1', 20)], consumed: [dead('p1', 120), { ...dead('a', 130), key: 'k0' }], effects: [{ ...effect('p1'), effect: 'email' }] });
+    expect(r.passed).toBe(false);
+    expect(r.summary).toBe('of 2 poison inputs: 1 never dead-lettered, 1 applied, 1 good inputs dead-lettered');
+    expect(r.examples).toEqual(['p0: poison, never dead-lettered', 'p1: poison, email applied 1 times', 'a (key k0, seq 0): a good input dead-lettered']);
+  });
+
+  it('fails when no poison input was acknowledged, and is rebuilt from its spec', () => {
+    expect(check({ sent: [input('a', 0)] }).summary).toBe('no poison input was acknowledged: nothing to check');
+    const spec = ServiceInvariant.poisonInputsDeadLettered('email').spec!;
+    expect(invariantFromSpec(spec)).toMatchObject({ name: 'poison inputs dead-lettered, never applied' });
+  });
+});

@@ -16,6 +16,19 @@ describe('a service under test’s scenarios', () => {
     expect(serviceScenario(asProcess, 'payments-broker-kill').needs()).toEqual({ kafkaNodes: 1, rabbitmq: false, toxiproxy: false });
   });
 
+  it('on RabbitMQ: no leader failover, the broker faults on RabbitMQ, poison only with dead letters to read', () => {
+    const amqp = { ...base, start: { command: 'node' }, inputs: [{ exchange: 'notifications', routingKey: 'email', message: (id: string) => ({ value: id }) }] };
+    const plain = serviceUnderTest(validateServiceConfig(amqp));
+    expect(serviceScenarioNames(plain)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-network-partition', 'payments-service-kill', 'payments-service-pause']);
+    const withDlq = serviceUnderTest(validateServiceConfig({ ...amqp, deadLetters: { queue: 'emails.dlq' } }));
+    expect(serviceScenarioNames(withDlq)).toContain('payments-poison-messages');
+    expect(serviceScenario(withDlq, 'payments-broker-kill').needs()).toEqual({ rabbitmq: true, toxiproxy: false });
+    expect(serviceScenario(withDlq, 'payments-network-partition').needs()).toEqual({ rabbitmq: true, toxiproxy: true });
+    expect(serviceScenario(withDlq, 'payments-service-kill').needs()).toEqual({ rabbitmq: true, toxiproxy: false });
+    expect(serviceScenario(withDlq, 'payments-poison-messages').summary()).toBe('payments 1: 10 inputs/s over 4 keys to exchange notifications (routing key email), dead letters read from queue emails.dlq; 5 malformed messages sent to the queue');
+    expect(withDlq.invariants(30_000, true).map((i) => i.name)).toEqual(['no acknowledged input lost', 'poison inputs dead-lettered, never applied', 'service recovers within 30 s', 'traces continue input → process → output']);
+  });
+
   it('are selected by globs, and an unmatched one names the scenarios there are', () => {
     expect(selectServiceScenarios(asProcess, ['*-service-*'])).toEqual(['payments-service-kill', 'payments-service-pause']);
     expect(() => selectServiceScenarios(inProcess, ['payments-service-kill'])).toThrow('no scenario of service payments matches "payments-service-kill"');
@@ -24,7 +37,7 @@ describe('a service under test’s scenarios', () => {
 
   it('check the service invariants, effects-once only with a probe', () => {
     const s = serviceScenario(asProcess, 'payments-service-kill');
-    expect(s.summary()).toBe('payments 1: 10 inputs/s over 4 keys to requests; payments killed with SIGKILL, then started again');
+    expect(s.summary()).toBe('payments 1: 10 inputs/s over 4 keys to topic requests; payments killed with SIGKILL, then started again');
     expect(asProcess.invariants(30_000).map((i) => i.name)).toEqual(['no acknowledged input lost', 'service recovers within 30 s', 'traces continue input → process → output']);
     const probed = serviceUnderTest(validateServiceConfig({ ...base, start: { command: 'node' }, effects: async () => ({}), effectName: 'authorization', orderedPerKey: true }));
     expect(probed.invariants(30_000).map((i) => i.name)).toEqual(['no acknowledged input lost', 'each authorization applied once per input', 'per-key processing order kept', 'service recovers within 30 s', 'traces continue input → process → output']);
