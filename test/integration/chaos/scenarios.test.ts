@@ -40,6 +40,24 @@ async function run(scenario: ChaosScenario): Promise<ScenarioResult> {
   return r;
 }
 
+/**
+ * The exporter's (broker-side) consumer lag, which a run with the alert pack samples from its
+ * Prometheus into the timeline: present, and recorded in the history. Returns the figures from the
+ * fault's start to 5 s after its end; while the exporter cannot reach the broker its figures are
+ * stale and left out, so a broker outage itself is a gap. (The last sample need not be 0: a run
+ * that ends as soon as it drained can stop before the exporter saw the last commit.)
+ */
+function exporterLag(r: ScenarioResult): number[] {
+  const lag = r.timeline.map((p) => p.consumerLag);
+  console.log(`${r.name}: exporter lag by second ${JSON.stringify(lag.map((v) => v ?? null))}`);
+  const sampled = lag.filter((v): v is number => v !== undefined);
+  expect(sampled.length).toBeGreaterThanOrEqual(3);
+  // Recorded in the history, so a re-read history draws the same chart.
+  expect(checkHistoryFile(join(historyDir, `${r.name}.history.jsonl`)).observations.exporterLag?.length).toBeGreaterThanOrEqual(sampled.length);
+  const secondOf = (ms: number): number => Math.floor((ms - Date.parse(r.startedAt)) / 1000);
+  return lag.slice(secondOf(r.faults[0]!.startMs), secondOf(r.faults[0]!.endMs!) + 6).filter((v): v is number => v !== undefined);
+}
+
 /** The scenario's own summary as the failure message, so a red run says which invariant broke and why. */
 function expectPassed(r: ScenarioResult): void {
   const report = summarize({ tool: 'test', startedAt: r.startedAt, durationMs: r.durationMs, passed: r.passed, scenarios: [r] });
@@ -69,6 +87,8 @@ describe('Kafka', () => {
     const stale = invariant(r, 'alert EdaExporterStale fires and resolves');
     expect(stale.figures['firedAfterFaultStartMs']).toBeLessThan(12_000);
     expect(r.alerts.some((a) => a.alertname === 'EdaExporterStale' && a.state === 'firing' && a.labels['target'] === 'kafka')).toBe(true);
+    // The backlog built while the broker was down, as the broker counts it once it is back.
+    expect(Math.max(0, ...exporterLag(r))).toBeGreaterThan(10);
   }, 240_000);
 
   it('kafka-network-partition: clients cut off through Toxiproxy reconnect by themselves and catch up', async () => {
@@ -88,6 +108,8 @@ describe('Kafka', () => {
     expectPassed(r);
     expect(invariant(r, 'poison messages dead-lettered').figures).toMatchObject({ poison: 5, deadLettered: 5, wronglyDeadLettered: 0 });
     expect(invariant(r, 'alert DeadLetterMessagesArriving fires and resolves').passed).toBe(true);
+    // A healthy consumer is at most a few messages behind (often 0): only its presence is asserted.
+    exporterLag(r);
   }, 240_000);
 });
 
