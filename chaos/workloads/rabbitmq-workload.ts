@@ -151,7 +151,7 @@ async function startRabbitMqWorkload(
   const instrumentation = { tracerProvider: ctx.tracerProvider, registry: ctx.registry, logger: { warn: (m: string) => rec.event('connection', `instrumentation: ${m}`) } };
 
   let publishChannel: ConfirmChannel | undefined;
-  const publisher = resilientConnection(urls, 'publisher', rec, async (model) => {
+  const openPublishChannel = async (model: ChannelModel): Promise<void> => {
     const ch = instrumentAmqp(await model.createConfirmChannel(), instrumentation);
     ch.on('error', (err: unknown) => rec.event('produce', `channel: ${errorMessage(err)}`));
     ch.on('close', () => {
@@ -159,7 +159,31 @@ async function startRabbitMqWorkload(
     });
     await declare(ch, names, o.durable, o.quorum);
     publishChannel = ch;
-  });
+  };
+  const publisher = resilientConnection(urls, 'publisher', rec, openPublishChannel);
+
+  /**
+   * Quorum queues: after a publisher nack, a new channel. RabbitMQ 3.10 nacks every publish of a
+   * channel whose first publish to a quorum queue came while the queue's leader was down (before a
+   * new one was elected) for as long as that node stays down, while a new channel is confirmed at
+   * once; a careful client reopens its channel on a nack rather than retry on it for ever.
+   */
+  let renewing: Promise<void> | undefined;
+  const renewPublishChannel = (): void => {
+    const model = publisher.current();
+    if (renewing || !model) return;
+    const old = publishChannel;
+    renewing = (async () => {
+      rec.event('produce', 'publisher: message nacked; opening a new channel');
+      publishChannel = undefined;
+      await old?.close().catch(() => undefined);
+      // A moment for a leader election to end, so the new channel does not start on the old leader.
+      await delay(250);
+      await openPublishChannel(model).catch((err: unknown) => rec.event('produce', `publisher: a new channel failed: ${errorMessage(err)}`));
+    })().finally(() => {
+      renewing = undefined;
+    });
+  };
 
   const consume = (queue: string, deadLettered: boolean, handle: (ch: Channel, msg: ConsumeMessage) => Promise<void>) =>
     resilientConnection(urls, deadLettered ? 'dlq reader' : 'consumer', rec, async (model) => {
@@ -214,8 +238,10 @@ async function startRabbitMqWorkload(
     const confirmed = new Promise<void>((resolve, reject) => {
       try {
         ch.sendToQueue(names.queue, Buffer.from(body), { persistent: o.persistent, messageId: m.id, contentType: 'application/json', headers: headersOf(m) }, (err: unknown) => {
-          if (err) reject(err instanceof Error ? err : new Error(`publisher nack: ${String(err)}`));
-          else resolve();
+          if (err) {
+            if (o.quorum) renewPublishChannel();
+            reject(err instanceof Error ? err : new Error(`publisher nack: ${String(err)}`));
+          } else resolve();
         });
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));
@@ -233,6 +259,7 @@ async function startRabbitMqWorkload(
     stopSending: () => loops.stop(),
     async close() {
       await loops.stop();
+      await renewing;
       await Promise.all([consumer.close(), dlqReader.close(), publisher.close()]);
     },
     sent: () => rec.sent,
