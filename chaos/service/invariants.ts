@@ -165,7 +165,29 @@ function poisonInputsDeadLettered(effectName = 'effect'): InvariantCheck {
   });
 }
 
-export const ServiceInvariant = { inputsNotLost, effectsOnce, processedInOrder, serviceRecoversWithin, serviceTraces, poisonInputsDeadLettered } as const;
+/**
+ * The poison scenario for a service with no dead letters to read (it drops what it rejects, as the
+ * reference inventory does): every acknowledged poison input was seen by the service (a process
+ * span continues its trace) and had no effect. Names the offenders.
+ */
+function poisonInputsRejected(effectName = 'effect'): InvariantCheck {
+  return invariant('poison inputs rejected, never applied', { factory: 'poisonInputsRejected', args: [effectName] }, (o) => {
+    const poison = o.sent.filter((m) => m.poison && m.ackedAtMs !== undefined);
+    const spans = processSpansByInput(o);
+    const effects = effectCounts(o);
+    const unseen = poison.filter((m) => !spans.has(m.id));
+    const applied = poison.filter((m) => (effects.get(m.id) ?? 0) > 0);
+    const problems = [unseen.length > 0 ? `${unseen.length} never seen by the service` : '', applied.length > 0 ? `${applied.length} applied` : ''].filter((x) => x !== '');
+    return {
+      passed: poison.length > 0 && problems.length === 0,
+      summary: poison.length === 0 ? 'no poison input was acknowledged: nothing to check' : problems.length === 0 ? `all ${poison.length} poison inputs seen by the service, none applied` : `of ${poison.length} poison inputs: ${problems.join(', ')}`,
+      figures: { poison: poison.length, seen: poison.length - unseen.length, applied: applied.length },
+      examples: [...unseen.map((m) => `${m.id}: poison, no process span`), ...applied.map((m) => `${m.id}: poison, ${effectName} applied ${effects.get(m.id)} times`)],
+    };
+  });
+}
+
+export const ServiceInvariant = { inputsNotLost, effectsOnce, processedInOrder, serviceRecoversWithin, serviceTraces, poisonInputsDeadLettered, poisonInputsRejected } as const;
 
 /** Rebuilds a service invariant from its spec, or says why not; undefined when the factory is not a service one. */
 export function serviceInvariantFromSpec(spec: InvariantSpec): InvariantCheck | string | undefined {
@@ -178,7 +200,8 @@ export function serviceInvariantFromSpec(spec: InvariantSpec): InvariantCheck | 
     case 'effectsOnce':
       return a[0] === undefined || typeof a[0] === 'string' ? effectsOnce(a[0]) : 'effectsOnce takes the effect name';
     case 'poisonInputsDeadLettered':
-      return a[0] === undefined || typeof a[0] === 'string' ? poisonInputsDeadLettered(a[0]) : 'poisonInputsDeadLettered takes the effect name';
+    case 'poisonInputsRejected':
+      return a[0] === undefined || typeof a[0] === 'string' ? ServiceInvariant[spec.factory](a[0]) : `${spec.factory} takes the effect name`;
     case 'serviceRecoversWithin':
       return typeof a[0] === 'number' && Number.isFinite(a[0]) ? serviceRecoversWithin(a[0]) : 'serviceRecoversWithin takes a limit in milliseconds';
     default:
@@ -187,10 +210,10 @@ export function serviceInvariantFromSpec(spec: InvariantSpec): InvariantCheck | 
 }
 
 /** What a service scenario checks: no loss, effects once (with a probe), order (when promised), recovery, traces. */
-export function serviceInvariants(options: { recoveryLimitMs: number; effects: boolean; effectName: string; orderedPerKey: boolean; poison?: boolean }): InvariantCheck[] {
+export function serviceInvariants(options: { recoveryLimitMs: number; effects: boolean; effectName: string; orderedPerKey: boolean; poison?: boolean; deadLetters?: boolean }): InvariantCheck[] {
   return [
     inputsNotLost(),
-    ...(options.poison === true ? [poisonInputsDeadLettered(options.effectName)] : []),
+    ...(options.poison === true ? [options.deadLetters === false ? poisonInputsRejected(options.effectName) : poisonInputsDeadLettered(options.effectName)] : []),
     ...(options.effects ? [effectsOnce(options.effectName)] : []),
     ...(options.orderedPerKey ? [processedInOrder()] : []),
     serviceRecoversWithin(options.recoveryLimitMs),

@@ -155,7 +155,7 @@ export function serviceUnderTest(config: ResolvedServiceConfig, options: Service
         async (p) => p.pause(),
         async (p) => p.resume(),
       ),
-    invariants: (recoveryLimitMs, poison = false) => serviceInvariants({ poison, recoveryLimitMs, effects: config.effects !== undefined, effectName: config.effectName, orderedPerKey: config.orderedPerKey }),
+    invariants: (recoveryLimitMs, poison = false) => serviceInvariants({ poison, deadLetters: config.deadLetters !== undefined, recoveryLimitMs, effects: config.effects !== undefined, effectName: config.effectName, orderedPerKey: config.orderedPerKey }),
   };
 }
 

@@ -10,7 +10,8 @@ import { Environment, type StartedEnvironment } from '../../../environment/index
  * three-node Kafka behind Toxiproxy (one environment for the file): a broker SIGKILLed, the leader
  * of its input partition SIGKILLed (its input topic has replication factor 3), and its client
  * traffic cut by the proxies going down. Each must pass (nothing lost, each order reserved once,
- * traces continue) and its history re-check to the same verdicts.
+ * traces continue) and its history re-check to the same verdicts; and poison inputs, which it
+ * must see and never reserve (it skips malformed events: it has no dead letters).
  */
 
 const CONFIGS = join(__dirname, '..', '..', '..', 'examples', 'dist', 'chaos');
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 async function run(fault: string): Promise<ScenarioResult> {
-  const config = await loadServiceConfig(join(CONFIGS, 'reference.chaos.config.js'));
+  const config = await loadServiceConfig(join(CONFIGS, 'reference.chaos.config.js'), 'reference-inventory');
   const sut = serviceUnderTest(config, { logDir: join(dir, 'logs') });
   const scenario = serviceScenario(sut, `${config.name}-${fault}`).withTiming(SHORT);
   const historyPath = join(dir, `${scenario.name}.history.jsonl`);
@@ -84,5 +85,12 @@ describe('the reference inventory (a process) under broker faults of a three-nod
     const duringCut = r.timeline.filter((p) => p.second * 1000 >= cut.startMs - Date.parse(r.startedAt) + 1000 && p.second * 1000 < cut.endMs! - Date.parse(r.startedAt) - 1000);
     expect(duringCut.reduce((s, p) => s + p.acked, 0)).toBe(0);
     expect(figure(r, 'each reservation', 'inputsWithEffect')).toBeGreaterThan(30);
+  }, 120_000);
+
+  it('poison inputs (not JSON): it has no dead letters (it skips what it rejects), so each must be seen by it and never reserved', async () => {
+    const r = await run('poison-messages');
+    expect(r.error).toBeUndefined();
+    expect(r.passed).toBe(true);
+    expect(r.invariants.find((i) => i.name === 'poison inputs rejected, never applied')!.figures).toEqual({ poison: 5, seen: 5, applied: 0 });
   }, 120_000);
 });

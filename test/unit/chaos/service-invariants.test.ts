@@ -147,3 +147,18 @@ describe('poison inputs dead-lettered, never applied', () => {
     expect(invariantFromSpec(spec)).toMatchObject({ name: 'poison inputs dead-lettered, never applied' });
   });
 });
+
+describe('poison inputs rejected, never applied (a service with no dead letters to read)', () => {
+  const poison = (id: string, at: number): SentMessage => ({ ...input(id, at, { key: 'poison' }), poison: true });
+  const check = (parts: Partial<Observations>) => ServiceInvariant.poisonInputsRejected('reservation').check(obs(parts));
+
+  it('passes when the service saw every poison input (a process span) and applied none', () => {
+    expect(check({ sent: [input('a', 0), poison('p0', 10)], spans: [processed('a', 50), processed('p0', 60)], effects: [effect('a')] })).toMatchObject({ passed: true, figures: { poison: 1, seen: 1, applied: 0 } });
+  });
+
+  it('names a poison input the service never saw, and one it applied', () => {
+    const r = check({ sent: [poison('p0', 10), poison('p1', 20)], spans: [processed('p1', 60)], effects: [effect('p1')] });
+    expect(r.passed).toBe(false);
+    expect(r.examples).toEqual(['p0: poison, no process span', 'p1: poison, reservation applied 1 times']);
+  });
+});

@@ -1,4 +1,4 @@
-import { HISTORY_FORMAT, observationsOf, parseHistory, selectServiceScenarios, serviceScenario, serviceScenarioNames, serviceUnderTest, validateServiceConfig } from '../../../chaos/index';
+import { HISTORY_FORMAT, observationsOf, parseHistory, selectServiceScenarios, selectSuiteScenarios, serviceScenario, serviceScenarioNames, serviceUnderTest, validateServiceConfig } from '../../../chaos/index';
 
 const base = { name: 'payments', version: '1', inputs: [{ topic: 'requests', message: (id: string) => ({ value: id }) }] };
 const asProcess = serviceUnderTest(validateServiceConfig({ ...base, start: { command: 'node', args: ['main.js'] } }));
@@ -6,8 +6,8 @@ const inProcess = serviceUnderTest(validateServiceConfig({ ...base, start: async
 
 describe('a service under test’s scenarios', () => {
   it('are named <service>-<fault>; the process faults only for a command start', () => {
-    expect(serviceScenarioNames(asProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-leader-failover', 'payments-network-partition', 'payments-service-kill', 'payments-service-pause']);
-    expect(serviceScenarioNames(inProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-leader-failover', 'payments-network-partition']);
+    expect(serviceScenarioNames(asProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-leader-failover', 'payments-network-partition', 'payments-service-kill', 'payments-service-pause', 'payments-poison-messages']);
+    expect(serviceScenarioNames(inProcess)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-leader-failover', 'payments-network-partition', 'payments-poison-messages']);
   });
 
   it('leader failover asks for a three-node cluster, the network partition for Toxiproxy', () => {
@@ -16,12 +16,12 @@ describe('a service under test’s scenarios', () => {
     expect(serviceScenario(asProcess, 'payments-broker-kill').needs()).toEqual({ kafkaNodes: 1, rabbitmq: false, toxiproxy: false });
   });
 
-  it('on RabbitMQ: no leader failover, the broker faults on RabbitMQ, poison only with dead letters to read', () => {
+  it('on RabbitMQ: no leader failover, the broker faults on RabbitMQ; poison checks the dead letters when there are some', () => {
     const amqp = { ...base, start: { command: 'node' }, inputs: [{ exchange: 'notifications', routingKey: 'email', message: (id: string) => ({ value: id }) }] };
     const plain = serviceUnderTest(validateServiceConfig(amqp));
-    expect(serviceScenarioNames(plain)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-network-partition', 'payments-service-kill', 'payments-service-pause']);
+    expect(serviceScenarioNames(plain)).toEqual(['payments-broker-restart', 'payments-broker-kill', 'payments-network-partition', 'payments-service-kill', 'payments-service-pause', 'payments-poison-messages']);
+    expect(plain.invariants(30_000, true).map((i) => i.name)).toContain('poison inputs rejected, never applied');
     const withDlq = serviceUnderTest(validateServiceConfig({ ...amqp, deadLetters: { queue: 'emails.dlq' } }));
-    expect(serviceScenarioNames(withDlq)).toContain('payments-poison-messages');
     expect(serviceScenario(withDlq, 'payments-broker-kill').needs()).toEqual({ rabbitmq: true, toxiproxy: false });
     expect(serviceScenario(withDlq, 'payments-network-partition').needs()).toEqual({ rabbitmq: true, toxiproxy: true });
     expect(serviceScenario(withDlq, 'payments-service-kill').needs()).toEqual({ rabbitmq: true, toxiproxy: false });
@@ -31,6 +31,13 @@ describe('a service under test’s scenarios', () => {
 
   it('are selected by globs, and an unmatched one names the scenarios there are', () => {
     expect(selectServiceScenarios(asProcess, ['*-service-*'])).toEqual(['payments-service-kill', 'payments-service-pause']);
+    const other = serviceUnderTest(validateServiceConfig({ ...base, name: 'emails', start: { command: 'node' } }));
+    expect(selectSuiteScenarios([asProcess, other], ['*-broker-kill', 'emails-service-kill']).map((s) => [s.sut.config.name, s.name])).toEqual([
+      ['payments', 'payments-broker-kill'],
+      ['emails', 'emails-broker-kill'],
+      ['emails', 'emails-service-kill'],
+    ]);
+    expect(() => selectSuiteScenarios([asProcess, other], ['nope-*'])).toThrow('no scenario of payments or emails matches "nope-*"');
     expect(() => selectServiceScenarios(inProcess, ['payments-service-kill'])).toThrow('no scenario of service payments matches "payments-service-kill"');
     expect(() => serviceScenario(inProcess, 'payments-service-kill')).toThrow('no scenario "payments-service-kill" for service payments');
   });
