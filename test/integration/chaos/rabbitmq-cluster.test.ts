@@ -91,7 +91,9 @@ it('rabbitmq-cluster-node-kill: the quorum queue leader node killed, nothing con
 }, 150_000);
 
 it('rabbitmq-cluster-partition: the leader node partitioned from the others, nothing confirmed lost, consumers move', async () => {
-  await runBiting('rabbitmq-cluster-partition');
+  const { lines } = await runBiting('rabbitmq-cluster-partition');
+  // The partition was observed: the fault's injection waits until the other nodes report the node down.
+  expect(lines.some((l) => /partitioned; the other nodes see it down/.test(l))).toBe(true);
   const status = await env.rabbitmq!.clusterStatus!();
   for (const v of status.views) expect(v.running).toHaveLength(3);
 }, 150_000);
