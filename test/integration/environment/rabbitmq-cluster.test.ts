@@ -1,13 +1,13 @@
 import * as amqp from 'amqplib';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, readPidLedger, signalGroup } from '../../../environment/managed-process';
 import { EnvironmentStartError } from '../../../core/errors';
 import { Environment, type RabbitMqNodeHandle, type StartedEnvironment } from '../../../environment/index';
 import { requestJson } from '../../../core/http-json';
 import { waitFor } from '../../../core/wait-for';
 import { uniqueName } from '../../support/names';
+import { spawnedBy, survivorsOf } from '../../support/spawned-by';
 
 /**
  * A three-node RabbitMQ cluster (native processes, one cookie, one epmd, pause_minority), each node
@@ -141,27 +141,13 @@ it('a node that cannot join (wrong Erlang cookie) fails the start with one error
   // Node 3's own env file (rabbitmq-server sources it) gives it another cookie: it cannot reach node 1.
   mkdirSync(join(runDir, 'rabbitmq-cluster', 'node-3'), { recursive: true });
   writeFileSync(join(runDir, 'rabbitmq-cluster', 'node-3', 'rabbitmq-env.conf'), 'SERVER_ADDITIONAL_ERL_ARGS="-setcookie not-the-cluster-cookie"\n');
-  const runLedger = process.env['EDA_HARNESS_PID_LEDGER'];
-  const ledger = join(dir, 'pids.tsv');
-  process.env['EDA_HARNESS_PID_LEDGER'] = ledger;
-  let error: unknown;
-  try {
-    await new Environment().withRabbitMq({ nodes: 3 }).withRunDir(runDir).withProgress(() => undefined).start();
-  } catch (err) {
-    error = err;
-  } finally {
-    if (runLedger === undefined) delete process.env['EDA_HARNESS_PID_LEDGER'];
-    else process.env['EDA_HARNESS_PID_LEDGER'] = runLedger;
-  }
-  const spawned = readPidLedger(ledger);
-  if (runLedger) appendFileSync(runLedger, spawned.map((e) => `${e.pid}\t${e.startTicks ?? ''}\t${e.name}\n`).join(''));
-  const alive = spawned.filter((e) => isAlive(e.pid, e.startTicks));
-  for (const e of alive) signalGroup(e.pid, 'SIGKILL');
+  const { error, spawned } = await spawnedBy(dir, () => new Environment().withRabbitMq({ nodes: 3 }).withRunDir(runDir).withProgress(() => undefined).start());
+  const survivors = survivorsOf(spawned);
   rmSync(dir, { recursive: true, force: true });
 
   expect(error).toBeInstanceOf(EnvironmentStartError);
   expect((error as Error).message).toMatch(/RabbitMQ node 3 \(eda-\d+@localhost\) started but did not join the cluster/);
   expect((error as EnvironmentStartError).logFile).toMatch(/node-3[/\\]rabbitmq\.log$/);
   expect(spawned.map((e) => e.name).sort()).toEqual(['epmd', 'rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3']);
-  expect(alive.map((e) => `${e.name} (pid ${e.pid})`)).toEqual([]);
+  expect(survivors).toEqual([]);
 }, 150_000);
