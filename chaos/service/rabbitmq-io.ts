@@ -34,6 +34,11 @@ function reconnecting<C extends Channel>(url: string, name: string, log: Log, op
           }
         });
         const ch = await open(m);
+        if (closing) {
+          // Closed while this attempt was under way: nobody would close this connection later.
+          await m.close().catch(() => undefined);
+          return;
+        }
         ch.on('error', (err: unknown) => log(`${name}: channel: ${errorMessage(err)}`));
         model = m;
         channel = ch;

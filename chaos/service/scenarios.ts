@@ -84,7 +84,7 @@ export function selectSuiteScenarios(suts: readonly ServiceUnderTest[], patterns
   if (patterns.length === 0) return all;
   const matches = (p: string, n: string): boolean => new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(n);
   for (const p of patterns) {
-    if (!all.some((s) => matches(p, s.name))) throw new ConfigError(`no scenario of ${suts.map((s) => s.config.name).join(' or ')} matches "${p}"`, { hint: `their scenarios: ${all.map((s) => s.name).join(', ')}` });
+    if (!all.some((s) => matches(p, s.name))) throw new ConfigError(`no scenario of ${suts.length === 1 ? 'service' : 'services'} ${suts.map((s) => s.config.name).join(' or ')} matches "${p}"`, { hint: `their scenarios: ${all.map((s) => s.name).join(', ')}` });
   }
   return all.filter((s) => patterns.some((p) => matches(p, s.name)));
 }

@@ -37,7 +37,7 @@ describe('a service under test’s scenarios', () => {
       ['emails', 'emails-broker-kill'],
       ['emails', 'emails-service-kill'],
     ]);
-    expect(() => selectSuiteScenarios([asProcess, other], ['nope-*'])).toThrow('no scenario of payments or emails matches "nope-*"');
+    expect(() => selectSuiteScenarios([asProcess, other], ['nope-*'])).toThrow('no scenario of services payments or emails matches "nope-*"');
     expect(() => selectServiceScenarios(inProcess, ['payments-service-kill'])).toThrow('no scenario of service payments matches "payments-service-kill"');
     expect(() => serviceScenario(inProcess, 'payments-service-kill')).toThrow('no scenario "payments-service-kill" for service payments');
   });
