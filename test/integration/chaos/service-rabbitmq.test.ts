@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkHistoryFile, loadServiceConfig, serviceScenario, serviceUnderTest, summarize, type ScenarioResult, type ScenarioTiming } from '../../../chaos/index';
+import { checkHistoryFile, loadServiceConfig, serviceScenario, serviceUnderTest, summarize, validateServiceConfig, type ScenarioResult, type ScenarioTiming, type ServiceCommand } from '../../../chaos/index';
 import { Environment, type StartedEnvironment } from '../../../environment/index';
 
 /**
@@ -9,7 +9,9 @@ import { Environment, type StartedEnvironment } from '../../../environment/index
  * its exchange) run as a process by the harness, on one RabbitMQ behind Toxiproxy for the file:
  * it must send each email once or dead-letter it under a SIGKILL of itself, a broker kill, a
  * network cut and poison inputs; a gateway without dedup (the negative control) must fail
- * effects-once under the SIGKILL, naming the orders emailed twice. Every history is re-checked.
+ * effects-once under the SIGKILL, naming the orders emailed twice, and without restartOnExit
+ * (the reference service exits when its connection is lost) a broker kill leaves it down.
+ * Every history is re-checked.
  */
 
 const CONFIGS = join(__dirname, '..', '..', '..', 'examples', 'dist', 'chaos');
@@ -69,6 +71,17 @@ describe('the reference notification service (a process, RabbitMQ inputs from it
     const r = await run('reference.chaos.config.js', 'reference-notification', 'broker-kill');
     expect(r.error).toBeUndefined();
     expect(r.passed).toBe(true);
+  }, 120_000);
+
+  it('negative control: without restartOnExit the reference service, which exits when its connection is lost, stays down after a broker kill', async () => {
+    const loaded = await loadServiceConfig(join(CONFIGS, 'reference.chaos.config.js'), 'reference-notification');
+    const config = validateServiceConfig({ ...loaded, start: { ...(loaded.start as ServiceCommand), restartOnExit: false } }, 'test', loaded.baseDir);
+    const scenario = serviceScenario(serviceUnderTest(config, { logDir: join(dir, 'logs') }), 'reference-notification-broker-kill').withTiming({ ...SHORT, drainTimeoutMs: 8000 });
+    const r = await scenario.run({ env });
+    expect(r.passed).toBe(false);
+    expect(r.events.some((e) => /reference-notification \(pid \d+\) exited by itself \(code 1\)/.test(e.message) && !e.message.includes('starting it again'))).toBe(true);
+    expect(inv(r, 'service recovers').summary).toMatch(/^no input sent after healing was processed/);
+    expect(inv(r, 'no acknowledged input lost').passed).toBe(false);
   }, 120_000);
 
   it('its traffic cut through Toxiproxy (it was given the proxied AMQP_URL): it comes back, nothing lost', async () => {
