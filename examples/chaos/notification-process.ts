@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { startTelemetry } from '@eda-harness/instrumentation';
 import { referenceNames } from '../reference-names';
 import { startNotificationService, type NotificationService } from '../notification-service/notification-service';
@@ -44,7 +45,10 @@ async function main(): Promise<void> {
           if (service !== s || stopping) return;
           service = undefined;
           console.warn('notification: connection lost, starting the service again');
-          void run();
+          // From the root context: this handler may run inside a delivery's process span, and a
+          // consumer started there would parent every later process span on that one span (the
+          // traces invariant caught exactly that) instead of on each message's producer.
+          context.with(ROOT_CONTEXT, () => void run());
         });
         console.log(`notification-process (${variant}) consuming ${names.emailQueue}${attempt > 1 ? ` after ${attempt} attempts` : ''}`);
         return;
