@@ -120,18 +120,23 @@ function serviceTraces(): InvariantCheck {
     const byId = new Map(o.sent.map((m) => [m.id, m]));
     const broken: string[] = [];
     const outputs = o.consumed.filter((c) => !c.deadLettered);
-    const orphans = o.spans.filter((s) => s.kind === 'consumer' && !linked.has(s.spanId));
-    for (const s of orphans) broken.push(`process span ${s.name} (trace ${s.traceId}) continues no input's trace: the traceparent was lost on the way`);
+    // A process span with a parent in a trace no input of this run has is a message left on the
+    // service's topic or queue from before the run (its producer's context arrived intact): counted,
+    // not a break. A root span (no parent) or one in an input's trace but not parented on its send is.
+    const runTraces = new Set(o.sent.map((m) => m.traceId).filter((t): t is string => t !== undefined));
+    const unlinked = o.spans.filter((s) => s.kind === 'consumer' && !linked.has(s.spanId));
+    const earlier = unlinked.filter((s) => s.parentSpanId !== undefined && !runTraces.has(s.traceId));
+    for (const s of unlinked.filter((x) => !earlier.includes(x))) broken.push(`process span ${s.name} (trace ${s.traceId}) continues no input's trace: the traceparent was lost on the way`);
     for (const c of outputs) {
       const input = byId.get(c.id);
       if (input?.traceId !== undefined && c.producerTraceId !== input.traceId) broken.push(`${c.id}: output in trace ${c.producerTraceId ?? '(no traceparent)'}, its input in ${input.traceId}`);
     }
     const withoutSpan = acked(o).filter((m) => !spans.has(m.id) && ((effects.get(m.id) ?? 0) > 0 || outputs.some((c) => c.id === m.id))).length;
-    const missing = withoutSpan === 0 ? '' : `; ${withoutSpan} processed inputs have no span (exported spans lost, e.g. to a SIGKILL)`;
+    const missing = `${withoutSpan === 0 ? '' : `; ${withoutSpan} processed inputs have no span (exported spans lost, e.g. to a SIGKILL)`}${earlier.length === 0 ? '' : `; ${earlier.length} process spans of messages from before this run (other traces, parent intact)`}`;
     return {
       passed: spans.size > 0 && broken.length === 0,
       summary: spans.size === 0 ? 'no process span continues any input\'s trace' : broken.length === 0 ? `${spans.size} inputs' process spans and ${outputs.length} outputs continue their input's trace${missing}` : `${broken.length} breaks in the traces${missing}`,
-      figures: { inputsWithProcessSpan: spans.size, outputs: outputs.length, broken: broken.length, processedWithoutSpan: withoutSpan },
+      figures: { inputsWithProcessSpan: spans.size, outputs: outputs.length, broken: broken.length, processedWithoutSpan: withoutSpan, ...(earlier.length === 0 ? {} : { fromBeforeRun: earlier.length }) },
       examples: broken,
     };
   });

@@ -162,3 +162,17 @@ describe('poison inputs rejected, never applied (a service with no dead letters 
     expect(r.examples).toEqual(['p0: poison, no process span', 'p1: poison, reservation applied 1 times']);
   });
 });
+
+describe('traces continue input → process → output: messages from before the run', () => {
+  it('counts a process span in a foreign trace with its parent intact (a message left on the queue), but fails a root span and one in an input\'s trace not parented on its send', () => {
+    const leftover: SpanRecord = { name: 'orders process', kind: 'consumer', traceId: 'earlier', spanId: 'x1', parentSpanId: 'earlier-send', atMs: T0 + 40 };
+    const ok = ServiceInvariant.serviceTraces().check(obs({ sent: [input('a', 0)], spans: [processed('a', 50), leftover] }));
+    expect(ok).toMatchObject({ passed: true, figures: { broken: 0, fromBeforeRun: 1 } });
+    expect(ok.summary).toContain('1 process spans of messages from before this run');
+    const root: SpanRecord = { ...leftover, spanId: 'x2', parentSpanId: undefined };
+    const misparented: SpanRecord = { ...leftover, spanId: 'x3', traceId: 'ta', parentSpanId: 'pa-50' };
+    const bad = ServiceInvariant.serviceTraces().check(obs({ sent: [input('a', 0)], spans: [processed('a', 50), root, misparented] }));
+    expect(bad.passed).toBe(false);
+    expect(bad.figures['broken']).toBe(2);
+  });
+});
