@@ -76,7 +76,9 @@ function rabbitNodeFault(name: string, action: NodeAction, description: string):
 
 /** The proxies between the workload's clients and the system's brokers. */
 function proxiesOf(env: StartedEnvironment, system: ChaosSystem): ProxyFaults[] {
-  const proxies = system === 'kafka' ? kafkaOf(env).nodes.map((n) => n.proxy) : [rabbitOf(env).proxy];
+  // Every node of a cluster: a network fault on RabbitMQ cuts the clients from each node.
+  const rabbit = system === 'rabbitmq' ? rabbitOf(env) : undefined;
+  const proxies = rabbit ? (rabbit.nodes?.map((n) => n.proxy) ?? [rabbit.proxy]) : kafkaOf(env).nodes.map((n) => n.proxy);
   const present = proxies.filter((p): p is ProxyFaults => p !== undefined);
   if (present.length === 0) throw new ConfigError(`network faults need Toxiproxy in front of ${system}`, { hint: 'start the environment with withToxiproxy()' });
   return present;

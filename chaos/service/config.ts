@@ -37,8 +37,8 @@ export type ServiceFactory = (brokers: ServiceBrokers) => Promise<StartedService
 
 /**
  * Starts the service as a child process, with KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL,
- * OTEL_EXPORTER_OTLP_ENDPOINT (and OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json,
- * OTEL_BSP_SCHEDULE_DELAY=200) added to `env` and the harness's environment.
+ * OTEL_EXPORTER_OTLP_ENDPOINT (the harness's receiver reads OTLP/HTTP protobuf and JSON, so the
+ * SDK's default protocol works; and OTEL_BSP_SCHEDULE_DELAY=200) added to `env` and the harness's environment.
  */
 export interface ServiceCommand {
   readonly command: string;

@@ -302,7 +302,6 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       const vars: Record<string, string> = {
         ...(brokers.length > 0 ? { KAFKA_BROKERS: brokers.join(',') } : {}),
         OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint,
-        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',
         ...(amqpUrl ? { AMQP_URL: amqpUrl } : {}),
         ...(managementUrl ? { RABBITMQ_MANAGEMENT_URL: managementUrl } : {}),

@@ -53,10 +53,10 @@ const cases0: readonly Omit<BadInputCase, 'env'>[] = [
   },
   {
     name: '--service a scenario the service does not have',
-    argv: ['chaos', 'run', '--service', '{dir}/chaos.config.cjs', 'svc-network-partition'],
+    argv: ['chaos', 'run', '--service', '{dir}/chaos.config.cjs', 'svc-disk-full'],
     files: { 'chaos.config.cjs': "module.exports = { name: 'svc', version: '1', start: { command: 'node' }, inputs: [{ topic: 't', message: (id) => ({ value: id }) }] };\n" },
     exit: 2,
-    message: 'no scenario of service svc matches "svc-network-partition"',
+    message: 'no scenario of service svc matches "svc-disk-full"',
     deadlineMs: 10_000,
   },
 ];
