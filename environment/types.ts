@@ -272,7 +272,16 @@ export interface EnvironmentDescription {
     nodes: readonly { name: string; nodeId: number; address: string; pid?: number }[];
     security?: KafkaSecurityDescription;
   };
-  readonly rabbitmq?: { provider: ProviderKind; amqpUrl: string; managementUrl?: string; managementCaFile?: string; metricsUrl?: string; pid?: number };
+  readonly rabbitmq?: {
+    provider: ProviderKind;
+    amqpUrl: string;
+    managementUrl?: string;
+    managementCaFile?: string;
+    metricsUrl?: string;
+    pid?: number;
+    /** A cluster's nodes (`withRabbitMq({ nodes: 3 })`); node 1's are the fields above. */
+    nodes?: readonly { name: string; nodeName: string; amqpUrl: string; managementUrl: string; pid?: number }[];
+  };
   readonly toxiproxy?: { apiUrl: string; proxies: readonly { name: string; listen: string; upstream: string }[] };
   readonly prometheus?: { provider: ProviderKind; url: string; pid?: number };
   /** Every process started, for `env down` from another program. */

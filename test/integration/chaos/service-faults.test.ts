@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { checkHistoryFile, loadServiceConfig, serviceScenario, serviceUnderTest, summarize, type ScenarioResult } from '../../../chaos/index';
+import type { ScenarioResult } from '../../../chaos/index';
 import { Environment, type StartedEnvironment } from '../../../environment/index';
+import { runServiceScenario } from '../../support/service-scenario';
 
 /**
  * The reference inventory service, run as a process by the harness, under the broker faults of a
@@ -14,7 +15,6 @@ import { Environment, type StartedEnvironment } from '../../../environment/index
  * must see and never reserve (it skips malformed events: it has no dead letters).
  */
 
-const CONFIGS = join(__dirname, '..', '..', '..', 'examples', 'dist', 'chaos');
 const SHORT = { warmupMs: 2000, faultMs: 4000, recoveryMs: 4000, drainTimeoutMs: 30_000 };
 
 let env: StartedEnvironment;
@@ -29,18 +29,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(fault: string): Promise<ScenarioResult> {
-  const config = await loadServiceConfig(join(CONFIGS, 'reference.chaos.config.js'), 'reference-inventory');
-  const sut = serviceUnderTest(config, { logDir: join(dir, 'logs') });
-  const scenario = serviceScenario(sut, `${config.name}-${fault}`).withTiming(SHORT);
-  const historyPath = join(dir, `${scenario.name}.history.jsonl`);
-  const r = await scenario.run({ env, historyPath });
-  console.log(summarize({ tool: 'test', startedAt: r.startedAt, durationMs: r.durationMs, passed: r.passed, scenarios: [r] }));
-  const check = checkHistoryFile(historyPath);
-  expect(check.invariants).toEqual(r.invariants);
-  expect(check.passed).toBe(r.passed);
-  return r;
-}
+const run = (fault: string): Promise<ScenarioResult> => runServiceScenario({ env, dir, file: 'reference.chaos.config.js', service: 'reference-inventory', fault, timing: SHORT });
 
 const figure = (r: ScenarioResult, prefix: string, name: string): number | undefined => r.invariants.find((i) => i.name.startsWith(prefix))?.figures[name];
 

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkHistoryFile, loadServiceConfig, serviceScenario, serviceUnderTest, summarize, validateServiceConfig, type ScenarioResult, type ScenarioTiming, type ServiceCommand } from '../../../chaos/index';
+import { loadServiceConfig, serviceScenario, serviceUnderTest, validateServiceConfig, type ScenarioResult, type ScenarioTiming, type ServiceCommand } from '../../../chaos/index';
 import { Environment, type StartedEnvironment } from '../../../environment/index';
+import { EXAMPLE_CONFIGS as CONFIGS, invariantOf, runServiceScenario } from '../../support/service-scenario';
 
 /**
  * The reference notification service (RabbitMQ inputs: the pact's SendEmail command published to
@@ -14,7 +15,6 @@ import { Environment, type StartedEnvironment } from '../../../environment/index
  * Every history is re-checked.
  */
 
-const CONFIGS = join(__dirname, '..', '..', '..', 'examples', 'dist', 'chaos');
 const SHORT: Partial<ScenarioTiming> = { warmupMs: 2000, faultMs: 4000, recoveryMs: 4000, drainTimeoutMs: 30_000 };
 
 let env: StartedEnvironment;
@@ -30,24 +30,8 @@ afterAll(async () => {
   else console.log(`kept ${dir}`);
 });
 
-async function run(file: string, name: string | undefined, fault: string, timing = SHORT): Promise<ScenarioResult> {
-  const config = await loadServiceConfig(join(CONFIGS, file), name);
-  const sut = serviceUnderTest(config, { logDir: join(dir, 'logs') });
-  const scenario = serviceScenario(sut, `${config.name}-${fault}`).withTiming(timing);
-  const historyPath = join(dir, `${scenario.name}.history.jsonl`);
-  const r = await scenario.run({ env, historyPath });
-  console.log(summarize({ tool: 'test', startedAt: r.startedAt, durationMs: r.durationMs, passed: r.passed, scenarios: [r] }));
-  const check = checkHistoryFile(historyPath);
-  expect(check.invariants).toEqual(r.invariants);
-  expect(check.passed).toBe(r.passed);
-  return r;
-}
-
-const inv = (r: ScenarioResult, prefix: string) => {
-  const found = r.invariants.find((i) => i.name.startsWith(prefix));
-  if (!found) throw new Error(`no invariant "${prefix}…" in ${r.invariants.map((i) => i.name).join(', ')}`);
-  return found;
-};
+const run = (file: string, service: string | undefined, fault: string, timing = SHORT): Promise<ScenarioResult> => runServiceScenario({ env, dir, file, service, fault, timing });
+const inv = invariantOf;
 
 describe('the reference notification service (a process, RabbitMQ inputs from its pact) under faults', () => {
   it('a SIGKILL of itself and a restart: each email sent once, nothing lost, traces continue', async () => {

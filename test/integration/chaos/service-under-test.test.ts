@@ -15,6 +15,7 @@ import {
   type ScenarioTiming,
 } from '../../../chaos/index';
 import { Environment, type StartedEnvironment } from '../../../environment/index';
+import { invariantOf, runServiceScenario } from '../../support/service-scenario';
 
 /**
  * Services under test on one Kafka (one broker start for the file): the reference inventory
@@ -40,25 +41,10 @@ afterAll(async () => {
 describe('the reference inventory as a process: it must pass under a broker restart and a SIGKILL of itself, and two broken copies (the negative controls) must fail the invariant their bug breaks, naming the orders', () => {
   const SHORT = { warmupMs: 2000, faultMs: 3000, recoveryMs: 4000, drainTimeoutMs: 20_000 };
 
-  async function run(configFile: string, fault: string, timing = SHORT): Promise<ScenarioResult> {
-    // The reference config describes both reference services: this block is the inventory's.
-    const config = await loadServiceConfig(join(CONFIGS, configFile), configFile === 'reference.chaos.config.js' ? 'reference-inventory' : undefined);
-    const sut = serviceUnderTest(config, { logDir: join(dir, 'logs') });
-    const scenario = serviceScenario(sut, `${config.name}-${fault}`).withTiming(timing);
-    const historyPath = join(dir, `${scenario.name}.history.jsonl`);
-    const r = await scenario.run({ env, historyPath });
-    console.log(summarize({ tool: 'test', startedAt: r.startedAt, durationMs: r.durationMs, passed: r.passed, scenarios: [r] }));
-    const check = checkHistoryFile(historyPath);
-    expect(check.invariants).toEqual(r.invariants);
-    expect(check.passed).toBe(r.passed);
-    return r;
-  }
-
-  const inv = (r: ScenarioResult, prefix: string) => {
-    const found = r.invariants.find((i) => i.name.startsWith(prefix));
-    if (!found) throw new Error(`no invariant "${prefix}…" in ${r.invariants.map((i) => i.name).join(', ')}`);
-    return found;
-  };
+  // The reference config describes both reference services: this block is the inventory's.
+  const run = (configFile: string, fault: string, timing = SHORT): Promise<ScenarioResult> =>
+    runServiceScenario({ env, dir, file: configFile, service: configFile === 'reference.chaos.config.js' ? 'reference-inventory' : undefined, fault, timing });
+  const inv = invariantOf;
 
   it('reference inventory passes a SIGKILL of itself and a restart: nothing lost, each order reserved once, traces continue', async () => {
     const r = await run('reference.chaos.config.js', 'service-kill');
@@ -102,17 +88,7 @@ describe('the reference inventory as a process: it must pass under a broker rest
 
 describe('the reference inventory as two members of one consumer group (a shared file-backed store): one member SIGKILLed, and one frozen longer than the 6 s session timeout, so the group evicts it and the other member takes its partitions; nothing may be lost or reserved twice', () => {
   const SHORT = { warmupMs: 2000, faultMs: 3000, recoveryMs: 4000, drainTimeoutMs: 20_000 };
-  const CONFIG = join(CONFIGS, 'two-members.chaos.config.js');
-
-  async function run(fault: string, timing: Partial<ScenarioTiming>): Promise<ScenarioResult> {
-    const sut = serviceUnderTest(await loadServiceConfig(CONFIG), { logDir: join(dir, 'logs') });
-    const scenario = serviceScenario(sut, `reference-inventory-x2-${fault}`).withTiming(timing);
-    const historyPath = join(dir, `${scenario.name}.history.jsonl`);
-    const r = await scenario.run({ env, historyPath });
-    console.log(summarize({ tool: 'test', startedAt: r.startedAt, durationMs: r.durationMs, passed: r.passed, scenarios: [r] }));
-    expect(checkHistoryFile(historyPath).invariants).toEqual(r.invariants);
-    return r;
-  }
+  const run = (fault: string, timing: Partial<ScenarioTiming>): Promise<ScenarioResult> => runServiceScenario({ env, dir, file: 'two-members.chaos.config.js', fault, timing });
 
   it('one of two members killed with SIGKILL and restarted: nothing lost, each order reserved once', async () => {
     const r = await run('service-kill', SHORT);

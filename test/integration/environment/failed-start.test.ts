@@ -1,11 +1,11 @@
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Environment } from '../../../environment/environment';
-import { isAlive, readPidLedger, signalGroup } from '../../../environment/managed-process';
 import { newClusterId } from '../../../environment/native/kafka';
 import { EnvironmentStartError } from '../../../core/errors';
 import { silentProgress } from '../../../core/progress';
+import { spawnedBy, survivorsOf } from '../../support/spawned-by';
 
 /**
  * A start that fails part-way ends every process it spawned, the ones that were already up included.
@@ -13,34 +13,6 @@ import { silentProgress } from '../../../core/progress';
  * to at every spawn); its entries are then added to the run's ledger, so global teardown checks them
  * too.
  */
-
-type LedgerEntry = ReturnType<typeof readPidLedger>[number];
-
-/** Runs `start` with a pid ledger of its own; resolves with what it threw and every process it spawned. */
-async function spawnedBy(dir: string, start: () => Promise<unknown>): Promise<{ error: unknown; spawned: LedgerEntry[] }> {
-  const runLedger = process.env['EDA_HARNESS_PID_LEDGER'];
-  const ledger = join(dir, 'pids.tsv');
-  process.env['EDA_HARNESS_PID_LEDGER'] = ledger;
-  let error: unknown;
-  try {
-    await start();
-  } catch (err) {
-    error = err;
-  } finally {
-    if (runLedger === undefined) delete process.env['EDA_HARNESS_PID_LEDGER'];
-    else process.env['EDA_HARNESS_PID_LEDGER'] = runLedger;
-  }
-  const spawned = readPidLedger(ledger);
-  if (runLedger) appendFileSync(runLedger, spawned.map((e) => `${e.pid}\t${e.startTicks ?? ''}\t${e.name}\n`).join(''));
-  return { error, spawned };
-}
-
-/** The spawned processes still alive; they are SIGKILLed (by pid) so a failure here leaves nothing behind. */
-function survivorsOf(spawned: readonly LedgerEntry[]): string[] {
-  const alive = spawned.filter((e) => isAlive(e.pid, e.startTicks));
-  for (const e of alive) signalGroup(e.pid, 'SIGKILL');
-  return alive.map((e) => `${e.name} (pid ${e.pid})`);
-}
 
 let dir: string;
 beforeEach(() => {

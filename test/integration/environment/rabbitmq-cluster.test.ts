@@ -82,6 +82,11 @@ it('forms one cluster of three running nodes, each with its own name, ports and 
     expect(overview.node).toBe(n.nodeName);
   }
   expect(progress.some((l) => /RabbitMQ cluster of 3 running/.test(l))).toBe(true);
+  // env describe (and `env up`'s state file) names every node with its pid.
+  const described = env.describe().rabbitmq!;
+  expect(described.pid).toBe(nodes[0]!.pid);
+  expect(described.nodes?.map((n) => [n.name, n.nodeName, n.pid])).toEqual(nodes.map((n) => [n.name, n.nodeName, n.pid]));
+  for (const n of described.nodes ?? []) expect(n.pid).toEqual(expect.any(Number));
 });
 
 it('gives a quorum queue a member on every node, its leader where it was declared, and serves it from any node', async () => {
