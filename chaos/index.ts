@@ -9,6 +9,7 @@ export { Workload } from './workloads';
 export type { WorkloadOptions, KafkaWorkloadOptions, KafkaTransactionalWorkloadOptions, RabbitMqWorkloadOptions } from './workloads';
 export { Fault } from './faults';
 export type { KafkaNodeChoice, SystemOption } from './faults';
+export type { RabbitNodeChoice } from './rabbitmq-cluster-faults';
 export { Invariant, defaultInvariants } from './invariants';
 export type { AlertExpectation } from './invariants';
 export { SCENARIO_NAMES, scenarioByName, selectScenarios, exactlyOnceInvariants } from './catalog';

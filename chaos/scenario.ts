@@ -132,9 +132,14 @@ export class ChaosScenario {
   needs(): EnvironmentNeeds {
     const all = [this.requireWorkload().needs, ...this.faults.map((f) => f.needs)];
     const kafkaNodes = Math.max(0, ...all.map((n) => n.kafkaNodes ?? 0));
+    // The lowest replica lag time asked for: the one every asker's fault shows within.
+    const replicaLag = all.flatMap((n) => n.kafkaReplicaLagTimeMaxMs ?? []).sort((a, b) => a - b)[0];
+    const rabbitmq = all.some((n) => n.rabbitmq === true);
     return {
       ...(kafkaNodes > 0 ? { kafkaNodes: kafkaNodes === 3 ? 3 : 1 } : {}),
-      rabbitmq: all.some((n) => n.rabbitmq === true),
+      ...(kafkaNodes > 0 && replicaLag !== undefined ? { kafkaReplicaLagTimeMaxMs: replicaLag } : {}),
+      rabbitmq,
+      ...(rabbitmq && all.some((n) => n.rabbitmqNodes === 3) ? { rabbitmqNodes: 3 as const } : {}),
       toxiproxy: all.some((n) => n.toxiproxy === true),
     };
   }
@@ -309,8 +314,11 @@ export class ChaosScenario {
     const needs = this.needs();
     progress(`scenario ${this.name}: starting the environment`);
     let env = new Environment();
-    if (needs.kafkaNodes) env = env.withKafka({ nodes: needs.kafkaNodes, ...(kafkaSecurity ? { security: kafkaSecurity } : {}), ...[this.requireWorkload(), ...this.faults].flatMap((x) => x.needs.kafkaReplicaLagTimeMaxMs ?? []).sort((a, b) => a - b).map((ms) => ({ serverProperties: { 'replica.lag.time.max.ms': ms } }))[0] });
-    if (needs.rabbitmq) env = env.withRabbitMq({ nodes: [this.requireWorkload(), ...this.faults].some((x) => x.needs.rabbitmqNodes === 3) ? 3 : 1 });
+    if (needs.kafkaNodes) {
+      const lag = needs.kafkaReplicaLagTimeMaxMs;
+      env = env.withKafka({ nodes: needs.kafkaNodes, ...(kafkaSecurity ? { security: kafkaSecurity } : {}), ...(lag !== undefined ? { serverProperties: { 'replica.lag.time.max.ms': lag } } : {}) });
+    }
+    if (needs.rabbitmq) env = env.withRabbitMq({ nodes: needs.rabbitmqNodes ?? 1 });
     env = env.withToxiproxy(needs.toxiproxy === true);
     return env.start();
   }

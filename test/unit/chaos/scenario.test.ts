@@ -201,6 +201,14 @@ describe('catalog', () => {
     }
   });
 
+  it('asks for a lowered replica lag time only for the inter-broker partition, and for three RabbitMQ nodes only for the cluster scenarios', () => {
+    for (const name of SCENARIO_NAMES) {
+      const needs = scenarioByName(name).needs();
+      expect([name, needs.kafkaReplicaLagTimeMaxMs]).toEqual([name, name === 'kafka-inter-broker-partition' ? 3000 : undefined]);
+      expect([name, needs.rabbitmqNodes]).toEqual([name, name.startsWith('rabbitmq-cluster-') ? 3 : undefined]);
+    }
+  });
+
   it('runs the leader failover, the quorum loss and the inter-broker partition on three Kafka nodes and every other Kafka scenario on one', () => {
     const cluster = ['kafka-leader-failover', 'kafka-quorum-loss', 'kafka-inter-broker-partition'];
     for (const name of cluster) expect([name, scenarioByName(name).needs().kafkaNodes]).toEqual([name, 3]);
