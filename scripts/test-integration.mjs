@@ -36,12 +36,25 @@ function lane(name, args) {
     const started = Date.now();
     const child = spawn(process.execPath, [jest, ...common, ...args, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     const summary = [];
+    // Each failed test's first lines (Jest's "  ● suite › test" block), printed again at the end:
+    // a CI log that keeps only its tail still says which test failed and why.
+    const failures = [];
+    let failureLines = 0;
     let inSummary = false;
     const pending = { stdout: '', stderr: '' };
     const onLine = (line, stream) => {
       if (/^(Test Suites|Slowest test files):/.test(line)) inSummary = true;
       if (inSummary) summary.push(line);
       if (/^Ran all test suites/.test(line)) inSummary = false;
+      if (/^\s+● /.test(line)) failureLines = /^\s+● Console$/.test(line) ? 0 : 30;
+      if (/^(PASS|FAIL) |^(Slowest test files|Test Suites|Summary of all failing tests)/.test(line)) {
+        failureLines = 0;
+        if (line.startsWith('FAIL ')) failures.push(line);
+      }
+      if (failureLines > 0 && failures.length < 400) {
+        failures.push(line);
+        failureLines -= 1;
+      }
       stream.write(`[${name}] ${line}\n`);
     };
     for (const key of ['stdout', 'stderr']) {
@@ -55,7 +68,7 @@ function lane(name, args) {
     child.on('close', (code, signal) => {
       for (const key of ['stdout', 'stderr']) if (pending[key]) onLine(pending[key], process[key]);
       const seconds = Math.round((Date.now() - started) / 1000);
-      resolve({ name, code: code ?? (signal ? 1 : 0), signal, seconds, summary });
+      resolve({ name, code: code ?? (signal ? 1 : 0), signal, seconds, summary, failures });
     });
   });
 }
@@ -79,6 +92,10 @@ console.log('\n== integration lanes');
 for (const r of results) {
   console.log(`-- lane ${r.name}: ${r.code === 0 ? 'passed' : `FAILED (exit ${r.code}${r.signal ? `, ${r.signal}` : ''})`} in ${r.seconds} s`);
   for (const line of r.summary) console.log(line);
+  if (r.failures.length > 0) {
+    console.log(`-- what failed in lane ${r.name} (each failure's first lines)`);
+    for (const line of r.failures) console.log(line);
+  }
 }
 console.log(`== integration finished in ${Math.round((Date.now() - overall) / 1000)} s`);
 process.exit(results.some((r) => r.code !== 0) ? 1 : 0);
