@@ -21,3 +21,7 @@ export type { History, HistoryHeader, HistoryRecord, HistoryCheck, HistoryVerdic
 export { invariantFromSpec } from './invariants';
 export { loadServiceConfig, loadServiceConfigs, validateServiceConfig, serviceConfigProblems, serviceUnderTest, ServiceInvariant, serviceInvariants, serviceScenario, serviceScenarioNames, selectServiceScenarios, selectSuiteScenarios, SERVICE_FAULT_NAMES, spansOfOtlpJson, pactMessage } from './service';
 export type { ServiceConfig, ResolvedServiceConfig, ServiceBrokers, ServiceCommand, ServiceFactory, StartedService, ServiceInput, ServiceOutput, ServiceDeadLetters, InputMessage, ServiceUnderTest, ServiceUnderTestOptions, PactMessageOptions } from './service';
+export { jaegerTraces } from './trace-backend-jaeger';
+export type { JaegerTracesOptions, TraceReader } from './trace-backend-jaeger';
+export { recordedTraces } from './trace-backend-recorded';
+export type { TraceBackend, TraceBackendRun, TraceReadRequest, SpansRead } from './trace-backend';

@@ -132,9 +132,17 @@ function recoveryWithin(limitMs: number): InvariantCheck {
  * Every consumed message still carries its trace: the `traceparent` it arrived with names a
  * producer span the workload recorded, and a consumer span was made as that span's child in the
  * same trace. Faults make clients retry and reconnect; this catches headers lost on the way.
+ * When the spans were read back from a trace backend (Jaeger), they are the backend's: a span
+ * exported but never stored there breaks its message, and the verdict names the backend.
  */
 function tracesIntact(): InvariantCheck {
   return invariant('traces intact', { factory: 'tracesIntact', args: [] }, (o) => {
+    const src = o.spanSource;
+    const where = src ? ` in ${src.backend}` : '';
+    const traceOf = (c: ConsumedMessage): string => (src ? ` (trace ${c.producerTraceId})` : '');
+    const from = src ? ` (spans read from ${src.backend} at ${src.url}: ${src.tracesFound} of ${src.traces} traces found, ${src.spans} spans${src.exported === undefined ? '' : ` of ${src.exported} exported`})` : '';
+    const sourceFigures = src ? { tracesAsked: src.traces, tracesFound: src.tracesFound, spansRead: src.spans, ...(src.exported === undefined ? {} : { spansExported: src.exported }), ...(src.exportFailed ? { spansExportFailed: src.exportFailed } : {}) } : {};
+    if (src?.error !== undefined) return verdict(false, `the spans could not be read from ${src.backend}: ${src.error}`, { checked: 0, ...sourceFigures });
     const producers = new Map<string, string>();
     const consumerParents = new Set<string>();
     for (const s of o.spans) {
@@ -143,12 +151,15 @@ function tracesIntact(): InvariantCheck {
     }
     const broken: string[] = [];
     const deliveries = firstDeliveries(o.consumed).filter((c) => !c.deadLettered);
+    // A backend indexes ids in lower-case hex; the harness's own records are compared as they are.
+    const id = (x: string): string => (src ? x.toLowerCase() : x);
     for (const c of deliveries) {
       if (!c.producerTraceId || !c.producerSpanId) broken.push(`${c.id}: no traceparent header`);
-      else if (producers.get(c.producerSpanId) !== c.producerTraceId) broken.push(`${c.id}: traceparent names no recorded producer span`);
-      else if (!consumerParents.has(`${c.producerTraceId}/${c.producerSpanId}`)) broken.push(`${c.id}: no consumer span in the producer's trace`);
+      else if (producers.get(id(c.producerSpanId)) !== id(c.producerTraceId)) broken.push(`${c.id}: traceparent names no ${src ? '' : 'recorded '}producer span${where}${traceOf(c)}`);
+      else if (!consumerParents.has(`${id(c.producerTraceId)}/${id(c.producerSpanId)}`)) broken.push(`${c.id}: no consumer span in the producer's trace${where}${traceOf(c)}`);
     }
-    return verdict(deliveries.length > 0 && broken.length === 0, deliveries.length === 0 ? 'nothing consumed to check' : broken.length === 0 ? `all ${deliveries.length} consumed messages joined their producer's trace` : `${broken.length} of ${deliveries.length} consumed messages lost their trace`, { checked: deliveries.length, broken: broken.length }, broken);
+    const summary = deliveries.length === 0 ? 'nothing consumed to check' : broken.length === 0 ? `all ${deliveries.length} consumed messages joined their producer's trace` : `${broken.length} of ${deliveries.length} consumed messages lost their trace`;
+    return verdict(deliveries.length > 0 && broken.length === 0, `${summary}${from}`, { checked: deliveries.length, broken: broken.length, ...sourceFigures }, broken);
   });
 }
 

@@ -17,6 +17,9 @@ import { defaultInvariants, firstDeliveries } from './invariants';
 import { chaosPackageVersion } from './package-version';
 import { kafkaConnectionOf } from './kafka-connection';
 import { waitUpTo } from './wait-up-to';
+import type { TraceBackend, TraceBackendRun } from './trace-backend';
+import { jaegerTraces } from './trace-backend-jaeger';
+import { recordedTraces } from './trace-backend-recorded';
 import type {
   AlertObservation,
   ChaosFault,
@@ -32,6 +35,7 @@ import type {
   ScenarioResult,
   ScenarioTiming,
   SpanRecord,
+  SpanSource,
   TimelinePoint,
 } from './types';
 
@@ -64,6 +68,11 @@ export interface RunOptions {
   readonly historyPath?: string;
   /** Recorded in the history's header (default `@eda-harness/chaos <its version>`). */
   readonly harnessVersion?: string;
+  /**
+   * Where the traces invariant reads its spans, over the scenario's own choice (withTraceBackend).
+   * Default: Jaeger (jaegerTraces()) when the environment has one, else the harness's recording.
+   */
+  readonly traceBackend?: TraceBackend;
 }
 
 /**
@@ -80,6 +89,7 @@ export class ChaosScenario {
   private timing: ScenarioTiming = DEFAULT_TIMING;
   private recoveryLimitMs = DEFAULT_RECOVERY_LIMIT_MS;
   private alertPack: AlertPackOptions | undefined;
+  private traceBackend: TraceBackend | undefined;
 
   constructor(readonly name: string) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new ConfigError(`scenario name "${name}" must be lower-case letters, digits and dashes`);
@@ -122,6 +132,16 @@ export class ChaosScenario {
     return this;
   }
 
+  /**
+   * Where the traces invariant reads its spans: `jaegerTraces()` exports the workload's spans to
+   * Jaeger over OTLP/HTTP and reads them back after the run (a scenario that starts its own
+   * environment then starts Jaeger in it). Without it: Jaeger when the environment has one.
+   */
+  withTraceBackend(backend: TraceBackend): this {
+    this.traceBackend = backend;
+    return this;
+  }
+
   /** The limit of the default recovery invariant. */
   withRecoveryLimit(ms: number): this {
     this.recoveryLimitMs = ms;
@@ -130,7 +150,7 @@ export class ChaosScenario {
 
   /** What the environment must provide: the union of the workload's and the faults' needs. */
   needs(): EnvironmentNeeds {
-    const all = [this.requireWorkload().needs, ...this.faults.map((f) => f.needs)];
+    const all = [this.requireWorkload().needs, ...this.faults.map((f) => f.needs), this.traceBackend?.needs ?? {}];
     const kafkaNodes = Math.max(0, ...all.map((n) => n.kafkaNodes ?? 0));
     // The lowest replica lag time asked for: the one every asker's fault shows within.
     const replicaLag = all.flatMap((n) => n.kafkaReplicaLagTimeMaxMs ?? []).sort((a, b) => a - b)[0];
@@ -141,6 +161,7 @@ export class ChaosScenario {
       rabbitmq,
       ...(rabbitmq && all.some((n) => n.rabbitmqNodes === 3) ? { rabbitmqNodes: 3 as const } : {}),
       toxiproxy: all.some((n) => n.toxiproxy === true),
+      ...(all.some((n) => n.jaeger === true) ? { jaeger: true } : {}),
     };
   }
 
@@ -166,7 +187,8 @@ export class ChaosScenario {
     const started = Date.now();
     const base = { name: this.name, description: this.summary(), system: workload.system, startedAt: new Date(started).toISOString() };
     const checks = this.invariants ?? defaultInvariants(this.recoveryLimitMs);
-    const log = new HistoryLog(this.historyHeader(base, checks, options), options.historyPath);
+    const backend = this.traceBackendFor(options);
+    const log = new HistoryLog(this.historyHeader(base, checks, options, backend), options.historyPath);
     const record = (r: HistoryRecord): void => log.add(r);
     record({ type: 'scenario-start', t: started });
     const windows: FaultWindow[] = [];
@@ -176,14 +198,18 @@ export class ChaosScenario {
     // Registering W3C is refused (harmlessly) when the host already registered its own.
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     const exporter = new InMemorySpanExporter();
-    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    let tracerProvider: BasicTracerProvider | undefined;
+    let traces: TraceBackendRun | undefined;
     let error: string | undefined;
-    let spans: SpanRecord[] = [];
+    let spans: readonly SpanRecord[] = [];
+    let spanSource: SpanSource | undefined;
     let watch: AlertWatch | undefined;
     let alerts: AlertObservation[] | undefined;
     let lag: ExporterLagSample[] = [];
     try {
       const env = options.env ?? (ownEnv = await this.startEnvironment(progress, options.kafkaSecurity));
+      traces = backend.open(env, progress);
+      tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), ...traces.spanProcessors] });
       const kafka = workload.system === 'kafka' ? kafkaConnectionOf(env, options.kafkaClientSecurity) : undefined;
       if (kafka?.security) progress(`scenario ${this.name}: Kafka clients use ${String(kafka.security.securityProtocol ?? 'TLS/SASL').toUpperCase()} on ${kafka.brokers.join(',')}`);
       progress(`scenario ${this.name}: starting the workload`);
@@ -211,14 +237,25 @@ export class ChaosScenario {
       await watch?.stop();
       if (running) await running.close().catch((err: unknown) => (error = `${error ? `${error}; ` : ''}closing the workload: ${errorMessage(err)}`));
       // Read before shutdown: the in-memory exporter forgets its spans when shut down.
-      await tracerProvider.forceFlush().catch(() => undefined);
-      spans = exporter.getFinishedSpans().map(toSpanRecord);
-      await tracerProvider.shutdown().catch(() => undefined);
+      await tracerProvider?.forceFlush().catch(() => undefined);
+      const recorded = exporter.getFinishedSpans().map(toSpanRecord);
+      spans = recorded;
+      // A workload that records its own spans in the history (a service's, from the harness's receiver) keeps them.
+      if (traces && running?.recordsHistory !== true) {
+        const deliveries = [...(running?.consumed() ?? []), ...deliveryTraces(log)];
+        const read = await traces.read({ recorded, deliveries, progress }).catch((err: unknown) => ({ spans: [], source: undefined, error: errorMessage(err) }));
+        if ('error' in read) error = `${error ? `${error}; ` : ''}reading the spans back: ${read.error}`;
+        spans = read.spans;
+        spanSource = read.source;
+      }
+      await tracerProvider?.shutdown().catch(() => undefined);
+      await traces?.close().catch(() => undefined);
       if (ownEnv) await ownEnv.stop().catch((err: unknown) => (error = `${error ? `${error}; ` : ''}stopping the environment: ${errorMessage(err)}`));
     }
 
     if (running && running.recordsHistory !== true) backfill(log, running);
-    for (const s of spans) record({ type: 'span', t: Date.now(), name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }) });
+    if (spanSource) record({ type: 'spans-read', t: Date.now(), ...spanSource });
+    for (const s of spans) record({ type: 'span', t: s.atMs ?? Date.now(), name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }) });
     for (const a of alerts ?? []) record({ type: 'alert', t: a.atMs, alertname: a.alertname, labels: a.labels, state: a.state });
     for (const l of lag) record({ type: 'exporter-lag', t: l.atMs, messages: l.messages });
     const ended = Date.now();
@@ -244,7 +281,12 @@ export class ChaosScenario {
   }
 
   /** The history's first line: what ran, how it was configured, where, by which harness. */
-  private historyHeader(base: { description: string; system: ChaosSystem; startedAt: string }, checks: readonly InvariantCheck[], options: RunOptions): HistoryHeader {
+  /** The run option's backend, else the scenario's, else Jaeger when the environment given has one, else the recording. */
+  private traceBackendFor(options: RunOptions): TraceBackend {
+    return options.traceBackend ?? this.traceBackend ?? (options.env?.jaeger ? jaegerTraces() : recordedTraces());
+  }
+
+  private historyHeader(base: { description: string; system: ChaosSystem; startedAt: string }, checks: readonly InvariantCheck[], options: RunOptions, backend: TraceBackend): HistoryHeader {
     const workload = this.requireWorkload();
     return {
       type: 'header',
@@ -261,6 +303,7 @@ export class ChaosScenario {
         faults: this.faults.map((f) => ({ name: f.name, description: f.description })),
         invariants: checks.map((c) => (c.spec ? { name: c.name, spec: c.spec } : { name: c.name })),
         alertPack: this.alertPack !== undefined,
+        ...(backend.name === 'recorded' ? {} : { traces: backend.name }),
       },
       environment: { needs: this.needs(), provided: options.env ? 'given' : 'own', ...(options.kafkaSecurity ? { kafkaSecurity: options.kafkaSecurity } : {}) },
       harness: { version: options.harnessVersion ?? `@eda-harness/chaos ${chaosPackageVersion()}`, node: process.version, platform: `${process.platform}-${process.arch}` },
@@ -320,6 +363,7 @@ export class ChaosScenario {
     }
     if (needs.rabbitmq) env = env.withRabbitMq({ nodes: needs.rabbitmqNodes ?? 1 });
     env = env.withToxiproxy(needs.toxiproxy === true);
+    if (needs.jaeger) env = env.withJaeger();
     return env.start();
   }
 }
@@ -360,6 +404,11 @@ function backfill(log: HistoryLog, w: RunningWorkload): void {
     }
   }
   if (!has.has('event')) for (const e of w.events()) log.add({ type: 'event', t: e.atMs, where: e.where, message: e.message });
+}
+
+/** The trace ids of the deliveries the history holds (a workload recording as it goes). */
+function deliveryTraces(log: HistoryLog): { producerTraceId?: string }[] {
+  return log.history().records.flatMap((r) => (r.type === 'delivery' && r.traceId !== undefined ? [{ producerTraceId: r.traceId }] : []));
 }
 
 function toSpanRecord(s: { name: string; kind: SpanKind; spanContext(): { traceId: string; spanId: string }; parentSpanContext?: { spanId: string } | undefined }): SpanRecord {

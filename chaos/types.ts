@@ -23,6 +23,8 @@ export interface EnvironmentNeeds {
    * broker's default.
    */
   readonly kafkaReplicaLagTimeMaxMs?: number;
+  /** A Jaeger the workload's spans are exported to and read back from (a Jaeger trace backend). */
+  readonly jaeger?: boolean;
 }
 
 /** What identifies a workload message, sent or consumed (it travels in the message's headers). */
@@ -90,6 +92,27 @@ export interface SpanRecord {
   readonly atMs?: number;
 }
 
+/**
+ * Where the span records the traces invariant reads came from, when not from the harness's own
+ * recording: a trace backend they were exported to over OTLP and fetched back from after the run.
+ */
+export interface SpanSource {
+  /** The backend's name, as the verdict says it (`Jaeger`). */
+  readonly backend: string;
+  /** The query API the spans were read from. */
+  readonly url: string;
+  /** Trace ids asked for (every delivery's and every producer span's), and how many the backend had. */
+  readonly traces: number;
+  readonly tracesFound: number;
+  /** Spans read back. */
+  readonly spans: number;
+  /** Spans the harness handed to the OTLP exporter, and of those the ones whose export request failed. */
+  readonly exported?: number;
+  readonly exportFailed?: number;
+  /** Why the spans could not be read (then none were): the invariant fails saying so. */
+  readonly error?: string;
+}
+
 /** One application of a service's effect to an input (a reservation for an order), as its probe reported it. */
 export interface EffectObservation {
   readonly id: string;
@@ -115,6 +138,8 @@ export interface Observations {
   readonly consumed: readonly ConsumedMessage[];
   readonly faults: readonly FaultWindow[];
   readonly spans: readonly SpanRecord[];
+  /** Where `spans` came from when a trace backend (Jaeger) served them; absent: the harness recorded them. */
+  readonly spanSource?: SpanSource;
   readonly events: readonly ClientEvent[];
   /** Alert state changes, when a Prometheus with the alert pack watched the scenario (withAlertPack). */
   readonly alerts: readonly AlertObservation[] | undefined;

@@ -1,4 +1,4 @@
-import type { ChaosSystem, ClientEvent, EnvironmentNeeds, InvariantSpec, ScenarioTiming, SpanRecord } from '../types';
+import type { ChaosSystem, ClientEvent, EnvironmentNeeds, InvariantSpec, ScenarioTiming, SpanRecord, SpanSource } from '../types';
 
 export type { InvariantSpec };
 
@@ -27,6 +27,8 @@ export interface HistoryHeader {
     /** The scenario's invariants in order; `spec` absent for one that cannot be rebuilt. */
     readonly invariants: readonly { readonly name: string; readonly spec?: InvariantSpec }[];
     readonly alertPack: boolean;
+    /** Where the traces invariant reads its spans (`Jaeger at <url>`); absent: the harness's own recording. */
+    readonly traces?: string;
   };
   readonly environment: { readonly needs: EnvironmentNeeds; readonly provided: 'own' | 'given'; readonly kafkaSecurity?: string };
   readonly harness: { readonly version: string; readonly node: string; readonly platform: string };
@@ -109,6 +111,14 @@ export interface SpanHistoryRecord extends Omit<SpanRecord, 'parentSpanId'> {
   readonly t: number;
   readonly parentSpanId?: string;
 }
+/**
+ * The span records that follow were read back from a trace backend (Jaeger), not recorded by the
+ * harness: written once, before them, after the run. `chaos check` names the source as the run did.
+ */
+export interface SpansReadRecord extends SpanSource {
+  readonly type: 'spans-read';
+  readonly t: number;
+}
 export interface AlertRecord {
   readonly type: 'alert';
   readonly t: number;
@@ -151,6 +161,7 @@ export type HistoryRecord =
   | FaultEndRecord
   | EventRecord
   | SpanHistoryRecord
+  | SpansReadRecord
   | AlertRecord
   | ExporterLagRecord
   | ScenarioEndRecord

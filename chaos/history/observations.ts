@@ -1,4 +1,4 @@
-import type { AlertObservation, ConsumedMessage, EffectObservation, ExporterLagSample, FaultWindow, Observations, SentMessage, SpanRecord, ClientEvent } from '../types';
+import type { AlertObservation, ConsumedMessage, EffectObservation, ExporterLagSample, FaultWindow, Observations, SentMessage, SpanRecord, SpanSource, ClientEvent } from '../types';
 import type { History } from './format';
 
 /** What a send that never settled is recorded with: the run ended (or crashed) before its outcome. */
@@ -20,6 +20,7 @@ export function observationsOf(history: History): Observations {
   const faultStarts = new Map<string, { t: number; description: string }>();
   const events: ClientEvent[] = [];
   const spans: SpanRecord[] = [];
+  let spanSource: SpanSource | undefined;
   const alerts: AlertObservation[] = [];
   const exporterLag: ExporterLagSample[] = [];
   let startedMs = Date.parse(header.startedAt);
@@ -62,6 +63,11 @@ export function observationsOf(history: History): Observations {
       case 'span':
         spans.push({ name: r.name, kind: r.kind, traceId: r.traceId, spanId: r.spanId, parentSpanId: r.parentSpanId, atMs: r.t });
         break;
+      case 'spans-read': {
+        const { type: _type, t: _t, ...source } = r;
+        spanSource = source;
+        break;
+      }
       case 'alert':
         alerts.push({ atMs: r.t, alertname: r.alertname, labels: r.labels, state: r.state });
         break;
@@ -93,6 +99,7 @@ export function observationsOf(history: History): Observations {
     consumed,
     faults,
     spans,
+    ...(spanSource === undefined ? {} : { spanSource }),
     events,
     alerts: alertsWatched ? alerts : undefined,
     ...(effects.length > 0 ? { effects } : {}),

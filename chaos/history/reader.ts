@@ -21,6 +21,7 @@ const FIELDS: Record<HistoryRecord['type'], Record<string, FieldKind>> = {
   'fault-end': { t: 'number', fault: 'string', outcome: 'string', error: 'string?' },
   event: { t: 'number', where: 'string', message: 'string' },
   span: { t: 'number', name: 'string', kind: 'string', traceId: 'string', spanId: 'string', parentSpanId: 'string?' },
+  'spans-read': { t: 'number', backend: 'string', url: 'string', traces: 'number', tracesFound: 'number', spans: 'number', exported: 'number?', exportFailed: 'number?', error: 'string?' },
   alert: { t: 'number', alertname: 'string', labels: 'object', state: 'string' },
   'exporter-lag': { t: 'number', messages: 'number' },
   'scenario-end': { t: 'number', error: 'string?', alertsWatched: 'boolean' },
