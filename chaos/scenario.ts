@@ -207,7 +207,7 @@ export class ChaosScenario {
     let alerts: AlertObservation[] | undefined;
     let lag: ExporterLagSample[] = [];
     try {
-      const env = options.env ?? (ownEnv = await this.startEnvironment(progress, options.kafkaSecurity));
+      const env = options.env ?? (ownEnv = await this.startEnvironment(progress, options.kafkaSecurity, backend));
       traces = backend.open(env, progress);
       tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), ...traces.spanProcessors] });
       const kafka = workload.system === 'kafka' ? kafkaConnectionOf(env, options.kafkaClientSecurity) : undefined;
@@ -353,8 +353,8 @@ export class ChaosScenario {
     await waitUpTo(w.drained ? () => w.drained!() : allConsumed, { description: 'every acknowledged message to be consumed', timeoutMs: this.timing.drainTimeoutMs, intervalMs: 250 });
   }
 
-  private async startEnvironment(progress: ProgressSink, kafkaSecurity: KafkaSecurityMode | undefined): Promise<StartedEnvironment> {
-    const needs = this.needs();
+  private async startEnvironment(progress: ProgressSink, kafkaSecurity: KafkaSecurityMode | undefined, backend: TraceBackend): Promise<StartedEnvironment> {
+    const needs = { ...this.needs(), ...(backend.needs.jaeger ? { jaeger: true } : {}) };
     progress(`scenario ${this.name}: starting the environment`);
     let env = new Environment();
     if (needs.kafkaNodes) {

@@ -4,7 +4,7 @@ import { SCENARIO_NAMES, scenarioByName, selectScenarios } from '@eda-harness/ch
 import { prepareReportDir, renderJson, summarize, writeReports } from '@eda-harness/chaos';
 import { DEFAULT_TIMING, DEFAULT_RECOVERY_LIMIT_MS } from '@eda-harness/chaos';
 import type { EnvironmentNeeds, HtmlReport, ScenarioResult, ScenarioTiming } from '@eda-harness/chaos';
-import { kafkaClientSecurityFromEnv } from '@eda-harness/chaos';
+import { jaegerTraces, kafkaClientSecurityFromEnv } from '@eda-harness/chaos';
 import { checkHistoryFile, checksJson, historyFileName, summarizeChecks } from '@eda-harness/chaos';
 import type { HistoryCheck } from '@eda-harness/chaos';
 import { loadServiceConfigs, selectSuiteScenarios, serviceScenario, serviceUnderTest } from '@eda-harness/chaos';
@@ -67,6 +67,10 @@ Options for run:
   --kafka-security <s> plaintext (default) or sasl_ssl: the Kafka scenarios start Kafka with a
                        SASL_SSL listener (SCRAM users, a CA made at start), which the workload's
                        clients and the alert pack's exporter use
+  --traces <source>    where the traces invariant reads its spans: recorded (default: the
+                       harness's own recording) or jaeger (each scenario starts a Jaeger, the
+                       workload exports its spans to it over OTLP/HTTP and they are read back
+                       from its query API after the run; the verdict names it)
 Durations are seconds; decimals are allowed (--fault 2.5).
 
 A secured Kafka you run (KAFKA_BROKERS naming its SASL_SSL or SSL listener) takes the exporter's
@@ -115,6 +119,7 @@ export function describeNeeds(needs: EnvironmentNeeds): string {
   if (needs.kafkaNodes) parts.push(`Kafka ×${needs.kafkaNodes}`);
   if (needs.rabbitmq) parts.push('RabbitMQ');
   if (needs.toxiproxy) parts.push('Toxiproxy');
+  if (needs.jaeger) parts.push('Jaeger');
   return parts.join(' + ');
 }
 
@@ -204,6 +209,8 @@ export interface RunFlags {
   readonly kafkaSecurity: KafkaSecurityMode | undefined;
   /** A service config (chaos.config.js): run that service's scenarios instead of the catalog's. */
   readonly service: string | undefined;
+  /** Where the traces invariant reads its spans: Jaeger, or (undefined) the harness's own recording. */
+  readonly traces: 'jaeger' | undefined;
 }
 
 export function parseRunFlags(argv: string[]): RunFlags {
@@ -218,6 +225,7 @@ export function parseRunFlags(argv: string[]): RunFlags {
       json: { type: 'boolean' },
       'kafka-security': { type: 'string' },
       service: { type: 'string' },
+      traces: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -232,7 +240,9 @@ export function parseRunFlags(argv: string[]): RunFlags {
   const kafkaSecurity = values['kafka-security'] === undefined ? undefined : checkKafkaSecurity(values['kafka-security'], '--kafka-security');
   const service = values.service;
   if (service?.trim() === '') throw new ConfigError('--service must name a service config file', { hint: 'e.g. --service ./chaos.config.js (see "A service under test" in docs/chaos.md)' });
-  return { patterns: positionals, reportDir: resolve(reportDir ?? DEFAULT_REPORT_DIR), timing, json: values.json ?? false, kafkaSecurity, service };
+  const traces = values.traces;
+  if (traces !== undefined && traces !== 'jaeger' && traces !== 'recorded') throw new ConfigError(`--traces must be recorded or jaeger (got "${traces}")`, { hint: 'e.g. --traces jaeger: the spans are exported to a Jaeger the scenario starts and read back from it' });
+  return { patterns: positionals, reportDir: resolve(reportDir ?? DEFAULT_REPORT_DIR), timing, json: values.json ?? false, kafkaSecurity, service, traces: traces === 'jaeger' ? 'jaeger' : undefined };
 }
 
 async function loadSuts(config: string, reportDir: string): Promise<ServiceUnderTest[]> {
@@ -257,7 +267,8 @@ async function run(argv: string[]): Promise<number> {
   const names = selected.map((s) => s.name);
   const build = (i: number): ChaosScenario => {
     const { name, sut } = selected[i]!;
-    return sut ? serviceScenario(sut, name) : scenarioByName(name);
+    const scenario = sut ? serviceScenario(sut, name) : scenarioByName(name);
+    return flags.traces === 'jaeger' ? scenario.withTraceBackend(jaegerTraces()) : scenario;
   };
   const reported = reportedService(selected.flatMap((s) => (s.sut ? [s.sut] : [])));
   // TLS / SASL settings of a Kafka the user runs: checked, and their files read, before any scenario starts.
