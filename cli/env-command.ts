@@ -30,7 +30,7 @@ export const ENV_HELP = `Usage: eda-harness env <up|status|down|provision> [opti
              kernel start time, same user), and a state file that is unreadable, stale or not
              private to you is refused (exit 2) with nothing signalled or deleted
   provision  install everything the native provider and the tests need (apt packages, Kafka
-             jars, Toxiproxy, promtool 3, Helm) without starting anything; later runs reuse
+             jars, Toxiproxy, promtool 3, Helm, Jaeger) without starting anything; later runs reuse
              the caches
 
 Options for up:
@@ -38,6 +38,9 @@ Options for up:
   --rabbitmq           start RabbitMQ (default when no service flag is given)
   --toxiproxy          put a Toxiproxy proxy in front of every broker (default on; --no-toxiproxy)
   --prometheus         start Prometheus too
+  --jaeger             start Jaeger v2 too (memory storage; OTLP in, query API out; the native
+                       one is built from source on first use, several minutes, then cached; it
+                       serves the query API, not the web UI)
   --provider <p>       auto (default), external, containers or native
   --kafka-version <v>  Kafka release for the native provider (default ${'$'}EDA_HARNESS_KAFKA_VERSION or 4.4.0)
   --kafka-security <s> plaintext (default) or sasl_ssl: adds a SASL_SSL listener with SCRAM users
@@ -58,8 +61,8 @@ Options for status:
   --json               print the environment as JSON on stdout ({"up": false} when none is up,
                        {"up": null, "error": …} when the state file is unreadable)
 
-Environment variables: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL name
-existing services (external provider); EDA_HARNESS_PROVIDER forces a provider; EDA_HARNESS_CACHE
+Environment variables: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL, and
+JAEGER_QUERY_URL with OTEL_EXPORTER_OTLP_ENDPOINT name existing services (external provider); EDA_HARNESS_PROVIDER forces a provider; EDA_HARNESS_CACHE
 is where jars and binaries are cached (default ~/.cache/eda-harness); EDA_HARNESS_RUNS is the
 private folder (mode 700) of run directories and the state file (default $TMPDIR/eda-harness);
 EDA_HARNESS_KEEP_RUNS=1 keeps run directories after a clean stop.
@@ -67,6 +70,7 @@ EDA_HARNESS_KEEP_RUNS=1 keeps run directories after a clean stop.
 Example:
   eda-harness env up --kafka 3 --rabbitmq --toxiproxy
   eda-harness env up --kafka-security sasl_ssl
+  eda-harness env up --kafka 0 --jaeger
   eda-harness env status
   eda-harness env down`;
 
@@ -95,6 +99,10 @@ export function formatDescription(d: EnvironmentDescription): string {
     for (const p of d.toxiproxy.proxies) lines.push(`  proxy ${p.name}: ${p.listen} → ${p.upstream}`);
   }
   if (d.prometheus) lines.push(`Prometheus (${d.prometheus.provider})`, `  PROMETHEUS_URL=${d.prometheus.url}`);
+  if (d.jaeger) {
+    lines.push(`Jaeger (${d.jaeger.provider}${d.jaeger.version ? `, ${d.jaeger.version}` : ''})`, `  JAEGER_QUERY_URL=${d.jaeger.queryUrl}  (query API, e.g. /api/v3/services)`, `  OTEL_EXPORTER_OTLP_ENDPOINT=${d.jaeger.otlpHttpUrl}`);
+    if (d.jaeger.otlpGrpcAddress) lines.push(`  OTLP/gRPC: ${d.jaeger.otlpGrpcAddress}`);
+  }
   lines.push(`Run directory (logs, data): ${d.runDir}`);
   return lines.join('\n');
 }
@@ -104,6 +112,7 @@ export interface UpFlags {
   rabbitmq: boolean;
   toxiproxy: boolean;
   prometheus: boolean;
+  jaeger: boolean;
   provider: string | undefined;
   kafkaVersion: string | undefined;
   kafkaSecurity: KafkaSecurityMode | undefined;
@@ -121,6 +130,7 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
       toxiproxy: { type: 'boolean' },
       'no-toxiproxy': { type: 'boolean' },
       prometheus: { type: 'boolean' },
+      jaeger: { type: 'boolean' },
       provider: { type: 'string' },
       'kafka-version': { type: 'string' },
       'kafka-security': { type: 'string' },
@@ -136,14 +146,15 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
   // --kafka-security asks for Kafka: alone it starts one node.
   const rabbitmqOptions = (values['rabbitmq-management-tls'] ?? false) || (values['rabbitmq-no-statistics'] ?? false);
   // --rabbitmq-management-tls / --rabbitmq-no-statistics ask for RabbitMQ, like --kafka-security for Kafka.
-  const anyService = values.kafka !== undefined || kafkaSecurity !== undefined || values.rabbitmq || rabbitmqOptions || values.prometheus;
+  const anyService = values.kafka !== undefined || kafkaSecurity !== undefined || values.rabbitmq || rabbitmqOptions || values.prometheus || values.jaeger;
   if (values.kafka !== undefined && !/^\d{1,2}$/.test(values.kafka)) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
   const kafka = values.kafka === undefined ? (kafkaSecurity !== undefined || !anyService ? 1 : 0) : Number(values.kafka);
   if (kafka > 9) throw new ConfigError(`--kafka must be a node count from 0 to 9 (got "${values.kafka}")`);
   if (kafka === 0 && kafkaSecurity !== undefined) throw new ConfigError(`--kafka-security ${kafkaSecurity} needs Kafka, but --kafka 0 starts none`);
   const rabbitmq = (values.rabbitmq ?? !anyService) || rabbitmqOptions;
   const prometheus = values.prometheus ?? false;
-  if (kafka === 0 && !rabbitmq && !prometheus) throw new ConfigError('nothing to start: --kafka 0 needs --rabbitmq or --prometheus');
+  const jaeger = values.jaeger ?? false;
+  if (kafka === 0 && !rabbitmq && !prometheus && !jaeger) throw new ConfigError('nothing to start: --kafka 0 needs --rabbitmq, --prometheus or --jaeger');
   if (values.toxiproxy && values['no-toxiproxy']) throw new ConfigError('--toxiproxy and --no-toxiproxy contradict each other: give one');
   if (values['run-dir'] !== undefined && values['run-dir'].trim() === '') throw new ConfigError('--run-dir must name a folder (got "")');
   if (values.provider === '') throw new ConfigError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')} (got "")`);
@@ -152,6 +163,7 @@ export function parseUpFlags(argv: string[]): UpFlags & { foreground: boolean; j
     rabbitmq,
     toxiproxy: values['no-toxiproxy'] ? false : (values.toxiproxy ?? true),
     prometheus,
+    jaeger,
     provider: values.provider === undefined ? undefined : checkProviderChoice(values.provider, '--provider'),
     kafkaVersion: values['kafka-version'] === undefined ? undefined : checkKafkaVersion(values['kafka-version'], '--kafka-version'),
     kafkaSecurity,
@@ -172,6 +184,7 @@ export function buildEnvironment(flags: UpFlags): Environment {
     env.withRabbitMq({ ...(flags.rabbitmqManagementTls ? { managementTls: true } : {}), ...(flags.rabbitmqStatistics ? {} : { statistics: false }) });
   }
   if (flags.prometheus) env.withPrometheus();
+  if (flags.jaeger) env.withJaeger();
   if (flags.provider) env.withProvider(flags.provider as 'auto');
   if (flags.runDir) env.withRunDir(flags.runDir);
   return env;

@@ -12,7 +12,8 @@ import { checkProviderChoice, selectProvider, type ServiceName } from './select-
 import { ensureRunsDirectory, newRunDirName } from './state';
 import { allSettledOrThrow } from './settle-all';
 import { StartedEnvironment } from './started-environment';
-import type { KafkaOptions, PrometheusOptions, ProviderChoice, ProviderKind, RabbitMqOptions, StartedEnvironment as StartedEnvironmentInterface } from './types';
+import { checkJaegerOptions } from './jaeger-config';
+import type { JaegerOptions, KafkaOptions, PrometheusOptions, ProviderChoice, ProviderKind, RabbitMqOptions, StartedEnvironment as StartedEnvironmentInterface } from './types';
 
 /** The strategy per provider: native processes, testcontainers, external services. */
 const DEFAULT_PROVIDERS: ProviderRegistry = {
@@ -39,7 +40,7 @@ function newRunDir(): string {
  * made at start (native provider only); `getKafkaSecurity()` gives what a client needs to use it.
  *
  * Each service picks its provider on its own: external when its variable names one (KAFKA_BROKERS,
- * AMQP_URL, PROMETHEUS_URL), containers when a Docker engine answers, native processes otherwise.
+ * AMQP_URL, PROMETHEUS_URL, JAEGER_QUERY_URL), containers when a Docker engine answers, native processes otherwise.
  * EDA_HARNESS_PROVIDER (or `withProvider`) forces one. Each provider is a strategy object (see
  * EnvironmentProvider); `providers` replaces them (tests pass fakes).
  */
@@ -48,6 +49,7 @@ export class Environment {
   private rabbitmq: RabbitMqOptions | undefined;
   private toxiproxy = false;
   private prometheus: PrometheusOptions | undefined;
+  private jaeger: JaegerOptions | undefined;
   private provider: string | undefined = process.env['EDA_HARNESS_PROVIDER'];
   /** Where `provider` came from, for messages. */
   private providerSource = 'EDA_HARNESS_PROVIDER';
@@ -87,6 +89,17 @@ export class Environment {
 
   withPrometheus(options: PrometheusOptions = {}): this {
     this.prometheus = options;
+    return this;
+  }
+
+  /**
+   * Jaeger v2 as the trace backend (memory storage): send spans over OTLP to `getOtlpEndpoint()`,
+   * read them back with `jaegerQuery(env.getJaegerQueryUrl())`. External when JAEGER_QUERY_URL
+   * (with OTEL_EXPORTER_OTLP_ENDPOINT) names one. The native Jaeger is built from source on first
+   * use (several minutes, cached) and serves its query API, not the web UI.
+   */
+  withJaeger(options: JaegerOptions = {}): this {
+    this.jaeger = checkJaegerOptions(options);
     return this;
   }
 
@@ -138,8 +151,8 @@ export class Environment {
   }
 
   async start(): Promise<StartedEnvironmentInterface> {
-    if (!this.kafka && !this.rabbitmq && !this.prometheus) {
-      throw new ConfigError('nothing to start: call withKafka(), withRabbitMq() and/or withPrometheus() first');
+    if (!this.kafka && !this.rabbitmq && !this.prometheus && !this.jaeger) {
+      throw new ConfigError('nothing to start: call withKafka(), withRabbitMq(), withPrometheus() and/or withJaeger() first');
     }
     // Every check of the configuration (the provider, the broker variables, the Kafka version, the
     // run directory) comes before anything is installed or started.
@@ -181,15 +194,17 @@ export class Environment {
             rabbitmq: chosen.get('rabbitmq') === kind,
             ...(chosen.get('rabbitmq') === kind && this.rabbitmq?.nodes !== undefined ? { rabbitmqNodes: this.rabbitmq.nodes } : {}),
             prometheus: chosen.get('prometheus') === kind ? this.prometheus : undefined,
+            ...(chosen.get('jaeger') === kind ? { jaeger: this.jaeger } : {}),
             toxiproxy: this.toxiproxy,
           }),
         ),
       );
-      // Brokers side by side, then Prometheus.
-      const { kafka, prometheus } = this;
+      // Brokers and Jaeger side by side, then Prometheus.
+      const { kafka, prometheus, jaeger } = this;
       await allSettledOrThrow([
         kafka && provider('kafka').startKafka(kafka).then((k) => void (env.kafka = k)),
         this.rabbitmq && provider('rabbitmq').startRabbitMq(this.rabbitmq).then((r) => void (env.rabbitmq = r)),
+        jaeger && provider('jaeger').startJaeger(jaeger).then((j) => void (env.jaeger = j)),
       ]);
       if (prometheus) env.prometheus = await provider('prometheus').startPrometheus(prometheus);
       env.writeDescription();
@@ -202,7 +217,7 @@ export class Environment {
 
   /** The provider of every service asked for; Docker is asked (once) only if a choice depends on it. */
   private async selectProviders(): Promise<Map<ServiceName, ProviderKind>> {
-    const services: ServiceName[] = [...(this.kafka ? ['kafka' as const] : []), ...(this.rabbitmq ? ['rabbitmq' as const] : []), ...(this.prometheus ? ['prometheus' as const] : [])];
+    const services: ServiceName[] = [...(this.kafka ? ['kafka' as const] : []), ...(this.rabbitmq ? ['rabbitmq' as const] : []), ...(this.prometheus ? ['prometheus' as const] : []), ...(this.jaeger ? ['jaeger' as const] : [])];
     const choice = checkProviderChoice(this.provider, this.providerSource);
     let docker: Promise<boolean> | undefined;
     const chosen = new Map<ServiceName, ProviderKind>();

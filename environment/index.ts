@@ -1,6 +1,8 @@
 export { Environment } from './environment';
 export type * from './types';
-export { ensurePrometheus, ensureDockerCompose, ensureChromium, provisionAll } from './provision';
+export { ensurePrometheus, ensureDockerCompose, ensureChromium, ensureJaeger, provisionAll } from './provision';
+export { jaegerQuery, parseOtlpTraces, parseTracesResponse, parseServicesResponse, traceShortfall, JaegerResponseError } from './jaeger-query';
+export type { JaegerQuery, TraceSpan, SpanKindName, SpanStatusName, WaitForTraceOptions, FindTracesOptions } from './jaeger-query';
 export { isAlive } from './managed-process';
 export { allocatePorts } from './ports';
 export {

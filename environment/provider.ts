@@ -1,14 +1,14 @@
 import type { ProgressSink } from '@eda-harness/core';
 import type { ManagedProcess } from './managed-process';
 import type { ToxiproxyClient } from './native/toxiproxy-client';
-import type { KafkaOptions, PrometheusOptions, ProviderKind, ProxyFaults, RabbitMqOptions, StartedKafka, StartedPrometheus, StartedRabbitMq } from './types';
+import type { JaegerOptions, KafkaOptions, PrometheusOptions, ProviderKind, ProxyFaults, RabbitMqOptions, StartedJaeger, StartedKafka, StartedPrometheus, StartedRabbitMq } from './types';
 
 /**
  * How the services of an environment are started: one strategy object per provider (native
  * processes, testcontainers, external services), each in its own folder. `Environment.start()`
  * picks a provider per service (see `selectProvider`), makes one strategy object per provider in
- * use, and calls it in three phases: `prepare` (every provider at once), then Kafka and RabbitMQ side
- * by side, then Prometheus.
+ * use, and calls it in three phases: `prepare` (every provider at once), then Kafka, RabbitMQ and
+ * Jaeger side by side, then Prometheus.
  */
 export interface EnvironmentProvider {
   readonly kind: ProviderKind;
@@ -20,6 +20,7 @@ export interface EnvironmentProvider {
   startKafka(options: KafkaOptions & { readonly nodes: number }): Promise<StartedKafka>;
   startRabbitMq(options?: RabbitMqOptions): Promise<StartedRabbitMq>;
   startPrometheus(options: PrometheusOptions): Promise<StartedPrometheus>;
+  startJaeger(options: JaegerOptions): Promise<StartedJaeger>;
 }
 
 /** The services one provider is asked for. */
@@ -29,6 +30,8 @@ export interface ProviderPlan {
   /** RabbitMQ nodes when `rabbitmq` (default 1; 3 for a cluster). */
   readonly rabbitmqNodes?: number;
   readonly prometheus: PrometheusOptions | undefined;
+  /** Jaeger, when this provider starts it (absent: not asked for). */
+  readonly jaeger?: JaegerOptions | undefined;
   /** Toxiproxy in front of every broker node (where the provider supports it). */
   readonly toxiproxy: boolean;
 }

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, closeSync, cpSync, existsSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, PrerequisiteError, ProvisionError, stderrProgress } from '@eda-harness/core';
+import { ConfigError, PrerequisiteError, ProvisionError, ensureDir, stderrProgress } from '@eda-harness/core';
 import { aptInstall, cacheDir, findOrInstall, run, secondsSince, which, withLock, type ProvisionOptions } from './install';
 
 /**
@@ -206,7 +206,7 @@ export async function ensureToxiproxy(options: ProvisionOptions = {}): Promise<s
       cacheFolder: 'toxiproxy',
       version: toxiproxyVersion(),
       binary: 'server',
-      module: (v) => `github.com/Shopify/toxiproxy/v2/cmd/server@v${v}`,
+      build: { kind: 'install', module: (v) => `github.com/Shopify/toxiproxy/v2/cmd/server@v${v}` },
       overrideVariable: 'EDA_HARNESS_TOXIPROXY_BIN',
       overrideWhat: 'a toxiproxy-server binary',
     },
@@ -214,23 +214,98 @@ export async function ensureToxiproxy(options: ProvisionOptions = {}): Promise<s
   );
 }
 
-/** How to build one Go command with `go install`, cached per version under the eda-harness cache. */
-interface GoBinarySpec {
+/**
+ * How a Go command is built:
+ * - `install`: `go install <module>@v<version>` into the cache's bin/ (GOBIN);
+ * - `module-source`: for a module `go install` refuses (a `replace` directive in its go.mod, as
+ *   Jaeger's has): `go mod download -json <module>@v<version>` fetches its source into Go's module
+ *   cache (read-only), a writable copy of it is made under the cache (`src/`), `go build <package>`
+ *   runs inside the copy, and the copy is removed.
+ */
+export type GoBuild =
+  | { readonly kind: 'install'; readonly module: (version: string) => string }
+  | { readonly kind: 'module-source'; readonly module: string; readonly package: string };
+
+/** How to build one Go command, cached per version under the eda-harness cache. */
+export interface GoBinarySpec {
   /** What it is, in progress lines and errors ("Toxiproxy"). */
   readonly name: string;
   readonly cacheFolder: string;
   readonly version: string;
-  /** The file `go install` writes into GOBIN. */
+  /** The file written into the cache's bin/ folder. */
   readonly binary: string;
-  readonly module: (version: string) => string;
+  readonly build: GoBuild;
   readonly tags?: readonly string[];
-  /** Linker flags (`go install -ldflags`), e.g. the version a release build stamps in. */
+  /** Linker flags (`-ldflags`), e.g. the version a release build stamps in. */
   readonly ldflags?: readonly string[];
   /** A variable naming a ready binary instead (checked to exist). */
   readonly overrideVariable: string;
   readonly overrideWhat: string;
   /** Said in the progress line of a cold build ("several minutes"). */
   readonly duration?: string;
+}
+
+/** The environment of every Go build: static binaries, and go.mod files completed as needed. */
+export const GO_BUILD_ENV = { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } as const;
+
+/** The `go` command lines of a build (pure): `download` only for a module-source build. */
+export function goCommandLines(spec: GoBinarySpec, binDir: string): { download?: readonly string[]; build: readonly string[] } {
+  const flags = [
+    ...(spec.tags && spec.tags.length > 0 ? ['-tags', spec.tags.join(',')] : []),
+    ...(spec.ldflags && spec.ldflags.length > 0 ? ['-ldflags', spec.ldflags.join(' ')] : []),
+  ];
+  if (spec.build.kind === 'install') return { build: ['install', ...flags, spec.build.module(spec.version)] };
+  return {
+    download: ['mod', 'download', '-json', `${spec.build.module}@v${spec.version}`],
+    build: ['build', '-trimpath', ...flags, '-o', join(binDir, spec.binary), spec.build.package],
+  };
+}
+
+/**
+ * The module folder `go mod download -json` names in `Dir` (pure). Its `Error` (a version that does
+ * not exist, the proxy unreachable) or output that is not its JSON is a ProvisionError naming the log.
+ */
+export function parseGoModDownload(output: string, what: string, logFile: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(output);
+  } catch {
+    throw new ProvisionError(`go mod download of ${what} printed no module description: ${output.trim().slice(0, 300) || '(nothing)'}`, { hint: `See ${logFile}.` });
+  }
+  const info = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { Dir?: unknown; Error?: unknown };
+  if (typeof info.Error === 'string' && info.Error !== '') {
+    throw new ProvisionError(`go mod download of ${what} failed: ${info.Error}`, { hint: `Check the version and that the Go module proxy is reachable (GOPROXY); see ${logFile}.` });
+  }
+  if (typeof info.Dir !== 'string' || info.Dir === '') throw new ProvisionError(`go mod download of ${what} named no module folder`, { hint: `See ${logFile}.` });
+  return info.Dir;
+}
+
+/** Runs `go` with its stdout captured (stderr to `logFile`): for `go mod download -json`, whose answer is its stdout. */
+async function goOutput(go: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; logFile: string }): Promise<string> {
+  appendFileSync(opts.logFile, `$ go ${args.join(' ')}\n`);
+  const log = openSync(opts.logFile, 'a');
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const child = spawn(go, [...args], { env: opts.env, stdio: ['ignore', 'pipe', log] });
+      const chunks: Buffer[] = [];
+      child.stdout?.on('data', (c: Buffer) => chunks.push(c));
+      child.once('error', (err) => reject(new ProvisionError(`could not run ${go}: ${err.message}`, { cause: err })));
+      // A failed download still prints its JSON (with Error) and exits 1: the caller reads it.
+      child.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** Makes every file and folder under `dir` writable by its owner (Go's module cache is read-only). */
+function makeWritable(dir: string): void {
+  chmodSync(dir, statSync(dir).mode | 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) makeWritable(path);
+    else if (entry.isFile()) chmodSync(path, statSync(path).mode | 0o200);
+  }
 }
 
 async function ensureGoBinary(spec: GoBinarySpec, options: ProvisionOptions): Promise<string> {
@@ -241,7 +316,8 @@ async function ensureGoBinary(spec: GoBinarySpec, options: ProvisionOptions): Pr
     return override;
   }
   const dir = join(cacheDir(options), spec.cacheFolder, spec.version);
-  const bin = join(dir, 'bin', spec.binary);
+  const binDir = join(dir, 'bin');
+  const bin = join(binDir, spec.binary);
   if (existsSync(bin)) return bin;
   await withLock(dir, async () => {
     if (existsSync(bin)) return;
@@ -255,20 +331,73 @@ async function ensureGoBinary(spec: GoBinarySpec, options: ProvisionOptions): Pr
       },
       options,
     );
-    const logFile = join(dir, 'go-install.log');
-    progress(`building ${spec.name} ${spec.version} with go install (first run only${spec.duration ? `, ${spec.duration}` : ''}; log: ${logFile})`);
+    const lines = goCommandLines(spec, binDir);
+    const how = spec.build.kind === 'install' ? 'go install' : 'go build';
+    const logFile = join(dir, spec.build.kind === 'install' ? 'go-install.log' : 'go-build.log');
+    const what = `${how} of ${spec.name} ${spec.version}`;
+    progress(`building ${spec.name} ${spec.version} with ${how} (first run only${spec.duration ? `, ${spec.duration}` : ''}; log: ${logFile})`);
     const started = Date.now();
-    const tags = spec.tags && spec.tags.length > 0 ? ['-tags', spec.tags.join(',')] : [];
-    const ldflags = spec.ldflags && spec.ldflags.length > 0 ? ['-ldflags', spec.ldflags.join(' ')] : [];
-    await run(go, ['install', ...tags, ...ldflags, spec.module(spec.version)], {
-      env: { ...process.env, GOBIN: join(dir, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-      logFile,
-      what: `go install of ${spec.name} ${spec.version}`,
-    });
-    if (!existsSync(bin)) throw new ProvisionError(`go install finished but ${bin} is missing`, { hint: `See ${logFile}.` });
+    if (spec.build.kind === 'install') {
+      await run(go, lines.build, { env: { ...process.env, GOBIN: binDir, ...GO_BUILD_ENV }, logFile, what });
+    } else {
+      const env = { ...process.env, ...GO_BUILD_ENV };
+      const moduleDir = parseGoModDownload(await goOutput(go, lines.download ?? [], { env, logFile }), `${spec.build.module}@v${spec.version}`, logFile);
+      // Go's module cache is read-only and a build may complete go.mod / go.sum: build in a copy.
+      const src = join(dir, 'src');
+      rmSync(src, { recursive: true, force: true });
+      cpSync(moduleDir, src, { recursive: true });
+      makeWritable(src);
+      ensureDir(binDir, { what: `${spec.name}'s cache folder` });
+      try {
+        await run(go, lines.build, { env, cwd: src, logFile, what });
+      } finally {
+        rmSync(src, { recursive: true, force: true });
+      }
+    }
+    if (!existsSync(bin)) throw new ProvisionError(`${how} finished but ${bin} is missing`, { hint: `See ${logFile}.` });
     progress(`${spec.name} ${spec.version} built in ${secondsSince(started)}`);
   });
   return bin;
+}
+
+// ------------------------------------------------------------------------------------- jaeger
+
+/** Jaeger v2.13: the Go module is versioned as Jaeger v1's series (v1.76.0 is the v2.13.0 release). */
+const DEFAULT_JAEGER_VERSION = '1.76.0';
+
+/** The Jaeger module version (EDA_HARNESS_JAEGER_VERSION, checked: it becomes a cache folder), else the default. */
+export function jaegerVersion(): string {
+  const v = process.env['EDA_HARNESS_JAEGER_VERSION'];
+  if (v === undefined || v === '') return DEFAULT_JAEGER_VERSION;
+  if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v)) {
+    throw new ConfigError(`EDA_HARNESS_JAEGER_VERSION must be a version of the Go module github.com/jaegertracing/jaeger such as ${DEFAULT_JAEGER_VERSION} (got "${v}")`);
+  }
+  return v;
+}
+
+/** How Jaeger is built (exported for its unit test). */
+export function jaegerSpec(version: string = jaegerVersion()): GoBinarySpec {
+  return {
+    name: 'Jaeger',
+    cacheFolder: 'jaeger',
+    version,
+    binary: 'jaeger',
+    // `go install …/cmd/jaeger@v…` refuses: Jaeger's go.mod has a replace directive.
+    build: { kind: 'module-source', module: 'github.com/jaegertracing/jaeger', package: './cmd/jaeger' },
+    ldflags: ['-s', '-w'],
+    overrideVariable: 'EDA_HARNESS_JAEGER_BIN',
+    overrideWhat: 'a Jaeger v2 binary',
+    duration: 'several minutes',
+  };
+}
+
+/**
+ * Jaeger v2 (built on the OpenTelemetry Collector), built from its module's source through the Go
+ * module proxy and cached under <cache>/jaeger/<version>/bin/jaeger; EDA_HARNESS_JAEGER_BIN names a
+ * ready binary instead. A module build has no embedded web UI: the query API is what it serves.
+ */
+export async function ensureJaeger(options: ProvisionOptions = {}): Promise<string> {
+  return ensureGoBinary(jaegerSpec(), options);
 }
 
 // --------------------------------------------------------------------------------- prometheus
@@ -349,7 +478,7 @@ export async function ensurePromtool3(options: ProvisionOptions = {}): Promise<s
       cacheFolder: 'promtool',
       version: promtool3Version(),
       binary: 'promtool',
-      module: (v) => `github.com/prometheus/prometheus/cmd/promtool@v${v}`,
+      build: { kind: 'install', module: (v) => `github.com/prometheus/prometheus/cmd/promtool@v${v}` },
       // remove_all_sd: Prometheus's own build tag leaving out every service-discovery plugin (AWS,
       // Azure, GCE, Kubernetes … SDKs), which rule tests never use: the cold build drops from about
       // 9 to under 4 minutes on 2 cores.
@@ -404,7 +533,7 @@ export async function ensureHelm(options: ProvisionOptions = {}): Promise<string
       cacheFolder: 'helm',
       version: helmVersion(),
       binary: 'helm',
-      module: (v) => `helm.sh/helm/v3/cmd/helm@v${v}`,
+      build: { kind: 'install', module: (v) => `helm.sh/helm/v3/cmd/helm@v${v}` },
       ldflags: helmLdflags(helmVersion()),
       overrideVariable: 'EDA_HARNESS_HELM_BIN',
       overrideWhat: 'a helm 3 binary',
@@ -433,7 +562,7 @@ export async function ensureDockerCompose(options: ProvisionOptions = {}): Promi
   );
 }
 
-/** Everything the native provider may need, installed in one go (used by `eda-harness env provision` and CI). */
+/** Everything the native provider may need (Jaeger included: its cold build is the longest), installed in one go (used by `eda-harness env provision` and CI). */
 export async function provisionAll(options: ProvisionOptions & { kafkaVersion?: string } = {}): Promise<void> {
   const version = options.kafkaVersion === undefined ? kafkaVersion() : checkKafkaVersion(options.kafkaVersion, 'kafkaVersion');
   // apt first, in one transaction, so a fresh machine pays for one `apt-get update`.
@@ -444,7 +573,13 @@ export async function provisionAll(options: ProvisionOptions & { kafkaVersion?: 
     await aptInstall(aptNeeded, aptNeeded.join(' and '), 'set AMQP_URL / PROMETHEUS_URL to use existing services', options);
   }
   // The Go builds one after another: each uses both cores.
-  await Promise.all([ensureKafka(version, options), ensureToxiproxy(options).then(() => ensurePromtool3(options)).then(() => ensureHelm(options))]);
+  await Promise.all([
+    ensureKafka(version, options),
+    ensureToxiproxy(options)
+      .then(() => ensurePromtool3(options))
+      .then(() => ensureHelm(options))
+      .then(() => ensureJaeger(options)),
+  ]);
   await ensureRabbitMq(options);
   await ensurePrometheus(options);
 }

@@ -2,10 +2,10 @@ import { ConfigError } from '@eda-harness/core';
 import { checkExternalSettings, externalSettings } from './external/external';
 import type { ProviderChoice, ProviderKind } from './types';
 
-export type ServiceName = 'kafka' | 'rabbitmq' | 'prometheus';
+export type ServiceName = 'kafka' | 'rabbitmq' | 'prometheus' | 'jaeger';
 
 /** The variable that names an existing service of each kind. */
-const EXTERNAL_VARIABLE: Readonly<Record<ServiceName, string>> = { kafka: 'KAFKA_BROKERS', rabbitmq: 'AMQP_URL', prometheus: 'PROMETHEUS_URL' };
+const EXTERNAL_VARIABLE: Readonly<Record<ServiceName, string>> = { kafka: 'KAFKA_BROKERS', rabbitmq: 'AMQP_URL', prometheus: 'PROMETHEUS_URL', jaeger: 'JAEGER_QUERY_URL (with OTEL_EXPORTER_OTLP_ENDPOINT)' };
 
 export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'external', 'containers', 'native'];
 
@@ -23,7 +23,7 @@ export function checkProviderChoice(value: string | undefined, source: string): 
 export interface ProviderSelection {
   /** withProvider()'s value, else EDA_HARNESS_PROVIDER's: auto, external, containers or native (none is auto; anything else a ConfigError). */
   readonly choice: string | undefined;
-  /** The environment variables: KAFKA_BROKERS, AMQP_URL and PROMETHEUS_URL name external services. */
+  /** The environment variables: KAFKA_BROKERS, AMQP_URL, PROMETHEUS_URL and JAEGER_QUERY_URL name external services. */
   readonly env: NodeJS.ProcessEnv;
   /** Whether a Docker engine answers; undefined while nobody has asked. */
   readonly dockerAnswers: boolean | undefined;
@@ -44,7 +44,13 @@ export function selectProvider(service: ServiceName, selection: ProviderSelectio
 export function selectProvider(service: ServiceName, selection: ProviderSelection): ProviderKind | undefined;
 export function selectProvider(service: ServiceName, selection: ProviderSelection): ProviderKind | undefined {
   const ext = externalSettings(selection.env);
-  const named = service === 'kafka' ? ext.kafkaBrokers !== undefined : service === 'rabbitmq' ? ext.amqpUrl !== undefined : ext.prometheusUrl !== undefined;
+  const named = {
+    kafka: ext.kafkaBrokers !== undefined,
+    rabbitmq: ext.amqpUrl !== undefined,
+    prometheus: ext.prometheusUrl !== undefined,
+    // JAEGER_QUERY_URL alone decides: OTEL_EXPORTER_OTLP_ENDPOINT is set for many other reasons.
+    jaeger: ext.jaegerQueryUrl !== undefined,
+  }[service];
   const choice = checkProviderChoice(selection.choice, 'EDA_HARNESS_PROVIDER');
   if (choice === 'external') {
     if (!named) throw new ConfigError(`provider "external" needs ${EXTERNAL_VARIABLE[service]} to name the ${service} service`);

@@ -11,6 +11,7 @@ import type {
   KafkaSecurityDescription,
   ProxyFaults,
   StartedEnvironment as StartedEnvironmentInterface,
+  StartedJaeger,
   StartedKafka,
   StartedPrometheus,
   StartedRabbitMq,
@@ -51,6 +52,7 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
   kafka: StartedKafka | undefined;
   rabbitmq: StartedRabbitMq | undefined;
   prometheus: StartedPrometheus | undefined;
+  jaeger: StartedJaeger | undefined;
   private toxiproxyClient: ToxiproxyClient | undefined;
   private readonly proxies: ProxyFaults[] = [];
   private readonly stops: (() => Promise<void>)[] = [];
@@ -126,6 +128,14 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
     return required(this.prometheus, 'this environment has no Prometheus: build it with withPrometheus()').url;
   }
 
+  getJaegerQueryUrl(): string {
+    return required(this.jaeger, 'this environment has no Jaeger: build it with withJaeger() (or env up --jaeger)').queryUrl;
+  }
+
+  getOtlpEndpoint(): string {
+    return required(this.jaeger, 'this environment has no Jaeger to send spans to: build it with withJaeger() (or env up --jaeger)').otlpHttpUrl;
+  }
+
   describe(): EnvironmentDescription {
     const procs = this.processes()
       .filter((p) => p.pid !== undefined && p.running)
@@ -137,7 +147,7 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
       const p = procs.find((x) => x.name === name);
       return p ? { pid: p.pid } : {};
     };
-    const { kafka: k, rabbitmq: r, toxiproxy: t, prometheus: pr } = this;
+    const { kafka: k, rabbitmq: r, toxiproxy: t, prometheus: pr, jaeger: j } = this;
     return {
       runDir: this.runDir,
       startedAt: this.startedAt,
@@ -164,6 +174,16 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
       }),
       ...(t && { toxiproxy: { apiUrl: t.apiUrl, proxies: t.proxies.map((p) => ({ name: p.name, listen: `${p.host}:${p.port}`, upstream: p.upstream })) } }),
       ...(pr && { prometheus: { provider: pr.provider, url: pr.url, ...pidOf('prometheus') } }),
+      ...(j && {
+        jaeger: {
+          provider: j.provider,
+          ...(j.version === undefined ? {} : { version: j.version }),
+          queryUrl: j.queryUrl,
+          otlpHttpUrl: j.otlpHttpUrl,
+          ...(j.otlpGrpcAddress === undefined ? {} : { otlpGrpcAddress: j.otlpGrpcAddress }),
+          ...pidOf('jaeger'),
+        },
+      }),
       processes: procs,
     };
   }
@@ -180,7 +200,7 @@ export class StartedEnvironment implements StartedEnvironmentInterface, Environm
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      // Prometheus first (it scrapes the others), then brokers in parallel, Toxiproxy and epmd last.
+      // Prometheus first (it scrapes the others), then brokers and Jaeger in parallel, Toxiproxy and epmd last.
       const procs = this.processes();
       const order = (p: ManagedProcess): number => (p.name === 'prometheus' ? 0 : p.name === 'toxiproxy' || p.name === 'epmd' ? 2 : 1);
       for (const stage of [0, 1, 2]) {

@@ -90,7 +90,7 @@ function unreadable(file: string, why: string): StateFileError {
   return new StateFileError(
     `The state file ${file} is unreadable (${why}): eda-harness cannot tell which environment is up, and its brokers may still be running. Nothing was signalled or deleted.`,
     file,
-    `Stop leftover brokers yourself (\`ps -eo pid,user,args | grep -E 'kafka|rabbitmq|epmd|toxiproxy|prometheus'\` lists them; their logs are in the run directories under ${runs}), then delete ${file}.`,
+    `Stop leftover brokers yourself (\`ps -eo pid,user,args | grep -E 'kafka|rabbitmq|epmd|toxiproxy|prometheus|jaeger'\` lists them; their logs are in the run directories under ${runs}), then delete ${file}.`,
   );
 }
 
@@ -184,6 +184,10 @@ function descriptionProblem(d: unknown): string | undefined {
   }
   const pr = d['prometheus'];
   if (pr !== undefined && !(isObject(pr) && isString(pr['provider']) && isString(pr['url']))) return 'its prometheus entry is malformed';
+  const j = d['jaeger'];
+  if (j !== undefined && !(isObject(j) && isString(j['provider']) && isString(j['queryUrl']) && isString(j['otlpHttpUrl']) && optional(j['version'], isString) && optional(j['otlpGrpcAddress'], isString) && optional(j['pid'], isPid))) {
+    return 'its jaeger entry is malformed';
+  }
   return undefined;
 }
 
@@ -315,7 +319,7 @@ export function refuseStaleState(state: EnvironmentState, checks: readonly Proce
   throw new StateFileError(
     `Refusing to act on the state file ${state.file}: it is stale or was not written by eda-harness (${why}). Nothing was signalled or deleted.`,
     state.file,
-    `The processes it recorded have ended. Check for leftovers (\`ps -eo pid,user,args | grep -E 'kafka|rabbitmq|epmd|toxiproxy|prometheus'\`), then delete ${state.file}${state.ownsRunDir ? ` and ${state.description.runDir}` : ''}.`,
+    `The processes it recorded have ended. Check for leftovers (\`ps -eo pid,user,args | grep -E 'kafka|rabbitmq|epmd|toxiproxy|prometheus|jaeger'\`), then delete ${state.file}${state.ownsRunDir ? ` and ${state.description.runDir}` : ''}.`,
   );
 }
 

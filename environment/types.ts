@@ -4,7 +4,7 @@ export type ProviderKind = 'external' | 'containers' | 'native';
 export type ProviderChoice = ProviderKind | 'auto';
 
 /**
- * Faults for one broker node (a Kafka node, the RabbitMQ node, Prometheus). Every method resolves
+ * Faults for one broker node (a Kafka node, the RabbitMQ node, Prometheus, Jaeger). Every method resolves
  * once the effect holds: `start()` and `restart()` wait until the broker answers again.
  */
 export interface NodeHandle {
@@ -234,6 +234,30 @@ export interface PrometheusOptions {
   readonly evaluationIntervalSeconds?: number;
 }
 
+/** How Jaeger is set up (native provider). */
+export interface JaegerOptions {
+  /** Traces kept in its memory storage before the oldest are dropped (default 100000). */
+  readonly maxTraces?: number;
+}
+
+/**
+ * Jaeger v2 as the trace backend: OTLP in (gRPC and HTTP), its query API out. The native provider's
+ * Jaeger is a module build: it serves the query API, not the web UI.
+ */
+export interface StartedJaeger {
+  readonly provider: ProviderKind;
+  /** The Jaeger module version (native: "1.76.0"), the image (containers); undefined when external. */
+  readonly version: string | undefined;
+  /** The query API's base URL, http://127.0.0.1:port, no trailing slash (`jaegerQuery(queryUrl)`). */
+  readonly queryUrl: string;
+  /** The OTLP/HTTP base URL, for OTEL_EXPORTER_OTLP_ENDPOINT: traces go to `${otlpHttpUrl}/v1/traces`. */
+  readonly otlpHttpUrl: string;
+  /** host:port of the OTLP/gRPC receiver, when known. */
+  readonly otlpGrpcAddress: string | undefined;
+  /** The process (native provider); undefined when external. */
+  readonly node: NodeHandle | undefined;
+}
+
 export interface KafkaOptions {
   /** 1 (combined node) or 3 (three combined nodes, replication factor 3, min.insync.replicas 2). */
   readonly nodes?: number;
@@ -284,6 +308,7 @@ export interface EnvironmentDescription {
   };
   readonly toxiproxy?: { apiUrl: string; proxies: readonly { name: string; listen: string; upstream: string }[] };
   readonly prometheus?: { provider: ProviderKind; url: string; pid?: number };
+  readonly jaeger?: { provider: ProviderKind; version?: string; queryUrl: string; otlpHttpUrl: string; otlpGrpcAddress?: string; pid?: number };
   /** Every process started, for `env down` from another program. */
   readonly processes: readonly { name: string; pid: number; startTicks?: number; logFile: string }[];
 }
@@ -294,6 +319,7 @@ export interface StartedEnvironment extends AsyncDisposable {
   readonly rabbitmq: StartedRabbitMq | undefined;
   readonly toxiproxy: StartedToxiproxy | undefined;
   readonly prometheus: StartedPrometheus | undefined;
+  readonly jaeger: StartedJaeger | undefined;
   /** Kafka bootstrap list (the plaintext listener); throws a ConfigError when Kafka was not asked for. */
   getKafkaBrokers(): string[];
   /** The secured listener's addresses, CA and SCRAM users; throws a ConfigError unless Kafka was started with `security: 'sasl_ssl'`. */
@@ -301,6 +327,10 @@ export interface StartedEnvironment extends AsyncDisposable {
   getAmqpUrl(): string;
   getRabbitMqManagementUrl(): string;
   getPrometheusUrl(): string;
+  /** Jaeger's query API base URL (for `jaegerQuery`); throws a ConfigError when Jaeger was not asked for. */
+  getJaegerQueryUrl(): string;
+  /** Jaeger's OTLP/HTTP base URL, the value for OTEL_EXPORTER_OTLP_ENDPOINT; throws a ConfigError when Jaeger was not asked for. */
+  getOtlpEndpoint(): string;
   describe(): EnvironmentDescription;
   /** Ends every process started (by pid), and removes the run directory unless asked to keep it. */
   stop(): Promise<void>;

@@ -1,6 +1,7 @@
+import { UnsupportedError } from '@eda-harness/core';
 import { prometheusConfig } from '../prometheus-config';
 import type { EnvironmentProvider, ProviderContext } from '../provider';
-import type { PrometheusOptions, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
+import type { JaegerOptions, PrometheusOptions, StartedJaeger, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
 import type { ContainerService } from './containers';
 
 /**
@@ -25,6 +26,15 @@ export class ContainersProvider implements EnvironmentProvider {
 
   async startPrometheus(options: PrometheusOptions): Promise<StartedPrometheus> {
     return this.started(import('./containers').then((c) => c.startPrometheusContainer(prometheusConfig(options))));
+  }
+
+  async startJaeger(options: JaegerOptions): Promise<StartedJaeger> {
+    if (options.maxTraces !== undefined) {
+      throw new UnsupportedError("withJaeger({ maxTraces }) is not supported by the containers provider: the image's own config keeps its default", {
+        hint: "Leave maxTraces out, or use the native provider (withProvider('native'), --provider native or EDA_HARNESS_PROVIDER=native).",
+      });
+    }
+    return this.started(import('./containers').then((c) => c.startJaegerContainer()));
   }
 
   private async started<T>(starting: Promise<ContainerService<T>>): Promise<T> {

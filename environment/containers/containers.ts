@@ -1,5 +1,5 @@
 import { UnsupportedError, requestText } from '@eda-harness/core';
-import type { NodeHandle, StartedKafka, StartedRabbitMq, StartedPrometheus, KafkaNodeHandle } from '../types';
+import type { NodeHandle, StartedJaeger, StartedKafka, StartedRabbitMq, StartedPrometheus, KafkaNodeHandle } from '../types';
 
 /**
  * The containers provider: testcontainers' Kafka and RabbitMQ modules and a plain Prometheus
@@ -13,6 +13,7 @@ const CONTAINER_IMAGES = {
   kafka: process.env['EDA_HARNESS_KAFKA_IMAGE'] ?? 'apache/kafka:4.1.1',
   rabbitmq: process.env['EDA_HARNESS_RABBITMQ_IMAGE'] ?? 'rabbitmq:4.1-management',
   prometheus: process.env['EDA_HARNESS_PROMETHEUS_IMAGE'] ?? 'prom/prometheus:v3.5.0',
+  jaeger: process.env['EDA_HARNESS_JAEGER_IMAGE'] ?? 'jaegertracing/jaeger:2.13.0',
 } as const;
 
 interface Restartable {
@@ -104,6 +105,30 @@ export async function startPrometheusContainer(config: string): Promise<Containe
       reload: async () => {
         await requestText(`${url}/-/reload`, { method: 'POST' });
       },
+    },
+    stop: async () => {
+      await started.stop();
+    },
+  };
+}
+
+/**
+ * Jaeger v2's image with its built-in all-in-one config (memory storage, the web UI included),
+ * inside the container; only the query API (16686) and the OTLP receivers (4317, 4318) are
+ * published. `maxTraces` is the native provider's: the image keeps its own default.
+ */
+export async function startJaegerContainer(): Promise<ContainerService<StartedJaeger>> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const started = await new GenericContainer(CONTAINER_IMAGES.jaeger).withExposedPorts(16686, 4317, 4318).withWaitStrategy(Wait.forHttp('/api/services', 16686)).start();
+  const host = started.getHost();
+  return {
+    service: {
+      provider: 'containers',
+      version: CONTAINER_IMAGES.jaeger,
+      queryUrl: `http://${host}:${started.getMappedPort(16686)}`,
+      otlpHttpUrl: `http://${host}:${started.getMappedPort(4318)}`,
+      otlpGrpcAddress: `${host}:${started.getMappedPort(4317)}`,
+      node: containerNode('jaeger', started),
     },
     stop: async () => {
       await started.stop();

@@ -1,11 +1,13 @@
 import type { EnvironmentProvider } from '../provider';
-import type { StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
+import type { StartedJaeger, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
 import {
   checkExternalSettings,
+  externalJaeger,
   externalKafka,
   externalPrometheus,
   externalRabbitMq,
   externalSettings,
+  untilJaegerAnswers,
   untilKafkaAnswers,
   untilPrometheusAnswers,
   untilRabbitMqAnswers,
@@ -13,10 +15,10 @@ import {
 
 /**
  * The external provider: services the user runs, named by KAFKA_BROKERS, AMQP_URL (and
- * RABBITMQ_MANAGEMENT_URL) and PROMETHEUS_URL, read when each service is "started". Nothing is
+ * RABBITMQ_MANAGEMENT_URL), PROMETHEUS_URL and JAEGER_QUERY_URL (with OTEL_EXPORTER_OTLP_ENDPOINT), read when each service is "started". Nothing is
  * started or stopped; faults are unsupported. A service counts as started once it answers: every
  * Kafka broker a metadata request, RabbitMQ an AMQP handshake (and its management API, when named),
- * Prometheus an HTTP request.
+ * Prometheus an HTTP request, Jaeger its query API and its OTLP endpoint.
  */
 export class ExternalProvider implements EnvironmentProvider {
   readonly kind = 'external';
@@ -42,5 +44,12 @@ export class ExternalProvider implements EnvironmentProvider {
     const url = externalSettings().prometheusUrl ?? '';
     await untilPrometheusAnswers(url);
     return externalPrometheus(url);
+  }
+
+  async startJaeger(): Promise<StartedJaeger> {
+    checkExternalSettings('jaeger');
+    const ext = externalSettings();
+    await untilJaegerAnswers(ext.jaegerQueryUrl ?? '', ext.otlpEndpoint ?? '');
+    return externalJaeger(ext.jaegerQueryUrl ?? '', ext.otlpEndpoint ?? '');
   }
 }

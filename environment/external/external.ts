@@ -2,14 +2,21 @@ import { isIPv6 } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { BrokerUnreachableError, ConfigError, HttpRequestError, KAFKA_SECURITY_VARIABLES, UnsupportedError, errorMessage, kafkaClientSecurity, kafkaSecurityFromEnv, requestText, waitFor } from '@eda-harness/core';
 import type { KafkaClientSecurity } from '@eda-harness/core';
-import type { NodeHandle, StartedKafka, StartedPrometheus, StartedRabbitMq, KafkaNodeHandle } from '../types';
+import type { NodeHandle, StartedJaeger, StartedKafka, StartedPrometheus, StartedRabbitMq, KafkaNodeHandle } from '../types';
 
-/** Services named by the user: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL. */
+/**
+ * Services named by the user: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL,
+ * JAEGER_QUERY_URL with OTEL_EXPORTER_OTLP_ENDPOINT.
+ */
 export interface ExternalSettings {
   readonly kafkaBrokers: string[] | undefined;
   readonly amqpUrl: string | undefined;
   readonly managementUrl: string | undefined;
   readonly prometheusUrl: string | undefined;
+  /** Jaeger's query API (JAEGER_QUERY_URL), trailing slashes removed. */
+  readonly jaegerQueryUrl: string | undefined;
+  /** Where spans go over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT), trailing slashes removed. */
+  readonly otlpEndpoint: string | undefined;
 }
 
 export function externalSettings(env: NodeJS.ProcessEnv = process.env): ExternalSettings {
@@ -22,6 +29,8 @@ export function externalSettings(env: NodeJS.ProcessEnv = process.env): External
     amqpUrl: env['AMQP_URL'] || undefined,
     managementUrl: env['RABBITMQ_MANAGEMENT_URL'] || undefined,
     prometheusUrl: env['PROMETHEUS_URL'] || undefined,
+    jaegerQueryUrl: env['JAEGER_QUERY_URL'] ? env['JAEGER_QUERY_URL'].replace(/\/+$/, '') : undefined,
+    otlpEndpoint: env['OTEL_EXPORTER_OTLP_ENDPOINT'] ? env['OTEL_EXPORTER_OTLP_ENDPOINT'].replace(/\/+$/, '') : undefined,
   };
 }
 
@@ -58,9 +67,10 @@ function urlProblem(value: string, protocols: readonly string[]): string | undef
 /**
  * Checks the variables that name `service` as an external one, before anything is started: every
  * KAFKA_BROKERS entry must be host:port, AMQP_URL an amqp(s):// URL, RABBITMQ_MANAGEMENT_URL and
- * PROMETHEUS_URL http(s):// URLs. A ConfigError names each bad entry.
+ * PROMETHEUS_URL http(s):// URLs; JAEGER_QUERY_URL and OTEL_EXPORTER_OTLP_ENDPOINT both set, both
+ * http(s):// URLs. A ConfigError names each bad entry.
  */
-export function checkExternalSettings(service: 'kafka' | 'rabbitmq' | 'prometheus', env: NodeJS.ProcessEnv = process.env): void {
+export function checkExternalSettings(service: 'kafka' | 'rabbitmq' | 'prometheus' | 'jaeger', env: NodeJS.ProcessEnv = process.env): void {
   const problems: string[] = [];
   const url = (variable: string, protocols: readonly string[]): void => {
     const value = env[variable];
@@ -76,6 +86,17 @@ export function checkExternalSettings(service: 'kafka' | 'rabbitmq' | 'prometheu
     if (problems.length > 0) {
       throw new ConfigError(`KAFKA_BROKERS has ${problems.length === 1 ? 'an invalid entry' : 'invalid entries'}: ${problems.join('; ')}`, {
         hint: 'KAFKA_BROKERS is a comma-separated list of host:port, e.g. 127.0.0.1:9092,127.0.0.1:9093.',
+      });
+    }
+    return;
+  }
+  if (service === 'jaeger') {
+    url('JAEGER_QUERY_URL', ['http:', 'https:']);
+    url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+    for (const variable of ['JAEGER_QUERY_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT']) if (!env[variable]) problems.push(`${variable}: it is not set`);
+    if (problems.length > 0) {
+      throw new ConfigError(`an external Jaeger needs both JAEGER_QUERY_URL (its query API) and OTEL_EXPORTER_OTLP_ENDPOINT (where spans are sent over OTLP/HTTP): ${problems.join('; ')}`, {
+        hint: 'For example JAEGER_QUERY_URL=http://127.0.0.1:16686 OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318; or unset JAEGER_QUERY_URL to let eda-harness start its own Jaeger.',
       });
     }
     return;
@@ -166,11 +187,38 @@ export function untilPrometheusAnswers(url: string, timeoutMs = ANSWER_TIMEOUT_M
   return untilAnswering('the external Prometheus', [{ name: `PROMETHEUS_URL ${shown(url)}`, probe: () => httpAnswers(url) }], timeoutMs);
 }
 
+/**
+ * JAEGER_QUERY_URL serves Jaeger's query API (`/api/services` answers 2xx with JSON), and
+ * OTEL_EXPORTER_OTLP_ENDPOINT answers HTTP (any status: an OTLP receiver answers 405 or 404 to a
+ * GET); both are reported when both fail.
+ */
+export function untilJaegerAnswers(queryUrl: string, otlpEndpoint: string, timeoutMs = ANSWER_TIMEOUT_MS): Promise<void> {
+  return untilAnswering(
+    'the external Jaeger',
+    [
+      {
+        name: `JAEGER_QUERY_URL ${shown(queryUrl)}`,
+        probe: async () => {
+          const body = await requestText(`${queryUrl}/api/services`, { timeoutMs: 3000 });
+          try {
+            JSON.parse(body);
+          } catch {
+            throw new BrokerUnreachableError(`${queryUrl}/api/services answered something that is not JSON, so it is not Jaeger's query API: ${body.slice(0, 120)}`);
+          }
+          return true;
+        },
+      },
+      { name: `OTEL_EXPORTER_OTLP_ENDPOINT ${shown(otlpEndpoint)}`, probe: () => httpAnswers(otlpEndpoint) },
+    ],
+    timeoutMs,
+  );
+}
+
 /** A node we did not start: there is nothing to signal, so every fault says so plainly. */
 function externalNode(name: string): NodeHandle {
   const no = (what: string) => async (): Promise<void> => {
     throw new UnsupportedError(`${what} is not available for ${name}: it is an external service (not started by eda-harness).`, {
-      hint: 'Unset KAFKA_BROKERS / AMQP_URL / PROMETHEUS_URL to let eda-harness start its own brokers, which support faults.',
+      hint: 'Unset KAFKA_BROKERS / AMQP_URL / PROMETHEUS_URL / JAEGER_QUERY_URL to let eda-harness start its own services, which support faults.',
     });
   };
   return { name, pid: undefined, running: true, stop: no('stop()'), start: no('start()'), kill: no('kill()'), pause: no('pause()'), resume: no('resume()'), restart: no('restart()') };
@@ -213,4 +261,8 @@ export function externalPrometheus(url: string): StartedPrometheus {
       }
     },
   };
+}
+
+export function externalJaeger(queryUrl: string, otlpEndpoint: string): StartedJaeger {
+  return { provider: 'external', version: undefined, queryUrl, otlpHttpUrl: otlpEndpoint, otlpGrpcAddress: undefined, node: undefined };
 }

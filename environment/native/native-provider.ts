@@ -2,8 +2,10 @@ import { ConfigError } from '@eda-harness/core';
 import { allocatePorts } from '../ports';
 import type { ManagedProcess } from '../managed-process';
 import type { EnvironmentProvider, ProviderContext, ProviderPlan } from '../provider';
-import { ensureKafka, ensurePrometheus, ensureRabbitMq, ensureToxiproxy, kafkaVersion, type KafkaRuntime, type PrometheusRuntime, type RabbitMqRuntime } from '../provision';
-import type { KafkaOptions, PrometheusOptions, ProxyFaults, RabbitMqOptions, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
+import { JAEGER_PORT_NAMES, type JaegerPorts } from '../jaeger-config';
+import { ensureJaeger, ensureKafka, ensurePrometheus, ensureRabbitMq, ensureToxiproxy, jaegerVersion, kafkaVersion, type KafkaRuntime, type PrometheusRuntime, type RabbitMqRuntime } from '../provision';
+import type { JaegerOptions, KafkaOptions, PrometheusOptions, ProxyFaults, RabbitMqOptions, StartedJaeger, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../types';
+import { startNativeJaeger } from './jaeger';
 import { startNativeKafka, type NativeKafkaPorts } from './kafka';
 import { findKeytool } from './kafka-security';
 import { startNativePrometheus } from './prometheus';
@@ -13,7 +15,7 @@ import { startNativeToxiproxy } from './toxiproxy';
 import type { ToxiproxyClient } from './toxiproxy-client';
 
 /**
- * The native provider: Kafka, RabbitMQ, Toxiproxy and Prometheus as processes of this machine (no
+ * The native provider: Kafka, RabbitMQ, Toxiproxy, Prometheus and Jaeger as processes of this machine (no
  * Docker), installed on first use. `prepare` provisions every runtime the plan needs, allocates every
  * port in one go (so no two collide), and starts Toxiproxy with one proxy per broker node, so that
  * clients are only ever given the proxies' addresses. Every process is registered with the
@@ -27,17 +29,19 @@ export class NativeProvider implements EnvironmentProvider {
     | undefined;
   private rabbitmq: { runtime: RabbitMqRuntime; ports: NativeRabbitPorts; proxy: ProxyFaults | undefined; cluster: NativeRabbitClusterNode[] } | undefined;
   private prometheus: PrometheusRuntime | undefined;
+  private jaeger: { binary: string; version: string | undefined; ports: JaegerPorts } | undefined;
 
   constructor(private readonly context: ProviderContext) {}
 
   async prepare(plan: ProviderPlan): Promise<void> {
     const { progress, runDir, resources } = this.context;
     // Provision before allocating ports: installs can take minutes.
-    const [kafkaRt, rabbitRt, toxiBin, promRt] = await Promise.all([
+    const [kafkaRt, rabbitRt, toxiBin, promRt, jaegerBin] = await Promise.all([
       plan.kafka ? ensureKafka(plan.kafka.version ?? kafkaVersion(), { progress }) : undefined,
       plan.rabbitmq ? ensureRabbitMq({ progress }) : undefined,
       plan.toxiproxy && (plan.kafka || plan.rabbitmq) ? ensureToxiproxy({ progress }) : undefined,
       plan.prometheus ? ensurePrometheus({ progress }) : undefined,
+      plan.jaeger ? ensureJaeger({ progress }) : undefined,
     ]);
     const kafkaNodes = plan.kafka ? plan.kafka.nodes : 0;
     const rabbitNodes = plan.rabbitmqNodes ?? 1;
@@ -45,7 +49,7 @@ export class NativeProvider implements EnvironmentProvider {
     // Fail before anything starts when the certificates could not be made.
     if (kafkaRt && secured) findKeytool(kafkaRt.java);
     // Per Kafka node: client, internal, controller, client proxy (+ SASL_SSL and its proxy) (+ the replication proxy with Toxiproxy).
-    this.ports = await allocatePorts(kafkaNodes * ((secured ? 6 : 4) + (toxiBin ? 1 : 0)) + (rabbitRt ? 6 * rabbitNodes : 0) + 2);
+    this.ports = await allocatePorts(kafkaNodes * ((secured ? 6 : 4) + (toxiBin ? 1 : 0)) + (rabbitRt ? 6 * rabbitNodes : 0) + (jaegerBin ? JAEGER_PORT_NAMES.length : 0) + 2);
 
     let toxiproxy: ToxiproxyClient | undefined;
     if (toxiBin) {
@@ -100,6 +104,10 @@ export class NativeProvider implements EnvironmentProvider {
       this.rabbitmq = { runtime: rabbitRt, ports: head.ports, proxy: head.proxy, cluster };
     }
     this.prometheus = promRt;
+    if (jaegerBin) {
+      const ports = Object.fromEntries(JAEGER_PORT_NAMES.map((name) => [name, this.take()])) as unknown as JaegerPorts;
+      this.jaeger = { binary: jaegerBin, version: process.env['EDA_HARNESS_JAEGER_BIN'] ? undefined : jaegerVersion(), ports };
+    }
   }
 
   async startKafka(options: KafkaOptions & { readonly nodes: number }): Promise<StartedKafka> {
@@ -133,6 +141,12 @@ export class NativeProvider implements EnvironmentProvider {
     const runtime = this.prepared(this.prometheus, 'Prometheus');
     const { runDir, progress } = this.context;
     return startNativePrometheus({ runtime, runDir, port: this.take(), options, progress, ownProcesses: this.own });
+  }
+
+  async startJaeger(options: JaegerOptions): Promise<StartedJaeger> {
+    const prepared = this.prepared(this.jaeger, 'Jaeger');
+    const { runDir, progress } = this.context;
+    return startNativeJaeger({ ...prepared, runDir, options, progress, ownProcesses: this.own });
   }
 
   /** Registers processes with the environment; the native services call it before spawning them. */

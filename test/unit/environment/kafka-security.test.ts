@@ -130,6 +130,9 @@ describe('checks', () => {
       startPrometheus: async () => {
         throw new Error('unused');
       },
+      startJaeger: async () => {
+        throw new Error('unused');
+      },
     });
     const providers: ProviderRegistry = { native: fake('native'), containers: fake('containers'), external: fake('external') };
     const start = new Environment(providers).withProvider('containers').withKafka({ security: 'sasl_ssl' }).withRunDir(join(dir, 'run')).withProgress(silentProgress).start();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Environment } from '../../../environment/environment';
 import type { ManagedProcess } from '../../../environment/managed-process';
 import type { EnvironmentProvider, ProviderContext, ProviderPlan, ProviderRegistry } from '../../../environment/provider';
-import type { NodeHandle, ProviderKind, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../../../environment/types';
+import type { NodeHandle, ProviderKind, StartedJaeger, StartedKafka, StartedPrometheus, StartedRabbitMq } from '../../../environment/types';
 import { EdaHarnessError, EnvironmentStartError, ProcessError } from '../../../core/errors';
 import { silentProgress } from '../../../core/progress';
 
@@ -30,6 +30,7 @@ const kafka = (provider: ProviderKind): StartedKafka => ({
   },
 });
 const rabbitmq = (provider: ProviderKind): StartedRabbitMq => ({ provider, amqpUrl: 'amqp://127.0.0.1:15672', managementUrl: undefined, metricsUrl: undefined, node: node('rabbitmq'), proxy: undefined });
+const jaeger = (provider: ProviderKind): StartedJaeger => ({ provider, version: 'fake', queryUrl: 'http://127.0.0.1:16686', otlpHttpUrl: 'http://127.0.0.1:4318', otlpGrpcAddress: undefined, node: node('jaeger') });
 const prometheus = (provider: ProviderKind): StartedPrometheus => ({ provider, url: 'http://127.0.0.1:19090', node: node('prometheus'), configFile: undefined, reload: async () => undefined });
 
 /** Stands in for a spawned process: `stop()` logs "<name> stopped" (no process is started). */
@@ -61,6 +62,7 @@ function fakeProviders(log: string[], overrides: (kind: ProviderKind, context: P
     startKafka: async () => (log.push(`${kind}: kafka`), kafka(kind)),
     startRabbitMq: async () => (log.push(`${kind}: rabbitmq`), rabbitmq(kind)),
     startPrometheus: async () => (log.push(`${kind}: prometheus`), prometheus(kind)),
+    startJaeger: async () => (log.push(`${kind}: jaeger`), jaeger(kind)),
     ...overrides(kind, context),
   });
   return { native: fake('native'), containers: fake('containers'), external: fake('external') };
