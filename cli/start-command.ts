@@ -13,15 +13,25 @@ import { startTelemetry } from '@eda-harness/instrumentation';
 import { ATTR, LABEL, METRIC } from '@eda-harness/semconv';
 import { formatDescription } from './env-command';
 import { counterTotal, histogramBuckets, histogramQuantile, parentId, renderTraceTree } from './demo-report';
+import { alertChanges, alertStates, fetchAlerts, type AlertState } from './demo-alerts';
+import { expectedDemoAlerts, scrapeTarget, startDemoObservability } from './demo-observability';
+import { startPausedConsumer } from './demo-paused-consumer';
 
 export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>] [--metrics-host <ip>] [--kafka-security <s>]
 
-The demo. Brings up the embedded environment (Kafka, RabbitMQ, Toxiproxy in front of both), runs
-the reference system (order service → Kafka → inventory service; order service → RabbitMQ →
-notification service, with a dead-letter queue) under steady traffic with a few poison messages,
-serves /metrics, and prints a live summary: messages per second, end-to-end latency p50/p95/p99,
-DLQ count, and one sample trace drawn as a tree of spans across the three services.
-Ctrl-C tears everything down.
+The demo: the whole picture, natively (no Docker). Brings up the embedded environment (Kafka,
+RabbitMQ, Toxiproxy in front of both), runs the reference system (order service → Kafka →
+inventory service; order service → RabbitMQ → notification service, with a dead-letter queue)
+under steady traffic with a few poison messages, serves its /metrics, runs the eda-harness
+exporter (consumer lag, dead letters) and starts Prometheus (Debian's package) with the
+eda-harness alert pack, scraping both. An "analytics-service" consumer group reads the orders for
+10 s, then pauses, so its lag grows. The alert pack uses demo thresholds and waits (lag warning
+10 s, critical 45 s; stopped after 30 s; \`for:\` 10–20 s) so within about a minute
+DeadLetterMessagesArriving, DeadLetterRatioHigh, KafkaConsumerLagSecondsHigh and
+KafkaConsumerStopped go pending, then firing: on Prometheus's alerts page (its classic web UI,
+<prometheus>/classic/alerts) and as lines in the summary. The summary prints messages per second,
+end-to-end latency p50/p95/p99, the DLQ count, alert changes, and one sample trace drawn as a tree
+of spans across the three services. Ctrl-C ends every process the demo started.
 
 Options:
   --rate <n>           orders per second, above 0 and at most 1000 (default 10)
@@ -95,6 +105,10 @@ function serviceOf(span: ReadableSpan): string {
 function ms(seconds: number | undefined): string {
   return seconds === undefined ? '   -  ' : `${(seconds * 1000).toFixed(1).padStart(6)}`;
 }
+
+/** The demo's stuck consumer group, and how long it consumes before it pauses. */
+const ANALYTICS_GROUP = 'analytics-service';
+const PAUSE_AFTER_S = 10;
 
 /** The longest a Node timer can wait (2^31 - 1 ms): longer ones fire at once. */
 const MAX_TIMER_SECONDS = Math.floor(0x7fffffff / 1000);
@@ -222,15 +236,53 @@ export async function startCommand(argv: string[] = []): Promise<number> {
     const traffic = startTraffic(system, { ordersPerSecond: rate, poisonEvery: 25, bouncingEvery: 40 });
     steps.push(() => traffic.stop());
 
+    // The stuck consumer whose lag the alerts catch: a group of its own on the orders topic.
+    const analytics = await startPausedConsumer({
+      brokers: kafka.brokers,
+      security: kafka.security,
+      topic: system.names.ordersTopic,
+      group: ANALYTICS_GROUP,
+      pauseAfterMs: PAUSE_AFTER_S * 1000,
+      onPause: (group) => console.log(`${`${Math.round((Date.now() - t0) / 1000)}s`.padStart(6)}  consumer group ${group} paused: its lag on ${system.names.ordersTopic} grows from now on`),
+    });
+    steps.push(() => analytics.stop());
+
+    // The exporter and Prometheus with the alert pack, scraping the demo's /metrics and the exporter.
+    const observability = await startDemoObservability({
+      kafka,
+      amqpUrl: env.getAmqpUrl(),
+      rabbitMqManagementUrl: env.getRabbitMqManagementUrl(),
+      appTarget: scrapeTarget(metricsHost, telemetry.metricsPort as number),
+      progress: () => undefined,
+    });
+    steps.push(() => observability.stop());
+    const promPid = observability.environment.prometheus?.node.pid;
+    console.log(`Prometheus (native, with the eda-harness alert pack)\n  PROMETHEUS_URL=${observability.prometheusUrl}${promPid ? ` (pid ${promPid})` : ''}`);
+
     console.log(`\nReference system running: ${rate} orders/s, a poison email command every 25 orders, an undeliverable email every 40.`);
     if (kafka.security) console.log(`Kafka clients: ${(kafka.security.securityProtocol ?? 'tls/sasl').toUpperCase()}${kafka.security.sasl ? ` (${kafka.security.sasl.mechanism.toUpperCase()})` : ''} on ${kafka.brokers.join(',')}`);
     console.log(`Metrics: ${telemetry.metricsUrl}${otlpConfigured ? '   Traces: OTLP/HTTP to the configured endpoint' : '   (set OTEL_EXPORTER_OTLP_ENDPOINT to send traces to a collector)'}`);
+    console.log(`Exporter: ${observability.exporterUrl}   (consumer lag and dead letters, read from Kafka and RabbitMQ)`);
+    console.log(`Prometheus: ${observability.prometheusUrl}   alerts: ${observability.prometheusUrl}/classic/alerts   graph: ${observability.prometheusUrl}/classic/graph   targets: ${observability.prometheusUrl}/classic/targets`);
+    console.log(`Alerts to expect (demo thresholds; \`eda-harness alerts --defaults\` shows the shipped ones):`);
+    for (const a of expectedDemoAlerts(PAUSE_AFTER_S)) console.log(`  ${a.alert.padEnd(28)} ${a.when}: ${a.why}`);
     console.log(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Press Ctrl-C to stop.\n`);
     console.log('  time   sent/s  consumed/s   e2e p50 / p95 / p99 (ms)    DLQ  handler errors');
 
     const registry = telemetry.registry;
     let prev = { at: Date.now(), sent: 0, consumed: 0, buckets: [] as { le: number; count: number }[] };
     let shownTrace = false;
+    let alerts = new Map<string, AlertState>();
+    let alertFailures = 0;
+    const pollAlerts = async (): Promise<void> => {
+      try {
+        const now = alertStates(await fetchAlerts(observability.prometheusUrl));
+        for (const c of alertChanges(alerts, now)) console.log(`${`${Math.round((Date.now() - t0) / 1000)}s`.padStart(6)}  alert ${c.alert} ${c.state}`);
+        alerts = now;
+      } catch (err) {
+        if (alertFailures++ % 10 === 0) console.error(`alerts: ${String(err)}`);
+      }
+    };
     const tick = async (): Promise<void> => {
       const now = Date.now();
       const sent = await counterTotal(registry, METRIC.SENT_MESSAGES.name);
@@ -245,6 +297,7 @@ export async function startCommand(argv: string[] = []): Promise<number> {
       const elapsed = `${Math.round((now - t0) / 1000)}s`.padStart(6);
       console.log(`${elapsed} ${((sent - prev.sent) / secs).toFixed(1).padStart(8)} ${((consumed - prev.consumed) / secs).toFixed(1).padStart(11)}   ${q(0.5)} / ${q(0.95)} / ${q(0.99)}   ${String(dlq).padStart(6)}  ${String(errors).padStart(6)}`);
       prev = { at: now, sent, consumed, buckets };
+      await pollAlerts();
       if (!shownTrace) {
         const sample = collector.sampleTrace();
         if (sample) {
