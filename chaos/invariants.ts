@@ -1,6 +1,7 @@
 import { serviceInvariantFromSpec } from './service/invariants';
 import type { ConsumedMessage, InvariantCheck, InvariantSpec, Observations, SentMessage } from './types';
 import { invariant, type Verdict } from './invariant-check';
+import { spanSourceFigures, spanSourceNote } from './trace-backend-source';
 
 /**
  * What must still hold after a fault. Each invariant is a pure function of the observations, so
@@ -140,8 +141,8 @@ function tracesIntact(): InvariantCheck {
     const src = o.spanSource;
     const where = src ? ` in ${src.backend}` : '';
     const traceOf = (c: ConsumedMessage): string => (src ? ` (trace ${c.producerTraceId})` : '');
-    const from = src ? ` (spans read from ${src.backend} at ${src.url}: ${src.tracesFound} of ${src.traces} traces found, ${src.spans} spans${src.exported === undefined ? '' : ` of ${src.exported} exported`})` : '';
-    const sourceFigures = src ? { tracesAsked: src.traces, tracesFound: src.tracesFound, spansRead: src.spans, ...(src.exported === undefined ? {} : { spansExported: src.exported }), ...(src.exportFailed ? { spansExportFailed: src.exportFailed } : {}) } : {};
+    const from = spanSourceNote(o);
+    const sourceFigures = spanSourceFigures(o);
     if (src?.error !== undefined) return verdict(false, `the spans could not be read from ${src.backend}: ${src.error}`, { checked: 0, ...sourceFigures });
     const producers = new Map<string, string>();
     const consumerParents = new Set<string>();

@@ -217,7 +217,8 @@ export class ChaosScenario {
       const registry = new Registry();
       const withKafka = kafka ? { kafka } : {};
       if (this.alertPack) watch = await startAlertWatch({ env, system: workload.system, registry, options: this.alertPack, progress, ...withKafka });
-      running = await workload.start({ env, tracerProvider, registry, progress, prefix, ...withKafka, history: record });
+      const relay = traces.otlpHttpUrl === undefined ? {} : { traceRelay: { otlpHttpUrl: traces.otlpHttpUrl } };
+      running = await workload.start({ env, tracerProvider, registry, progress, prefix, ...withKafka, ...relay, history: record });
       const live = running;
       const faultCtx = { env, destination: live.destination, progress, sendPoison: (n: number) => live.sendPoison(n) };
 
@@ -240,10 +241,12 @@ export class ChaosScenario {
       await tracerProvider?.forceFlush().catch(() => undefined);
       const recorded = exporter.getFinishedSpans().map(toSpanRecord);
       spans = recorded;
-      // A workload that records its own spans in the history (a service's, from the harness's receiver) keeps them.
-      if (traces && running?.recordsHistory !== true) {
-        const deliveries = [...(running?.consumed() ?? []), ...deliveryTraces(log)];
-        const read = await traces.read({ recorded, deliveries, progress }).catch((err: unknown) => ({ spans: [], source: undefined, error: errorMessage(err) }));
+      // A workload that records its own spans in the history (a service's, from the harness's
+      // receiver) keeps them, unless it relayed them to the backend instead (spansReadBack).
+      if (traces && (running?.recordsHistory !== true || running.spansReadBack === true)) {
+        const deliveries = [...(running?.consumed() ?? []), ...traceIdsOfHistory(log)];
+        const relayed = running?.relayedSpans?.();
+        const read = await traces.read({ recorded, deliveries, progress, ...(relayed ? { relayed } : {}) }).catch((err: unknown) => ({ spans: [], source: undefined, error: errorMessage(err) }));
         if ('error' in read) error = `${error ? `${error}; ` : ''}reading the spans back: ${read.error}`;
         spans = read.spans;
         spanSource = read.source;
@@ -406,9 +409,9 @@ function backfill(log: HistoryLog, w: RunningWorkload): void {
   if (!has.has('event')) for (const e of w.events()) log.add({ type: 'event', t: e.atMs, where: e.where, message: e.message });
 }
 
-/** The trace ids of the deliveries the history holds (a workload recording as it goes). */
-function deliveryTraces(log: HistoryLog): { producerTraceId?: string }[] {
-  return log.history().records.flatMap((r) => (r.type === 'delivery' && r.traceId !== undefined ? [{ producerTraceId: r.traceId }] : []));
+/** The trace ids the history holds: of its deliveries, and of its sends (a service's inputs carry their own). */
+function traceIdsOfHistory(log: HistoryLog): { producerTraceId?: string }[] {
+  return log.history().records.flatMap((r) => ((r.type === 'delivery' || r.type === 'send') && r.traceId !== undefined ? [{ producerTraceId: r.traceId }] : []));
 }
 
 function toSpanRecord(s: { name: string; kind: SpanKind; spanContext(): { traceId: string; spanId: string }; parentSpanContext?: { spanId: string } | undefined }): SpanRecord {

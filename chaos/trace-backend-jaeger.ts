@@ -116,6 +116,7 @@ export function jaegerTraces(options: JaegerTracesOptions = {}): TraceBackend {
       const reader = (options.reader ?? ((url: string) => jaegerQuery(url)))(queryUrl);
       return {
         spanProcessors: [processor],
+        otlpHttpUrl,
         read: (request) => readBack(request, { reader, exporter, processor, queryUrl, concurrency, settleMs }),
         close: () => processor.shutdown(),
       };
@@ -130,8 +131,13 @@ async function readBack(
   const { progress } = request;
   await o.processor.forceFlush();
   const ids = traceIdsToFetch(request.deliveries, request.recorded);
-  const base = { backend: 'Jaeger', url: o.queryUrl, traces: ids.length, exported: o.exporter.exported, exportFailed: o.exporter.failed };
-  if (o.exporter.failed > 0) progress(`traces: ${o.exporter.failed} of ${o.exporter.exported} spans could not be exported to Jaeger (${o.exporter.lastError ?? 'unknown error'})`);
+  // What Jaeger should hold per trace: the exporter's spans and any relayed to it (a service's).
+  const expected = new Map(o.exporter.perTrace);
+  for (const [t, n] of request.relayed?.perTrace ?? []) expected.set(t, (expected.get(t) ?? 0) + n);
+  const exported = [...expected.values()].reduce((a, b) => a + b, 0);
+  const failed = o.exporter.failed + (request.relayed?.failed ?? 0);
+  const base = { backend: 'Jaeger', url: o.queryUrl, traces: ids.length, exported, exportFailed: failed };
+  if (failed > 0) progress(`traces: ${failed} of ${exported} spans could not be sent to Jaeger (${o.exporter.lastError ?? request.relayed?.lastError ?? 'unknown error'})`);
   progress(`traces: reading ${ids.length} traces back from Jaeger at ${o.queryUrl} (${o.concurrency} at a time)`);
   const started = Date.now();
   const byTrace = new Map<string, readonly BackendSpan[]>();
@@ -140,7 +146,7 @@ async function readBack(
     for (let pass = 1; ; pass++) {
       for (const [id, spans] of await readTraces(o.reader, asking, o.concurrency)) byTrace.set(id, spans);
       const counts = new Map([...byTrace].map(([id, spans]) => [id, spans.length]));
-      asking = incompleteTraces(ids, counts, o.exporter.perTrace);
+      asking = incompleteTraces(ids, counts, expected);
       if (asking.length === 0 || Date.now() - started >= o.settleMs) break;
       progress(`traces: Jaeger holds fewer spans than were exported for ${asking.length} traces; asking again (pass ${pass + 1})`);
       await delay(RETRY_INTERVAL_MS);
@@ -153,6 +159,6 @@ async function readBack(
   }
   const spans: SpanRecord[] = spanRecordsOf([...byTrace.values()].flat());
   const found = [...byTrace.values()].filter((s) => s.length > 0).length;
-  progress(`traces: ${found} of ${ids.length} traces (${spans.length} spans; ${o.exporter.exported} exported) read from Jaeger in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  progress(`traces: ${found} of ${ids.length} traces (${spans.length} spans; ${exported} sent) read from Jaeger in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { spans, source: { ...base, tracesFound: found, spans: spans.length } };
 }

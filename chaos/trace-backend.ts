@@ -16,6 +16,8 @@ export interface TraceReadRequest {
   readonly recorded: readonly SpanRecord[];
   /** Every delivery the run saw (their `traceparent`s name the traces to read). */
   readonly deliveries: readonly { readonly producerTraceId?: string | undefined }[];
+  /** Spans per trace that reached the backend another way (a service's, relayed by the harness's receiver), with the relay's failures. */
+  readonly relayed?: { readonly perTrace: ReadonlyMap<string, number>; readonly failed: number; readonly lastError: string | undefined };
   readonly progress: ProgressSink;
 }
 
@@ -29,6 +31,8 @@ export interface SpansRead {
 export interface TraceBackendRun {
   /** Added to the workload's tracer provider beside the in-memory recording. */
   readonly spanProcessors: readonly SpanProcessor[];
+  /** The OTLP/HTTP base URL spans from elsewhere (a service under test) are relayed to, when the backend reads them back. */
+  readonly otlpHttpUrl?: string;
   /** Called once the provider was flushed, before the environment stops: the spans the invariant reads. */
   read(request: TraceReadRequest): Promise<SpansRead>;
   /** Ends the export path (the provider's shutdown also ends its processors; this is idempotent). */

@@ -215,6 +215,13 @@ export interface WorkloadContext {
    * consumed() / events() copied into the history once it stopped, so it is still checked.
    */
   readonly history?: (record: HistoryRecord) => void;
+  /**
+   * The OTLP/HTTP base URL of the scenario's trace backend (Jaeger), when it reads spans back: a
+   * workload whose spans the harness does not export itself (a service under test's) passes them
+   * on there, says so with `spansReadBack`, and leaves them out of the history (the scenario writes
+   * what the backend answers instead).
+   */
+  readonly traceRelay?: { readonly otlpHttpUrl: string };
 }
 
 export interface ChaosWorkload {
@@ -246,6 +253,10 @@ export interface RunningWorkload {
    * service's effects): the drain waits for this instead of for consumed() to cover sent().
    */
   drained?(): boolean;
+  /** The workload relayed its spans to `traceRelay` and left them out of the history: the scenario reads them back. */
+  readonly spansReadBack?: boolean;
+  /** Spans relayed per trace, and how many could not be: what the backend should hold. */
+  relayedSpans?(): { readonly perTrace: ReadonlyMap<string, number>; readonly failed: number; readonly lastError: string | undefined };
 }
 
 /** How long each phase lasts. */

@@ -1,4 +1,4 @@
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
 import { spansOfOtlpProtobuf } from './otlp-protobuf';
@@ -35,13 +35,35 @@ export interface ReceiverStats {
   readonly ignored: number;
 }
 
+/** What the receiver passed on to a trace backend (`relayTo`): spans per trace, and how many did not get there. */
+export interface RelayStats {
+  readonly perTrace: ReadonlyMap<string, number>;
+  readonly spans: number;
+  readonly failed: number;
+  readonly lastError: string | undefined;
+}
+
 export interface ServiceOtlpReceiver {
   /** Base URL for OTEL_EXPORTER_OTLP_ENDPOINT (the SDK appends /v1/traces). */
   readonly endpoint: string;
   /** Trace export requests answered so far: accepted (with their spans) and refused (400, 404, 413, 415). */
   stats(): ReceiverStats;
+  /** What was relayed to `relayTo` (all zero without one). */
+  relayed(): RelayStats;
+  /** Ends the server once every relay in flight has settled. */
   close(): Promise<void>;
 }
+
+export interface ReceiverOptions {
+  /**
+   * An OTLP/HTTP base URL (a Jaeger's) every accepted trace export is passed on to, as it came
+   * (same bytes, content type and encoding): the service's spans reach the backend too, while the
+   * harness still sees them live. A relay that fails is counted and said once, never thrown.
+   */
+  readonly relayTo?: string;
+}
+
+const RELAY_TIMEOUT_MS = 10_000;
 
 /** OTLP span kinds (proto enum): 4 producer, 5 consumer. */
 const kindOf = (k: unknown): ReceivedServiceSpan['kind'] => (k === 4 || k === 'SPAN_KIND_PRODUCER' ? 'producer' : k === 5 || k === 'SPAN_KIND_CONSUMER' ? 'consumer' : 'other');
@@ -114,7 +136,7 @@ export function spansOfOtlpBody(body: Buffer, encoding: OtlpEncoding): ReceivedS
 const gunzipped = (body: Buffer): Promise<Buffer> =>
   new Promise((resolve, reject) => gunzip(body, { maxOutputLength: MAX_EXPORT_BYTES }, (err, out) => (err ? reject(new Error(`the gzip body could not be decompressed (${err.message})`)) : resolve(out))));
 
-export async function startServiceOtlpReceiver(onSpan: (s: ReceivedServiceSpan) => void, onProblem: (message: string) => void): Promise<ServiceOtlpReceiver> {
+export async function startServiceOtlpReceiver(onSpan: (s: ReceivedServiceSpan) => void, onProblem: (message: string) => void, options: ReceiverOptions = {}): Promise<ServiceOtlpReceiver> {
   const told = new Set<string>();
   const problem = (m: string): void => {
     if (told.has(m)) return;
@@ -126,6 +148,40 @@ export async function startServiceOtlpReceiver(onSpan: (s: ReceivedServiceSpan) 
   let rejected = 0;
   let ignored = 0;
   let protobuf = 0;
+  const relayTarget = options.relayTo === undefined ? undefined : `${options.relayTo.replace(/\/+$/, '')}/v1/traces`;
+  const relayPerTrace = new Map<string, number>();
+  let relayedSpans = 0;
+  let relayFailed = 0;
+  let relayError: string | undefined;
+  const relaying = new Set<Promise<void>>();
+  /** Passes one accepted export on to the backend, as it came. */
+  const relay = (raw: Buffer, headers: Record<string, string>, spanList: readonly ReceivedServiceSpan[]): void => {
+    if (relayTarget === undefined || spanList.length === 0) return;
+    for (const s of spanList) relayPerTrace.set(s.traceId, (relayPerTrace.get(s.traceId) ?? 0) + 1);
+    relayedSpans += spanList.length;
+    const failed = (why: string): void => {
+      relayFailed += spanList.length;
+      relayError = why;
+      problem(`relaying the service's spans to ${relayTarget} failed: ${why}`);
+    };
+    const p = new Promise<void>((settle) => {
+      const req = request(relayTarget, { method: 'POST', timeout: RELAY_TIMEOUT_MS, headers: { ...headers, 'content-length': raw.length } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) failed(`HTTP ${res.statusCode ?? '?'}`);
+          settle();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${RELAY_TIMEOUT_MS} ms`)));
+      req.on('error', (err) => {
+        failed(err.message);
+        settle();
+      });
+      req.end(raw);
+    });
+    relaying.add(p);
+    void p.finally(() => relaying.delete(p));
+  };
   const refuse = (res: ServerResponse, status: number, message: string | undefined): void => {
     rejected++;
     if (message !== undefined) problem(message);
@@ -180,6 +236,7 @@ export async function startServiceOtlpReceiver(onSpan: (s: ReceivedServiceSpan) 
           return;
         }
         accepted++;
+        relay(raw, { 'content-type': String(type), ...(contentEncoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}) }, received);
         if (encoding === 'protobuf') protobuf++;
         spans += received.length;
         for (const s of received) {
@@ -200,10 +257,13 @@ export async function startServiceOtlpReceiver(onSpan: (s: ReceivedServiceSpan) 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     stats: () => ({ accepted, protobuf, spans, rejected, ignored }),
-    close: () =>
-      new Promise<void>((done) => {
+    relayed: () => ({ perTrace: relayPerTrace, spans: relayedSpans, failed: relayFailed, lastError: relayError }),
+    close: async () => {
+      await Promise.all([...relaying]);
+      await new Promise<void>((done) => {
         server.closeAllConnections();
         server.close(() => done());
-      }),
+      });
+    },
   };
 }

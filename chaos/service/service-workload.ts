@@ -180,10 +180,15 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   const sentById = new Map<string, { key: string; seq: number; traceId: string }>();
   let spansReceived = 0;
   const processed = new Set<string>();
+  // With a trace backend reading spans back (Jaeger), a process's exports are relayed there and the
+  // history gets what the backend answers after the run; the receiver still sees them live (the
+  // drain and the processed count need them). An in-process service's spans are not OTLP: kept here.
+  const relayTo = command ? ctx.traceRelay?.otlpHttpUrl : undefined;
+  if (ctx.traceRelay && !command) ctx.progress(`traces: ${config.name} runs in-process (no OTLP export): its spans are the harness's recording, not read back from the trace backend`);
   const onSpan = (s: ReceivedServiceSpan): void => {
     spansReceived++;
     const rec: HistoryRecord = { type: 'span', t: s.endMs, name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }) };
-    history(rec);
+    if (relayTo === undefined) history(rec);
     if (s.kind !== 'consumer' || !s.parentSpanId) return;
     const m = inputByContext.get(`${s.traceId}/${s.parentSpanId}`);
     if (m && !processed.has(m.id)) {
@@ -218,7 +223,8 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   let sendInput: (id: string, key: string, seq: number, poison: boolean) => Promise<void> = () => Promise.reject(new Error('the service has not started'));
   let poisonSent = 0;
   try {
-    receiver = await startServiceOtlpReceiver(onSpan, (m) => event('service', m));
+    receiver = await startServiceOtlpReceiver(onSpan, (m) => event('service', m), relayTo === undefined ? {} : { relayTo });
+    if (relayTo !== undefined) event('service', `the harness's OTLP receiver relays ${config.name}'s spans to ${relayTo}; the traces invariants read them back from there`);
     const r = receiver;
     cleanups.push(() => r.close());
     let publish: (msg: InputMessage, headers: Record<string, string>, id: string, key: string) => Promise<{ partition?: number; offset?: string }>;
@@ -422,6 +428,7 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
     running: {
       destination,
       recordsHistory: true,
+      ...(relayTo === undefined ? {} : { spansReadBack: true, relayedSpans: () => receiver!.relayed() }),
       drained,
       // Poison inputs on a key of their own (so the per-key order of the good ones is untouched), one after the other.
       async sendPoison(count) {

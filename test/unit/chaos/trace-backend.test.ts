@@ -123,10 +123,27 @@ describe('jaegerTraces', () => {
     expect(most).toBe(3);
     expect(read.spans).toHaveLength(10);
     expect(read.source).toEqual({ backend: 'Jaeger', url: 'http://127.0.0.1:2', traces: 10, tracesFound: 10, spans: 10, exported: 0, exportFailed: 0 });
-    expect(lines.some((l) => /^traces: 10 of 10 traces \(10 spans; 0 exported\) read from Jaeger in \d+\.\d s$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^traces: 10 of 10 traces \(10 spans; 0 sent\) read from Jaeger in \d+\.\d s$/.test(l))).toBe(true);
     const failed = await run.read({ recorded: [], deliveries: [{ producerTraceId: T(99) }], progress: () => undefined });
     expect(failed.spans).toEqual([]);
     expect(failed.source?.error).toBe('reading traces from http://127.0.0.1:2: HTTP 500');
+    await run.close();
+  });
+
+  it('asks again, within its settle time, for traces holding fewer spans than were relayed to it, then checks what it has', async () => {
+    let calls = 0;
+    const reader = { trace: async (id: string): Promise<BackendSpan[]> => (calls++, [{ traceId: id, spanId: S(1), name: 'p', kind: 'producer' }]) };
+    const lines: string[] = [];
+    const run = jaegerTraces({ otlpHttpUrl: 'http://127.0.0.1:1', queryUrl: 'http://127.0.0.1:2', settleMs: 600, reader: () => reader }).open(env, () => undefined);
+    const relayed = { perTrace: new Map([[T(1), 2], [T(2), 1]]), failed: 1, lastError: 'HTTP 503' };
+    const started = Date.now();
+    const read = await run.read({ recorded: [], deliveries: [{ producerTraceId: T(1) }, { producerTraceId: T(2) }], relayed, progress: (l) => lines.push(l) });
+    expect(Date.now() - started).toBeLessThan(3000);
+    // T(2) complete at once; T(1) (1 of 2) asked again until the settle time ran out.
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(read.source).toEqual({ backend: 'Jaeger', url: 'http://127.0.0.1:2', traces: 2, tracesFound: 2, spans: 2, exported: 3, exportFailed: 1 });
+    expect(lines).toContain('traces: 1 of 3 spans could not be sent to Jaeger (HTTP 503)');
+    expect(lines).toContain('traces: Jaeger holds fewer spans than were exported for 1 traces; asking again (pass 2)');
     await run.close();
   });
 });
