@@ -74,8 +74,8 @@ extensions:
       traces: memory_store
     # Span times exactly as the services reported them.
     max_clock_skew_adjust: 0s
-    # Jaeger traces its own queries by default, exporting them over OTLP/gRPC to localhost:4317
-    # (whatever listens there, another run's Jaeger say), and its exit then waits for that export.
+    # Jaeger traces its own queries by default, exporting them over OTLP/gRPC to the default
+    # collector port (whatever listens there, another run's Jaeger say), and its exit waits for that.
     enable_tracing: false
     http:
       endpoint: ${at(ports.queryHttp)}

@@ -281,12 +281,12 @@ export function parseGoModDownload(output: string, what: string, logFile: string
 }
 
 /** Runs `go` with its stdout captured (stderr to `logFile`): for `go mod download -json`, whose answer is its stdout. */
-async function goOutput(go: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; logFile: string }): Promise<string> {
+async function goOutput(go: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd: string; logFile: string }): Promise<string> {
   appendFileSync(opts.logFile, `$ go ${args.join(' ')}\n`);
   const log = openSync(opts.logFile, 'a');
   try {
     return await new Promise<string>((resolve, reject) => {
-      const child = spawn(go, [...args], { env: opts.env, stdio: ['ignore', 'pipe', log] });
+      const child = spawn(go, [...args], { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', log] });
       const chunks: Buffer[] = [];
       child.stdout?.on('data', (c: Buffer) => chunks.push(c));
       child.once('error', (err) => reject(new ProvisionError(`could not run ${go}: ${err.message}`, { cause: err })));
@@ -341,7 +341,8 @@ async function ensureGoBinary(spec: GoBinarySpec, options: ProvisionOptions): Pr
       await run(go, lines.build, { env: { ...process.env, GOBIN: binDir, ...GO_BUILD_ENV }, logFile, what });
     } else {
       const env = { ...process.env, ...GO_BUILD_ENV };
-      const moduleDir = parseGoModDownload(await goOutput(go, lines.download ?? [], { env, logFile }), `${spec.build.module}@v${spec.version}`, logFile);
+      // Run in the cache folder: outside any go.mod of the caller's, which a download could touch.
+      const moduleDir = parseGoModDownload(await goOutput(go, lines.download ?? [], { env, cwd: dir, logFile }), `${spec.build.module}@v${spec.version}`, logFile);
       // Go's module cache is read-only and a build may complete go.mod / go.sum: build in a copy.
       const src = join(dir, 'src');
       rmSync(src, { recursive: true, force: true });

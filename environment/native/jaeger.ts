@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDir, type ProgressSink } from '@eda-harness/core';
+import { ProcessError, ensureDir, type ProgressSink } from '@eda-harness/core';
 import { jaegerConfig, type JaegerPorts } from '../jaeger-config';
 import type { JaegerOptions, StartedJaeger } from '../types';
 import { httpServes, nativeNodeHandle, untilServing, type OwnProcesses } from './native-node';
@@ -37,7 +37,11 @@ export async function startNativeJaeger(opts: {
   );
   opts.progress(`starting Jaeger on ${queryUrl} (OTLP/HTTP 127.0.0.1:${opts.ports.otlpHttp}, OTLP/gRPC 127.0.0.1:${opts.ports.otlpGrpc})`);
   opts.ownProcesses(() => [node.process()]);
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    throw explained(err);
+  }
   return {
     provider: 'native',
     version: opts.version,
@@ -46,4 +50,43 @@ export async function startNativeJaeger(opts: {
     otlpGrpcAddress: `127.0.0.1:${opts.ports.otlpGrpc}`,
     node,
   };
+}
+
+/**
+ * Why Jaeger exited at start, from its log (pure): the last `Error: …` line it printed (with the
+ * lines that continue it, e.g. a config error's detail), of its last start only; undefined when it
+ * printed none.
+ */
+export function jaegerExitReason(log: string): string | undefined {
+  const lastStart = log.lastIndexOf('\n--- ');
+  const lines = log.slice(lastStart < 0 ? 0 : lastStart + 1).split('\n');
+  const at = lines.map((l) => l.startsWith('Error: ')).lastIndexOf(true);
+  if (at < 0) return undefined;
+  const reason: string[] = [];
+  for (const line of lines.slice(at)) {
+    // Its own log lines (2026/12/03 08:44:53 …, 2026-12-03T08:44:53.154Z …) end the message.
+    if (reason.length > 0 && /^\d{4}[-/]\d\d[-/]\d\d/.test(line)) break;
+    if (line.trim() !== '') reason.push(line.trim());
+  }
+  return reason.join(' ').replace(/^Error: /, '').slice(0, 600);
+}
+
+/** A failed start's ProcessError with Jaeger's own reason (from its log) in the message. */
+function explained(err: unknown): unknown {
+  if (!(err instanceof ProcessError) || err.logFile === undefined) return err;
+  let reason: string | undefined;
+  try {
+    reason = jaegerExitReason(readFileSync(err.logFile, 'utf8'));
+  } catch {
+    return err;
+  }
+  if (reason === undefined) return err;
+  const portTaken = /address already in use/.test(reason);
+  return new ProcessError(`Jaeger did not start: ${reason} (${err.message})`, {
+    logFile: err.logFile,
+    cause: err,
+    hint: portTaken
+      ? 'Another program took one of the ports allocated for this run meanwhile: start again (each run allocates new ports).'
+      : `Read ${err.logFile}; EDA_HARNESS_JAEGER_BIN / EDA_HARNESS_JAEGER_VERSION choose another Jaeger, JAEGER_QUERY_URL with OTEL_EXPORTER_OTLP_ENDPOINT an existing one.`,
+  });
 }
