@@ -1,0 +1,71 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { OtlpHttpSpanExporter } from '../../../chaos/otlp-http-exporter';
+import { spansOfOtlpProtobuf } from '../../../chaos/service/otlp-protobuf';
+
+/**
+ * The Jaeger trace backend's export path: OTLP/HTTP protobuf to <base>/v1/traces, read back here
+ * by the harness's own protobuf reader; a refused or unreachable endpoint is a FAILED export with
+ * the reason (the backend counts those spans as failed). Loopback only, milliseconds.
+ */
+
+function spans(): ReadableSpan[] {
+  const memory = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+  const tracer = provider.getTracer('t');
+  const p = tracer.startSpan('orders publish', { kind: SpanKind.PRODUCER });
+  tracer.startSpan('orders process', { kind: SpanKind.CONSUMER }, trace.setSpan(context.active(), p)).end();
+  p.end();
+  return memory.getFinishedSpans().slice();
+}
+
+const exportTo = (url: string, s: ReadableSpan[]): Promise<ExportResult> => new Promise((resolve) => new OtlpHttpSpanExporter(url, 2000).export(s, resolve));
+
+describe('OtlpHttpSpanExporter', () => {
+  it('POSTs the spans as OTLP protobuf that an OTLP reader decodes back to the same ids and kinds', async () => {
+    const got: { headers: IncomingHttpHeaders; body: Buffer; path: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got.push({ headers: req.headers, body: Buffer.concat(chunks), path: req.url });
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+    const sent = spans();
+    const result = await exportTo(url, sent);
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.path).toBe('/v1/traces');
+    expect(got[0]!.headers['content-type']).toBe('application/x-protobuf');
+    const decoded = spansOfOtlpProtobuf(got[0]!.body);
+    const [consumer, producer] = sent.map((s) => s.spanContext());
+    expect(decoded.map((s) => [s.kind, s.traceId, s.spanId, s.parentSpanId])).toEqual([
+      ['consumer', consumer!.traceId, consumer!.spanId, producer!.spanId],
+      ['producer', producer!.traceId, producer!.spanId, undefined],
+    ]);
+  });
+
+  it('fails an export the endpoint refuses or that cannot connect, saying why', async () => {
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const refused = await exportTo(`http://127.0.0.1:${port}/v1/traces`, spans());
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(refused).toMatchObject({ code: ExportResultCode.FAILED, error: new Error(`http://127.0.0.1:${port}/v1/traces answered HTTP 404`) });
+    // A port nothing listens on any more (taken, then let go).
+    const gone = createServer();
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+    const free = (gone.address() as AddressInfo).port;
+    await new Promise<void>((r) => gone.close(() => r()));
+    const unreachable = await exportTo(`http://127.0.0.1:${free}/v1/traces`, spans());
+    expect(unreachable.code).toBe(ExportResultCode.FAILED);
+    expect(unreachable.error?.message).toMatch(/ECONNREFUSED/);
+  });
+});
