@@ -83,12 +83,19 @@ class CountingExporter implements SpanExporter {
   }
 }
 
-/** Reads `ids` `concurrency` at a time; the spans of each trace by id. Any failure rejects. */
-async function readTraces(reader: TraceReader, ids: readonly string[], concurrency: number): Promise<Map<string, readonly BackendSpan[]>> {
+const PROGRESS_EVERY_MS = 2000;
+
+/** Reads `ids` `concurrency` at a time; the spans of each trace by id. Any failure rejects. A progress line every 2 s of a long read. */
+async function readTraces(reader: TraceReader, ids: readonly string[], concurrency: number, progress: ProgressSink): Promise<Map<string, readonly BackendSpan[]>> {
   const out = new Map<string, readonly BackendSpan[]>();
+  let said = Date.now();
   for (const batch of batches(ids, concurrency)) {
     const read = await Promise.all(batch.map(async (id) => [id, await reader.trace(id)] as const));
     for (const [id, spans] of read) out.set(id, spans);
+    if (Date.now() - said >= PROGRESS_EVERY_MS && out.size < ids.length) {
+      said = Date.now();
+      progress(`traces: ${out.size} of ${ids.length} traces read`);
+    }
   }
   return out;
 }
@@ -144,7 +151,7 @@ async function readBack(
   try {
     let asking = ids;
     for (let pass = 1; ; pass++) {
-      for (const [id, spans] of await readTraces(o.reader, asking, o.concurrency)) byTrace.set(id, spans);
+      for (const [id, spans] of await readTraces(o.reader, asking, o.concurrency, progress)) byTrace.set(id, spans);
       const counts = new Map([...byTrace].map(([id, spans]) => [id, spans.length]));
       asking = incompleteTraces(ids, counts, expected);
       if (asking.length === 0 || Date.now() - started >= o.settleMs) break;
