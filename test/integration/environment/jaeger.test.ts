@@ -8,10 +8,12 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { Environment, jaegerQuery, type StartedEnvironment, type TraceSpan } from '../../../environment/index';
+import { untilJaegerAnswers } from '../../../environment/external/external';
 import { jaegerConfigListens } from '../../../environment/jaeger-config';
 import { startReferenceSystem, type ReferenceSystem } from '../../../examples/reference-system';
 import { ATTR } from '../../../semconv/attributes';
-import { ConfigError } from '../../../core/errors';
+import { BrokerUnreachableError, ConfigError } from '../../../core/errors';
+import { silentProgress } from '../../../core/progress';
 import { uniqueName } from '../../support/names';
 import { until } from '../../support/until';
 
@@ -219,6 +221,30 @@ test('the same over OTLP/HTTP JSON; the services are listed and the trace is fou
   expect(byOperation.length).toBeGreaterThanOrEqual(2);
   expect(await query.trace('0'.repeat(31) + '1')).toEqual([]);
 }, 60_000);
+
+test('an external Jaeger (JAEGER_QUERY_URL with OTEL_EXPORTER_OTLP_ENDPOINT) is used once it answers; one that is not Jaeger is refused, naming it', async () => {
+  const saved = { ...process.env };
+  try {
+    process.env['JAEGER_QUERY_URL'] = `${env.getJaegerQueryUrl()}/`;
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = env.getOtlpEndpoint();
+    delete process.env['EDA_HARNESS_PROVIDER'];
+    const external = await new Environment().withProgress(silentProgress).withJaeger().start();
+    try {
+      expect(external.jaeger).toEqual({ provider: 'external', version: undefined, queryUrl: env.getJaegerQueryUrl(), otlpHttpUrl: env.getOtlpEndpoint(), otlpGrpcAddress: undefined, node: undefined });
+      expect(external.describe().processes).toEqual([]);
+    } finally {
+      await external.stop();
+    }
+  } finally {
+    process.env = saved;
+  }
+  // The OTLP receiver is no query API (it answers 404), and nothing listens on port 1.
+  const err = await untilJaegerAnswers(env.getOtlpEndpoint(), 'http://127.0.0.1:1', 1_000).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(BrokerUnreachableError);
+  expect((err as Error).message).toContain(`JAEGER_QUERY_URL ${env.getOtlpEndpoint()}: `);
+  expect((err as Error).message).toContain('404');
+  expect((err as Error).message).toContain('OTEL_EXPORTER_OTLP_ENDPOINT http://127.0.0.1:1: ');
+}, 30_000);
 
 test('getJaegerQueryUrl() on an environment without Jaeger says how to ask for it', async () => {
   const withoutJaeger = Object.create(Object.getPrototypeOf(env) as object) as StartedEnvironment;

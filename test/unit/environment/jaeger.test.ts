@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDescription, parseUpFlags } from '../../../cli/env-command';
 import { checkExternalSettings, externalSettings } from '../../../environment/external/external';
@@ -7,6 +8,7 @@ import { checkTraceId, parseServicesResponse, parseTracesResponse, traceShortfal
 import { jaegerExitReason } from '../../../environment/native/jaeger';
 import { ensureJaeger, goCommandLines, jaegerSpec, jaegerVersion, parseGoModDownload } from '../../../environment/provision';
 import { selectProvider } from '../../../environment/select-provider';
+import { StateFileError, readEnvironmentState, writeCurrentState } from '../../../environment/state';
 import { Environment } from '../../../environment/environment';
 import type { EnvironmentDescription } from '../../../environment/types';
 import { ConfigError, PrerequisiteError, ProvisionError } from '../../../core/errors';
@@ -210,5 +212,33 @@ describe('env up --jaeger', () => {
       processes: [],
     };
     expect(formatDescription(d)).toContain('Jaeger (native, 1.76.0)\n  JAEGER_QUERY_URL=http://127.0.0.1:1  (query API, e.g. /api/v3/services)\n  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:2\n  OTLP/gRPC: 127.0.0.1:3');
+  });
+});
+
+describe('env up\u2019s state file with Jaeger', () => {
+  const saved = process.env['EDA_HARNESS_RUNS'];
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eda-jaeger-state-'));
+    process.env['EDA_HARNESS_RUNS'] = join(dir, 'runs');
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env['EDA_HARNESS_RUNS'];
+    else process.env['EDA_HARNESS_RUNS'] = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const described = (jaeger: unknown): EnvironmentDescription =>
+    ({ runDir: join(dir, 'run'), startedAt: '', ownerPid: process.pid, processes: [], jaeger }) as EnvironmentDescription;
+
+  it('reads back its jaeger entry', () => {
+    const jaeger = { provider: 'native', version: '1.76.0', queryUrl: 'http://127.0.0.1:1', otlpHttpUrl: 'http://127.0.0.1:2', otlpGrpcAddress: '127.0.0.1:3', pid: 9 };
+    writeCurrentState(described(jaeger), { ownsRunDir: false });
+    expect(readEnvironmentState()?.description.jaeger).toEqual(jaeger);
+  });
+
+  it('refuses a malformed jaeger entry', () => {
+    writeCurrentState(described({ provider: 'native', queryUrl: 7 }), { ownsRunDir: false });
+    expect(() => readEnvironmentState()).toThrow(StateFileError);
+    expect(() => readEnvironmentState()).toThrow('its jaeger entry is malformed');
   });
 });
