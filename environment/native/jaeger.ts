@@ -22,6 +22,8 @@ export async function startNativeJaeger(opts: {
   options: JaegerOptions;
   progress: ProgressSink;
   ownProcesses: OwnProcesses;
+  /** How long to wait for the query API (default 60 s). */
+  readyTimeoutMs?: number;
 }): Promise<StartedJaeger> {
   const dir = ensureDir(join(opts.runDir, 'jaeger'), { what: "Jaeger's run folder" });
   const configFile = join(dir, 'jaeger.yaml');
@@ -31,7 +33,7 @@ export async function startNativeJaeger(opts: {
     'jaeger',
     () => ({ name: 'jaeger', command: opts.binary, args: ['--config', configFile], logFile: join(dir, 'jaeger.log'), cwd: dir }),
     async (proc) => {
-      await untilServing(proc, () => httpServes(`${queryUrl}/api/services`), `Jaeger's query API at ${queryUrl}`, JAEGER_READY_TIMEOUT_MS, 100);
+      await untilServing(proc, () => httpServes(`${queryUrl}/api/services`), `Jaeger's query API at ${queryUrl}`, opts.readyTimeoutMs ?? JAEGER_READY_TIMEOUT_MS, 100);
     },
     5_000,
   );

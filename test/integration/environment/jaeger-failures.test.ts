@@ -8,13 +8,14 @@ import type { ManagedProcess } from '../../../environment/managed-process';
 import { startNativeJaeger } from '../../../environment/native/jaeger';
 import { allocatePorts } from '../../../environment/ports';
 import { ensureJaeger } from '../../../environment/provision';
-import { EnvironmentStartError, ProcessError, ProvisionError } from '../../../core/errors';
+import { EnvironmentStartError, ProcessError, ProvisionError, TimeoutError } from '../../../core/errors';
 import { silentProgress } from '../../../core/progress';
 import { spawnedBy, survivorsOf } from '../../support/spawned-by';
 
 /**
  * What goes wrong with Jaeger ends in one clear message and leaves no process behind: a port taken,
- * a configuration Jaeger refuses (it exits at start), a version that cannot be downloaded and built.
+ * a Jaeger that never answers, a configuration Jaeger refuses (it exits at start), a version that
+ * cannot be downloaded and built.
  */
 
 let dir: string;
@@ -52,6 +53,27 @@ it('a query port taken by another program: Jaeger exits, the error says which ad
     await new Promise<void>((resolve) => squatter.close(() => resolve()));
   }
 }, 60_000);
+
+it('a Jaeger that runs but never answers: the wait ends with a timeout naming its query URL and log, and its process is ended', async () => {
+  // Stands in for a hung Jaeger: a process that ignores its arguments and serves nothing.
+  const wrapper = join(dir, 'jaeger-silent');
+  writeFileSync(wrapper, '#!/bin/sh\nexec sleep 300\n');
+  chmodSync(wrapper, 0o755);
+  const allocated = await allocatePorts(JAEGER_PORT_NAMES.length);
+  const ports = Object.fromEntries(JAEGER_PORT_NAMES.map((name, i) => [name, allocated[i]])) as unknown as JaegerPorts;
+  const owned: (() => readonly ManagedProcess[])[] = [];
+  const { error, spawned } = await spawnedBy(dir, () =>
+    startNativeJaeger({ binary: wrapper, version: undefined, runDir: dir, ports, options: {}, progress: silentProgress, ownProcesses: (get) => void owned.push(get), readyTimeoutMs: 1_500 }),
+  );
+  expect(error).toBeInstanceOf(TimeoutError);
+  expect((error as Error).message).toContain(`Timed out after 1500 ms waiting for Jaeger's query API at http://127.0.0.1:${ports.queryHttp} (log: ${join(dir, 'jaeger', 'jaeger.log')})`);
+  expect((error as Error).message).toContain('ECONNREFUSED');
+  // What the environment does after a failed start: it ends what was registered.
+  const processes = owned.flatMap((get) => get());
+  expect(processes.map((p) => [p.name, p.running])).toEqual([['jaeger', true]]);
+  await Promise.all(processes.map((p) => p.stop(1_000)));
+  expect(survivorsOf(spawned)).toEqual([]);
+}, 30_000);
 
 it('a configuration Jaeger refuses: the start fails with its reason, and Kafka, already up beside it, is ended too', async () => {
   // The real binary behind a wrapper adding a key Jaeger does not know: it exits while reading its config.
