@@ -1,6 +1,7 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
 import type { Registry, RegistryContentType } from 'prom-client';
+import type { TraceSpan } from '@eda-harness/environment';
 
 /**
  * Pure pieces of the `npm start` demo's live summary: quantiles from a prom-client histogram (the
@@ -80,31 +81,77 @@ export function parentId(span: ReadableSpan): string | undefined {
   return s.parentSpanContext?.spanId ?? s.parentSpanId;
 }
 
+/** One span as the tree needs it: from the SDK's ReadableSpan (in memory) or Jaeger's TraceSpan (its query API). */
+export interface TreeSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly service: string;
+  readonly name: string;
+  /** producer, consumer, server, … */
+  readonly kind: string;
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly error: boolean;
+}
+
+/** A span recorded in this process, for the tree. */
+export function treeSpanOfReadable(s: ReadableSpan, serviceOf: (span: ReadableSpan) => string): TreeSpan {
+  return {
+    traceId: s.spanContext().traceId,
+    spanId: s.spanContext().spanId,
+    parentSpanId: parentId(s),
+    service: serviceOf(s),
+    name: s.name,
+    kind: KIND[s.kind] ?? String(s.kind),
+    startMs: s.startTime[0] * 1e3 + s.startTime[1] / 1e6,
+    durationMs: s.duration[0] * 1e3 + s.duration[1] / 1e6,
+    error: s.status.code === 2,
+  };
+}
+
+/** A span as Jaeger's query API returned it (TraceSpan of @eda-harness/environment), for the tree. */
+export function treeSpanOfTrace(s: TraceSpan): TreeSpan {
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId,
+    service: s.service,
+    name: s.name,
+    kind: s.kind,
+    startMs: s.startTimeUnixMs,
+    durationMs: s.durationMs,
+    error: s.statusCode === 'error',
+  };
+}
+
 /**
  * Draws the spans of one trace as a tree: each line is `service: name (kind, duration)`. Spans
- * whose parent is not in the set (or that only link to it) hang from the root.
+ * whose parent is not in the set (or that only link to it) hang from the root; siblings in start
+ * order.
  */
-export function renderTraceTree(spans: readonly ReadableSpan[], serviceOf: (span: ReadableSpan) => string): string {
+export function renderSpanTree(spans: readonly TreeSpan[]): string {
   if (spans.length === 0) return '(no spans)';
-  const ids = new Set(spans.map((s) => s.spanContext().spanId));
-  const children = new Map<string | undefined, ReadableSpan[]>();
+  const ids = new Set(spans.map((s) => s.spanId));
+  const children = new Map<string | undefined, TreeSpan[]>();
   for (const s of spans) {
-    const p = parentId(s);
-    const key = p !== undefined && ids.has(p) ? p : undefined;
+    const key = s.parentSpanId !== undefined && ids.has(s.parentSpanId) ? s.parentSpanId : undefined;
     children.set(key, [...(children.get(key) ?? []), s]);
   }
-  const ms = (s: ReadableSpan): string => `${(s.duration[0] * 1e3 + s.duration[1] / 1e6).toFixed(1)} ms`;
-  const start = (s: ReadableSpan): number => s.startTime[0] * 1e9 + s.startTime[1];
-  const lines: string[] = [`trace ${spans[0]?.spanContext().traceId}`];
+  const lines: string[] = [`trace ${spans[0]?.traceId}`];
   const walk = (parent: string | undefined, prefix: string): void => {
-    const kids = [...(children.get(parent) ?? [])].sort((a, b) => start(a) - start(b));
+    const kids = [...(children.get(parent) ?? [])].sort((a, b) => a.startMs - b.startMs);
     kids.forEach((s, i) => {
       const last = i === kids.length - 1;
-      const status = s.status.code === 2 ? ' ERROR' : '';
-      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${serviceOf(s)}: ${s.name} (${KIND[s.kind] ?? s.kind}, ${ms(s)})${status}`);
-      walk(s.spanContext().spanId, `${prefix}${last ? '   ' : '│  '}`);
+      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${s.service}: ${s.name} (${s.kind}, ${s.durationMs.toFixed(1)} ms)${s.error ? ' ERROR' : ''}`);
+      walk(s.spanId, `${prefix}${last ? '   ' : '│  '}`);
     });
   };
   walk(undefined, '');
   return lines.join('\n');
+}
+
+/** {@link renderSpanTree} over spans recorded in this process. */
+export function renderTraceTree(spans: readonly ReadableSpan[], serviceOf: (span: ReadableSpan) => string): string {
+  return renderSpanTree(spans.map((s) => treeSpanOfReadable(s, serviceOf)));
 }

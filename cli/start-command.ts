@@ -1,11 +1,10 @@
 import { createServer, isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { SpanKind } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ConfigError, KAFKA_SECURITY_VARIABLES, kafkaClientSecurity } from '@eda-harness/core';
+import { ConfigError, KAFKA_SECURITY_VARIABLES, errorMessage, kafkaClientSecurity } from '@eda-harness/core';
 import { kafkaClientOptions, kafkaClientSecurityFromEnv, kafkaConnectionOf } from '@eda-harness/chaos';
 import { Environment, checkKafkaSecurity, type KafkaSecurityMode } from '@eda-harness/environment';
 import { startReferenceSystem, startTraffic, type ReferenceServiceName } from '@eda-harness/examples';
@@ -16,22 +15,28 @@ import { counterTotal, histogramBuckets, histogramQuantile, parentId, renderTrac
 import { alertChanges, alertStates, fetchAlerts, type AlertState } from './demo-alerts';
 import { expectedDemoAlerts, scrapeTarget, startDemoObservability } from './demo-observability';
 import { startPausedConsumer } from './demo-paused-consumer';
+import { exportToAll, sampleTraceFromJaeger, traceCurl, traceDestinations } from './demo-traces';
 
-export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>] [--metrics-host <ip>] [--kafka-security <s>]
+export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>] [--metrics-host <ip>] [--kafka-security <s>] [--no-jaeger]
 
 The demo: the whole picture, natively (no Docker). Brings up the embedded environment (Kafka,
-RabbitMQ, Toxiproxy in front of both), runs the reference system (order service → Kafka →
-inventory service; order service → RabbitMQ → notification service, with a dead-letter queue)
-under steady traffic with a few poison messages, serves its /metrics, runs the eda-harness
-exporter (consumer lag, dead letters) and starts Prometheus (Debian's package) with the
-eda-harness alert pack, scraping both. An "analytics-service" consumer group reads the orders for
-10 s, then pauses, so its lag grows. The alert pack uses demo thresholds and waits (lag warning
-10 s, critical 45 s; stopped after 30 s; \`for:\` 10–20 s) so within about a minute
-DeadLetterMessagesArriving, DeadLetterRatioHigh, KafkaConsumerLagSecondsHigh and
-KafkaConsumerStopped go pending, then firing: on Prometheus's alerts page (its classic web UI,
-<prometheus>/classic/alerts) and as lines in the summary. The summary prints messages per second,
-end-to-end latency p50/p95/p99, the DLQ count, alert changes, and one sample trace drawn as a tree
-of spans across the three services. Ctrl-C ends every process the demo started.
+RabbitMQ, Toxiproxy in front of both, Jaeger v2 as the trace backend), runs the reference system
+(order service → Kafka → inventory service; order service → RabbitMQ → notification service,
+with a dead-letter queue) under steady traffic with a few poison messages, serves its /metrics,
+runs the eda-harness exporter (consumer lag, dead letters) and starts Prometheus (Debian's
+package) with the eda-harness alert pack, scraping both. Every span goes to Jaeger over OTLP/HTTP;
+the summary's sample trace is the one Jaeger's query API returns, with a curl line to fetch it.
+Jaeger's first run builds it from source (about 5 minutes, with progress; cached afterwards). A
+module build of Jaeger has no web UI: its query API (/api/v3/services, /api/v3/traces/<id>) is
+what is there.
+
+An "analytics-service" consumer group reads the orders for 10 s, then pauses, so its lag grows.
+The alert pack uses demo thresholds and waits (lag warning 10 s, critical 45 s; stopped after
+30 s; \`for:\` 10–20 s) so within about a minute DeadLetterMessagesArriving, DeadLetterRatioHigh,
+KafkaConsumerLagSecondsHigh and KafkaConsumerStopped go pending, then firing: on Prometheus's
+alerts page (its classic web UI, <prometheus>/classic/alerts) and as lines in the summary. The
+summary prints messages per second, end-to-end latency p50/p95/p99, the DLQ count and alert
+changes. Ctrl-C ends every process the demo started.
 
 Options:
   --rate <n>           orders per second, above 0 and at most 1000 (default 10)
@@ -41,6 +46,8 @@ Options:
   --interval <s>       seconds between summary lines, 1 to 86400 (default 3)
   --kafka-security <s> plaintext (default) or sasl_ssl: Kafka gets a SASL_SSL listener with SCRAM
                        users and a CA made at start, and every client of the demo uses it
+  --no-jaeger          no Jaeger (a slow machine, no Go for the first build): the sample trace
+                       is drawn from the spans recorded in the demo's process
 
 Every flag, EDA_HARNESS_PROVIDER and the broker variables (KAFKA_BROKERS, AMQP_URL, see
 \`eda-harness env --help\`) are checked before anything is installed or started.
@@ -50,13 +57,18 @@ KAFKA_SECURITY_PROTOCOL, KAFKA_TLS_CA_FILE (…_CERT_FILE, …_KEY_FILE, …_SER
 KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE (or OAUTHBEARER's
 KAFKA_SASL_OAUTHBEARER_TOKEN_FILE / _TOKEN_COMMAND); the reference system's clients use them.
 
-Spans also go to an OTLP/HTTP endpoint when OTEL_EXPORTER_OTLP_ENDPOINT (or
-OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, for example a local Jaeger on http://localhost:4318.`;
+Your own collector: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set,
+spans go there as well as to the demo's Jaeger (OTLP/HTTP JSON). Your own Jaeger instead of the
+demo's: JAEGER_QUERY_URL with OTEL_EXPORTER_OTLP_ENDPOINT naming its OTLP/HTTP receiver; spans
+are then sent there once.`;
 
-/** Keeps recent traces in memory for the summary's tree, and forwards to OTLP when configured. */
+/**
+ * Keeps recent traces in memory to pick the summary's sample (a complete one), and forwards every
+ * span to the OTLP destinations (Jaeger, the user's collector).
+ */
 class DemoSpanCollector implements SpanExporter {
   private readonly traces = new Map<string, ReadableSpan[]>();
-  constructor(private readonly forward: SpanExporter | undefined) {}
+  constructor(private readonly forward: readonly SpanExporter[]) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     for (const s of spans) {
@@ -67,8 +79,7 @@ class DemoSpanCollector implements SpanExporter {
       this.traces.set(id, list);
     }
     while (this.traces.size > 500) this.traces.delete(this.traces.keys().next().value as string);
-    if (this.forward) this.forward.export(spans, done);
-    else done({ code: ExportResultCode.SUCCESS });
+    exportToAll(this.forward, spans, done);
   }
 
   /**
@@ -87,12 +98,15 @@ class DemoSpanCollector implements SpanExporter {
     });
   }
 
-  async shutdown(): Promise<void> {
-    await this.forward?.shutdown();
-  }
+  /** Each service's provider calls this when it shuts down; the destinations close once, in {@link close}. */
+  async shutdown(): Promise<void> {}
 
   async forceFlush(): Promise<void> {
-    await this.forward?.forceFlush?.();
+    await Promise.all(this.forward.map((f) => f.forceFlush?.()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.forward.map((f) => f.shutdown()));
   }
 }
 
@@ -108,6 +122,7 @@ function ms(seconds: number | undefined): string {
 
 /** The demo's stuck consumer group, and how long it consumes before it pauses. */
 const ANALYTICS_GROUP = 'analytics-service';
+const SERVICES: readonly ReferenceServiceName[] = ['order-service', 'inventory-service', 'notification-service'];
 const PAUSE_AFTER_S = 10;
 
 /** The longest a Node timer can wait (2^31 - 1 ms): longer ones fire at once. */
@@ -122,6 +137,8 @@ export interface StartFlags {
   readonly metricsHost: string;
   /** The Kafka the demo starts: plaintext only, or with a SASL_SSL listener its clients use. */
   readonly kafkaSecurity: KafkaSecurityMode | undefined;
+  /** Jaeger as the trace backend (default); `--no-jaeger` leaves it out. */
+  readonly jaeger: boolean;
 }
 
 /** The demo's flags, every one checked (ConfigError naming the flag) before anything starts. */
@@ -135,6 +152,7 @@ export function parseStartFlags(argv: string[]): StartFlags {
       'metrics-host': { type: 'string' },
       interval: { type: 'string' },
       'kafka-security': { type: 'string' },
+      'no-jaeger': { type: 'boolean' },
     },
     strict: true,
   });
@@ -152,7 +170,7 @@ export function parseStartFlags(argv: string[]): StartFlags {
   const metricsHost = values['metrics-host'] ?? '127.0.0.1';
   if (isIP(metricsHost) === 0 && !HOST_NAME.test(metricsHost)) throw new ConfigError(`--metrics-host must be an IP address or host name of this machine (got "${metricsHost}")`);
   const kafkaSecurity = values['kafka-security'] === undefined ? undefined : checkKafkaSecurity(values['kafka-security'], '--kafka-security');
-  return { rate, duration, intervalS, metricsPort, metricsHost, kafkaSecurity };
+  return { rate, duration, intervalS, metricsPort, metricsHost, kafkaSecurity, jaeger: values['no-jaeger'] !== true };
 }
 
 /**
@@ -175,19 +193,19 @@ async function checkMetricsListen(host: string, port: number): Promise<void> {
 }
 
 export async function startCommand(argv: string[] = []): Promise<number> {
-  const { rate, duration, intervalS, metricsPort: wanted, metricsHost, kafkaSecurity } = parseStartFlags(argv);
+  const { rate, duration, intervalS, metricsPort: wanted, metricsHost, kafkaSecurity, jaeger } = parseStartFlags(argv);
   // TLS / SASL settings of a Kafka the user runs, checked (and their files read) before anything starts.
   const clientSecurity = kafkaClientSecurityFromEnv(process.env);
   if (clientSecurity) kafkaClientSecurity(clientSecurity, { field: (f) => KAFKA_SECURITY_VARIABLES[f] });
   await checkMetricsListen(metricsHost, wanted);
 
   const t0 = Date.now();
-  const env = await new Environment()
+  const builder = new Environment()
     .withKafka(kafkaSecurity ? { security: kafkaSecurity } : {})
     .withRabbitMq()
     .withToxiproxy()
-    .withSignalHandlers(false)
-    .start();
+    .withSignalHandlers(false);
+  const env = await (jaeger ? builder.withJaeger() : builder).start();
   let teardown: Promise<void> | undefined;
   const steps: (() => Promise<unknown>)[] = [() => env.stop()];
   const stopAll = (): Promise<void> =>
@@ -202,8 +220,12 @@ export async function startCommand(argv: string[] = []): Promise<number> {
 
   try {
     console.log(formatDescription(env.describe()));
-    const otlpConfigured = Boolean(process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
-    const collector = new DemoSpanCollector(otlpConfigured ? new OTLPTraceExporter() : undefined);
+    const jaegerPid = env.jaeger?.node?.pid;
+    if (jaegerPid !== undefined) console.log(`  jaeger (pid ${jaegerPid})`);
+    const jaegerQueryUrl = env.jaeger ? env.getJaegerQueryUrl() : undefined;
+    const destinations = traceDestinations({ jaegerOtlpUrl: env.jaeger ? env.getOtlpEndpoint() : undefined, jaegerIsUsers: env.jaeger?.provider === 'external', env: process.env });
+    const collector = new DemoSpanCollector(destinations.exporters);
+    steps.push(() => collector.close());
     const telemetry = await startTelemetry({ serviceName: 'eda-harness-demo', metricsPort: wanted, metricsHost, traceExporter: collector }).catch((err: unknown) => {
       // The port taken (another demo, an exporter): any free port rather than failing the demo.
       if ((err as { code?: unknown }).code !== 'EADDRINUSE') throw err;
@@ -261,7 +283,9 @@ export async function startCommand(argv: string[] = []): Promise<number> {
 
     console.log(`\nReference system running: ${rate} orders/s, a poison email command every 25 orders, an undeliverable email every 40.`);
     if (kafka.security) console.log(`Kafka clients: ${(kafka.security.securityProtocol ?? 'tls/sasl').toUpperCase()}${kafka.security.sasl ? ` (${kafka.security.sasl.mechanism.toUpperCase()})` : ''} on ${kafka.brokers.join(',')}`);
-    console.log(`Metrics: ${telemetry.metricsUrl}${otlpConfigured ? '   Traces: OTLP/HTTP to the configured endpoint' : '   (set OTEL_EXPORTER_OTLP_ENDPOINT to send traces to a collector)'}`);
+    console.log(`Metrics: ${telemetry.metricsUrl}`);
+    console.log(`Traces: ${destinations.description}`);
+    if (jaegerQueryUrl) console.log(`Jaeger query API: ${jaegerQueryUrl}/api/v3/services   (a module build of Jaeger has no web UI: its query API is what is there)`);
     console.log(`Exporter: ${observability.exporterUrl}   (consumer lag and dead letters, read from Kafka and RabbitMQ)`);
     console.log(`Prometheus: ${observability.prometheusUrl}   alerts: ${observability.prometheusUrl}/classic/alerts   graph: ${observability.prometheusUrl}/classic/graph   targets: ${observability.prometheusUrl}/classic/targets`);
     console.log(`Alerts to expect (demo thresholds; \`eda-harness alerts --defaults\` shows the shipped ones):`);
@@ -283,6 +307,20 @@ export async function startCommand(argv: string[] = []): Promise<number> {
         if (alertFailures++ % 10 === 0) console.error(`alerts: ${String(err)}`);
       }
     };
+    // The sample's id is picked from memory (a complete trace); what is drawn is what Jaeger stored.
+    const showSample = async (sample: ReadableSpan[]): Promise<void> => {
+      const traceId = sample[0]?.spanContext().traceId as string;
+      if (jaegerQueryUrl === undefined) {
+        console.log(`\nA sample order, as one trace across the three services (as recorded in this process; --no-jaeger):\n${renderTraceTree(sample, serviceOf)}\n`);
+        return;
+      }
+      try {
+        const tree = await sampleTraceFromJaeger(jaegerQueryUrl, traceId, sample.length, SERVICES);
+        console.log(`\nA sample order, as one trace across the three services (fetched from Jaeger at ${jaegerQueryUrl}):\n${tree}\n  ${traceCurl(jaegerQueryUrl, traceId)}\n`);
+      } catch (err) {
+        console.error(`\nThe sample trace ${traceId} could not be read back from Jaeger at ${jaegerQueryUrl}: ${errorMessage(err)}\nAs recorded in this process:\n${renderTraceTree(sample, serviceOf)}\n`);
+      }
+    };
     const tick = async (): Promise<void> => {
       const now = Date.now();
       const sent = await counterTotal(registry, METRIC.SENT_MESSAGES.name);
@@ -302,7 +340,7 @@ export async function startCommand(argv: string[] = []): Promise<number> {
         const sample = collector.sampleTrace();
         if (sample) {
           shownTrace = true;
-          console.log(`\nA sample order, as one trace across the three services:\n${renderTraceTree(sample, serviceOf)}\n`);
+          await showSample(sample);
         }
       }
     };

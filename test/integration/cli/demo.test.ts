@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../../core/wait-for';
 import { isAlive, readPidLedger } from '../../../environment/managed-process';
+import { jaegerQuery, type TraceSpan } from '../../../environment/jaeger-query';
 import { ensureChromium } from '../../../environment/provision';
 import { decodePng, pixelStats } from '../../support/report-png';
 
@@ -77,7 +78,7 @@ function ruleStates(dom: string): Map<string, 'firing' | 'pending' | 'inactive'>
   return states;
 }
 
-it('runs the reference system with the exporter, Prometheus and its alert pack: DLQ and lag alerts fire, a browser shows them, Ctrl-C ends every process', async () => {
+it('runs the reference system with Jaeger, the exporter, Prometheus and its alert pack: the sample trace is Jaeger\'s, DLQ and lag alerts fire, a browser shows them, Ctrl-C ends every process', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'eda-demo-test-'));
   const ledger = join(dir, 'pids.tsv');
   const cli = join(__dirname, '..', '..', '..', 'cli', 'bin', 'eda-harness.js');
@@ -95,6 +96,7 @@ it('runs the reference system with the exporter, Prometheus and its alert pack: 
   let png: Buffer | undefined;
   let alerts: PromAlert[] = [];
   let targets: { labels: Record<string, string>; health: string; lastError: string }[] = [];
+  let fromJaeger: TraceSpan[] = [];
   try {
     // Two summary lines after the trace: traffic flows, and at least one poison message reached the DLQ.
     await waitFor(() => /A sample order, as one trace across the three services/.test(out) && (out.split('A sample order')[1]?.match(/^\s+\d+s\s+\d/gm)?.length ?? 0) >= 2, {
@@ -111,6 +113,14 @@ it('runs the reference system with the exporter, Prometheus and its alert pack: 
     expect(metrics).toContain('eda_message_e2e_latency_seconds_bucket');
     expect(metrics).toMatch(/eda_dlq_messages_total\{[^}]*\} [1-9]/);
     expect(await (await fetch(exporterUrl as string)).text()).toMatch(/eda_kafka_consumer_lag_messages\{[^}]*group="analytics-service"/);
+
+    // The sample trace was printed as fetched from Jaeger: ask Jaeger for it ourselves.
+    const jaegerUrl = /JAEGER_QUERY_URL=(http:\/\/[\d.:]+)/.exec(out)?.[1];
+    expect(out).toContain(`A sample order, as one trace across the three services (fetched from Jaeger at ${jaegerUrl}):`);
+    const traceId = /\(fetched from Jaeger at [^)]*\):\ntrace ([0-9a-f]{32})\n/.exec(out)?.[1];
+    expect(traceId).toBeDefined();
+    expect(out).toContain(`curl -s ${jaegerUrl}/api/v3/traces/${traceId}`);
+    fromJaeger = await jaegerQuery(jaegerUrl as string).trace(traceId as string);
 
     // Prometheus scrapes both: the demo's /metrics and the exporter, each up.
     await waitFor(
@@ -154,10 +164,18 @@ it('runs the reference system with the exporter, Prometheus and its alert pack: 
   expect(out).toContain('stopping (Ctrl-C)');
   expect(out).toContain('stopped; every process the demo started has exited.');
 
-  const tree = out.split('A sample order, as one trace across the three services:')[1] ?? '';
+  const tree = /A sample order, as one trace across the three services \(fetched from Jaeger at [^)]*\):\n((?:.+\n)+)/.exec(out)?.[1] ?? '';
   expect(tree).toMatch(/order-service: place order \(server/);
   expect(tree).toMatch(/inventory-service: process orders\.placed \(consumer/);
   expect(tree).toMatch(/notification-service: process notifications\.email \(consumer/);
+  // The printed tree is Jaeger's trace: the same spans (service, name, kind, duration), each under its parent.
+  const printed = tree.split('\n').filter((l) => /[└├]─ /.test(l));
+  expect(printed.length).toBe(fromJaeger.length);
+  expect(fromJaeger.map((s) => s.service).sort()).toEqual(expect.arrayContaining(['inventory-service', 'notification-service', 'order-service']));
+  expect(printed.map((l) => l.replace(/^[\s│]*[└├]─ /, '')).sort()).toEqual(fromJaeger.map((s) => `${s.service}: ${s.name} (${s.kind}, ${s.durationMs.toFixed(1)} ms)${s.statusCode === 'error' ? ' ERROR' : ''}`).sort());
+  const byId = new Map(fromJaeger.map((s) => [s.spanId, s]));
+  const depth = (s: TraceSpan): number => (s.parentSpanId && byId.has(s.parentSpanId) ? 1 + depth(byId.get(s.parentSpanId) as TraceSpan) : 0);
+  expect(printed.map((l) => (/^([\s│]*)/.exec(l)?.[1]?.length ?? 0) / 3).sort()).toEqual(fromJaeger.map(depth).sort());
   // Summary lines carry sent/s, consumed/s and three latency quantiles; alert changes are printed.
   expect(out).toMatch(/^\s+\d+s\s+\d+\.\d\s+\d+\.\d\s+[\d.]+ \/\s+[\d.]+ \/\s+[\d.]+/m);
   expect(out).toMatch(/^\s+\d+s {2}consumer group analytics-service paused/m);
@@ -179,7 +197,7 @@ it('runs the reference system with the exporter, Prometheus and its alert pack: 
   expect(stats.counts['#d4edda']).toBeGreaterThan(20_000);
 
   // Every process the demo spawned (brokers, Toxiproxy, Prometheus) is gone, and so is every pid it printed.
-  expect(spawned.map((p) => p.name)).toEqual(expect.arrayContaining(['prometheus']));
+  expect(spawned.map((p) => p.name)).toEqual(expect.arrayContaining(['prometheus', 'jaeger']));
   expect(survivors).toEqual([]);
   for (const m of out.matchAll(/\(pid (\d+)\)/g)) expect(isAlive(Number(m[1]))).toBe(false);
 }, 240_000);

@@ -1,7 +1,8 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Registry, Histogram, Counter } from 'prom-client';
-import { counterTotal, histogramBuckets, histogramQuantile, renderTraceTree } from '../../../cli/demo-report';
+import type { TraceSpan } from '../../../environment/jaeger-query';
+import { counterTotal, histogramBuckets, histogramQuantile, renderSpanTree, renderTraceTree, treeSpanOfTrace } from '../../../cli/demo-report';
 
 describe('histogramQuantile', () => {
   it('interpolates inside the bucket holding the quantile, like PromQL', () => {
@@ -73,5 +74,33 @@ describe('renderTraceTree', () => {
   it('hangs spans whose parent is missing from the root', () => {
     const tree = renderTraceTree([span('a', 'gone', 'orphan', SpanKind.CONSUMER, 0)], () => 'svc');
     expect(tree).toContain('└─ svc: orphan');
+  });
+});
+
+describe('renderSpanTree over a trace read back from Jaeger', () => {
+  const t = (spanId: string, parentSpanId: string | undefined, service: string, name: string, kind: TraceSpan['kind'], startTimeUnixMs: number, statusCode: TraceSpan['statusCode'] = 'unset'): TraceSpan => ({
+    traceId: 'a'.repeat(32),
+    spanId,
+    parentSpanId,
+    name,
+    service,
+    kind,
+    startTimeUnixMs,
+    durationMs: 1.25,
+    attributes: {},
+    links: [],
+    statusCode,
+  });
+
+  it('draws the same tree as for spans in memory: parents first, siblings by start, service and kind from Jaeger', () => {
+    const spans = [t('n', 'r', 'notification-service', 'process notifications.email', 'consumer', 30, 'error'), t('r', undefined, 'order-service', 'place order', 'server', 0), t('s', 'r', 'order-service', 'send orders.placed', 'producer', 10), t('i', 's', 'inventory-service', 'process orders.placed', 'consumer', 20)];
+    expect(renderSpanTree(spans.map(treeSpanOfTrace)).split('\n')).toEqual([
+      `trace ${'a'.repeat(32)}`,
+      '└─ order-service: place order (server, 1.3 ms)',
+      '   ├─ order-service: send orders.placed (producer, 1.3 ms)',
+      '   │  └─ inventory-service: process orders.placed (consumer, 1.3 ms)',
+      '   └─ notification-service: process notifications.email (consumer, 1.3 ms) ERROR',
+    ]);
+    expect(renderSpanTree([])).toBe('(no spans)');
   });
 });
