@@ -5,7 +5,7 @@ import { dockerAnswers } from './docker';
 import { ExternalProvider } from './external/external-provider';
 import { NativeProvider } from './native/native-provider';
 import type { EnvironmentProvider, ProviderContext, ProviderRegistry } from './provider';
-import { checkKafkaVersion, kafkaVersion } from './provision';
+import { checkKafkaVersion, jaegerVersion, kafkaVersion } from './provision';
 import { checkKafkaSecurity } from './native/kafka-security';
 import { checkRabbitMqNodes } from './native/rabbitmq-cluster';
 import { checkProviderChoice, selectProvider, type ServiceName } from './select-provider';
@@ -158,6 +158,7 @@ export class Environment {
     // run directory) comes before anything is installed or started.
     const chosen = await this.selectProviders();
     if (this.kafka && this.kafka.version === undefined && chosen.get('kafka') === 'native') kafkaVersion();
+    if (this.jaeger && chosen.get('jaeger') === 'native' && !process.env['EDA_HARNESS_JAEGER_BIN']) jaegerVersion();
     if (this.kafka?.security === 'sasl_ssl' && chosen.get('kafka') !== 'native') {
       throw new ConfigError(`withKafka({ security: 'sasl_ssl' }) needs the native provider, but Kafka would come from the ${chosen.get('kafka')} provider`, {
         hint: 'Use the native provider (withProvider(\'native\'), --provider native or EDA_HARNESS_PROVIDER=native) and leave KAFKA_BROKERS unset.',

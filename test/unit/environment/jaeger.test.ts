@@ -10,6 +10,7 @@ import { ensureJaeger, goCommandLines, jaegerSpec, jaegerVersion, parseGoModDown
 import { selectProvider } from '../../../environment/select-provider';
 import { StateFileError, readEnvironmentState, writeCurrentState } from '../../../environment/state';
 import { Environment } from '../../../environment/environment';
+import type { EnvironmentProvider } from '../../../environment/provider';
 import type { EnvironmentDescription } from '../../../environment/types';
 import { ConfigError, PrerequisiteError, ProvisionError } from '../../../core/errors';
 
@@ -170,6 +171,26 @@ describe('building Jaeger', () => {
     expect(jaegerVersion()).toBe('1.77.0');
     process.env['EDA_HARNESS_JAEGER_VERSION'] = '../1.0.0';
     expect(() => jaegerVersion()).toThrow(ConfigError);
+  });
+
+  it('a bad EDA_HARNESS_JAEGER_VERSION is refused by start() before anything is prepared', async () => {
+    process.env['EDA_HARNESS_JAEGER_VERSION'] = 'latest';
+    delete process.env['EDA_HARNESS_JAEGER_BIN'];
+    const prepared: string[] = [];
+    const never = async (): Promise<never> => {
+      throw new Error('unused');
+    };
+    const fake = (kind: 'native' | 'containers' | 'external') => (): EnvironmentProvider => ({
+      kind,
+      prepare: async () => void prepared.push(kind),
+      startKafka: never,
+      startRabbitMq: never,
+      startPrometheus: never,
+      startJaeger: never,
+    });
+    const start = new Environment({ native: fake('native'), containers: fake('containers'), external: fake('external') }).withProvider('native').withJaeger().start();
+    await expect(start).rejects.toThrow('EDA_HARNESS_JAEGER_VERSION must be a version of the Go module github.com/jaegertracing/jaeger such as 1.76.0 (got "latest")');
+    expect(prepared).toEqual([]);
   });
 
   it('EDA_HARNESS_JAEGER_BIN: used as it is when it exists, reported when it does not', async () => {
