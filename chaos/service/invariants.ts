@@ -1,5 +1,6 @@
 import type { InvariantCheck, InvariantSpec, Observations, SentMessage, SpanRecord } from '../types';
 import { invariant, MAX_EXAMPLES } from '../invariant-check';
+import { spanSourceFigures, spanSourceNote } from '../trace-backend-source';
 
 /**
  * What must hold for a service under test, as pure functions of the observations rebuilt from the
@@ -133,11 +134,16 @@ function serviceTraces(): InvariantCheck {
     }
     const withoutSpan = acked(o).filter((m) => !spans.has(m.id) && ((effects.get(m.id) ?? 0) > 0 || outputs.some((c) => c.id === m.id))).length;
     const missing = `${withoutSpan === 0 ? '' : `; ${withoutSpan} processed inputs have no span (exported spans lost, e.g. to a SIGKILL)`}${earlier.length === 0 ? '' : `; ${earlier.length} process spans of messages from before this run (other traces, parent intact)`}`;
+    // Spans read back from a trace backend: a span the service exported (and the harness relayed)
+    // that the backend does not hold is lost on the way, not a SIGKILL's: it fails the check.
+    const src = o.spanSource;
+    const backendLoss = src?.error !== undefined ? `the spans could not be read from ${src.backend}: ${src.error}` : src?.exported !== undefined && src.spans < src.exported ? `${src.exported - src.spans} of ${src.exported} exported spans are missing from ${src.backend}` : undefined;
+    const base = spans.size === 0 ? 'no process span continues any input\'s trace' : broken.length === 0 ? `${spans.size} inputs' process spans and ${outputs.length} outputs continue their input's trace${missing}` : `${broken.length} breaks in the traces${missing}`;
     return {
-      passed: spans.size > 0 && broken.length === 0,
-      summary: spans.size === 0 ? 'no process span continues any input\'s trace' : broken.length === 0 ? `${spans.size} inputs' process spans and ${outputs.length} outputs continue their input's trace${missing}` : `${broken.length} breaks in the traces${missing}`,
-      figures: { inputsWithProcessSpan: spans.size, outputs: outputs.length, broken: broken.length, processedWithoutSpan: withoutSpan, ...(earlier.length === 0 ? {} : { fromBeforeRun: earlier.length }) },
-      examples: broken,
+      passed: spans.size > 0 && broken.length === 0 && backendLoss === undefined,
+      summary: `${backendLoss === undefined ? base : `${backendLoss}; ${base}`}${spanSourceNote(o)}`,
+      figures: { inputsWithProcessSpan: spans.size, outputs: outputs.length, broken: broken.length, processedWithoutSpan: withoutSpan, ...(earlier.length === 0 ? {} : { fromBeforeRun: earlier.length }), ...spanSourceFigures(o) },
+      examples: backendLoss === undefined ? broken : [backendLoss, ...broken],
     };
   });
 }

@@ -176,3 +176,24 @@ describe('traces continue input → process → output: messages from before the
     expect(bad.figures['broken']).toBe(2);
   });
 });
+
+describe('traces continue input → process → output: spans read back from a trace backend', () => {
+  const source = { backend: 'Jaeger', url: 'http://127.0.0.1:16686', traces: 2, tracesFound: 2, spans: 2, exported: 2 };
+  it('names the backend in the verdict and passes when it holds every exported span', () => {
+    const r = ServiceInvariant.serviceTraces().check(obs({ sent: [input('a', 0)], spans: [processed('a', 50)], spanSource: source }));
+    expect(r.passed).toBe(true);
+    expect(r.summary).toContain('(spans read from Jaeger at http://127.0.0.1:16686: 2 of 2 traces found, 2 spans of 2 exported)');
+    expect(r.figures).toMatchObject({ spansRead: 2, spansExported: 2 });
+  });
+  it('fails when the backend holds fewer spans than were exported, although every input left a span', () => {
+    const r = ServiceInvariant.serviceTraces().check(obs({ sent: [input('a', 0)], spans: [processed('a', 50)], spanSource: { ...source, spans: 1, exported: 3 } }));
+    expect(r.passed).toBe(false);
+    expect(r.summary).toMatch(/^2 of 3 exported spans are missing from Jaeger;/);
+    expect(r.examples[0]).toBe('2 of 3 exported spans are missing from Jaeger');
+  });
+  it('fails saying why when the spans could not be read', () => {
+    const r = ServiceInvariant.serviceTraces().check(obs({ sent: [input('a', 0)], spans: [processed('a', 50)], spanSource: { ...source, error: 'connect ECONNREFUSED 127.0.0.1:16686' } }));
+    expect(r.passed).toBe(false);
+    expect(r.summary).toContain('the spans could not be read from Jaeger: connect ECONNREFUSED 127.0.0.1:16686');
+  });
+});
