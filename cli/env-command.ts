@@ -62,15 +62,17 @@ Options for status:
                        {"up": null, "error": …} when the state file is unreadable)
 
 Environment variables: KAFKA_BROKERS, AMQP_URL, RABBITMQ_MANAGEMENT_URL, PROMETHEUS_URL, and
-JAEGER_QUERY_URL with OTEL_EXPORTER_OTLP_ENDPOINT name existing services (external provider); EDA_HARNESS_PROVIDER forces a provider; EDA_HARNESS_CACHE
-is where jars and binaries are cached (default ~/.cache/eda-harness); EDA_HARNESS_RUNS is the
-private folder (mode 700) of run directories and the state file (default $TMPDIR/eda-harness);
-EDA_HARNESS_KEEP_RUNS=1 keeps run directories after a clean stop.
+JAEGER_QUERY_URL with OTEL_EXPORTER_OTLP_ENDPOINT name existing services (external provider);
+EDA_HARNESS_PROVIDER forces a provider; EDA_HARNESS_CACHE is where jars and binaries are cached
+(default ~/.cache/eda-harness); EDA_HARNESS_RUNS is the private folder (mode 700) of run
+directories and the state file (default $TMPDIR/eda-harness); EDA_HARNESS_KEEP_RUNS=1 keeps run
+directories after a clean stop; EDA_HARNESS_JAEGER_VERSION (default 1.76.0, Jaeger v2.13) and
+EDA_HARNESS_JAEGER_BIN (a ready binary) choose the native Jaeger.
 
 Example:
   eda-harness env up --kafka 3 --rabbitmq --toxiproxy
   eda-harness env up --kafka-security sasl_ssl
-  eda-harness env up --kafka 0 --jaeger
+  eda-harness env up --jaeger
   eda-harness env status
   eda-harness env down`;
 
