@@ -21,6 +21,8 @@ const cases0: readonly Omit<BadInputCase, 'env'>[] = [
   { name: 'run a glob that matches nothing', argv: ['chaos', 'run', 'kafka-*', 'zookeeper-*'], exit: 2, message: 'no chaos scenario matches "zookeeper-*"' },
   { name: "run ''", argv: ['chaos', 'run', ''], exit: 2, message: 'no chaos scenario matches ""' },
   { name: 'run --bogus', argv: run('--bogus'), exit: 2, message: "Unknown option '--bogus'" },
+  { name: '--traces zipkin', argv: run('--traces', 'zipkin'), exit: 2, message: '--traces must be recorded or jaeger (got "zipkin")' },
+  { name: "--traces ''", argv: run('--traces', ''), exit: 2, message: '--traces must be recorded or jaeger (got "")' },
   { name: 'run --json with a value', argv: run('--json=1'), exit: 2, message: "Option '--json' does not take an argument" },
   { name: '--warmup a word', argv: run('--warmup', 'soon'), exit: 2, message: '--warmup must be a number of seconds, 0 or more (got "soon")' },
   { name: '--warmup without a value', argv: run('--warmup'), exit: 2, message: "Option '--warmup <value>' argument missing" },
