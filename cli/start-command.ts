@@ -200,6 +200,16 @@ export async function startCommand(argv: string[] = []): Promise<number> {
   await checkMetricsListen(metricsHost, wanted);
 
   const t0 = Date.now();
+  // Ctrl-C while the environment starts (a first run builds Jaeger for minutes): exit at once; the
+  // environment layer's exit hook then ends every process it registered so far, by pid.
+  let onSignal = (why: string): void => {
+    console.error(`\n${why} during start-up: ending every process started so far.`);
+    process.exit(130);
+  };
+  const onSigint = (): void => onSignal('Ctrl-C');
+  const onSigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const builder = new Environment()
     .withKafka(kafkaSecurity ? { security: kafkaSecurity } : {})
     .withRabbitMq()
@@ -213,8 +223,11 @@ export async function startCommand(argv: string[] = []): Promise<number> {
       for (const step of steps.reverse()) await step().catch((err: unknown) => console.error(`teardown: ${String(err)}`));
     })());
   const stopRequested = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('Ctrl-C'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    // From here on a signal stops the demo in order; a second one while stopping changes nothing.
+    onSignal = (why) => {
+      if (teardown) console.error(`${why}: already stopping, every process the demo started is being ended…`);
+      resolve(why);
+    };
     if (duration !== undefined) setTimeout(() => resolve(`--duration ${duration}s`), duration * 1000).unref();
   });
 
@@ -355,6 +368,8 @@ export async function startCommand(argv: string[] = []): Promise<number> {
     console.log(`orders ${stats.orders}, poison ${stats.poison}, undeliverable ${stats.bouncing}, send errors ${stats.errors}`);
   } finally {
     await stopAll();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     console.log('stopped; every process the demo started has exited.');
   }
   return 0;

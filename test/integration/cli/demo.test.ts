@@ -201,3 +201,27 @@ it('runs the reference system with Jaeger, the exporter, Prometheus and its aler
   expect(survivors).toEqual([]);
   for (const m of out.matchAll(/\(pid (\d+)\)/g)) expect(isAlive(Number(m[1]))).toBe(false);
 }, 240_000);
+
+it('Ctrl-C while the environment starts ends every process started so far and exits 130', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eda-demo-early-'));
+  const ledger = join(dir, 'pids.tsv');
+  const cli = join(__dirname, '..', '..', '..', 'cli', 'bin', 'eda-harness.js');
+  const child = spawn('node', [cli, 'start', '--metrics-port', '0'], { env: { ...process.env, EDA_HARNESS_QUIET: '', EDA_HARNESS_PID_LEDGER: ledger }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    // Kafka is the last to start: by then RabbitMQ, Toxiproxy and Jaeger processes are running.
+    await waitFor(() => /starting \d+ Kafka/.test(out) && readPidLedger(ledger).length >= 3, { description: 'the environment to be half started', timeoutMs: 60_000, intervalMs: 100 });
+  } finally {
+    child.kill('SIGINT');
+  }
+  const code = await exited;
+  const spawned = readPidLedger(ledger);
+  rmSync(dir, { recursive: true, force: true });
+  expect(out).toContain('Ctrl-C during start-up: ending every process started so far.');
+  expect(code).toBe(130);
+  expect(spawned.length).toBeGreaterThanOrEqual(3);
+  expect(spawned.filter((p) => isAlive(p.pid)).map((p) => `${p.name} (pid ${p.pid})`)).toEqual([]);
+}, 90_000);
