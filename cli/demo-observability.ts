@@ -101,7 +101,10 @@ export async function startDemoObservability(options: DemoObservabilityOptions):
     closers.push(() => server.close());
 
     options.progress('starting Prometheus with the eda-harness alert pack (demo thresholds)');
+    // Always the native one (Debian's package): a Prometheus named by PROMETHEUS_URL or in a
+    // container would neither load these rule files nor reach these loopback targets.
     const environment = await new Environment()
+      .withProvider('native')
       .withPrometheus({
         scrapeTargets: { [DEMO_APP_JOB]: [options.appTarget], [alertsConfig.exporterJob]: [`127.0.0.1:${server.port}`] },
         ruleFiles,

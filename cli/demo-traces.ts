@@ -25,6 +25,19 @@ export interface TraceDestinationOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * Whether the demo starts (or uses) a Jaeger: yes by default; not with --no-jaeger; not when every
+ * service must be the user's (EDA_HARNESS_PROVIDER=external) and no JAEGER_QUERY_URL names theirs,
+ * which is said (`note`) rather than failing a demo that runs without it.
+ */
+export function jaegerPlan(wanted: boolean, env: Readonly<Record<string, string | undefined>>): { readonly start: boolean; readonly note: string | undefined } {
+  if (!wanted) return { start: false, note: undefined };
+  if (env['EDA_HARNESS_PROVIDER']?.trim() === 'external' && !env['JAEGER_QUERY_URL']?.trim()) {
+    return { start: false, note: 'Jaeger: none (EDA_HARNESS_PROVIDER=external and no JAEGER_QUERY_URL names yours: set it, with OTEL_EXPORTER_OTLP_ENDPOINT, to use it); the sample trace is drawn from memory.' };
+  }
+  return { start: true, note: undefined };
+}
+
 /** The OTLP endpoint the user set, or undefined (the traces variable wins, as in the SDK). */
 export function userOtlpEndpoint(env: Readonly<Record<string, string | undefined>>): string | undefined {
   const traces = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']?.trim();

@@ -15,7 +15,7 @@ import { counterTotal, histogramBuckets, histogramQuantile, parentId, renderTrac
 import { alertChanges, alertStates, fetchAlerts, type AlertState } from './demo-alerts';
 import { expectedDemoAlerts, scrapeTarget, startDemoObservability } from './demo-observability';
 import { startPausedConsumer } from './demo-paused-consumer';
-import { exportToAll, sampleTraceFromJaeger, traceCurl, traceDestinations } from './demo-traces';
+import { exportToAll, jaegerPlan, sampleTraceFromJaeger, traceCurl, traceDestinations } from './demo-traces';
 
 export const START_HELP = `Usage: eda-harness start [--rate <orders/s>] [--duration <s>] [--metrics-port <port>] [--metrics-host <ip>] [--kafka-security <s>] [--no-jaeger]
 
@@ -215,7 +215,9 @@ export async function startCommand(argv: string[] = []): Promise<number> {
     .withRabbitMq()
     .withToxiproxy()
     .withSignalHandlers(false);
-  const env = await (jaeger ? builder.withJaeger() : builder).start();
+  const jaegerChoice = jaegerPlan(jaeger, process.env);
+  if (jaegerChoice.note) console.log(jaegerChoice.note);
+  const env = await (jaegerChoice.start ? builder.withJaeger() : builder).start();
   let teardown: Promise<void> | undefined;
   const steps: (() => Promise<unknown>)[] = [() => env.stop()];
   const stopAll = (): Promise<void> =>
@@ -324,7 +326,7 @@ export async function startCommand(argv: string[] = []): Promise<number> {
     const showSample = async (sample: ReadableSpan[]): Promise<void> => {
       const traceId = sample[0]?.spanContext().traceId as string;
       if (jaegerQueryUrl === undefined) {
-        console.log(`\nA sample order, as one trace across the three services (as recorded in this process; --no-jaeger):\n${renderTraceTree(sample, serviceOf)}\n`);
+        console.log(`\nA sample order, as one trace across the three services (as recorded in this process, no Jaeger):\n${renderTraceTree(sample, serviceOf)}\n`);
         return;
       }
       try {

@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { exportToAll, traceCurl, traceRouting, userOtlpEndpoint } from '../../../cli/demo-traces';
+import { exportToAll, jaegerPlan, traceCurl, traceRouting, userOtlpEndpoint } from '../../../cli/demo-traces';
 import { parseStartFlags } from '../../../cli/start-command';
 
 describe('where the demo sends its spans', () => {
@@ -67,5 +67,16 @@ describe('--no-jaeger', () => {
   it('is off by default (Jaeger is part of the picture) and leaves Jaeger out when given', () => {
     expect(parseStartFlags([]).jaeger).toBe(true);
     expect(parseStartFlags(['--no-jaeger']).jaeger).toBe(false);
+  });
+});
+
+describe('jaegerPlan', () => {
+  it('starts Jaeger by default, not with --no-jaeger, and says why when every service must be external but none names Jaeger', () => {
+    expect(jaegerPlan(true, {})).toEqual({ start: true, note: undefined });
+    expect(jaegerPlan(false, {})).toEqual({ start: false, note: undefined });
+    expect(jaegerPlan(true, { EDA_HARNESS_PROVIDER: 'external', JAEGER_QUERY_URL: 'http://jaeger:16686' })).toEqual({ start: true, note: undefined });
+    const external = jaegerPlan(true, { EDA_HARNESS_PROVIDER: 'external', KAFKA_BROKERS: 'k:9092' });
+    expect(external.start).toBe(false);
+    expect(external.note).toContain('no JAEGER_QUERY_URL');
   });
 });
