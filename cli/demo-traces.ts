@@ -1,5 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { SpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { jaegerQuery } from '@eda-harness/environment';
 import { renderSpanTree, treeSpanOfTrace } from './demo-report';
@@ -52,19 +53,24 @@ export function traceRouting(options: TraceDestinationOptions): { jaeger: string
   return { jaeger, user: options.jaegerIsUsers && jaeger !== undefined ? undefined : user };
 }
 
-/** OTLP/HTTP (JSON) exporters for the routing decided by {@link traceRouting}. */
+/**
+ * OTLP/HTTP exporters for the routing decided by {@link traceRouting}: protobuf (the SDK's default)
+ * to Jaeger; to the user's collector what OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL asks for
+ * (`http/json` or, by default, `http/protobuf`).
+ */
 export function traceDestinations(options: TraceDestinationOptions): TraceDestinations {
   const { jaeger, user } = traceRouting(options);
   const exporters: SpanExporter[] = [];
   const parts: string[] = [];
   if (jaeger) {
     exporters.push(new OTLPTraceExporter({ url: jaeger }));
-    parts.push(`Jaeger (${jaeger})`);
+    parts.push(`Jaeger (${jaeger}, protobuf)`);
   }
   if (user) {
     // The SDK reads the variables itself (endpoint, headers, …).
-    exporters.push(new OTLPTraceExporter());
-    parts.push(`your collector (${user})`);
+    const protocol = (options.env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] || options.env['OTEL_EXPORTER_OTLP_PROTOCOL'] || 'http/protobuf').trim();
+    exporters.push(protocol === 'http/json' ? new OtlpJsonExporter() : new OTLPTraceExporter());
+    parts.push(`your collector (${user}, ${protocol === 'http/json' ? 'JSON' : 'protobuf'})`);
   }
   return { exporters, description: parts.length === 0 ? 'nowhere but this summary (set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector)' : `OTLP/HTTP to ${parts.join(' and ')}` };
 }

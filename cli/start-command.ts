@@ -58,7 +58,7 @@ KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE (or OAUTHBEA
 KAFKA_SASL_OAUTHBEARER_TOKEN_FILE / _TOKEN_COMMAND); the reference system's clients use them.
 
 Your own collector: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set,
-spans go there as well as to the demo's Jaeger (OTLP/HTTP JSON). Your own Jaeger instead of the
+spans go there as well as to the demo's Jaeger (OTLP/HTTP protobuf). Your own Jaeger instead of the
 demo's: JAEGER_QUERY_URL with OTEL_EXPORTER_OTLP_ENDPOINT naming its OTLP/HTTP receiver; spans
 are then sent there once.`;
 

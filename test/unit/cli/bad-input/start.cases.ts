@@ -32,6 +32,7 @@ export const cases: readonly BadInputCase[] = [
   start('--metrics-port http', ['--metrics-port', 'http'], '--metrics-port must be a port number'),
   start("--metrics-host 'not a host'", ['--metrics-host', 'not a host'], '--metrics-host must be an IP address or host name of this machine (got "not a host")'),
   start("--metrics-host ''", ['--metrics-host', ''], '--metrics-host must be an IP address or host name of this machine (got "")'),
+  start('--no-jaeger with a value', ['--no-jaeger=yes'], "Option '--no-jaeger' does not take an argument"),
   start('--metrics-host an address this machine does not have', ['--metrics-host', '203.0.113.7', '--metrics-port', '0'], 'cannot serve /metrics on --metrics-host 203.0.113.7 --metrics-port 0: this machine has no such address (EADDRNOTAVAIL)'),
   { ...start('--metrics-host a name that does not resolve', ['--metrics-host', 'no-such-host.invalid', '--metrics-port', '0'], /cannot serve \/metrics on --metrics-host no-such-host\.invalid --metrics-port 0: no such host/), deadlineMs: 40_000 }, // (a resolver without network may take its time)
 
