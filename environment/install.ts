@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PrerequisiteError, ProvisionError, ensureDir, stderrProgress, waitFor, type ProgressSink } from '@eda-harness/core';
@@ -31,14 +31,63 @@ export function which(cmd: string, extra: readonly string[] = []): string | unde
 }
 
 /** Runs a command, streaming its output to `logFile`; rejects with the log's tail on failure. */
+/**
+ * What provisioning holds while it runs: its install children (a `go build` takes minutes) and its
+ * cache locks. When the process exits in the middle (Ctrl-C during a first run's build, which the
+ * demo turns into process.exit), the children are interrupted by pid and the locks released, so
+ * nothing builds on in the background and the next run does not wait for a lock nobody holds.
+ */
+const runningChildren = new Set<ChildProcess>();
+const heldLocks = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of runningChildren) {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(child.pid, 'SIGINT');
+        } catch {
+          /* it ended meanwhile */
+        }
+      }
+    }
+    for (const lock of heldLocks) rmSync(lock, { recursive: true, force: true });
+  });
+}
+
 export async function run(
   command: string,
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string; what: string },
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    logFile: string;
+    what: string;
+    /** A line every `everyMs` while it runs ("still running: … (2m30s)"), for steps of minutes. */
+    heartbeat?: { everyMs: number; progress: ProgressSink };
+  },
 ): Promise<void> {
   const out = createWriteStream(opts.logFile, { flags: 'a' });
+  const started = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(command, [...args], { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    installExitHook();
+    runningChildren.add(child);
+    const beat = opts.heartbeat;
+    const timer = beat
+      ? setInterval(() => {
+          const s = Math.round((Date.now() - started) / 1000);
+          beat.progress(`still running: ${opts.what} (${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s; log: ${opts.logFile})`);
+        }, beat.everyMs)
+      : undefined;
+    timer?.unref();
+    child.once('close', () => {
+      runningChildren.delete(child);
+      if (timer) clearInterval(timer);
+    });
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     child.once('error', (err) =>
@@ -57,7 +106,39 @@ export async function run(
   await new Promise<void>((r) => out.end(r));
 }
 
-/** A cross-process lock (mkdir is atomic) so two runs never install into one cache at once. */
+/** Whether the process `pid` is alive (signal 0: nothing is sent). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether a lock folder is left over from a run that is gone: its owner file names a pid that no
+ * longer runs, or (a lock without an owner file, from an older version or a crash between mkdir and
+ * the write) it is older than 20 minutes.
+ */
+export function staleLock(lock: string, now = Date.now()): boolean {
+  try {
+    const owner = Number(readFileSync(join(lock, 'owner'), 'utf8').trim());
+    if (Number.isInteger(owner) && owner > 0) return owner !== process.pid && !pidAlive(owner);
+  } catch {
+    /* no owner file: judge by age */
+  }
+  try {
+    return now - statSync(lock).mtimeMs > 20 * 60_000;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A cross-process lock (mkdir is atomic) so two runs never install into one cache at once. The
+ * lock names its owner's pid, so a run interrupted mid-install does not make the next one wait.
+ */
 export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   ensureDir(dir, { what: 'the cache folder (EDA_HARNESS_CACHE)' });
   const lock = join(dir, '.lock');
@@ -65,11 +146,11 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T>
     () => {
       try {
         mkdirSync(lock);
+        writeFileSync(join(lock, 'owner'), `${process.pid}\n`);
         return true;
       } catch {
-        // A lock older than 20 minutes is left over from a killed run.
         try {
-          if (Date.now() - statSync(lock).mtimeMs > 20 * 60_000) rmSync(lock, { recursive: true, force: true });
+          if (staleLock(lock)) rmSync(lock, { recursive: true, force: true });
         } catch {
           /* raced with its owner: retry */
         }
@@ -78,9 +159,12 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T>
     },
     { description: `the provisioning lock ${lock}`, timeoutMs: 20 * 60_000, intervalMs: 500 },
   );
+  installExitHook();
+  heldLocks.add(lock);
   try {
     return await fn();
   } finally {
+    heldLocks.delete(lock);
     rmSync(lock, { recursive: true, force: true });
   }
 }

@@ -337,8 +337,10 @@ async function ensureGoBinary(spec: GoBinarySpec, options: ProvisionOptions): Pr
     const what = `${how} of ${spec.name} ${spec.version}`;
     progress(`building ${spec.name} ${spec.version} with ${how} (first run only${spec.duration ? `, ${spec.duration}` : ''}; log: ${logFile})`);
     const started = Date.now();
+    // A line every 30 s: a cold build takes minutes, and silence looks like a hang.
+    const heartbeat = { everyMs: 30_000, progress };
     if (spec.build.kind === 'install') {
-      await run(go, lines.build, { env: { ...process.env, GOBIN: binDir, ...GO_BUILD_ENV }, logFile, what });
+      await run(go, lines.build, { env: { ...process.env, GOBIN: binDir, ...GO_BUILD_ENV }, logFile, what, heartbeat });
     } else {
       const env = { ...process.env, ...GO_BUILD_ENV };
       // Run in the cache folder: outside any go.mod of the caller's, which a download could touch.
@@ -350,7 +352,7 @@ async function ensureGoBinary(spec: GoBinarySpec, options: ProvisionOptions): Pr
       makeWritable(src);
       ensureDir(binDir, { what: `${spec.name}'s cache folder` });
       try {
-        await run(go, lines.build, { env, cwd: src, logFile, what });
+        await run(go, lines.build, { env, cwd: src, logFile, what, heartbeat });
       } finally {
         rmSync(src, { recursive: true, force: true });
       }
