@@ -1,11 +1,10 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { request } from 'node:http';
 import { context, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OtlpHttpSpanExporter } from '../../../chaos/otlp-http-exporter';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { Environment, jaegerQuery, type StartedEnvironment, type TraceSpan } from '../../../environment/index';
 import { untilJaegerAnswers } from '../../../environment/external/external';
@@ -25,48 +24,14 @@ import { until } from '../../support/until';
 
 /**
  * OTLP/HTTP with the SDK's own serializers (the bodies OTLPTraceExporter sends, protobuf or JSON)
- * and a plain POST to /v1/traces. The stock exporters load `http` with a dynamic import(), which
- * Jest's CommonJS runtime refuses without --experimental-vm-modules; the demo uses the stock one.
- * Failed exports are kept, so a test says why nothing arrived.
+ * and a plain POST to /v1/traces: the harness's OtlpHttpSpanExporter. The stock exporters load
+ * `http` with a dynamic import(), which Jest's CommonJS runtime refuses without
+ * --experimental-vm-modules; the demo uses the stock one. Failed exports are kept, so a test says
+ * why nothing arrived.
  */
-class OtlpHttpExporter implements SpanExporter {
-  readonly failures: string[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  constructor(
-    private readonly url: string,
-    private readonly encoding: 'protobuf' | 'json',
-  ) {}
-
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    const body = this.encoding === 'protobuf' ? ProtobufTraceSerializer.serializeRequest(spans) : JsonTraceSerializer.serializeRequest(spans);
-    if (!body) {
-      done({ code: ExportResultCode.FAILED, error: new Error('serialization failed') });
-      return;
-    }
-    const contentType = this.encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json';
-    const sent = new Promise<void>((resolve) => {
-      const fail = (why: string): void => {
-        this.failures.push(why);
-        done({ code: ExportResultCode.FAILED, error: new Error(why) });
-        resolve();
-      };
-      const req = request(this.url, { method: 'POST', headers: { 'content-type': contentType, 'content-length': body.byteLength } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? (done({ code: ExportResultCode.SUCCESS }), resolve()) : fail(`HTTP ${res.statusCode}`)));
-      });
-      req.on('error', (err) => fail(err.message));
-      req.end(Buffer.from(body));
-    });
-    this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
-  }
-
-  async forceFlush(): Promise<void> {
-    await Promise.all([...this.inFlight]);
-  }
-
-  async shutdown(): Promise<void> {
-    await this.forceFlush();
+class OtlpHttpExporter extends OtlpHttpSpanExporter {
+  constructor(url: string, encoding: 'protobuf' | 'json') {
+    super(url, { encoding });
   }
 }
 

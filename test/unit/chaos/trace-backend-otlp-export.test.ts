@@ -22,7 +22,7 @@ function spans(): ReadableSpan[] {
   return memory.getFinishedSpans().slice();
 }
 
-const exportTo = (url: string, s: ReadableSpan[]): Promise<ExportResult> => new Promise((resolve) => new OtlpHttpSpanExporter(url, 2000).export(s, resolve));
+const exportTo = (url: string, s: ReadableSpan[]): Promise<ExportResult> => new Promise((resolve) => new OtlpHttpSpanExporter(url, { timeoutMs: 2000 }).export(s, resolve));
 
 describe('OtlpHttpSpanExporter', () => {
   it('POSTs the spans as OTLP protobuf that an OTLP reader decodes back to the same ids and kinds', async () => {
