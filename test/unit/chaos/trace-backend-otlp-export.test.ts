@@ -1,10 +1,11 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { OtlpHttpSpanExporter } from '../../../chaos/otlp-http-exporter';
 import { spansOfOtlpProtobuf } from '../../../chaos/service/otlp-protobuf';
+import { recordingHttpServer } from '../../support/recording-http-server';
 
 /**
  * The Jaeger trace backend's export path: OTLP/HTTP protobuf to <base>/v1/traces, read back here
@@ -26,20 +27,12 @@ const exportTo = (url: string, s: ReadableSpan[]): Promise<ExportResult> => new 
 
 describe('OtlpHttpSpanExporter', () => {
   it('POSTs the spans as OTLP protobuf that an OTLP reader decodes back to the same ids and kinds', async () => {
-    const got: { headers: IncomingHttpHeaders; body: Buffer; path: string | undefined }[] = [];
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        got.push({ headers: req.headers, body: Buffer.concat(chunks), path: req.url });
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+    const server = await recordingHttpServer(200, { 'content-type': 'application/x-protobuf' });
+    const { got } = server;
+    const url = `${server.url}/v1/traces`;
     const sent = spans();
     const result = await exportTo(url, sent);
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     expect(result.code).toBe(ExportResultCode.SUCCESS);
     expect(got).toHaveLength(1);
     expect(got[0]!.path).toBe('/v1/traces');

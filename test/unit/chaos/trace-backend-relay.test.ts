@@ -1,6 +1,6 @@
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import { recordingHttpServer } from '../../support/recording-http-server';
 import { startServiceOtlpReceiver, type ReceivedServiceSpan } from '../../../chaos/service/otlp-receiver';
 
 /**
@@ -25,23 +25,10 @@ function post(url: string, payload: Buffer, headers: Record<string, string>): Pr
   });
 }
 
-async function backend(status: number): Promise<{ url: string; got: { headers: IncomingHttpHeaders; body: Buffer; path: string | undefined }[]; close: () => Promise<void> }> {
-  const got: { headers: IncomingHttpHeaders; body: Buffer; path: string | undefined }[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      got.push({ headers: req.headers, body: Buffer.concat(chunks), path: req.url });
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 describe('the OTLP receiver relaying to a trace backend', () => {
   it('passes each export on as it came (gzip included), counts spans per trace, and still hands them over', async () => {
-    const jaeger = await backend(200);
+    const jaeger = await recordingHttpServer(200);
     const seen: ReceivedServiceSpan[] = [];
     const problems: string[] = [];
     const receiver = await startServiceOtlpReceiver((s) => seen.push(s), (m) => problems.push(m), { relayTo: `${jaeger.url}/` });
@@ -62,7 +49,7 @@ describe('the OTLP receiver relaying to a trace backend', () => {
   });
 
   it('counts a relay the backend refuses or cannot take, says it once, and still answers the service 200', async () => {
-    const refusing = await backend(503);
+    const refusing = await recordingHttpServer(503);
     const problems: string[] = [];
     const receiver = await startServiceOtlpReceiver(() => undefined, (m) => problems.push(m), { relayTo: refusing.url });
     expect(await post(receiver.endpoint, Buffer.from(body), { 'content-type': 'application/json' })).toBe(200);
