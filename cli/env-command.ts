@@ -102,7 +102,7 @@ export function formatDescription(d: EnvironmentDescription): string {
   }
   if (d.prometheus) lines.push(`Prometheus (${d.prometheus.provider})`, `  PROMETHEUS_URL=${d.prometheus.url}`);
   if (d.jaeger) {
-    lines.push(`Jaeger (${d.jaeger.provider}${d.jaeger.version ? `, ${d.jaeger.version}` : ''})`, `  JAEGER_QUERY_URL=${d.jaeger.queryUrl}  (query API, e.g. /api/v3/services)`, `  OTEL_EXPORTER_OTLP_ENDPOINT=${d.jaeger.otlpHttpUrl}`);
+    lines.push(`Jaeger (${d.jaeger.provider}${d.jaeger.version ? `, ${d.jaeger.version}` : ''})${d.jaeger.pid === undefined ? '' : ` (pid ${d.jaeger.pid})`}`, `  JAEGER_QUERY_URL=${d.jaeger.queryUrl}  (query API, e.g. /api/v3/services)`, `  OTEL_EXPORTER_OTLP_ENDPOINT=${d.jaeger.otlpHttpUrl}`);
     if (d.jaeger.otlpGrpcAddress) lines.push(`  OTLP/gRPC: ${d.jaeger.otlpGrpcAddress}`);
   }
   lines.push(`Run directory (logs, data): ${d.runDir}`);

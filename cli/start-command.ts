@@ -235,8 +235,6 @@ export async function startCommand(argv: string[] = []): Promise<number> {
 
   try {
     console.log(formatDescription(env.describe()));
-    const jaegerPid = env.jaeger?.node?.pid;
-    if (jaegerPid !== undefined) console.log(`  jaeger (pid ${jaegerPid})`);
     const jaegerQueryUrl = env.jaeger ? env.getJaegerQueryUrl() : undefined;
     const destinations = traceDestinations({ jaegerOtlpUrl: env.jaeger ? env.getOtlpEndpoint() : undefined, jaegerIsUsers: env.jaeger?.provider === 'external', env: process.env });
     const collector = new DemoSpanCollector(destinations.exporters);

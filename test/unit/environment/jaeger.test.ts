@@ -232,7 +232,7 @@ describe('env up --jaeger', () => {
       jaeger: { provider: 'native', version: '1.76.0', queryUrl: 'http://127.0.0.1:1', otlpHttpUrl: 'http://127.0.0.1:2', otlpGrpcAddress: '127.0.0.1:3', pid: 9 },
       processes: [],
     };
-    expect(formatDescription(d)).toContain('Jaeger (native, 1.76.0)\n  JAEGER_QUERY_URL=http://127.0.0.1:1  (query API, e.g. /api/v3/services)\n  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:2\n  OTLP/gRPC: 127.0.0.1:3');
+    expect(formatDescription(d)).toContain('Jaeger (native, 1.76.0) (pid 9)\n  JAEGER_QUERY_URL=http://127.0.0.1:1  (query API, e.g. /api/v3/services)\n  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:2\n  OTLP/gRPC: 127.0.0.1:3');
   });
 });
 
