@@ -12,6 +12,7 @@ import {
   currentPointer,
   endRecordedProcesses,
   ensureRunsDirectory,
+  exitWhenGone,
   provisionAll,
   readEnvironmentState,
   refuseStaleState,
@@ -306,11 +307,19 @@ export async function envCommand(argv: string[]): Promise<number> {
       return status(rest);
     case 'down':
       return down(rest);
-    case 'provision':
+    case 'provision': {
       parseArgs({ args: rest, options: {}, strict: true });
-      await provisionAll();
+      // Started in the background by `npm test` (scripts/provision-early.mjs): stop with that run.
+      const watched = process.env['EDA_HARNESS_PROVISION_WATCH_PID'];
+      const stopWatching = exitWhenGone(watched === undefined ? undefined : Number(watched));
+      try {
+        await provisionAll();
+      } finally {
+        stopWatching();
+      }
       console.log('Everything the native provider needs is installed.');
       return 0;
+    }
     default:
       console.error(sub ? `unknown env subcommand "${sub}"\n\n${ENV_HELP}` : ENV_HELP);
       return 2;

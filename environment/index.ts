@@ -1,6 +1,7 @@
 export { Environment } from './environment';
 export type * from './types';
 export { ensurePrometheus, ensureDockerCompose, ensureChromium, ensureJaeger, provisionAll } from './provision';
+export { exitWhenGone } from './install';
 export { jaegerQuery, parseOtlpTraces, parseTracesResponse, parseServicesResponse, traceShortfall, JaegerResponseError } from './jaeger-query';
 export type { JaegerQuery, TraceSpan, SpanKindName, SpanStatusName, WaitForTraceOptions, FindTracesOptions } from './jaeger-query';
 export { isAlive } from './managed-process';

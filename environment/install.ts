@@ -169,6 +169,23 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * Ends this process (its install step interrupted and its locks released by the exit hook) once
+ * the process `pid` is gone: provisioning started in the background by `npm test` must not build on
+ * for minutes after the run that wanted it failed or was stopped. Returns a function that stops
+ * watching. `pid` undefined or not a positive integer: nothing to watch.
+ */
+export function exitWhenGone(pid: number | undefined, options: { intervalMs?: number; say?: (line: string) => void } = {}): () => void {
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return () => undefined;
+  const timer = setInterval(() => {
+    if (pidAlive(pid)) return;
+    (options.say ?? ((line: string) => console.error(line)))(`the run that started this provisioning (pid ${pid}) has ended: stopping here; the next run carries on where this one stopped`);
+    process.exit(1);
+  }, options.intervalMs ?? 2000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** "in 12.3 s" since `started` (Date.now()). */
 export function secondsSince(started: number): string {
   return `${((Date.now() - started) / 1000).toFixed(1)} s`;

@@ -565,8 +565,19 @@ export async function ensureDockerCompose(options: ProvisionOptions = {}): Promi
   );
 }
 
-/** Everything the native provider may need (Jaeger included: its cold build is the longest), installed in one go (used by `eda-harness env provision` and CI). */
+/**
+ * Everything the native provider may need (Jaeger included: its cold build is the longest),
+ * installed in one go (used by `eda-harness env provision` and CI). One run at a time per cache: a
+ * second caller (each test lane's global set-up, or the provisioning `npm test` starts in the
+ * background) waits for the first, then finds everything installed.
+ */
 export async function provisionAll(options: ProvisionOptions & { kafkaVersion?: string } = {}): Promise<void> {
+  const lockDir = join(cacheDir(options), 'provision-all');
+  if (existsSync(join(lockDir, '.lock'))) (options.progress ?? stderrProgress)(`waiting for the provisioning another run holds (${join(lockDir, '.lock')}; the one npm test starts in the background logs to .cache/provision.log)`);
+  await withLock(lockDir, () => provisionEverything(options));
+}
+
+async function provisionEverything(options: ProvisionOptions & { kafkaVersion?: string }): Promise<void> {
   const version = options.kafkaVersion === undefined ? kafkaVersion() : checkKafkaVersion(options.kafkaVersion, 'kafkaVersion');
   // apt first, in one transaction, so a fresh machine pays for one `apt-get update`.
   const aptNeeded: string[] = [];

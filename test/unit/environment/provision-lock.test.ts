@@ -84,3 +84,33 @@ it('a process that exits in the middle of an install step interrupts the step\'s
   await waitFor(() => !alive(stepPid), { description: `the step's child (pid ${stepPid}) to end`, timeoutMs: 5000, intervalMs: 50 });
   expect(existsSync(join(dir, '.lock'))).toBe(false);
 });
+
+it('provisioning started in the background ends, its step interrupted and its lock released, once the run that started it is gone', async () => {
+  const install = join(__dirname, '..', '..', '..', 'environment', 'dist', 'install.js');
+  const gone = deadPid();
+  const script = `
+    const { exitWhenGone, run, withLock } = require(${JSON.stringify(install)});
+    exitWhenGone(${gone}, { intervalMs: 400, say: (line) => process.stderr.write(line) });
+    withLock(${JSON.stringify(dir)}, () => run('sleep', ['60'], { logFile: ${JSON.stringify(join(dir, 'step.log'))}, what: 'a long step' }));
+    setTimeout(() => {
+      const ps = require('node:child_process').execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)]).toString().trim();
+      process.stdout.write(ps);
+    }, 200);`;
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['-e', script], { timeout: 20_000 });
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expect(r.status).toBe(1);
+  expect(r.stderr.toString()).toContain(`the run that started this provisioning (pid ${gone}) has ended: stopping here`);
+  const stepPid = Number(r.stdout.toString().trim().split(/\s+/)[0]);
+  expect(stepPid).toBeGreaterThan(0);
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => !alive(stepPid), { description: `the step's child (pid ${stepPid}) to end`, timeoutMs: 5000, intervalMs: 50 });
+  expect(existsSync(join(dir, '.lock'))).toBe(false);
+});
