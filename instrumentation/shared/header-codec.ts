@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from '@eda-harness/semconv';
 
@@ -172,10 +172,102 @@ export function readHeader(headers: unknown, key: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/**
+ * What the global propagator is, decided once per registered propagator object: the W3C fast
+ * paths below apply only to OpenTelemetry's own W3C trace-context propagator, alone or composed
+ * with its W3C baggage propagator (the SDK's default), and to the API's no-op one. Anything else
+ * (B3, Jaeger, a custom or wrapped propagator) goes through the propagation API.
+ */
+const enum PropagatorKind {
+  Other,
+  Noop,
+  TraceContext,
+  TraceContextAndBaggage,
+}
+
+let knownPropagator: unknown = null;
+let knownKind: PropagatorKind = PropagatorKind.Other;
+
+function className(value: unknown): string | undefined {
+  const name: unknown = (value as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function classifyPropagator(p: unknown): PropagatorKind {
+  const name = className(p);
+  if (name === 'NoopTextMapPropagator') return PropagatorKind.Noop;
+  if (name === 'W3CTraceContextPropagator') return PropagatorKind.TraceContext;
+  if (name !== 'CompositePropagator') return PropagatorKind.Other;
+  const list: unknown = (p as { _propagators?: unknown })._propagators;
+  if (!Array.isArray(list)) return PropagatorKind.Other;
+  let trace = 0;
+  let baggage = 0;
+  for (const item of list) {
+    const n = className(item);
+    if (n === 'W3CTraceContextPropagator') trace++;
+    else if (n === 'W3CBaggagePropagator') baggage++;
+    else return PropagatorKind.Other;
+  }
+  if (trace === 1 && baggage === 0) return PropagatorKind.TraceContext;
+  return trace === 1 && baggage === 1 ? PropagatorKind.TraceContextAndBaggage : PropagatorKind.Other;
+}
+
+/** The kind of the propagator registered now (one call and one comparison when it has not changed). */
+export function propagatorKind(): PropagatorKind {
+  try {
+    const api = propagation as unknown as { _getGlobalPropagator?: () => unknown };
+    const p = typeof api._getGlobalPropagator === 'function' ? api._getGlobalPropagator() : undefined;
+    if (p === undefined) return PropagatorKind.Other;
+    if (p !== knownPropagator) {
+      knownKind = classifyPropagator(p);
+      // The fields must be W3C's too (a subclass or an impostor with other fields is not taken).
+      if (knownKind === PropagatorKind.TraceContext || knownKind === PropagatorKind.TraceContextAndBaggage) {
+        const fields = propagation.fields().join(',');
+        if (fields !== 'traceparent,tracestate' && fields !== 'traceparent,tracestate,baggage') knownKind = PropagatorKind.Other;
+      }
+      knownPropagator = p;
+    }
+    return knownKind;
+  } catch {
+    return PropagatorKind.Other;
+  }
+}
+
+/** One header value given as a string or bytes, as text; undefined for anything else (the slow path decides). */
+function scalarText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.length <= MAX_HEADER_VALUE_BYTES ? value : undefined;
+  if (value instanceof Uint8Array && value.byteLength <= MAX_HEADER_VALUE_BYTES) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  return undefined;
+}
+
+/**
+ * extractContext without the propagation API, for the usual message (W3C propagator, an exact
+ * `traceparent` key holding one string or byte value, no tracestate or baggage header in any
+ * spelling): the same context the W3C propagator would return. Undefined: take the API path.
+ */
+function fastExtract(carrier: Carrier, base: Context, kind: PropagatorKind): Context | undefined {
+  if (kind === PropagatorKind.Noop) return base;
+  if (kind === PropagatorKind.Other) return undefined;
+  if (kind === PropagatorKind.TraceContextAndBaggage && hasHeader(carrier, BAGGAGE)) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasHeader(carrier, 'traceparent') ? undefined : base;
+  if (hasHeader(carrier, 'tracestate')) return undefined;
+  const text = scalarText(carrier['traceparent']);
+  if (text === undefined) return undefined;
+  const m = TRACEPARENT.exec(text);
+  if (!m || (m[1] === '00' && m[5])) return base;
+  return trace.setSpanContext(base, { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true });
+}
+
 /** The producer's context from message headers; `base` (default ROOT) when absent or malformed. */
 export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): Context {
   const carrier = asCarrier(headers);
   if (!carrier) return base;
+  try {
+    const fast = fastExtract(carrier, base, propagatorKind());
+    if (fast !== undefined) return fast;
+  } catch {
+    /* a throwing getter or Proxy trap: the API path below copes (or gives up) in its own way */
+  }
   try {
     return propagation.extract(base, carrier, headerGetter);
   } catch {
@@ -183,13 +275,51 @@ export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): 
   }
 }
 
+const EARLIEST_PRODUCED_AT = 978_307_200_000;
+
+/** Epoch milliseconds from the produced-at bytes, when they are plain digits (else undefined: the slow path decides). */
+function producedAtFromDigits(value: unknown): number | undefined {
+  let ms = 0;
+  if (value instanceof Uint8Array) {
+    const n = value.byteLength;
+    if (n < 12 || n > 16) return undefined;
+    for (let i = 0; i < n; i++) {
+      const d = (value[i] as number) - 48;
+      if (d < 0 || d > 9) return undefined;
+      ms = ms * 10 + d;
+    }
+  } else if (typeof value === 'string') {
+    const n = value.length;
+    if (n < 12 || n > 16) return undefined;
+    for (let i = 0; i < n; i++) {
+      const d = value.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return undefined;
+      ms = ms * 10 + d;
+    }
+  } else {
+    return undefined;
+  }
+  return ms > EARLIEST_PRODUCED_AT && Number.isSafeInteger(ms) ? ms : undefined;
+}
+
 /** The produced-at header in epoch milliseconds, or undefined when absent or not a sane number. */
 export function readProducedAt(headers: unknown): number | undefined {
+  const carrier = asCarrier(headers);
+  if (!carrier) return undefined;
+  try {
+    // The usual case: our own header, exact key, digits only. Anything else takes the general path.
+    if (Object.prototype.hasOwnProperty.call(carrier, HEADER.PRODUCED_AT)) {
+      const fast = producedAtFromDigits(carrier[HEADER.PRODUCED_AT]);
+      if (fast !== undefined) return fast;
+    }
+  } catch {
+    /* a throwing getter or Proxy trap: the general path copes */
+  }
   const text = readHeader(headers, HEADER.PRODUCED_AT);
   if (text === undefined || text.length > 20) return undefined;
   const ms = Number(text.trim());
   // Before 2001 or not an integer: somebody else's header, not ours.
-  return Number.isSafeInteger(ms) && ms > 978_307_200_000 ? ms : undefined;
+  return Number.isSafeInteger(ms) && ms > EARLIEST_PRODUCED_AT ? ms : undefined;
 }
 
 /** W3C traceparent, parsed exactly as OpenTelemetry's W3CTraceContextPropagator does. */
@@ -244,6 +374,8 @@ export function injectedFields(): ReadonlySet<string> {
  * what the propagator actually writes.
  */
 export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: number | undefined, _fields?: ReadonlySet<string>): unknown {
+  const fast = fastInject(headers, ctx, producedAtMs);
+  if (fast !== undefined) return fast;
   const carrier = asCarrier(headers);
   if (headers !== undefined && headers !== null && !carrier) return headers;
   let copy: Carrier;
@@ -262,6 +394,43 @@ export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: numb
   if (producedAtMs !== undefined && Number.isFinite(producedAtMs) && !hasHeader(copy, HEADER.PRODUCED_AT)) {
     defineHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
   }
+  return copy;
+}
+
+/** @opentelemetry/core's suppressTracing key (context keys are registered symbols, so this is the same one). */
+const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+
+/**
+ * injectHeaders without the propagation API, for the usual message (W3C propagator, no baggage in
+ * the context, headers absent or a plain object without any trace-context, baggage or produced-at
+ * header in any spelling): the copy the API path would produce, written directly. Undefined: take
+ * the API path.
+ */
+function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undefined): Carrier | undefined {
+  const kind = propagatorKind();
+  if (kind === PropagatorKind.Other) return undefined;
+  let copy: Carrier;
+  try {
+    if (headers !== undefined && headers !== null) {
+      const carrier = asCarrier(headers);
+      if (!carrier || Object.getPrototypeOf(carrier) !== Object.prototype) return undefined;
+      if (hasHeader(carrier, 'traceparent') || hasHeader(carrier, 'tracestate') || hasHeader(carrier, BAGGAGE) || hasHeader(carrier, HEADER.PRODUCED_AT)) return undefined;
+      copy = copyOf(carrier);
+    } else {
+      copy = {};
+    }
+  } catch {
+    return undefined;
+  }
+  if (kind !== PropagatorKind.Noop) {
+    if (kind === PropagatorKind.TraceContextAndBaggage && propagation.getBaggage(ctx) !== undefined) return undefined;
+    const sc = trace.getSpanContext(ctx);
+    if (sc && isSpanContextValid(sc) && ctx.getValue(SUPPRESS_TRACING_KEY) !== true) {
+      defineHeader(copy, 'traceparent', `00-${sc.traceId}-${sc.spanId}-0${Number(sc.traceFlags || 0).toString(16)}`);
+      if (sc.traceState) defineHeader(copy, 'tracestate', sc.traceState.serialize());
+    }
+  }
+  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) defineHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
   return copy;
 }
 
