@@ -1,5 +1,6 @@
 import type { Attributes, Span, SpanContext } from '@opentelemetry/api';
 import { ATTR, MESSAGING_SYSTEM } from '@eda-harness/semconv';
+import type { ConsumerCells } from '../shared/consumer-cells';
 import type { MetricLabels } from '../shared/metrics';
 import type { Patcher } from '../shared/patcher';
 import { createTap } from '../shared/tap';
@@ -46,6 +47,10 @@ export interface Pending {
   readonly spanContext: SpanContext | undefined;
   /** Its outcome has been counted (a handler failure or a settle): a later settle counts only a DLQ event. */
   counted: boolean;
+  /** consume: the queue's bound metric series (a success is counted through them). */
+  readonly cells?: ConsumerCells | undefined;
+  /** consume: the span's context when sampled (exemplars), else undefined. */
+  readonly exemplar?: SpanContext | undefined;
 }
 
 /** One instrumented channel: its unsettled deliveries and its peer. No reference to the channel itself. */
