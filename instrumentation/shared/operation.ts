@@ -69,9 +69,9 @@ export function endSpan(span: Span, outcome: Outcome, describer: ErrorDescriber 
  * any) and ends the span, a failure of that reported as `span.end`. Returns error.type (undefined:
  * success). Never throws.
  */
-export function closeOperationSpan(tap: Tap, span: Span | undefined, error: unknown, failed: boolean): string | undefined {
+export function closeOperationSpan(tap: Tap, span: Span | undefined, error: unknown, failed: boolean, typeOverride?: string): string | undefined {
   const isFailed = failed || error !== undefined;
-  const type = isFailed ? (error === undefined ? ERROR_TYPE.OTHER : errorType(error)) : undefined;
+  const type = isFailed ? (typeOverride ?? (error === undefined ? ERROR_TYPE.OTHER : errorType(error))) : typeOverride;
   if (span === undefined) return type;
   try {
     if (isFailed) {
