@@ -3,7 +3,7 @@ import type { Attributes, Context, Span, SpanOptions } from '@opentelemetry/api'
 import type { Message } from 'amqplib';
 import { ATTR, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqConsumeDestination } from '@eda-harness/semconv';
 import type { DestinationKind } from '@eda-harness/semconv';
-import { extractContext, readProducedAt } from '../shared/header-codec';
+import { extractContext, isFastExtracted, readProducedAt } from '../shared/header-codec';
 import { wallMs } from '../shared/clock';
 import { ConsumerCells } from '../shared/consumer-cells';
 import type { MetricLabels } from '../shared/metrics';
@@ -191,7 +191,7 @@ function startDelivery(rt: AmqpRuntime, state: ChannelState, shapes: ConsumeShap
   // is not the message's; only the producer's context counts (see processParent).
   const producer = extractContext(headers);
   const producerSc = trace.getSpanContext(producer);
-  const hasProducer = producerSc !== undefined && trace.isSpanContextValid(producerSc);
+  const hasProducer = producerSc !== undefined && (isFastExtracted(producerSc) || trace.isSpanContextValid(producerSc));
   const asParent = hasProducer && tap.processContext !== 'link';
   let span: Span | undefined;
   let parent: Context;

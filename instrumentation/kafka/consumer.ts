@@ -1,15 +1,14 @@
 import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { extractContext } from '../shared/header-codec';
+import { extractContext, isFastExtracted } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
 import { ConsumerCells } from '../shared/consumer-cells';
 import { wallMs } from '../shared/clock';
-import { closeOperationSpan, countProcessed, countReceived, countSettled, finishOperation, leaveFlight, observeProcess, observeSettled } from '../shared/operation';
+import { closeOperationSpan, countProcessed, countSettled, observeProcess, observeSettled } from '../shared/operation';
 import type { Finished } from '../shared/operation';
 import type { AnyFunction } from '../shared/patcher';
-import { recordE2e } from '../shared/tap';
 import type { KafkaConsumerHookInfo } from '../types';
 import { rememberBatchMessage } from './batch-message';
 import type { BatchMessageTrace } from './batch-message';
@@ -305,7 +304,7 @@ function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: C
   // Push delivery has no ambient span of its own (see processParent): the producer is the parent
   // unless processContext is 'link'.
   const producerSc = trace.getSpanContext(producer);
-  const hasProducer = producerSc !== undefined && trace.isSpanContextValid(producerSc);
+  const hasProducer = producerSc !== undefined && (isFastExtracted(producerSc) || trace.isSpanContextValid(producerSc));
   const asParent = hasProducer && tap.processContext !== 'link';
   let span: Span | undefined;
   let ctx: Context;
@@ -378,44 +377,63 @@ function observeResolution(payload: EachBatchPayload, resolution: Resolution): E
 function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerState, autoResolve: boolean): ProcessRun {
   const { topic, partition, messages } = payload.batch;
   const started = performance.now();
-  const now = Date.now();
+  const now = wallMs(started);
   const maxLinks = k.options.maxBatchLinks ?? DEFAULT_MAX_BATCH_LINKS;
-  const producers = messages.map((m) => extractContext(m.headers));
+  const n = messages.length;
+  const producers: Context[] = new Array<Context>(n);
   const links: Link[] = [];
-  for (const p of producers) {
-    if (links.length >= maxLinks) break;
-    const sc = trace.getSpanContext(p);
+  for (let i = 0; i < n; i++) {
+    const producer = extractContext((messages[i] as KafkaMessage).headers);
+    producers[i] = producer;
+    if (links.length >= maxLinks) continue;
+    const sc = trace.getSpanContext(producer);
     if (sc && trace.isSpanContextValid(sc)) links.push({ context: sc });
   }
   // Many producers, so none of them can be the parent: the batch span is a root linking them all.
   const parent = ROOT_CONTEXT;
   const p = partitionState(k, state, topic, partition);
   const shape = p.shape;
-  const attributes: Attributes = { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: messages.length };
+  const attributes: Attributes = { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: n };
   const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes, links }, parent);
-  callConsumerHook(k, span, { topic, partition, messageCount: messages.length });
+  callConsumerHook(k, span, { topic, partition, messageCount: n });
   const labels = shape.labels;
   const sc = span.spanContext();
+  const exemplar = (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
+  const cells = cellsOf(k, shape);
   let redeliveries = 0;
-  const traces: BatchMessageTrace[] = messages.map((message, i) => {
+  const traces: BatchMessageTrace[] = new Array<BatchMessageTrace>(n);
+  for (let i = 0; i < n; i++) {
+    const message = messages[i] as KafkaMessage;
     const offset = Number(message.offset);
     if (isRedelivery(p, offset)) redeliveries++;
     const t: BatchMessageTrace = { k, producer: producers[i] ?? parent, batchSpan: span, shape, producedAt: producedAt(message), offset, settled: false, processContext: undefined };
     rememberBatchMessage(message, t);
-    recordE2e(k.tap, labels, t.producedAt, 'received', now, sc);
-    return t;
-  });
-  k.tap.record((m) => countReceived(m, labels, messages.length, redeliveries));
+    if (cells) cells.e2e('received', t.producedAt, now, exemplar);
+    traces[i] = t;
+  }
+  if (cells) {
+    cells.inFlight.add(n);
+    cells.consumed.add(n);
+    if (redeliveries > 0) cells.redeliveries.add(redeliveries);
+  }
   const resolution: Resolution = { upTo: -1 };
   return {
     ctx: withConsumerGroup(trace.setSpan(parent, span), shape.groupId),
     payload: observeResolution(payload, resolution),
     end(err, failed) {
-      const finished = finishOperation(k.tap, span, started, { error: err, failed }, (m, f) => {
-        observeProcess(m, labels, f);
-        leaveFlight(m, labels, messages.length);
-      });
-      settleBatch(k, traces, labels, sc, { all: !failed && autoResolve, upTo: resolution.upTo }, failed ? finished.type : undefined);
+      const type = closeOperationSpan(k.tap, span, err, failed);
+      const endPerf = performance.now();
+      const seconds = (endPerf - started) / 1000;
+      if (cells) {
+        try {
+          if (type === undefined) cells.durationOk.observe(seconds, exemplar);
+          else if (k.tap.metrics) observeProcess(k.tap.metrics, labels, { type, seconds, spanContext: sc });
+          cells.inFlight.add(-n);
+        } catch (e) {
+          k.tap.guard.report('metrics.record', e);
+        }
+      }
+      settleBatch(k, traces, labels, cells, exemplar, wallMs(endPerf), { all: !failed && autoResolve, upTo: resolution.upTo }, type);
     },
   };
 }
@@ -425,22 +443,19 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
  * offset) processed, the rest failed with `failedType` if the handler failed, else left for
  * redelivery.
  */
-function settleBatch(k: KafkaRuntime, traces: readonly BatchMessageTrace[], labels: MetricLabels, sc: SpanContext, resolved: { all: boolean; upTo: number }, failedType: string | undefined): void {
+function settleBatch(k: KafkaRuntime, traces: readonly BatchMessageTrace[], labels: MetricLabels, cells: ConsumerCells | undefined, exemplar: SpanContext | undefined, endMs: number, resolved: { all: boolean; upTo: number }, failedType: string | undefined): void {
   let processed = 0;
   let failed = 0;
-  const endMs = Date.now();
   for (const t of traces) {
     if (t.settled) continue;
     t.settled = true;
     if (resolved.all || t.offset <= resolved.upTo) {
       processed++;
-      recordE2e(k.tap, labels, t.producedAt, 'processed', endMs, sc);
+      if (cells) cells.e2e('processed', t.producedAt, endMs, exemplar);
     } else if (failedType !== undefined) {
       failed++;
     }
   }
-  k.tap.record((m) => {
-    if (processed > 0) countSettled(m, labels, processed, undefined);
-    if (failed > 0) countSettled(m, labels, failed, failedType);
-  });
+  if (processed > 0 && cells) cells.processedOk.add(processed);
+  if (failed > 0) k.tap.record((m) => countSettled(m, labels, failed, failedType));
 }

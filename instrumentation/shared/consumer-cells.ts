@@ -39,6 +39,17 @@ export class ConsumerCells {
     else this.e2eReceived.observe(seconds, exemplar, nowMs);
   }
 
+  /** e2e latency of one message at `stage` (a negative one counted at reception only). */
+  e2e(stage: 'received' | 'processed', producedAt: number | undefined, nowMs: number, exemplar: SpanContext | undefined): void {
+    if (producedAt === undefined) return;
+    const seconds = (nowMs - producedAt) / 1000;
+    if (seconds < 0) {
+      if (stage === 'received') this.e2eNegative.add(1);
+    } else {
+      (stage === 'received' ? this.e2eReceived : this.e2eProcessed).observe(seconds, exemplar, nowMs);
+    }
+  }
+
   /** One delivery processed successfully: out of flight, counted, its duration, e2e stage=processed. */
   processed(seconds: number, producedAt: number | undefined, nowMs: number, exemplar: SpanContext | undefined): void {
     this.inFlight.add(-1);

@@ -253,9 +253,58 @@ function fastExtract(carrier: Carrier, base: Context, kind: PropagatorKind): Con
   if (hasHeader(carrier, 'tracestate')) return undefined;
   const text = scalarText(carrier['traceparent']);
   if (text === undefined) return undefined;
+  const exact = parseVersion00(text);
+  if (exact !== undefined) {
+    lastFastContext = exact;
+    return trace.setSpanContext(base, exact);
+  }
   const m = TRACEPARENT.exec(text);
   if (!m || (m[1] === '00' && m[5])) return base;
   return trace.setSpanContext(base, { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true });
+}
+
+/** The span context the fast path parsed last: valid by construction (see {@link isFastExtracted}). */
+let lastFastContext: SpanContext | undefined;
+
+/**
+ * True when `sc` is the span context extractContext just parsed on its fast path, whose ids were
+ * checked there (lower-case hex, not all zeros): callers skip validating it again.
+ */
+export function isFastExtracted(sc: SpanContext): boolean {
+  return sc === lastFastContext;
+}
+
+/** Value of one lower-case hex digit, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** True when text[from, to) is lower-case hex and not all zeros. */
+function hexNotZero(text: string, from: number, to: number): boolean {
+  let nonZero = false;
+  for (let i = from; i < to; i++) {
+    const d = hexDigit(text.charCodeAt(i));
+    if (d < 0) return false;
+    if (d !== 0) nonZero = true;
+  }
+  return nonZero;
+}
+
+/**
+ * The usual traceparent (exactly `00-{32 hex}-{16 hex}-{2 hex}`, what every W3C propagator
+ * writes) without a regular expression; undefined for anything else, which the regular expression
+ * (the W3C propagator's own) then judges. Same result as the propagator for the accepted strings.
+ */
+function parseVersion00(text: string): SpanContext | undefined {
+  if (text.length !== 55 || text.charCodeAt(0) !== 48 || text.charCodeAt(1) !== 48) return undefined;
+  if (text.charCodeAt(2) !== 45 || text.charCodeAt(35) !== 45 || text.charCodeAt(52) !== 45) return undefined;
+  if (!hexNotZero(text, 3, 35) || !hexNotZero(text, 36, 52)) return undefined;
+  const hi = hexDigit(text.charCodeAt(53));
+  const lo = hexDigit(text.charCodeAt(54));
+  if (hi < 0 || lo < 0) return undefined;
+  return { traceId: text.slice(3, 35), spanId: text.slice(36, 52), traceFlags: hi * 16 + lo, isRemote: true };
 }
 
 /** The producer's context from message headers; `base` (default ROOT) when absent or malformed. */
