@@ -166,6 +166,15 @@ function defineHeader(carrier: Carrier, key: string, value: unknown): void {
   Object.defineProperty(carrier, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/**
+ * {@link defineHeader} for an object whose prototype is Object.prototype: there a plain assignment
+ * creates the same own data property (no inherited setter but `__proto__`'s), and is much cheaper.
+ */
+function setPlainHeader(carrier: Carrier, key: string, value: unknown): void {
+  if (key === '__proto__') defineHeader(carrier, key, value);
+  else carrier[key] = value;
+}
+
 /** The decoded value of one header, first one when repeated. */
 export function readHeader(headers: unknown, key: string): string | undefined {
   const v = decodeHeaderValue(rawHeader(headers, key));
@@ -475,11 +484,11 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
     if (kind === PropagatorKind.TraceContextAndBaggage && propagation.getBaggage(ctx) !== undefined) return undefined;
     const sc = trace.getSpanContext(ctx);
     if (sc && isSpanContextValid(sc) && ctx.getValue(SUPPRESS_TRACING_KEY) !== true) {
-      defineHeader(copy, 'traceparent', `00-${sc.traceId}-${sc.spanId}-0${Number(sc.traceFlags || 0).toString(16)}`);
-      if (sc.traceState) defineHeader(copy, 'tracestate', sc.traceState.serialize());
+      setPlainHeader(copy, 'traceparent', `00-${sc.traceId}-${sc.spanId}-0${Number(sc.traceFlags || 0).toString(16)}`);
+      if (sc.traceState) setPlainHeader(copy, 'tracestate', sc.traceState.serialize());
     }
   }
-  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) defineHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) setPlainHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
   return copy;
 }
 
@@ -487,11 +496,13 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
 function copyOf(headers: Carrier | undefined): Carrier {
   if (!headers) return {};
   const proto: unknown = Object.getPrototypeOf(headers);
-  const copy: Carrier = proto === Object.prototype ? {} : (Object.create(proto as object | null) as Carrier);
+  const plain = proto === Object.prototype;
+  const copy: Carrier = plain ? {} : (Object.create(proto as object | null) as Carrier);
   const keys = Object.keys(headers);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    defineHeader(copy, key, headers[key]);
+    if (plain) setPlainHeader(copy, key, headers[key]);
+    else defineHeader(copy, key, headers[key]);
   }
   return copy;
 }
