@@ -52,6 +52,21 @@ export interface CommonInstrumentationOptions {
    * no e2e latency then.
    */
   readonly producedAtHeader?: boolean;
+  /**
+   * Opt-in: create no process span for a message whose producer context is unsampled (Kafka
+   * eachMessage, AMQP consume). Set it only when the tracer provider's sampler is ParentBased (the
+   * SDK's default), which drops such spans anyway: the handler then runs in the producer's context
+   * (same trace, still unsampled), so what it sends downstream carries the same unsampled trace as
+   * before, and the metrics are recorded as always; only the cost of the non-recording span is
+   * saved. Default false.
+   */
+  readonly followParentSampling?: boolean;
+  /**
+   * Also link a process span to the producer's context when that context is its parent (default
+   * true, as the messaging conventions ask). false saves a link per message: the parent already
+   * says the same.
+   */
+  readonly linkProducerParent?: boolean;
 }
 
 /** See {@link CommonInstrumentationOptions.errorMessages}. */

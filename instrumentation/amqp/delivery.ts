@@ -1,12 +1,13 @@
-import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
-import type { Attributes, Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span, SpanOptions } from '@opentelemetry/api';
 import type { Message } from 'amqplib';
 import { ATTR, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqConsumeDestination } from '@eda-harness/semconv';
 import type { DestinationKind } from '@eda-harness/semconv';
-import { extractContext, readProducedAt } from '../shared/header-codec';
-import { countReceived } from '../shared/operation';
+import { extractContext, isFastExtracted, readProducedAt } from '../shared/header-codec';
+import { wallMs } from '../shared/clock';
+import { ConsumerCells } from '../shared/consumer-cells';
+import type { MetricLabels } from '../shared/metrics';
 import type { AnyFunction } from '../shared/patcher';
-import { processParent, recordE2e } from '../shared/tap';
 import { REPLY_TO_KEY, flagDestination } from './destinations';
 import { channelSpanAttributes, isThenable } from './runtime';
 import type { AmqpRuntime, ChannelState, Pending } from './runtime';
@@ -57,9 +58,16 @@ export function getConsumePatch(rt: AmqpRuntime, state: ChannelState, original: 
     if (typeof queue !== 'string' || typeof onMessage !== 'function') return original.apply(this, args);
     const noAck = readNoAck(options);
     const handler = onMessage as AnyFunction;
+    // What is the same for every delivery of this consume() call, computed once per queue kind.
+    const shapes = new ConsumeShapes(queue);
     const wrapped = function tracedOnMessage(this: unknown, msg: Message | null): unknown {
       if (msg === null || typeof msg !== 'object') return handler.call(this, msg); // null: consumer cancelled by the broker
-      const started = rt.tap.guard.run('amqp.consume.start', () => startDelivery(rt, state, queue, msg, noAck));
+      let started: { record: Pending; ctx: Context } | undefined;
+      try {
+        started = startDelivery(rt, state, shapes, queue, msg, noAck);
+      } catch (err) {
+        rt.tap.guard.report(HOOK_CONSUME_START, err);
+      }
       if (!started) return handler.call(this, msg);
       const record = started.record;
       let result: unknown;
@@ -91,31 +99,138 @@ export function getConsumePatch(rt: AmqpRuntime, state: ChannelState, original: 
   };
 }
 
-function startDelivery(rt: AmqpRuntime, state: ChannelState, queue: string, msg: Message, noAck: boolean): { record: Pending; ctx: Context } {
-  const now = Date.now();
-  const headers = msg.properties?.headers;
-  const replyTo = msg.properties?.replyTo;
-  const kind = rt.destinations.queueKind(queue);
-  // Everything that reads the message comes before the span starts: nothing after it may throw.
-  const attributes = deliveryAttributes(queue, msg, state, 'process', kind);
-  const deliveryTag = msg.fields.deliveryTag;
-  const redelivered = msg.fields.redelivered === true;
-  const producedAt = readProducedAt(headers);
-  if (producedAt !== undefined) attributes[ATTR.EDA_E2E_LATENCY_MS] = now - producedAt;
-  // Push delivery: the context amqplib's socket callbacks carry (whatever was active at connect())
-  // is not the message's; only the producer's context counts.
-  const { parent, links } = processParent(rt.tap.processContext, extractContext(headers), ROOT_CONTEXT);
-  const span = rt.tap.tracer.startSpan(SPAN_NAME.amqpProcess(queue, kind), { kind: SpanKind.CONSUMER, attributes, links }, parent);
-  if (rt.options.consumeHook) {
-    const hook = rt.options.consumeHook;
-    rt.tap.guard.run('amqp.consumeHook', () => hook(span, { queue, deliveryTag }));
+const HOOK_CONSUME_START = 'amqp.consume.start';
+
+/** What every delivery of one consume() call shares while the queue's kind stays the same. */
+interface ConsumeShape {
+  readonly kind: DestinationKind;
+  readonly name: string;
+  readonly labels: MetricLabels;
+  /** Bound on first use; undefined: metrics off. */
+  cells: ConsumerCells | undefined | null;
+  /** Creation attributes of the last (exchange, routing key) seen: a consumer usually sees one or a few. */
+  lastExchange: string | undefined;
+  lastRoutingKey: string | undefined;
+  lastAttributes: Readonly<Attributes> | undefined;
+  lastOptions: Readonly<SpanOptions> | undefined;
+}
+
+/** The shapes of one consume() call, one per queue kind (a queue's kind can be learned later). */
+class ConsumeShapes {
+  private shape: ConsumeShape | undefined;
+  constructor(private readonly queue: string) {}
+
+  get(rt: AmqpRuntime, kind: DestinationKind): ConsumeShape {
+    const s = this.shape;
+    if (s !== undefined && s.kind === kind) return s;
+    const created: ConsumeShape = {
+      kind,
+      name: SPAN_NAME.amqpProcess(this.queue, kind),
+      labels: rt.destinations.deliveryLabels('process', this.queue, kind),
+      cells: null,
+      lastExchange: undefined,
+      lastRoutingKey: undefined,
+      lastAttributes: undefined,
+      lastOptions: undefined,
+    };
+    this.shape = created;
+    return created;
   }
-  const labels = rt.destinations.deliveryLabels('process', queue, kind);
-  const record: Pending = { deliveryTag, queue, operation: 'process', labels, startedPerf: performance.now(), startedMs: now, producedAt, span, spanContext: span.spanContext(), counted: false };
-  rt.tap.record((m) => countReceived(m, labels, 1, redelivered ? 1 : 0));
-  recordE2e(rt.tap, labels, producedAt, 'received', now, record.spanContext);
+}
+
+function shapeCells(rt: AmqpRuntime, shape: ConsumeShape): ConsumerCells | undefined {
+  let cells = shape.cells;
+  if (cells === null) {
+    cells = undefined;
+    const m = rt.tap.metrics;
+    if (m) {
+      try {
+        cells = new ConsumerCells(m, shape.labels);
+      } catch (err) {
+        rt.tap.guard.report('metrics.record', err);
+      }
+    }
+    shape.cells = cells;
+  }
+  return cells;
+}
+
+/** The sampling-relevant creation attributes of a delivery (system, operation, destination, server, kind flags). */
+function creationAttributes(state: ChannelState, shape: ConsumeShape, queue: string, exchange: string, routingKey: string): Readonly<Attributes> {
+  if (shape.lastAttributes !== undefined && shape.lastExchange === exchange && shape.lastRoutingKey === routingKey) return shape.lastAttributes;
+  const a = channelSpanAttributes(state, OPERATION_NAME.RABBITMQ_PROCESS, OPERATION_TYPE.PROCESS);
+  const destination = rabbitMqConsumeDestination(exchange, routingKey, queue);
+  if (destination !== '') a[ATTR.MESSAGING_DESTINATION_NAME] = destination;
+  flagDestination(a, shape.kind);
+  const frozen = Object.freeze(a);
+  shape.lastExchange = exchange;
+  shape.lastRoutingKey = routingKey;
+  shape.lastAttributes = frozen;
+  shape.lastOptions = Object.freeze({ kind: SpanKind.CONSUMER, attributes: frozen });
+  return frozen;
+}
+
+function startDelivery(rt: AmqpRuntime, state: ChannelState, shapes: ConsumeShapes, queue: string, msg: Message, noAck: boolean): { record: Pending; ctx: Context } {
+  const startedPerf = performance.now();
+  const now = wallMs(startedPerf);
+  const tap = rt.tap;
+  // Everything that reads the message comes before the span starts: nothing after it may throw.
+  const { fields, properties } = msg;
+  const headers = properties?.headers;
+  const replyTo = properties?.replyTo;
+  const shape = shapes.get(rt, rt.destinations.queueKind(queue));
+  const exchange = typeof fields.exchange === 'string' ? fields.exchange : '';
+  const routingKey = typeof fields.routingKey === 'string' ? fields.routingKey : '';
+  const attributes = creationAttributes(state, shape, queue, exchange, routingKey);
+  const deliveryTag = fields.deliveryTag;
+  const redelivered = fields.redelivered === true;
+  const messageId = properties?.messageId;
+  const correlationId = properties?.correlationId;
+  const producedAt = readProducedAt(headers);
+  // Push delivery: the context amqplib's socket callbacks carry (whatever was active at connect())
+  // is not the message's; only the producer's context counts (see processParent).
+  const producer = extractContext(headers);
+  const producerSc = trace.getSpanContext(producer);
+  const hasProducer = producerSc !== undefined && (isFastExtracted(producerSc) || trace.isSpanContextValid(producerSc));
+  const asParent = hasProducer && tap.processContext !== 'link';
+  let span: Span | undefined;
+  let parent: Context;
+  let ctx: Context;
+  if (asParent && tap.followParentSampling && (producerSc.traceFlags & TraceFlags.SAMPLED) === 0) {
+    // Opt-in: a ParentBased sampler drops this span anyway; the handler runs in the producer's context.
+    parent = producer;
+    ctx = producer;
+    const hook = rt.options.consumeHook;
+    if (hook) {
+      const parentSpan = trace.getSpan(producer) ?? trace.wrapSpanContext(producerSc);
+      rt.tap.guard.run('amqp.consumeHook', () => hook(parentSpan, { queue, deliveryTag }));
+    }
+  } else {
+    parent = asParent ? producer : ROOT_CONTEXT;
+    const options: SpanOptions = hasProducer && (!asParent || tap.linkProducerParent) ? { kind: SpanKind.CONSUMER, attributes, links: [{ context: producerSc }] } : (shape.lastOptions as SpanOptions);
+    const s = tap.tracer.startSpan(shape.name, options, parent);
+    span = s;
+    if (s.isRecording()) {
+      // What samplers do not need, on spans that record only.
+      s.setAttribute(ATTR.MESSAGING_RABBITMQ_DELIVERY_TAG, deliveryTag);
+      s.setAttribute(ATTR.EDA_REDELIVERED, redelivered);
+      if (routingKey !== '') s.setAttribute(ATTR.MESSAGING_RABBITMQ_ROUTING_KEY, routingKey);
+      if (typeof messageId === 'string') s.setAttribute(ATTR.MESSAGING_MESSAGE_ID, messageId);
+      if (typeof correlationId === 'string') s.setAttribute(ATTR.MESSAGING_MESSAGE_CONVERSATION_ID, correlationId);
+      if (producedAt !== undefined) s.setAttribute(ATTR.EDA_E2E_LATENCY_MS, now - producedAt);
+    }
+    if (rt.options.consumeHook) {
+      const hook = rt.options.consumeHook;
+      rt.tap.guard.run('amqp.consumeHook', () => hook(s, { queue, deliveryTag }));
+    }
+    ctx = trace.setSpan(parent, s);
+  }
+  const sc = span?.spanContext();
+  const exemplar = sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
+  const cells = shapeCells(rt, shape);
+  const record: Pending = { deliveryTag, queue, operation: 'process', labels: shape.labels, startedPerf, startedMs: now, producedAt, span, spanContext: sc, counted: false, cells, exemplar };
+  if (cells) cells.received(1, redelivered ? 1 : 0, producedAt, now, exemplar);
   if (!noAck) track(rt, state, record);
-  let ctx = trace.setSpan(parent, span);
   // A reply to this request (sendToQueue(msg.properties.replyTo, ...)) goes to a temporary queue.
   if (typeof replyTo === 'string' && replyTo !== '') ctx = ctx.setValue(REPLY_TO_KEY, replyTo);
   return { record, ctx };
@@ -123,24 +238,31 @@ function startDelivery(rt: AmqpRuntime, state: ChannelState, queue: string, msg:
 
 /** ack / nack / reject: amqplib first (if it throws, nothing was settled and the error is the caller's). */
 export function getSettlePatch(rt: AmqpRuntime, state: ChannelState, original: AnyFunction, how: 'ack' | 'nack' | 'reject'): AnyFunction {
+  const hook = `amqp.${how}`;
   return function tracedSettle(this: unknown, ...args: unknown[]): unknown {
     const result = original.apply(this, args);
     if (state.pending.size === 0) return result;
-    rt.tap.guard.run(`amqp.${how}`, () => {
-      const tag = (args[0] as Message | undefined)?.fields?.deliveryTag;
-      if (typeof tag !== 'number') return;
-      // amqplib's defaults: nack(msg, allUpTo=false, requeue=true), reject(msg, requeue=true).
-      const requeueArg = how === 'nack' ? args[2] : how === 'reject' ? args[1] : undefined;
-      const requeue = how === 'ack' ? undefined : requeueArg !== false;
-      if (how !== 'reject' && args[1] === true) {
-        for (const p of [...state.pending.values()]) if (p.deliveryTag <= tag) settle(rt, state, p, how, requeue);
-        return;
-      }
-      const p = state.pending.get(tag);
-      if (p) settle(rt, state, p, how, requeue);
-    });
+    try {
+      settleArgs(rt, state, how, args);
+    } catch (err) {
+      rt.tap.guard.report(hook, err);
+    }
     return result;
   };
+}
+
+function settleArgs(rt: AmqpRuntime, state: ChannelState, how: 'ack' | 'nack' | 'reject', args: unknown[]): void {
+  const tag = (args[0] as Message | undefined)?.fields?.deliveryTag;
+  if (typeof tag !== 'number') return;
+  // amqplib's defaults: nack(msg, allUpTo=false, requeue=true), reject(msg, requeue=true).
+  const requeueArg = how === 'nack' ? args[2] : how === 'reject' ? args[1] : undefined;
+  const requeue = how === 'ack' ? undefined : requeueArg !== false;
+  if (how !== 'reject' && args[1] === true) {
+    for (const p of [...state.pending.values()]) if (p.deliveryTag <= tag) settle(rt, state, p, how, requeue);
+    return;
+  }
+  const p = state.pending.get(tag);
+  if (p) settle(rt, state, p, how, requeue);
 }
 
 /** ackAll / nackAll: every delivery this channel still tracks. */

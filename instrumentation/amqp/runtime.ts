@@ -1,5 +1,8 @@
-import type { Attributes, Span, SpanContext } from '@opentelemetry/api';
+import type { Attributes, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
+import type { DestinationKind } from '@eda-harness/semconv';
+import type { SendCells } from '../shared/send-cells';
 import { ATTR, MESSAGING_SYSTEM } from '@eda-harness/semconv';
+import type { ConsumerCells } from '../shared/consumer-cells';
 import type { MetricLabels } from '../shared/metrics';
 import type { Patcher } from '../shared/patcher';
 import { createTap } from '../shared/tap';
@@ -46,6 +49,10 @@ export interface Pending {
   readonly spanContext: SpanContext | undefined;
   /** Its outcome has been counted (a handler failure or a settle): a later settle counts only a DLQ event. */
   counted: boolean;
+  /** consume: the queue's bound metric series (a success is counted through them). */
+  readonly cells?: ConsumerCells | undefined;
+  /** consume: the span's context when sampled (exemplars), else undefined. */
+  readonly exemplar?: SpanContext | undefined;
 }
 
 /** One instrumented channel: its unsettled deliveries and its peer. No reference to the channel itself. */
@@ -59,6 +66,20 @@ export interface ChannelState {
   /** Exclusive queues declared here, forgotten as temporary when the channel closes. */
   declared: string[] | undefined;
   removeListeners: () => void;
+  /** Per exchange, per routing key: what every publish there shares (bounded; created on first publish). */
+  publishShapes?: Map<string, Map<string, PublishShape>>;
+  publishShapeCount?: number;
+}
+
+/** What every publish of one channel to one exchange and routing key shares: computed once. */
+export interface PublishShape {
+  readonly kind: DestinationKind;
+  readonly name: string;
+  readonly attributes: Readonly<Attributes>;
+  readonly options: Readonly<SpanOptions>;
+  /** The metric label of the destination (the exchange, or the queue on the default exchange). */
+  readonly label: string;
+  cells: SendCells | undefined | null;
 }
 
 /** Attributes every RabbitMQ span starts with: system, operation, and the channel's peer. */

@@ -3,6 +3,7 @@ import type { Span } from '@opentelemetry/api';
 import { ATTR, DLQ_REASON, ERROR_TYPE, LABEL, MESSAGING_SYSTEM } from '@eda-harness/semconv';
 import { countProcessed, countSettled, endSpan, leaveFlight } from '../shared/operation';
 import type { Finished, Outcome } from '../shared/operation';
+import { wallMs } from '../shared/clock';
 import { errorType, recordE2e } from '../shared/tap';
 import type { AmqpRuntime, ChannelState, Pending, Settlement } from './runtime';
 
@@ -61,8 +62,18 @@ export function settle(rt: AmqpRuntime, state: ChannelState, p: Pending, how: 'a
   }
   const span = takeSpan(p);
   if (span) {
-    describe(span, how, requeue, dlx);
-    endSpan(span, type === undefined ? OK : { error: new Error(`message ${type} by the consumer`), type }, rt.tap.describeError);
+    if (type === undefined) {
+      // Acked: nothing to describe but the settlement, and only on a span that records.
+      try {
+        if (span.isRecording()) span.setAttribute(ATTR.EDA_SETTLEMENT, how);
+        span.end();
+      } catch (err) {
+        rt.tap.guard.report('span.end', err);
+      }
+    } else {
+      describe(span, how, requeue, dlx);
+      endSpan(span, { error: new Error(`message ${type} by the consumer`), type }, rt.tap.describeError);
+    }
   }
   count(rt, p, type, how === 'ack');
 }
@@ -137,6 +148,13 @@ function describe(span: Span, how: Settlement, requeue: boolean | undefined, dlx
 function count(rt: AmqpRuntime, p: Pending, type: string | undefined, success: boolean): void {
   if (p.counted) return;
   p.counted = true;
+  const cells = p.cells;
+  if (cells !== undefined && type === undefined && success) {
+    // The hot path: bound series, one clock read.
+    const endPerf = performance.now();
+    cells.processed((endPerf - p.startedPerf) / 1000, p.producedAt, wallMs(endPerf), p.exemplar);
+    return;
+  }
   const spanContext = p.spanContext ?? INVALID_SPAN_CONTEXT;
   if (p.operation === 'process') {
     const finished: Finished = { type, seconds: (performance.now() - p.startedPerf) / 1000, spanContext };

@@ -1,12 +1,14 @@
-import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
+import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
+import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { extractContext } from '../shared/header-codec';
+import { extractContext, isFastExtracted } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
-import { countProcessed, countReceived, countSettled, finishOperation, leaveFlight, observeProcess, observeSettled } from '../shared/operation';
+import { ConsumerCells } from '../shared/consumer-cells';
+import { wallMs } from '../shared/clock';
+import { closeOperationSpan, countProcessed, countSettled, observeProcess, observeSettled } from '../shared/operation';
+import type { Finished } from '../shared/operation';
 import type { AnyFunction } from '../shared/patcher';
-import { processParent, recordE2e } from '../shared/tap';
 import type { KafkaConsumerHookInfo } from '../types';
 import { rememberBatchMessage } from './batch-message';
 import type { BatchMessageTrace } from './batch-message';
@@ -27,10 +29,14 @@ export interface ConsumerState {
   /** Per topic, per partition: bounded by {@link MAX_TRACKED_PARTITIONS} in all. */
   readonly topics: Map<string, Map<number, PartitionState>>;
   tracked: number;
+  /** The partition of the previous message: consecutive messages usually share it (one lookup saved). */
+  last: PartitionState | undefined;
 }
 
 /** What the wrappers remember of one topic/partition. */
 interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
   shape: PartitionShape;
   /** Highest offset handed to a handler, to notice re-consumption (-1: none yet). */
   highest: number;
@@ -42,6 +48,13 @@ export interface PartitionShape {
   readonly name: string;
   readonly attributes: Readonly<Attributes>;
   readonly labels: MetricLabels;
+  /** eachMessage: the span options when no link is added (the sampling-relevant attributes only, frozen). */
+  readonly creation: Readonly<SpanOptions>;
+  readonly creationAttributes: Readonly<Attributes>;
+  /** The attributes samplers do not need, set only on recording spans. */
+  readonly recordingOnly: Readonly<Attributes>;
+  /** The metric series of this partition, bound on first use (undefined: metrics off). */
+  cells: ConsumerCells | undefined | null;
 }
 
 /** A process span in progress: the context to run the handler in, the payload to give it, and how to end it. */
@@ -54,7 +67,7 @@ interface ProcessRun {
 
 /** Wraps run() of one consumer and subscribes to its instrumentation events. */
 export function instrumentConsumer(consumer: Consumer, k: KafkaRuntime, groupId?: string): void {
-  const state: ConsumerState = { groupId, topics: new Map(), tracked: 0 };
+  const state: ConsumerState = { groupId, topics: new Map(), tracked: 0, last: undefined };
   k.patcher.wrap(consumer, 'run', (original) => getRunPatch(k, original, state));
   listenToEvents(consumer, k, state);
 }
@@ -69,7 +82,7 @@ function getRunPatch(k: KafkaRuntime, original: AnyFunction, state: ConsumerStat
       const copy = copyProperties(config);
       // kafkajs's own default: only an absent option means true.
       const autoResolve = copy['eachBatchAutoResolve'] === undefined || Boolean(copy['eachBatchAutoResolve']);
-      if (typeof copy['eachMessage'] === 'function') copy['eachMessage'] = traceHandler<EachMessagePayload>(k, 'kafka.eachMessage', copy['eachMessage'] as AnyFunction, (p) => startMessage(k, p, state));
+      if (typeof copy['eachMessage'] === 'function') copy['eachMessage'] = traceEachMessage(k, copy['eachMessage'] as AnyFunction, state);
       if (typeof copy['eachBatch'] === 'function') copy['eachBatch'] = traceHandler<EachBatchPayload>(k, 'kafka.eachBatch', copy['eachBatch'] as AnyFunction, (p) => startBatch(k, p, state, autoResolve));
       return copy;
     });
@@ -106,10 +119,16 @@ function isRedelivery(p: PartitionState, offset: number): boolean {
 
 /** The partition's remembered state, its shape rebuilt when the group id was learned since. */
 function partitionState(k: KafkaRuntime, state: ConsumerState, topic: string, partition: number): PartitionState {
+  const last = state.last;
+  if (last !== undefined && last.partition === partition && last.topic === topic) {
+    if (last.shape.groupId !== state.groupId) last.shape = partitionShape(k, topic, partition, state.groupId);
+    return last;
+  }
   let byPartition = state.topics.get(topic);
   const known = byPartition?.get(partition);
   if (known) {
     if (known.shape.groupId !== state.groupId) known.shape = partitionShape(k, topic, partition, state.groupId);
+    state.last = known;
     return known;
   }
   // Bounded: a consumer that has seen very many partitions forgets them all and starts over
@@ -117,15 +136,17 @@ function partitionState(k: KafkaRuntime, state: ConsumerState, topic: string, pa
   if (state.tracked >= MAX_TRACKED_PARTITIONS) {
     state.topics.clear();
     state.tracked = 0;
+    state.last = undefined;
     byPartition = undefined;
   }
   if (!byPartition) {
     byPartition = new Map();
     state.topics.set(topic, byPartition);
   }
-  const created: PartitionState = { shape: partitionShape(k, topic, partition, state.groupId), highest: -1 };
+  const created: PartitionState = { topic, partition, shape: partitionShape(k, topic, partition, state.groupId), highest: -1 };
   byPartition.set(partition, created);
   state.tracked++;
+  state.last = created;
   return created;
 }
 
@@ -138,10 +159,22 @@ function partitionShape(k: KafkaRuntime, topic: string, partition: number, group
     [ATTR.MESSAGING_DESTINATION_PARTITION_ID]: String(partition),
   };
   if (groupId) attributes[ATTR.MESSAGING_CONSUMER_GROUP_NAME] = groupId;
+  // What samplers may use (the conventions' list: system, operation, destination, partition,
+  // server) goes in at creation; the client id and the group only on spans that record.
+  const creationAttributes: Attributes = {};
+  const recordingOnly: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === ATTR.MESSAGING_CLIENT_ID || key === ATTR.MESSAGING_CONSUMER_GROUP_NAME) recordingOnly[key] = value;
+    else creationAttributes[key] = value;
+  }
   return {
     groupId,
     name: SPAN_NAME.kafkaProcess(topic),
     attributes,
+    creation: Object.freeze({ kind: SpanKind.CONSUMER, attributes: Object.freeze(creationAttributes) }),
+    creationAttributes,
+    recordingOnly: Object.freeze(recordingOnly),
+    cells: null,
     // Frozen: the metrics layer may then cache its prepared labels by this object's identity.
     labels: Object.freeze({
       [LABEL.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA,
@@ -157,34 +190,149 @@ function callConsumerHook(k: KafkaRuntime, span: Span, info: KafkaConsumerHookIn
   if (hook) k.tap.guard.run('kafka.consumerHook', () => hook(span, info));
 }
 
-function startMessage(k: KafkaRuntime, payload: EachMessagePayload, state: ConsumerState): ProcessRun {
+const HOOK_MESSAGE_START = 'kafka.eachMessage.start';
+const HOOK_MESSAGE_END = 'kafka.eachMessage.end';
+
+/** The partition's bound metric series (undefined when metrics are off or binding failed). */
+function cellsOf(k: KafkaRuntime, shape: PartitionShape): ConsumerCells | undefined {
+  let cells = shape.cells;
+  if (cells === null) {
+    const m = k.tap.metrics;
+    cells = undefined;
+    if (m) {
+      try {
+        cells = new ConsumerCells(m, shape.labels);
+      } catch (err) {
+        k.tap.guard.report('metrics.record', err);
+      }
+    }
+    shape.cells = cells;
+  }
+  return cells;
+}
+
+/**
+ * eachMessage, on the hot path: no async wrapper, no closure per message except the two the
+ * handler's promise needs, one lookup for the partition, one clock read per edge, and nothing a
+ * sampler does not need on a span that does not record. Telemetry failures are reported, never
+ * thrown; the handler's value or error passes through unchanged.
+ */
+function traceEachMessage(k: KafkaRuntime, handler: AnyFunction, state: ConsumerState): AnyFunction {
+  return function tracedEachMessage(this: unknown, payload: unknown): Promise<unknown> {
+    let run: MessageRun | undefined;
+    try {
+      run = startEachMessage(k, payload as EachMessagePayload, state);
+    } catch (err) {
+      k.tap.guard.report(HOOK_MESSAGE_START, err);
+    }
+    if (run === undefined) {
+      try {
+        return Promise.resolve(handler.call(this, payload));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const r = run;
+    let result: unknown;
+    try {
+      result = context.with(r.ctx, handler, this, payload);
+    } catch (err) {
+      r.end(err, true);
+      return Promise.reject(err);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        r.end(undefined, false);
+        return value;
+      },
+      (err: unknown) => {
+        r.end(err, true);
+        throw err;
+      },
+    );
+  };
+}
+
+/** One eachMessage delivery in progress. */
+class MessageRun {
+  constructor(
+    private readonly k: KafkaRuntime,
+    readonly ctx: Context,
+    private readonly span: Span | undefined,
+    /** The span's context when sampled (exemplars), else undefined. */
+    private readonly exemplar: SpanContext | undefined,
+    private readonly labels: MetricLabels,
+    private readonly cells: ConsumerCells | undefined,
+    private readonly startedPerf: number,
+    private readonly producedAt: number | undefined,
+  ) {}
+
+  /** Never throws. */
+  end(err: unknown, failed: boolean): void {
+    try {
+      const type = closeOperationSpan(this.k.tap, this.span, err, failed);
+      const endPerf = performance.now();
+      const seconds = (endPerf - this.startedPerf) / 1000;
+      const cells = this.cells;
+      if (cells === undefined) return;
+      if (type === undefined) {
+        cells.processed(seconds, this.producedAt, wallMs(endPerf), this.exemplar);
+      } else {
+        // Failures take the general path (error.type labels); "processed" e2e means success only.
+        const m = this.k.tap.metrics;
+        const finished: Finished = { type, seconds, spanContext: this.exemplar ?? INVALID_CONTEXT };
+        if (m) countProcessed(m, this.labels, 1, finished);
+      }
+    } catch (e) {
+      this.k.tap.guard.report(HOOK_MESSAGE_END, e);
+    }
+  }
+}
+
+const INVALID_CONTEXT: SpanContext = { traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: TraceFlags.NONE };
+
+function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: ConsumerState): MessageRun {
   const { topic, partition, message } = payload;
-  const started = performance.now();
-  const producer = extractContext(message.headers);
-  // Push delivery has no ambient span of its own: the context kafkajs's fetch loop carries is
-  // whatever was active at consumer.run(), not something this message belongs to.
-  const { parent, links } = processParent(k.tap.processContext, producer, ROOT_CONTEXT);
+  const startedPerf = performance.now();
+  const now = wallMs(startedPerf);
+  const tap = k.tap;
+  const headers = message.headers;
+  const producer = extractContext(headers);
   const p = partitionState(k, state, topic, partition);
   const shape = p.shape;
-  const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes: shape.attributes, links }, parent);
-  setMessageAttributes(span, message, k.options.messageKeyAttribute !== false);
   const at = producedAt(message);
-  const now = Date.now();
-  if (at !== undefined) span.setAttribute(ATTR.EDA_E2E_LATENCY_MS, now - at);
-  callConsumerHook(k, span, { topic, partition, messageCount: 1 });
-  const labels = shape.labels;
-  const sc = span.spanContext();
+  // Push delivery has no ambient span of its own (see processParent): the producer is the parent
+  // unless processContext is 'link'.
+  const producerSc = trace.getSpanContext(producer);
+  const hasProducer = producerSc !== undefined && (isFastExtracted(producerSc) || trace.isSpanContextValid(producerSc));
+  const asParent = hasProducer && tap.processContext !== 'link';
+  let span: Span | undefined;
+  let ctx: Context;
+  if (asParent && tap.followParentSampling && (producerSc.traceFlags & TraceFlags.SAMPLED) === 0) {
+    // Opt-in: a ParentBased sampler drops this span anyway; the handler runs in the producer's context.
+    ctx = producer;
+    const hook = k.options.consumerHook;
+    if (hook) callConsumerHook(k, trace.getSpan(producer) ?? trace.wrapSpanContext(producerSc), { topic, partition, messageCount: 1 });
+  } else {
+    const parent = asParent ? producer : ROOT_CONTEXT;
+    const options: SpanOptions = hasProducer && (!asParent || tap.linkProducerParent) ? { kind: SpanKind.CONSUMER, attributes: shape.creationAttributes, links: [{ context: producerSc }] } : shape.creation;
+    const s = tap.tracer.startSpan(shape.name, options, parent);
+    span = s;
+    if (s.isRecording()) {
+      s.setAttributes(shape.recordingOnly);
+      setMessageAttributes(s, message, k.options.messageKeyAttribute !== false);
+      if (at !== undefined) s.setAttribute(ATTR.EDA_E2E_LATENCY_MS, now - at);
+    }
+    if (k.options.consumerHook) callConsumerHook(k, s, { topic, partition, messageCount: 1 });
+    ctx = trace.setSpan(parent, s);
+  }
+  if (shape.groupId) ctx = withConsumerGroup(ctx, shape.groupId);
+  const sc = span?.spanContext();
+  const exemplar = sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
   const redelivered = isRedelivery(p, Number(message.offset));
-  k.tap.record((m) => countReceived(m, labels, 1, redelivered ? 1 : 0));
-  recordE2e(k.tap, labels, at, 'received', now, sc);
-  return {
-    ctx: withConsumerGroup(trace.setSpan(parent, span), shape.groupId),
-    end(err, failed) {
-      finishOperation(k.tap, span, started, { error: err, failed }, (m, finished) => countProcessed(m, labels, 1, finished));
-      // "processed" means processed successfully: a failed message will be redelivered.
-      if (!failed) recordE2e(k.tap, labels, at, 'processed', Date.now(), sc);
-    },
-  };
+  const cells = cellsOf(k, shape);
+  if (cells) cells.received(1, redelivered ? 1 : 0, at, now, exemplar);
+  return new MessageRun(k, ctx, span, exemplar, shape.labels, cells, startedPerf, at);
 }
 
 /** The highest offset the handler resolved in this batch (-1: none). */
@@ -229,44 +377,63 @@ function observeResolution(payload: EachBatchPayload, resolution: Resolution): E
 function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerState, autoResolve: boolean): ProcessRun {
   const { topic, partition, messages } = payload.batch;
   const started = performance.now();
-  const now = Date.now();
+  const now = wallMs(started);
   const maxLinks = k.options.maxBatchLinks ?? DEFAULT_MAX_BATCH_LINKS;
-  const producers = messages.map((m) => extractContext(m.headers));
+  const n = messages.length;
+  const producers: Context[] = new Array<Context>(n);
   const links: Link[] = [];
-  for (const p of producers) {
-    if (links.length >= maxLinks) break;
-    const sc = trace.getSpanContext(p);
+  for (let i = 0; i < n; i++) {
+    const producer = extractContext((messages[i] as KafkaMessage).headers);
+    producers[i] = producer;
+    if (links.length >= maxLinks) continue;
+    const sc = trace.getSpanContext(producer);
     if (sc && trace.isSpanContextValid(sc)) links.push({ context: sc });
   }
   // Many producers, so none of them can be the parent: the batch span is a root linking them all.
   const parent = ROOT_CONTEXT;
   const p = partitionState(k, state, topic, partition);
   const shape = p.shape;
-  const attributes: Attributes = { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: messages.length };
+  const attributes: Attributes = { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: n };
   const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes, links }, parent);
-  callConsumerHook(k, span, { topic, partition, messageCount: messages.length });
+  callConsumerHook(k, span, { topic, partition, messageCount: n });
   const labels = shape.labels;
   const sc = span.spanContext();
+  const exemplar = (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
+  const cells = cellsOf(k, shape);
   let redeliveries = 0;
-  const traces: BatchMessageTrace[] = messages.map((message, i) => {
+  const traces: BatchMessageTrace[] = new Array<BatchMessageTrace>(n);
+  for (let i = 0; i < n; i++) {
+    const message = messages[i] as KafkaMessage;
     const offset = Number(message.offset);
     if (isRedelivery(p, offset)) redeliveries++;
     const t: BatchMessageTrace = { k, producer: producers[i] ?? parent, batchSpan: span, shape, producedAt: producedAt(message), offset, settled: false, processContext: undefined };
     rememberBatchMessage(message, t);
-    recordE2e(k.tap, labels, t.producedAt, 'received', now, sc);
-    return t;
-  });
-  k.tap.record((m) => countReceived(m, labels, messages.length, redeliveries));
+    if (cells) cells.e2e('received', t.producedAt, now, exemplar);
+    traces[i] = t;
+  }
+  if (cells) {
+    cells.inFlight.add(n);
+    cells.consumed.add(n);
+    if (redeliveries > 0) cells.redeliveries.add(redeliveries);
+  }
   const resolution: Resolution = { upTo: -1 };
   return {
     ctx: withConsumerGroup(trace.setSpan(parent, span), shape.groupId),
     payload: observeResolution(payload, resolution),
     end(err, failed) {
-      const finished = finishOperation(k.tap, span, started, { error: err, failed }, (m, f) => {
-        observeProcess(m, labels, f);
-        leaveFlight(m, labels, messages.length);
-      });
-      settleBatch(k, traces, labels, sc, { all: !failed && autoResolve, upTo: resolution.upTo }, failed ? finished.type : undefined);
+      const type = closeOperationSpan(k.tap, span, err, failed);
+      const endPerf = performance.now();
+      const seconds = (endPerf - started) / 1000;
+      if (cells) {
+        try {
+          if (type === undefined) cells.durationOk.observe(seconds, exemplar);
+          else if (k.tap.metrics) observeProcess(k.tap.metrics, labels, { type, seconds, spanContext: sc });
+          cells.inFlight.add(-n);
+        } catch (e) {
+          k.tap.guard.report('metrics.record', e);
+        }
+      }
+      settleBatch(k, traces, labels, cells, exemplar, wallMs(endPerf), { all: !failed && autoResolve, upTo: resolution.upTo }, type);
     },
   };
 }
@@ -276,22 +443,19 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
  * offset) processed, the rest failed with `failedType` if the handler failed, else left for
  * redelivery.
  */
-function settleBatch(k: KafkaRuntime, traces: readonly BatchMessageTrace[], labels: MetricLabels, sc: SpanContext, resolved: { all: boolean; upTo: number }, failedType: string | undefined): void {
+function settleBatch(k: KafkaRuntime, traces: readonly BatchMessageTrace[], labels: MetricLabels, cells: ConsumerCells | undefined, exemplar: SpanContext | undefined, endMs: number, resolved: { all: boolean; upTo: number }, failedType: string | undefined): void {
   let processed = 0;
   let failed = 0;
-  const endMs = Date.now();
   for (const t of traces) {
     if (t.settled) continue;
     t.settled = true;
     if (resolved.all || t.offset <= resolved.upTo) {
       processed++;
-      recordE2e(k.tap, labels, t.producedAt, 'processed', endMs, sc);
+      if (cells) cells.e2e('processed', t.producedAt, endMs, exemplar);
     } else if (failedType !== undefined) {
       failed++;
     }
   }
-  k.tap.record((m) => {
-    if (processed > 0) countSettled(m, labels, processed, undefined);
-    if (failed > 0) countSettled(m, labels, failed, failedType);
-  });
+  if (processed > 0 && cells) cells.processedOk.add(processed);
+  if (failed > 0) k.tap.record((m) => countSettled(m, labels, failed, failedType));
 }

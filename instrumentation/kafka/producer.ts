@@ -1,14 +1,18 @@
-import { SpanKind, context, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
+import { SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import { ATTR, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
 import { existingCreationContext, injectHeaders } from '../shared/header-codec';
-import { countSent, endSpan, finishOperation, observeSettled } from '../shared/operation';
+import { closeOperationSpan, countSent, endSpan, finishOperation, observeSettled } from '../shared/operation';
+import type { Finished } from '../shared/operation';
+import { bindSendCells, sendLabels } from '../shared/send-cells';
+import { wallMs } from '../shared/clock';
 import { Patcher } from '../shared/patcher';
 import type { AnyFunction } from '../shared/patcher';
 import { copyProperties, isMessageObject } from './copy';
 import { keyAttribute } from './message';
-import type { KafkaRuntime } from './runtime';
+import { MAX_SEND_SHAPES } from './runtime';
+import type { KafkaRuntime, SendShape } from './runtime';
 
 /** One topic's messages of a send or sendBatch, as copies the wrapper may add headers to. */
 interface TopicMessages {
@@ -41,15 +45,101 @@ export function instrumentProducer(producer: Producer, k: KafkaRuntime, transact
 }
 
 function getSendPatch(k: KafkaRuntime, original: AnyFunction, call: 'send' | 'sendBatch', transaction: Span | undefined): AnyFunction {
+  const startHook = `kafka.${call}.start`;
+  const endHook = `kafka.${call}.end`;
   return function tracedSend(this: unknown, ...args: unknown[]): unknown {
-    const prepared = k.tap.guard.run(`kafka.${call}.start`, () => prepareSend(k, call, args[0], transaction));
+    let prepared: PreparedSend | undefined;
+    try {
+      prepared = prepareSend(k, call, args[0], transaction);
+    } catch (err) {
+      k.tap.guard.report(startHook, err);
+    }
     if (!prepared) return original.apply(this, args);
+    const p = prepared;
+    const callArgs = args.length === 1 ? [p.args] : [p.args, ...args.slice(1)];
     // Settle telemetry, then hand back exactly kafkajs's value or rejection reason.
-    return observeSettled(
-      () => context.with(prepared.ctx, () => original.apply(this, [prepared.args, ...args.slice(1)])),
-      (err, failed) => k.tap.guard.run(`kafka.${call}.end`, () => prepared.finish(err, failed)),
+    let result: unknown;
+    try {
+      result = context.with(p.ctx, original, this, ...callArgs);
+    } catch (err) {
+      endSend(k, p, err, true, endHook);
+      throw err; // as kafkajs threw it: synchronously
+
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        endSend(k, p, undefined, false, endHook);
+        return value;
+      },
+      (err: unknown) => {
+        endSend(k, p, err, true, endHook);
+        throw err;
+      },
     );
   };
+}
+
+function endSend(k: KafkaRuntime, p: PreparedSend, err: unknown, failed: boolean, hook: string): void {
+  try {
+    p.finish(err, failed);
+  } catch (e) {
+    k.tap.guard.report(hook, e);
+  }
+}
+
+/** The send shape of `topic`, created on first use. */
+function sendShape(k: KafkaRuntime, topic: string): SendShape {
+  let shape = k.sendShapes.get(topic);
+  if (shape) return shape;
+  const attributes: Attributes = Object.freeze({
+    ...k.commonAttributes,
+    [ATTR.MESSAGING_OPERATION_NAME]: OPERATION_NAME.KAFKA_SEND,
+    [ATTR.MESSAGING_OPERATION_TYPE]: OPERATION_TYPE.SEND,
+    [ATTR.MESSAGING_DESTINATION_NAME]: topic,
+  });
+  shape = { name: SPAN_NAME.kafkaSend(topic), attributes, options: Object.freeze({ kind: SpanKind.PRODUCER, attributes }), cells: null };
+  if (k.sendShapes.size >= MAX_SEND_SHAPES) k.sendShapes.clear();
+  k.sendShapes.set(topic, shape);
+  return shape;
+}
+
+/**
+ * A send to one topic, without per-topic maps, label objects or closures for its metrics; with
+ * nothing to add to a span that does not record. What prepareSend does in general, for the usual
+ * case: no transaction, no create spans.
+ */
+class SingleTopicSend implements PreparedSend {
+  private done = false;
+  constructor(
+    private readonly k: KafkaRuntime,
+    readonly args: Record<string, unknown>,
+    readonly ctx: Context,
+    private readonly span: Span,
+    private readonly shape: SendShape,
+    private readonly topic: string,
+    private readonly count: number,
+    private readonly startedPerf: number,
+  ) {}
+
+  finish(err: unknown, failed: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    const k = this.k;
+    const type = closeOperationSpan(k.tap, this.span, err, failed);
+    const seconds = (performance.now() - this.startedPerf) / 1000;
+    const sc: SpanContext = this.span.spanContext();
+    const exemplar = (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
+    const m = k.tap.metrics;
+    if (!m) return;
+    if (type === undefined) {
+      let cells = this.shape.cells;
+      if (cells === null) cells = this.shape.cells = bindSendCells(m, sendLabels(MESSAGING_SYSTEM.KAFKA, OPERATION_NAME.KAFKA_SEND, this.topic), (e) => k.tap.guard.report('metrics.record', e));
+      if (cells) cells.succeeded(this.count, seconds, exemplar);
+      return;
+    }
+    const finished: Finished = { type, seconds, spanContext: sc };
+    countSent(m, MESSAGING_SYSTEM.KAFKA, this.topic, OPERATION_NAME.KAFKA_SEND, this.count, finished);
+  }
 }
 
 /** A copy of a message array: message objects copied in full, anything else kept for kafkajs to judge. */
@@ -99,7 +189,11 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
   if (!copied) return undefined;
   const { groups } = copied;
   const started = performance.now();
-  const now = Date.now();
+  const now = wallMs(started);
+  if (groups.length === 1 && !transaction && k.options.perMessageCreateSpans !== true) {
+    const fast = prepareSingleTopic(k, copied.args, groups[0] as TopicMessages, started, now);
+    if (fast) return fast;
+  }
   // Messages per topic (a sendBatch may name a topic twice), in order of first appearance.
   const perTopic = new Map<string, number>();
   let count = 0;
@@ -167,6 +261,40 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
       });
     },
   };
+}
+
+/** prepareSend for one topic; undefined when a message carries a creation context (the general path links it). */
+function prepareSingleTopic(k: KafkaRuntime, args: Record<string, unknown>, g: TopicMessages, started: number, now: number): PreparedSend | undefined {
+  const messages = g.messages;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!isMessageObject(m)) continue;
+    const headers = (m as MessageCopy)['headers'];
+    if (headers !== undefined && headers !== null && existingCreationContext(headers)) return undefined;
+  }
+  const shape = sendShape(k, g.topic);
+  const count = messages.length;
+  const base = context.active();
+  const options: SpanOptions = count === 1 ? shape.options : { kind: SpanKind.PRODUCER, attributes: { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: count } };
+  const span = k.tap.tracer.startSpan(shape.name, options, base);
+  const ctx = trace.setSpan(base, span);
+  try {
+    if (k.options.producerHook) {
+      const hook = k.options.producerHook;
+      k.tap.guard.run('kafka.producerHook', () => hook(span, { topic: g.topic, messageCount: count }));
+    }
+    const producedAtMs = k.options.producedAtHeader === false ? undefined : now;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      if (!isMessageObject(m)) continue;
+      const copy = m as MessageCopy;
+      copy['headers'] = injectHeaders(copy['headers'], ctx, producedAtMs);
+    }
+  } catch (err) {
+    endSpan(span, {}, k.tap.describeError);
+    throw err;
+  }
+  return new SingleTopicSend(k, args, ctx, span, shape, g.topic, count, started);
 }
 
 /** A short `create {topic}` span for one message, linked from the send span: the message's own creation context. */

@@ -1,4 +1,5 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, SpanOptions } from '@opentelemetry/api';
+import type { SendCells } from '../shared/send-cells';
 import { ATTR, MESSAGING_SYSTEM } from '@eda-harness/semconv';
 import type { Patcher } from '../shared/patcher';
 import { createTap } from '../shared/tap';
@@ -15,7 +16,22 @@ export interface KafkaRuntime {
   readonly commonAttributes: Attributes;
   /** Removers of the kafkajs instrumentation-event listeners we added, per consumer (held weakly). */
   readonly listeners: ConsumerListeners;
+  /** Per topic sent to: what every send of one message set to it shares (bounded: cleared when full). */
+  readonly sendShapes: Map<string, SendShape>;
 }
+
+/** What every send to one topic shares: computed once, not per send. */
+export interface SendShape {
+  readonly name: string;
+  /** Creation attributes of a send of one message (a batch adds its count to a copy). */
+  readonly attributes: Readonly<Attributes>;
+  readonly options: Readonly<SpanOptions>;
+  /** Bound on first use; undefined: metrics off. */
+  cells: SendCells | undefined | null;
+}
+
+/** Most topics whose send shape is remembered. */
+export const MAX_SEND_SHAPES = 1000;
 
 export function createKafkaRuntime(options: KafkaInstrumentationOptions, patcher: Patcher): KafkaRuntime {
   const commonAttributes: Attributes = { [ATTR.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA };
@@ -25,7 +41,7 @@ export function createKafkaRuntime(options: KafkaInstrumentationOptions, patcher
     commonAttributes[ATTR.SERVER_ADDRESS] = server.host;
     commonAttributes[ATTR.SERVER_PORT] = server.port;
   }
-  return { tap: createTap(options), options, patcher, commonAttributes, listeners: new ConsumerListeners() };
+  return { tap: createTap(options), options, patcher, commonAttributes, listeners: new ConsumerListeners(), sendShapes: new Map() };
 }
 
 function parseHostPort(address: string | undefined): { host: string; port: number } | undefined {

@@ -6,13 +6,28 @@ interface Exemplar {
   readonly timestamp: number;
 }
 
-interface Series {
+/** An exemplar kept as the trace ids of a sampled span: its label object is built at scrape time. */
+interface TraceExemplar {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly value: number;
+  readonly timestamp: number;
+}
+
+/** One series of a {@link BucketHistogram}, for callers that hold it (pre-bound metric cells). */
+export interface Series {
   readonly labels: Readonly<Record<string, string>>;
   /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
   readonly counts: Float64Array;
-  readonly exemplars: Array<Exemplar | undefined>;
+  readonly exemplars: Array<Exemplar | TraceExemplar | undefined>;
   sum: number;
   count: number;
+}
+
+function formatExemplar(e: Exemplar | TraceExemplar | undefined): Exemplar | null {
+  if (e === undefined) return null;
+  if ('labelSet' in e) return e;
+  return { labelSet: { trace_id: e.traceId, span_id: e.spanId }, value: e.value, timestamp: e.timestamp };
 }
 
 interface Sample {
@@ -35,6 +50,8 @@ export class BucketHistogram {
   readonly aggregator = 'sum';
   private readonly series = new Map<Readonly<Record<string, string>>, Series>();
   private readonly bounds: readonly number[];
+  /** Bumped by reset(): a series held by a caller from an earlier generation is no longer exposed. */
+  generation = 0;
 
   constructor(
     readonly name: string,
@@ -50,22 +67,44 @@ export class BucketHistogram {
   /** `labels` must be the same object for the same label values (the metrics layer guarantees it). */
   observe(labels: Readonly<Record<string, string>>, value: number, exemplarLabels?: Readonly<Record<string, string>>): void {
     if (!Number.isFinite(value)) return;
+    const i = this.add(this.seriesOf(labels), value);
+    if (exemplarLabels) (this.series.get(labels) as Series).exemplars[i] = { labelSet: exemplarLabels, value, timestamp: Date.now() / 1000 };
+  }
+
+  /** The series of `labels` (created on first use), to hold and pass to {@link observeSeries}. */
+  seriesOf(labels: Readonly<Record<string, string>>): Series {
     let s = this.series.get(labels);
     if (!s) {
       s = { labels, counts: new Float64Array(this.bounds.length + 1), exemplars: [], sum: 0, count: 0 };
       this.series.set(labels, s);
     }
+    return s;
+  }
+
+  /**
+   * One observation into a held series: a bucket scan and three additions. The exemplar, if any,
+   * is kept as trace ids (`traceId` undefined: none) and formatted when scraped.
+   */
+  observeSeries(s: Series, value: number, traceId?: string, spanId?: string, nowMs?: number): void {
+    if (!Number.isFinite(value)) return;
+    const i = this.add(s, value);
+    if (traceId !== undefined && spanId !== undefined) s.exemplars[i] = { traceId, spanId, value, timestamp: (nowMs ?? Date.now()) / 1000 };
+  }
+
+  private add(s: Series, value: number): number {
+    const bounds = this.bounds;
+    const n = bounds.length;
     let i = 0;
-    const n = this.bounds.length;
-    while (i < n && value > (this.bounds[i] as number)) i++;
-    s.counts[i] = (s.counts[i] ?? 0) + 1;
+    while (i < n && value > (bounds[i] as number)) i++;
+    s.counts[i] = (s.counts[i] as number) + 1;
     s.sum += value;
     s.count += 1;
-    if (exemplarLabels) s.exemplars[i] = { labelSet: exemplarLabels, value, timestamp: Date.now() / 1000 };
+    return i;
   }
 
   reset(): void {
     this.series.clear();
+    this.generation++;
   }
 
   /** What prom-client's registry formats for /metrics. */
@@ -77,7 +116,7 @@ export class BucketHistogram {
       for (let i = 0; i <= this.bounds.length; i++) {
         acc += s.counts[i] ?? 0;
         const le: string | number = i < this.bounds.length ? (this.bounds[i] as number) : '+Inf';
-        values.push({ labels: { le }, sharedLabels: s.labels, value: acc, metricName: bucketName, exemplar: s.exemplars[i] ?? null });
+        values.push({ labels: { le }, sharedLabels: s.labels, value: acc, metricName: bucketName, exemplar: formatExemplar(s.exemplars[i]) });
       }
       values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum`, exemplar: undefined });
       values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count`, exemplar: undefined });

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from '@eda-harness/semconv';
 
@@ -166,10 +166,154 @@ function defineHeader(carrier: Carrier, key: string, value: unknown): void {
   Object.defineProperty(carrier, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/**
+ * {@link defineHeader} for an object whose prototype is Object.prototype: there a plain assignment
+ * creates the same own data property (no inherited setter but `__proto__`'s), and is much cheaper.
+ */
+function setPlainHeader(carrier: Carrier, key: string, value: unknown): void {
+  if (key === '__proto__') defineHeader(carrier, key, value);
+  else carrier[key] = value;
+}
+
 /** The decoded value of one header, first one when repeated. */
 export function readHeader(headers: unknown, key: string): string | undefined {
   const v = decodeHeaderValue(rawHeader(headers, key));
   return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * What the global propagator is, decided once per registered propagator object: the W3C fast
+ * paths below apply only to OpenTelemetry's own W3C trace-context propagator, alone or composed
+ * with its W3C baggage propagator (the SDK's default), and to the API's no-op one. Anything else
+ * (B3, Jaeger, a custom or wrapped propagator) goes through the propagation API.
+ */
+const enum PropagatorKind {
+  Other,
+  Noop,
+  TraceContext,
+  TraceContextAndBaggage,
+}
+
+let knownPropagator: unknown = null;
+let knownKind: PropagatorKind = PropagatorKind.Other;
+
+function className(value: unknown): string | undefined {
+  const name: unknown = (value as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function classifyPropagator(p: unknown): PropagatorKind {
+  const name = className(p);
+  if (name === 'NoopTextMapPropagator') return PropagatorKind.Noop;
+  if (name === 'W3CTraceContextPropagator') return PropagatorKind.TraceContext;
+  if (name !== 'CompositePropagator') return PropagatorKind.Other;
+  const list: unknown = (p as { _propagators?: unknown })._propagators;
+  if (!Array.isArray(list)) return PropagatorKind.Other;
+  let trace = 0;
+  let baggage = 0;
+  for (const item of list) {
+    const n = className(item);
+    if (n === 'W3CTraceContextPropagator') trace++;
+    else if (n === 'W3CBaggagePropagator') baggage++;
+    else return PropagatorKind.Other;
+  }
+  if (trace === 1 && baggage === 0) return PropagatorKind.TraceContext;
+  return trace === 1 && baggage === 1 ? PropagatorKind.TraceContextAndBaggage : PropagatorKind.Other;
+}
+
+/** The kind of the propagator registered now (one call and one comparison when it has not changed). */
+export function propagatorKind(): PropagatorKind {
+  try {
+    const api = propagation as unknown as { _getGlobalPropagator?: () => unknown };
+    const p = typeof api._getGlobalPropagator === 'function' ? api._getGlobalPropagator() : undefined;
+    if (p === undefined) return PropagatorKind.Other;
+    if (p !== knownPropagator) {
+      knownKind = classifyPropagator(p);
+      // The fields must be W3C's too (a subclass or an impostor with other fields is not taken).
+      if (knownKind === PropagatorKind.TraceContext || knownKind === PropagatorKind.TraceContextAndBaggage) {
+        const fields = propagation.fields().join(',');
+        if (fields !== 'traceparent,tracestate' && fields !== 'traceparent,tracestate,baggage') knownKind = PropagatorKind.Other;
+      }
+      knownPropagator = p;
+    }
+    return knownKind;
+  } catch {
+    return PropagatorKind.Other;
+  }
+}
+
+/** One header value given as a string or bytes, as text; undefined for anything else (the slow path decides). */
+function scalarText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.length <= MAX_HEADER_VALUE_BYTES ? value : undefined;
+  if (value instanceof Uint8Array && value.byteLength <= MAX_HEADER_VALUE_BYTES) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  return undefined;
+}
+
+/**
+ * extractContext without the propagation API, for the usual message (W3C propagator, an exact
+ * `traceparent` key holding one string or byte value, no tracestate or baggage header in any
+ * spelling): the same context the W3C propagator would return. Undefined: take the API path.
+ */
+function fastExtract(carrier: Carrier, base: Context, kind: PropagatorKind): Context | undefined {
+  if (kind === PropagatorKind.Noop) return base;
+  if (kind === PropagatorKind.Other) return undefined;
+  if (kind === PropagatorKind.TraceContextAndBaggage && hasHeader(carrier, BAGGAGE)) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasHeader(carrier, 'traceparent') ? undefined : base;
+  if (hasHeader(carrier, 'tracestate')) return undefined;
+  const text = scalarText(carrier['traceparent']);
+  if (text === undefined) return undefined;
+  const exact = parseVersion00(text);
+  if (exact !== undefined) {
+    lastFastContext = exact;
+    return trace.setSpanContext(base, exact);
+  }
+  const m = TRACEPARENT.exec(text);
+  if (!m || (m[1] === '00' && m[5])) return base;
+  return trace.setSpanContext(base, { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true });
+}
+
+/** The span context the fast path parsed last: valid by construction (see {@link isFastExtracted}). */
+let lastFastContext: SpanContext | undefined;
+
+/**
+ * True when `sc` is the span context extractContext just parsed on its fast path, whose ids were
+ * checked there (lower-case hex, not all zeros): callers skip validating it again.
+ */
+export function isFastExtracted(sc: SpanContext): boolean {
+  return sc === lastFastContext;
+}
+
+/** Value of one lower-case hex digit, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** True when text[from, to) is lower-case hex and not all zeros. */
+function hexNotZero(text: string, from: number, to: number): boolean {
+  let nonZero = false;
+  for (let i = from; i < to; i++) {
+    const d = hexDigit(text.charCodeAt(i));
+    if (d < 0) return false;
+    if (d !== 0) nonZero = true;
+  }
+  return nonZero;
+}
+
+/**
+ * The usual traceparent (exactly `00-{32 hex}-{16 hex}-{2 hex}`, what every W3C propagator
+ * writes) without a regular expression; undefined for anything else, which the regular expression
+ * (the W3C propagator's own) then judges. Same result as the propagator for the accepted strings.
+ */
+function parseVersion00(text: string): SpanContext | undefined {
+  if (text.length !== 55 || text.charCodeAt(0) !== 48 || text.charCodeAt(1) !== 48) return undefined;
+  if (text.charCodeAt(2) !== 45 || text.charCodeAt(35) !== 45 || text.charCodeAt(52) !== 45) return undefined;
+  if (!hexNotZero(text, 3, 35) || !hexNotZero(text, 36, 52)) return undefined;
+  const hi = hexDigit(text.charCodeAt(53));
+  const lo = hexDigit(text.charCodeAt(54));
+  if (hi < 0 || lo < 0) return undefined;
+  return { traceId: text.slice(3, 35), spanId: text.slice(36, 52), traceFlags: hi * 16 + lo, isRemote: true };
 }
 
 /** The producer's context from message headers; `base` (default ROOT) when absent or malformed. */
@@ -177,19 +321,63 @@ export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): 
   const carrier = asCarrier(headers);
   if (!carrier) return base;
   try {
+    const fast = fastExtract(carrier, base, propagatorKind());
+    if (fast !== undefined) return fast;
+  } catch {
+    /* a throwing getter or Proxy trap: the API path below copes (or gives up) in its own way */
+  }
+  try {
     return propagation.extract(base, carrier, headerGetter);
   } catch {
     return base;
   }
 }
 
+const EARLIEST_PRODUCED_AT = 978_307_200_000;
+
+/** Epoch milliseconds from the produced-at bytes, when they are plain digits (else undefined: the slow path decides). */
+function producedAtFromDigits(value: unknown): number | undefined {
+  let ms = 0;
+  if (value instanceof Uint8Array) {
+    const n = value.byteLength;
+    if (n < 12 || n > 16) return undefined;
+    for (let i = 0; i < n; i++) {
+      const d = (value[i] as number) - 48;
+      if (d < 0 || d > 9) return undefined;
+      ms = ms * 10 + d;
+    }
+  } else if (typeof value === 'string') {
+    const n = value.length;
+    if (n < 12 || n > 16) return undefined;
+    for (let i = 0; i < n; i++) {
+      const d = value.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return undefined;
+      ms = ms * 10 + d;
+    }
+  } else {
+    return undefined;
+  }
+  return ms > EARLIEST_PRODUCED_AT && Number.isSafeInteger(ms) ? ms : undefined;
+}
+
 /** The produced-at header in epoch milliseconds, or undefined when absent or not a sane number. */
 export function readProducedAt(headers: unknown): number | undefined {
+  const carrier = asCarrier(headers);
+  if (!carrier) return undefined;
+  try {
+    // The usual case: our own header, exact key, digits only. Anything else takes the general path.
+    if (Object.prototype.hasOwnProperty.call(carrier, HEADER.PRODUCED_AT)) {
+      const fast = producedAtFromDigits(carrier[HEADER.PRODUCED_AT]);
+      if (fast !== undefined) return fast;
+    }
+  } catch {
+    /* a throwing getter or Proxy trap: the general path copes */
+  }
   const text = readHeader(headers, HEADER.PRODUCED_AT);
   if (text === undefined || text.length > 20) return undefined;
   const ms = Number(text.trim());
   // Before 2001 or not an integer: somebody else's header, not ours.
-  return Number.isSafeInteger(ms) && ms > 978_307_200_000 ? ms : undefined;
+  return Number.isSafeInteger(ms) && ms > EARLIEST_PRODUCED_AT ? ms : undefined;
 }
 
 /** W3C traceparent, parsed exactly as OpenTelemetry's W3CTraceContextPropagator does. */
@@ -244,6 +432,8 @@ export function injectedFields(): ReadonlySet<string> {
  * what the propagator actually writes.
  */
 export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: number | undefined, _fields?: ReadonlySet<string>): unknown {
+  const fast = fastInject(headers, ctx, producedAtMs);
+  if (fast !== undefined) return fast;
   const carrier = asCarrier(headers);
   if (headers !== undefined && headers !== null && !carrier) return headers;
   let copy: Carrier;
@@ -265,15 +455,54 @@ export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: numb
   return copy;
 }
 
+/** @opentelemetry/core's suppressTracing key (context keys are registered symbols, so this is the same one). */
+const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+
+/**
+ * injectHeaders without the propagation API, for the usual message (W3C propagator, no baggage in
+ * the context, headers absent or a plain object without any trace-context, baggage or produced-at
+ * header in any spelling): the copy the API path would produce, written directly. Undefined: take
+ * the API path.
+ */
+function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undefined): Carrier | undefined {
+  const kind = propagatorKind();
+  if (kind === PropagatorKind.Other) return undefined;
+  let copy: Carrier;
+  try {
+    if (headers !== undefined && headers !== null) {
+      const carrier = asCarrier(headers);
+      if (!carrier || Object.getPrototypeOf(carrier) !== Object.prototype) return undefined;
+      if (hasHeader(carrier, 'traceparent') || hasHeader(carrier, 'tracestate') || hasHeader(carrier, BAGGAGE) || hasHeader(carrier, HEADER.PRODUCED_AT)) return undefined;
+      copy = copyOf(carrier);
+    } else {
+      copy = {};
+    }
+  } catch {
+    return undefined;
+  }
+  if (kind !== PropagatorKind.Noop) {
+    if (kind === PropagatorKind.TraceContextAndBaggage && propagation.getBaggage(ctx) !== undefined) return undefined;
+    const sc = trace.getSpanContext(ctx);
+    if (sc && isSpanContextValid(sc) && ctx.getValue(SUPPRESS_TRACING_KEY) !== true) {
+      setPlainHeader(copy, 'traceparent', `00-${sc.traceId}-${sc.spanId}-0${Number(sc.traceFlags || 0).toString(16)}`);
+      if (sc.traceState) setPlainHeader(copy, 'tracestate', sc.traceState.serialize());
+    }
+  }
+  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) setPlainHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  return copy;
+}
+
 /** Own enumerable keys as data properties on an object with the same prototype. Throws if reading does. */
 function copyOf(headers: Carrier | undefined): Carrier {
   if (!headers) return {};
   const proto: unknown = Object.getPrototypeOf(headers);
-  const copy: Carrier = proto === Object.prototype ? {} : (Object.create(proto as object | null) as Carrier);
+  const plain = proto === Object.prototype;
+  const copy: Carrier = plain ? {} : (Object.create(proto as object | null) as Carrier);
   const keys = Object.keys(headers);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    defineHeader(copy, key, headers[key]);
+    if (plain) setPlainHeader(copy, key, headers[key]);
+    else defineHeader(copy, key, headers[key]);
   }
   return copy;
 }

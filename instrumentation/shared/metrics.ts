@@ -1,11 +1,12 @@
 import { Counter, Gauge, Registry, register as globalRegister } from 'prom-client';
 import type { Histogram } from 'prom-client';
 import type { Metric, RegistryContentType } from 'prom-client';
-import { TraceFlags, diag, isSpanContextValid, trace } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, TraceFlags, diag, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
 import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL, LABEL_OVERFLOW_VALUE, METRIC } from '@eda-harness/semconv';
 import type { LabelName, MetricDefinition, MetricKey } from '@eda-harness/semconv';
 import { BucketHistogram } from './bucket-histogram';
+import type { Series } from './bucket-histogram';
 
 type AnyRegistry = Registry<RegistryContentType>;
 
@@ -18,6 +19,22 @@ export interface MessagingMetrics {
   inc(key: MetricKey, labels: MetricLabels, value?: number): void;
   observe(key: MetricKey, labels: MetricLabels, value: number, exemplarFrom?: SpanContext): void;
   add(key: MetricKey, labels: MetricLabels, delta: number): void;
+  /**
+   * One series of `key` bound once (the labels prepared, the series found) for the per-message hot
+   * path: then an increment is one addition, an observation a bucket scan. Never throws.
+   */
+  cell(key: MetricKey, labels: MetricLabels): MetricCell;
+}
+
+/** A pre-bound series (see {@link MessagingMetrics.cell}). */
+export interface MetricCell {
+  /** Adds to a counter (negative ignored) or gauge series. */
+  add(value: number): void;
+  /**
+   * One histogram observation. The exemplar comes from `exemplarFrom` only, when exemplars are on
+   * and it is sampled (an unsampled trace cannot be opened); `nowMs` saves a clock read.
+   */
+  observe(value: number, exemplarFrom: SpanContext | undefined, nowMs?: number): void;
 }
 
 export interface MessagingMetricsOptions {
@@ -52,6 +69,8 @@ interface RecorderV1 {
   inc(labels: MetricLabels, value: number): void;
   add(labels: MetricLabels, delta: number): void;
   observe(labels: MetricLabels, value: number, exemplarFrom: SpanContext | undefined): void;
+  /** Added after v1 was first published: absent on a recorder made by an older copy. */
+  cell?(labels: MetricLabels): MetricCell;
 }
 
 /**
@@ -121,7 +140,104 @@ function createFacade(registry: AnyRegistry, shared: SharedMetricsV1): Messaging
     inc: (key, labels, value = 1) => recorder(key).inc(labels, value),
     add: (key, labels, delta) => recorder(key).add(labels, delta),
     observe: (key, labels, value, exemplarFrom) => recorder(key).observe(labels, value, exemplarFrom),
+    cell(key, labels) {
+      const r = recorder(key);
+      return r.cell ? r.cell(labels) : new DelegatingCell(r, labels);
+    },
   };
+}
+
+/** A cell over a recorder without cells of its own (made by an older copy of this package). */
+class DelegatingCell implements MetricCell {
+  constructor(
+    private readonly r: RecorderV1,
+    private readonly labels: MetricLabels,
+  ) {}
+
+  add(value: number): void {
+    try {
+      this.r.inc(this.labels, value);
+    } catch {
+      /* a cell never throws */
+    }
+  }
+
+  observe(value: number, exemplarFrom: SpanContext | undefined): void {
+    try {
+      this.r.observe(this.labels, value, exemplarFrom ?? INVALID_SPAN_CONTEXT);
+    } catch {
+      /* a cell never throws */
+    }
+  }
+}
+
+/** A counter or gauge series' not-yet-collected sum. */
+interface CounterCell {
+  readonly labels: SeriesLabels;
+  value: number;
+  /** Added to since the last collection (even if the sum is 0: a gauge back at 0 is still exposed). */
+  dirty: boolean;
+}
+
+/** A series bound once; rebinds itself when the cap changed or the histogram was reset. */
+class BoundCell implements MetricCell {
+  private generation = -1;
+  private counter: CounterCell | undefined;
+  private hist: BucketHistogram | undefined;
+  private histGeneration = -1;
+  private series: Series | undefined;
+  private prepared: SeriesLabels | undefined;
+
+  constructor(
+    private readonly r: SeriesRecorder,
+    private readonly labels: MetricLabels,
+  ) {}
+
+  private bind(): void {
+    const r = this.r;
+    this.generation = r.generation;
+    const l = r.prepare(this.labels);
+    this.prepared = l;
+    this.counter = r.counterCell(l);
+    const h = r.histogram;
+    this.hist = h;
+    if (h) {
+      this.series = h.seriesOf(l);
+      this.histGeneration = h.generation;
+    }
+  }
+
+  add(value: number): void {
+    try {
+      if (!Number.isFinite(value) || (this.r.isCounter && value < 0)) return;
+      if (this.generation !== this.r.generation) this.bind();
+      const c = this.counter;
+      if (c) {
+        c.value += value;
+        c.dirty = true;
+      } else this.r.incPrepared(this.prepared as SeriesLabels, value);
+    } catch (err) {
+      diag.error('eda-harness: recording a metric failed', err);
+    }
+  }
+
+  observe(value: number, exemplarFrom: SpanContext | undefined, nowMs?: number): void {
+    try {
+      if (this.generation !== this.r.generation || (this.hist && this.hist.generation !== this.histGeneration)) this.bind();
+      const h = this.hist;
+      if (!h) {
+        this.r.observePrepared(this.prepared as SeriesLabels, value, exemplarFrom ?? INVALID_SPAN_CONTEXT);
+        return;
+      }
+      if (exemplarFrom !== undefined && (exemplarFrom.traceFlags & TraceFlags.SAMPLED) !== 0 && this.r.exemplarsOn() && isSpanContextValid(exemplarFrom)) {
+        h.observeSeries(this.series as Series, value, exemplarFrom.traceId, exemplarFrom.spanId, nowMs);
+      } else {
+        h.observeSeries(this.series as Series, value);
+      }
+    } catch (err) {
+      diag.error('eda-harness: recording a metric failed', err);
+    }
+  }
 }
 
 function createShared(registry: AnyRegistry, explicitExemplars: boolean | undefined): SharedMetricsV1 {
@@ -179,9 +295,13 @@ interface SeriesLimits {
 class SeriesRecorder implements RecorderV1 {
   private readonly metric: AnyMetric;
   /** Counter/gauge deltas not yet handed to prom-client (flushed when it collects). */
-  private readonly pending: Map<SeriesLabels, number> | undefined;
+  private readonly pending: Map<SeriesLabels, CounterCell> | undefined;
   private readonly names: readonly string[];
-  private readonly isCounter: boolean;
+  readonly isCounter: boolean;
+  /** Our histogram, when this metric is one (a foreign one is driven through prom-client's API). */
+  readonly histogram: BucketHistogram | undefined;
+  /** Bumped when the cap changes: cells bound under the old cap rebind. */
+  generation = 0;
   /** Admitted series: collision-free key → the label object prom-client gets. Bounded by the cap. */
   private readonly admitted = new Map<string, SeriesLabels>();
   /** Over-cap combinations → their overflow label object (bounded, cleared when full). */
@@ -195,21 +315,45 @@ class SeriesRecorder implements RecorderV1 {
     registry: AnyRegistry,
     def: MetricDefinition,
     private readonly limits: SeriesLimits,
-    private readonly exemplarsOn: () => boolean,
+    readonly exemplarsOn: () => boolean,
   ) {
     this.names = def.labels;
     this.isCounter = def.type === 'counter';
     const { metric, pending } = createOrReuse(registry, def);
     this.metric = metric;
     this.pending = pending;
+    this.histogram = metric instanceof BucketHistogram ? metric : undefined;
   }
 
   inc(labels: MetricLabels, value: number): void {
     // prom-client throws on a negative counter increment when it collects, failing every later scrape.
     if (!Number.isFinite(value) || (this.isCounter && value < 0)) return;
-    const l = this.prepare(labels);
-    if (this.pending) this.pending.set(l, (this.pending.get(l) ?? 0) + value);
-    else (this.metric as Counter<string>).inc(l, value);
+    this.incPrepared(this.prepare(labels), value);
+  }
+
+  /** `inc` of labels already prepared (value checked by the caller). */
+  incPrepared(l: SeriesLabels, value: number): void {
+    const cell = this.counterCell(l);
+    if (cell) {
+      cell.value += value;
+      cell.dirty = true;
+    } else (this.metric as Counter<string>).inc(l, value);
+  }
+
+  /** The pending sum of a prepared series; undefined for a metric registered elsewhere (updated directly). */
+  counterCell(l: SeriesLabels): CounterCell | undefined {
+    const pending = this.pending;
+    if (!pending) return undefined;
+    let cell = pending.get(l);
+    if (!cell) {
+      cell = { labels: l, value: 0, dirty: false };
+      pending.set(l, cell);
+    }
+    return cell;
+  }
+
+  cell(labels: MetricLabels): MetricCell {
+    return new BoundCell(this, labels);
   }
 
   add(labels: MetricLabels, delta: number): void {
@@ -217,7 +361,10 @@ class SeriesRecorder implements RecorderV1 {
   }
 
   observe(labels: MetricLabels, value: number, exemplarFrom: SpanContext | undefined): void {
-    const l = this.prepare(labels);
+    this.observePrepared(this.prepare(labels), value, exemplarFrom);
+  }
+
+  observePrepared(l: SeriesLabels, value: number, exemplarFrom: SpanContext | undefined): void {
     const metric = this.metric;
     if (metric instanceof BucketHistogram) {
       metric.observe(l, value, this.exemplarsOn() ? exemplarOf(exemplarFrom) : undefined);
@@ -233,9 +380,10 @@ class SeriesRecorder implements RecorderV1 {
   capChanged(): void {
     this.overflowByKey.clear();
     this.byIdentity = new WeakMap();
+    this.generation++;
   }
 
-  private prepare(labels: MetricLabels): SeriesLabels {
+  prepare(labels: MetricLabels): SeriesLabels {
     const known = this.byIdentity.get(labels);
     if (known) return known;
     const key = seriesKey(this.names, labels);
@@ -312,15 +460,20 @@ function exemplarOf(from: SpanContext | undefined): Record<string, string> | und
  * when it collects, i.e. on every scrape, so what Prometheus reads is exact and the hot path cheap.
  * A metric of the same name registered by someone else is reused and updated directly.
  */
-function createOrReuse(registry: AnyRegistry, def: MetricDefinition): { metric: AnyMetric; pending: Map<SeriesLabels, number> | undefined } {
+function createOrReuse(registry: AnyRegistry, def: MetricDefinition): { metric: AnyMetric; pending: Map<SeriesLabels, CounterCell> | undefined } {
   // An OpenMetrics registry renames counters to drop "_total" once scraped; look for both names.
   const found: Metric | undefined = registry.getSingleMetric(def.name) ?? registry.getSingleMetric(def.name.replace(/_total$/, ''));
   if (found) return { metric: found as AnyMetric, pending: undefined };
   const base = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
-  const pending = new Map<SeriesLabels, number>();
+  const pending = new Map<SeriesLabels, CounterCell>();
   function flush(this: Counter<string> | Gauge<string>): void {
-    for (const [labels, delta] of pending) this.inc(labels, delta);
-    pending.clear();
+    // Cells stay (bound ones hold them); only their sums move to prom-client.
+    for (const cell of pending.values()) {
+      if (!cell.dirty) continue;
+      this.inc(cell.labels, cell.value);
+      cell.value = 0;
+      cell.dirty = false;
+    }
   }
   switch (def.type) {
     case 'counter':

@@ -65,6 +65,31 @@ export function endSpan(span: Span, outcome: Outcome, describer: ErrorDescriber 
 }
 
 /**
+ * The span half of {@link finishOperation} without allocating an outcome: records the failure (if
+ * any) and ends the span, a failure of that reported as `span.end`. Returns error.type (undefined:
+ * success). Never throws.
+ */
+export function closeOperationSpan(tap: Tap, span: Span | undefined, error: unknown, failed: boolean, typeOverride?: string): string | undefined {
+  const isFailed = failed || error !== undefined;
+  const type = isFailed ? (typeOverride ?? (error === undefined ? ERROR_TYPE.OTHER : errorType(error))) : typeOverride;
+  if (span === undefined) return type;
+  try {
+    if (isFailed) {
+      try {
+        failSpan(span, error, type, tap.describeError);
+      } finally {
+        span.end();
+      }
+    } else {
+      span.end();
+    }
+  } catch (err) {
+    tap.guard.report('span.end', err);
+  }
+  return type;
+}
+
+/**
  * Ends an operation the one way every wrapper does: the span gets the outcome and ends, then
  * `record` counts the outcome and observes the duration, guarded by the tap. Never throws, and
  * `record` runs whatever happened to the span: an in-flight gauge must always come back down.

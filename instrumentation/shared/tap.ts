@@ -17,6 +17,10 @@ export interface Tap {
   readonly metrics: MessagingMetrics | undefined;
   readonly guard: Guard;
   readonly processContext: ProcessContextMode;
+  /** See {@link CommonInstrumentationOptions.followParentSampling}. */
+  readonly followParentSampling: boolean;
+  /** See {@link CommonInstrumentationOptions.linkProducerParent}. */
+  readonly linkProducerParent: boolean;
   /** How failed spans describe their error (the errorMessages option); pass it to failSpan / endSpan. */
   readonly describeError: ErrorDescriber;
   /** Records a metric, never throwing. */
@@ -51,6 +55,8 @@ export function createTap(options: CommonInstrumentationOptions): Tap {
     metrics,
     guard,
     processContext: options.processContext ?? 'auto',
+    followParentSampling: options.followParentSampling === true,
+    linkProducerParent: options.linkProducerParent !== false,
     describeError: errorDescriber(options.errorMessages, guard),
     record(fn) {
       if (!metrics) return;
@@ -165,7 +171,7 @@ function exceptionOf(err: Error, type: string, message: string | undefined, stac
  * Parent and links for a process span, per {@link ProcessContextMode}. `producer` is the context
  * extracted from the message; `ambient` is whatever is active where the handler is called.
  */
-export function processParent(mode: ProcessContextMode, producer: Context, ambient: Context): { parent: Context; links: Link[] } {
+export function processParent(mode: ProcessContextMode, producer: Context, ambient: Context, linkParent = true): { parent: Context; links: Link[] } {
   const producerSc = trace.getSpanContext(producer);
   const ambientSc = trace.getSpanContext(ambient);
   const links: Link[] = [];
@@ -178,8 +184,9 @@ export function processParent(mode: ProcessContextMode, producer: Context, ambie
     link(producerSc);
     return { parent: hasAmbient ? ambient : ROOT_CONTEXT, links };
   }
-  // Parent on the producer's context (carrying its baggage too); keep the link the conventions ask for.
-  link(producerSc);
+  // Parent on the producer's context (carrying its baggage too); keep the link the conventions ask for
+  // (unless linkProducerParent is off: the parent says the same).
+  if (linkParent) link(producerSc);
   if (mode === 'parent') link(ambientSc);
   return { parent: producer, links };
 }
@@ -187,7 +194,7 @@ export function processParent(mode: ProcessContextMode, producer: Context, ambie
 const stageLabels = new WeakMap<MetricLabels, { received: MetricLabels; processed: MetricLabels }>();
 
 /** `labels` + stage, built once per label object (callers reuse theirs per topic / queue). */
-function withStage(labels: MetricLabels, stage: 'received' | 'processed'): MetricLabels {
+export function withStage(labels: MetricLabels, stage: 'received' | 'processed'): MetricLabels {
   let pair = stageLabels.get(labels);
   if (!pair) {
     pair = { received: Object.freeze({ ...labels, [LABEL.STAGE]: E2E_STAGE.RECEIVED }), processed: Object.freeze({ ...labels, [LABEL.STAGE]: E2E_STAGE.PROCESSED }) };

@@ -1,0 +1,351 @@
+/**
+ * One process of bench/micro.ts: CPU time per message of one instrumentation mode, no broker.
+ *
+ * The kafkajs and amqplib objects here are in-memory fakes used only as the DRIVER of the wrapped
+ * functions: a fake consumer hands the wrapped eachMessage/eachBatch a kafkajs-shaped payload, a
+ * fake producer's send resolves at once, a fake channel's publish returns true and its consume
+ * hands the wrapped callback an amqplib-shaped message. What is measured is therefore the
+ * wrapper's own CPU cost (spans, context, headers, metrics) plus the same fixed driver cost in
+ * every mode; nothing about a broker or a network.
+ *
+ * Modes (argv[2]):
+ *   none             no OpenTelemetry at all
+ *   sdk              SDK registered (AsyncLocalStorage context, W3C propagation, AlwaysOn), no instrumentation
+ *   eda              eda-harness wrappers, every span sampled (AlwaysOn), prom-client metrics on
+ *   eda-unsampled    eda-harness, ParentBased(AlwaysOn), every incoming/active parent unsampled
+ *   eda-unsampled-skip  the same with followParentSampling (no span for an unsampled parent)
+ *   eda-ratio        eda-harness, ParentBased(TraceIdRatioBased(0.01)), messages without a parent
+ *   contrib          @opentelemetry/instrumentation-kafkajs / -amqplib, AlwaysOn, no MeterProvider
+ *   contrib-metrics  the same with an SDK MeterProvider (contrib then records its metrics)
+ * Prints one JSON line: { mode, us: { path: median µs per message } }.
+ */
+import { EventEmitter } from 'node:events';
+import { ROOT_CONTEXT, TraceFlags, context, metrics, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import { PATHS } from './micro-worker-paths';
+import type { Mode, PathName } from './micro-worker-paths';
+
+
+const mode = (process.argv[2] ?? 'none') as Mode;
+const N = Number(process.env['BENCH_MICRO_MESSAGES'] ?? 10_000);
+const REPS = Number(process.env['BENCH_MICRO_REPS'] ?? 3);
+const BATCH = 100;
+
+let exported = 0;
+class CountingExporter implements SpanExporter {
+  export(spans: ReadableSpan[], done: (r: ExportResult) => void): void {
+    exported += spans.length;
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+const unsampledParent = mode === 'eda-unsampled' || mode === 'eda-unsampled-skip';
+const rootOnly = mode === 'eda-ratio';
+
+let provider: NodeTracerProvider | undefined;
+if (mode !== 'none') {
+  let sampler: Sampler = new AlwaysOnSampler();
+  if (unsampledParent) sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  if (rootOnly) sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) });
+  provider = new NodeTracerProvider({
+    sampler,
+    spanProcessors: [new BatchSpanProcessor(new CountingExporter(), { maxQueueSize: 65_536, maxExportBatchSize: 512, scheduledDelayMillis: 100 })],
+  });
+  provider.register();
+}
+if (mode === 'contrib-metrics') {
+  const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  // A reader that is never collected: the cost measured is recording, as in any SDK set-up.
+  class IdleReader extends MetricReader {
+    protected async onShutdown(): Promise<void> {}
+    protected async onForceFlush(): Promise<void> {}
+  }
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new IdleReader()] }));
+}
+
+// ---- fakes: drivers only ----------------------------------------------------------------------
+
+type Handler = (payload: unknown) => Promise<unknown>;
+
+class FakeConsumer extends EventEmitter {
+  readonly events = { GROUP_JOIN: 'consumer.group_join', COMMIT_OFFSETS: 'consumer.commit_offsets', REBALANCING: 'consumer.rebalancing', STOP: 'consumer.stop', CRASH: 'consumer.crash', REQUEST: 'consumer.network.request' };
+  config: { eachMessage?: Handler; eachBatch?: Handler } = {};
+  async connect(): Promise<void> {}
+  async subscribe(): Promise<void> {}
+  async run(config: { eachMessage?: Handler; eachBatch?: Handler }): Promise<void> {
+    this.config = config;
+  }
+  override on(event: string, listener: (...a: unknown[]) => void): never {
+    super.on(event, listener);
+    return (() => this.removeListener(event, listener)) as never;
+  }
+}
+
+const SEND_RESULT = [{ topicName: 't', partition: 0, errorCode: 0, baseOffset: '0', logAppendTime: '-1', logStartOffset: '0' }];
+class FakeProducer extends EventEmitter {
+  readonly events = { REQUEST: 'producer.network.request' };
+  async connect(): Promise<void> {}
+  send(_args: unknown): Promise<unknown> {
+    return Promise.resolve(SEND_RESULT);
+  }
+  sendBatch(_args: unknown): Promise<unknown> {
+    return Promise.resolve(SEND_RESULT);
+  }
+  async transaction(): Promise<unknown> {
+    return {};
+  }
+  override on(event: string, listener: (...a: unknown[]) => void): never {
+    super.on(event, listener);
+    return (() => this.removeListener(event, listener)) as never;
+  }
+}
+
+class FakeKafka {
+  producer(): FakeProducer {
+    return new FakeProducer();
+  }
+  consumer(_config?: unknown): FakeConsumer {
+    return new FakeConsumer();
+  }
+}
+
+type OnMessage = (msg: unknown) => unknown;
+class FakeChannel extends EventEmitter {
+  readonly connection = { stream: { remoteAddress: '127.0.0.1', remotePort: 5672 }, serverProperties: { product: 'RabbitMQ', version: '3.10' } };
+  onMessage: OnMessage | undefined;
+  published = 0;
+  publish(_exchange: string, _routingKey: string, _content: Buffer, _options?: unknown): boolean {
+    this.published++;
+    return true;
+  }
+  sendToQueue(queue: string, content: Buffer, options?: unknown): boolean {
+    return this.publish('', queue, content, options);
+  }
+  consume(_queue: string, onMessage: OnMessage, _options?: unknown): Promise<{ consumerTag: string }> {
+    this.onMessage = onMessage;
+    return Promise.resolve({ consumerTag: 'ctag' });
+  }
+  ack(_msg: unknown, _allUpTo?: boolean): void {}
+  nack(_msg: unknown, _allUpTo?: boolean, _requeue?: boolean): void {}
+  reject(_msg: unknown, _requeue?: boolean): void {}
+  ackAll(): void {}
+  nackAll(_requeue?: boolean): void {}
+  get(_queue: string, _options?: unknown): Promise<false> {
+    return Promise.resolve(false);
+  }
+  assertQueue(queue: string, _options?: unknown): Promise<unknown> {
+    return Promise.resolve({ queue, messageCount: 0, consumerCount: 0 });
+  }
+}
+
+type ConfirmCallback = (err: unknown, ok?: unknown) => void;
+class FakeConfirmChannel extends FakeChannel {
+  /** The broker's confirm, delivered by the driver right after publish returns. */
+  pendingConfirm: ConfirmCallback | undefined;
+  override publish(_exchange: string, _routingKey: string, _content: Buffer, _options?: unknown, callback?: ConfirmCallback): boolean {
+    this.published++;
+    this.pendingConfirm = callback;
+    return true;
+  }
+  waitForConfirms(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+// ---- instrumentation per mode -------------------------------------------------------------------
+
+const eda = mode.startsWith('eda');
+const contrib = mode.startsWith('contrib');
+
+if (contrib) {
+  const { KafkaJsInstrumentation } = require('@opentelemetry/instrumentation-kafkajs') as typeof import('@opentelemetry/instrumentation-kafkajs');
+  const { AmqplibInstrumentation } = require('@opentelemetry/instrumentation-amqplib') as typeof import('@opentelemetry/instrumentation-amqplib');
+  // Patch the fake modules directly through the instrumentations' own module definitions (what
+  // their require hooks would call on kafkajs / amqplib).
+  const kafkaInst = new KafkaJsInstrumentation();
+  for (const def of kafkaInst.getModuleDefinitions()) if (def.name === 'kafkajs') def.patch?.({ Kafka: FakeKafka } as never, '2.2.4');
+  const amqpInst = new AmqplibInstrumentation();
+  for (const def of amqpInst.getModuleDefinitions()) {
+    for (const file of def.files) if (file.name.endsWith('channel_model.js')) file.patch({ Channel: FakeChannel, ConfirmChannel: FakeConfirmChannel } as never, '0.10.4');
+  }
+}
+
+const edaLib = eda ? (require('@eda-harness/instrumentation') as typeof import('@eda-harness/instrumentation')) : undefined;
+const edaOptions = mode === 'eda-unsampled-skip' ? ({ followParentSampling: true } as Record<string, unknown>) : {};
+
+function kafkaClient(): FakeKafka {
+  const kafka = new FakeKafka();
+  if (edaLib) edaLib.instrumentKafka(kafka as never, { brokers: ['127.0.0.1:9092'], clientId: 'bench', ...edaOptions });
+  return kafka;
+}
+
+function channel<C extends FakeChannel>(c: C): C {
+  if (edaLib) edaLib.instrumentAmqp(c, edaOptions);
+  return c;
+}
+
+// ---- messages --------------------------------------------------------------------------------
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const traceparent = `00-${TRACE_ID}-00f067aa0ba902b7-${unsampledParent ? '00' : '01'}`;
+/** The parent a producer sends under (an active span), per mode. */
+const producerParent: Context = rootOnly ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: '00f067aa0ba902b7', traceFlags: unsampledParent ? TraceFlags.NONE : TraceFlags.SAMPLED, isRemote: true });
+const value = Buffer.alloc(256, 'x');
+const keyBuf = Buffer.from('customer-42');
+const tpBuf = Buffer.from(traceparent);
+
+function kafkaMessage(offset: number): Record<string, unknown> {
+  const headers: Record<string, Buffer> = { 'eda-produced-at': Buffer.from(String(Date.now() - 5)) };
+  if (!rootOnly) headers['traceparent'] = tpBuf;
+  return { key: keyBuf, value, timestamp: String(Date.now() - 5), attributes: 0, offset: String(offset), size: 0, headers };
+}
+
+function amqpMessage(tag: number): Record<string, unknown> {
+  const headers: Record<string, unknown> = { 'eda-produced-at': String(Date.now() - 5) };
+  if (!rootOnly) headers['traceparent'] = traceparent;
+  return {
+    content: value,
+    fields: { consumerTag: 'ctag', deliveryTag: tag, redelivered: false, exchange: '', routingKey: 'orders' },
+    properties: { headers, contentType: 'application/json', messageId: `m${tag}`, deliveryMode: 2 },
+  };
+}
+
+const noop = async (): Promise<void> => {};
+const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+// ---- paths: each returns messages done -------------------------------------------------------------
+
+async function setUpPaths(): Promise<Record<PathName, (n: number) => Promise<number>>> {
+  const kafka = kafkaClient();
+  const c1 = kafka.consumer({ groupId: 'g1' }) as FakeConsumer;
+  await c1.run({ eachMessage: noop });
+  const eachMessage = c1.config.eachMessage as Handler;
+  let offset = 0;
+  const c2 = kafka.consumer({ groupId: 'g2' }) as FakeConsumer;
+  await c2.run({ eachBatch: noop });
+  const eachBatch = c2.config.eachBatch as Handler;
+  let batchOffset = 0;
+  const producer = kafka.producer();
+
+  const ch = channel(new FakeChannel());
+  const cch = channel(new FakeConfirmChannel());
+  const consumeCh = channel(new FakeChannel());
+  await consumeCh.consume('orders', (msg) => {
+    consumeCh.ack(msg);
+  });
+  const onMessage = consumeCh.onMessage as OnMessage;
+  let tag = 0;
+
+  const inParent = <T>(fn: () => T): T => context.with(producerParent, fn);
+
+  return {
+    'kafka.eachMessage': async (n) => {
+      for (let i = 0; i < n; i++) {
+        await eachMessage({ topic: 'orders', partition: 0, message: kafkaMessage(offset++), heartbeat: noop, pause: () => noop });
+        if ((i & 511) === 511) await yieldNow();
+      }
+      return n;
+    },
+    'kafka.eachBatch': async (n) => {
+      const batches = Math.max(1, Math.floor(n / BATCH));
+      for (let b = 0; b < batches; b++) {
+        const messages = [];
+        for (let i = 0; i < BATCH; i++) messages.push(kafkaMessage(batchOffset++));
+        await eachBatch({
+          batch: { topic: 'orders', partition: 1, highWatermark: String(batchOffset), messages, isEmpty: () => false, firstOffset: () => '0', lastOffset: () => String(batchOffset - 1), offsetLag: () => '0', offsetLagLow: () => '0' },
+          resolveOffset: () => undefined,
+          heartbeat: noop,
+          pause: () => noop,
+          commitOffsetsIfNecessary: noop,
+          uncommittedOffsets: () => ({ topics: [] }),
+          isRunning: () => true,
+          isStale: () => false,
+        });
+        if ((b & 7) === 7) await yieldNow();
+      }
+      return batches * BATCH;
+    },
+    'kafka.produce': (n) =>
+      inParent(async () => {
+        for (let i = 0; i < n; i++) {
+          await producer.send({ topic: 'orders', messages: [{ key: 'customer-42', value }] });
+          if ((i & 511) === 511) await yieldNow();
+        }
+        return n;
+      }),
+    'amqp.publish': (n) =>
+      inParent(async () => {
+        for (let i = 0; i < n; i++) {
+          ch.sendToQueue('orders', value, { persistent: true, messageId: 'm1' });
+          if ((i & 511) === 511) await yieldNow();
+        }
+        return n;
+      }),
+    'amqp.publishConfirm': (n) =>
+      inParent(async () => {
+        for (let i = 0; i < n; i++) {
+          cch.publish('orders-x', 'eu.created', value, { persistent: true }, noop as never);
+          const confirm = cch.pendingConfirm;
+          cch.pendingConfirm = undefined;
+          confirm?.call(cch, null);
+          if ((i & 511) === 511) await yieldNow();
+        }
+        return n;
+      }),
+    'amqp.consumeAck': async (n) => {
+      for (let i = 0; i < n; i++) {
+        onMessage.call(consumeCh, amqpMessage(++tag));
+        if ((i & 511) === 511) await yieldNow();
+      }
+      return n;
+    },
+  };
+}
+
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+async function main(): Promise<void> {
+  const paths = await setUpPaths();
+  const only = process.env['BENCH_MICRO_PATHS']?.split(',');
+  const names = PATHS.filter((p) => !only || only.includes(p));
+  // Warm-up: every path once, so the JIT has settled before anything is measured.
+  for (const p of names) await paths[p](Math.min(N, 5000));
+  const samples: Record<string, number[]> = {};
+  for (let r = 0; r < REPS; r++) {
+    // Paths interleaved within the process too.
+    for (const p of r % 2 ? [...names].reverse() : names) {
+      await yieldNow();
+      const t0 = cpuMicros();
+      const done = await paths[p](N);
+      (samples[p] ??= []).push((cpuMicros() - t0) / done);
+    }
+  }
+  await provider?.forceFlush();
+  const us: Record<string, number> = {};
+  for (const p of names) us[p] = median(samples[p] ?? []);
+  console.log(JSON.stringify({ mode, us, spans: exported }));
+  await provider?.shutdown();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,87 @@
+/**
+ * CPU-time micro-benchmark of the messaging instrumentation: µs of CPU per message, no broker.
+ *
+ * Each mode runs in its own process (bench/micro-worker.ts: the SDK, its context manager and the
+ * contrib patches are process-wide), modes interleaved per round in a rotating order; every worker
+ * reports the median of its repetitions and this prints the median over rounds, with ratios of
+ * figures measured in this one run. The clients are in-memory fakes that only drive the wrapped
+ * functions: the figures are the instrumentation's CPU cost plus a fixed driver cost, shown as the
+ * `none` column and subtracted in the "cost" columns.
+ *
+ * Env: BENCH_MICRO_ROUNDS (3), BENCH_MICRO_MESSAGES (10000 per repetition), BENCH_MICRO_REPS (3),
+ * BENCH_MICRO_MODES (comma list), BENCH_MICRO_PATHS (comma list), BENCH_MICRO_JSON (write results).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { PATHS } from './micro-worker-paths';
+import type { Mode, PathName } from './micro-worker-paths';
+
+const ALL_MODES: Mode[] = ['none', 'sdk', 'eda', 'eda-unsampled', 'eda-unsampled-skip', 'eda-ratio', 'contrib', 'contrib-metrics'];
+const modes = (process.env['BENCH_MICRO_MODES']?.split(',') as Mode[] | undefined) ?? ALL_MODES;
+const ROUNDS = Number(process.env['BENCH_MICRO_ROUNDS'] ?? 3);
+const worker = join(__dirname, 'micro-worker.js');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const results = new Map<Mode, Map<string, number[]>>();
+for (let round = 0; round < ROUNDS; round++) {
+  const order = modes.map((_, i) => modes[(i + round) % modes.length] as Mode);
+  for (const mode of order) {
+    const out = execFileSync(process.execPath, [worker, mode], { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = out.trim().split('\n').pop() ?? '{}';
+    const parsed = JSON.parse(line) as { us: Record<string, number> };
+    let byPath = results.get(mode);
+    if (!byPath) results.set(mode, (byPath = new Map()));
+    for (const [p, v] of Object.entries(parsed.us)) {
+      let list = byPath.get(p);
+      if (!list) byPath.set(p, (list = []));
+      list.push(v);
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS} ${mode}: ${Object.entries(parsed.us).map(([p, v]) => `${p}=${v.toFixed(2)}`).join(' ')}\n`);
+  }
+}
+
+const us = (mode: Mode, path: string): number | undefined => {
+  const list = results.get(mode)?.get(path);
+  return list && list.length ? median(list) : undefined;
+};
+const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+const cost = (mode: Mode, path: string): number | undefined => {
+  const a = us(mode, path);
+  const base = us('none', path);
+  return a === undefined || base === undefined ? undefined : a - base;
+};
+const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b <= 0 ? undefined : a / b);
+
+const paths = PATHS.filter((p) => modes.some((m) => results.get(m)?.has(p)));
+console.log(`\nmicro-benchmark ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${ROUNDS} rounds`);
+console.log('\nµs of CPU per message (median over rounds; none = the fake driver alone):\n');
+console.log(`| path | ${modes.join(' | ')} |`);
+console.log(`|---|${modes.map(() => '---').join('|')}|`);
+for (const p of paths) console.log(`| ${p} | ${modes.map((m) => fmt(us(m, p))).join(' | ')} |`);
+
+console.log('\nInstrumentation cost (µs above none) and ratios from this run:\n');
+console.log('| path | eda | eda unsampled parent | eda unsampled + followParentSampling | eda ratio 1 % | contrib | contrib + metrics | eda / contrib+metrics | eda / contrib | unsampled / eda | unsampled-skip / eda |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const p of paths) {
+  const e = cost('eda', p);
+  const row = [cost('eda', p), cost('eda-unsampled', p), cost('eda-unsampled-skip', p), cost('eda-ratio', p), cost('contrib', p), cost('contrib-metrics', p)].map((x) => fmt(x));
+  const ratios = [ratio(e, cost('contrib-metrics', p)), ratio(e, cost('contrib', p)), ratio(cost('eda-unsampled', p), e), ratio(cost('eda-unsampled-skip', p), e)].map((x) => fmt(x));
+  console.log(`| ${p} | ${[...row, ...ratios].join(' | ')} |`);
+}
+
+const json = process.env['BENCH_MICRO_JSON'];
+if (json) {
+  const out: Record<string, Record<string, number | undefined>> = {};
+  for (const m of modes) {
+    out[m] = {};
+    for (const p of paths) (out[m] as Record<string, number | undefined>)[p as PathName] = us(m, p);
+  }
+  writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, load: loadavg(), us: out }, null, 2));
+}

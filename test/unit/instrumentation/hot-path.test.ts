@@ -1,0 +1,244 @@
+import { ROOT_CONTEXT, SpanKind, TraceFlags, context, createTraceState, defaultTextMapGetter, propagation, trace } from '@opentelemetry/api';
+import type { Context, SpanContext, Tracer, TracerProvider } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import fc from 'fast-check';
+import type { Channel } from 'amqplib';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { extractContext, instrumentAmqp, instrumentKafka, readHeader } from '../../../instrumentation/index';
+import { injectHeaders, readProducedAt } from '../../../instrumentation/shared/header-codec';
+import { messagingMetrics } from '../../../instrumentation/shared/metrics';
+import { METRIC } from '../../../semconv/index';
+import { useOtel } from './otel-fixture';
+import { metricValue } from './metric-values';
+
+const otel = useOtel();
+
+/** A W3C propagator under another class name: the instrumentation then takes the propagation API path. */
+class RenamedTraceContext extends W3CTraceContextPropagator {}
+const fastPropagator = () => new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+const apiPathPropagator = () => new CompositePropagator({ propagators: [new RenamedTraceContext(), new W3CBaggagePropagator()] });
+
+function withPropagator<T>(make: () => CompositePropagator, fn: () => T): T {
+  propagation.disable();
+  propagation.setGlobalPropagator(make());
+  try {
+    return fn();
+  } finally {
+    propagation.disable();
+    propagation.setGlobalPropagator(fastPropagator());
+  }
+}
+
+const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'.split('')), minLength: n, maxLength: n });
+/** Traceparents as they come: mostly valid, many almost valid (upper case, zeros, other versions, suffixes, spaces). */
+const traceparentText = fc.oneof(
+  fc.tuple(fc.constantFrom('00', '01', 'ff', 'cc'), hex(32), hex(16), hex(2), fc.constantFrom('', '-x', '-')).map(([v, t, s, f, rest]) => `${v}-${t}-${s}-${f}${rest}`),
+  fc.tuple(hex(32), hex(16), fc.constantFrom('00', '01', 'ff', '1A')).map(([t, s, f]) => `00-${t}-${s}-${f}`),
+  fc.constantFrom(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`, ' 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01', ''),
+  fc.string({ maxLength: 60 }),
+);
+
+function scOf(ctx: Context): Record<string, unknown> | undefined {
+  const sc = trace.getSpanContext(ctx);
+  return sc && { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags, isRemote: sc.isRemote, traceState: sc.traceState?.serialize() };
+}
+
+describe('W3C fast paths agree with the propagators', () => {
+  it('extraction: the same span context as the W3C propagator, for text and byte headers, with or without tracestate and baggage', () => {
+    const reference = new W3CTraceContextPropagator();
+    fc.assert(
+      fc.property(traceparentText, fc.boolean(), fc.option(fc.constantFrom('a=1', 'b=2,c=3'), { nil: undefined }), fc.option(fc.constantFrom('k=v'), { nil: undefined }), (tp, asBytes, state, baggage) => {
+        const text: Record<string, string> = { traceparent: tp };
+        if (state !== undefined) text['tracestate'] = state;
+        if (baggage !== undefined) text['baggage'] = baggage;
+        const headers: Record<string, unknown> = asBytes ? Object.fromEntries(Object.entries(text).map(([k, v]) => [k, Buffer.from(v)])) : { ...text };
+        const expected = scOf(reference.extract(ROOT_CONTEXT, text, defaultTextMapGetter));
+        expect(scOf(extractContext(headers))).toEqual(expected);
+        // And the same as the instrumentation's own propagation-API path.
+        expect(withPropagator(apiPathPropagator, () => scOf(extractContext(headers)))).toEqual(expected);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('injection: the same headers, keys in the same order, as the propagation-API path', () => {
+    const contexts: Context[] = [
+      ROOT_CONTEXT,
+      trace.setSpanContext(ROOT_CONTEXT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED }),
+      trace.setSpanContext(ROOT_CONTEXT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.NONE, traceState: createTraceState('v=1') }),
+      propagation.setBaggage(trace.setSpanContext(ROOT_CONTEXT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 }), propagation.createBaggage({ k: { value: 'v' } })),
+    ];
+    const appHeaders = fc.option(
+      fc.dictionary(fc.constantFrom('x-app', 'id', 'traceparent', 'TraceParent', 'tracestate', 'baggage', 'eda-produced-at', 'other'), fc.oneof(fc.string({ maxLength: 8 }), fc.constant(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`)), { maxKeys: 4 }),
+      { nil: undefined },
+    );
+    fc.assert(
+      fc.property(appHeaders, fc.constantFrom(...contexts), fc.option(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), { nil: undefined }), (headers, ctx, at) => {
+        const fast = injectHeaders(headers === undefined ? undefined : { ...headers }, ctx, at);
+        const slow = withPropagator(apiPathPropagator, () => injectHeaders(headers === undefined ? undefined : { ...headers }, ctx, at));
+        expect(Object.entries(fast as object)).toEqual(Object.entries(slow as object));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('produced-at: digits read from bytes or text give what the general rule gives', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: 1, maxLength: 20 }), fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }).map(String), fc.string({ maxLength: 20 })), fc.boolean(), (text, asBytes) => {
+        const n = Number(text.trim());
+        const expected = text.length <= 20 && Number.isSafeInteger(n) && n > 978_307_200_000 ? n : undefined;
+        expect(readProducedAt({ 'eda-produced-at': asBytes ? Buffer.from(text) : text })).toBe(expected);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+/** A tracer provider that counts startSpan calls on the fixture's real tracer. */
+function countingProvider(): { provider: TracerProvider; started: () => number } {
+  let n = 0;
+  const provider: TracerProvider = {
+    getTracer(name, version) {
+      const real = trace.getTracerProvider().getTracer(name, version);
+      const tracer: Tracer = {
+        startSpan(spanName, options, ctx) {
+          n++;
+          return real.startSpan(spanName, options, ctx);
+        },
+        startActiveSpan: real.startActiveSpan.bind(real) as Tracer['startActiveSpan'],
+      };
+      return tracer;
+    },
+  };
+  return { provider, started: () => n };
+}
+
+const UNSAMPLED_PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+const SAMPLED_PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+function fakeKafka() {
+  const sent: Array<{ topic: string; messages: Array<{ headers?: Record<string, unknown> }> }> = [];
+  const runConfigs: Array<Record<string, (payload: unknown) => Promise<void>>> = [];
+  const kafka = {
+    producer: () => ({
+      send: async (record: { topic: string; messages: Array<{ headers?: Record<string, unknown> }> }) => {
+        sent.push(record);
+        return [];
+      },
+      sendBatch: async () => [],
+      transaction: async () => ({}),
+    }),
+    consumer: () => ({
+      run: async (config: Record<string, (payload: unknown) => Promise<void>>) => {
+        runConfigs.push(config);
+      },
+    }),
+  } as unknown as Kafka;
+  return { kafka, sent, runConfigs };
+}
+
+function kafkaMessage(traceparent: string, offset: string): KafkaMessage {
+  return { key: Buffer.from('k'), value: Buffer.from('{}'), timestamp: String(Date.now()), attributes: 0, offset, size: 0, headers: { traceparent: Buffer.from(traceparent), 'eda-produced-at': Buffer.from(String(Date.now() - 3)) } } as unknown as KafkaMessage;
+}
+
+describe('followParentSampling and linkProducerParent', () => {
+  it.each([false, true])('Kafka eachMessage, unsampled parent, followParentSampling=%s: the same trace goes downstream unsampled, metrics as always; with the option no span is started', async (follow) => {
+    const registry = new Registry();
+    const { provider, started } = countingProvider();
+    const f = fakeKafka();
+    const kafka = instrumentKafka(f.kafka, { registry, tracerProvider: provider, followParentSampling: follow });
+    const producer = kafka.producer();
+    let active: SpanContext | undefined;
+    await kafka.consumer({ groupId: 'g' }).run({
+      eachMessage: async () => {
+        active = trace.getActiveSpan()?.spanContext();
+        await producer.send({ topic: 'downstream', messages: [{ value: 'x' }] });
+      },
+    });
+    const before = started();
+    await f.runConfigs[0]!['eachMessage']!({ topic: 't', partition: 0, message: kafkaMessage(UNSAMPLED_PARENT, '7'), heartbeat: async () => undefined, pause: () => () => undefined });
+    // One span fewer with the option: the process span (the downstream send still starts its own).
+    expect(started() - before).toBe(follow ? 1 : 2);
+    expect(active?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(active?.traceFlags).toBe(TraceFlags.NONE);
+    const downstream = readHeader(f.sent[0]!.messages[0]!.headers, 'traceparent');
+    expect(downstream).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/);
+    expect(otel.spans()).toHaveLength(0);
+    expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: 't' })).toBe(1);
+    expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 't' })).toBe(1);
+    expect(await metricValue(registry, METRIC.IN_FLIGHT.name, { messaging_destination_name: 't' })).toBe(0);
+    expect(await metricValue(registry, METRIC.E2E_LATENCY.name, { messaging_destination_name: 't', stage: 'processed' }, `${METRIC.E2E_LATENCY.name}_count`)).toBe(1);
+  });
+
+  it('Kafka eachMessage, sampled parent: followParentSampling changes nothing; linkProducerParent=false drops only the link', async () => {
+    for (const linkProducerParent of [true, false]) {
+      otel.reset();
+      const f = fakeKafka();
+      const kafka = instrumentKafka(f.kafka, { registry: new Registry(), followParentSampling: true, linkProducerParent });
+      await kafka.consumer({ groupId: 'g' }).run({ eachMessage: async () => undefined });
+      await f.runConfigs[0]!['eachMessage']!({ topic: 't', partition: 3, message: kafkaMessage(SAMPLED_PARENT, '9'), heartbeat: async () => undefined, pause: () => () => undefined });
+      const [span] = otel.spans();
+      expect(span?.kind).toBe(SpanKind.CONSUMER);
+      expect(span?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      expect(span?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+      expect(span?.links.map((l) => l.context.spanId)).toEqual(linkProducerParent ? ['00f067aa0ba902b7'] : []);
+      // Set after the sampling decision, on the recording span: the offset, the key, the group.
+      expect(span?.attributes).toMatchObject({ 'messaging.kafka.offset': 9, 'messaging.kafka.message.key': 'k', 'messaging.consumer.group.name': 'g', 'messaging.destination.partition.id': '3' });
+    }
+  });
+
+  it('AMQP consume, unsampled parent, followParentSampling: no span, the producer context in the handler, the delivery counted and settled', async () => {
+    const registry = new Registry();
+    const { provider, started } = countingProvider();
+    let onMessage: ((msg: unknown) => void) | undefined;
+    const channel = {
+      publish: () => true,
+      consume: (_q: string, cb: (msg: unknown) => void) => {
+        onMessage = cb;
+        return Promise.resolve({ consumerTag: 'c' });
+      },
+      ack: () => undefined,
+      nack: () => undefined,
+      reject: () => undefined,
+      ackAll: () => undefined,
+      nackAll: () => undefined,
+      get: () => Promise.resolve(false),
+      assertQueue: (queue: string) => Promise.resolve({ queue }),
+      on: () => undefined,
+      removeListener: () => undefined,
+    } as unknown as Channel;
+    instrumentAmqp(channel, { registry, tracerProvider: provider, followParentSampling: true });
+    let active: SpanContext | undefined;
+    await channel.consume('orders', (msg) => {
+      active = trace.getSpanContext(context.active());
+      channel.ack(msg!);
+    });
+    onMessage!({ content: Buffer.from('{}'), fields: { deliveryTag: 1, redelivered: false, exchange: '', routingKey: 'orders', consumerTag: 'c' }, properties: { headers: { traceparent: UNSAMPLED_PARENT, 'eda-produced-at': String(Date.now() - 2) } } });
+    expect(started()).toBe(0);
+    expect(active?.spanId).toBe('00f067aa0ba902b7');
+    expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 'orders' })).toBe(1);
+    expect(await metricValue(registry, METRIC.IN_FLIGHT.name, { messaging_destination_name: 'orders' })).toBe(0);
+  });
+});
+
+describe('metric cells', () => {
+  it('keep counting into the exposed series after a registry reset and across collections', async () => {
+    const registry = new Registry();
+    const m = messagingMetrics({ registry });
+    const labels = Object.freeze({ messaging_system: 'kafka', messaging_operation_name: 'process', messaging_destination_name: 'cells' });
+    const counter = m.cell('CONSUMED_MESSAGES', labels);
+    const histogram = m.cell('PROCESS_DURATION', labels);
+    counter.add(2);
+    histogram.observe(0.01, undefined);
+    expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: 'cells' })).toBe(2);
+    counter.add(3);
+    counter.add(-1); // a counter never goes down
+    expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: 'cells' })).toBe(5);
+    registry.resetMetrics();
+    histogram.observe(0.02, undefined);
+    counter.add(1);
+    expect(await metricValue(registry, `${METRIC.PROCESS_DURATION.name}`, { messaging_destination_name: 'cells' }, `${METRIC.PROCESS_DURATION.name}_count`)).toBe(1);
+    expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: 'cells' })).toBe(1);
+  });
+});
