@@ -28,6 +28,8 @@ const prefix = uniqueName('kip848');
 const topic = `${prefix}-t`;
 const newGroup = `${prefix}-new`;
 const classicGroup = `${prefix}-classic`;
+/** Each partition's end offset after the set-up's sends: what the Java consumer commits once it has read everything. */
+let endOffsets = new Map<number, number>();
 
 beforeAll(async () => {
   env = await new Environment().withKafka().withToxiproxy(false).start();
@@ -35,10 +37,13 @@ beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  const producer = kafka.producer();
+  // Idempotent: a send retried on a loaded machine must not write its batch twice (one CI run
+  // found 20 records on two partitions where 10 were sent, and waited for offset 10 in vain).
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({ topic, messages: Array.from({ length: 30 }, (_, i) => ({ value: `m${i}`, partition: i % 3 })) });
   await producer.disconnect();
+  endOffsets = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
   await admin.setOffsets({ groupId: classicGroup, topic, partitions: [0, 1, 2].map((partition) => ({ partition, offset: '4' })) });
   connection = await openConnection(createSecuredKafkaClient({ brokers: env.getKafkaBrokers() }));
 }, 180_000);
@@ -72,13 +77,14 @@ it('describes a consumer-protocol group (state, member, assignment) beside a cla
     async () => {
       last = await read();
       const g = last.groups.find((x) => x.group === newGroup);
-      const committed = [...(g?.committed?.get(topic)?.values() ?? [])];
-      return g?.description?.state === 'Stable' && committed.length === 3 && committed.every((o) => o === 10);
+      const committed = g?.committed?.get(topic);
+      return g?.description?.state === 'Stable' && committed?.size === 3 && [...endOffsets].every(([p, end]) => committed.get(p) === end);
     },
-    { description: 'the Java consumer-protocol group to be Stable with offset 10 on 3 partitions', timeoutMs: 120_000 },
+    { description: `the Java consumer-protocol group to be Stable with its offsets at the end of the 3 partitions (${JSON.stringify([...endOffsets])})`, timeoutMs: 120_000 },
   ).catch((err: unknown) => {
     throw new Error(`${err instanceof Error ? err.message : String(err)}; last read ${shown(last)}; warnings ${JSON.stringify(last?.warnings)}; consumer output: ${output.slice(-800)}`);
   });
+  expect([...endOffsets.values()]).toEqual([10, 10, 10]);
   const g = last!.groups.find((x) => x.group === newGroup)!;
   expect(g.description).toEqual({ state: 'Stable', members: 1, assigned: new Map([[topic, new Set([0, 1, 2])]]), protocolType: 'consumer' });
   const classic = last!.groups.find((x) => x.group === classicGroup)!;
