@@ -204,24 +204,45 @@ async function startRabbitMqWorkload(
       });
     });
 
-  const consumer = consume(names.queue, false, async (ch, msg) => {
-    if (isPoison(msg.content)) {
-      // Rejected without requeue: the broker moves it through the dead-letter exchange.
-      ch.nack(msg, false, false);
-      return;
-    }
-    if (o.processingMs > 0) await delay(o.processingMs);
-    rec.delivery(msg.properties.headers, { consumer: 'consumer', partition: undefined, redelivered: msg.fields.redelivered, deadLettered: false });
-    ch.ack(msg);
-  });
-  const dlqReader = consume(names.dlq, true, async (ch, msg) => {
-    rec.delivery(msg.properties.headers, { consumer: 'dlq reader', partition: undefined, redelivered: msg.fields.redelivered, deadLettered: true });
-    ch.ack(msg);
-  });
+  /**
+   * The consumers connect once the publisher has declared the topology. Three clients declaring the
+   * same new quorum queue at once on one node can see a declaration fail (a race inside RabbitMQ 3),
+   * and the client that lost it would start on another node than the queue's leader: sequenced, the
+   * leader lands on the publisher's node (client-local) and the consumers start beside it.
+   */
+  const startConsumers = () => {
+    const consumer = consume(names.queue, false, async (ch, msg) => {
+      if (isPoison(msg.content)) {
+        // Rejected without requeue: the broker moves it through the dead-letter exchange.
+        ch.nack(msg, false, false);
+        return;
+      }
+      if (o.processingMs > 0) await delay(o.processingMs);
+      rec.delivery(msg.properties.headers, { consumer: 'consumer', partition: undefined, redelivered: msg.fields.redelivered, deadLettered: false });
+      ch.ack(msg);
+    });
+    const dlqReader = consume(names.dlq, true, async (ch, msg) => {
+      rec.delivery(msg.properties.headers, { consumer: 'dlq reader', partition: undefined, redelivered: msg.fields.redelivered, deadLettered: true });
+      ch.ack(msg);
+    });
+    return [consumer, dlqReader] as const;
+  };
   // amqplib has no connect retry of its own and ours retries for ever: bound the first connection.
-  const connections = [publisher, consumer, dlqReader];
+  const connections: { ready(): Promise<void>; close(): Promise<void> }[] = [publisher];
+  let gaveUp = false;
+  const connectAll = async (): Promise<readonly [typeof publisher, typeof publisher]> => {
+    await publisher.ready();
+    if (gaveUp) throw new Error('gave up');
+    const started = startConsumers();
+    connections.push(...started);
+    await Promise.all(started.map((c) => c.ready()));
+    return started;
+  };
+  let consumer: typeof publisher;
+  let dlqReader: typeof publisher;
   try {
-    await withDeadline(Promise.all(connections.map((c) => c.ready())), o.connectTimeoutMs, () => {
+    [consumer, dlqReader] = await withDeadline(connectAll(), o.connectTimeoutMs, () => {
+      gaveUp = true;
       const last = rec.events.filter((e) => e.where === 'connection').pop()?.message;
       return new BrokerUnreachableError(`RabbitMQ at ${redactUrl(url)} did not accept the workload's connections within ${o.connectTimeoutMs / 1000} s${last ? ` (last: ${last})` : ''}`, {
         hint: 'check that the broker is running and the AMQP URL is right (eda-harness env status)',

@@ -61,7 +61,10 @@ async function runBiting(name: string, timing = TIMING): Promise<{ r: ScenarioRe
   expect(leader.during).toBeDefined();
   expect(leader.during).not.toBe(leader.before);
   const nodes = consumerNodes(r);
-  expect(nodes[0]).toBe(leader.before);
+  if (nodes[0] !== leader.before) {
+    const connections = r.events.filter((e) => /^(consumer|publisher):/.test(e.message)).map((e) => e.message);
+    throw new Error(`the consumer started on node ${String(nodes[0])}, not beside the leader (node ${String(leader.before)}):\n${connections.join('\n')}\n${lines.join('\n')}`);
+  }
   expect(nodes.slice(1).some((n) => n !== leader.before)).toBe(true);
   return { r, lines };
 }
