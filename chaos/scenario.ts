@@ -122,6 +122,11 @@ export class ChaosScenario {
     return this;
   }
 
+  /** The phases the scenario will run with: the defaults, then every `withTiming` in order. */
+  phases(): Readonly<ScenarioTiming> {
+    return { ...this.timing };
+  }
+
   /**
    * Watches the scenario with the shipped alert pack: a Prometheus scraping the workload's metrics
    * and an eda-harness exporter, evaluating the rules every second. Check with

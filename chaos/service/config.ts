@@ -89,6 +89,12 @@ export interface ServiceInput {
   /** RabbitMQ exchange the inputs are published to (with `routingKey`). */
   readonly exchange?: string;
   readonly routingKey?: string;
+  /**
+   * For an exchange input: the queue the service consumes behind it (optional). With it, the
+   * service-kill scenario checks that the alert pack pages for that queue left without a consumer
+   * (RabbitMqQueueWithoutConsumers), as it does for a queue input.
+   */
+  readonly serviceQueue?: string;
   /** Partitions when the harness creates the topic (default 3). */
   readonly partitions?: number;
   /**
@@ -211,10 +217,14 @@ export function serviceConfigProblems(raw: unknown): string[] {
       else if (!amqp && (typeof input['topic'] !== 'string' || !TOPIC.test(input['topic']))) p.push(`${at}.topic is ${show(input['topic'])}: write a Kafka topic name (letters, digits, . _ -), or for RabbitMQ a queue: 'emails' or an exchange: 'notifications' with a routingKey`);
       if (amqp) {
         if (input['queue'] !== undefined && input['exchange'] !== undefined) p.push(`${at} names a queue and an exchange: write a queue (sent through the default exchange) or an exchange with a routingKey`);
-        for (const f of ['queue', 'exchange', 'routingKey']) if (input[f] !== undefined && (typeof input[f] !== 'string' || !AMQP_NAME.test(input[f]))) p.push(`${at}.${f} is ${show(input[f])}: write a RabbitMQ name (up to 255 characters)`);
+        if (input['serviceQueue'] !== undefined && input['exchange'] === undefined) p.push(`${at}.serviceQueue names the queue behind an exchange input, but this input has no exchange: leave it out (a queue input is the service's queue)`);
+        for (const f of ['queue', 'exchange', 'routingKey', 'serviceQueue']) if (input[f] !== undefined && (typeof input[f] !== 'string' || !AMQP_NAME.test(input[f]))) p.push(`${at}.${f} is ${show(input[f])}: write a RabbitMQ name (up to 255 characters)`);
         if (input['exchange'] !== undefined && input['routingKey'] === undefined) p.push(`${at}.routingKey is missing: an exchange input needs the routing key the service's queue is bound with, e.g. routingKey: 'email'`);
         if (raw['system'] === 'kafka') p.push(`${at} names a RabbitMQ ${input['queue'] !== undefined ? 'queue' : 'exchange'} but system is 'kafka'`);
-      } else if (raw['system'] === 'rabbitmq') p.push(`${at} names a Kafka topic but system is 'rabbitmq': write a queue or an exchange with a routingKey`);
+      } else {
+        if (raw['system'] === 'rabbitmq') p.push(`${at} names a Kafka topic but system is 'rabbitmq': write a queue or an exchange with a routingKey`);
+        if (input['serviceQueue'] !== undefined) p.push(`${at}.serviceQueue is for a RabbitMQ exchange input; a Kafka input names its topic only`);
+      }
       if (typeof input['message'] !== 'function') p.push(`${at}.message is ${show(input['message'])}: write a function (id, key, seq) => ({ value, headers? })`);
       if (input['poison'] !== undefined && typeof input['poison'] !== 'function') p.push(`${at}.poison is ${show(input['poison'])}: write a function (id, key, seq) => ({ value, headers? }) giving a message the service must reject`);
       const whole = (field: string, min: number): void => {

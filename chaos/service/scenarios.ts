@@ -1,7 +1,9 @@
 import { ConfigError } from '@eda-harness/core';
+import type { AlertPackOptions } from '../alert-watch';
 import { Fault } from '../faults';
+import { Invariant } from '../invariants';
 import { ChaosScenario, DEFAULT_RECOVERY_LIMIT_MS } from '../scenario';
-import type { ChaosFault, ChaosSystem } from '../types';
+import type { ChaosFault, ChaosSystem, InvariantCheck } from '../types';
 import type { ServiceUnderTest } from './service-workload';
 
 /**
@@ -47,17 +49,58 @@ export function serviceScenarioNames(s: ServiceUnderTest): string[] {
     .map(([fault]) => `${s.config.name}-${fault}`);
 }
 
+/**
+ * The page a team must get when its whole service is down (one instance killed, or frozen on
+ * Kafka): the scenario runs under the shipped alert pack, its thresholds lowered so that a fault
+ * of seconds crosses them, and the alert must fire after the fault starts and resolve once the
+ * service has caught up. On Kafka the exporter's lag in seconds for the input topic
+ * (KafkaConsumerLagSecondsHigh); on RabbitMQ the input queue left without a consumer
+ * (RabbitMqQueueWithoutConsumers, for a queue input or an exchange input's `serviceQueue`: a
+ * frozen consumer stays attached, so only the kill). With
+ * several instances one member down need not page: the others take over.
+ */
+export const SERVICE_DOWN_LAG_SECONDS = 3;
+/** The fault's default length in a scenario that checks the page (`--fault` still overrides it). */
+export const SERVICE_DOWN_FAULT_MS = 12_000;
+
+export function serviceDownAlert(s: ServiceUnderTest, fault: string): { pack: AlertPackOptions; check: InvariantCheck } | undefined {
+  const start = s.config.start;
+  if (typeof start === 'function' || (start.instances ?? 1) > 1) return undefined;
+  const input = s.config.inputs[0]!;
+  if (s.config.system === 'kafka' && (fault === 'service-kill' || fault === 'service-pause') && input.topic !== undefined) {
+    return {
+      pack: { config: { thresholds: { kafkaLagSecondsWarning: SERVICE_DOWN_LAG_SECONDS }, for: { 'KafkaConsumerLagSecondsHigh:warning': '1s' } } },
+      check: Invariant.alertFires('KafkaConsumerLagSecondsHigh', { labels: { topic: input.topic, severity: 'warning' } }),
+    };
+  }
+  const queue = input.queue ?? input.serviceQueue;
+  if (s.config.system === 'rabbitmq' && fault === 'service-kill' && queue !== undefined) {
+    return {
+      pack: { config: { for: { RabbitMqQueueWithoutConsumers: '1s' } } },
+      check: Invariant.alertFires('RabbitMqQueueWithoutConsumers', { labels: { queue } }),
+    };
+  }
+  return undefined;
+}
+
 /** A fresh scenario for the service by its name (`<service>-<fault>`). */
 export function serviceScenario(s: ServiceUnderTest, name: string, recoveryLimitMs = DEFAULT_RECOVERY_LIMIT_MS): ChaosScenario {
   const names = serviceScenarioNames(s);
   if (!names.includes(name)) throw new ConfigError(`no scenario "${name}" for service ${s.config.name}`, { hint: `its scenarios: ${names.join(', ')}` });
-  const fault = FAULTS[name.slice(s.config.name.length + 1)]!.build(s);
-  return new ChaosScenario(name)
+  const faultName = name.slice(s.config.name.length + 1);
+  const fault = FAULTS[faultName]!.build(s);
+  const scenario = new ChaosScenario(name)
     .withDescription(`${s.workload.description}; ${fault.description}`)
     .withWorkload(s.workload)
     .withFault(fault)
-    .withRecoveryLimit(recoveryLimitMs)
-    .withInvariants(...s.invariants(recoveryLimitMs, fault.name.endsWith('poison-messages')));
+    .withRecoveryLimit(recoveryLimitMs);
+  const invariants = s.invariants(recoveryLimitMs, fault.name.endsWith('poison-messages'));
+  const alert = serviceDownAlert(s, faultName);
+  if (!alert) return scenario.withInvariants(...invariants);
+  // Like the catalog's kill scenarios, the fault outlasts what the page needs to be seen: RabbitMQ's
+  // management statistics (what the exporter reads) are emitted every 5 s, then the exporter, the
+  // scrape and the rule's `for:` each add a second.
+  return scenario.withTiming({ faultMs: SERVICE_DOWN_FAULT_MS }).withAlertPack(alert.pack).withInvariants(...invariants, alert.check);
 }
 
 /** The service's scenarios matching `patterns` (exact or `*` globs; none = all), in order; an unmatched pattern is an error. */

@@ -68,6 +68,8 @@ export function referenceNotificationConfig(variant: NotificationVariant = 'refe
       {
         exchange: names.notificationsExchange,
         routingKey: names.emailRoutingKey,
+        // The queue behind the exchange: its service-kill scenario checks the page for it.
+        serviceQueue: names.emailQueue,
         keys: 4,
         messagesPerSecond: 10,
         message: command,

@@ -92,13 +92,15 @@ it('chaos check re-computes the run verdicts from the saved history, and a histo
 it('chaos run --service runs a team service (the reference inventory, a process) through the CLI: it passes, the reports name the service and version, and chaos check agrees', async () => {
   const config = join(__dirname, '..', '..', '..', 'examples', 'dist', 'chaos', 'reference.chaos.config.js');
   const reportDir = join(dir, 'service');
-  const run = await cli(['chaos', 'run', '--service', config, 'reference-inventory-service-kill', '--warmup', '2', '--fault', '3', '--recovery', '3', '--report-dir', reportDir, '--json'], 150_000);
+  const run = await cli(['chaos', 'run', '--service', config, 'reference-inventory-service-kill', '--warmup', '2', '--fault', '6', '--recovery', '3', '--report-dir', reportDir, '--json'], 150_000);
   if (run.code !== 0) throw new Error(`chaos run --service exited ${run.code}:\n${run.stderr}\n${run.stdout.slice(0, 4000)}`);
   const report = JSON.parse(run.stdout) as ChaosReport & { service?: { name: string; version: string } };
   const service = report.service!;
   expect(service.name).toMatch(/inventory/);
   expect(service.version).not.toBe('');
   expect(report.scenarios.map((s) => [s.name, s.passed])).toEqual([[`${service.name}-service-kill`, true]]);
+  // The whole service down paged: the alert pack ran for it, and its page is re-checked from the history too.
+  expect(report.scenarios[0]!.invariants.find((i) => i.name.startsWith('alert KafkaConsumerLagSecondsHigh'))?.passed).toBe(true);
   const html = readFileSync(join(reportDir, 'chaos-report.html'), 'utf8');
   expect(html).toContain(`Service under test: <strong class="service">${service.name} ${service.version}</strong>`);
   const check = await cli(['chaos', 'check', join(reportDir, `${service.name}-service-kill.history.jsonl`), '--json'], 30_000);

@@ -35,11 +35,16 @@ const inv = invariantOf;
 
 describe('the reference notification service (a process, RabbitMQ inputs from its pact) under faults', () => {
   it('a SIGKILL of itself and a restart: each email sent once, nothing lost, traces continue', async () => {
-    const r = await run('reference.chaos.config.js', 'reference-notification', 'service-kill');
+    // The fault outlasts RabbitMQ's 5 s statistics interval, so the queue seen without a consumer can page.
+    const r = await run('reference.chaos.config.js', 'reference-notification', 'service-kill', { ...SHORT, faultMs: 10_000 });
     expect(r.error).toBeUndefined();
     expect(r.passed).toBe(true);
     expect(r.system).toBe('rabbitmq');
     expect(inv(r, 'each email').figures['inputsWithEffect']).toBeGreaterThan(40);
+    // Its queue left without a consumer pages, and the page resolves once the service is back.
+    const page = inv(r, 'alert RabbitMqQueueWithoutConsumers fires and resolves');
+    expect(page.passed).toBe(true);
+    expect(page.figures['firedAfterFaultStartMs']).toBeGreaterThan(0);
     expect(r.events.filter((e) => /started \(pid \d+\)/.test(e.message))).toHaveLength(2);
   }, 120_000);
 

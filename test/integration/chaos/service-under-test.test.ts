@@ -47,10 +47,16 @@ describe('the reference inventory as a process: it must pass under a broker rest
   const inv = invariantOf;
 
   it('reference inventory passes a SIGKILL of itself and a restart: nothing lost, each order reserved once, traces continue', async () => {
-    const r = await run('reference.chaos.config.js', 'service-kill');
+    // Down for 6 s (and the group's re-join after): long enough for the lag in seconds to cross the page's 3 s.
+    const r = await run('reference.chaos.config.js', 'service-kill', { ...SHORT, faultMs: 6000 });
     expect(r.error).toBeUndefined();
     expect(r.passed).toBe(true);
     expect(inv(r, 'each reservation').figures['inputsWithEffect']).toBeGreaterThan(20);
+    // The whole service down pages: the alert pack's lag-in-seconds alert fired after the kill and resolved once it caught up.
+    const page = inv(r, 'alert KafkaConsumerLagSecondsHigh fires and resolves');
+    expect(page.passed).toBe(true);
+    expect(page.figures['firedAfterFaultStartMs']).toBeGreaterThan(0);
+    expect(r.alerts.some((a) => a.alertname === 'KafkaConsumerLagSecondsHigh' && a.state === 'inactive')).toBe(true);
     expect(r.events.some((e) => /killed with SIGKILL/.test(e.message))).toBe(true);
     expect(r.events.filter((e) => /started \(pid \d+\)/.test(e.message))).toHaveLength(2);
   }, 90_000);

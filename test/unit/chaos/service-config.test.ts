@@ -20,6 +20,15 @@ describe('service config validation', () => {
     expect(validateServiceConfig({ ...valid, inputs: [{ exchange: 'notifications', routingKey: 'email.send', message }] }).system).toBe('rabbitmq');
   });
 
+  it('takes serviceQueue only beside an exchange: the queue the service consumes behind it', () => {
+    expect(serviceConfigProblems({ ...valid, inputs: [{ exchange: 'notifications', routingKey: 'email', serviceQueue: 'emails', message }] })).toEqual([]);
+    expect(serviceConfigProblems({ ...valid, inputs: [{ queue: 'emails', serviceQueue: 'emails', message }] })).toEqual([
+      'inputs[0].serviceQueue names the queue behind an exchange input, but this input has no exchange: leave it out (a queue input is the service\'s queue)',
+    ]);
+    expect(serviceConfigProblems({ ...valid, inputs: [{ topic: 'orders', serviceQueue: 'emails', message }] })).toEqual(['inputs[0].serviceQueue is for a RabbitMQ exchange input; a Kafka input names its topic only']);
+    expect(serviceConfigProblems({ ...valid, inputs: [{ exchange: 'notifications', routingKey: 'email', serviceQueue: 'two words', message }] })).toEqual(['inputs[0].serviceQueue is "two words": write a RabbitMQ name (up to 255 characters)']);
+  });
+
   it('accepts an in-process factory and an ESM default export', () => {
     expect(validateServiceConfig({ default: { ...valid, start: async () => ({ stop: async () => undefined }) } }).name).toBe('inventory');
   });

@@ -1,3 +1,5 @@
+import { resolveAlertsConfig } from '../../../alerts/index';
+import { serviceDownAlert, SERVICE_DOWN_FAULT_MS, SERVICE_DOWN_LAG_SECONDS } from '../../../chaos/service/scenarios';
 import { HISTORY_FORMAT, observationsOf, parseHistory, selectServiceScenarios, selectSuiteScenarios, serviceScenario, serviceScenarioNames, serviceUnderTest, validateServiceConfig } from '../../../chaos/index';
 
 const base = { name: 'payments', version: '1', inputs: [{ topic: 'requests', message: (id: string) => ({ value: id }) }] };
@@ -53,6 +55,44 @@ describe('a service under test’s scenarios', () => {
   it('fault on a service that is not running says so', async () => {
     const fault = asProcess.kill();
     await expect(fault.inject({ progress: () => undefined } as never)).rejects.toThrow('fault service-kill: the service payments is not running');
+  });
+});
+
+describe('the page for a service that is down', () => {
+  const amqpInput = (extra: Record<string, string>) => ({ ...base, start: { command: 'node' }, inputs: [{ ...extra, message: (id: string) => ({ value: id }) }] });
+
+  it('on Kafka: a kill or a freeze of its one instance must fire and resolve the lag-in-seconds alert for its input topic', () => {
+    for (const fault of ['service-kill', 'service-pause']) {
+      const a = serviceDownAlert(asProcess, fault);
+      expect(a?.check.name).toBe('alert KafkaConsumerLagSecondsHigh fires and resolves');
+      expect(a?.check.spec).toEqual({ factory: 'alertFires', args: ['KafkaConsumerLagSecondsHigh', { labels: { topic: 'requests', severity: 'warning' } }] });
+      // The lowered pack is one `eda-harness alerts build --config` accepts.
+      const config = resolveAlertsConfig({ evaluationInterval: '1s', ...a!.pack.config }, 'test');
+      expect(config.thresholds.kafkaLagSecondsWarning).toBe(SERVICE_DOWN_LAG_SECONDS);
+      expect(config.for['KafkaConsumerLagSecondsHigh:warning']).toBe('1s');
+    }
+    expect(serviceDownAlert(asProcess, 'broker-kill')).toBeUndefined();
+    const scenario = serviceScenario(asProcess, 'payments-service-kill');
+    expect(scenario.needs()).toEqual({ kafkaNodes: 1, rabbitmq: false, toxiproxy: false });
+    // The fault outlasts what the page needs to be seen, as in the catalog's kill scenarios.
+    expect(scenario.phases().faultMs).toBe(SERVICE_DOWN_FAULT_MS);
+    expect(serviceScenario(asProcess, 'payments-broker-kill').phases().faultMs).toBe(5000);
+  });
+
+  it('with several instances, one member down need not page: no alert is required', () => {
+    const two = serviceUnderTest(validateServiceConfig({ ...base, start: { command: 'node', instances: 2 } }));
+    expect(serviceDownAlert(two, 'service-kill')).toBeUndefined();
+    expect(serviceDownAlert(two, 'service-pause')).toBeUndefined();
+  });
+
+  it('on RabbitMQ: a kill must page for its queue left without a consumer; a freeze keeps the consumer attached, so no page is required', () => {
+    const queue = serviceUnderTest(validateServiceConfig(amqpInput({ queue: 'emails' })));
+    expect(serviceDownAlert(queue, 'service-kill')?.check.spec).toEqual({ factory: 'alertFires', args: ['RabbitMqQueueWithoutConsumers', { labels: { queue: 'emails' } }] });
+    expect(serviceDownAlert(queue, 'service-pause')).toBeUndefined();
+    // Behind an exchange, the queue is the service's own: named by serviceQueue, else no page is checked.
+    const bound = serviceUnderTest(validateServiceConfig(amqpInput({ exchange: 'notifications', routingKey: 'email', serviceQueue: 'emails' })));
+    expect(serviceDownAlert(bound, 'service-kill')?.check.spec?.args[1]).toEqual({ labels: { queue: 'emails' } });
+    expect(serviceDownAlert(serviceUnderTest(validateServiceConfig(amqpInput({ exchange: 'notifications', routingKey: 'email' }))), 'service-kill')).toBeUndefined();
   });
 });
 
