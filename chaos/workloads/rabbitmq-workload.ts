@@ -93,6 +93,7 @@ function resilientConnection(urls: readonly string[], name: string, rec: Recorde
   let connecting: Promise<void> | undefined;
   /** The node index the next attempt starts from: the one after the node last used. */
   let next = 0;
+  let everConnected = false;
   const open = async (): Promise<void> => {
     for (let attempt = 1; !closing; attempt++) {
       const { url, index } = rotateUrl(urls, next, 0);
@@ -114,12 +115,16 @@ function resilientConnection(urls: readonly string[], name: string, rec: Recorde
           throw err;
         }
         model = m;
+        everConnected = true;
         // The node a client uses is recorded, so a history shows consumers moving between nodes.
         if (urls.length > 1) rec.event('connection', `${name}: connected to node ${index + 1} (${redactUrl(url)})`);
         if (attempt > 1) rec.event('connection', `${name}: reconnected after ${attempt} attempts`);
         return;
       } catch (err) {
         if (attempt === 1 || attempt % 10 === 0 || urls.length > 1) rec.event('connection', `${name}: connect attempt ${attempt}${urls.length > 1 ? ` to node ${index + 1}` : ''} failed: ${errorMessage(err)}`);
+        // Before its first connection, a client tries its first node three times: it moves to
+        // another node when its node is lost, not for one slow handshake on a busy machine.
+        if (!everConnected && attempt < 3) next = index;
         await delay(Math.min(2000, 200 * attempt));
       }
     }
