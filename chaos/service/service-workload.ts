@@ -212,7 +212,9 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   const brokers = connection.brokers;
   const kafka = new Kafka({ clientId: `chaos-${ctx.prefix}`, brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000, retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 3000 }, ...kafkaClientOptions(connection) });
   const cleanups: (() => Promise<void>)[] = [];
+  let closing = false;
   const cleanup = async (): Promise<void> => {
+    closing = true;
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => event('service', `cleanup: ${errorMessage(err)}`));
   };
   let receiver: ServiceOtlpReceiver | undefined;
@@ -255,7 +257,8 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
     // Outputs (and dead letters): read back from the start of the run, matched to inputs by trace or by a body field (dead letters by the chaos-id header).
     const dlqTopic = config.deadLetters && 'topic' in config.deadLetters ? config.deadLetters.topic : undefined;
     if (config.outputs.length > 0 || dlqTopic !== undefined) {
-      const consumer: Consumer = kafka.consumer({ groupId: `${ctx.prefix}-outputs`, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200 });
+      // No kafkajs restart once closing: it would come after the disconnect and never stop.
+      const consumer: Consumer = kafka.consumer({ groupId: `${ctx.prefix}-outputs`, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200, retry: { restartOnFailure: async () => !closing } });
       await consumer.connect();
       cleanups.push(() => consumer.disconnect());
       for (const o of config.outputs) await consumer.subscribe({ topic: o.topic, fromBeginning: false });

@@ -114,7 +114,7 @@ async function startTransactionalWorkload(ctx: WorkloadContext, o: Settings): Pr
   const firstRead = firstReadOf();
   let rereads = 0;
   const startReader = async (): Promise<void> => {
-    const consumer = kafka.consumer({ groupId, readUncommitted: o.isolation === 'read_uncommitted', sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 3000 } });
+    const consumer = kafka.consumer({ groupId, readUncommitted: o.isolation === 'read_uncommitted', sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 3000, restartOnFailure: async () => !closing } });
     consumers.push(consumer);
     consumer.on(consumer.events.CRASH, (e) => {
       const restart = (e.payload as { restart?: boolean }).restart === true;
@@ -140,6 +140,7 @@ async function startTransactionalWorkload(ctx: WorkloadContext, o: Settings): Pr
     await crashed.disconnect().catch(() => undefined);
     for (let attempt = 1; !closing; attempt++) {
       await delay(Math.min(5000, 500 * attempt));
+      if (closing) return;
       try {
         await startReader();
         rec.event('consume', `${groupId} started again by the workload`);

@@ -68,7 +68,9 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
   let closing = false;
   /** A consumer that starts itself again after a crash kafkajs does not restart from. */
   const supervise = async (groupId: string, subscribeTo: string, handle: Parameters<Consumer['run']>[0]): Promise<void> => {
-    const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 3000 } });
+    // restartOnFailure: kafkajs schedules its restart after its own disconnect, so a crash while
+    // the workload closes would start a consumer nobody stops, retrying a broker that is gone.
+    const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 3000, restartOnFailure: async () => !closing } });
     consumers.push(consumer);
     consumer.on(consumer.events.CRASH, (e) => {
       const restart = (e.payload as { restart?: boolean }).restart === true;
@@ -78,6 +80,7 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
         await consumer.disconnect().catch(() => undefined);
         for (let attempt = 1; !closing; attempt++) {
           await delay(Math.min(5000, 500 * attempt));
+          if (closing) return;
           try {
             await supervise(groupId, subscribeTo, handle);
             rec.event('consume', `${groupId} started again by the workload`);
@@ -91,6 +94,8 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
     await consumer.connect();
     await consumer.subscribe({ topic: subscribeTo, fromBeginning: true });
     await consumer.run(handle);
+    // Started while the workload closed (a restart that was under way): it must not outlive it.
+    if (closing) await consumer.disconnect().catch(() => undefined);
   };
 
   try {
