@@ -249,27 +249,31 @@ function scalarText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** {@link fastSpanContext}'s answer when the message carries no trace context (the base context stands). */
+const NO_CONTEXT = null;
+
 /**
  * extractContext without the propagation API, for the usual message (W3C propagator, an exact
  * `traceparent` key holding one string or byte value, no tracestate or baggage header in any
- * spelling): the same context the W3C propagator would return. Undefined: take the API path.
+ * spelling): the span context the W3C propagator would put into the base context (valid, remote),
+ * null when it would return the base context itself, undefined to take the API path.
  */
-function fastExtract(carrier: Carrier, base: Context, kind: PropagatorKind): Context | undefined {
-  if (kind === PropagatorKind.Noop) return base;
+function fastSpanContext(carrier: Carrier, kind: PropagatorKind): SpanContext | null | undefined {
+  if (kind === PropagatorKind.Noop) return NO_CONTEXT;
   if (kind === PropagatorKind.Other) return undefined;
   if (kind === PropagatorKind.TraceContextAndBaggage && hasHeader(carrier, BAGGAGE)) return undefined;
-  if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasHeader(carrier, 'traceparent') ? undefined : base;
+  if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasHeader(carrier, 'traceparent') ? undefined : NO_CONTEXT;
   if (hasHeader(carrier, 'tracestate')) return undefined;
   const text = scalarText(carrier['traceparent']);
   if (text === undefined) return undefined;
   const exact = parseVersion00(text);
   if (exact !== undefined) {
     lastFastContext = exact;
-    return trace.setSpanContext(base, exact);
+    return exact;
   }
   const m = TRACEPARENT.exec(text);
-  if (!m || (m[1] === '00' && m[5])) return base;
-  return trace.setSpanContext(base, { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true });
+  if (!m || (m[1] === '00' && m[5])) return NO_CONTEXT;
+  return { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true };
 }
 
 /** The span context the fast path parsed last: valid by construction (see {@link isFastExtracted}). */
@@ -321,8 +325,9 @@ export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): 
   const carrier = asCarrier(headers);
   if (!carrier) return base;
   try {
-    const fast = fastExtract(carrier, base, propagatorKind());
-    if (fast !== undefined) return fast;
+    const fast = fastSpanContext(carrier, propagatorKind());
+    if (fast === NO_CONTEXT) return base;
+    if (fast !== undefined) return trace.setSpanContext(base, fast);
   } catch {
     /* a throwing getter or Proxy trap: the API path below copes (or gives up) in its own way */
   }
@@ -331,6 +336,35 @@ export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): 
   } catch {
     return base;
   }
+}
+
+/**
+ * The producer of one message without building a Context when the fast path applies: its span
+ * context (valid, remote, as the W3C propagator would extract it), null when the message carries
+ * none, or, when the propagation API had to decide, the Context {@link extractContext} returns.
+ * {@link parentContext} turns any of these into that same Context.
+ */
+export function extractParent(headers: unknown): SpanContext | Context | null {
+  const carrier = asCarrier(headers);
+  if (!carrier) return NO_CONTEXT;
+  try {
+    const fast = fastSpanContext(carrier, propagatorKind());
+    if (fast !== undefined) return fast;
+  } catch {
+    /* the API path below */
+  }
+  return extractContext(carrier);
+}
+
+/** True when `parent` (from {@link extractParent}) is a span context, not a Context. */
+export function isSpanContext(parent: SpanContext | Context | null): parent is SpanContext {
+  return parent !== null && typeof (parent as Partial<Context>).getValue !== 'function';
+}
+
+/** The Context extractContext would have returned for the same headers, from {@link extractParent}'s answer. */
+export function parentContext(parent: SpanContext | Context | null, base: Context = ROOT_CONTEXT): Context {
+  if (parent === null) return base;
+  return isSpanContext(parent) ? trace.setSpanContext(base, parent) : parent;
 }
 
 const EARLIEST_PRODUCED_AT = 978_307_200_000;
