@@ -384,6 +384,7 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
   const n = record.messages.length;
   const { producers, producedAt: producedAts, offsets } = record;
   const links: Link[] = [];
+  const sampledOnly = k.tap.followParentSampling;
   let redeliveries = 0;
   for (let i = 0; i < n; i++) {
     const message = record.messages[i] as KafkaMessage;
@@ -395,12 +396,10 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
     if (isRedelivery(p, offset)) redeliveries++;
     producedAts[i] = producedAt(message) ?? NaN;
     if (links.length >= maxLinks || producer === null) continue;
-    if (isSpanContext(producer)) {
-      links.push({ context: producer });
-    } else {
-      const sc = trace.getSpanContext(producer);
-      if (sc && trace.isSpanContextValid(sc)) links.push({ context: sc });
-    }
+    const sc = isSpanContext(producer) ? producer : trace.getSpanContext(producer);
+    // followParentSampling: an unsampled producer recorded no span, so there is nothing to link to.
+    if (sc === undefined || (sampledOnly && (sc.traceFlags & TraceFlags.SAMPLED) === 0)) continue;
+    if (sc === producer || trace.isSpanContextValid(sc)) links.push({ context: sc });
   }
   // Many producers, so none of them can be the parent: the batch span is a root linking them all.
   const parent = ROOT_CONTEXT;

@@ -264,7 +264,16 @@ function fastSpanContext(carrier: Carrier, kind: PropagatorKind): SpanContext | 
   if (kind === PropagatorKind.TraceContextAndBaggage && hasHeader(carrier, BAGGAGE)) return undefined;
   if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasHeader(carrier, 'traceparent') ? undefined : NO_CONTEXT;
   if (hasHeader(carrier, 'tracestate')) return undefined;
-  const text = scalarText(carrier['traceparent']);
+  const value = carrier['traceparent'];
+  // Kafka's usual case: the bytes a W3C propagator wrote, checked and cut without decoding them first.
+  if (Buffer.isBuffer(value)) {
+    const exact = parseVersion00Bytes(value);
+    if (exact !== undefined) {
+      lastFastContext = exact;
+      return exact;
+    }
+  }
+  const text = scalarText(value);
   if (text === undefined) return undefined;
   const exact = parseVersion00(text);
   if (exact !== undefined) {
@@ -303,6 +312,32 @@ function hexNotZero(text: string, from: number, to: number): boolean {
     if (d !== 0) nonZero = true;
   }
   return nonZero;
+}
+
+/** True when bytes[from, to) are lower-case hex digits, not all zeros. */
+function hexBytesNotZero(bytes: Buffer, from: number, to: number): boolean {
+  let nonZero = false;
+  for (let i = from; i < to; i++) {
+    const d = hexDigit(bytes[i] as number);
+    if (d < 0) return false;
+    if (d !== 0) nonZero = true;
+  }
+  return nonZero;
+}
+
+/**
+ * {@link parseVersion00} on the header's bytes: ASCII only, so the ids are cut as latin1 (what
+ * UTF-8 decoding gives for ASCII) into strings of their own. Undefined for anything else, which
+ * then takes the text path.
+ */
+function parseVersion00Bytes(bytes: Buffer): SpanContext | undefined {
+  if (bytes.length !== 55 || bytes[0] !== 48 || bytes[1] !== 48) return undefined;
+  if (bytes[2] !== 45 || bytes[35] !== 45 || bytes[52] !== 45) return undefined;
+  if (!hexBytesNotZero(bytes, 3, 35) || !hexBytesNotZero(bytes, 36, 52)) return undefined;
+  const hi = hexDigit(bytes[53] as number);
+  const lo = hexDigit(bytes[54] as number);
+  if (hi < 0 || lo < 0) return undefined;
+  return { traceId: bytes.toString('latin1', 3, 35), spanId: bytes.toString('latin1', 36, 52), traceFlags: hi * 16 + lo, isRemote: true };
 }
 
 /**
