@@ -13,7 +13,7 @@ import type { KafkaConsumerHookInfo } from '../types';
 import { BatchRecord, batchEnded, batchStarted, withBatch } from './batch-message';
 import { listenToEvents } from './consumer-events';
 import { copyProperties } from './copy';
-import { withConsumerGroup } from './group-context';
+import { withConsumerGroup, withSpanAndGroup } from './group-context';
 import { producedAt, setMessageAttributes } from './message';
 import type { KafkaRuntime } from './runtime';
 
@@ -306,14 +306,14 @@ function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: C
   const hasProducer = producerSc !== undefined && (isFastExtracted(producerSc) || trace.isSpanContextValid(producerSc));
   const asParent = hasProducer && tap.processContext !== 'link';
   let span: Span | undefined;
-  let ctx: Context;
+  let parent: Context;
   if (asParent && tap.followParentSampling && (producerSc.traceFlags & TraceFlags.SAMPLED) === 0) {
     // Opt-in: a ParentBased sampler drops this span anyway; the handler runs in the producer's context.
-    ctx = producer;
+    parent = producer;
     const hook = k.options.consumerHook;
     if (hook) callConsumerHook(k, trace.getSpan(producer) ?? trace.wrapSpanContext(producerSc), { topic, partition, messageCount: 1 });
   } else {
-    const parent = asParent ? producer : ROOT_CONTEXT;
+    parent = asParent ? producer : ROOT_CONTEXT;
     const options: SpanOptions = hasProducer && (!asParent || tap.linkProducerParent) ? { kind: SpanKind.CONSUMER, attributes: shape.creationAttributes, links: [{ context: producerSc }] } : shape.creation;
     const s = tap.tracer.startSpan(shape.name, options, parent);
     span = s;
@@ -323,9 +323,9 @@ function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: C
       if (at !== undefined) s.setAttribute(ATTR.EDA_E2E_LATENCY_MS, now - at);
     }
     if (k.options.consumerHook) callConsumerHook(k, s, { topic, partition, messageCount: 1 });
-    ctx = trace.setSpan(parent, s);
   }
-  if (shape.groupId) ctx = withConsumerGroup(ctx, shape.groupId);
+  // The span (if any) and the group the dead-letter API reads, in one context object.
+  const ctx = withSpanAndGroup(parent, span, shape.groupId);
   const sc = span?.spanContext();
   const exemplar = sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
   const redelivered = isRedelivery(p, Number(message.offset));

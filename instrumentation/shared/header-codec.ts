@@ -1,5 +1,6 @@
 import { ROOT_CONTEXT, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { withSpan } from './span-overlay';
 import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from '@eda-harness/semconv';
 
 /**
@@ -362,7 +363,7 @@ export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): 
   try {
     const fast = fastSpanContext(carrier, propagatorKind());
     if (fast === NO_CONTEXT) return base;
-    if (fast !== undefined) return trace.setSpanContext(base, fast);
+    if (fast !== undefined) return withSpan(base, trace.wrapSpanContext(fast));
   } catch {
     /* a throwing getter or Proxy trap: the API path below copes (or gives up) in its own way */
   }
