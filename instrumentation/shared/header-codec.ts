@@ -1,7 +1,12 @@
 import { ROOT_CONTEXT, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { withSpan } from './span-overlay';
-import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from '@eda-harness/semconv';
+import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES as MAX_VALUE_BYTES } from '@eda-harness/semconv';
+
+// Read once: the compiled import reads every use through the module's re-export getter, which is
+// called per message otherwise.
+const PRODUCED_AT: string = HEADER.PRODUCED_AT;
+const MAX_HEADER_VALUE_BYTES: number = MAX_VALUE_BYTES;
 
 /**
  * Message headers <-> trace context, for Kafka and AMQP alike.
@@ -436,14 +441,14 @@ export function readProducedAt(headers: unknown): number | undefined {
   if (!carrier) return undefined;
   try {
     // The usual case: our own header, exact key, digits only. Anything else takes the general path.
-    if (Object.prototype.hasOwnProperty.call(carrier, HEADER.PRODUCED_AT)) {
-      const fast = producedAtFromDigits(carrier[HEADER.PRODUCED_AT]);
+    if (Object.prototype.hasOwnProperty.call(carrier, PRODUCED_AT)) {
+      const fast = producedAtFromDigits(carrier[PRODUCED_AT]);
       if (fast !== undefined) return fast;
     }
   } catch {
     /* a throwing getter or Proxy trap: the general path copes */
   }
-  const text = readHeader(headers, HEADER.PRODUCED_AT);
+  const text = readHeader(headers, PRODUCED_AT);
   if (text === undefined || text.length > 20) return undefined;
   const ms = Number(text.trim());
   // Before 2001 or not an integer: somebody else's header, not ours.
@@ -479,7 +484,7 @@ export function existingCreationContext(headers: unknown): SpanContext | undefin
  * Producers compute it once per send call and pass it to {@link injectHeaders} for every message.
  */
 export function injectedFields(): ReadonlySet<string> {
-  const fields = new Set<string>([HEADER.PRODUCED_AT]);
+  const fields = new Set<string>([PRODUCED_AT]);
   try {
     for (const f of propagation.fields()) fields.add(f.toLowerCase());
   } catch {
@@ -519,8 +524,8 @@ export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: numb
   } catch {
     /* the message still goes out, only untraced */
   }
-  if (producedAtMs !== undefined && Number.isFinite(producedAtMs) && !hasHeader(copy, HEADER.PRODUCED_AT)) {
-    defineHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  if (producedAtMs !== undefined && Number.isFinite(producedAtMs) && !hasHeader(copy, PRODUCED_AT)) {
+    defineHeader(copy, PRODUCED_AT, String(Math.trunc(producedAtMs)));
   }
   return copy;
 }
@@ -542,7 +547,7 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
     if (headers !== undefined && headers !== null) {
       const carrier = asCarrier(headers);
       if (!carrier || Object.getPrototypeOf(carrier) !== Object.prototype) return undefined;
-      if (hasHeader(carrier, 'traceparent') || hasHeader(carrier, 'tracestate') || hasHeader(carrier, BAGGAGE) || hasHeader(carrier, HEADER.PRODUCED_AT)) return undefined;
+      if (hasHeader(carrier, 'traceparent') || hasHeader(carrier, 'tracestate') || hasHeader(carrier, BAGGAGE) || hasHeader(carrier, PRODUCED_AT)) return undefined;
       copy = copyOf(carrier);
     } else {
       copy = {};
@@ -558,7 +563,7 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
       if (sc.traceState) setPlainHeader(copy, 'tracestate', sc.traceState.serialize());
     }
   }
-  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) setPlainHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) setPlainHeader(copy, PRODUCED_AT, String(Math.trunc(producedAtMs)));
   return copy;
 }
 
