@@ -58,7 +58,8 @@ export interface CommonInstrumentationOptions {
    * SDK's default), which drops such spans anyway: the handler then runs in the producer's context
    * (same trace, still unsampled), so what it sends downstream carries the same unsampled trace as
    * before, and the metrics are recorded as always; only the cost of the non-recording span is
-   * saved. Default false.
+   * saved. An eachBatch span (a root: the root sampler decides) then links only the sampled
+   * producers, since an unsampled one recorded no span to link to. Default false.
    */
   readonly followParentSampling?: boolean;
   /**

@@ -1,3 +1,4 @@
+import { withSpan } from '../shared/span-overlay';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, SpanOptions } from '@opentelemetry/api';
 import type { Message } from 'amqplib';
@@ -223,7 +224,7 @@ function startDelivery(rt: AmqpRuntime, state: ChannelState, shapes: ConsumeShap
       const hook = rt.options.consumeHook;
       rt.tap.guard.run('amqp.consumeHook', () => hook(s, { queue, deliveryTag }));
     }
-    ctx = trace.setSpan(parent, s);
+    ctx = withSpan(parent, s);
   }
   const sc = span?.spanContext();
   const exemplar = sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;

@@ -1,9 +1,10 @@
-import { SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
+import { SpanKind, TraceFlags, context } from '@opentelemetry/api';
 import type { Context, Span, SpanOptions } from '@opentelemetry/api';
 import type { DestinationKind } from '@eda-harness/semconv';
 import { ATTR, ERROR_TYPE, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqPublishDestination, rabbitMqPublishLabel } from '@eda-harness/semconv';
 import { existingCreationContext, injectHeaders } from '../shared/header-codec';
 import { wallMs } from '../shared/clock';
+import { withSpan } from '../shared/span-overlay';
 import { closeOperationSpan, countSent } from '../shared/operation';
 import type { Finished } from '../shared/operation';
 import { bindSendCells, sendLabels } from '../shared/send-cells';
@@ -155,7 +156,7 @@ function preparePublish(rt: AmqpRuntime, state: ChannelState, exchange: string, 
     if (typeof messageId === 'string') span.setAttribute(ATTR.MESSAGING_MESSAGE_ID, messageId);
     if (typeof correlationId === 'string') span.setAttribute(ATTR.MESSAGING_MESSAGE_CONVERSATION_ID, correlationId);
   }
-  const ctx = trace.setSpan(parent, span);
+  const ctx = withSpan(parent, span);
   if (rt.options.publishHook) {
     const hook = rt.options.publishHook;
     rt.tap.guard.run('amqp.publishHook', () => hook(span, { exchange, routingKey }));

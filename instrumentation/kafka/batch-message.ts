@@ -1,7 +1,8 @@
-import { SpanKind, context, trace } from '@opentelemetry/api';
-import type { Context, Link, Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, context, createContextKey, trace } from '@opentelemetry/api';
+import type { Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import { ATTR } from '@eda-harness/semconv';
+import { parentContext } from '../shared/header-codec';
 import { countSettled, endSpan, observeSettled } from '../shared/operation';
 import { recordE2e } from '../shared/tap';
 import type { PartitionShape } from './consumer';
@@ -9,28 +10,108 @@ import { withConsumerGroup } from './group-context';
 import { setMessageAttributes } from './message';
 import type { KafkaRuntime } from './runtime';
 
-/** What the eachBatch wrapper knows about each message, for {@link kafkaMessageContext} / {@link traceKafkaMessage}. */
-export interface BatchMessageTrace {
-  readonly k: KafkaRuntime;
-  readonly producer: Context;
-  readonly batchSpan: Span;
-  /** The batch's topic/partition: span name, attributes and metric labels. */
-  readonly shape: PartitionShape;
-  readonly producedAt: number | undefined;
-  /** The offset as a number (NaN if kafkajs ever gave something else), to match resolveOffset calls. */
-  readonly offset: number;
-  /** Counted as processed or failed already (by traceKafkaMessage, or by the batch's end). */
-  settled: boolean;
-  /** The context of the message's own process span, once traceKafkaMessage started one. */
-  processContext: Context | undefined;
+/**
+ * One instrumented eachBatch call: what {@link kafkaMessageContext} and {@link traceKafkaMessage}
+ * need to know about each of its messages, in arrays indexed like the batch's messages. Nothing is
+ * allocated per message for it (no entry in a map keyed by the message objects: one per message
+ * made every batch a burden for the garbage collector), and nothing is added to the caller's objects.
+ */
+export class BatchRecord {
+  /** The batch's messages as kafkajs handed them over (a copy of the list: the handler may reorder its own). */
+  readonly messages: readonly KafkaMessage[];
+  /** Per message: its producer, as {@link extractParent} gave it (a span context, a Context, or null). */
+  readonly producers: Array<SpanContext | Context | null>;
+  /** Per message: produced-at in epoch milliseconds, NaN when unknown. */
+  readonly producedAt: Float64Array;
+  /** Per message: the offset as a number (NaN if kafkajs ever gave something else), to match resolveOffset calls. */
+  readonly offsets: Float64Array;
+  /** Per message: 1 once counted as processed or failed (by traceKafkaMessage, or by the batch's end). */
+  readonly settled: Uint8Array;
+  /** Per message: the context of its own process span, once traceKafkaMessage started one (allocated then). */
+  processContexts: Array<Context | undefined> | undefined;
+  /** The batch span, once started. */
+  batchSpan: Span | undefined;
+  /** Where the last lookup found its message: handlers usually walk the batch in order. */
+  private cursor = 0;
+
+  constructor(
+    readonly k: KafkaRuntime,
+    /** The batch's topic/partition: span name, attributes and metric labels. */
+    readonly shape: PartitionShape,
+    messages: readonly KafkaMessage[],
+  ) {
+    const n = messages.length;
+    this.messages = messages.slice();
+    this.producers = new Array<SpanContext | Context | null>(n);
+    this.producedAt = new Float64Array(n);
+    this.offsets = new Float64Array(n);
+    this.settled = new Uint8Array(n);
+  }
+
+  /** The index of `message` in this batch, or -1; the next one in order is found without a search. */
+  indexOf(message: unknown): number {
+    const ms = this.messages;
+    const c = this.cursor;
+    if (ms[c] === message) return c;
+    if (ms[c + 1] === message) return (this.cursor = c + 1);
+    const i = ms.indexOf(message as KafkaMessage);
+    if (i >= 0) this.cursor = i;
+    return i;
+  }
+
+  /** The producer's context of message `i` (ROOT_CONTEXT when it carried none). */
+  producer(i: number): Context {
+    return parentContext(this.producers[i] ?? null, ROOT_CONTEXT);
+  }
+
+  producedAtOf(i: number): number | undefined {
+    const at = this.producedAt[i] as number;
+    return Number.isNaN(at) ? undefined : at;
+  }
+
+  setProcessContext(i: number, ctx: Context): void {
+    (this.processContexts ??= new Array<Context | undefined>(this.messages.length))[i] = ctx;
+  }
 }
 
-// Keyed by the message objects kafkajs hands to eachBatch: nothing is added to the caller's objects.
-const batchMessages = new WeakMap<object, BatchMessageTrace>();
+/** The batch a context belongs to: set on the context the eachBatch handler runs in. */
+const BATCH_KEY = createContextKey('eda-harness kafka batch');
 
-/** Called by the eachBatch wrapper for every message of the batch it starts. */
-export function rememberBatchMessage(message: KafkaMessage, t: BatchMessageTrace): void {
-  batchMessages.set(message, t);
+/**
+ * Batches whose handler is running, for lookups from a context that does not carry BATCH_KEY (no
+ * context manager registered, or inside traceKafkaMessage's own context). Usually one; as many as
+ * partitionsConsumedConcurrently at most.
+ */
+const liveBatches = new Set<BatchRecord>();
+
+/** The context the eachBatch handler runs in, which lets the lookups below find `record`. */
+export function withBatch(ctx: Context, record: BatchRecord): Context {
+  return ctx.setValue(BATCH_KEY, record);
+}
+
+/** Called by the eachBatch wrapper when the handler starts and when it ends. */
+export function batchStarted(record: BatchRecord): void {
+  liveBatches.add(record);
+}
+
+export function batchEnded(record: BatchRecord): void {
+  liveBatches.delete(record);
+}
+
+/** The batch `message` belongs to and its index there, or undefined. */
+function findMessage(message: unknown): { record: BatchRecord; index: number } | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const inContext = context.active().getValue(BATCH_KEY) as BatchRecord | undefined;
+  if (inContext !== undefined) {
+    const index = inContext.indexOf(message);
+    if (index >= 0) return { record: inContext, index };
+  }
+  for (const record of liveBatches) {
+    if (record === inContext) continue;
+    const index = record.indexOf(message);
+    if (index >= 0) return { record, index };
+  }
+  return undefined;
 }
 
 /**
@@ -40,10 +121,13 @@ export function rememberBatchMessage(message: KafkaMessage, t: BatchMessageTrace
  * an unknown message: the active context (inside eachMessage, the message's process span).
  */
 export function kafkaMessageContext(message: KafkaMessage): Context {
-  const t = batchMessages.get(message);
-  if (!t) return context.active();
-  if (t.processContext) return t.processContext;
-  return trace.getSpanContext(t.producer) ? withConsumerGroup(t.producer, t.shape.groupId) : context.active();
+  const found = findMessage(message);
+  if (!found) return context.active();
+  const { record, index } = found;
+  const processContext = record.processContexts?.[index];
+  if (processContext) return processContext;
+  const producer = record.producer(index);
+  return trace.getSpanContext(producer) ? withConsumerGroup(producer, record.shape.groupId) : context.active();
 }
 
 /**
@@ -54,31 +138,34 @@ export function kafkaMessageContext(message: KafkaMessage): Context {
  * runs fn.
  */
 export async function traceKafkaMessage<T>(message: KafkaMessage, fn: () => T | Promise<T>): Promise<T> {
-  const t = batchMessages.get(message);
-  if (!t) return fn();
-  const { k } = t;
+  const found = findMessage(message);
+  if (!found) return fn();
+  const { record, index } = found;
+  const { k, shape } = record;
+  const producedAt = record.producedAtOf(index);
   const started = k.tap.guard.run('kafka.traceMessage.start', () => {
     // Child of the message's producer (unless links only were asked for), linked to it and to the batch span.
-    const producerSc = trace.getSpanContext(t.producer);
+    const producer = record.producer(index);
+    const producerSc = trace.getSpanContext(producer);
     const hasProducer = producerSc !== undefined && trace.isSpanContextValid(producerSc);
-    const parent = hasProducer && k.tap.processContext !== 'link' ? t.producer : context.active();
+    const parent = hasProducer && k.tap.processContext !== 'link' ? producer : context.active();
     const links: Link[] = hasProducer ? [{ context: producerSc }] : [];
-    links.push({ context: t.batchSpan.spanContext() });
-    const span = k.tap.tracer.startSpan(t.shape.name, { kind: SpanKind.CONSUMER, attributes: t.shape.attributes, links }, parent);
+    if (record.batchSpan) links.push({ context: record.batchSpan.spanContext() });
+    const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes: shape.attributes, links }, parent);
     setMessageAttributes(span, message, k.options.messageKeyAttribute !== false);
-    if (t.producedAt !== undefined) span.setAttribute(ATTR.EDA_E2E_LATENCY_MS, Date.now() - t.producedAt);
-    const ctx = withConsumerGroup(trace.setSpan(parent, span), t.shape.groupId);
-    t.processContext = ctx;
+    if (producedAt !== undefined) span.setAttribute(ATTR.EDA_E2E_LATENCY_MS, Date.now() - producedAt);
+    const ctx = withBatch(withConsumerGroup(trace.setSpan(parent, span), shape.groupId), record);
+    record.setProcessContext(index, ctx);
     // Counted by this call from now on, even if the batch ends before fn settles.
-    t.settled = true;
+    record.settled[index] = 1;
     return { span, ctx };
   });
   if (!started) return fn();
   const finish = (err: unknown, failed: boolean) =>
     k.tap.guard.run('kafka.traceMessage.end', () => {
       const type = endSpan(started.span, { error: err, failed }, k.tap.describeError);
-      k.tap.record((m) => countSettled(m, t.shape.labels, 1, type));
-      if (!failed) recordE2e(k.tap, t.shape.labels, t.producedAt, 'processed', Date.now(), started.span.spanContext());
+      k.tap.record((m) => countSettled(m, shape.labels, 1, type));
+      if (!failed) recordE2e(k.tap, shape.labels, producedAt, 'processed', Date.now(), started.span.spanContext());
     });
   return observeSettled(() => context.with(started.ctx, fn), finish) as Promise<T>;
 }

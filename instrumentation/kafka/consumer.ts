@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemet
 import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { extractContext, isFastExtracted } from '../shared/header-codec';
+import { extractContext, extractParent, isFastExtracted, isSpanContext } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
 import { ConsumerCells } from '../shared/consumer-cells';
 import { wallMs } from '../shared/clock';
@@ -10,11 +10,10 @@ import { closeOperationSpan, countProcessed, countSettled, observeProcess, obser
 import type { Finished } from '../shared/operation';
 import type { AnyFunction } from '../shared/patcher';
 import type { KafkaConsumerHookInfo } from '../types';
-import { rememberBatchMessage } from './batch-message';
-import type { BatchMessageTrace } from './batch-message';
+import { BatchRecord, batchEnded, batchStarted, withBatch } from './batch-message';
 import { listenToEvents } from './consumer-events';
 import { copyProperties } from './copy';
-import { withConsumerGroup } from './group-context';
+import { withConsumerGroup, withSpanAndGroup } from './group-context';
 import { producedAt, setMessageAttributes } from './message';
 import type { KafkaRuntime } from './runtime';
 
@@ -307,14 +306,14 @@ function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: C
   const hasProducer = producerSc !== undefined && (isFastExtracted(producerSc) || trace.isSpanContextValid(producerSc));
   const asParent = hasProducer && tap.processContext !== 'link';
   let span: Span | undefined;
-  let ctx: Context;
+  let parent: Context;
   if (asParent && tap.followParentSampling && (producerSc.traceFlags & TraceFlags.SAMPLED) === 0) {
     // Opt-in: a ParentBased sampler drops this span anyway; the handler runs in the producer's context.
-    ctx = producer;
+    parent = producer;
     const hook = k.options.consumerHook;
     if (hook) callConsumerHook(k, trace.getSpan(producer) ?? trace.wrapSpanContext(producerSc), { topic, partition, messageCount: 1 });
   } else {
-    const parent = asParent ? producer : ROOT_CONTEXT;
+    parent = asParent ? producer : ROOT_CONTEXT;
     const options: SpanOptions = hasProducer && (!asParent || tap.linkProducerParent) ? { kind: SpanKind.CONSUMER, attributes: shape.creationAttributes, links: [{ context: producerSc }] } : shape.creation;
     const s = tap.tracer.startSpan(shape.name, options, parent);
     span = s;
@@ -324,9 +323,9 @@ function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: C
       if (at !== undefined) s.setAttribute(ATTR.EDA_E2E_LATENCY_MS, now - at);
     }
     if (k.options.consumerHook) callConsumerHook(k, s, { topic, partition, messageCount: 1 });
-    ctx = trace.setSpan(parent, s);
   }
-  if (shape.groupId) ctx = withConsumerGroup(ctx, shape.groupId);
+  // The span (if any) and the group the dead-letter API reads, in one context object.
+  const ctx = withSpanAndGroup(parent, span, shape.groupId);
   const sc = span?.spanContext();
   const exemplar = sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
   const redelivered = isRedelivery(p, Number(message.offset));
@@ -379,48 +378,55 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
   const started = performance.now();
   const now = wallMs(started);
   const maxLinks = k.options.maxBatchLinks ?? DEFAULT_MAX_BATCH_LINKS;
-  const n = messages.length;
-  const producers: Context[] = new Array<Context>(n);
+  const p = partitionState(k, state, topic, partition);
+  const shape = p.shape;
+  const record = new BatchRecord(k, shape, messages);
+  const n = record.messages.length;
+  const { producers, producedAt: producedAts, offsets } = record;
   const links: Link[] = [];
+  const sampledOnly = k.tap.followParentSampling;
+  let redeliveries = 0;
   for (let i = 0; i < n; i++) {
-    const producer = extractContext((messages[i] as KafkaMessage).headers);
+    const message = record.messages[i] as KafkaMessage;
+    // The producer's span context as such when the W3C fast path applies: no Context per message.
+    const producer = extractParent(message.headers);
     producers[i] = producer;
-    if (links.length >= maxLinks) continue;
-    const sc = trace.getSpanContext(producer);
-    if (sc && trace.isSpanContextValid(sc)) links.push({ context: sc });
+    const offset = Number(message.offset);
+    offsets[i] = offset;
+    if (isRedelivery(p, offset)) redeliveries++;
+    producedAts[i] = producedAt(message) ?? NaN;
+    if (links.length >= maxLinks || producer === null) continue;
+    const sc = isSpanContext(producer) ? producer : trace.getSpanContext(producer);
+    // followParentSampling: an unsampled producer recorded no span, so there is nothing to link to.
+    if (sc === undefined || (sampledOnly && (sc.traceFlags & TraceFlags.SAMPLED) === 0)) continue;
+    if (sc === producer || trace.isSpanContextValid(sc)) links.push({ context: sc });
   }
   // Many producers, so none of them can be the parent: the batch span is a root linking them all.
   const parent = ROOT_CONTEXT;
-  const p = partitionState(k, state, topic, partition);
-  const shape = p.shape;
   const attributes: Attributes = { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: n };
   const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes, links }, parent);
+  record.batchSpan = span;
   callConsumerHook(k, span, { topic, partition, messageCount: n });
   const labels = shape.labels;
   const sc = span.spanContext();
   const exemplar = (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
   const cells = cellsOf(k, shape);
-  let redeliveries = 0;
-  const traces: BatchMessageTrace[] = new Array<BatchMessageTrace>(n);
-  for (let i = 0; i < n; i++) {
-    const message = messages[i] as KafkaMessage;
-    const offset = Number(message.offset);
-    if (isRedelivery(p, offset)) redeliveries++;
-    const t: BatchMessageTrace = { k, producer: producers[i] ?? parent, batchSpan: span, shape, producedAt: producedAt(message), offset, settled: false, processContext: undefined };
-    rememberBatchMessage(message, t);
-    if (cells) cells.e2e('received', t.producedAt, now, exemplar);
-    traces[i] = t;
-  }
   if (cells) {
+    for (let i = 0; i < n; i++) {
+      const at = producedAts[i] as number;
+      if (at === at) cells.e2e('received', at, now, exemplar);
+    }
     cells.inFlight.add(n);
     cells.consumed.add(n);
     if (redeliveries > 0) cells.redeliveries.add(redeliveries);
   }
   const resolution: Resolution = { upTo: -1 };
+  batchStarted(record);
   return {
-    ctx: withConsumerGroup(trace.setSpan(parent, span), shape.groupId),
+    ctx: withBatch(withConsumerGroup(trace.setSpan(parent, span), shape.groupId), record),
     payload: observeResolution(payload, resolution),
     end(err, failed) {
+      batchEnded(record);
       const type = closeOperationSpan(k.tap, span, err, failed);
       const endPerf = performance.now();
       const seconds = (endPerf - started) / 1000;
@@ -433,7 +439,7 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
           k.tap.guard.report('metrics.record', e);
         }
       }
-      settleBatch(k, traces, labels, cells, exemplar, wallMs(endPerf), { all: !failed && autoResolve, upTo: resolution.upTo }, type);
+      settleBatch(k, record, labels, cells, exemplar, wallMs(endPerf), !failed && autoResolve, resolution.upTo, type);
     },
   };
 }
@@ -443,15 +449,18 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
  * offset) processed, the rest failed with `failedType` if the handler failed, else left for
  * redelivery.
  */
-function settleBatch(k: KafkaRuntime, traces: readonly BatchMessageTrace[], labels: MetricLabels, cells: ConsumerCells | undefined, exemplar: SpanContext | undefined, endMs: number, resolved: { all: boolean; upTo: number }, failedType: string | undefined): void {
+function settleBatch(k: KafkaRuntime, record: BatchRecord, labels: MetricLabels, cells: ConsumerCells | undefined, exemplar: SpanContext | undefined, endMs: number, all: boolean, upTo: number, failedType: string | undefined): void {
   let processed = 0;
   let failed = 0;
-  for (const t of traces) {
-    if (t.settled) continue;
-    t.settled = true;
-    if (resolved.all || t.offset <= resolved.upTo) {
+  const { settled, offsets, producedAt } = record;
+  const n = settled.length;
+  for (let i = 0; i < n; i++) {
+    if (settled[i] === 1) continue;
+    settled[i] = 1;
+    if (all || (offsets[i] as number) <= upTo) {
       processed++;
-      if (cells) cells.e2e('processed', t.producedAt, endMs, exemplar);
+      const at = producedAt[i] as number;
+      if (cells && at === at) cells.e2e('processed', at, endMs, exemplar);
     } else if (failedType !== undefined) {
       failed++;
     }

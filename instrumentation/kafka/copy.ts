@@ -15,10 +15,10 @@
  * callers copy before they start anything that would need ending.
  */
 export function copyProperties(source: object): Record<string, unknown> {
+  const own = Object.getOwnPropertyNames(source);
   // Own enumerable properties (all of a plain message) at the engine's own copying speed: a
   // key-by-key copy costs several times more per message.
-  const copy: Record<string, unknown> = { ...source };
-  const own = Object.getOwnPropertyNames(source);
+  const copy = assignable(own) ? (Object.assign({}, source) as Record<string, unknown>) : { ...source };
   // Own but not enumerable (Object.defineProperty, accessors set up in a constructor): add them.
   if (own.length !== countKeys(copy)) {
     for (const key of own) if (!hasOwn.call(copy, key)) copyKey(copy, source, key);
@@ -35,6 +35,17 @@ export function copyProperties(source: object): Record<string, unknown> {
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Whether Object.assign({}, source) makes the same copy as `{ ...source }`: it does unless a key
+ * also exists on Object.prototype (assignment would call `__proto__`'s setter, or fail where
+ * Object.prototype is frozen). Assign is preferred because V8 gives a spread's result a map that
+ * adding a property to (the wrappers add `headers`) sends to the runtime: about 0.5 µs per message.
+ */
+function assignable(keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (hasOwn.call(Object.prototype, keys[i] as string)) return false;
+  return true;
+}
 
 /** String keys `for…in` sees on a fresh copy (its own; Object.prototype has none unless polluted, which only costs the slow path). */
 function countKeys(o: object): number {

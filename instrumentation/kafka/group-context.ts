@@ -1,5 +1,6 @@
 import { createContextKey } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
+import { withSpan } from '../shared/span-overlay';
 
 /**
  * The consumer group of the Kafka handler a piece of code runs in, carried in the OpenTelemetry
@@ -17,4 +18,9 @@ export function withConsumerGroup(ctx: Context, groupId: string | undefined): Co
 export function consumerGroupOf(ctx: Context): string | undefined {
   const value = ctx.getValue(GROUP_KEY);
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** `trace.setSpan(parent, span)` (span undefined: parent as it is) with the consumer group, in one context object. */
+export function withSpanAndGroup(parent: Context, span: Span | undefined, groupId: string | undefined): Context {
+  return groupId ? withSpan(parent, span, GROUP_KEY, groupId) : withSpan(parent, span);
 }

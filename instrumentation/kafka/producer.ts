@@ -7,6 +7,7 @@ import { closeOperationSpan, countSent, endSpan, finishOperation, observeSettled
 import type { Finished } from '../shared/operation';
 import { bindSendCells, sendLabels } from '../shared/send-cells';
 import { wallMs } from '../shared/clock';
+import { withSpan } from '../shared/span-overlay';
 import { Patcher } from '../shared/patcher';
 import type { AnyFunction } from '../shared/patcher';
 import { copyProperties, isMessageObject } from './copy';
@@ -232,7 +233,7 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
   if (count !== 1) attributes[ATTR.MESSAGING_BATCH_MESSAGE_COUNT] = count;
   // The send span is the creation context of its messages unless create spans exist (then CLIENT).
   const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaSend(single), { kind: createSpans ? SpanKind.CLIENT : SpanKind.PRODUCER, attributes, links }, base);
-  const ctx = trace.setSpan(base, span);
+  const ctx = withSpan(base, span);
   try {
     if (k.options.producerHook) {
       const hook = k.options.producerHook;
@@ -277,7 +278,7 @@ function prepareSingleTopic(k: KafkaRuntime, args: Record<string, unknown>, g: T
   const base = context.active();
   const options: SpanOptions = count === 1 ? shape.options : { kind: SpanKind.PRODUCER, attributes: { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: count } };
   const span = k.tap.tracer.startSpan(shape.name, options, base);
-  const ctx = trace.setSpan(base, span);
+  const ctx = withSpan(base, span);
   try {
     if (k.options.producerHook) {
       const hook = k.options.producerHook;

@@ -1,6 +1,12 @@
 import { ROOT_CONTEXT, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
-import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES } from '@eda-harness/semconv';
+import { withSpan } from './span-overlay';
+import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES as MAX_VALUE_BYTES } from '@eda-harness/semconv';
+
+// Read once: the compiled import reads every use through the module's re-export getter, which is
+// called per message otherwise.
+const PRODUCED_AT: string = HEADER.PRODUCED_AT;
+const MAX_HEADER_VALUE_BYTES: number = MAX_VALUE_BYTES;
 
 /**
  * Message headers <-> trace context, for Kafka and AMQP alike.
@@ -249,27 +255,40 @@ function scalarText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** {@link fastSpanContext}'s answer when the message carries no trace context (the base context stands). */
+const NO_CONTEXT = null;
+
 /**
  * extractContext without the propagation API, for the usual message (W3C propagator, an exact
  * `traceparent` key holding one string or byte value, no tracestate or baggage header in any
- * spelling): the same context the W3C propagator would return. Undefined: take the API path.
+ * spelling): the span context the W3C propagator would put into the base context (valid, remote),
+ * null when it would return the base context itself, undefined to take the API path.
  */
-function fastExtract(carrier: Carrier, base: Context, kind: PropagatorKind): Context | undefined {
-  if (kind === PropagatorKind.Noop) return base;
+function fastSpanContext(carrier: Carrier, kind: PropagatorKind): SpanContext | null | undefined {
+  if (kind === PropagatorKind.Noop) return NO_CONTEXT;
   if (kind === PropagatorKind.Other) return undefined;
   if (kind === PropagatorKind.TraceContextAndBaggage && hasHeader(carrier, BAGGAGE)) return undefined;
-  if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasHeader(carrier, 'traceparent') ? undefined : base;
+  if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasHeader(carrier, 'traceparent') ? undefined : NO_CONTEXT;
   if (hasHeader(carrier, 'tracestate')) return undefined;
-  const text = scalarText(carrier['traceparent']);
+  const value = carrier['traceparent'];
+  // Kafka's usual case: the bytes a W3C propagator wrote, checked and cut without decoding them first.
+  if (Buffer.isBuffer(value)) {
+    const exact = parseVersion00Bytes(value);
+    if (exact !== undefined) {
+      lastFastContext = exact;
+      return exact;
+    }
+  }
+  const text = scalarText(value);
   if (text === undefined) return undefined;
   const exact = parseVersion00(text);
   if (exact !== undefined) {
     lastFastContext = exact;
-    return trace.setSpanContext(base, exact);
+    return exact;
   }
   const m = TRACEPARENT.exec(text);
-  if (!m || (m[1] === '00' && m[5])) return base;
-  return trace.setSpanContext(base, { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true });
+  if (!m || (m[1] === '00' && m[5])) return NO_CONTEXT;
+  return { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true };
 }
 
 /** The span context the fast path parsed last: valid by construction (see {@link isFastExtracted}). */
@@ -301,6 +320,32 @@ function hexNotZero(text: string, from: number, to: number): boolean {
   return nonZero;
 }
 
+/** True when bytes[from, to) are lower-case hex digits, not all zeros. */
+function hexBytesNotZero(bytes: Buffer, from: number, to: number): boolean {
+  let nonZero = false;
+  for (let i = from; i < to; i++) {
+    const d = hexDigit(bytes[i] as number);
+    if (d < 0) return false;
+    if (d !== 0) nonZero = true;
+  }
+  return nonZero;
+}
+
+/**
+ * {@link parseVersion00} on the header's bytes: ASCII only, so the ids are cut as latin1 (what
+ * UTF-8 decoding gives for ASCII) into strings of their own. Undefined for anything else, which
+ * then takes the text path.
+ */
+function parseVersion00Bytes(bytes: Buffer): SpanContext | undefined {
+  if (bytes.length !== 55 || bytes[0] !== 48 || bytes[1] !== 48) return undefined;
+  if (bytes[2] !== 45 || bytes[35] !== 45 || bytes[52] !== 45) return undefined;
+  if (!hexBytesNotZero(bytes, 3, 35) || !hexBytesNotZero(bytes, 36, 52)) return undefined;
+  const hi = hexDigit(bytes[53] as number);
+  const lo = hexDigit(bytes[54] as number);
+  if (hi < 0 || lo < 0) return undefined;
+  return { traceId: bytes.toString('latin1', 3, 35), spanId: bytes.toString('latin1', 36, 52), traceFlags: hi * 16 + lo, isRemote: true };
+}
+
 /**
  * The usual traceparent (exactly `00-{32 hex}-{16 hex}-{2 hex}`, what every W3C propagator
  * writes) without a regular expression; undefined for anything else, which the regular expression
@@ -321,8 +366,9 @@ export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): 
   const carrier = asCarrier(headers);
   if (!carrier) return base;
   try {
-    const fast = fastExtract(carrier, base, propagatorKind());
-    if (fast !== undefined) return fast;
+    const fast = fastSpanContext(carrier, propagatorKind());
+    if (fast === NO_CONTEXT) return base;
+    if (fast !== undefined) return withSpan(base, trace.wrapSpanContext(fast));
   } catch {
     /* a throwing getter or Proxy trap: the API path below copes (or gives up) in its own way */
   }
@@ -331,6 +377,35 @@ export function extractContext(headers: unknown, base: Context = ROOT_CONTEXT): 
   } catch {
     return base;
   }
+}
+
+/**
+ * The producer of one message without building a Context when the fast path applies: its span
+ * context (valid, remote, as the W3C propagator would extract it), null when the message carries
+ * none, or, when the propagation API had to decide, the Context {@link extractContext} returns.
+ * {@link parentContext} turns any of these into that same Context.
+ */
+export function extractParent(headers: unknown): SpanContext | Context | null {
+  const carrier = asCarrier(headers);
+  if (!carrier) return NO_CONTEXT;
+  try {
+    const fast = fastSpanContext(carrier, propagatorKind());
+    if (fast !== undefined) return fast;
+  } catch {
+    /* the API path below */
+  }
+  return extractContext(carrier);
+}
+
+/** True when `parent` (from {@link extractParent}) is a span context, not a Context. */
+export function isSpanContext(parent: SpanContext | Context | null): parent is SpanContext {
+  return parent !== null && typeof (parent as Partial<Context>).getValue !== 'function';
+}
+
+/** The Context extractContext would have returned for the same headers, from {@link extractParent}'s answer. */
+export function parentContext(parent: SpanContext | Context | null, base: Context = ROOT_CONTEXT): Context {
+  if (parent === null) return base;
+  return isSpanContext(parent) ? trace.setSpanContext(base, parent) : parent;
 }
 
 const EARLIEST_PRODUCED_AT = 978_307_200_000;
@@ -366,14 +441,14 @@ export function readProducedAt(headers: unknown): number | undefined {
   if (!carrier) return undefined;
   try {
     // The usual case: our own header, exact key, digits only. Anything else takes the general path.
-    if (Object.prototype.hasOwnProperty.call(carrier, HEADER.PRODUCED_AT)) {
-      const fast = producedAtFromDigits(carrier[HEADER.PRODUCED_AT]);
+    if (Object.prototype.hasOwnProperty.call(carrier, PRODUCED_AT)) {
+      const fast = producedAtFromDigits(carrier[PRODUCED_AT]);
       if (fast !== undefined) return fast;
     }
   } catch {
     /* a throwing getter or Proxy trap: the general path copes */
   }
-  const text = readHeader(headers, HEADER.PRODUCED_AT);
+  const text = readHeader(headers, PRODUCED_AT);
   if (text === undefined || text.length > 20) return undefined;
   const ms = Number(text.trim());
   // Before 2001 or not an integer: somebody else's header, not ours.
@@ -409,7 +484,7 @@ export function existingCreationContext(headers: unknown): SpanContext | undefin
  * Producers compute it once per send call and pass it to {@link injectHeaders} for every message.
  */
 export function injectedFields(): ReadonlySet<string> {
-  const fields = new Set<string>([HEADER.PRODUCED_AT]);
+  const fields = new Set<string>([PRODUCED_AT]);
   try {
     for (const f of propagation.fields()) fields.add(f.toLowerCase());
   } catch {
@@ -449,8 +524,8 @@ export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: numb
   } catch {
     /* the message still goes out, only untraced */
   }
-  if (producedAtMs !== undefined && Number.isFinite(producedAtMs) && !hasHeader(copy, HEADER.PRODUCED_AT)) {
-    defineHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  if (producedAtMs !== undefined && Number.isFinite(producedAtMs) && !hasHeader(copy, PRODUCED_AT)) {
+    defineHeader(copy, PRODUCED_AT, String(Math.trunc(producedAtMs)));
   }
   return copy;
 }
@@ -472,7 +547,7 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
     if (headers !== undefined && headers !== null) {
       const carrier = asCarrier(headers);
       if (!carrier || Object.getPrototypeOf(carrier) !== Object.prototype) return undefined;
-      if (hasHeader(carrier, 'traceparent') || hasHeader(carrier, 'tracestate') || hasHeader(carrier, BAGGAGE) || hasHeader(carrier, HEADER.PRODUCED_AT)) return undefined;
+      if (hasHeader(carrier, 'traceparent') || hasHeader(carrier, 'tracestate') || hasHeader(carrier, BAGGAGE) || hasHeader(carrier, PRODUCED_AT)) return undefined;
       copy = copyOf(carrier);
     } else {
       copy = {};
@@ -488,7 +563,7 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
       if (sc.traceState) setPlainHeader(copy, 'tracestate', sc.traceState.serialize());
     }
   }
-  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) setPlainHeader(copy, HEADER.PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) setPlainHeader(copy, PRODUCED_AT, String(Math.trunc(producedAtMs)));
   return copy;
 }
 

@@ -62,6 +62,20 @@ describe('W3C fast paths agree with the propagators', () => {
     );
   });
 
+  it('extraction from bytes: a traceparent with any one byte changed gives what the propagator gives for its UTF-8 text', () => {
+    const reference = new W3CTraceContextPropagator();
+    const valid = fc.tuple(hex(32), hex(16), fc.constantFrom('00', '01', '03', 'ff')).map(([t, sp, f]) => `00-${t}-${sp}-${f}`);
+    fc.assert(
+      fc.property(valid, fc.nat(54), fc.integer({ min: 0, max: 255 }), fc.boolean(), (tp, at, byte, change) => {
+        const bytes = Buffer.from(tp);
+        if (change) bytes[at] = byte;
+        const expected = scOf(reference.extract(ROOT_CONTEXT, { traceparent: bytes.toString('utf8') }, defaultTextMapGetter));
+        expect(scOf(extractContext({ traceparent: bytes }))).toEqual(expected);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
   it('injection: the same headers, keys in the same order, as the propagation-API path', () => {
     const contexts: Context[] = [
       ROOT_CONTEXT,
@@ -169,6 +183,20 @@ describe('followParentSampling and linkProducerParent', () => {
     expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 't' })).toBe(1);
     expect(await metricValue(registry, METRIC.IN_FLIGHT.name, { messaging_destination_name: 't' })).toBe(0);
     expect(await metricValue(registry, METRIC.E2E_LATENCY.name, { messaging_destination_name: 't', stage: 'processed' }, `${METRIC.E2E_LATENCY.name}_count`)).toBe(1);
+  });
+
+  it.each([false, true])('Kafka eachBatch, followParentSampling=%s: the batch span links every producer, or with the option only the sampled ones; counting as always', async (follow) => {
+    const registry = new Registry();
+    const f = fakeKafka();
+    const kafka = instrumentKafka(f.kafka, { registry, followParentSampling: follow });
+    await kafka.consumer({ groupId: 'g' }).run({ eachBatch: async () => undefined });
+    const unsampled = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-00`;
+    const messages = [kafkaMessage(SAMPLED_PARENT, '1'), kafkaMessage(unsampled, '2'), kafkaMessage(SAMPLED_PARENT.replace('00f067aa0ba902b7', '3'.repeat(16)), '3')];
+    await f.runConfigs[0]!['eachBatch']!({ batch: { topic: 't', partition: 0, messages }, resolveOffset: () => undefined, heartbeat: async () => undefined });
+    const [span] = otel.spans('process t');
+    expect(span?.links.map((l) => l.context.spanId)).toEqual(follow ? ['00f067aa0ba902b7', '3'.repeat(16)] : ['00f067aa0ba902b7', '2'.repeat(16), '3'.repeat(16)]);
+    expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: 't' })).toBe(3);
+    expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 't' })).toBe(3);
   });
 
   it('Kafka eachMessage, sampled parent: followParentSampling changes nothing; linkProducerParent=false drops only the link', async () => {

@@ -141,3 +141,56 @@ describe('eachBatch counting', () => {
     expect(await metricValue(registry, METRIC.REDELIVERIES.name)).toBe(1);
   });
 });
+
+describe('eachBatch: finding a message of the batch (no per-message map)', () => {
+  /** Two consumers of one instrumented client, their eachBatch handlers as the wrapper gave them. */
+  async function twoConsumers(a: BatchHandler, b: BatchHandler): Promise<[Handler, Handler]> {
+    const configs: Array<Record<string, unknown>> = [];
+    const kafka = { consumer: () => ({ run: async (c: Record<string, unknown>) => void configs.push(c) }) } as unknown as Kafka;
+    const client = instrumentKafka(kafka, { registry });
+    await client.consumer({ groupId: 'billing' }).run({ eachBatch: a as never });
+    await client.consumer({ groupId: 'billing' }).run({ eachBatch: b as never });
+    return [configs[0]!['eachBatch'] as Handler, configs[1]!['eachBatch'] as Handler];
+  }
+  const payload = (topic: string, messages: KafkaMessage[]) => ({ batch: { topic, partition: 0, messages }, resolveOffset: () => undefined, heartbeat: async () => undefined, isStale: () => false });
+
+  it('concurrent batches, messages traced out of order, across batches and after the handler reordered its list: each counted once, in its own topic', async () => {
+    const a = Array.from({ length: 6 }, (_, i) => message(String(20 + i)));
+    const b = Array.from({ length: 6 }, (_, i) => message(String(20 + i)));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const [runA, runB] = await twoConsumers(
+      async ({ batch }) => {
+        batch.messages.reverse(); // the handler's own list; the wrapper kept the order it was given
+        for (const m of batch.messages) await traceKafkaMessage(m, () => undefined);
+        await gate;
+        // A message of the other (still running) batch, traced from this one's context.
+        await traceKafkaMessage(b[5]!, () => undefined);
+      },
+      async ({ batch }) => {
+        for (const i of [3, 0, 4, 1, 2]) await traceKafkaMessage(batch.messages[i]!, () => undefined);
+        release();
+        await new Promise((r) => setTimeout(r, 20));
+      },
+    );
+    await Promise.all([runA(payload('left', a)), runB(payload('right', b))]);
+    const perMessage = (topic: string) => otel.spans(`process ${topic}`).filter((s) => s.attributes[ATTR.MESSAGING_BATCH_MESSAGE_COUNT] === undefined);
+    expect(perMessage('left').map((s) => s.attributes[ATTR.MESSAGING_KAFKA_OFFSET]).sort()).toEqual([20, 21, 22, 23, 24, 25]);
+    expect(perMessage('right').map((s) => s.attributes[ATTR.MESSAGING_KAFKA_OFFSET]).sort()).toEqual([20, 21, 22, 23, 24, 25]);
+    expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 'left' })).toBe(6);
+    expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 'right' })).toBe(6);
+    expect(await metricValue(registry, METRIC.IN_FLIGHT.name)).toBe(0);
+  });
+
+  it('a message that is not in the running batch (a copy, or after its batch ended) just runs the function', async () => {
+    let kept: KafkaMessage | undefined;
+    await runBatch(async ({ batch }) => {
+      kept = batch.messages[0];
+      await expect(traceKafkaMessage({ ...batch.messages[0]! }, () => 'bare')).resolves.toBe('bare');
+    });
+    otel.reset();
+    await expect(traceKafkaMessage(kept!, () => 'after')).resolves.toBe('after');
+    expect(otel.spans()).toHaveLength(0);
+    expect(await processed()).toBe(5);
+  });
+});
