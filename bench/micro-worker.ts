@@ -8,66 +8,22 @@
  * wrapper's own CPU cost (spans, context, headers, metrics) plus the same fixed driver cost in
  * every mode; nothing about a broker or a network.
  *
- * Modes (argv[2]):
- *   none             no OpenTelemetry at all
- *   sdk              SDK registered (AsyncLocalStorage context, W3C propagation, AlwaysOn), no instrumentation
- *   eda              eda-harness wrappers, every span sampled (AlwaysOn), prom-client metrics on
- *   eda-unsampled    eda-harness, ParentBased(AlwaysOn), every incoming/active parent unsampled
- *   eda-unsampled-skip  the same with followParentSampling (no span for an unsampled parent)
- *   eda-ratio        eda-harness, ParentBased(TraceIdRatioBased(0.01)), messages without a parent
- *   contrib          @opentelemetry/instrumentation-kafkajs / -amqplib, AlwaysOn, no MeterProvider
- *   contrib-metrics  the same with an SDK MeterProvider (contrib then records its metrics)
+ * Modes (argv[2]): see bench/mode-setup.ts (the same set-up as the broker benchmark's).
  * Prints one JSON line: { mode, us: { path: median µs per message } }.
  */
 import { EventEmitter } from 'node:events';
-import { ROOT_CONTEXT, TraceFlags, context, metrics, trace } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { ExportResultCode } from '@opentelemetry/core';
-import type { ExportResult } from '@opentelemetry/core';
-import { PATHS } from './micro-worker-paths';
-import type { Mode, PathName } from './micro-worker-paths';
-
+import { context } from '@opentelemetry/api';
+import { setUpMode } from './mode-setup';
+import { PATHS, median } from './modes';
+import type { Mode, PathName } from './modes';
 
 const mode = (process.argv[2] ?? 'none') as Mode;
 const N = Number(process.env['BENCH_MICRO_MESSAGES'] ?? 10_000);
 const REPS = Number(process.env['BENCH_MICRO_REPS'] ?? 3);
 const BATCH = 100;
 
-let exported = 0;
-class CountingExporter implements SpanExporter {
-  export(spans: ReadableSpan[], done: (r: ExportResult) => void): void {
-    exported += spans.length;
-    done({ code: ExportResultCode.SUCCESS });
-  }
-  async shutdown(): Promise<void> {}
-}
-
-const unsampledParent = mode === 'eda-unsampled' || mode === 'eda-unsampled-skip';
-const rootOnly = mode === 'eda-ratio';
-
-let provider: NodeTracerProvider | undefined;
-if (mode !== 'none') {
-  let sampler: Sampler = new AlwaysOnSampler();
-  if (unsampledParent) sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() });
-  if (rootOnly) sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) });
-  provider = new NodeTracerProvider({
-    sampler,
-    spanProcessors: [new BatchSpanProcessor(new CountingExporter(), { maxQueueSize: 65_536, maxExportBatchSize: 512, scheduledDelayMillis: 100 })],
-  });
-  provider.register();
-}
-if (mode === 'contrib-metrics') {
-  const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
-  // A reader that is never collected: the cost measured is recording, as in any SDK set-up.
-  class IdleReader extends MetricReader {
-    protected async onShutdown(): Promise<void> {}
-    protected async onForceFlush(): Promise<void> {}
-  }
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new IdleReader()] }));
-}
+const setup = setUpMode(mode);
+const { provider } = setup;
 
 // ---- fakes: drivers only ----------------------------------------------------------------------
 
@@ -160,10 +116,7 @@ class FakeConfirmChannel extends FakeChannel {
 
 // ---- instrumentation per mode -------------------------------------------------------------------
 
-const eda = mode.startsWith('eda');
-const contrib = mode.startsWith('contrib');
-
-if (contrib) {
+if (setup.contrib) {
   const { KafkaJsInstrumentation } = require('@opentelemetry/instrumentation-kafkajs') as typeof import('@opentelemetry/instrumentation-kafkajs');
   const { AmqplibInstrumentation } = require('@opentelemetry/instrumentation-amqplib') as typeof import('@opentelemetry/instrumentation-amqplib');
   // Patch the fake modules directly through the instrumentations' own module definitions (what
@@ -176,8 +129,8 @@ if (contrib) {
   }
 }
 
-const edaLib = eda ? (require('@eda-harness/instrumentation') as typeof import('@eda-harness/instrumentation')) : undefined;
-const edaOptions = mode === 'eda-unsampled-skip' ? ({ followParentSampling: true } as Record<string, unknown>) : {};
+const edaLib = setup.eda ? (require('@eda-harness/instrumentation') as typeof import('@eda-harness/instrumentation')) : undefined;
+const edaOptions = setup.edaOptions;
 
 function kafkaClient(): FakeKafka {
   const kafka = new FakeKafka();
@@ -192,23 +145,22 @@ function channel<C extends FakeChannel>(c: C): C {
 
 // ---- messages --------------------------------------------------------------------------------
 
-const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
-const traceparent = `00-${TRACE_ID}-00f067aa0ba902b7-${unsampledParent ? '00' : '01'}`;
 /** The parent a producer sends under (an active span), per mode. */
-const producerParent: Context = rootOnly ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: '00f067aa0ba902b7', traceFlags: unsampledParent ? TraceFlags.NONE : TraceFlags.SAMPLED, isRemote: true });
+const producerParent = setup.producerParent;
 const value = Buffer.alloc(256, 'x');
 const keyBuf = Buffer.from('customer-42');
-const tpBuf = Buffer.from(traceparent);
+const traceparent = setup.traceparent;
+const tpBuf = traceparent === undefined ? undefined : Buffer.from(traceparent);
 
 function kafkaMessage(offset: number): Record<string, unknown> {
   const headers: Record<string, Buffer> = { 'eda-produced-at': Buffer.from(String(Date.now() - 5)) };
-  if (!rootOnly) headers['traceparent'] = tpBuf;
+  if (tpBuf) headers['traceparent'] = tpBuf;
   return { key: keyBuf, value, timestamp: String(Date.now() - 5), attributes: 0, offset: String(offset), size: 0, headers };
 }
 
 function amqpMessage(tag: number): Record<string, unknown> {
   const headers: Record<string, unknown> = { 'eda-produced-at': String(Date.now() - 5) };
-  if (!rootOnly) headers['traceparent'] = traceparent;
+  if (traceparent !== undefined) headers['traceparent'] = traceparent;
   return {
     content: value,
     fields: { consumerTag: 'ctag', deliveryTag: tag, redelivered: false, exchange: '', routingKey: 'orders' },
@@ -313,12 +265,6 @@ function cpuMicros(): number {
   return u.user + u.system;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 async function main(): Promise<void> {
   const paths = await setUpPaths();
   const only = process.env['BENCH_MICRO_PATHS']?.split(',');
@@ -338,7 +284,7 @@ async function main(): Promise<void> {
   await provider?.forceFlush();
   const us: Record<string, number> = {};
   for (const p of names) us[p] = median(samples[p] ?? []);
-  console.log(JSON.stringify({ mode, us, spans: exported }));
+  console.log(JSON.stringify({ mode, us, spans: setup.spans() }));
   await provider?.shutdown();
 }
 

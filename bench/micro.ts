@@ -15,24 +15,16 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { PATHS } from './micro-worker-paths';
-import type { Mode, PathName } from './micro-worker-paths';
+import { ALL_MODES, PATHS, median, rotated, selected } from './modes';
+import type { Mode, PathName } from './modes';
 
-const ALL_MODES: Mode[] = ['none', 'sdk', 'eda', 'eda-unsampled', 'eda-unsampled-skip', 'eda-ratio', 'contrib', 'contrib-metrics'];
-const modes = (process.env['BENCH_MICRO_MODES']?.split(',') as Mode[] | undefined) ?? ALL_MODES;
+const modes = selected('BENCH_MICRO_MODES', ALL_MODES);
 const ROUNDS = Number(process.env['BENCH_MICRO_ROUNDS'] ?? 3);
 const worker = join(__dirname, 'micro-worker.js');
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 const results = new Map<Mode, Map<string, number[]>>();
 for (let round = 0; round < ROUNDS; round++) {
-  const order = modes.map((_, i) => modes[(i + round) % modes.length] as Mode);
-  for (const mode of order) {
+  for (const mode of rotated(modes, round)) {
     const out = execFileSync(process.execPath, [worker, mode], { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
     const line = out.trim().split('\n').pop() ?? '{}';
     const parsed = JSON.parse(line) as { us: Record<string, number> };
