@@ -57,6 +57,22 @@ it('withLock takes over a dead owner\'s lock in well under a second, names itsel
   expect(existsSync(join(dir, '.lock'))).toBe(false);
 });
 
+/** The long step's child, whose pid the child printed first on stdout, ends, and the lock is gone. */
+async function expectStepEndedAndLockReleased(stdout: string): Promise<void> {
+  const stepPid = Number(stdout.trim().split(/\s+/)[0]);
+  expect(stepPid).toBeGreaterThan(0);
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => !alive(stepPid), { description: `the step's child (pid ${stepPid}) to end`, timeoutMs: 5000, intervalMs: 50 });
+  expect(existsSync(join(dir, '.lock'))).toBe(false);
+}
+
 it('a process that exits in the middle of an install step interrupts the step\'s child by pid and releases its lock', async () => {
   const install = join(__dirname, '..', '..', '..', 'environment', 'dist', 'install.js');
   // The child takes the lock, starts a long step (sleep 60), reports the step's pid, then exits as
@@ -71,18 +87,7 @@ it('a process that exits in the middle of an install step interrupts the step\'s
     }, 700);`;
   const r = spawnSync(process.execPath, ['-e', script], { timeout: 20_000 });
   expect(r.status).toBe(130);
-  const stepPid = Number(r.stdout.toString().trim().split(/\s+/)[0]);
-  expect(stepPid).toBeGreaterThan(0);
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  await waitFor(() => !alive(stepPid), { description: `the step's child (pid ${stepPid}) to end`, timeoutMs: 5000, intervalMs: 50 });
-  expect(existsSync(join(dir, '.lock'))).toBe(false);
+  await expectStepEndedAndLockReleased(r.stdout.toString());
 });
 
 it('provisioning started in the background ends, its step interrupted and its lock released, once the run that started it is gone', async () => {
@@ -101,16 +106,5 @@ it('provisioning started in the background ends, its step interrupted and its lo
   expect(Date.now() - started).toBeLessThan(10_000);
   expect(r.status).toBe(1);
   expect(r.stderr.toString()).toContain(`the run that started this provisioning (pid ${gone}) has ended: stopping here`);
-  const stepPid = Number(r.stdout.toString().trim().split(/\s+/)[0]);
-  expect(stepPid).toBeGreaterThan(0);
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  await waitFor(() => !alive(stepPid), { description: `the step's child (pid ${stepPid}) to end`, timeoutMs: 5000, intervalMs: 50 });
-  expect(existsSync(join(dir, '.lock'))).toBe(false);
+  await expectStepEndedAndLockReleased(r.stdout.toString());
 });
