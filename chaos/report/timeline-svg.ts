@@ -264,8 +264,10 @@ const LAG_COLOUR: Record<LagSource, string> = { workload: SERIES.lag, exporter: 
 function lagSvg(frame: ChartFrame): { readonly svg: string; readonly legend: readonly LegendItem[]; readonly note: string } {
   if (frame.buckets.length === 0) return { svg: '', legend: [], note: '' };
   const uncounted = frame.buckets.every((b) => b.consumed === 0) && frame.buckets.some((b) => b.acked > 0);
-  const note = uncounted ? '<p class="none">No consumer lag: nothing was consumed where the workload could count it (a service whose processing shows in its effects, not in outputs, has no deliveries to subtract).</p>' : '';
+  const why = 'nothing was consumed where the workload could count it (a service whose processing shows in its effects, not in outputs, has no deliveries to subtract)';
   const lines = consumerLagLines(frame.buckets, !uncounted);
+  // With the exporter's line drawn, "no consumer lag" would contradict the chart: only the workload's own count is missing.
+  const note = !uncounted ? '' : lines.length === 0 ? `<p class="none">No consumer lag: ${why}.</p>` : `<p class="none">Only the exporter's lag is drawn: ${why}.</p>`;
   if (lines.length === 0) return { svg: '', legend: [], note };
   const peak = Math.max(0, ...lines.flatMap((l) => l.values.map((v) => v ?? 0)));
   const scale = valueScale(frame.axis, LAG_H, peak, 3, 1);

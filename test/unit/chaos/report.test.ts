@@ -316,6 +316,15 @@ describe('renderHtml', () => {
       expect(out).toContain('No consumer lag: nothing was consumed where the workload could count it');
     });
 
+    it('keeps the exporter\'s line when the workload counted nothing, and says only that line is drawn', () => {
+      const effectsOnly = { ...failing, timeline: failing.timeline.map((p, i) => ({ ...p, consumed: 0, consumerLag: i * 10 })) };
+      const out = renderHtml(reportOf(effectsOnly));
+      expect(out.match(/<polyline class="lag lag-exporter"/g)).toHaveLength(1);
+      expect(out).not.toContain('lag lag-workload');
+      expect(out).toContain("Only the exporter's lag is drawn: nothing was consumed where the workload could count it");
+      expect(out).not.toContain('No consumer lag');
+    });
+
     it('is left out when no traffic was recorded', () => {
       expect(renderHtml(reportOf({ ...passing, timeline: [] }))).not.toContain('timeline lag');
     });
