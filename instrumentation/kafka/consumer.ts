@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemet
 import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { extractContext, extractParent, isFastExtracted, isSpanContext } from '../shared/header-codec';
+import { extractParent, isSpanContext, parentContext } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
 import { ConsumerCells } from '../shared/consumer-cells';
 import { wallMs } from '../shared/clock';
@@ -296,24 +296,29 @@ function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: C
   const now = wallMs(startedPerf);
   const tap = k.tap;
   const headers = message.headers;
-  const producer = extractContext(headers);
+  // The usual message gives the producer's span context straight from the header bytes, without a
+  // Context around it; the propagation API's answer (another propagator, tracestate) is a Context.
+  const extracted = extractParent(headers);
+  const fastProducer = isSpanContext(extracted) ? extracted : undefined;
   const p = partitionState(k, state, topic, partition);
   const shape = p.shape;
   const at = producedAt(message);
   // Push delivery has no ambient span of its own (see processParent): the producer is the parent
   // unless processContext is 'link'.
-  const producerSc = trace.getSpanContext(producer);
-  const hasProducer = producerSc !== undefined && (isFastExtracted(producerSc) || trace.isSpanContextValid(producerSc));
+  const producerSc = fastProducer ?? (extracted === null ? undefined : trace.getSpanContext(extracted as Context));
+  const hasProducer = producerSc !== undefined && (fastProducer !== undefined || trace.isSpanContextValid(producerSc));
   const asParent = hasProducer && tap.processContext !== 'link';
   let span: Span | undefined;
-  let parent: Context;
+  let ctx: Context;
   if (asParent && tap.followParentSampling && (producerSc.traceFlags & TraceFlags.SAMPLED) === 0) {
-    // Opt-in: a ParentBased sampler drops this span anyway; the handler runs in the producer's context.
-    parent = producer;
+    // Opt-in: a ParentBased sampler drops this span anyway; the handler runs in the producer's
+    // context: its span and the group in one context object when the fast path gave the span context.
+    const producerSpan = fastProducer !== undefined ? trace.wrapSpanContext(fastProducer) : undefined;
+    ctx = producerSpan !== undefined ? withSpanAndGroup(ROOT_CONTEXT, producerSpan, shape.groupId) : withSpanAndGroup(extracted as Context, undefined, shape.groupId);
     const hook = k.options.consumerHook;
-    if (hook) callConsumerHook(k, trace.getSpan(producer) ?? trace.wrapSpanContext(producerSc), { topic, partition, messageCount: 1 });
+    if (hook) callConsumerHook(k, producerSpan ?? trace.getSpan(extracted as Context) ?? trace.wrapSpanContext(producerSc), { topic, partition, messageCount: 1 });
   } else {
-    parent = asParent ? producer : ROOT_CONTEXT;
+    const parent = asParent ? parentContext(extracted, ROOT_CONTEXT) : ROOT_CONTEXT;
     const options: SpanOptions = hasProducer && (!asParent || tap.linkProducerParent) ? { kind: SpanKind.CONSUMER, attributes: shape.creationAttributes, links: [{ context: producerSc }] } : shape.creation;
     const s = tap.tracer.startSpan(shape.name, options, parent);
     span = s;
@@ -323,9 +328,9 @@ function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: C
       if (at !== undefined) s.setAttribute(ATTR.EDA_E2E_LATENCY_MS, now - at);
     }
     if (k.options.consumerHook) callConsumerHook(k, s, { topic, partition, messageCount: 1 });
+    // The span and the group the dead-letter API reads, in one context object.
+    ctx = withSpanAndGroup(parent, s, shape.groupId);
   }
-  // The span (if any) and the group the dead-letter API reads, in one context object.
-  const ctx = withSpanAndGroup(parent, span, shape.groupId);
   const sc = span?.spanContext();
   const exemplar = sc !== undefined && (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
   const redelivered = isRedelivery(p, Number(message.offset));

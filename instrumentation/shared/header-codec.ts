@@ -124,9 +124,14 @@ function ownValue(carrier: Carrier, key: string): unknown {
 
 /** Whether the caller set `key` at all (own key, exact or a common case variant), whatever its value. */
 function hasHeader(carrier: Carrier, key: string): boolean {
-  if (Object.prototype.hasOwnProperty.call(carrier, key)) return true;
-  const variants = caseVariants(key);
-  for (let i = 0; i < variants.length; i++) if (Object.prototype.hasOwnProperty.call(carrier, variants[i] as string)) return true;
+  return hasSpelling(carrier, key, caseVariants(key));
+}
+
+/** {@link hasHeader} with the variants already at hand (the fast paths' fixed names: no cache lookup). */
+function hasSpelling(carrier: Carrier, key: string, variants: readonly string[]): boolean {
+  const own = Object.prototype.hasOwnProperty;
+  if (own.call(carrier, key)) return true;
+  for (let i = 0; i < variants.length; i++) if (own.call(carrier, variants[i] as string)) return true;
   return false;
 }
 
@@ -138,6 +143,11 @@ const headerGetter: TextMapGetter<unknown> = {
 };
 
 const BAGGAGE = 'baggage';
+// The names the fast paths test on every message, with their spellings computed once.
+const TRACEPARENT_SPELLINGS = caseVariants('traceparent');
+const TRACESTATE_SPELLINGS = caseVariants('tracestate');
+const BAGGAGE_SPELLINGS = caseVariants(BAGGAGE);
+const PRODUCED_AT_SPELLINGS = caseVariants(PRODUCED_AT);
 
 /**
  * Writes what the propagator injects into the copy. A caller key is only ever replaced by a value
@@ -267,9 +277,9 @@ const NO_CONTEXT = null;
 function fastSpanContext(carrier: Carrier, kind: PropagatorKind): SpanContext | null | undefined {
   if (kind === PropagatorKind.Noop) return NO_CONTEXT;
   if (kind === PropagatorKind.Other) return undefined;
-  if (kind === PropagatorKind.TraceContextAndBaggage && hasHeader(carrier, BAGGAGE)) return undefined;
-  if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasHeader(carrier, 'traceparent') ? undefined : NO_CONTEXT;
-  if (hasHeader(carrier, 'tracestate')) return undefined;
+  if (kind === PropagatorKind.TraceContextAndBaggage && hasSpelling(carrier, BAGGAGE, BAGGAGE_SPELLINGS)) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return hasSpelling(carrier, 'traceparent', TRACEPARENT_SPELLINGS) ? undefined : NO_CONTEXT;
+  if (hasSpelling(carrier, 'tracestate', TRACESTATE_SPELLINGS)) return undefined;
   const value = carrier['traceparent'];
   // Kafka's usual case: the bytes a W3C propagator wrote, checked and cut without decoding them first.
   if (Buffer.isBuffer(value)) {
@@ -302,33 +312,60 @@ export function isFastExtracted(sc: SpanContext): boolean {
   return sc === lastFastContext;
 }
 
+/** The value of each byte or char code as one lower-case hex digit, -1 for anything else. */
+const HEX_VALUE = ((): Int8Array => {
+  const t = new Int8Array(256).fill(-1);
+  for (let c = 48; c <= 57; c++) t[c] = c - 48;
+  for (let c = 97; c <= 102; c++) t[c] = c - 87;
+  return t;
+})();
+
 /** Value of one lower-case hex digit, or -1. */
 function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
+  return c < 256 ? (HEX_VALUE[c] as number) : -1;
 }
 
 /** True when text[from, to) is lower-case hex and not all zeros. */
 function hexNotZero(text: string, from: number, to: number): boolean {
-  let nonZero = false;
+  let any = 0;
   for (let i = from; i < to; i++) {
     const d = hexDigit(text.charCodeAt(i));
     if (d < 0) return false;
-    if (d !== 0) nonZero = true;
+    any |= d;
   }
-  return nonZero;
+  return any !== 0;
 }
 
 /** True when bytes[from, to) are lower-case hex digits, not all zeros. */
 function hexBytesNotZero(bytes: Buffer, from: number, to: number): boolean {
-  let nonZero = false;
+  let any = 0;
   for (let i = from; i < to; i++) {
-    const d = hexDigit(bytes[i] as number);
+    const d = HEX_VALUE[bytes[i] as number] as number;
     if (d < 0) return false;
-    if (d !== 0) nonZero = true;
+    any |= d;
   }
-  return nonZero;
+  return any !== 0;
+}
+
+/*
+ * The ids as strings straight from the bytes, once they are known to be hex: one fromCharCode call
+ * each, cheaper than Buffer#toString's encoding dispatch and native slice (about 60 against 120 ns
+ * for both here).
+ */
+function traceIdText(b: Buffer): string {
+  return String.fromCharCode(
+    b[3] as number, b[4] as number, b[5] as number, b[6] as number, b[7] as number, b[8] as number, b[9] as number, b[10] as number,
+    b[11] as number, b[12] as number, b[13] as number, b[14] as number, b[15] as number, b[16] as number, b[17] as number, b[18] as number,
+    b[19] as number, b[20] as number, b[21] as number, b[22] as number, b[23] as number, b[24] as number, b[25] as number, b[26] as number,
+    b[27] as number, b[28] as number, b[29] as number, b[30] as number, b[31] as number, b[32] as number, b[33] as number, b[34] as number,
+  );
+}
+
+function spanIdText(b: Buffer): string {
+  return String.fromCharCode(
+    b[36] as number, b[37] as number, b[38] as number, b[39] as number, b[40] as number, b[41] as number, b[42] as number, b[43] as number,
+    b[44] as number, b[45] as number, b[46] as number, b[47] as number, b[48] as number, b[49] as number, b[50] as number, b[51] as number,
+  );
 }
 
 /**
@@ -340,10 +377,10 @@ function parseVersion00Bytes(bytes: Buffer): SpanContext | undefined {
   if (bytes.length !== 55 || bytes[0] !== 48 || bytes[1] !== 48) return undefined;
   if (bytes[2] !== 45 || bytes[35] !== 45 || bytes[52] !== 45) return undefined;
   if (!hexBytesNotZero(bytes, 3, 35) || !hexBytesNotZero(bytes, 36, 52)) return undefined;
-  const hi = hexDigit(bytes[53] as number);
-  const lo = hexDigit(bytes[54] as number);
+  const hi = HEX_VALUE[bytes[53] as number] as number;
+  const lo = HEX_VALUE[bytes[54] as number] as number;
   if (hi < 0 || lo < 0) return undefined;
-  return { traceId: bytes.toString('latin1', 3, 35), spanId: bytes.toString('latin1', 36, 52), traceFlags: hi * 16 + lo, isRemote: true };
+  return { traceId: traceIdText(bytes), spanId: spanIdText(bytes), traceFlags: hi * 16 + lo, isRemote: true };
 }
 
 /**
@@ -405,7 +442,7 @@ export function isSpanContext(parent: SpanContext | Context | null): parent is S
 /** The Context extractContext would have returned for the same headers, from {@link extractParent}'s answer. */
 export function parentContext(parent: SpanContext | Context | null, base: Context = ROOT_CONTEXT): Context {
   if (parent === null) return base;
-  return isSpanContext(parent) ? trace.setSpanContext(base, parent) : parent;
+  return isSpanContext(parent) ? withSpan(base, trace.wrapSpanContext(parent)) : parent;
 }
 
 const EARLIEST_PRODUCED_AT = 978_307_200_000;
@@ -547,7 +584,13 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
     if (headers !== undefined && headers !== null) {
       const carrier = asCarrier(headers);
       if (!carrier || Object.getPrototypeOf(carrier) !== Object.prototype) return undefined;
-      if (hasHeader(carrier, 'traceparent') || hasHeader(carrier, 'tracestate') || hasHeader(carrier, BAGGAGE) || hasHeader(carrier, PRODUCED_AT)) return undefined;
+      if (
+        hasSpelling(carrier, 'traceparent', TRACEPARENT_SPELLINGS) ||
+        hasSpelling(carrier, 'tracestate', TRACESTATE_SPELLINGS) ||
+        hasSpelling(carrier, BAGGAGE, BAGGAGE_SPELLINGS) ||
+        hasSpelling(carrier, PRODUCED_AT, PRODUCED_AT_SPELLINGS)
+      )
+        return undefined;
       copy = copyOf(carrier);
     } else {
       copy = {};

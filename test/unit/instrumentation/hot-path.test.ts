@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { extractContext, instrumentAmqp, instrumentKafka, readHeader } from '../../../instrumentation/index';
 import { injectHeaders, readProducedAt } from '../../../instrumentation/shared/header-codec';
 import { messagingMetrics } from '../../../instrumentation/shared/metrics';
+import { consumerGroupOf } from '../../../instrumentation/kafka/group-context';
 import { METRIC } from '../../../semconv/index';
 import { useOtel } from './otel-fixture';
 import { metricValue } from './metric-values';
@@ -197,6 +198,38 @@ describe('followParentSampling and linkProducerParent', () => {
     expect(span?.links.map((l) => l.context.spanId)).toEqual(follow ? ['00f067aa0ba902b7', '3'.repeat(16)] : ['00f067aa0ba902b7', '2'.repeat(16), '3'.repeat(16)]);
     expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: 't' })).toBe(3);
     expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 't' })).toBe(3);
+  });
+
+  it('Kafka eachMessage with an unsampled parent and the opt-in: the handler sees what the W3C propagator extracts, and its group, for any header the producer wrote', async () => {
+    const reference = new W3CTraceContextPropagator();
+    const f = fakeKafka();
+    const kafka = instrumentKafka(f.kafka, { registry: new Registry(), followParentSampling: true });
+    type Seen = { sc: Record<string, unknown> | undefined; group: string | undefined };
+    const handler: { seen?: Seen } = {};
+    await kafka.consumer({ groupId: 'g-prop' }).run({
+      eachMessage: async () => {
+        handler.seen = { sc: scOf(context.active()), group: consumerGroupOf(context.active()) };
+      },
+    });
+    const unsampled = fc.tuple(hex(32), hex(16)).map(([t, s]) => `00-${t}-${s}-00`);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(unsampled, traceparentText), fc.boolean(), fc.option(fc.constantFrom('a=1', 'b=2,c=3'), { nil: undefined }), fc.constantFrom('traceparent', 'TraceParent'), async (tp, asBytes, state, key) => {
+        const text: Record<string, string> = { [key]: tp };
+        if (state !== undefined) text['tracestate'] = state;
+        const headers = asBytes ? Object.fromEntries(Object.entries(text).map(([k, v]) => [k, Buffer.from(v)])) : { ...text };
+        const expected = scOf(reference.extract(ROOT_CONTEXT, { ...text, traceparent: tp }, defaultTextMapGetter));
+        delete handler.seen;
+        const message = { ...kafkaMessage(SAMPLED_PARENT, '5'), headers };
+        await f.runConfigs[0]!['eachMessage']!({ topic: 't', partition: 0, message, heartbeat: async () => undefined, pause: () => () => undefined });
+        const seen = handler.seen as Seen | undefined;
+        expect(seen?.group).toBe('g-prop');
+        // Unsampled: the handler runs in the producer's context itself; otherwise in a process span under it.
+        if (expected !== undefined && expected['traceFlags'] === TraceFlags.NONE) expect(seen?.sc).toEqual(expected);
+        else if (expected !== undefined) expect(seen?.sc).toMatchObject({ traceId: expected['traceId'] });
+        else expect(seen?.sc?.['traceId']).not.toBe(undefined);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('Kafka eachMessage, sampled parent: followParentSampling changes nothing; linkProducerParent=false drops only the link', async () => {
