@@ -35,6 +35,11 @@ export interface Destinations {
   deliveryLabels(operation: 'process' | 'receive', queue: string, kind: DestinationKind): MetricLabels;
 }
 
+// Read once: the compiled import reads every use through the module's re-export getter, and
+// queueKind runs per delivery.
+const anonymousQueue: (queue: string) => boolean = isAnonymousQueue;
+const temporaryQueue: (queue: string) => boolean = isTemporaryQueue;
+
 /** Most queue names remembered per kind of knowledge. */
 const MAX_REMEMBERED = 10_000;
 /** Most label objects cached per operation; beyond that they are built per delivery (still correct). */
@@ -50,8 +55,8 @@ export function createDestinations(deadLetterExchanges: Readonly<Record<string, 
   const temporary = new BoundedMap<string, true>(MAX_REMEMBERED);
   const labels = { process: new BoundedMap<string, MetricLabels>(MAX_CACHED_LABELS), receive: new BoundedMap<string, MetricLabels>(MAX_CACHED_LABELS) };
   const queueKind = (queue: string): DestinationKind => {
-    if (isAnonymousQueue(queue)) return 'anonymous';
-    return isTemporaryQueue(queue) || temporary.has(queue) ? 'temporary' : 'named';
+    if (anonymousQueue(queue)) return 'anonymous';
+    return temporaryQueue(queue) || temporary.has(queue) ? 'temporary' : 'named';
   };
   return {
     deadLetterOf: (queue) => learned.get(queue) ?? configured.get(queue),

@@ -11,6 +11,7 @@ import { createAmqpRuntime, isThenable } from './runtime';
 import type { AmqpRuntime, ChannelState } from './runtime';
 import { abandon, release, stopSweeper } from './settle';
 import { getAssertQueuePatch } from './topology';
+import { PendingDeliveries } from './pending';
 
 /**
  * One set of AMQP instrumentation state (tracer, metrics, patched methods, learned queues,
@@ -86,7 +87,7 @@ function isCallbackApiChannel(channel: Channel): boolean {
 const SETTLE_METHODS = ['ack', 'nack', 'reject'] as const;
 
 function instrumentChannel(rt: AmqpRuntime, channel: Channel, callbackApi: boolean): void {
-  const state: ChannelState = { pending: new Map(), server: serverAttributes(channel), callbackApi, closed: false, declared: undefined, removeListeners: () => undefined };
+  const state: ChannelState = { pending: new PendingDeliveries(), server: serverAttributes(channel), callbackApi, closed: false, declared: undefined, removeListeners: () => undefined };
   const p = rt.patcher;
   // sendToQueue calls this.publish('', queue, …), so publish covers both without double spans.
   let patched = p.wrap(channel, 'publish', (original) => getPublishPatch(rt, state, original));

@@ -11,6 +11,7 @@ import type { AmqpInstrumentationOptions } from '../types';
 import { createDestinations } from './destinations';
 import type { Destinations } from './destinations';
 import { LiveChannels } from './live-channels';
+import type { PendingDeliveries } from './pending';
 
 /** RabbitMQ's own consumer_timeout: a delivery unacknowledged this long gets its channel closed. */
 export const DEFAULT_SETTLE_TIMEOUT_MS = 1_800_000;
@@ -57,7 +58,7 @@ export interface Pending {
 
 /** One instrumented channel: its unsettled deliveries and its peer. No reference to the channel itself. */
 export interface ChannelState {
-  readonly pending: Map<number, Pending>;
+  readonly pending: PendingDeliveries;
   readonly server: Attributes;
   /** amqplib's callback API (`amqplib/callback_api`): results come through callbacks, methods return the channel. */
   readonly callbackApi: boolean;

@@ -4,6 +4,10 @@ import { ATTR } from '@eda-harness/semconv';
 import { readProducedAt } from '../shared/header-codec';
 
 const MAX_KEY_ATTRIBUTE_LENGTH = 1024;
+// Read once: the compiled import reads every use through the module's re-export getter, per message.
+const OFFSET: string = ATTR.MESSAGING_KAFKA_OFFSET;
+const MESSAGE_KEY: string = ATTR.MESSAGING_KAFKA_MESSAGE_KEY;
+const TOMBSTONE: string = ATTR.MESSAGING_KAFKA_MESSAGE_TOMBSTONE;
 
 /**
  * Offset, key (unless `withKey` is false) and tombstone of one message, as the conventions type them, set on the span: the
@@ -12,11 +16,11 @@ const MAX_KEY_ATTRIBUTE_LENGTH = 1024;
  */
 export function setMessageAttributes(span: Span, message: KafkaMessage, withKey: boolean): void {
   const offset = Number(message.offset);
-  if (Number.isSafeInteger(offset)) span.setAttribute(ATTR.MESSAGING_KAFKA_OFFSET, offset);
+  if (Number.isSafeInteger(offset)) span.setAttribute(OFFSET, offset);
   // Left out when the messageKeyAttribute option says keys count as personal data.
   const key = withKey ? keyAttribute(message.key) : undefined;
-  if (key !== undefined) span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_KEY, key);
-  if (message.value === null) span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_TOMBSTONE, true);
+  if (key !== undefined) span.setAttribute(MESSAGE_KEY, key);
+  if (message.value === null) span.setAttribute(TOMBSTONE, true);
 }
 
 /** The key as text when it has an unambiguous text form (UTF-8); binary keys are left out. */
