@@ -5,11 +5,12 @@
  *
  * Paths (BENCH_PATHS selects; bench/modes.ts names them):
  *   kafka.produce        send() of one message per call, 32 calls in flight, under the mode's active parent
- *   kafka.eachMessage    consume N messages with an async no-op eachMessage
- *   kafka.eachBatch      consume the same N messages (another group) with an async no-op eachBatch
+ *   kafka.eachMessage    consume CONSUME_N messages with an async no-op eachMessage
+ *   kafka.eachBatch      consume the same CONSUME_N messages (another group) with an async no-op eachBatch
  *   amqp.publish         sendToQueue (plain channel) under the active parent, until the queue holds N
  *   amqp.publishConfirm  publish on a confirm channel under the active parent, until N are confirmed
- *   amqp.consumeAck      consume N messages (prefetch 200) and ack each in the handler
+ *   amqp.consumeAck      consume CONSUME_N messages (prefetch 200) and ack each in the handler
+ * N is BENCH_MESSAGES (10,000); CONSUME_N is BENCH_CONSUME_MESSAGES (5 × N).
  * The consume paths read messages written beforehand, outside the measurement, by an
  * uninstrumented client under suppressed tracing, all carrying the same headers as the
  * micro-benchmark's: the mode's `traceparent` (unsampled in the eda-unsampled modes, absent in
@@ -26,6 +27,12 @@ const mode = (process.argv[2] ?? 'none') as Mode;
 const brokers = (process.argv[3] ?? '').split(',');
 const amqpUrl = process.argv[4] ?? '';
 const N = Number(process.env['BENCH_MESSAGES'] ?? 10_000);
+/**
+ * Messages per consume path: more than the send paths by default, because a consumer reads 10,000
+ * messages in 60 ms and over so short a time a figure says more about the fetch timing than about
+ * the cost per message.
+ */
+const CONSUME_N = Number(process.env['BENCH_CONSUME_MESSAGES'] ?? N * 5);
 const only = process.env['BENCH_PATHS']?.split(',');
 const paths = new Set<PathName>(PATHS.filter((p) => !only || only.includes(p)));
 const CONCURRENCY = 32;
@@ -101,9 +108,9 @@ async function kafkaRun(): Promise<void> {
   const filler = newKafka(false).producer();
   await filler.connect();
   await untraced(async () => {
-    for (let i = 0; i < N; i += FILL_CHUNK) {
+    for (let i = 0; i < CONSUME_N; i += FILL_CHUNK) {
       const headers = fillHeaders();
-      const messages = Array.from({ length: Math.min(FILL_CHUNK, N - i) }, (_, j) => ({ key: `k${(i + j) % 64}`, value: body, headers }));
+      const messages = Array.from({ length: Math.min(FILL_CHUNK, CONSUME_N - i) }, (_, j) => ({ key: `k${(i + j) % 64}`, value: body, headers }));
       await filler.send({ topic: consumeTopic, messages });
     }
   });
@@ -126,7 +133,7 @@ async function kafkaRun(): Promise<void> {
           ? {
               eachMessage: async ({ message }) => {
                 if (seen === 0) start(message.headers);
-                if (++seen === N) resolve(process.hrtime.bigint());
+                if (++seen === CONSUME_N) resolve(process.hrtime.bigint());
               },
             }
           : {
@@ -134,12 +141,12 @@ async function kafkaRun(): Promise<void> {
                 if (seen === 0) start(batch.messages[0]?.headers);
                 const before = seen;
                 seen += batch.messages.length;
-                if (before < N && seen >= N) resolve(process.hrtime.bigint());
+                if (before < CONSUME_N && seen >= CONSUME_N) resolve(process.hrtime.bigint());
               },
             },
       );
     });
-    msgPerSec[path] = N / seconds(first, last);
+    msgPerSec[path] = CONSUME_N / seconds(first, last);
     await consumer.disconnect();
   }
 }
@@ -205,11 +212,11 @@ async function amqpRun(): Promise<void> {
     const q = await queue('consume');
     const filler = await conn.createChannel();
     await untraced(async () => {
-      for (let i = 0; i < N; i++) {
+      for (let i = 0; i < CONSUME_N; i++) {
         if (!filler.sendToQueue(q, body, { headers: fillHeaders() })) await new Promise((r) => filler.once('drain', r));
       }
     });
-    await holds(q, N);
+    await holds(q, CONSUME_N);
     await filler.close();
     const ch = instrument(await conn.createChannel());
     await ch.prefetch(200);
@@ -220,10 +227,10 @@ async function amqpRun(): Promise<void> {
         if (!msg) return;
         if (seen === 0) traceparentSeen['amqp.consumeAck'] = headerText(msg.properties.headers?.['traceparent']);
         ch.ack(msg);
-        if (++seen === N) resolve();
+        if (++seen === CONSUME_N) resolve();
       });
     });
-    msgPerSec['amqp.consumeAck'] = N / seconds(t0);
+    msgPerSec['amqp.consumeAck'] = CONSUME_N / seconds(t0);
     await admin.deleteQueue(q);
     await ch.close();
   }

@@ -37,6 +37,7 @@ const CONSUME_PATHS: readonly PathName[] = ['kafka.eachMessage', 'kafka.eachBatc
 async function main(): Promise<void> {
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
   const messages = Number(process.env['BENCH_MESSAGES'] ?? 10_000);
+  const consumeMessages = Number(process.env['BENCH_CONSUME_MESSAGES'] ?? messages * 5);
   const modes = selected('BENCH_MODES', ALL_MODES);
   const paths = selected('BENCH_PATHS', PATHS);
   const usesKafka = paths.some((p) => p.startsWith('kafka.'));
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   const fmt = (x: number | undefined, digits: number): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 
   console.log(`\nbroker benchmark ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log(`${messages} messages per path and run, ${rounds} rounds, modes ${modes.join(', ')}`);
+  console.log(`${messages} messages per send path and ${consumeMessages} per consume path and run, ${rounds} rounds, modes ${modes.join(', ')}`);
   console.log('\nmsg/s (median over rounds):\n');
   console.log(`| path | ${modes.join(' | ')} |`);
   console.log(`|---|${modes.map(() => '---').join('|')}|`);
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
   if (json) {
     const medians: Record<string, Record<string, number | undefined>> = {};
     for (const m of modes) medians[m] = Object.fromEntries(paths.map((p) => [p, rate(m, p)]));
-    writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, load: loadavg(), rounds, messages, modes, paths, medians, runs }, null, 2));
+    writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, load: loadavg(), rounds, messages, consumeMessages, modes, paths, medians, runs }, null, 2));
   }
 }
 
