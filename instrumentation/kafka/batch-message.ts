@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanKind, context, createContextKey, trace } from '@opent
 import type { Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import { ATTR } from '@eda-harness/semconv';
-import { parentContext } from '../shared/header-codec';
+import { extractParent, parentContext } from '../shared/header-codec';
 import { countSettled, endSpan, observeSettled } from '../shared/operation';
 import { recordE2e } from '../shared/tap';
 import type { PartitionShape } from './consumer';
@@ -19,8 +19,11 @@ import type { KafkaRuntime } from './runtime';
 export class BatchRecord {
   /** The batch's messages as kafkajs handed them over (a copy of the list: the handler may reorder its own). */
   readonly messages: readonly KafkaMessage[];
-  /** Per message: its producer, as {@link extractParent} gave it (a span context, a Context, or null). */
-  readonly producers: Array<SpanContext | Context | null>;
+  /**
+   * Per message: its producer, as {@link extractParent} gave it (a span context, a Context, or null);
+   * undefined until read (the batch span's links need only some: see {@link producerOf}).
+   */
+  readonly producers: Array<SpanContext | Context | null | undefined>;
   /** Per message: produced-at in epoch milliseconds, NaN when unknown. */
   readonly producedAt: Float64Array;
   /** Per message: the offset as a number (NaN if kafkajs ever gave something else), to match resolveOffset calls. */
@@ -42,7 +45,7 @@ export class BatchRecord {
   ) {
     const n = messages.length;
     this.messages = messages.slice();
-    this.producers = new Array<SpanContext | Context | null>(n);
+    this.producers = new Array<SpanContext | Context | null | undefined>(n);
     this.producedAt = new Float64Array(n);
     this.offsets = new Float64Array(n);
     this.settled = new Uint8Array(n);
@@ -59,9 +62,20 @@ export class BatchRecord {
     return i;
   }
 
+  /** The producer of message `i` as {@link extractParent} gives it, read from its headers once. */
+  producerOf(i: number): SpanContext | Context | null {
+    let p = this.producers[i];
+    if (p === undefined) {
+      const message = this.messages[i];
+      p = message === undefined ? null : extractParent(message.headers);
+      this.producers[i] = p;
+    }
+    return p;
+  }
+
   /** The producer's context of message `i` (ROOT_CONTEXT when it carried none). */
   producer(i: number): Context {
-    return parentContext(this.producers[i] ?? null, ROOT_CONTEXT);
+    return parentContext(this.producerOf(i), ROOT_CONTEXT);
   }
 
   producedAtOf(i: number): number | undefined {

@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemet
 import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { extractParent, isSpanContext, parentContext } from '../shared/header-codec';
+import { extractParent, isSpanContext, parentContext, sampledFlag } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
 import { ConsumerCells } from '../shared/consumer-cells';
 import { wallMs } from '../shared/clock';
@@ -387,20 +387,22 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
   const shape = p.shape;
   const record = new BatchRecord(k, shape, messages);
   const n = record.messages.length;
-  const { producers, producedAt: producedAts, offsets } = record;
+  const { producedAt: producedAts, offsets } = record;
   const links: Link[] = [];
   const sampledOnly = k.tap.followParentSampling;
   let redeliveries = 0;
   for (let i = 0; i < n; i++) {
     const message = record.messages[i] as KafkaMessage;
-    // The producer's span context as such when the W3C fast path applies: no Context per message.
-    const producer = extractParent(message.headers);
-    producers[i] = producer;
     const offset = Number(message.offset);
     offsets[i] = offset;
     if (isRedelivery(p, offset)) redeliveries++;
     producedAts[i] = producedAt(message) ?? NaN;
-    if (links.length >= maxLinks || producer === null) continue;
+    // Producers are read for the links only; traceKafkaMessage reads the others when asked. With
+    // followParentSampling, an unsampled producer (read from the flags alone) is not linked.
+    if (links.length >= maxLinks || (sampledOnly && sampledFlag(message.headers) === 0)) continue;
+    // The producer's span context as such when the W3C fast path applies: no Context per message.
+    const producer = record.producerOf(i);
+    if (producer === null) continue;
     const sc = isSpanContext(producer) ? producer : trace.getSpanContext(producer);
     // followParentSampling: an unsampled producer recorded no span, so there is nothing to link to.
     if (sc === undefined || (sampledOnly && (sc.traceFlags & TraceFlags.SAMPLED) === 0)) continue;

@@ -301,6 +301,28 @@ function fastSpanContext(carrier: Carrier, kind: PropagatorKind): SpanContext | 
   return { traceId: m[2] as string, spanId: m[3] as string, traceFlags: parseInt(m[4] as string, 16), isRemote: true };
 }
 
+/**
+ * Whether the producer's context in `headers` is sampled, read from the flags without building the
+ * span context: 1 sampled, 0 not, -1 when only {@link extractParent} can tell (not the usual W3C
+ * bytes, or no valid context at all). An answer of 0 or 1 is the flag of the span context
+ * extractParent returns for the same headers.
+ */
+export function sampledFlag(headers: unknown): number {
+  const carrier = asCarrier(headers);
+  if (!carrier) return -1;
+  try {
+    const kind = propagatorKind();
+    if (kind !== PropagatorKind.TraceContext && kind !== PropagatorKind.TraceContextAndBaggage) return -1;
+    if (kind === PropagatorKind.TraceContextAndBaggage && hasSpelling(carrier, BAGGAGE, BAGGAGE_SPELLINGS)) return -1;
+    if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent') || hasSpelling(carrier, 'tracestate', TRACESTATE_SPELLINGS)) return -1;
+    const bytes = carrier['traceparent'];
+    if (!Buffer.isBuffer(bytes) || !isVersion00Bytes(bytes)) return -1;
+    return (HEX_VALUE[bytes[54] as number] as number) & 1;
+  } catch {
+    return -1;
+  }
+}
+
 /** The span context the fast path parsed last: valid by construction (see {@link isFastExtracted}). */
 let lastFastContext: SpanContext | undefined;
 
@@ -374,13 +396,17 @@ function spanIdText(b: Buffer): string {
  * then takes the text path.
  */
 function parseVersion00Bytes(bytes: Buffer): SpanContext | undefined {
-  if (bytes.length !== 55 || bytes[0] !== 48 || bytes[1] !== 48) return undefined;
-  if (bytes[2] !== 45 || bytes[35] !== 45 || bytes[52] !== 45) return undefined;
-  if (!hexBytesNotZero(bytes, 3, 35) || !hexBytesNotZero(bytes, 36, 52)) return undefined;
-  const hi = HEX_VALUE[bytes[53] as number] as number;
-  const lo = HEX_VALUE[bytes[54] as number] as number;
-  if (hi < 0 || lo < 0) return undefined;
-  return { traceId: traceIdText(bytes), spanId: spanIdText(bytes), traceFlags: hi * 16 + lo, isRemote: true };
+  if (!isVersion00Bytes(bytes)) return undefined;
+  const flags = (HEX_VALUE[bytes[53] as number] as number) * 16 + (HEX_VALUE[bytes[54] as number] as number);
+  return { traceId: traceIdText(bytes), spanId: spanIdText(bytes), traceFlags: flags, isRemote: true };
+}
+
+/** True when `bytes` are exactly a valid version-00 traceparent, `00-{32 hex}-{16 hex}-{2 hex}`, ids not all zeros. */
+function isVersion00Bytes(bytes: Buffer): boolean {
+  if (bytes.length !== 55 || bytes[0] !== 48 || bytes[1] !== 48) return false;
+  if (bytes[2] !== 45 || bytes[35] !== 45 || bytes[52] !== 45) return false;
+  if (!hexBytesNotZero(bytes, 3, 35) || !hexBytesNotZero(bytes, 36, 52)) return false;
+  return (HEX_VALUE[bytes[53] as number] as number) >= 0 && (HEX_VALUE[bytes[54] as number] as number) >= 0;
 }
 
 /**

@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import type { Channel } from 'amqplib';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { extractContext, instrumentAmqp, instrumentKafka, readHeader } from '../../../instrumentation/index';
-import { injectHeaders, readProducedAt } from '../../../instrumentation/shared/header-codec';
+import { extractContext, instrumentAmqp, instrumentKafka, kafkaMessageContext, readHeader, traceKafkaMessage } from '../../../instrumentation/index';
+import { extractParent, injectHeaders, isSpanContext, readProducedAt, sampledFlag } from '../../../instrumentation/shared/header-codec';
 import { messagingMetrics } from '../../../instrumentation/shared/metrics';
 import { consumerGroupOf } from '../../../instrumentation/kafka/group-context';
 import { METRIC } from '../../../semconv/index';
@@ -46,6 +46,29 @@ function scOf(ctx: Context): Record<string, unknown> | undefined {
 }
 
 describe('W3C fast paths agree with the propagators', () => {
+  it('the sampled flag read alone is the flag of the span context extractParent gives, or -1 (undecided)', () => {
+    fc.assert(
+      fc.property(traceparentText, fc.boolean(), fc.option(fc.constantFrom('a=1'), { nil: undefined }), fc.option(fc.constantFrom('k=v'), { nil: undefined }), (tp, asBytes, state, baggage) => {
+        const text: Record<string, string> = { traceparent: tp };
+        if (state !== undefined) text['tracestate'] = state;
+        if (baggage !== undefined) text['baggage'] = baggage;
+        const headers: Record<string, unknown> = asBytes ? Object.fromEntries(Object.entries(text).map(([k, v]) => [k, Buffer.from(v)])) : { ...text };
+        const flag = sampledFlag(headers);
+        if (flag === -1) return;
+        const parent = extractParent(headers);
+        const sc = parent === null ? undefined : isSpanContext(parent) ? parent : trace.getSpanContext(parent);
+        expect(sc).toBeDefined();
+        expect((sc as SpanContext).traceFlags & TraceFlags.SAMPLED).toBe(flag);
+      }),
+      { numRuns: 500 },
+    );
+    // The usual bytes decide; text, another propagator or a tracestate leave it to extractParent.
+    expect(sampledFlag({ traceparent: Buffer.from('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01') })).toBe(1);
+    expect(sampledFlag({ traceparent: Buffer.from('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00') })).toBe(0);
+    expect(sampledFlag({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' })).toBe(-1);
+    expect(withPropagator(apiPathPropagator, () => sampledFlag({ traceparent: Buffer.from('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00') }))).toBe(-1);
+  });
+
   it('extraction: the same span context as the W3C propagator, for text and byte headers, with or without tracestate and baggage', () => {
     const reference = new W3CTraceContextPropagator();
     fc.assert(
@@ -230,6 +253,25 @@ describe('followParentSampling and linkProducerParent', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('Kafka eachBatch with the opt-in: a producer the batch span does not link is still read when the handler asks for its context or traces it', async () => {
+    const f = fakeKafka();
+    const kafka = instrumentKafka(f.kafka, { registry: new Registry(), followParentSampling: true });
+    const unsampled = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-00`;
+    const seen: (SpanContext | undefined)[] = [];
+    await kafka.consumer({ groupId: 'g' }).run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) seen.push(trace.getSpanContext(kafkaMessageContext(m)));
+        await traceKafkaMessage(batch.messages[1]!, () => seen.push(trace.getActiveSpan()?.spanContext()));
+      },
+    });
+    const messages = [kafkaMessage(SAMPLED_PARENT, '1'), kafkaMessage(unsampled, '2')];
+    await f.runConfigs[0]!['eachBatch']!({ batch: { topic: 't', partition: 0, messages }, resolveOffset: () => undefined, heartbeat: async () => undefined });
+    expect(seen.map((sc) => sc?.spanId).slice(0, 2)).toEqual(['00f067aa0ba902b7', '2'.repeat(16)]);
+    expect(seen.map((sc) => sc?.traceFlags)).toEqual([TraceFlags.SAMPLED, TraceFlags.NONE, TraceFlags.NONE]);
+    // traceKafkaMessage's own span (not skipped by the opt-in): a child in the unsampled producer's trace.
+    expect(seen[2]?.traceId).toBe('1'.repeat(32));
   });
 
   it('Kafka eachMessage, sampled parent: followParentSampling changes nothing; linkProducerParent=false drops only the link', async () => {
