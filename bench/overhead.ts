@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|');
   const aim = (p: PathName, text: string, x: number | undefined, target: number | undefined): void => {
     const met = x === undefined || target === undefined ? '–' : x >= target ? 'yes' : `no (${((1 - x / target) * 100).toFixed(1)} % short)`;
-    console.log(`| ${LABELS[p]} | ${text} | ${fmt(x, 2)} | ${met} |`);
+    console.log(`| ${LABELS[p]} | ${text} | ${fmt(x, 3)} | ${met} |`);
   };
   for (const p of paths.filter((q) => CONSUME_PATHS.includes(q))) {
     aim(p, 'eda-unsampled-skip / none ≥ 0.90', ratio('eda-unsampled-skip', 'none', p), 0.9);
