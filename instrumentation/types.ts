@@ -54,8 +54,9 @@ export interface CommonInstrumentationOptions {
   readonly producedAtHeader?: boolean;
   /**
    * Opt-in: create no process span for a message whose producer context is unsampled (Kafka
-   * eachMessage, AMQP consume). Set it only when the tracer provider's sampler is ParentBased (the
-   * SDK's default), which drops such spans anyway: the handler then runs in the producer's context
+   * eachMessage, traceKafkaMessage in eachBatch, AMQP consume). Set it only when the tracer
+   * provider's sampler is ParentBased (the SDK's default), which drops such spans anyway: the
+   * handler then runs in the producer's context
    * (same trace, still unsampled), so what it sends downstream carries the same unsampled trace as
    * before, and the metrics are recorded as always; only the cost of the non-recording span is
    * saved. An eachBatch span (a root: the root sampler decides) then links only the sampled

@@ -1,9 +1,9 @@
-import { ROOT_CONTEXT, SpanKind, context, createContextKey, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, TraceFlags, context, createContextKey, trace } from '@opentelemetry/api';
 import type { Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import { ATTR } from '@eda-harness/semconv';
 import { extractParent, parentContext } from '../shared/header-codec';
-import { countSettled, endSpan, observeSettled } from '../shared/operation';
+import { closeOperationSpan, countSettled, endSpan, observeSettled } from '../shared/operation';
 import { recordE2e } from '../shared/tap';
 import type { PartitionShape } from './consumer';
 import { withConsumerGroup } from './group-context';
@@ -148,8 +148,9 @@ export function kafkaMessageContext(message: KafkaMessage): Context {
  * Runs `fn` for one message of an instrumented eachBatch inside its own `process {topic}` span:
  * a child of the message's producer (linked to the batch span), timed from this call to `fn`'s
  * end, so per-message timing is that message's, not the batch's. The message is counted as
- * processed (or failed, with fn's error) by this call, not by the batch. Outside eachBatch it just
- * runs fn.
+ * processed (or failed, with fn's error) by this call, not by the batch. With followParentSampling
+ * and an unsampled producer, fn runs in the producer's context without a span of its own, counted
+ * the same way. Outside eachBatch it just runs fn.
  */
 export async function traceKafkaMessage<T>(message: KafkaMessage, fn: () => T | Promise<T>): Promise<T> {
   const found = findMessage(message);
@@ -162,7 +163,16 @@ export async function traceKafkaMessage<T>(message: KafkaMessage, fn: () => T | 
     const producer = record.producer(index);
     const producerSc = trace.getSpanContext(producer);
     const hasProducer = producerSc !== undefined && trace.isSpanContextValid(producerSc);
-    const parent = hasProducer && k.tap.processContext !== 'link' ? producer : context.active();
+    const asParent = hasProducer && k.tap.processContext !== 'link';
+    if (asParent && k.tap.followParentSampling && (producerSc.traceFlags & TraceFlags.SAMPLED) === 0) {
+      // Opt-in, as on eachMessage: a ParentBased sampler drops this span anyway; fn runs in the
+      // producer's context, and the message is counted as always.
+      const ctx = withBatch(withConsumerGroup(producer, shape.groupId), record);
+      record.setProcessContext(index, ctx);
+      record.settled[index] = 1;
+      return { span: undefined, ctx };
+    }
+    const parent = asParent ? producer : context.active();
     const links: Link[] = hasProducer ? [{ context: producerSc }] : [];
     if (record.batchSpan) links.push({ context: record.batchSpan.spanContext() });
     const span = k.tap.tracer.startSpan(shape.name, { kind: SpanKind.CONSUMER, attributes: shape.attributes, links }, parent);
@@ -177,9 +187,10 @@ export async function traceKafkaMessage<T>(message: KafkaMessage, fn: () => T | 
   if (!started) return fn();
   const finish = (err: unknown, failed: boolean) =>
     k.tap.guard.run('kafka.traceMessage.end', () => {
-      const type = endSpan(started.span, { error: err, failed }, k.tap.describeError);
+      const span = started.span;
+      const type = span !== undefined ? endSpan(span, { error: err, failed }, k.tap.describeError) : closeOperationSpan(k.tap, undefined, err, failed);
       k.tap.record((m) => countSettled(m, shape.labels, 1, type));
-      if (!failed) recordE2e(k.tap, shape.labels, producedAt, 'processed', Date.now(), started.span.spanContext());
+      if (!failed) recordE2e(k.tap, shape.labels, producedAt, 'processed', Date.now(), span?.spanContext());
     });
   return observeSettled(() => context.with(started.ctx, fn), finish) as Promise<T>;
 }

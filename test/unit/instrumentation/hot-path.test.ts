@@ -255,9 +255,11 @@ describe('followParentSampling and linkProducerParent', () => {
     );
   });
 
-  it('Kafka eachBatch with the opt-in: a producer the batch span does not link is still read when the handler asks for its context or traces it', async () => {
+  it('Kafka eachBatch with the opt-in: a producer the batch span does not link is still read when the handler asks for its context or traces it; traceKafkaMessage starts no span for it and counts it', async () => {
     const f = fakeKafka();
-    const kafka = instrumentKafka(f.kafka, { registry: new Registry(), followParentSampling: true });
+    const registry = new Registry();
+    const { provider, started } = countingProvider();
+    const kafka = instrumentKafka(f.kafka, { registry, tracerProvider: provider, followParentSampling: true });
     const unsampled = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-00`;
     const seen: (SpanContext | undefined)[] = [];
     await kafka.consumer({ groupId: 'g' }).run({
@@ -268,10 +270,13 @@ describe('followParentSampling and linkProducerParent', () => {
     });
     const messages = [kafkaMessage(SAMPLED_PARENT, '1'), kafkaMessage(unsampled, '2')];
     await f.runConfigs[0]!['eachBatch']!({ batch: { topic: 't', partition: 0, messages }, resolveOffset: () => undefined, heartbeat: async () => undefined });
-    expect(seen.map((sc) => sc?.spanId).slice(0, 2)).toEqual(['00f067aa0ba902b7', '2'.repeat(16)]);
+    // traceKafkaMessage too runs fn in the unsampled producer's own context, without a span of its own.
+    expect(seen.map((sc) => sc?.spanId)).toEqual(['00f067aa0ba902b7', '2'.repeat(16), '2'.repeat(16)]);
     expect(seen.map((sc) => sc?.traceFlags)).toEqual([TraceFlags.SAMPLED, TraceFlags.NONE, TraceFlags.NONE]);
-    // traceKafkaMessage's own span (not skipped by the opt-in): a child in the unsampled producer's trace.
     expect(seen[2]?.traceId).toBe('1'.repeat(32));
+    // One span: the batch's. Both messages processed (one by traceKafkaMessage, one by the batch's end).
+    expect(started()).toBe(1);
+    expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 't' })).toBe(2);
   });
 
   it('Kafka eachMessage, sampled parent: followParentSampling changes nothing; linkProducerParent=false drops only the link', async () => {
