@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Environment, type StartedEnvironment } from '../../../environment/index';
 import { waitFor } from '../../../core/wait-for';
 import { uniqueName } from '../../support/names';
+import { createTopicsWithLeaders } from '../../support/topics';
 
 /**
  * Three combined KRaft nodes on one host (replication factor 3, min.insync.replicas 2), clients
@@ -32,7 +33,7 @@ it('runs three nodes with replication factor 3 and min.insync.replicas 2', async
   const topic = uniqueName('rf');
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await createTopicsWithLeaders(admin, [{ topic, numPartitions: 3 }]);
   const meta = await admin.fetchTopicMetadata({ topics: [topic] });
   for (const p of meta.topics[0]?.partitions ?? []) expect(p.replicas).toHaveLength(3);
   const cfg = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['min.insync.replicas'] }], includeSynonyms: false });
@@ -59,7 +60,7 @@ it('keeps every acknowledged message when the partition leader is SIGKILLed mid-
   const topic = uniqueName('failover');
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+  await createTopicsWithLeaders(admin, [{ topic, numPartitions: 1, replicationFactor: 3 }]);
   await admin.disconnect();
   const leader = await env.kafka!.leaderOf(topic, 0);
 

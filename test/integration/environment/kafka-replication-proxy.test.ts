@@ -4,6 +4,7 @@ import { waitFor } from '../../../core/wait-for';
 import { Environment, type StartedEnvironment } from '../../../environment/index';
 import type { KafkaNodeHandle } from '../../../environment/types';
 import { uniqueName } from '../../support/names';
+import { createTopicsWithLeaders } from '../../support/topics';
 
 /**
  * A three-node cluster whose replication (the INTERNAL listener, which followers fetch from)
@@ -59,7 +60,7 @@ it('gives every node a replication proxy in front of its INTERNAL listener, and 
 
 it('cut the leader’s replication proxy: ISR shrinks to the leader, acks -1 sends fail; healed: ISR back to 3', async () => {
   const topic = uniqueName('repl');
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+  await createTopicsWithLeaders(admin, [{ topic, numPartitions: 1, replicationFactor: 3 }]);
   const producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
   await producer.connect();
   try {

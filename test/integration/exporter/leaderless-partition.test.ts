@@ -8,6 +8,7 @@ import { createExporter } from '../../../exporter/exporter';
 import type { Exporter } from '../../../exporter/exporter';
 import { METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
+import { createTopicsWithLeaders } from '../../support/topics';
 
 /**
  * One partition made leaderless on the three-node cluster: a topic with replication factor 1 whose
@@ -89,26 +90,11 @@ it('a partition made leaderless stales only its own series while the rest keep u
   const t = uniqueName('leaderless');
   const u = `${t}-u`;
   const group = `${t}-g`;
-  await admin.createTopics({
-    topics: [
-      { topic: t, replicaAssignment: [0, 1, 2].map((partition) => ({ partition, replicas: [partition + 1] })) },
-      { topic: u, replicaAssignment: [0, 1].map((partition) => ({ partition, replicas: [partition + 1] })) },
-    ],
-  });
-  // Not kafkajs's waitForLeaders: on three nodes the node it asks may not know a new topic yet and
-  // answers "does not host this topic-partition", which kafkajs's wait does not retry (a CI run of
-  // 2026-12-03 failed so). Metadata is asked again until every partition has its leader.
-  await waitFor(
-    async () => {
-      try {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [t, u] });
-        return topics.length === 2 && topics.every((x) => x.partitions.length === (x.name === t ? 3 : 2) && x.partitions.every((p) => p.leader >= 0));
-      } catch {
-        return false;
-      }
-    },
-    { description: `leaders for every partition of ${t} and ${u}`, timeoutMs: 30_000 },
-  );
+  // Not kafkajs's waitForLeaders: see createTopicsWithLeaders.
+  await createTopicsWithLeaders(admin, [
+    { topic: t, replicaAssignment: [0, 1, 2].map((partition) => ({ partition, replicas: [partition + 1] })) },
+    { topic: u, replicaAssignment: [0, 1].map((partition) => ({ partition, replicas: [partition + 1] })) },
+  ]);
   for (const p of [0, 1, 2]) await produce(t, p, 10);
   for (const p of [0, 1]) await produce(u, p, 10);
   await commit(group, t, [0, 1, 2], 5);
