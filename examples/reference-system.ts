@@ -121,7 +121,23 @@ async function ensureTopic(brokers: readonly string[], topic: string, partitions
   await admin.connect();
   try {
     const existing = await admin.listTopics();
-    if (!existing.includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    if (existing.includes(topic)) return;
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+    // Not kafkajs's waitForLeaders: on several nodes it gives up when asked a node that has not
+    // learned of the topic yet ("does not host this topic-partition"). Ask again for up to 30 s.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const led = await admin
+        .fetchTopicMetadata({ topics: [topic] })
+        .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        .catch((err: unknown) => {
+          if (Date.now() >= deadline) throw err;
+          return false;
+        });
+      if (led) return;
+      if (Date.now() >= deadline) throw new Error(`reference system: topic ${topic} has partitions without a leader after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -9,12 +9,14 @@ import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { ConfigError, errorMessage, withDeadline, type ProgressSink } from '@eda-harness/core';
 import { extractContext } from '@eda-harness/instrumentation';
 import { kafkaClientOptions, kafkaConnectionOf } from '../kafka-connection';
+import { createTopicsWithLeaders } from '../kafka-topics';
 import type { HistoryRecord } from '../history/format';
 import type { ChaosFault, ChaosWorkload, ClientEvent, ConsumedMessage, InvariantCheck, RunningWorkload, SentMessage, WorkloadContext } from '../types';
 import { waitUpTo } from '../wait-up-to';
 import type { InputMessage, ResolvedServiceConfig, ServiceCommand, ServiceDeadLetters, ServiceFactory, ServiceInput, StartedService } from './config';
 import { rabbitDeadLetterReader, rabbitInputPublisher, type RabbitInputPublisher } from './rabbitmq-io';
 import { serviceInvariants } from './invariants';
+import { outputCatchUp, partitionKey, type PartitionEnds } from './output-catch-up';
 import { startServiceOtlpReceiver, type ReceivedServiceSpan, type ServiceOtlpReceiver } from './otlp-receiver';
 import { serviceProcess, type ServiceProcess } from './service-process';
 
@@ -44,6 +46,8 @@ export interface ServiceUnderTest {
 
 const HEADER = { ID: 'chaos-id', KEY: 'chaos-key', SEQ: 'chaos-seq' } as const;
 const SETTLE_TIMEOUT_MS = 15_000;
+/** How long the drain waits, after the last input is processed, for the output reader to reach the output topics' ends. */
+const OUTPUT_CATCH_UP_MS = 10_000;
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 /** "topic orders", "queue emails", "exchange notifications (routing key email)". */
@@ -213,6 +217,9 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   const kafka = new Kafka({ clientId: `chaos-${ctx.prefix}`, brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000, retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 3000 }, ...kafkaClientOptions(connection) });
   const cleanups: (() => Promise<void>)[] = [];
   let closing = false;
+  /** The output reader's progress, and how to ask the output topics' end offsets (Kafka outputs only). */
+  const outputs = outputCatchUp();
+  let outputEnds: (() => Promise<PartitionEnds>) | undefined;
   const cleanup = async (): Promise<void> => {
     closing = true;
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => event('service', `cleanup: ${errorMessage(err)}`));
@@ -242,7 +249,7 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       const rf = nodes > 0 ? { replicationFactor: Math.min(3, nodes) } : {};
       const dlq = config.deadLetters && 'topic' in config.deadLetters ? [{ topic: config.deadLetters.topic, numPartitions: 1, ...rf }] : [];
       const wanted = [{ topic: destination, numPartitions: input.partitions ?? 3, ...rf }, ...config.outputs.map((o) => ({ topic: o.topic, numPartitions: 1, ...rf })), ...dlq].filter((t, i, all) => !existing.has(t.topic) && all.findIndex((u) => u.topic === t.topic) === i);
-      if (wanted.length > 0) await admin.createTopics({ waitForLeaders: true, topics: wanted });
+      await createTopicsWithLeaders(admin, wanted);
     } finally {
       await admin.disconnect();
     }
@@ -265,6 +272,21 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
       if (dlqTopic !== undefined) await consumer.subscribe({ topic: dlqTopic, fromBeginning: false });
       // Read from the end of the output topics as they are when the group has joined: before the service starts.
       const joined = new Promise<void>((done) => consumer.on(consumer.events.GROUP_JOIN, () => done()));
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => outputs.read(payload.topic, payload.partition, payload.lastOffset));
+      const outputTopics = config.outputs.map((o) => o.topic);
+      if (outputTopics.length > 0) {
+        outputEnds = async () => {
+          const a = kafka.admin();
+          await a.connect();
+          try {
+            const ends = new Map<string, bigint>();
+            for (const topic of outputTopics) for (const p of await a.fetchTopicOffsets(topic)) ends.set(partitionKey(topic, p.partition), BigInt(p.high));
+            return ends;
+          } finally {
+            await a.disconnect().catch(() => undefined);
+          }
+        };
+      }
       await consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           if (topic === dlqTopic) {
@@ -286,6 +308,7 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
         },
       });
       await Promise.race([joined, delay(15_000)]);
+      if (outputEnds) outputs.joined(await outputEnds());
     }
     } else {
       rabbit = rabbitInputPublisher(ctx.env.getAmqpUrl(), input, SETTLE_TIMEOUT_MS, (m) => event('produce', m));
@@ -406,11 +429,39 @@ async function startServiceWorkload(config: ResolvedServiceConfig, ctx: Workload
   let effectsSeen = new Set<string>();
   let probing = false;
   let lastProbeMs = 0;
+  // Once every input is done, the output reader must reach the output topics' ends as they are
+  // then (asked once), for at most OUTPUT_CATCH_UP_MS: outputs still unread would go uncounted.
+  let inputsDoneAtMs: number | undefined;
+  let drainEnds: PartitionEnds | undefined;
+  let askingEnds = false;
+  const outputsRead = (): boolean => {
+    if (!outputEnds) return true;
+    inputsDoneAtMs ??= Date.now();
+    if (drainEnds === undefined) {
+      if (!askingEnds) {
+        askingEnds = true;
+        void outputEnds()
+          .then((ends) => (drainEnds = ends))
+          .catch((err: unknown) => {
+            event('consume', `could not ask the output topics' end offsets (${errorMessage(err)}); outputs are counted as read so far`);
+            drainEnds = new Map();
+          })
+          .finally(() => (askingEnds = false));
+      }
+      return false;
+    }
+    const behind = outputs.behind(drainEnds);
+    if (behind.length === 0) return true;
+    if (Date.now() - inputsDoneAtMs < OUTPUT_CATCH_UP_MS) return false;
+    event('consume', `the output reader did not reach the end of its topics within ${OUTPUT_CATCH_UP_MS} ms of the last input being processed (${behind.join(', ')}); outputs after that are not counted`);
+    drainEnds = new Map();
+    return true;
+  };
   const drained = (): boolean => {
     // A poison input is done once dead-lettered (when the harness reads the dead letters), a good one once processed.
     const done = (m: SentMessage): boolean => (m.poison && config.deadLetters ? deadLetteredIds.has(m.id) : processed.has(m.id) || effectsSeen.has(m.id) || consumed.some((c) => c.id === m.id));
     const pending = sent.filter((m) => m.ackedAtMs !== undefined && !done(m));
-    if (pending.length === 0) return true;
+    if (pending.length === 0) return outputsRead();
     const probe = config.effects;
     if (probe && !probing && Date.now() - lastProbeMs > 1000) {
       probing = true;

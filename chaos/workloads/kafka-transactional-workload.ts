@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, errorMessage } from '@eda-harness/core';
 import { instrumentKafka } from '@eda-harness/instrumentation';
 import { kafkaClientOptions, kafkaConnectionOf } from '../kafka-connection';
+import { createTopicsWithLeaders } from '../kafka-topics';
 import type { ChaosWorkload, MessageId, RunningWorkload, WorkloadContext } from '../types';
 import { checkRate, goodBody, headersOf, recorder, type Recorder, type WorkloadOptions } from './traffic';
 
@@ -99,7 +100,7 @@ async function startTransactionalWorkload(ctx: WorkloadContext, o: Settings): Pr
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: o.partitions, replicationFactor: 1 }] });
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: o.partitions, replicationFactor: 1 }]);
   } finally {
     await admin.disconnect();
   }

@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '@eda-harness/core';
 import { instrumentKafka } from '@eda-harness/instrumentation';
 import { kafkaClientOptions, kafkaConnectionOf } from '../kafka-connection';
+import { createTopicsWithLeaders } from '../kafka-topics';
 import type { ChaosWorkload, MessageId, RunningWorkload, WorkloadContext } from '../types';
 import { POISON_BODY, SETTLE_TIMEOUT_MS, checkRate, goodBody, headersOf, isPoison, poisonSender, recorder, senders, type SendPlacement, type WorkloadOptions } from './traffic';
 
@@ -50,13 +51,10 @@ async function startKafkaWorkload(ctx: WorkloadContext, o: { keys: number; rate:
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: o.partitions, replicationFactor },
-        { topic: dlq, numPartitions: 1, replicationFactor },
-      ],
-    });
+    await createTopicsWithLeaders(admin, [
+      { topic, numPartitions: o.partitions, replicationFactor },
+      { topic: dlq, numPartitions: 1, replicationFactor },
+    ]);
   } finally {
     await admin.disconnect();
   }
