@@ -125,6 +125,15 @@ export async function startNativeRabbitMqCluster(opts: {
   const managementUrls = opts.nodes.map((n) => `http://127.0.0.1:${n.ports.management}`);
   /** GET /api/nodes on node `i`. */
   const viewOf = async (i: number) => parseNodesView(await requestJson(`${managementUrls[i]}/api/nodes`, { headers: AUTH, timeoutMs: 3000 }));
+  /**
+   * {@link viewOf} for a wait: any failure means "not yet". Around a partition a node may pause
+   * (pause_minority) and restart its management listener: for a while it refuses connections or
+   * answers 404, which requestJson reports as final; while polling it is only a node not back yet.
+   */
+  const pollViewOf = (i: number) =>
+    viewOf(i).catch((err: unknown) => {
+      throw new Error(`node ${i + 1}: ${errorMessage(err)}`, { cause: err });
+    });
 
   const members = opts.nodes.map((n, i) => {
     const dir = join(base, `node-${i + 1}`);
@@ -152,7 +161,7 @@ export async function startNativeRabbitMqCluster(opts: {
     waitFor(
       async () => {
         for (const i of which) {
-          const view = await viewOf(i);
+          const view = await pollViewOf(i);
           if (names.some((nm) => !view.running.includes(nm))) throw new Error(`node ${i + 1} sees ${view.running.length} of ${names.length} nodes running (${view.running.join(', ') || 'none'})`);
         }
         return true as const;
@@ -191,12 +200,13 @@ export async function startNativeRabbitMqCluster(opts: {
         await waitFor(
           async () => {
             for (const i of rest) {
-              const view = await viewOf(i);
+              const view = await pollViewOf(i);
               if (view.running.includes(m.nodeName)) throw new Error(`node ${i + 1} still sees ${m.nodeName} running`);
             }
             return true as const;
           },
-          { description: `the other nodes to see ${m.nodeName} down after its partition`, timeoutMs: 30_000, intervalMs: 250 },
+          // Up to 60 s: the majority's nodes can pause for a moment too while the partition settles.
+          { description: `the other nodes to see ${m.nodeName} down after its partition`, timeoutMs: 60_000, intervalMs: 250 },
         );
       },
       async healPartition() {
