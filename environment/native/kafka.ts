@@ -198,9 +198,38 @@ async function kafkaBrokerIds(address: string, security?: KafkaSecurity): Promis
 }
 
 /**
+ * Admin client probe: true once the cluster can coordinate a consumer group, asked through
+ * `address`. The first FindCoordinator request of a new cluster makes it create __consumer_offsets;
+ * until that topic's partitions have leaders every group's coordinator is "not available", and a
+ * consumer started then spends its retries on it (on three busy nodes, for longer than a chaos
+ * service's first-span wait).
+ */
+async function kafkaCoordinatesGroups(address: string, security?: KafkaSecurity): Promise<true> {
+  const kafka = new Kafka({
+    clientId: 'eda-harness-probe',
+    brokers: [address],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1500,
+    authenticationTimeout: 3000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+    ...(security ? { ssl: { ca: [security.ssl.caPem] }, sasl: { ...security.sasl } } : {}),
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.describeGroups(['eda-harness-readiness']);
+    return true;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
  * Starts `size` combined broker+controller nodes in KRaft mode from Kafka's jars, formats their
  * storage with one cluster id, and waits until every node is registered (a metadata request
- * through each node's advertised address lists all of them). The nodes are handed to
+ * through each node's advertised address lists all of them) and groups can be coordinated
+ * (__consumer_offsets created). The nodes are handed to
  * `ownProcesses` before any is spawned, so a start that fails on one node ends the others too.
  */
 export async function startNativeKafka(opts: {
@@ -307,6 +336,10 @@ export async function startNativeKafka(opts: {
       untilServing(h.process(), async () => (await kafkaBrokerIds(h.address)).length === size, `Kafka node ${h.nodeId} at ${h.address} to see all ${size} node(s)`, 120_000),
     ),
   );
+
+  // Ready means ready for consumer groups too: __consumer_offsets created and led.
+  const [firstHandle] = handles;
+  if (firstHandle) await untilServing(firstHandle.process(), () => kafkaCoordinatesGroups(firstHandle.address), `Kafka to coordinate consumer groups (its __consumer_offsets topic created)`, 60_000);
 
   const brokers = handles.map((h) => h.address);
   const secureBrokers = handles.flatMap((h) => (h.secureAddress ? [h.secureAddress] : []));
