@@ -16,6 +16,8 @@ import { createFileOutbox } from './file-outbox';
  * NOTIFICATION_VARIANT picks the gateway:
  *   reference   deduplicates by the command's messageId (an idempotency key): a redelivered command is not emailed twice
  *   no-dedup    the negative control: a command redelivered after the email was accepted is emailed again
+ *
+ * EMAIL_LATENCY_MS (default 100) is how long the gateway takes to answer after accepting an email.
  */
 type Variant = 'reference' | 'no-dedup';
 
@@ -31,7 +33,10 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry({ serviceName: 'notification-service', metricsPort: false });
   const url = required('AMQP_URL');
   const names = referenceNames(required('NOTIFICATION_PREFIX'));
-  const sender = createFileOutbox(required('EMAIL_OUTBOX_FILE'), { dedupe: variant !== 'no-dedup' });
+  const latency = process.env['EMAIL_LATENCY_MS'];
+  const latencyMs = latency === undefined ? undefined : Number(latency);
+  if (latencyMs !== undefined && !(Number.isInteger(latencyMs) && latencyMs >= 0)) throw new Error(`notification-process: EMAIL_LATENCY_MS is ${latency}: write a whole number of milliseconds`);
+  const sender = createFileOutbox(required('EMAIL_OUTBOX_FILE'), { dedupe: variant !== 'no-dedup', ...(latencyMs === undefined ? {} : { latencyMs }) });
   const logger = { info: (m: string) => console.log(m), warn: (m: string, err?: unknown) => console.warn(m, err === undefined ? '' : String(err)) };
   let service: NotificationService | undefined;
   let stopping = false;

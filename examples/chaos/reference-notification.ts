@@ -59,7 +59,11 @@ export function referenceNotificationConfig(variant: NotificationVariant = 'refe
     start: {
       command: process.execPath,
       args: [join(here(), 'notification-process.js')],
-      env: { NOTIFICATION_PREFIX: prefix, EMAIL_OUTBOX_FILE: outbox, NOTIFICATION_VARIANT: variant },
+      // The negative control's gateway answers 400 ms after accepting an email, where the inputs
+      // come every 100 ms: some command is always between "accepted" and its ack when the kill
+      // lands, so the kill surely leaves one to redeliver and email again. (At 100 ms, now and
+      // then no command was in that window, and the control did not bite.)
+      env: { NOTIFICATION_PREFIX: prefix, EMAIL_OUTBOX_FILE: outbox, NOTIFICATION_VARIANT: variant, ...(variant === 'no-dedup' ? { EMAIL_LATENCY_MS: '400' } : {}) },
       // The reference service does not survive a lost connection (its connection has no 'error'
       // listener, so the process exits): started again as its orchestrator would.
       restartOnExit: true,
