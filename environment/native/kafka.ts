@@ -218,6 +218,8 @@ async function kafkaCoordinatesGroups(address: string, security?: KafkaSecurity)
   const admin = kafka.admin();
   try {
     await admin.connect();
+    // Metadata first: kafkajs looks for a coordinator among the brokers it already knows.
+    await admin.describeCluster();
     await admin.describeGroups(['eda-harness-readiness']);
     return true;
   } finally {
