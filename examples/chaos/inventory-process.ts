@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const handle = createInventoryMessageHandler({ store });
   const kafka = instrumentedKafka('inventory-service', brokers);
   const consumer = kafka.consumer({ groupId: required('INVENTORY_GROUP'), sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 200 });
+  // kafkajs is quiet here (logLevel NOTHING): say when the consumer crashes and whether it restarts.
+  consumer.on(consumer.events.CRASH, ({ payload }) => console.warn(`inventory: consumer crashed (${payload.error.name}: ${payload.error.message}); kafkajs ${payload.restart ? 'restarts it' : 'does not restart it'}`));
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const commitFirst = variant === 'commit-before-processing';
