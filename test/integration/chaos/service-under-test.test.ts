@@ -131,8 +131,11 @@ describe('the docs\' example service (examples/chaos/payments, not the reference
     expect(r.error).toBeUndefined();
     expect(r.passed).toBe(true);
     expect(r.invariants.map((i) => i.name)).toEqual(['no acknowledged input lost', 'each authorization applied once per input', 'per-key processing order kept', 'service recovers within 45 s', 'traces continue input → process → output']);
-    // Outputs were read back and matched to their requests by trace.
-    expect(inv(r, 'traces').figures['outputs']).toBeGreaterThan(50);
+    // Outputs were read back and matched to their requests by trace: one for every acknowledged
+    // request, the drain having waited for the output reader to reach the topic's end (a reader
+    // rejoining after the restart read 47 outputs of 109 requests in a CI run before it did).
+    expect(r.counts.acked).toBeGreaterThan(30);
+    expect(r.counts.uniqueConsumed).toBe(r.counts.acked);
     // Every output delivery (a duplicate output after the restart included) carried its request's
     // trace: the figure counts deliveries, not unique outputs (94 unique of 95 in one CI run).
     expect(inv(r, 'traces').figures['outputs']).toBe(r.counts.deliveries);
