@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { ConfigError, ProcessError, ensureDir, type ProgressSink } from '@eda-harness/core';
 import type { ManagedProcess } from '../managed-process';
 import type { KafkaRuntime } from '../provision';
@@ -173,10 +173,10 @@ async function runToCompletion(cmd: string, args: string[], logFile: string, wha
 }
 
 /**
- * Admin client probe: resolves with the node ids the cluster reports through `address` (over TLS
- * with SCRAM when `security` is given).
+ * Runs `ask` with a short-lived admin client connected through `address` alone (over TLS with
+ * SCRAM when `security` is given), no retries: a readiness probe's one attempt.
  */
-async function kafkaBrokerIds(address: string, security?: KafkaSecurity): Promise<number[]> {
+async function withProbeAdmin<T>(address: string, security: KafkaSecurity | undefined, ask: (admin: Admin) => Promise<T>): Promise<T> {
   const kafka = new Kafka({
     clientId: 'eda-harness-probe',
     brokers: [address],
@@ -190,41 +190,31 @@ async function kafkaBrokerIds(address: string, security?: KafkaSecurity): Promis
   const admin = kafka.admin();
   try {
     await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.map((b) => b.nodeId);
+    return await ask(admin);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
 }
 
+/** Readiness probe: the node ids the cluster reports through `address`. */
+function kafkaBrokerIds(address: string, security?: KafkaSecurity): Promise<number[]> {
+  return withProbeAdmin(address, security, async (admin) => (await admin.describeCluster()).brokers.map((b) => b.nodeId));
+}
+
 /**
- * Admin client probe: true once the cluster can coordinate a consumer group, asked through
- * `address`. The first FindCoordinator request of a new cluster makes it create __consumer_offsets;
- * until that topic's partitions have leaders every group's coordinator is "not available", and a
+ * Readiness probe: true once the cluster can coordinate a consumer group, asked through `address`.
+ * The first FindCoordinator request of a new cluster makes it create __consumer_offsets; until
+ * that topic's partitions have leaders every group's coordinator is "not available", and a
  * consumer started then spends its retries on it (on three busy nodes, for longer than a chaos
  * service's first-span wait).
  */
-async function kafkaCoordinatesGroups(address: string, security?: KafkaSecurity): Promise<true> {
-  const kafka = new Kafka({
-    clientId: 'eda-harness-probe',
-    brokers: [address],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1500,
-    authenticationTimeout: 3000,
-    requestTimeout: 3000,
-    retry: { retries: 0 },
-    ...(security ? { ssl: { ca: [security.ssl.caPem] }, sasl: { ...security.sasl } } : {}),
-  });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
+function kafkaCoordinatesGroups(address: string): Promise<true> {
+  return withProbeAdmin(address, undefined, async (admin) => {
     // Metadata first: kafkajs looks for a coordinator among the brokers it already knows.
     await admin.describeCluster();
     await admin.describeGroups(['eda-harness-readiness']);
-    return true;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+    return true as const;
+  });
 }
 
 /**
