@@ -17,6 +17,7 @@ import { defaultInvariants, firstDeliveries } from './invariants';
 import { chaosPackageVersion } from './package-version';
 import { kafkaConnectionOf } from './kafka-connection';
 import { waitUpTo } from './wait-up-to';
+import { ackedAfterHealing, healedAtMs } from './recovery-traffic';
 import type { TraceBackend, TraceBackendRun } from './trace-backend';
 import { jaegerTraces } from './trace-backend-jaeger';
 import { recordedTraces } from './trace-backend-recorded';
@@ -231,6 +232,7 @@ export class ChaosScenario {
       error = await this.faultWindow(faultCtx, windows, record);
       progress(`scenario ${this.name}: recovery traffic for ${this.timing.recoveryMs} ms`);
       await delay(this.timing.recoveryMs);
+      await this.untilSentAfterHealing(live, windows, progress);
       await live.stopSending();
       progress(`scenario ${this.name}: sending stopped (${live.sent().length} sent); waiting for consumption`);
       await this.drain(live);
@@ -350,6 +352,20 @@ export class ChaosScenario {
       }
     }
     return failure;
+  }
+
+  /**
+   * Keeps the recovery traffic going, up to {@link DEFAULT_RECOVERY_LIMIT_MS} after healing, until
+   * a message sent after healing has been acknowledged: see ./recovery-traffic.
+   */
+  private async untilSentAfterHealing(w: RunningWorkload, windows: readonly FaultWindow[], progress: ProgressSink): Promise<void> {
+    const healedAt = healedAtMs(windows);
+    if (healedAt === undefined || ackedAfterHealing(w.sent(), healedAt)) return;
+    const waitMs = Math.max(0, healedAt + DEFAULT_RECOVERY_LIMIT_MS - Date.now());
+    progress(`scenario ${this.name}: no message sent after healing was acknowledged in ${this.timing.recoveryMs} ms (the producer is still reconnecting); recovery traffic goes on until one is, for up to ${Math.round(waitMs / 1000)} s more`);
+    const extendedAt = Date.now();
+    await waitUpTo(() => ackedAfterHealing(w.sent(), healedAt), { description: 'a message sent after healing to be acknowledged', timeoutMs: waitMs, intervalMs: 100 });
+    progress(`scenario ${this.name}: recovery traffic went on ${Date.now() - extendedAt} ms longer${ackedAfterHealing(w.sent(), healedAt) ? '' : ', and still no message sent after healing was acknowledged'}`);
   }
 
   /** Waits until every acknowledged message was consumed (or dead-lettered), or the drain timeout. */
