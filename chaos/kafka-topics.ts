@@ -25,7 +25,8 @@ export function everyPartitionLed(names: readonly string[], metadata: { topics: 
  */
 export async function createTopicsWithLeaders(admin: Admin, topics: readonly ITopicConfig[], options: LeaderWaitOptions = {}): Promise<void> {
   if (topics.length === 0) return;
-  await admin.createTopics({ topics: [...topics] });
+  // waitForLeaders defaults to true in kafkajs: it must be turned off, not left out.
+  await admin.createTopics({ topics: [...topics], waitForLeaders: false });
   const names = topics.map((t) => t.topic);
   await waitFor(async () => everyPartitionLed(names, await admin.fetchTopicMetadata({ topics: names })), {
     description: `a leader for every partition of ${names.join(', ')}`,

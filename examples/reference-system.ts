@@ -122,7 +122,7 @@ async function ensureTopic(brokers: readonly string[], topic: string, partitions
   try {
     const existing = await admin.listTopics();
     if (existing.includes(topic)) return;
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: false });
     // Not kafkajs's waitForLeaders: on several nodes it gives up when asked a node that has not
     // learned of the topic yet ("does not host this topic-partition"). Ask again for up to 30 s.
     const deadline = Date.now() + 30_000;
