@@ -129,6 +129,16 @@ if (setup.contrib) {
   }
 }
 
+if (setup.floor) {
+  // Patched on the fakes' prototypes, as contrib's are, so every client made below has it.
+  const { floor } = require('./floor-instrumentation') as typeof import('./floor-instrumentation');
+  floor.kafkaRun(FakeConsumer.prototype);
+  floor.kafkaSend(FakeProducer.prototype);
+  floor.amqpPublish(FakeChannel.prototype, false);
+  floor.amqpPublish(FakeConfirmChannel.prototype, true);
+  floor.amqpConsume(FakeChannel.prototype);
+}
+
 const edaLib = setup.eda ? (require('@eda-harness/instrumentation') as typeof import('@eda-harness/instrumentation')) : undefined;
 const edaOptions = setup.edaOptions;
 

@@ -18,10 +18,10 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ALL_MODES, PATHS, median, rotated, selected } from './modes';
+import { MICRO_MODES, PATHS, median, rotated, selected } from './modes';
 import type { Mode, PathName } from './modes';
 
-const modes = selected('BENCH_MICRO_MODES', ALL_MODES);
+const modes = selected('BENCH_MICRO_MODES', MICRO_MODES);
 const ROUNDS = Number(process.env['BENCH_MICRO_ROUNDS'] ?? 3);
 const worker = join(__dirname, 'micro-worker.js');
 
@@ -77,6 +77,21 @@ for (const p of paths) {
   const row = [cost('eda', p), cost('eda-unsampled', p), cost('eda-unsampled-skip', p), cost('eda-ratio', p), cost('contrib', p), cost('contrib-metrics', p)].map((x) => fmt(x));
   const ratios = [ratio(e, cost('contrib-metrics', p)), ratio(e, cost('contrib', p)), ratio(cost('eda-unsampled', p), e), ratio(cost('eda-unsampled-skip', p), e), ratio(cost('eda-ratio', p), e)].map((x) => fmt(x));
   console.log(`| ${p} | ${[...row, ...ratios].join(' | ')} |`);
+}
+
+if (modes.includes('floor')) {
+  // What one SDK span per message costs with nothing else (bench/floor-instrumentation.ts): an aim
+  // of eda / contrib below floor / contrib is out of reach of any span-per-message instrumentation.
+  console.log('\nThe floor (one SDK span and W3C propagation per message, nothing else), from this run:\n');
+  console.log('| path | floor | eda | contrib + metrics | floor / contrib+metrics | eda / floor | eda above floor |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const p of paths) {
+    const f = cost('floor', p);
+    const e = cost('eda', p);
+    const c = cost('contrib-metrics', p);
+    const above = e === undefined || f === undefined ? undefined : e - f;
+    console.log(`| ${p} | ${[f, e, c, ratio(f, c), ratio(e, f), above].map((x) => fmt(x)).join(' | ')} |`);
+  }
 }
 
 const json = process.env['BENCH_MICRO_JSON'];

@@ -9,6 +9,9 @@
  *   eda-ratio        eda-harness, ParentBased(TraceIdRatioBased(0.01)), messages without a parent
  *   contrib          @opentelemetry/instrumentation-kafkajs / -amqplib, AlwaysOn, no MeterProvider
  *   contrib-metrics  the same with an SDK MeterProvider (contrib then records its metrics)
+ *   floor            (micro-benchmark only) one SDK span per message and W3C propagation, written by
+ *                    hand (bench/floor-instrumentation.ts), AlwaysOn: the least a span-per-message
+ *                    instrumentation costs
  * Spans go through a BatchSpanProcessor into an exporter that counts and discards them (the cost
  * measured is the instrumentation's, not a network's). Patching the clients is left to each worker:
  * the micro-benchmark patches fakes, the broker benchmark the real modules.
@@ -29,6 +32,8 @@ export interface ModeSetUp {
   readonly eda: boolean;
   /** The contrib instrumentations are applied in this mode. */
   readonly contrib: boolean;
+  /** The hand-written floor instrumentation is applied in this mode. */
+  readonly floor: boolean;
   /** Incoming messages and producers' active parents are unsampled. */
   readonly unsampledParent: boolean;
   /** Messages carry no parent and producers run without one (root sampling decides). */
@@ -87,6 +92,7 @@ export function setUpMode(mode: Mode): ModeSetUp {
     provider,
     eda: mode.startsWith('eda'),
     contrib: mode.startsWith('contrib'),
+    floor: mode === 'floor',
     unsampledParent,
     rootOnly,
     edaOptions: mode === 'eda-unsampled-skip' ? { followParentSampling: true } : {},

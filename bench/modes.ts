@@ -3,8 +3,10 @@
  * broker benchmark (bench/overhead.ts, bench/overhead-worker.ts), and the selection helpers their
  * parents use. No OpenTelemetry here: the per-mode SDK set-up is bench/mode-setup.ts.
  */
-export type Mode = 'none' | 'sdk' | 'eda' | 'eda-unsampled' | 'eda-unsampled-skip' | 'eda-ratio' | 'contrib' | 'contrib-metrics';
+export type Mode = 'none' | 'sdk' | 'eda' | 'eda-unsampled' | 'eda-unsampled-skip' | 'eda-ratio' | 'contrib' | 'contrib-metrics' | 'floor';
 export const ALL_MODES: readonly Mode[] = ['none', 'sdk', 'eda', 'eda-unsampled', 'eda-unsampled-skip', 'eda-ratio', 'contrib', 'contrib-metrics'];
+/** The micro-benchmark's modes: every mode, and `floor` (bench/floor-instrumentation.ts), which only it drives. */
+export const MICRO_MODES: readonly Mode[] = [...ALL_MODES, 'floor'];
 export const PATHS = ['kafka.eachMessage', 'kafka.eachBatch', 'kafka.produce', 'amqp.publish', 'amqp.publishConfirm', 'amqp.consumeAck'] as const;
 export type PathName = (typeof PATHS)[number];
 
