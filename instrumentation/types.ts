@@ -60,7 +60,10 @@ export interface CommonInstrumentationOptions {
    * (same trace, still unsampled), so what it sends downstream carries the same unsampled trace as
    * before, and the metrics are recorded as always; only the cost of the non-recording span is
    * saved. An eachBatch span (a root: the root sampler decides) then links only the sampled
-   * producers, since an unsampled one recorded no span to link to. Default false.
+   * producers, since an unsampled one recorded no span to link to. A send (AMQP publish, Kafka
+   * send, create and transaction spans) under an unsampled parent gets, without the SDK, the span
+   * such a sampler makes: non-recording, in the parent's trace, a new span id, unsampled flags
+   * and the parent's trace state, so the message carries what it would have. Default false.
    */
   readonly followParentSampling?: boolean;
   /**

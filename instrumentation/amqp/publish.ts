@@ -150,7 +150,7 @@ function preparePublish(rt: AmqpRuntime, state: ChannelState, exchange: string, 
   // A message that already carries a creation context (a relay, a forwarder) keeps it; the publish links to it.
   const creation = headers === undefined || headers === null ? undefined : existingCreationContext(headers);
   const spanOptions: SpanOptions = creation ? { kind: SpanKind.PRODUCER, attributes: shape.attributes, links: [{ context: creation }] } : shape.options;
-  const span = rt.tap.tracer.startSpan(shape.name, spanOptions, parent);
+  const span = rt.tap.startSendSpan(shape.name, spanOptions, parent);
   if (span.isRecording()) {
     // Per message, and no sampler needs them: on spans that record only.
     if (typeof messageId === 'string') span.setAttribute(ATTR.MESSAGING_MESSAGE_ID, messageId);

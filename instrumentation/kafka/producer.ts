@@ -232,7 +232,7 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
   if (single !== undefined) attributes[ATTR.MESSAGING_DESTINATION_NAME] = single;
   if (count !== 1) attributes[ATTR.MESSAGING_BATCH_MESSAGE_COUNT] = count;
   // The send span is the creation context of its messages unless create spans exist (then CLIENT).
-  const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaSend(single), { kind: createSpans ? SpanKind.CLIENT : SpanKind.PRODUCER, attributes, links }, base);
+  const span = k.tap.startSendSpan(SPAN_NAME.kafkaSend(single), { kind: createSpans ? SpanKind.CLIENT : SpanKind.PRODUCER, attributes, links }, base);
   const ctx = withSpan(base, span);
   try {
     if (k.options.producerHook) {
@@ -277,7 +277,7 @@ function prepareSingleTopic(k: KafkaRuntime, args: Record<string, unknown>, g: T
   const count = messages.length;
   const base = context.active();
   const options: SpanOptions = count === 1 ? shape.options : { kind: SpanKind.PRODUCER, attributes: { ...shape.attributes, [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: count } };
-  const span = k.tap.tracer.startSpan(shape.name, options, base);
+  const span = k.tap.startSendSpan(shape.name, options, base);
   const ctx = withSpan(base, span);
   try {
     if (k.options.producerHook) {
@@ -304,7 +304,7 @@ function startCreateSpan(k: KafkaRuntime, topic: string, messageKey: unknown, ba
   // The create span is the one span of this message alone: where its key belongs (unless keys are personal data).
   const key = k.options.messageKeyAttribute === false ? undefined : keyAttribute(messageKey);
   if (key !== undefined) attributes[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = key;
-  const span = k.tap.tracer.startSpan(SPAN_NAME.kafkaCreate(topic), { kind: SpanKind.PRODUCER, attributes }, base);
+  const span = k.tap.startSendSpan(SPAN_NAME.kafkaCreate(topic), { kind: SpanKind.PRODUCER, attributes }, base);
   span.end();
   if (links.length < MAX_SEND_LINKS) links.push({ context: span.spanContext() });
   return trace.setSpan(base, span);
@@ -318,7 +318,7 @@ function getTransactionPatch(k: KafkaRuntime, original: AnyFunction, transaction
   const attributes: Attributes = { [ATTR.MESSAGING_SYSTEM]: MESSAGING_SYSTEM.KAFKA };
   if (transactionalId !== undefined) attributes[ATTR.EDA_KAFKA_TRANSACTIONAL_ID] = transactionalId;
   return function tracedTransaction(this: unknown, ...args: unknown[]): unknown {
-    const span = k.tap.guard.run('kafka.transaction.start', () => k.tap.tracer.startSpan(SPAN_NAME.kafkaTransaction(), { kind: SpanKind.INTERNAL, attributes }));
+    const span = k.tap.guard.run('kafka.transaction.start', () => k.tap.startSendSpan(SPAN_NAME.kafkaTransaction(), { kind: SpanKind.INTERNAL, attributes }, context.active()));
     if (!span) return original.apply(this, args);
     const fail = (err: unknown) => k.tap.guard.run('kafka.transaction.end', () => endSpan(span, { error: err, failed: true }, k.tap.describeError));
     let result: unknown;

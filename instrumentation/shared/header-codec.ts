@@ -334,6 +334,17 @@ export function isFastExtracted(sc: SpanContext): boolean {
   return sc === lastFastContext;
 }
 
+/** The span context unsampledChild made last: valid by construction (see {@link markMadeValid}). */
+let lastMadeContext: SpanContext | undefined;
+
+/**
+ * Records that `sc` is valid by construction (unsampledChild builds it from a validated parent
+ * and a non-zero random id): injecting it then skips validating it again.
+ */
+export function markMadeValid(sc: SpanContext): void {
+  lastMadeContext = sc;
+}
+
 /** The value of each byte or char code as one lower-case hex digit, -1 for anything else. */
 const HEX_VALUE = ((): Int8Array => {
   const t = new Int8Array(256).fill(-1);
@@ -627,7 +638,7 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
   if (kind !== PropagatorKind.Noop) {
     if (kind === PropagatorKind.TraceContextAndBaggage && propagation.getBaggage(ctx) !== undefined) return undefined;
     const sc = trace.getSpanContext(ctx);
-    if (sc && isSpanContextValid(sc) && ctx.getValue(SUPPRESS_TRACING_KEY) !== true) {
+    if (sc && (sc === lastMadeContext || isSpanContextValid(sc)) && ctx.getValue(SUPPRESS_TRACING_KEY) !== true) {
       setPlainHeader(copy, 'traceparent', `00-${sc.traceId}-${sc.spanId}-0${Number(sc.traceFlags || 0).toString(16)}`);
       if (sc.traceState) setPlainHeader(copy, 'tracestate', sc.traceState.serialize());
     }

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanStatusCode, diag, trace } from '@opentelemetry/api';
-import type { Context, Exception, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
+import type { Context, Exception, Link, Span, SpanContext, SpanOptions, Tracer } from '@opentelemetry/api';
 import { ATTR, E2E_STAGE, ERROR_TYPE, LABEL } from '@eda-harness/semconv';
 import type { CommonInstrumentationOptions, ErrorMessageMode, ProcessContextMode } from '../types';
 import { createGuard } from './guard';
@@ -7,6 +7,7 @@ import type { Guard } from './guard';
 import { messagingMetrics } from './metrics';
 import type { MessagingMetrics, MetricLabels } from './metrics';
 import { packageVersionSafe } from './version';
+import { unsampledChild } from './unsampled-child';
 
 /**
  * What every wrapper needs, built once per instrument*() call from its options: a tracer, the
@@ -23,6 +24,12 @@ export interface Tap {
   readonly linkProducerParent: boolean;
   /** How failed spans describe their error (the errorMessages option); pass it to failSpan / endSpan. */
   readonly describeError: ErrorDescriber;
+  /**
+   * `tracer.startSpan` for the spans a send starts (publish, Kafka send, create and transaction):
+   * with followParentSampling, a child of an unsampled parent is made without the SDK, as a
+   * ParentBased sampler would have it (see unsampledChild).
+   */
+  startSendSpan(name: string, options: SpanOptions, parent: Context): Span;
   /** Records a metric, never throwing. */
   record(fn: (m: MessagingMetrics) => void): void;
 }
@@ -58,6 +65,10 @@ export function createTap(options: CommonInstrumentationOptions): Tap {
     followParentSampling: options.followParentSampling === true,
     linkProducerParent: options.linkProducerParent !== false,
     describeError: errorDescriber(options.errorMessages, guard),
+    startSendSpan:
+      options.followParentSampling === true
+        ? (name, spanOptions, parent) => unsampledChild(parent) ?? tracer.startSpan(name, spanOptions, parent)
+        : (name, spanOptions, parent) => tracer.startSpan(name, spanOptions, parent),
     record(fn) {
       if (!metrics) return;
       const m = metrics;

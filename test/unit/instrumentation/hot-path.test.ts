@@ -1,8 +1,8 @@
 import { ROOT_CONTEXT, SpanKind, TraceFlags, context, createTraceState, defaultTextMapGetter, propagation, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, Tracer, TracerProvider } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, suppressTracing } from '@opentelemetry/core';
 import fc from 'fast-check';
-import type { Channel } from 'amqplib';
+import type { Channel, ConfirmChannel } from 'amqplib';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { extractContext, instrumentAmqp, instrumentKafka, kafkaMessageContext, readHeader, traceKafkaMessage } from '../../../instrumentation/index';
@@ -196,12 +196,14 @@ describe('followParentSampling and linkProducerParent', () => {
     });
     const before = started();
     await f.runConfigs[0]!['eachMessage']!({ topic: 't', partition: 0, message: kafkaMessage(UNSAMPLED_PARENT, '7'), heartbeat: async () => undefined, pause: () => () => undefined });
-    // One span fewer with the option: the process span (the downstream send still starts its own).
-    expect(started() - before).toBe(follow ? 1 : 2);
+    // With the option no SDK span at all: no process span, and the downstream send's span is made
+    // as a ParentBased sampler would (non-recording, a new span id) without the SDK.
+    expect(started() - before).toBe(follow ? 0 : 2);
     expect(active?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(active?.traceFlags).toBe(TraceFlags.NONE);
     const downstream = readHeader(f.sent[0]!.messages[0]!.headers, 'traceparent');
     expect(downstream).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/);
+    expect(downstream).not.toContain('00f067aa0ba902b7');
     expect(otel.spans()).toHaveLength(0);
     expect(await metricValue(registry, METRIC.CONSUMED_MESSAGES.name, { messaging_destination_name: 't' })).toBe(1);
     expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 't' })).toBe(1);
@@ -327,6 +329,111 @@ describe('followParentSampling and linkProducerParent', () => {
     expect(active?.spanId).toBe('00f067aa0ba902b7');
     expect(await metricValue(registry, METRIC.MESSAGES_PROCESSED.name, { messaging_destination_name: 'orders' })).toBe(1);
     expect(await metricValue(registry, METRIC.IN_FLIGHT.name, { messaging_destination_name: 'orders' })).toBe(0);
+  });
+});
+
+describe('followParentSampling on the send paths', () => {
+  interface Sent {
+    headers: Array<{ traceparent: string | undefined; tracestate: string | undefined }>;
+    started: number;
+    exported: number;
+  }
+
+  /** Publishes, sends to a queue, confirm-publishes and Kafka-sends (one topic, and two in a sendBatch) under `parent`. */
+  async function sendAll(parent: Context, follow: boolean): Promise<Sent> {
+    otel.reset();
+    const { provider, started } = countingProvider();
+    const published: Array<Record<string, unknown> | undefined> = [];
+    const plain = {
+      publish: (_e: string, _k: string, _c: Buffer, o?: { headers?: Record<string, unknown> }) => published.push(o?.headers) > 0,
+      sendToQueue(this: { publish: (...a: unknown[]) => boolean }, q: string, c: Buffer, o?: unknown) {
+        return this.publish('', q, c, o);
+      },
+      consume: () => Promise.resolve({ consumerTag: 'c' }),
+      ack: () => undefined,
+      nack: () => undefined,
+      reject: () => undefined,
+      on: () => undefined,
+      removeListener: () => undefined,
+    };
+    const confirm = { ...plain, publish: (_e: string, _k: string, _c: Buffer, o: { headers?: Record<string, unknown> } | undefined, cb: (err: unknown) => void) => (published.push(o?.headers), cb(null), true), waitForConfirms: async () => undefined };
+    const options = { registry: new Registry(), tracerProvider: provider, followParentSampling: follow };
+    const ch = instrumentAmqp(plain as unknown as Channel, options);
+    const cch = instrumentAmqp(confirm as unknown as ConfirmChannel, options);
+    const f = fakeKafka();
+    const sentBatches: Array<{ topicMessages: Array<{ messages: Array<{ headers?: Record<string, unknown> }> }> }> = [];
+    const producer = instrumentKafka(f.kafka, options).producer();
+    await context.with(parent, async () => {
+      ch.publish('orders-x', 'eu', Buffer.from('{}'), { headers: { 'x-app': 'kept' } });
+      ch.sendToQueue('orders', Buffer.from('{}'));
+      cch.publish('orders-x', 'eu', Buffer.from('{}'), {}, () => undefined);
+      await producer.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b', headers: { 'x-app': 'kept' } }] });
+    });
+    const f2 = fakeKafka();
+    const k2 = instrumentKafka({ ...f2.kafka, producer: () => ({ ...f2.kafka.producer(), sendBatch: async (b: (typeof sentBatches)[number]) => (sentBatches.push(b), []) }) } as unknown as Kafka, { ...options, perMessageCreateSpans: true });
+    await context.with(parent, () => k2.producer().sendBatch({ topicMessages: [{ topic: 'a', messages: [{ value: 'x' }] }, { topic: 'b', messages: [{ value: 'y' }] }] }));
+    const kafkaHeaders = [...f.sent.flatMap((r) => r.messages), ...sentBatches.flatMap((b) => b.topicMessages.flatMap((t) => t.messages))].map((m) => m.headers);
+    const all = [...published, ...kafkaHeaders].map((h) => ({ traceparent: h && readHeader(h, 'traceparent'), tracestate: h && readHeader(h, 'tracestate') }));
+    return { headers: all, started: started(), exported: otel.spans().length };
+  }
+
+  const parentArb = fc.record({
+    traceId: fc.oneof(hex(32), fc.constant('0'.repeat(32))),
+    spanId: fc.oneof(hex(16), fc.constant('0'.repeat(16))),
+    traceFlags: fc.constantFrom(0, 1, 2, 3),
+    state: fc.option(fc.constantFrom('a=1', 'vendor=x,b=2'), { nil: undefined }),
+    remote: fc.boolean(),
+    suppressed: fc.boolean(),
+  });
+
+  it('inject what the SDK non-recording span would (same trace, unsampled, tracestate; a new span id), export the same spans, and start none for a valid unsampled parent', async () => {
+    await fc.assert(
+      fc.asyncProperty(parentArb, async (p) => {
+        let parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: p.traceId, spanId: p.spanId, traceFlags: p.traceFlags, isRemote: p.remote, ...(p.state ? { traceState: createTraceState(p.state) } : {}) });
+        if (p.suppressed) parent = suppressTracing(parent);
+        const parentValid = trace.isSpanContextValid({ traceId: p.traceId, spanId: p.spanId, traceFlags: 0 });
+        const sdk = await sendAll(parent, false);
+        const fast = await sendAll(parent, true);
+        expect(fast.exported).toBe(sdk.exported);
+        expect(fast.headers).toHaveLength(sdk.headers.length);
+        fast.headers.forEach((h, i) => {
+          const ref = sdk.headers[i]!;
+          expect(h.tracestate).toBe(ref.tracestate);
+          expect(h.traceparent === undefined).toBe(ref.traceparent === undefined);
+          if (h.traceparent === undefined || ref.traceparent === undefined) return;
+          const [v, t, s, fl] = h.traceparent.split('-');
+          const [rv, rt, , rfl] = ref.traceparent.split('-');
+          expect([v, fl]).toEqual([rv, rfl]);
+          // An invalid parent: both start a new trace (ids of their own); a valid one: its trace.
+          if (parentValid) expect(t).toBe(rt);
+          else expect([t, rt]).not.toContain(p.traceId);
+          expect(s).toMatch(/^[0-9a-f]{16}$/);
+          expect(s).not.toBe('0'.repeat(16));
+          expect(s).not.toBe(p.spanId);
+        });
+        const validUnsampled = !p.suppressed && (p.traceFlags & 1) === 0 && parentValid;
+        if (validUnsampled) {
+          expect(fast.started).toBe(0);
+          expect(sdk.exported).toBe(0);
+          expect(fast.headers.every((h) => h.traceparent?.startsWith(`00-${p.traceId}-`) && h.traceparent.endsWith('-00'))).toBe(true);
+        } else {
+          expect(fast.started).toBe(sdk.started);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a new span id per send, never the parent\'s', async () => {
+    const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.NONE });
+    const ids = (await sendAll(parent, true)).headers.map((h) => h.traceparent?.split('-')[2]);
+    // One span per AMQP publish (3), one for the Kafka send of two messages, one create span per
+    // message of the sendBatch (2), each with an id of its own.
+    expect(ids).toHaveLength(7);
+    expect(ids[3]).toBe(ids[4]);
+    expect(new Set(ids).size).toBe(6);
+    expect(ids).not.toContain(undefined);
+    expect(ids).not.toContain('00f067aa0ba902b7');
   });
 });
 
