@@ -355,14 +355,16 @@ export class ChaosScenario {
   }
 
   /**
-   * Keeps the recovery traffic going, up to {@link DEFAULT_RECOVERY_LIMIT_MS} after healing, until
-   * a message sent after healing has been acknowledged: see ./recovery-traffic.
+   * Keeps the recovery traffic going, up to the scenario's recovery limit after healing
+   * ({@link withRecoveryLimit}, {@link DEFAULT_RECOVERY_LIMIT_MS} unless set), until a message sent
+   * after healing has been acknowledged: see ./recovery-traffic. Past that limit the recovery
+   * invariant fails anyway, so more traffic would only delay the verdict.
    */
   private async untilSentAfterHealing(w: RunningWorkload, windows: readonly FaultWindow[], progress: ProgressSink): Promise<void> {
     const healedAt = healedAtMs(windows);
     if (healedAt === undefined || ackedAfterHealing(w.sent(), healedAt)) return;
-    const waitMs = Math.max(0, healedAt + DEFAULT_RECOVERY_LIMIT_MS - Date.now());
-    progress(`scenario ${this.name}: no message sent after healing was acknowledged in ${this.timing.recoveryMs} ms (the producer is still reconnecting); recovery traffic goes on until one is, for up to ${Math.round(waitMs / 1000)} s more`);
+    const waitMs = Math.max(0, healedAt + this.recoveryLimitMs - Date.now());
+    progress(`scenario ${this.name}: no message sent after healing was acknowledged in ${this.timing.recoveryMs} ms (the producer is still reconnecting); recovery traffic goes on until one is, for up to ${(waitMs / 1000).toFixed(1)} s more (the recovery limit is ${this.recoveryLimitMs} ms)`);
     const extendedAt = Date.now();
     await waitUpTo(() => ackedAfterHealing(w.sent(), healedAt), { description: 'a message sent after healing to be acknowledged', timeoutMs: waitMs, intervalMs: 100 });
     progress(`scenario ${this.name}: recovery traffic went on ${Date.now() - extendedAt} ms longer${ackedAfterHealing(w.sent(), healedAt) ? '' : ', and still no message sent after healing was acknowledged'}`);

@@ -102,6 +102,23 @@ describe('a scenario whose producer is still reconnecting when the recovery traf
     expect(lines.some((l) => /no message sent after healing was acknowledged in 100 ms .* recovery traffic goes on until one is/.test(l))).toBe(true);
   });
 
+  it('goes on no longer than the scenario\'s recovery limit after healing, and recovery then fails', async () => {
+    const { workload, fault, stoppedAtMs } = reconnectingWorkload(5_000);
+    const lines: string[] = [];
+    const r = await new ChaosScenario('limited')
+      .withWorkload(workload)
+      .withFault(fault)
+      .withTiming({ warmupMs: 100, faultMs: 100, recoveryMs: 100, drainTimeoutMs: 500 })
+      .withRecoveryLimit(700)
+      .run({ env: {} as StartedEnvironment, progress: (l) => void lines.push(l) });
+    const healed = r.faults[0]?.endMs as number;
+    // Not the default 45 s: 700 ms after healing the traffic stops (the producer is away 5 s).
+    expect(stoppedAtMs()! - healed).toBeGreaterThanOrEqual(600);
+    expect(stoppedAtMs()! - healed).toBeLessThan(2_500);
+    expect(lines.some((l) => /for up to 0\.\d s more \(the recovery limit is 700 ms\)/.test(l))).toBe(true);
+    expect(r.invariants.find((i) => i.name.startsWith('recovers'))).toMatchObject({ passed: false });
+  });
+
   it('stops on time when a message sent after healing was acknowledged within the recovery traffic', async () => {
     const { workload, fault, stoppedAtMs } = reconnectingWorkload(0);
     const r = await new ChaosScenario('prompt')
