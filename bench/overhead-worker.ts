@@ -15,8 +15,14 @@
  * uninstrumented client under suppressed tracing, all carrying the same headers as the
  * micro-benchmark's: the mode's `traceparent` (unsampled in the eda-unsampled modes, absent in
  * eda-ratio) and `eda-produced-at`. Prints one JSON line: { mode, msgPerSec, spans, traceparent }.
+ * With BENCH_PROFILE_DIR set, each consume path's consumer run (group join included) is CPU-profiled
+ * into `<dir>/<mode>-<path>.cpuprofile` (the profiler slows what it measures: read it for where the
+ * time goes, not for the figure).
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { setUpMode } from './mode-setup';
@@ -66,6 +72,28 @@ function fillHeaders(): Record<string, string> {
   const headers: Record<string, string> = { 'eda-produced-at': String(Date.now()) };
   if (setup.traceparent !== undefined) headers['traceparent'] = setup.traceparent;
   return headers;
+}
+
+const PROFILE_DIR = process.env['BENCH_PROFILE_DIR'];
+
+function post<T>(session: Session, method: string): Promise<T> {
+  return new Promise((resolve, reject) => session.post(method, (err, result) => (err ? reject(err) : resolve(result as T))));
+}
+
+/** fn, CPU-profiled into PROFILE_DIR when it is set. */
+async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR) return fn();
+  const session = new Session();
+  session.connect();
+  await post(session, 'Profiler.enable');
+  await post(session, 'Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await post<{ profile: unknown }>(session, 'Profiler.stop');
+    writeFileSync(join(PROFILE_DIR, `${mode}-${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 async function pool(total: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
@@ -123,7 +151,7 @@ async function kafkaRun(): Promise<void> {
     await consumer.subscribe({ topic: consumeTopic, fromBeginning: true });
     let seen = 0;
     let first = 0n;
-    const last = await new Promise<bigint>((resolve) => {
+    const last = await profiled(path, () => new Promise<bigint>((resolve) => {
       const start = (headers: Record<string, unknown> | undefined): void => {
         first = process.hrtime.bigint();
         traceparentSeen[path] = headerText(headers?.['traceparent']);
@@ -145,7 +173,7 @@ async function kafkaRun(): Promise<void> {
               },
             },
       );
-    });
+    }));
     msgPerSec[path] = CONSUME_N / seconds(first, last);
     await consumer.disconnect();
   }

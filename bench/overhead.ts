@@ -40,6 +40,8 @@ async function main(): Promise<void> {
   const consumeMessages = Number(process.env['BENCH_CONSUME_MESSAGES'] ?? messages * 5);
   const modes = selected('BENCH_MODES', ALL_MODES);
   const paths = selected('BENCH_PATHS', PATHS);
+  // Node options for the workers only (NODE_OPTIONS refuses some, --cpu-prof among them).
+  const workerNodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const usesKafka = paths.some((p) => p.startsWith('kafka.'));
   const usesAmqp = paths.some((p) => p.startsWith('amqp.'));
   let env = new Environment().withProvider('native').withToxiproxy(false);
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
   try {
     for (let r = 0; r < rounds; r++) {
       for (const mode of rotated(modes, r)) {
-        const args = [join(__dirname, 'overhead-worker.js'), mode, usesKafka ? started.getKafkaBrokers().join(',') : '', usesAmqp ? started.getAmqpUrl() : ''];
+        const args = [...workerNodeArgs, join(__dirname, 'overhead-worker.js'), mode, usesKafka ? started.getKafkaBrokers().join(',') : '', usesAmqp ? started.getAmqpUrl() : ''];
         const { stdout } = await run(process.execPath, args, {
           env: { ...process.env, BENCH_PATHS: paths.join(','), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
           timeout: 600_000,
