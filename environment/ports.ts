@@ -1,23 +1,85 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 
+/** Ports below this are left alone: the well-known homes of brokers, proxies and dev servers. */
+const LOWEST_PORT = 10_000;
+/** A band outside the ephemeral range is used only when it holds at least this many ports. */
+const MIN_BAND = 2_000;
+
 /**
- * Asks the kernel for `count` distinct free TCP ports on 127.0.0.1 by binding them all at once, then
- * releases them. Every run gets its own ports, so parallel runs (and a system RabbitMQ on 5672)
- * never collide.
+ * The kernel's range for the local ports of outgoing connections (Linux:
+ * /proc/sys/net/ipv4/ip_local_port_range), or undefined where it cannot be read.
  */
-export async function allocatePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
+export function ephemeralPortRange(read: () => string = () => readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')): [number, number] | undefined {
   try {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
+    const [lo, hi] = read().trim().split(/\s+/).map(Number);
+    if (lo === undefined || hi === undefined || !Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi > 65_535 || lo > hi) return undefined;
+    return [lo, hi];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where to pick listening ports: the larger band outside the ephemeral range, between LOWEST_PORT
+ * and 65535, when it holds at least MIN_BAND ports; otherwise undefined (the kernel picks).
+ */
+export function portBand(ephemeral: [number, number] | undefined): [number, number] | undefined {
+  if (!ephemeral) return undefined;
+  const [lo, hi] = ephemeral;
+  const below: [number, number] = [LOWEST_PORT, lo - 1];
+  const above: [number, number] = [Math.max(LOWEST_PORT, hi + 1), 65_535];
+  const size = ([a, b]: [number, number]): number => b - a + 1;
+  const best = size(below) >= size(above) ? below : above;
+  return size(best) >= MIN_BAND ? best : undefined;
+}
+
+/** Listens on 127.0.0.1:`port` (0: any); the server, or undefined when the port is taken or refused. */
+async function hold(port: number): Promise<Server | undefined> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/**
+ * `count` distinct TCP ports free on 127.0.0.1, checked by listening on them all at once, then
+ * released for the caller's processes to bind. Every run gets its own ports, so parallel runs (and
+ * a system RabbitMQ on 5672) never collide.
+ *
+ * They are picked at random outside the kernel's ephemeral range where it can be read (Linux):
+ * a port from inside it can be taken, between our release and the broker's bind, as the local
+ * port of any outgoing connection on the machine (a CI run saw RabbitMQ's distribution port so
+ * taken: `dist_port_already_used ... not_erlang`). Elsewhere, or when that band is too small,
+ * the kernel picks them.
+ */
+export async function allocatePorts(count: number, options: { band?: [number, number] | undefined; random?: () => number } = {}): Promise<number[]> {
+  const band = 'band' in options ? options.band : portBand(ephemeralPortRange());
+  const random = options.random ?? Math.random;
+  const servers: Server[] = [];
+  const ports: number[] = [];
+  try {
+    if (band) {
+      const [lo, hi] = band;
+      const tried = new Set<number>();
+      const maxTries = Math.min(hi - lo + 1, count * 50);
+      for (let draw = 0; ports.length < count && tried.size < maxTries && draw < maxTries * 4; draw++) {
+        const port = lo + Math.floor(random() * (hi - lo + 1));
+        if (tried.has(port)) continue;
+        tried.add(port);
+        const server = await hold(port);
+        if (!server) continue;
+        servers.push(server);
+        ports.push(port);
+      }
+    }
+    while (ports.length < count) {
+      const server = await hold(0);
+      if (!server) throw new Error('no free TCP port on 127.0.0.1: listening on port 0 failed');
       servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
       const addr = server.address();
-      if (addr && typeof addr === 'object') ports.push(addr.port);
+      if (addr && typeof addr === 'object' && !ports.includes(addr.port)) ports.push(addr.port);
     }
     return ports;
   } finally {

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:net';
+import { allocatePorts, ephemeralPortRange, portBand } from '../../../environment/ports';
+
+function listen(port: number): Promise<Server> {
+  const server = createServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+const close = (s: Server): Promise<void> => new Promise((r) => s.close(() => r()));
+
+/** A free port taken from the kernel and released. */
+async function freePort(): Promise<number> {
+  const s = await listen(0);
+  const port = (s.address() as { port: number }).port;
+  await close(s);
+  return port;
+}
+
+describe('ephemeralPortRange and portBand', () => {
+  it('reads the kernel range, and refuses anything else', () => {
+    expect(ephemeralPortRange(() => '32768\t60999\n')).toEqual([32768, 60999]);
+    expect(ephemeralPortRange(() => '1024 65535')).toEqual([1024, 65535]);
+    for (const bad of ['', 'x y', '60999 32768', '0 100', '1 70000']) expect(ephemeralPortRange(() => bad)).toBeUndefined();
+    expect(
+      ephemeralPortRange(() => {
+        throw new Error('ENOENT');
+      }),
+    ).toBeUndefined();
+  });
+
+  it('picks the larger band outside the ephemeral range, above 10000, or none when it is too small', () => {
+    expect(portBand([32768, 60999])).toEqual([10000, 32767]);
+    expect(portBand([49152, 65535])).toEqual([10000, 49151]);
+    expect(portBand([10000, 20000])).toEqual([20001, 65535]);
+    expect(portBand([1024, 65535])).toBeUndefined();
+    expect(portBand([11000, 64000])).toBeUndefined();
+    expect(portBand(undefined)).toBeUndefined();
+  });
+
+  it('on this machine, where /proc says so, keeps the ports it hands out out of the ephemeral range', async () => {
+    const range = ephemeralPortRange();
+    const ports = await allocatePorts(20);
+    expect(new Set(ports).size).toBe(20);
+    if (range && portBand(range)) for (const p of ports) expect(p < range[0] || p > range[1]).toBe(true);
+  });
+});
+
+describe('allocatePorts', () => {
+  it('gives distinct ports from the band, free to listen on once returned', async () => {
+    const ports = await allocatePorts(8, { band: [20000, 20999] });
+    expect(new Set(ports).size).toBe(8);
+    for (const p of ports) expect(p >= 20000 && p <= 20999).toBe(true);
+    const servers = await Promise.all(ports.map(listen));
+    await Promise.all(servers.map(close));
+  });
+
+  it('skips a port somebody listens on, and falls back to the kernel when the band has nothing free', async () => {
+    const taken = await freePort();
+    const occupant = await listen(taken);
+    try {
+      // The first draw is the taken port, the second its neighbour.
+      const draws = [0, 0.99];
+      const skipped = await allocatePorts(1, { band: [taken, taken + 1], random: () => draws.shift() ?? 0.5 });
+      expect(skipped).not.toContain(taken);
+      expect(skipped).toHaveLength(1);
+      // A band of one taken port and a random source that always draws it: no endless loop.
+      const fallback = await allocatePorts(2, { band: [taken, taken], random: () => 0 });
+      expect(fallback).toHaveLength(2);
+      expect(fallback).not.toContain(taken);
+    } finally {
+      await close(occupant);
+    }
+  });
+
+  it('without a band the kernel picks, as before', async () => {
+    const ports = await allocatePorts(3, { band: undefined });
+    expect(new Set(ports).size).toBe(3);
+  });
+});
