@@ -62,6 +62,20 @@ export function isAlive(pid: number, startTicks?: number): boolean {
   return true;
 }
 
+/**
+ * Blocks (no event loop needed: for exit handlers) until none of `pids` is alive or `timeoutMs`
+ * has passed; true when all are gone.
+ */
+export function waitGoneSync(pids: readonly number[], timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    if (pids.every((pid) => !isAlive(pid))) return true;
+    if (Date.now() >= deadline) return false;
+    Atomics.wait(nap, 0, 0, 10);
+  }
+}
+
 /** Sends `signal` to the process group led by `pid` (we start every process as a group leader). */
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {

@@ -2,7 +2,7 @@ import '@eda-harness/core'; // defines Symbol.asyncDispose where missing, for `a
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@eda-harness/core';
-import { installExitHook, signalGroup, type ManagedProcess } from './managed-process';
+import { installExitHook, signalGroup, waitGoneSync, type ManagedProcess } from './managed-process';
 import type { ToxiproxyClient } from './native/toxiproxy-client';
 import type { EnvironmentResources } from './provider';
 import type {
@@ -25,12 +25,24 @@ async function stopAllEnvironments(): Promise<void> {
   await Promise.allSettled([...started].filter((e) => e.teardown.cleanupOnExit).map((e) => e.stop()));
 }
 
-/** Exit hook: SIGKILL, synchronously, every process of an environment tied to this process. */
+/** How long the exit hook waits for the processes it killed to be gone. */
+const EXIT_KILL_WAIT_MS = 5_000;
+
+/**
+ * Exit hook: SIGKILL, synchronously, every process of an environment tied to this process, then
+ * wait (synchronously too: nothing async runs in an exit handler) until they are gone, for up to
+ * EXIT_KILL_WAIT_MS. A killed process still has to be scheduled to die: on a busy machine a JVM
+ * took longer than our own exit, so a shell prompt (or a test) came back with Kafka still alive.
+ */
 function killAllNow(): void {
+  const killed: number[] = [];
   for (const env of started) {
     if (!env.teardown.cleanupOnExit) continue;
-    for (const p of env.processes()) if (p.pid !== undefined && p.running) signalGroup(p.pid, 'SIGKILL');
+    for (const p of env.processes()) {
+      if (p.pid !== undefined && p.running && signalGroup(p.pid, 'SIGKILL')) killed.push(p.pid);
+    }
   }
+  if (killed.length > 0) waitGoneSync(killed, EXIT_KILL_WAIT_MS);
 }
 
 export interface TeardownOptions {
