@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
-import type { Context, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import * as amqp from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer } from 'kafkajs';
@@ -11,7 +11,7 @@ import { instrumentAmqp, instrumentKafka, readHeader } from '../../../instrument
 import { METRIC } from '../../../semconv/index';
 import { uniqueName } from '../../support/names';
 import { createTopicsWithLeaders } from '../../support/topics';
-import { installOtel } from '../../unit/instrumentation/otel-fixture';
+import { countingProvider, installOtel } from '../../unit/instrumentation/otel-fixture';
 import type { OtelFixture } from '../../unit/instrumentation/otel-fixture';
 import { metricValue } from '../../unit/instrumentation/metric-values';
 
@@ -46,24 +46,6 @@ afterAll(async () => {
   await otel?.close();
 });
 
-/** The global (SDK) provider, counting the spans the instrumentation asks the SDK for. */
-function countingProvider(): { provider: TracerProvider; started: () => number } {
-  let n = 0;
-  const provider: TracerProvider = {
-    getTracer(name, version) {
-      const real = trace.getTracerProvider().getTracer(name, version);
-      const tracer: Tracer = {
-        startSpan(spanName, spanOptions, ctx) {
-          n++;
-          return real.startSpan(spanName, spanOptions, ctx);
-        },
-        startActiveSpan: real.startActiveSpan.bind(real) as Tracer['startActiveSpan'],
-      };
-      return tracer;
-    },
-  };
-  return { provider, started: () => n };
-}
 
 interface Hop {
   /** The traceparent of the Kafka message the app sent. */

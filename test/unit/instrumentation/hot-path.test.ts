@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, TraceFlags, context, createTraceState, defaultTextMapGetter, propagation, trace } from '@opentelemetry/api';
-import type { Context, SpanContext, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Context, SpanContext } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, suppressTracing } from '@opentelemetry/core';
 import fc from 'fast-check';
 import type { Channel, ConfirmChannel } from 'amqplib';
@@ -10,7 +10,7 @@ import { extractParent, injectHeaders, isSpanContext, readProducedAt, sampledFla
 import { messagingMetrics } from '../../../instrumentation/shared/metrics';
 import { consumerGroupOf } from '../../../instrumentation/kafka/group-context';
 import { METRIC } from '../../../semconv/index';
-import { useOtel } from './otel-fixture';
+import { countingProvider, useOtel } from './otel-fixture';
 import { metricValue } from './metric-values';
 
 const otel = useOtel();
@@ -133,24 +133,6 @@ describe('W3C fast paths agree with the propagators', () => {
   });
 });
 
-/** A tracer provider that counts startSpan calls on the fixture's real tracer. */
-function countingProvider(): { provider: TracerProvider; started: () => number } {
-  let n = 0;
-  const provider: TracerProvider = {
-    getTracer(name, version) {
-      const real = trace.getTracerProvider().getTracer(name, version);
-      const tracer: Tracer = {
-        startSpan(spanName, options, ctx) {
-          n++;
-          return real.startSpan(spanName, options, ctx);
-        },
-        startActiveSpan: real.startActiveSpan.bind(real) as Tracer['startActiveSpan'],
-      };
-      return tracer;
-    },
-  };
-  return { provider, started: () => n };
-}
 
 const UNSAMPLED_PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
 const SAMPLED_PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

@@ -1,4 +1,5 @@
 import { context, propagation, trace } from '@opentelemetry/api';
+import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -63,4 +64,26 @@ export function useOtel(): OtelFixture {
     reset: () => current().reset(),
     close: () => current().close(),
   };
+}
+
+/**
+ * The global (SDK) provider behind a counter of the spans asked of it: pass `provider` as an
+ * instrumentation's `tracerProvider` to see how many spans it starts through the SDK.
+ */
+export function countingProvider(): { provider: TracerProvider; started: () => number } {
+  let n = 0;
+  const provider: TracerProvider = {
+    getTracer(name, version) {
+      const real = trace.getTracerProvider().getTracer(name, version);
+      const tracer: Tracer = {
+        startSpan(spanName, options, ctx) {
+          n++;
+          return real.startSpan(spanName, options, ctx);
+        },
+        startActiveSpan: real.startActiveSpan.bind(real) as Tracer['startActiveSpan'],
+      };
+      return tracer;
+    },
+  };
+  return { provider, started: () => n };
 }
