@@ -605,7 +605,7 @@ export function injectHeaders(headers: unknown, ctx: Context, producedAtMs: numb
 }
 
 /** @opentelemetry/core's suppressTracing key (context keys are registered symbols, so this is the same one). */
-const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+export const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
 
 /**
  * injectHeaders without the propagation API, for the usual message (W3C propagator, no baggage in

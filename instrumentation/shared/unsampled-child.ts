@@ -1,9 +1,6 @@
-import { TraceFlags, createContextKey, trace } from '@opentelemetry/api';
+import { TraceFlags, trace } from '@opentelemetry/api';
 import type { Context, Span, SpanContext } from '@opentelemetry/api';
-import { isFastExtracted, markMadeValid } from './header-codec';
-
-/** The SDK's key for suppressed tracing (createContextKey gives registered symbols: the same one). */
-const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+import { SUPPRESS_TRACING_KEY, isFastExtracted, markMadeValid } from './header-codec';
 
 /** Two hex digits per byte value. */
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
