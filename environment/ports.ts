@@ -34,6 +34,35 @@ export function portBand(ephemeral: [number, number] | undefined): [number, numb
   return size(best) >= MIN_BAND ? best : undefined;
 }
 
+/**
+ * Local ports of every TCP socket the kernel lists in `tables` (/proc/net/tcp and tcp6 text), in
+ * any state: listening, connected, or TIME_WAIT after a process was killed. Unreadable text: none.
+ */
+export function portsInUse(tables: readonly string[]): Set<number> {
+  const used = new Set<number>();
+  for (const table of tables) {
+    for (const line of table.split('\n')) {
+      const local = line.trim().split(/\s+/)[1];
+      const hex = local?.slice(local.lastIndexOf(':') + 1);
+      if (!hex || !/^[0-9A-Fa-f]{4}$/.test(hex)) continue;
+      used.add(parseInt(hex, 16));
+    }
+  }
+  return used;
+}
+
+function readTcpTables(): string[] {
+  const tables: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      tables.push(readFileSync(file, 'utf8'));
+    } catch {
+      /* not Linux, or no IPv6 */
+    }
+  }
+  return tables;
+}
+
 /** Listens on 127.0.0.1:`port` (0: any); the server, or undefined when the port is taken or refused. */
 async function hold(port: number): Promise<Server | undefined> {
   const server = createServer();
@@ -52,11 +81,14 @@ async function hold(port: number): Promise<Server | undefined> {
  * a port from inside it can be taken, between our release and the broker's bind, as the local
  * port of any outgoing connection on the machine (a CI run saw RabbitMQ's distribution port so
  * taken: `dist_port_already_used ... not_erlang`). Elsewhere, or when that band is too small,
- * the kernel picks them.
+ * the kernel picks them. A port any socket uses (in /proc/net/tcp, TIME_WAIT included) is not
+ * drawn: listening with SO_REUSEADDR would succeed on the port of a broker a fault just killed,
+ * which that broker needs again when it restarts; the kernel's own choice avoids those too.
  */
-export async function allocatePorts(count: number, options: { band?: [number, number] | undefined; random?: () => number } = {}): Promise<number[]> {
+export async function allocatePorts(count: number, options: { band?: [number, number] | undefined; random?: () => number; inUse?: ReadonlySet<number> } = {}): Promise<number[]> {
   const band = 'band' in options ? options.band : portBand(ephemeralPortRange());
   const random = options.random ?? Math.random;
+  const inUse = options.inUse ?? (band ? portsInUse(readTcpTables()) : new Set<number>());
   const servers: Server[] = [];
   const ports: number[] = [];
   try {
@@ -68,6 +100,7 @@ export async function allocatePorts(count: number, options: { band?: [number, nu
         const port = lo + Math.floor(random() * (hi - lo + 1));
         if (tried.has(port)) continue;
         tried.add(port);
+        if (inUse.has(port)) continue;
         const server = await hold(port);
         if (!server) continue;
         servers.push(server);

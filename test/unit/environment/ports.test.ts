@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { allocatePorts, ephemeralPortRange, portBand } from '../../../environment/ports';
+import { allocatePorts, ephemeralPortRange, portBand, portsInUse } from '../../../environment/ports';
 
 function listen(port: number): Promise<Server> {
   const server = createServer();
@@ -72,6 +72,21 @@ describe('allocatePorts', () => {
     } finally {
       await close(occupant);
     }
+  });
+
+  it('reads the local ports of /proc/net/tcp and tcp6 in any state, and never draws one of them', async () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:4E20 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1083 1',
+      '   1: 0100007F:4E21 0100007F:9C40 06 00000000:00000000 03:00000F9E 00000000     0        0 0 3',
+    ].join('\n');
+    const tcp6 = '  sl  local_address                         remote_address                        st\n   0: 00000000000000000000000001000000:4E22 00000000000000000000000000000000:0000 0A';
+    expect([...portsInUse([tcp, tcp6])].sort()).toEqual([20000, 20001, 20002]);
+    expect(portsInUse(['garbage', ''])).toEqual(new Set());
+    // 20001 is only in TIME_WAIT (state 06): listening on it would work, yet it is skipped.
+    const draws = [0, 0.5, 0.99];
+    const ports = await allocatePorts(1, { band: [20000, 20002], random: () => draws.shift() ?? 0.5, inUse: new Set([20000, 20001]) });
+    expect(ports).toEqual([20002]);
   });
 
   it('without a band the kernel picks, as before', async () => {
