@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemet
 import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
-import { extractParent, isSpanContext, parentContext, sampledFlag } from '../shared/header-codec';
+import { extractParent, isSpanContext, parentContext, unsampledProducer } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
 import { ConsumerCells } from '../shared/consumer-cells';
 import { wallMs } from '../shared/clock';
@@ -399,7 +399,7 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
     producedAts[i] = producedAt(message) ?? NaN;
     // Producers are read for the links only; traceKafkaMessage reads the others when asked. With
     // followParentSampling, an unsampled producer (read from the flags alone) is not linked.
-    if (links.length >= maxLinks || (sampledOnly && sampledFlag(message.headers) === 0)) continue;
+    if (links.length >= maxLinks || (sampledOnly && unsampledProducer(message.headers))) continue;
     // The producer's span context as such when the W3C fast path applies: no Context per message.
     const producer = record.producerOf(i);
     if (producer === null) continue;

@@ -302,24 +302,28 @@ function fastSpanContext(carrier: Carrier, kind: PropagatorKind): SpanContext | 
 }
 
 /**
- * Whether the producer's context in `headers` is sampled, read from the flags without building the
- * span context: 1 sampled, 0 not, -1 when only {@link extractParent} can tell (not the usual W3C
- * bytes, or no valid context at all). An answer of 0 or 1 is the flag of the span context
- * extractParent returns for the same headers.
+ * True when the producer context {@link extractParent} gives for `headers` is absent or unsampled,
+ * told from the usual traceparent bytes alone: their layout and flags, without checking the ids
+ * (invalid ids give no context, which is not a sampled one either) and without looking at
+ * tracestate or baggage (a W3C propagator takes neither into the flags or the ids). False when
+ * only extractParent can tell: another propagator, text, any other layout, or a sampled flag.
  */
-export function sampledFlag(headers: unknown): number {
+export function unsampledProducer(headers: unknown): boolean {
   const carrier = asCarrier(headers);
-  if (!carrier) return -1;
+  if (!carrier) return false;
   try {
     const kind = propagatorKind();
-    if (kind !== PropagatorKind.TraceContext && kind !== PropagatorKind.TraceContextAndBaggage) return -1;
-    if (kind === PropagatorKind.TraceContextAndBaggage && hasSpelling(carrier, BAGGAGE, BAGGAGE_SPELLINGS)) return -1;
-    if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent') || hasSpelling(carrier, 'tracestate', TRACESTATE_SPELLINGS)) return -1;
-    const bytes = carrier['traceparent'];
-    if (!Buffer.isBuffer(bytes) || !isVersion00Bytes(bytes)) return -1;
-    return (HEX_VALUE[bytes[54] as number] as number) & 1;
+    if (kind !== PropagatorKind.TraceContext && kind !== PropagatorKind.TraceContextAndBaggage) return false;
+    // The getter reads the exact key first; a case variant is only read when it is absent.
+    if (!Object.prototype.hasOwnProperty.call(carrier, 'traceparent')) return false;
+    const b = carrier['traceparent'];
+    if (!Buffer.isBuffer(b) || b.length !== 55 || b[0] !== 48 || b[1] !== 48 || b[2] !== 45 || b[35] !== 45 || b[52] !== 45) return false;
+    // Flags that are not two lower-case hex digits make the whole header invalid: no context.
+    const hi = HEX_VALUE[b[53] as number] as number;
+    const lo = HEX_VALUE[b[54] as number] as number;
+    return hi < 0 || lo < 0 || (lo & 1) === 0;
   } catch {
-    return -1;
+    return false;
   }
 }
 
