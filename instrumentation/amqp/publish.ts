@@ -42,7 +42,11 @@ export function getPublishPatch(rt: AmqpRuntime, state: ChannelState, original: 
       callArgs.push(function onConfirm(this: unknown, ...answer: unknown[]): unknown {
         const err = answer[0];
         const failed = err !== null && err !== undefined;
-        rt.tap.guard.run('amqp.publish.confirm', () => prepared.finish(failed ? err : undefined, failed, failed ? (state.closed ? ERROR_TYPE.CHANNEL_CLOSED : ERROR_TYPE.NACKED) : undefined));
+        try {
+          prepared.finish(failed ? err : undefined, failed, failed ? (state.closed ? ERROR_TYPE.CHANNEL_CLOSED : ERROR_TYPE.NACKED) : undefined);
+        } catch (e) {
+          rt.tap.guard.report('amqp.publish.confirm', e);
+        }
         // The caller's callback runs in the publish span's context, not in the socket's. amqplib
         // skips a falsy callback and calls anything else (a non-function throws, as it did before).
         return callback ? context.with(prepared.ctx, callback as AnyFunction, this, ...answer) : undefined;
@@ -52,7 +56,11 @@ export function getPublishPatch(rt: AmqpRuntime, state: ChannelState, original: 
     try {
       result = context.with(prepared.ctx, original, this, ...callArgs);
     } catch (err) {
-      rt.tap.guard.run('amqp.publish.end', () => prepared.finish(err, true, undefined));
+      try {
+        prepared.finish(err, true, undefined);
+      } catch (e) {
+        rt.tap.guard.report('amqp.publish.end', e);
+      }
       throw err;
     }
     // A plain channel has no confirm: the message is buffered, which is all we can observe.

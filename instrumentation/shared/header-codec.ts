@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { withSpan } from './span-overlay';
 import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES as MAX_VALUE_BYTES } from '@eda-harness/semconv';
@@ -6,6 +6,9 @@ import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES as MAX_VALUE_BY
 // Read once: the compiled import reads every use through the module's re-export getter, which is
 // called per message otherwise.
 const PRODUCED_AT: string = HEADER.PRODUCED_AT;
+/** fastInject's object literal spells the key out: this stops compiling if the header is renamed. */
+const PRODUCED_AT_LITERAL: 'eda-produced-at' = HEADER.PRODUCED_AT;
+void PRODUCED_AT_LITERAL;
 const MAX_HEADER_VALUE_BYTES: number = MAX_VALUE_BYTES;
 
 /**
@@ -620,9 +623,10 @@ export const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context 
 function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undefined): Carrier | undefined {
   const kind = propagatorKind();
   if (kind === PropagatorKind.Other) return undefined;
-  let copy: Carrier;
+  const absent = headers === undefined || headers === null;
+  let copy: Carrier | undefined;
   try {
-    if (headers !== undefined && headers !== null) {
+    if (!absent) {
       const carrier = asCarrier(headers);
       if (!carrier || Object.getPrototypeOf(carrier) !== Object.prototype) return undefined;
       if (
@@ -633,22 +637,36 @@ function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undef
       )
         return undefined;
       copy = copyOf(carrier);
-    } else {
-      copy = {};
     }
   } catch {
     return undefined;
   }
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
   if (kind !== PropagatorKind.Noop) {
     if (kind === PropagatorKind.TraceContextAndBaggage && propagation.getBaggage(ctx) !== undefined) return undefined;
     const sc = trace.getSpanContext(ctx);
     if (sc && (sc === lastMadeContext || isSpanContextValid(sc)) && ctx.getValue(SUPPRESS_TRACING_KEY) !== true) {
-      setPlainHeader(copy, 'traceparent', `00-${sc.traceId}-${sc.spanId}-0${Number(sc.traceFlags || 0).toString(16)}`);
-      if (sc.traceState) setPlainHeader(copy, 'tracestate', sc.traceState.serialize());
+      traceparent = `00-${sc.traceId}-${sc.spanId}-${flagsText(sc.traceFlags)}`;
+      if (sc.traceState) tracestate = sc.traceState.serialize();
     }
   }
-  if (producedAtMs !== undefined && Number.isFinite(producedAtMs)) setPlainHeader(copy, PRODUCED_AT, String(Math.trunc(producedAtMs)));
+  const producedAt = producedAtMs !== undefined && Number.isFinite(producedAtMs) ? String(Math.trunc(producedAtMs)) : undefined;
+  // The usual publish (no headers of the caller's, no tracestate): one object literal, the keys in
+  // the order the general path writes them.
+  if (copy === undefined && tracestate === undefined && traceparent !== undefined && producedAt !== undefined) return { traceparent, 'eda-produced-at': producedAt };
+  copy ??= {};
+  if (traceparent !== undefined) setPlainHeader(copy, 'traceparent', traceparent);
+  if (tracestate !== undefined) setPlainHeader(copy, 'tracestate', tracestate);
+  if (producedAt !== undefined) setPlainHeader(copy, PRODUCED_AT, producedAt);
   return copy;
+}
+
+/** The traceparent's flags field: two lower-case hex digits (as the W3C propagator writes them). */
+function flagsText(flags: number): string {
+  if (flags === TraceFlags.NONE) return '00';
+  if (flags === TraceFlags.SAMPLED) return '01';
+  return '0' + Number(flags || 0).toString(16);
 }
 
 /** Own enumerable keys as data properties on an object with the same prototype. Throws if reading does. */
