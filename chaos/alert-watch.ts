@@ -8,7 +8,7 @@ import { alertFiles } from '@eda-harness/alerts';
 import { resolveAlertsConfig } from '@eda-harness/alerts';
 import { errorMessage, requestJson, writeGeneratedFiles } from '@eda-harness/core';
 import type { ProgressSink } from '@eda-harness/core';
-import { allocatePorts, Environment, type StartedEnvironment } from '@eda-harness/environment';
+import { allocatePorts, Environment, releasePorts, type StartedEnvironment } from '@eda-harness/environment';
 import { createExporter, silentLogger, type Exporter } from '@eda-harness/exporter';
 import type { ExporterConfig, KafkaTargetConfig } from '@eda-harness/exporter';
 import type { KafkaSecuritySettings } from '@eda-harness/core';
@@ -84,6 +84,7 @@ export async function startAlertWatch(deps: {
   try {
     const ruleFiles = writeGeneratedFiles(rulesDir, alertFiles(config)).filter((f) => f.includes('/alerts/prometheus/'));
     const [appPort, exporterPort] = await allocatePorts(2);
+    closers.push(async () => releasePorts([appPort!, exporterPort!]));
 
     const app: Server = createServer((_req, res) => {
       registry.metrics().then(

@@ -5,7 +5,7 @@ export { exitWhenGone } from './install';
 export { jaegerQuery, parseOtlpTraces, parseTracesResponse, parseServicesResponse, traceShortfall, JaegerResponseError } from './jaeger-query';
 export type { JaegerQuery, TraceSpan, SpanKindName, SpanStatusName, WaitForTraceOptions, FindTracesOptions } from './jaeger-query';
 export { isAlive } from './managed-process';
-export { allocatePorts } from './ports';
+export { allocatePorts, releasePorts } from './ports';
 export {
   readCurrentState,
   readEnvironmentState,

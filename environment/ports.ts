@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { defaultReservationsDir, fileReservations } from './port-reservations';
+import type { PortReservations } from './port-reservations';
 
 /** Ports below this are left alone: the well-known homes of brokers, proxies and dev servers. */
 const LOWEST_PORT = 10_000;
@@ -84,13 +86,17 @@ async function hold(port: number): Promise<Server | undefined> {
  * the kernel picks them. A port any socket uses (in /proc/net/tcp, TIME_WAIT included) is not
  * drawn: listening with SO_REUSEADDR would succeed on the port of a broker a fault just killed,
  * which that broker needs again when it restarts; the kernel's own choice avoids those too.
+ * The ports are reserved machine-wide until {@link releasePorts} (see PortReservations), so
+ * another process drawing meanwhile does not take them while a broker is starting or down.
  */
-export async function allocatePorts(count: number, options: { band?: [number, number] | undefined; random?: () => number; inUse?: ReadonlySet<number> } = {}): Promise<number[]> {
+export async function allocatePorts(count: number, options: { band?: [number, number] | undefined; random?: () => number; inUse?: ReadonlySet<number>; reservations?: PortReservations } = {}): Promise<number[]> {
   const band = 'band' in options ? options.band : portBand(ephemeralPortRange());
   const random = options.random ?? Math.random;
   const inUse = options.inUse ?? (band ? portsInUse(readTcpTables()) : new Set<number>());
+  const reservations = options.reservations ?? sharedReservations();
   const servers: Server[] = [];
   const ports: number[] = [];
+  let complete = false;
   try {
     if (band) {
       const [lo, hi] = band;
@@ -104,18 +110,37 @@ export async function allocatePorts(count: number, options: { band?: [number, nu
         const server = await hold(port);
         if (!server) continue;
         servers.push(server);
+        // Free now, but drawn by another process that has not bound it yet: not ours to use.
+        if (!reservations.reserve(port)) continue;
         ports.push(port);
       }
     }
-    while (ports.length < count) {
+    for (let attempts = 0; ports.length < count; attempts++) {
+      if (attempts >= count * 50) throw new Error(`no free TCP port on 127.0.0.1: the kernel's ports were all reserved by other eda-harness processes (${defaultReservationsDir()})`);
       const server = await hold(0);
       if (!server) throw new Error('no free TCP port on 127.0.0.1: listening on port 0 failed');
       servers.push(server);
       const addr = server.address();
-      if (addr && typeof addr === 'object' && !ports.includes(addr.port)) ports.push(addr.port);
+      if (addr && typeof addr === 'object' && !ports.includes(addr.port) && reservations.reserve(addr.port)) ports.push(addr.port);
     }
+    complete = true;
     return ports;
   } finally {
+    if (!complete) reservations.release(ports);
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
+}
+
+let shared: PortReservations | undefined;
+/** The machine-wide reservations, made on first use. */
+function sharedReservations(): PortReservations {
+  return (shared ??= fileReservations());
+}
+
+/**
+ * Gives back ports allocatePorts returned (or the ones given the same `reservations`), once
+ * nothing of the caller's listens on them any more: other processes may draw them again.
+ */
+export function releasePorts(ports: readonly number[], reservations: PortReservations = sharedReservations()): void {
+  reservations.release(ports);
 }

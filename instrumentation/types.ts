@@ -63,7 +63,8 @@ export interface CommonInstrumentationOptions {
    * producers, since an unsampled one recorded no span to link to. A send (AMQP publish, Kafka
    * send, create and transaction spans) under an unsampled parent gets, without the SDK, the span
    * such a sampler makes: non-recording, in the parent's trace, a new span id, unsampled flags
-   * and the parent's trace state, so the message carries what it would have. Default false.
+   * and the parent's trace state, so the message carries what it would have (a custom id
+   * generator of the tracer provider is not asked for that span id). Default false.
    */
   readonly followParentSampling?: boolean;
   /**

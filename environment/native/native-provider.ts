@@ -1,5 +1,5 @@
 import { ConfigError } from '@eda-harness/core';
-import { allocatePorts } from '../ports';
+import { allocatePorts, releasePorts } from '../ports';
 import type { ManagedProcess } from '../managed-process';
 import type { EnvironmentProvider, ProviderContext, ProviderPlan } from '../provider';
 import { JAEGER_PORT_NAMES, type JaegerPorts } from '../jaeger-config';
@@ -50,6 +50,10 @@ export class NativeProvider implements EnvironmentProvider {
     if (kafkaRt && secured) findKeytool(kafkaRt.java);
     // Per Kafka node: client, internal, controller, client proxy (+ SASL_SSL and its proxy) (+ the replication proxy with Toxiproxy).
     this.ports = await allocatePorts(kafkaNodes * ((secured ? 6 : 4) + (toxiBin ? 1 : 0)) + (rabbitRt ? 6 * rabbitNodes : 0) + (jaegerBin ? JAEGER_PORT_NAMES.length : 0) + 2);
+    // Reserved machine-wide until every process of this environment has ended (a broker a fault
+    // keeps down needs its ports again); then other processes may draw them.
+    const reserved = [...this.ports];
+    this.context.resources.onStop(async () => releasePorts(reserved));
 
     let toxiproxy: ToxiproxyClient | undefined;
     if (toxiBin) {

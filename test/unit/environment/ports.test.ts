@@ -1,5 +1,19 @@
 import { createServer, type Server } from 'node:net';
-import { allocatePorts, ephemeralPortRange, portBand, portsInUse } from '../../../environment/ports';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allocatePorts, ephemeralPortRange, portBand, portsInUse, releasePorts } from '../../../environment/ports';
+import { fileReservations } from '../../../environment/port-reservations';
+import type { PortReservations } from '../../../environment/port-reservations';
+
+/** Reservations of this test file alone (another process's reservation must not decide a draw here). */
+let dir: string;
+let reservations: PortReservations;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'eda-ports-test-'));
+  reservations = fileReservations({ dir });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function listen(port: number): Promise<Server> {
   const server = createServer();
@@ -41,7 +55,7 @@ describe('ephemeralPortRange and portBand', () => {
 
   it('on this machine, where /proc says so, keeps the ports it hands out out of the ephemeral range', async () => {
     const range = ephemeralPortRange();
-    const ports = await allocatePorts(20);
+    const ports = await allocatePorts(20, { reservations });
     expect(new Set(ports).size).toBe(20);
     if (range && portBand(range)) for (const p of ports) expect(p < range[0] || p > range[1]).toBe(true);
   });
@@ -49,7 +63,7 @@ describe('ephemeralPortRange and portBand', () => {
 
 describe('allocatePorts', () => {
   it('gives distinct ports from the band, free to listen on once returned', async () => {
-    const ports = await allocatePorts(8, { band: [20000, 20999] });
+    const ports = await allocatePorts(8, { band: [20000, 20999], reservations });
     expect(new Set(ports).size).toBe(8);
     for (const p of ports) expect(p >= 20000 && p <= 20999).toBe(true);
     const servers = await Promise.all(ports.map(listen));
@@ -62,11 +76,11 @@ describe('allocatePorts', () => {
     try {
       // The first draw is the taken port, the second its neighbour.
       const draws = [0, 0.99];
-      const skipped = await allocatePorts(1, { band: [taken, taken + 1], random: () => draws.shift() ?? 0.5 });
+      const skipped = await allocatePorts(1, { band: [taken, taken + 1], random: () => draws.shift() ?? 0.5, reservations });
       expect(skipped).not.toContain(taken);
       expect(skipped).toHaveLength(1);
       // A band of one taken port and a random source that always draws it: no endless loop.
-      const fallback = await allocatePorts(2, { band: [taken, taken], random: () => 0 });
+      const fallback = await allocatePorts(2, { band: [taken, taken], random: () => 0, reservations });
       expect(fallback).toHaveLength(2);
       expect(fallback).not.toContain(taken);
     } finally {
@@ -85,12 +99,38 @@ describe('allocatePorts', () => {
     expect(portsInUse(['garbage', ''])).toEqual(new Set());
     // 20001 is only in TIME_WAIT (state 06): listening on it would work, yet it is skipped.
     const draws = [0, 0.5, 0.99];
-    const ports = await allocatePorts(1, { band: [20000, 20002], random: () => draws.shift() ?? 0.5, inUse: new Set([20000, 20001]) });
+    const ports = await allocatePorts(1, { band: [20000, 20002], random: () => draws.shift() ?? 0.5, inUse: new Set([20000, 20001]), reservations });
     expect(ports).toEqual([20002]);
   });
 
   it('without a band the kernel picks, as before', async () => {
-    const ports = await allocatePorts(3, { band: undefined });
+    const ports = await allocatePorts(3, { band: undefined, reservations });
     expect(new Set(ports).size).toBe(3);
   });
 });
+
+describe('allocatePorts across processes', () => {
+  it('never hands out a port another running process drew and still holds, even once nothing listens on it', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'eda-ports-shared-'));
+    try {
+      // Two processes on one machine: the same directory, two pids, both running.
+      const a = fileReservations({ dir: shared, pid: 1_000_001, alive: () => true });
+      const b = fileReservations({ dir: shared, pid: 1_000_002, alive: () => true });
+      const lo = 20000 + Math.floor(Math.random() * 10000);
+      const band: [number, number] = [lo, lo + 99];
+      const first = await allocatePorts(60, { band, reservations: a });
+      // a's brokers are not listening yet (or are down in a fault): only the reservation protects them.
+      const second = await allocatePorts(60, { band, reservations: b });
+      expect(first).toHaveLength(60);
+      expect(second).toHaveLength(60);
+      expect(second.filter((p) => first.includes(p))).toEqual([]);
+      // Released, they can be drawn again.
+      releasePorts(first, a);
+      const third = await allocatePorts(30, { band, reservations: fileReservations({ dir: shared, pid: 1_000_003, alive: () => true }) });
+      expect(third.filter((p) => first.includes(p)).length).toBeGreaterThan(0);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+});
+

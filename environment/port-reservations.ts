@@ -1,0 +1,109 @@
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Ports one process has drawn for its brokers, marked on disk so another process drawing at the
+ * same time (the test lanes, two `env up`) skips them. Listening only proves a port is free now:
+ * between the draw and the broker's bind, and while a fault keeps a killed broker down (its port
+ * unbound, often not even in TIME_WAIT), another process could draw the same port and bind it
+ * first, and the broker then fails to start or to restart.
+ *
+ * One file per port, named by the port, in a directory every process shares: created exclusively,
+ * holding the owner's pid. A file whose pid no longer runs (a process killed before it could
+ * release) is taken over, and so is one without a pid that is older than a few seconds (its
+ * writer died between creating and writing it); release() removes only this process's files.
+ */
+export interface PortReservations {
+  /** Marks `port` as this process's; false when a running process holds it. Never throws. */
+  reserve(port: number): boolean;
+  /** Removes the marks of `ports` that this process holds. Never throws. */
+  release(ports: readonly number[]): void;
+}
+
+/** How old a reservation file without a pid must be to be taken over. */
+const UNWRITTEN_STALE_MS = 5_000;
+
+/** The directory every process on the machine shares, unless EDA_PORT_RESERVATIONS_DIR names another. */
+export function defaultReservationsDir(): string {
+  return process.env['EDA_PORT_RESERVATIONS_DIR'] || join(tmpdir(), 'eda-harness-ports');
+}
+
+/** Whether process `pid` runs (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pid: number) => boolean } = {}): PortReservations {
+  const dir = deps.dir ?? defaultReservationsDir();
+  const pid = deps.pid ?? process.pid;
+  const alive = deps.alive ?? processAlive;
+  let usable = true;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o1777 });
+  } catch {
+    // A directory we cannot make: ports are still checked by listening, as before.
+    usable = false;
+  }
+  const file = (port: number): string => join(dir, String(port));
+  const owner = (port: number): number | undefined => {
+    try {
+      const n = Number(readFileSync(file(port), 'utf8').trim());
+      return Number.isInteger(n) && n > 0 ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  /** A file without a pid that is old enough that its writer cannot still be about to write it. */
+  const stale = (port: number): boolean => {
+    try {
+      return Date.now() - statSync(file(port)).mtimeMs > UNWRITTEN_STALE_MS;
+    } catch {
+      return true;
+    }
+  };
+  const create = (port: number): boolean => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(file(port), 'wx', 0o666);
+      writeSync(fd, String(pid));
+      return true;
+    } catch {
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+  return {
+    reserve(port) {
+      if (!usable) return true;
+      if (create(port)) return true;
+      const holder = owner(port);
+      if (holder === pid) return true;
+      if (holder !== undefined ? alive(holder) : !stale(port)) return false;
+      // A holder that is gone: take it over, once.
+      try {
+        unlinkSync(file(port));
+      } catch {
+        /* another process took it over first: create() below then fails */
+      }
+      return create(port);
+    },
+    release(ports) {
+      if (!usable) return;
+      for (const port of ports) {
+        if (owner(port) !== pid) continue;
+        try {
+          unlinkSync(file(port));
+        } catch {
+          /* already gone */
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileReservations, processAlive } from '../../../environment/port-reservations';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'eda-reservations-test-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('fileReservations', () => {
+  it('gives a port to one running process at a time, and back on release', () => {
+    const a = fileReservations({ dir, pid: 101, alive: () => true });
+    const b = fileReservations({ dir, pid: 102, alive: () => true });
+    expect(a.reserve(20001)).toBe(true);
+    expect(a.reserve(20001)).toBe(true); // its own, again
+    expect(b.reserve(20001)).toBe(false);
+    expect(readFileSync(join(dir, '20001'), 'utf8')).toBe('101');
+    b.release([20001]); // not b's: stays
+    expect(existsSync(join(dir, '20001'))).toBe(true);
+    a.release([20001]);
+    expect(existsSync(join(dir, '20001'))).toBe(false);
+    expect(b.reserve(20001)).toBe(true);
+  });
+
+  it('takes over a port whose holder no longer runs', () => {
+    fileReservations({ dir, pid: 201 }).reserve(20002);
+    const alive = (pid: number) => pid !== 201;
+    expect(fileReservations({ dir, pid: 202, alive }).reserve(20002)).toBe(true);
+    expect(readFileSync(join(dir, '20002'), 'utf8')).toBe('202');
+  });
+
+  it('leaves a file without a pid alone while it is fresh (its writer may be about to write), takes it over once old', () => {
+    writeFileSync(join(dir, '20003'), '');
+    const c = fileReservations({ dir, pid: 301, alive: () => true });
+    expect(c.reserve(20003)).toBe(false);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, '20003'), old, old);
+    expect(c.reserve(20003)).toBe(true);
+  });
+
+  it('reserves everything (listening still checks) when the directory cannot be made', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const r = fileReservations({ dir: join(file, 'sub'), pid: 401, alive: () => true });
+    expect(r.reserve(20004)).toBe(true);
+    expect(() => r.release([20004])).not.toThrow();
+  });
+});
+
+describe('processAlive', () => {
+  it('is true for this process and false for one that has exited', () => {
+    expect(processAlive(process.pid)).toBe(true);
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    expect(processAlive(Number(child.stdout))).toBe(false);
+  });
+});
