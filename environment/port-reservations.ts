@@ -39,10 +39,25 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pid: number) => boolean } = {}): PortReservations {
+/**
+ * Reservations in `dir` (default {@link defaultReservationsDir}) for process `pid` (default this
+ * one). With `releaseOnExit`, whatever this process still holds is released when it exits (ports
+ * of tests that never stop what they drew), instead of waiting to be taken over.
+ */
+export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pid: number) => boolean; releaseOnExit?: boolean; onExit?: (fn: () => void) => void } = {}): PortReservations {
   const dir = deps.dir ?? defaultReservationsDir();
   const pid = deps.pid ?? process.pid;
   const alive = deps.alive ?? processAlive;
+  const held = new Set<number>();
+  let exitHook = false;
+  const hold = (port: number): boolean => {
+    held.add(port);
+    if (deps.releaseOnExit && !exitHook) {
+      exitHook = true;
+      (deps.onExit ?? ((fn) => process.once('exit', fn)))(() => self.release([...held]));
+    }
+    return true;
+  };
   let usable = true;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o1777 });
@@ -79,12 +94,12 @@ export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pi
       if (fd !== undefined) closeSync(fd);
     }
   };
-  return {
+  const self: PortReservations = {
     reserve(port) {
       if (!usable) return true;
-      if (create(port)) return true;
+      if (create(port)) return hold(port);
       const holder = owner(port);
-      if (holder === pid) return true;
+      if (holder === pid) return hold(port);
       if (holder !== undefined ? alive(holder) : !stale(port)) return false;
       // A holder that is gone: take it over, once.
       try {
@@ -92,11 +107,12 @@ export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pi
       } catch {
         /* another process took it over first: create() below then fails */
       }
-      return create(port);
+      return create(port) && hold(port);
     },
     release(ports) {
       if (!usable) return;
       for (const port of ports) {
+        held.delete(port);
         if (owner(port) !== pid) continue;
         try {
           unlinkSync(file(port));
@@ -106,4 +122,5 @@ export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pi
       }
     },
   };
+  return self;
 }

@@ -134,7 +134,7 @@ export async function allocatePorts(count: number, options: { band?: [number, nu
 let shared: PortReservations | undefined;
 /** The machine-wide reservations, made on first use. */
 function sharedReservations(): PortReservations {
-  return (shared ??= fileReservations());
+  return (shared ??= fileReservations({ releaseOnExit: true }));
 }
 
 /**

@@ -57,3 +57,20 @@ describe('processAlive', () => {
     expect(processAlive(Number(child.stdout))).toBe(false);
   });
 });
+
+describe('releaseOnExit', () => {
+  it('removes what the process still holds when it exits, and nothing of another process', () => {
+    const other = fileReservations({ dir, pid: 501, alive: () => true });
+    expect(other.reserve(20010)).toBe(true);
+    const exits: (() => void)[] = [];
+    const r = fileReservations({ dir, pid: 502, alive: () => true, releaseOnExit: true, onExit: (fn) => exits.push(fn) });
+    expect([r.reserve(20011), r.reserve(20012), r.reserve(20010), r.reserve(20013)]).toEqual([true, true, false, true]);
+    r.release([20013]);
+    expect(exits).toHaveLength(1); // one hook, however many ports
+    expect(existsSync(join(dir, '20011'))).toBe(true);
+    exits[0]!();
+    expect(existsSync(join(dir, '20011'))).toBe(false);
+    expect(existsSync(join(dir, '20012'))).toBe(false);
+    expect(readFileSync(join(dir, '20010'), 'utf8')).toBe('501');
+  });
+});
