@@ -5,7 +5,7 @@ import { alertFiles } from '../../../alerts/alert-files';
 import { resolveAlertsConfig } from '../../../alerts/alerts-config';
 import { requestJson } from '../../../core/index';
 import { writeGeneratedFiles } from '../../../core/write-generated-files';
-import { allocatePorts, Environment, type StartedEnvironment } from '../../../environment/index';
+import { allocatePorts, Environment, releasePorts, type StartedEnvironment } from '../../../environment/index';
 import { createExporter, silentLogger, type Exporter } from '../../../exporter/exporter';
 import { serveMetrics, type MetricsServer } from '../../../exporter/metrics-server';
 import { until } from '../../support/until';
@@ -68,6 +68,7 @@ afterAll(async () => {
   await prometheus?.stop();
   await broker?.stop();
   rmSync(rulesDir, { recursive: true, force: true });
+  releasePorts([exporterPort]);
 });
 
 it('an exporter with a wrong RabbitMQ password fires EdaExporterNeverCollected, which resolves once the password is right', async () => {

@@ -9,7 +9,7 @@ import { resolveAlertsConfig } from '../../../alerts/alerts-config';
 import { writeGeneratedFiles } from '../../../core/write-generated-files';
 import { waitFor } from '../../../core/wait-for';
 import { dashboardQueries, dashboardVariableQueries } from '../../../dashboards/dashboard-files';
-import { allocatePorts, Environment, type StartedEnvironment } from '../../../environment/index';
+import { allocatePorts, Environment, releasePorts, type StartedEnvironment } from '../../../environment/index';
 import { startReferenceSystem, startTraffic, type ReferenceSystem, type Traffic } from '../../../examples/index';
 import { createExporter, silentLogger, type Exporter } from '../../../exporter/exporter';
 import { serveMetrics, type MetricsServer } from '../../../exporter/metrics-server';
@@ -49,10 +49,13 @@ const SERVICES: readonly ReferenceServiceName[] = ['order-service', 'inventory-s
 const APP_JOB = 'reference-system';
 const appServers: Server[] = [];
 let rulesDir: string | undefined;
+let drawnPorts: number[] = [];
 const appMetricsUrls: string[] = [];
 
 beforeAll(async () => {
-  const [exporterPort, badExporterPort, ...appPorts] = await allocatePorts(2 + SERVICES.length);
+  const drawn = await allocatePorts(2 + SERVICES.length);
+  drawnPorts = drawn;
+  const [exporterPort, badExporterPort, ...appPorts] = drawn;
   rulesDir = mkdtempSync(join(tmpdir(), 'eda-live-rules-'));
   const ruleFiles = writeGeneratedFiles(rulesDir, alertFiles(alertsConfig)).filter((f) => f.includes('/alerts/prometheus/'));
   env = await new Environment()
@@ -127,6 +130,7 @@ afterAll(async () => {
   for (const server of appServers) await new Promise<void>((resolve) => server.close(() => resolve()));
   await env?.stop();
   if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
+  releasePorts(drawnPorts);
 });
 
 interface PromResponse<T> {

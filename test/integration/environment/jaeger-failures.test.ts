@@ -6,7 +6,7 @@ import { Environment } from '../../../environment/environment';
 import { JAEGER_PORT_NAMES, type JaegerPorts } from '../../../environment/jaeger-config';
 import type { ManagedProcess } from '../../../environment/managed-process';
 import { startNativeJaeger } from '../../../environment/native/jaeger';
-import { allocatePorts } from '../../../environment/ports';
+import { allocatePorts, releasePorts } from '../../../environment/ports';
 import { ensureJaeger } from '../../../environment/provision';
 import { EnvironmentStartError, ProcessError, ProvisionError, TimeoutError } from '../../../core/errors';
 import { silentProgress } from '../../../core/progress';
@@ -28,9 +28,14 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Ports this file drew, given back at the end (other processes may draw them again). */
+const drawn: number[] = [];
+afterAll(() => releasePorts(drawn));
+
 it('a query port taken by another program: Jaeger exits, the error says which address is in use and names the log', async () => {
   const binary = await ensureJaeger({ progress: silentProgress });
   const allocated = await allocatePorts(JAEGER_PORT_NAMES.length);
+  drawn.push(...allocated);
   const ports = Object.fromEntries(JAEGER_PORT_NAMES.map((name, i) => [name, allocated[i]])) as unknown as JaegerPorts;
   // Holds the port; drops whatever connects (the readiness probe), so closing it never waits.
   const squatter: Server = createServer((socket) => socket.destroy());
@@ -60,6 +65,7 @@ it('a Jaeger that runs but never answers: the wait ends with a timeout naming it
   writeFileSync(wrapper, '#!/bin/sh\nexec sleep 300\n');
   chmodSync(wrapper, 0o755);
   const allocated = await allocatePorts(JAEGER_PORT_NAMES.length);
+  drawn.push(...allocated);
   const ports = Object.fromEntries(JAEGER_PORT_NAMES.map((name, i) => [name, allocated[i]])) as unknown as JaegerPorts;
   const owned: (() => readonly ManagedProcess[])[] = [];
   const { error, spawned } = await spawnedBy(dir, () =>
