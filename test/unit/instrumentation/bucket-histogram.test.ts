@@ -41,4 +41,20 @@ describe('BucketHistogram', () => {
     h.reset();
     expect(await registry.metrics()).not.toContain('q="x"');
   });
+
+  it('a held series keeps the latest exemplar per bucket, and what a scrape returned does not change after it', async () => {
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const h = new BucketHistogram('e2e_seconds', 'help', ['q'], BUCKETS, registry);
+    const series = h.seriesOf(Object.freeze({ q: 'y' }));
+    h.observeSeries(series, 0.05, '11111111111111111111111111111111', '1111111111111111', 1_700_000_000_000);
+    const first = await h.get();
+    h.observeSeries(series, 0.07, '22222222222222222222222222222222', '2222222222222222', 1_700_000_001_000);
+    // No exemplar given: the bucket keeps the one it has.
+    h.observeSeries(series, 0.08);
+    const bucket = (data: Awaited<ReturnType<BucketHistogram['get']>>) => data.values.find((v) => v.labels['le'] === 0.1)!;
+    expect(bucket(first).exemplar).toEqual({ labelSet: { trace_id: '11111111111111111111111111111111', span_id: '1111111111111111' }, value: 0.05, timestamp: 1_700_000_000 });
+    expect(bucket(await h.get()).exemplar).toEqual({ labelSet: { trace_id: '22222222222222222222222222222222', span_id: '2222222222222222' }, value: 0.07, timestamp: 1_700_000_001 });
+    expect(await registry.metrics()).toMatch(/e2e_seconds_bucket\{le="0.1",q="y"\} 3 # \{trace_id="22222222222222222222222222222222",span_id="2222222222222222"\} 0.07 1700000001/);
+  });
 });
