@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,7 +44,19 @@ export function processAlive(pid: number): boolean {
  * one). With `releaseOnExit`, whatever this process still holds is released when it exits (ports
  * of tests that never stop what they drew), instead of waiting to be taken over.
  */
-export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pid: number) => boolean; releaseOnExit?: boolean; onExit?: (fn: () => void) => void } = {}): PortReservations {
+export function fileReservations(
+  deps: {
+    dir?: string;
+    pid?: number;
+    alive?: (pid: number) => boolean;
+    releaseOnExit?: boolean;
+    onExit?: (fn: () => void) => void;
+    /** Creates `path` exclusively (fails with EEXIST when it exists); for tests of other failures. */
+    openExclusive?: (path: string) => number;
+    /** Where a reservation directory that cannot be used is reported (default: a process warning). */
+    warn?: (message: string) => void;
+  } = {},
+): PortReservations {
   const dir = deps.dir ?? defaultReservationsDir();
   const pid = deps.pid ?? process.pid;
   const alive = deps.alive ?? processAlive;
@@ -58,12 +70,20 @@ export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pi
     }
     return true;
   };
+  const warn = deps.warn ?? ((message: string) => process.emitWarning(message, 'EdaHarnessPortReservations'));
+  const openExclusive = deps.openExclusive ?? ((path: string) => openSync(path, 'wx', 0o666));
   let usable = true;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o1777 });
-  } catch {
-    // A directory we cannot make: ports are still checked by listening, as before.
+  /** Ports are then only checked by listening, as before reservations existed: said once. */
+  const unusable = (err: unknown): void => {
     usable = false;
+    warn(`port reservations are off: ${dir} cannot be used (${(err as Error).message}). Ports are still checked by listening, but a process drawing at the same time could take one; set EDA_PORT_RESERVATIONS_DIR to a directory this user can write`);
+  };
+  try {
+    const made = mkdirSync(dir, { recursive: true });
+    // Every user of the machine reserves in it (the sticky bit keeps them from removing each other's files).
+    if (made !== undefined) chmodSync(dir, 0o1777);
+  } catch (err) {
+    unusable(err);
   }
   const file = (port: number): string => join(dir, String(port));
   const owner = (port: number): number | undefined => {
@@ -82,13 +102,15 @@ export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pi
       return true;
     }
   };
+  /** True when this process now holds the file; false when it exists (or could not be written). */
   const create = (port: number): boolean => {
     let fd: number | undefined;
     try {
-      fd = openSync(file(port), 'wx', 0o666);
+      fd = openExclusive(file(port));
       writeSync(fd, String(pid));
       return true;
-    } catch {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') unusable(err);
       return false;
     } finally {
       if (fd !== undefined) closeSync(fd);
@@ -98,6 +120,7 @@ export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pi
     reserve(port) {
       if (!usable) return true;
       if (create(port)) return hold(port);
+      if (!usable) return true;
       const holder = owner(port);
       if (holder === pid) return hold(port);
       if (holder !== undefined ? alive(holder) : !stale(port)) return false;
@@ -107,7 +130,8 @@ export function fileReservations(deps: { dir?: string; pid?: number; alive?: (pi
       } catch {
         /* another process took it over first: create() below then fails */
       }
-      return create(port) && hold(port);
+      if (create(port)) return hold(port);
+      return !usable;
     },
     release(ports) {
       if (!usable) return;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileReservations, processAlive } from '../../../environment/port-reservations';
@@ -41,12 +41,33 @@ describe('fileReservations', () => {
     expect(c.reserve(20003)).toBe(true);
   });
 
-  it('reserves everything (listening still checks) when the directory cannot be made', () => {
+  it('reserves everything (listening still checks) when the directory cannot be made, and says so once', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    const r = fileReservations({ dir: join(file, 'sub'), pid: 401, alive: () => true });
+    const warnings: string[] = [];
+    const r = fileReservations({ dir: join(file, 'sub'), pid: 401, alive: () => true, warn: (m) => warnings.push(m) });
     expect(r.reserve(20004)).toBe(true);
+    expect(r.reserve(20005)).toBe(true);
     expect(() => r.release([20004])).not.toThrow();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('EDA_PORT_RESERVATIONS_DIR');
+  });
+
+  it('a directory this user cannot write in (another user made it): reservations off, with a warning, instead of refusing every port', () => {
+    const warnings: string[] = [];
+    const denied = (path: string): number => {
+      throw Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES' });
+    };
+    const r = fileReservations({ dir, pid: 402, alive: () => true, openExclusive: denied, warn: (m) => warnings.push(m) });
+    expect([r.reserve(20006), r.reserve(20007)]).toEqual([true, true]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('EACCES');
+  });
+
+  it('makes a new directory writable by every user, sticky', () => {
+    const shared = join(dir, 'new-shared');
+    fileReservations({ dir: shared, pid: 403 });
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
   });
 });
 
