@@ -1,6 +1,6 @@
-import { context } from '@opentelemetry/api';
+import { context } from './shared/otel-api';
 import type { Registry, RegistryContentType } from 'prom-client';
-import { LABEL } from '@eda-harness/semconv';
+import { LABEL } from './shared/vocabulary';
 import type { DlqReason, MessagingSystem } from '@eda-harness/semconv';
 import { consumerGroupOf } from './kafka/group-context';
 import { messagingMetrics } from './shared/metrics';

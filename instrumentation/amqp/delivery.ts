@@ -1,8 +1,8 @@
 import { withSpan } from '../shared/span-overlay';
-import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '../shared/otel-api';
 import type { Attributes, Context, Span, SpanOptions } from '@opentelemetry/api';
 import type { Message } from 'amqplib';
-import { ATTR, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqConsumeDestination } from '@eda-harness/semconv';
+import { ATTR, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqConsumeDestination } from '../shared/vocabulary';
 import type { DestinationKind } from '@eda-harness/semconv';
 import { extractContext, isFastExtracted, readProducedAt } from '../shared/header-codec';
 import { wallMs } from '../shared/clock';

@@ -1,6 +1,6 @@
-import { createContextKey } from '@opentelemetry/api';
+import { createContextKey } from '../shared/otel-api';
 import type { Attributes, Context } from '@opentelemetry/api';
-import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, destinationLabel, isAnonymousQueue, isTemporaryQueue } from '@eda-harness/semconv';
+import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, destinationLabel, isAnonymousQueue, isTemporaryQueue } from '../shared/vocabulary';
 import type { DestinationKind } from '@eda-harness/semconv';
 import type { MetricLabels } from '../shared/metrics';
 import { BoundedMap } from './bounded-map';

@@ -1,7 +1,7 @@
-import { SpanKind, trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '../shared/otel-api';
 import type { Span } from '@opentelemetry/api';
 import type { GetMessage } from 'amqplib';
-import { ATTR, LABEL, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
+import { ATTR, LABEL, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '../shared/vocabulary';
 import { extractContext, readProducedAt } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
 import { finishOperation } from '../shared/operation';

@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Channel } from 'amqplib';
-import { ATTR, ERROR_TYPE } from '@eda-harness/semconv';
+import { ATTR, ERROR_TYPE } from '../shared/vocabulary';
 import { Patcher } from '../shared/patcher';
 import type { AnyFunction } from '../shared/patcher';
 import type { AmqpInstrumentationOptions } from '../types';

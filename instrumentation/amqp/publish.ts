@@ -1,7 +1,7 @@
-import { SpanKind, TraceFlags, context } from '@opentelemetry/api';
+import { SpanKind, TraceFlags, context } from '../shared/otel-api';
 import type { Context, Span, SpanOptions } from '@opentelemetry/api';
 import type { DestinationKind } from '@eda-harness/semconv';
-import { ATTR, ERROR_TYPE, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqPublishDestination, rabbitMqPublishLabel } from '@eda-harness/semconv';
+import { ATTR, ERROR_TYPE, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqPublishDestination, rabbitMqPublishLabel } from '../shared/vocabulary';
 import { existingCreationContext, injectHeaders } from '../shared/header-codec';
 import { wallMs } from '../shared/clock';
 import { withSpan } from '../shared/span-overlay';

@@ -1,7 +1,7 @@
 import type { Attributes, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
 import type { DestinationKind } from '@eda-harness/semconv';
 import type { SendCells } from '../shared/send-cells';
-import { ATTR, MESSAGING_SYSTEM } from '@eda-harness/semconv';
+import { ATTR, MESSAGING_SYSTEM } from '../shared/vocabulary';
 import type { ConsumerCells } from '../shared/consumer-cells';
 import type { MetricLabels } from '../shared/metrics';
 import type { Patcher } from '../shared/patcher';

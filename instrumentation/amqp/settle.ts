@@ -1,6 +1,6 @@
-import { INVALID_SPAN_CONTEXT } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT } from '../shared/otel-api';
 import type { Span } from '@opentelemetry/api';
-import { ATTR, DLQ_REASON, ERROR_TYPE, LABEL, MESSAGING_SYSTEM } from '@eda-harness/semconv';
+import { ATTR, DLQ_REASON, ERROR_TYPE, LABEL, MESSAGING_SYSTEM } from '../shared/vocabulary';
 import { countProcessed, countSettled, endSpan, leaveFlight } from '../shared/operation';
 import type { Finished, Outcome } from '../shared/operation';
 import { wallMs } from '../shared/clock';

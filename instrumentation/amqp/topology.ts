@@ -1,5 +1,5 @@
 import type { Options, Replies } from 'amqplib';
-import { AMQP_DEFAULT_EXCHANGE } from '@eda-harness/semconv';
+import { AMQP_DEFAULT_EXCHANGE } from '../shared/vocabulary';
 import type { AnyFunction } from '../shared/patcher';
 import { isThenable } from './runtime';
 import type { AmqpRuntime, ChannelState } from './runtime';

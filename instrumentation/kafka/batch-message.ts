@@ -1,7 +1,7 @@
-import { ROOT_CONTEXT, SpanKind, TraceFlags, context, createContextKey, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, TraceFlags, context, createContextKey, trace } from '../shared/otel-api';
 import type { Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
-import { ATTR } from '@eda-harness/semconv';
+import { ATTR } from '../shared/vocabulary';
 import { extractParent, parentContext } from '../shared/header-codec';
 import { closeOperationSpan, countSettled, endSpan, observeSettled } from '../shared/operation';
 import { recordE2e } from '../shared/tap';

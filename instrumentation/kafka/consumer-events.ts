@@ -1,5 +1,5 @@
 import type { Consumer } from 'kafkajs';
-import { KAFKA_CONSUMER_EVENT, LABEL } from '@eda-harness/semconv';
+import { KAFKA_CONSUMER_EVENT, LABEL } from '../shared/vocabulary';
 import type { ConsumerState } from './consumer';
 import type { KafkaRuntime } from './runtime';
 

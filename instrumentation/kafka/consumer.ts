@@ -1,7 +1,7 @@
-import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace } from '../shared/otel-api';
 import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
-import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
+import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '../shared/vocabulary';
 import { extractParent, isSpanContext, parentContext, unsampledProducer } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
 import { ConsumerCells } from '../shared/consumer-cells';

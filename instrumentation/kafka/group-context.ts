@@ -1,4 +1,4 @@
-import { createContextKey } from '@opentelemetry/api';
+import { createContextKey } from '../shared/otel-api';
 import type { Context, Span } from '@opentelemetry/api';
 import { withSpan } from '../shared/span-overlay';
 

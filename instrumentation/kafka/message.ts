@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
-import { ATTR } from '@eda-harness/semconv';
+import { ATTR } from '../shared/vocabulary';
 import { readProducedAt } from '../shared/header-codec';
 
 const MAX_KEY_ATTRIBUTE_LENGTH = 1024;

@@ -1,7 +1,7 @@
-import { SpanKind, TraceFlags, context, trace } from '@opentelemetry/api';
+import { SpanKind, TraceFlags, context, trace } from '../shared/otel-api';
 import type { Attributes, Context, Link, Span, SpanContext, SpanOptions } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
-import { ATTR, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '@eda-harness/semconv';
+import { ATTR, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME } from '../shared/vocabulary';
 import { existingCreationContext, injectHeaders } from '../shared/header-codec';
 import { closeOperationSpan, countSent, endSpan, finishOperation, observeSettled } from '../shared/operation';
 import type { Finished } from '../shared/operation';

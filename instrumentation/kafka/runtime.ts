@@ -1,6 +1,6 @@
 import type { Attributes, SpanOptions } from '@opentelemetry/api';
 import type { SendCells } from '../shared/send-cells';
-import { ATTR, MESSAGING_SYSTEM } from '@eda-harness/semconv';
+import { ATTR, MESSAGING_SYSTEM } from '../shared/vocabulary';
 import type { Patcher } from '../shared/patcher';
 import { createTap } from '../shared/tap';
 import type { Tap } from '../shared/tap';

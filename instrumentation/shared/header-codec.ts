@@ -1,7 +1,7 @@
-import { ROOT_CONTEXT, TraceFlags, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, createContextKey, createTraceState, isSpanContextValid, propagation, trace } from './otel-api';
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { withSpan } from './span-overlay';
-import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES as MAX_VALUE_BYTES } from '@eda-harness/semconv';
+import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES as MAX_VALUE_BYTES } from './vocabulary';
 
 // Read once: the compiled import reads every use through the module's re-export getter, which is
 // called per message otherwise.

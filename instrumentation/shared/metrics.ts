@@ -1,9 +1,9 @@
 import { Counter, Gauge, Registry, register as globalRegister } from 'prom-client';
 import type { Histogram } from 'prom-client';
 import type { Metric, RegistryContentType } from 'prom-client';
-import { INVALID_SPAN_CONTEXT, TraceFlags, diag, isSpanContextValid, trace } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, TraceFlags, diag, isSpanContextValid, trace } from './otel-api';
 import type { SpanContext } from '@opentelemetry/api';
-import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL, LABEL_OVERFLOW_VALUE, METRIC } from '@eda-harness/semconv';
+import { DEFAULT_MAX_SERIES_PER_METRIC, LABEL, LABEL_OVERFLOW_VALUE, METRIC } from './vocabulary';
 import type { LabelName, MetricDefinition, MetricKey } from '@eda-harness/semconv';
 import { BucketHistogram } from './bucket-histogram';
 import type { Series } from './bucket-histogram';

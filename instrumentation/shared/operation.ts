@@ -1,6 +1,6 @@
-import { INVALID_SPAN_CONTEXT, diag } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, diag } from './otel-api';
 import type { Span, SpanContext } from '@opentelemetry/api';
-import { ERROR_TYPE, LABEL } from '@eda-harness/semconv';
+import { ERROR_TYPE, LABEL } from './vocabulary';
 import type { MessagingSystem } from '@eda-harness/semconv';
 import type { MessagingMetrics, MetricLabels } from './metrics';
 import { RECORD_ERROR_MESSAGES, errorType, failSpan } from './tap';

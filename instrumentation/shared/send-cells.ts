@@ -1,5 +1,5 @@
 import type { SpanContext } from '@opentelemetry/api';
-import { LABEL } from '@eda-harness/semconv';
+import { LABEL } from './vocabulary';
 import type { MessagingMetrics, MetricCell, MetricLabels } from './metrics';
 
 /**

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, createContextKey, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, createContextKey, trace } from './otel-api';
 import type { Context, Span } from '@opentelemetry/api';
 
 /** The API's own key for the active span (createContextKey gives registered symbols: the same one). */

@@ -1,6 +1,6 @@
-import { ROOT_CONTEXT, SpanStatusCode, diag, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, diag, trace } from './otel-api';
 import type { Context, Exception, Link, Span, SpanContext, SpanOptions, Tracer } from '@opentelemetry/api';
-import { ATTR, E2E_STAGE, ERROR_TYPE, LABEL } from '@eda-harness/semconv';
+import { ATTR, E2E_STAGE, ERROR_TYPE, LABEL } from './vocabulary';
 import type { CommonInstrumentationOptions, ErrorMessageMode, ProcessContextMode } from '../types';
 import { createGuard } from './guard';
 import type { Guard } from './guard';

@@ -1,4 +1,4 @@
-import { TraceFlags, trace } from '@opentelemetry/api';
+import { TraceFlags, trace } from './otel-api';
 import type { Context, Span, SpanContext } from '@opentelemetry/api';
 import { SUPPRESS_TRACING_KEY, isFastExtracted, markMadeValid } from './header-codec';
 

@@ -1,6 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { Registry, RegistryContentType } from 'prom-client';
-import { RESOURCE_LABEL, SERVICE_INFO_METRIC } from '@eda-harness/semconv';
+import { RESOURCE_LABEL, SERVICE_INFO_METRIC } from '../shared/vocabulary';
 
 /**
  * `eda_service_info{service_name="…"} 1` in a registry: the service name the dashboards join onto

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { trace } from '../shared/otel-api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
