@@ -5,7 +5,7 @@ import type { Message } from 'amqplib';
 import { ATTR, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqConsumeDestination } from '../shared/vocabulary';
 import type { DestinationKind } from '@eda-harness/semconv';
 import { extractContext, isFastExtracted, readProducedAt } from '../shared/header-codec';
-import { wallMs } from '../shared/clock';
+import { perfNow, wallMs } from '../shared/clock';
 import { ConsumerCells } from '../shared/consumer-cells';
 import type { MetricLabels } from '../shared/metrics';
 import type { AnyFunction } from '../shared/patcher';
@@ -172,7 +172,7 @@ function creationAttributes(state: ChannelState, shape: ConsumeShape, queue: str
 }
 
 function startDelivery(rt: AmqpRuntime, state: ChannelState, shapes: ConsumeShapes, queue: string, msg: Message, noAck: boolean): { record: Pending; ctx: Context } {
-  const startedPerf = performance.now();
+  const startedPerf = perfNow();
   const now = wallMs(startedPerf);
   const tap = rt.tap;
   // Everything that reads the message comes before the span starts: nothing after it may throw.

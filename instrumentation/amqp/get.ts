@@ -12,6 +12,7 @@ import { flagDestination } from './destinations';
 import { channelSpanAttributes, isThenable } from './runtime';
 import type { AmqpRuntime, ChannelState, Pending } from './runtime';
 import { settledAutomatically, track } from './settle';
+import { perfNow } from '../shared/clock';
 
 /** A get in progress: its receive span, and how to end it once amqplib answers. */
 interface StartedGet {
@@ -67,7 +68,7 @@ function startGet(rt: AmqpRuntime, state: ChannelState, queue: string, noAck: bo
   flagDestination(attributes, kind);
   const span = rt.tap.tracer.startSpan(SPAN_NAME.amqpReceive(queue, kind), { kind: SpanKind.CLIENT, attributes });
   const labels = rt.destinations.deliveryLabels('receive', queue, kind);
-  const t0 = performance.now();
+  const t0 = perfNow();
   let done = false;
   return {
     span,
@@ -98,7 +99,7 @@ function received(rt: AmqpRuntime, state: ChannelState, queue: string, msg: GetM
     m.inc('CONSUMED_MESSAGES', labels);
     if (msg.fields.redelivered) m.inc('REDELIVERIES', labels);
   });
-  const record: Pending = { deliveryTag: msg.fields.deliveryTag, queue, operation: 'receive', labels, startedPerf: performance.now(), startedMs: now, producedAt, span: undefined, spanContext: span.spanContext(), counted: false };
+  const record: Pending = { deliveryTag: msg.fields.deliveryTag, queue, operation: 'receive', labels, startedPerf: perfNow(), startedMs: now, producedAt, span: undefined, spanContext: span.spanContext(), counted: false };
   // noAck: amqplib acknowledged it on delivery; otherwise its settle is counted when it comes.
   if (noAck) settledAutomatically(rt, record);
   else track(rt, state, record);

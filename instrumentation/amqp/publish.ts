@@ -3,7 +3,7 @@ import type { Context, Span, SpanOptions } from '@opentelemetry/api';
 import type { DestinationKind } from '@eda-harness/semconv';
 import { ATTR, ERROR_TYPE, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAME, rabbitMqPublishDestination, rabbitMqPublishLabel } from '../shared/vocabulary';
 import { existingCreationContext, injectHeaders } from '../shared/header-codec';
-import { wallMs } from '../shared/clock';
+import { perfNow, wallMs } from '../shared/clock';
 import { withSpan } from '../shared/span-overlay';
 import { closeOperationSpan, countSent } from '../shared/operation';
 import type { Finished } from '../shared/operation';
@@ -128,7 +128,7 @@ class PublishRun implements PreparedPublish {
     this.done = true;
     const rt = this.rt;
     const outcome = closeOperationSpan(rt.tap, this.span, err, failed, type);
-    const seconds = (performance.now() - this.startedPerf) / 1000;
+    const seconds = (perfNow() - this.startedPerf) / 1000;
     const m = rt.tap.metrics;
     if (!m) return;
     const sc = this.span.spanContext();
@@ -145,7 +145,7 @@ class PublishRun implements PreparedPublish {
 }
 
 function preparePublish(rt: AmqpRuntime, state: ChannelState, exchange: string, routingKey: string, options: unknown): PreparedPublish {
-  const started = performance.now();
+  const started = perfNow();
   // Everything that reads the caller's options comes before the span starts: a throwing read
   // (a revoked Proxy) abandons instrumentation of this call, and amqplib gets the original.
   const opts = copyPublishOptions(options);

@@ -3,7 +3,7 @@ import type { Span } from '@opentelemetry/api';
 import { ATTR, DLQ_REASON, ERROR_TYPE, LABEL, MESSAGING_SYSTEM } from '../shared/vocabulary';
 import { countProcessed, countSettled, endSpan, leaveFlight } from '../shared/operation';
 import type { Finished, Outcome } from '../shared/operation';
-import { wallMs } from '../shared/clock';
+import { perfNow, wallMs } from '../shared/clock';
 import { errorType, recordE2e } from '../shared/tap';
 import type { AmqpRuntime, ChannelState, Pending, Settlement } from './runtime';
 
@@ -151,13 +151,13 @@ function count(rt: AmqpRuntime, p: Pending, type: string | undefined, success: b
   const cells = p.cells;
   if (cells !== undefined && type === undefined && success) {
     // The hot path: bound series, one clock read.
-    const endPerf = performance.now();
+    const endPerf = perfNow();
     cells.processed((endPerf - p.startedPerf) / 1000, p.producedAt, wallMs(endPerf), p.exemplar);
     return;
   }
   const spanContext = p.spanContext ?? INVALID_SPAN_CONTEXT;
   if (p.operation === 'process') {
-    const finished: Finished = { type, seconds: (performance.now() - p.startedPerf) / 1000, spanContext };
+    const finished: Finished = { type, seconds: (perfNow() - p.startedPerf) / 1000, spanContext };
     rt.tap.record((m) => countProcessed(m, p.labels, 1, finished));
   } else {
     rt.tap.record((m) => countSettled(m, p.labels, 1, type));

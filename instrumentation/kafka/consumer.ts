@@ -5,7 +5,7 @@ import { ATTR, LABEL, MESSAGING_SYSTEM, OPERATION_NAME, OPERATION_TYPE, SPAN_NAM
 import { extractParent, isSpanContext, parentContext, unsampledProducer } from '../shared/header-codec';
 import type { MetricLabels } from '../shared/metrics';
 import { ConsumerCells } from '../shared/consumer-cells';
-import { wallMs } from '../shared/clock';
+import { perfNow, wallMs } from '../shared/clock';
 import { closeOperationSpan, countProcessed, countSettled, observeProcess, observeSettled } from '../shared/operation';
 import type { Finished } from '../shared/operation';
 import type { AnyFunction } from '../shared/patcher';
@@ -270,7 +270,7 @@ class MessageRun {
   end(err: unknown, failed: boolean): void {
     try {
       const type = closeOperationSpan(this.k.tap, this.span, err, failed);
-      const endPerf = performance.now();
+      const endPerf = perfNow();
       const seconds = (endPerf - this.startedPerf) / 1000;
       const cells = this.cells;
       if (cells === undefined) return;
@@ -292,7 +292,7 @@ const INVALID_CONTEXT: SpanContext = { traceId: '0000000000000000000000000000000
 
 function startEachMessage(k: KafkaRuntime, payload: EachMessagePayload, state: ConsumerState): MessageRun {
   const { topic, partition, message } = payload;
-  const startedPerf = performance.now();
+  const startedPerf = perfNow();
   const now = wallMs(startedPerf);
   const tap = k.tap;
   const headers = message.headers;
@@ -380,7 +380,7 @@ function observeResolution(payload: EachBatchPayload, resolution: Resolution): E
  */
 function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerState, autoResolve: boolean): ProcessRun {
   const { topic, partition, messages } = payload.batch;
-  const started = performance.now();
+  const started = perfNow();
   const now = wallMs(started);
   const maxLinks = k.options.maxBatchLinks ?? DEFAULT_MAX_BATCH_LINKS;
   const p = partitionState(k, state, topic, partition);
@@ -435,7 +435,7 @@ function startBatch(k: KafkaRuntime, payload: EachBatchPayload, state: ConsumerS
     end(err, failed) {
       batchEnded(record);
       const type = closeOperationSpan(k.tap, span, err, failed);
-      const endPerf = performance.now();
+      const endPerf = perfNow();
       const seconds = (endPerf - started) / 1000;
       if (cells) {
         try {

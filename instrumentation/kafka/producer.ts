@@ -6,7 +6,7 @@ import { existingCreationContext, injectHeaders } from '../shared/header-codec';
 import { closeOperationSpan, countSent, endSpan, finishOperation, observeSettled } from '../shared/operation';
 import type { Finished } from '../shared/operation';
 import { bindSendCells, sendLabels } from '../shared/send-cells';
-import { wallMs } from '../shared/clock';
+import { perfNow, wallMs } from '../shared/clock';
 import { withSpan } from '../shared/span-overlay';
 import { Patcher } from '../shared/patcher';
 import type { AnyFunction } from '../shared/patcher';
@@ -127,7 +127,7 @@ class SingleTopicSend implements PreparedSend {
     this.done = true;
     const k = this.k;
     const type = closeOperationSpan(k.tap, this.span, err, failed);
-    const seconds = (performance.now() - this.startedPerf) / 1000;
+    const seconds = (perfNow() - this.startedPerf) / 1000;
     const sc: SpanContext = this.span.spanContext();
     const exemplar = (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
     const m = k.tap.metrics;
@@ -189,7 +189,7 @@ function prepareSend(k: KafkaRuntime, call: 'send' | 'sendBatch', arg: unknown, 
   const copied = copySendArgument(call, arg);
   if (!copied) return undefined;
   const { groups } = copied;
-  const started = performance.now();
+  const started = perfNow();
   const now = wallMs(started);
   if (groups.length === 1 && !transaction && k.options.perMessageCreateSpans !== true) {
     const fast = prepareSingleTopic(k, copied.args, groups[0] as TopicMessages, started, now);

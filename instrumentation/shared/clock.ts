@@ -3,8 +3,19 @@
  * caller already took, re-anchored on Date.now() at most once a second (so a wall-clock step or
  * slew shows within a second, as with Date.now() itself). Integer milliseconds, like Date.now().
  */
-let offset = Date.now() - performance.now();
-let anchoredAt = performance.now();
+/**
+ * The performance object, read once: Node 20 defines the global as a getter (loaded lazily), so
+ * `performance.now()` calls that getter before the clock on every read.
+ */
+const perf: { now(): number } = performance;
+
+/** performance.now(), without the global's getter. */
+export function perfNow(): number {
+  return perf.now();
+}
+
+let offset = Date.now() - perf.now();
+let anchoredAt = perf.now();
 
 export function wallMs(perfNow: number): number {
   if (perfNow - anchoredAt > 1000 || perfNow < anchoredAt) {

@@ -5,6 +5,7 @@ import type { MessagingSystem } from '@eda-harness/semconv';
 import type { MessagingMetrics, MetricLabels } from './metrics';
 import { RECORD_ERROR_MESSAGES, errorType, failSpan } from './tap';
 import type { ErrorDescriber, Tap } from './tap';
+import { perfNow } from './clock';
 
 /** How an operation (a send, a publish, a process, a get) ended. */
 export interface Outcome {
@@ -108,7 +109,7 @@ export function finishOperation(tap: Tap, span: Span, startedPerf: number, outco
   } catch {
     spanContext = INVALID_SPAN_CONTEXT;
   }
-  const finished: Finished = { type, seconds: (performance.now() - startedPerf) / 1000, spanContext };
+  const finished: Finished = { type, seconds: (perfNow() - startedPerf) / 1000, spanContext };
   tap.record((m) => record(m, finished));
   return finished;
 }
