@@ -24,9 +24,9 @@ export interface PortReservations {
 /** How old a reservation file without a pid must be to be taken over. */
 const UNWRITTEN_STALE_MS = 5_000;
 
-/** The directory every process on the machine shares, unless EDA_PORT_RESERVATIONS_DIR names another. */
+/** The directory every process on the machine shares, unless EDA_HARNESS_PORT_RESERVATIONS names another. */
 export function defaultReservationsDir(): string {
-  return process.env['EDA_PORT_RESERVATIONS_DIR'] || join(tmpdir(), 'eda-harness-ports');
+  return process.env['EDA_HARNESS_PORT_RESERVATIONS'] || join(tmpdir(), 'eda-harness-ports');
 }
 
 /** Whether process `pid` runs (EPERM: it runs, as another user). */
@@ -76,7 +76,7 @@ export function fileReservations(
   /** Ports are then only checked by listening, as before reservations existed: said once. */
   const unusable = (err: unknown): void => {
     usable = false;
-    warn(`port reservations are off: ${dir} cannot be used (${(err as Error).message}). Ports are still checked by listening, but a process drawing at the same time could take one; set EDA_PORT_RESERVATIONS_DIR to a directory this user can write`);
+    warn(`port reservations are off: ${dir} cannot be used (${(err as Error).message}). Ports are still checked by listening, but a process drawing at the same time could take one; set EDA_HARNESS_PORT_RESERVATIONS to a directory this user can write`);
   };
   try {
     const made = mkdirSync(dir, { recursive: true });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileReservations, processAlive } from '../../../environment/port-reservations';
+import { defaultReservationsDir, fileReservations, processAlive } from '../../../environment/port-reservations';
 
 let dir: string;
 beforeEach(() => {
@@ -50,7 +50,7 @@ describe('fileReservations', () => {
     expect(r.reserve(20005)).toBe(true);
     expect(() => r.release([20004])).not.toThrow();
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('EDA_PORT_RESERVATIONS_DIR');
+    expect(warnings[0]).toContain('EDA_HARNESS_PORT_RESERVATIONS');
   });
 
   it('a directory this user cannot write in (another user made it): reservations off, with a warning, instead of refusing every port', () => {
@@ -95,3 +95,19 @@ describe('releaseOnExit', () => {
     expect(readFileSync(join(dir, '20010'), 'utf8')).toBe('501');
   });
 });
+
+describe('defaultReservationsDir', () => {
+  it('is shared under the temporary directory unless EDA_HARNESS_PORT_RESERVATIONS names another', () => {
+    const before = process.env['EDA_HARNESS_PORT_RESERVATIONS'];
+    try {
+      delete process.env['EDA_HARNESS_PORT_RESERVATIONS'];
+      expect(defaultReservationsDir()).toBe(join(tmpdir(), 'eda-harness-ports'));
+      process.env['EDA_HARNESS_PORT_RESERVATIONS'] = dir;
+      expect(defaultReservationsDir()).toBe(dir);
+    } finally {
+      if (before === undefined) delete process.env['EDA_HARNESS_PORT_RESERVATIONS'];
+      else process.env['EDA_HARNESS_PORT_RESERVATIONS'] = before;
+    }
+  });
+});
+
