@@ -3,8 +3,6 @@ import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opente
 import { withSpan } from './span-overlay';
 import { HEADER, MAX_HEADER_KEYS_SCANNED, MAX_HEADER_VALUE_BYTES as MAX_VALUE_BYTES } from './vocabulary';
 
-// Read once: the compiled import reads every use through the module's re-export getter, which is
-// called per message otherwise.
 const PRODUCED_AT: string = HEADER.PRODUCED_AT;
 /** fastInject's object literal spells the key out: this stops compiling if the header is renamed. */
 const PRODUCED_AT_LITERAL: 'eda-produced-at' = HEADER.PRODUCED_AT;
@@ -623,10 +621,9 @@ export const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context 
 function fastInject(headers: unknown, ctx: Context, producedAtMs: number | undefined): Carrier | undefined {
   const kind = propagatorKind();
   if (kind === PropagatorKind.Other) return undefined;
-  const absent = headers === undefined || headers === null;
   let copy: Carrier | undefined;
   try {
-    if (!absent) {
+    if (headers !== undefined && headers !== null) {
       const carrier = asCarrier(headers);
       if (!carrier || Object.getPrototypeOf(carrier) !== Object.prototype) return undefined;
       if (
