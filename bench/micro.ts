@@ -4,7 +4,13 @@
  * Each mode and path runs in a process of its own (bench/micro-worker.ts: the SDK, its context
  * manager and the contrib patches are process-wide, and paths sharing a process charge each other
  * for JIT and GC work), under --single-threaded-gc (process.cpuUsage counts every thread, and
- * parallel GC threads on 2 shared cores made single figures swing); modes interleaved per round
+ * parallel GC threads on 2 shared cores made single figures swing) and
+ * --no-allocation-site-pretenuring (V8 decides per process, from how many objects of an allocation
+ * site survive a young-generation collection early on, to allocate that site's objects in the old
+ * generation; on the eachBatch path that decision went either way with eda-harness's wrapper, and
+ * the processes that took it measured 0.65-0.75 µs per message where the others measured 0.40-0.47,
+ * with 7 old-generation collections instead of 1; `none`, `sdk` and the other paths gave the same
+ * figures with or without the flag, 2026-12-04); modes interleaved per round
  * in a rotating order. Every worker reports the median of its repetitions and this prints the
  * median over rounds, with ratios of figures measured in this one run. BENCH_MICRO_SHARED=1 runs
  * all paths of a mode in one process, as the earlier rounds did. The clients are in-memory fakes that only drive the wrapped
@@ -35,7 +41,7 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const mode of rotated(modes, round)) {
     for (const group of groups) {
       const env = { ...process.env, BENCH_MICRO_PATHS: group.join(',') };
-      const out = execFileSync(process.execPath, ['--single-threaded-gc', worker, mode], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const out = execFileSync(process.execPath, ['--single-threaded-gc', '--no-allocation-site-pretenuring', worker, mode], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] });
       const line = out.trim().split('\n').pop() ?? '{}';
       const parsed = JSON.parse(line) as { us: Record<string, number> };
       let byPath = results.get(mode);
