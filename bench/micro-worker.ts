@@ -23,7 +23,7 @@ const N = Number(process.env['BENCH_MICRO_MESSAGES'] ?? 10_000);
  * eachBatch runs its wrapper once per BATCH messages and had not settled at N: one worker
  * (unsampled + followParentSampling, --no-allocation-site-pretenuring, 2026-12-04) measured
  * 0.66-0.76 µs per message with 50,000 messages per repetition, 0.40-0.49 with 200,000 and
- * 0.37-0.40 with 400,000; the other paths settle within N. It gets 4 × N, warm-up included.
+ * 0.37-0.40 with 400,000. It gets 4 × N, warm-up included (the other paths wrap every message).
  */
 const messagesOf = (p: PathName): number => (p === 'kafka.eachBatch' ? 4 * N : N);
 const REPS = Number(process.env['BENCH_MICRO_REPS'] ?? 3);

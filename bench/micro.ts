@@ -7,10 +7,10 @@
  * parallel GC threads on 2 shared cores made single figures swing) and
  * --no-allocation-site-pretenuring (V8 decides per process, from how many objects of an allocation
  * site survive a young-generation collection early on, to allocate that site's objects in the old
- * generation; on the eachBatch path that decision went either way with eda-harness's wrapper, and
- * the processes that took it measured 0.65-0.75 µs per message where the others measured 0.40-0.47,
- * with 7 old-generation collections instead of 1; `none`, `sdk` and the other paths gave the same
- * figures with or without the flag, 2026-12-04); modes interleaved per round
+ * generation; on the eachBatch path, with eda-harness's wrapper, some processes measured 0.65-0.75
+ * µs per message with 7 old-generation collections and others 0.40-0.47 with 1-2; with the flag,
+ * 0.39-0.42 every time; `none`, `sdk`, eachMessage, produce and consume + ack gave the same figures
+ * with or without it, 2026-12-04; see bench/README.md, round 7); modes interleaved per round
  * in a rotating order. Every worker reports the median of its repetitions and this prints the
  * median over rounds, with ratios of figures measured in this one run. BENCH_MICRO_SHARED=1 runs
  * all paths of a mode in one process, as the earlier rounds did. The clients are in-memory fakes that only drive the wrapped
